@@ -1,0 +1,54 @@
+# Two commands: `make run` (install, migrate, serve) and `make test` (install, run every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PORT ?= 3000
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PYTHON ?= python3
+export PATH := $(ROOT)/tools/node_modules/.bin:$(VENV)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export PORT
+
+STAMP := .make
+
+$(STAMP)/venv: pyproject.toml
+	@mkdir -p $(STAMP)
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(STAMP)/test-deps: $(STAMP)/venv
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e ".[test]"
+	touch $@
+
+$(STAMP)/bun: tools/package.json tools/package-lock.json
+	@mkdir -p $(STAMP)
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMP)/chromium:
+	@mkdir -p $(STAMP)
+	command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
+	touch $@
+
+.PHONY: install migrate run test test-unit test-e2e lint clean
+install: $(STAMP)/venv $(STAMP)/bun
+
+migrate: install
+	$(VENV)/bin/alembic upgrade head
+
+run: migrate
+	reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+test: install $(STAMP)/test-deps $(STAMP)/chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest tests/unit -q
+	$(VENV)/bin/pytest tests/e2e -q
+
+lint: $(STAMP)/test-deps
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(STAMP) .web

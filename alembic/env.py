@@ -1,0 +1,37 @@
+"""Alembic environment: the URL comes from orgportal's settings unless a caller sets one."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from orgportal import models  # noqa: F401  (registers the tables)
+from orgportal.config import settings
+from orgportal.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations() -> None:
+    url = config.attributes.get("url") or settings.sqlalchemy_url
+    connectable = config.attributes.get("connection") or make_engine(url)
+    if hasattr(connectable, "connect"):
+        with connectable.connect() as connection:
+            _migrate(connection)
+    else:
+        _migrate(connectable)
+
+
+def _migrate(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+run_migrations()

@@ -1,0 +1,67 @@
+"""Mail transports: `.eml` files in MAIL_DIR by default, SMTP when SMTP_URL is set."""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from orgportal.models import OutboxMessage
+
+log = logging.getLogger("orgportal.mail")
+
+
+def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    email.set_content(message.body_text)
+    return email
+
+
+class FileTransport:
+    """Writes each message as `<id>-<attempt>.eml`; the link is logged for local use."""
+
+    def __init__(self, directory: Path, sender: str):
+        self.directory = directory
+        self.sender = sender
+
+    def __call__(self, message: OutboxMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / f"{message.id:06d}-{message.to_address}.eml"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(bytes(build_message(message, self.sender)))
+        tmp.replace(target)  # readers never see a half-written file
+        log.warning("mail to %s: %s %s", message.to_address, message.subject, message.link)
+
+
+class SmtpTransport:
+    """`smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…` (implicit TLS)."""
+
+    def __init__(self, url: str, sender: str, timeout: float = 10.0):
+        self.parts = urlsplit(url)
+        self.sender = sender
+        self.timeout = timeout
+
+    def __call__(self, message: OutboxMessage) -> None:
+        parts = self.parts
+        implicit_tls = parts.scheme == "smtps"
+        cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
+        default_port = 465 if implicit_tls else 25
+        with cls(parts.hostname or "localhost", parts.port or default_port,
+                 timeout=self.timeout) as smtp:
+            if not implicit_tls and smtp.has_extn("starttls"):
+                smtp.starttls()
+            if parts.username:
+                smtp.login(unquote(parts.username), unquote(parts.password or ""))
+            smtp.send_message(build_message(message, self.sender))
+
+
+def transport_from_settings(settings) -> FileTransport | SmtpTransport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url, settings.mail_from)
+    return FileTransport(settings.resolve(settings.mail_dir), settings.mail_from)

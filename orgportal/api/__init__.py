@@ -1,0 +1,12 @@
+"""HTTP routes mounted beside the Reflex app (same port) through `api_transformer`."""
+
+from fastapi import FastAPI
+
+from orgportal.api import auth, logos
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(title="orgportal API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    api.include_router(auth.router)
+    api.include_router(logos.router)
+    return api

@@ -1,0 +1,43 @@
+"""Cookie endpoints: only an HTTP response can set or clear the HttpOnly session cookie."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from orgportal import routes
+from orgportal.config import settings
+from orgportal.db import unit_of_work
+from orgportal.services import accounts
+from orgportal.services.errors import InvalidToken
+
+router = APIRouter(prefix="/api/auth", include_in_schema=False)
+
+
+@router.get("/session")
+def open_session(ticket: str, next: str = "/organization") -> Response:
+    """Exchange the sign-in ticket a page received for a session cookie, then go on."""
+    try:
+        with unit_of_work() as session:
+            raw, _ = accounts.open_session(session, ticket)
+    except InvalidToken:
+        return RedirectResponse(routes.LOGIN, status_code=303)
+    response = RedirectResponse(accounts.safe_next(next), status_code=303)
+    response.set_cookie(
+        routes.SESSION_COOKIE,
+        raw,
+        max_age=settings.session_days * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """Revoke the session server-side (every open tab stops working) and drop the cookie."""
+    with unit_of_work() as session:
+        accounts.sign_out(session, request.cookies.get(routes.SESSION_COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(routes.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,18 @@
+"""Serves uploaded organization logos (verified images under random names)."""
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+from orgportal.config import settings
+from orgportal.services import logos
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/api/logos/{name}")
+def logo(name: str) -> FileResponse:
+    path = logos.path_for(settings.resolve(settings.data_dir) / "logos", name)
+    if path is None:
+        raise HTTPException(status_code=404, detail="Not found.")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400",
+                                       "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,46 @@
+"""Form fields with a real <label>, so people (and Playwright) find them by name."""
+
+import reflex as rx
+from reflex.vars import Var
+
+
+def field_error(errors: Var, name: str) -> rx.Component:
+    return rx.cond(
+        errors.contains(name),
+        rx.text(errors[name], color_scheme="red", size="1", role="alert", id=f"{name}-error"),
+    )
+
+
+def text_field(
+    label: str, name: str, errors: Var | None = None, *, type: str = "text",
+    default_value: Var | str = "", **props,
+) -> rx.Component:
+    input_id = f"field-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=input_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.input(id=input_id, name=name, type=type, default_value=default_value, width="100%",
+                 **props),
+        field_error(errors, name) if errors is not None else rx.fragment(),
+        spacing="1",
+        width="100%",
+    )
+
+
+def text_area_field(
+    label: str, name: str, errors: Var | None = None, *, default_value: Var | str = "", **props
+) -> rx.Component:
+    input_id = f"field-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=input_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.text_area(id=input_id, name=name, default_value=default_value, width="100%", **props),
+        field_error(errors, name) if errors is not None else rx.fragment(),
+        spacing="1",
+        width="100%",
+    )
+
+
+def form_error(message: Var) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+    )

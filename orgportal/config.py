@@ -1,0 +1,56 @@
+"""One settings object, read from the environment (and `.env`), names as in SPEC §11."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; defaults give the embedded single-process setup."""
+
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/orgportal.db"
+    redis_url: str | None = None
+    public_url: str = "http://localhost:3000"
+    mail_dir: Path = Path("var/mail")
+    data_dir: Path = Path("var/data")
+    smtp_url: str | None = None
+    mail_from: str = "orgportal <no-reply@orgportal.localhost>"
+    port: int = 3000
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The URL with a driver SQLAlchemy 2.1 can use and relative SQLite paths made absolute.
+
+        Relative SQLite paths are resolved against the project root so that Alembic, the
+        app and the tests all open the same file whatever their working directory.
+        """
+        url = self.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"
+        return url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def resolve(self, path: Path) -> Path:
+        """A configured directory, relative paths taken from the project root."""
+        return path if path.is_absolute() else ROOT / path
+
+
+settings = Settings()

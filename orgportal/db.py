@@ -1,0 +1,48 @@
+"""Engine and unit-of-work: one transaction per use case, committed here, not in services."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from orgportal import models  # noqa: F401  (registers the tables)
+from orgportal.config import settings
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets a busy timeout and foreign keys switched on."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != url:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@cache
+def engine() -> Engine:
+    return make_engine(settings.sqlalchemy_url)
+
+
+@contextmanager
+def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
+    """A session whose work is committed when the block ends and rolled back on error."""
+    with Session(bind or engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

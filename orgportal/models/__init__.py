@@ -1,0 +1,18 @@
+"""All SQLModel tables; importing this package registers them on SQLModel.metadata."""
+
+from orgportal.models.audit import AuditEvent
+from orgportal.models.organization import Membership, Organization, Role
+from orgportal.models.outbox import OutboxMessage
+from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
+
+__all__ = [
+    "AuditEvent",
+    "LoginAttempt",
+    "Membership",
+    "Organization",
+    "OutboxMessage",
+    "Role",
+    "User",
+    "UserSession",
+    "UserToken",
+]

@@ -1,0 +1,56 @@
+"""Organizations (with business details and settings) and their memberships."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from orgportal.models.base import utcnow
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    BILLING_ADMIN = "billing_admin"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title()
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    slug: str = Field(max_length=120, unique=True, index=True)
+    description: str = Field(default="", max_length=500)
+    logo_url: str = Field(default="", max_length=500)
+
+    address: str = Field(default="", max_length=200)
+    city: str = Field(default="", max_length=100)
+    postcode: str = Field(default="", max_length=20)
+    country: str = Field(default="", max_length=2)
+    phone: str = Field(default="", max_length=32)
+    email: str = Field(default="", max_length=254)
+    website: str = Field(default="", max_length=300)
+    vat_number: str = Field(default="", max_length=32)
+    registration_number: str = Field(default="", max_length=64)
+
+    allow_members_to_invite: bool = False
+    require_approval_for_links: bool = False
+    default_attribution_window: int = 168
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organization_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)
+    joined_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,64 @@
+"""Accounts, their sign-in sessions, confirmation tokens and sign-in attempts."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from orgportal.models.base import utcnow
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    first_name: str = Field(max_length=80)
+    last_name: str = Field(max_length=80)
+    email_confirmed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class UserSession(SQLModel, table=True):
+    """A browser sign-in. Only the token's hash is stored; the active workspace lives here."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    active_org_id: int | None = Field(
+        default=None, foreign_key="organization.id", ondelete="SET NULL"
+    )
+
+
+class UserToken(SQLModel, table=True):
+    """Single-use tokens sent by mail or handed to the browser (email confirmation, sign-in)."""
+
+    __tablename__ = "user_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(max_length=32)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    # For sign-in tickets: the workspace the new session opens in (e.g. a joined organization).
+    organization_id: int | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, kept to throttle brute force per email."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    succeeded: bool = False
+    at: datetime = Field(default_factory=utcnow, index=True)

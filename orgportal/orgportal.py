@@ -1,0 +1,49 @@
+"""The app: creates rx.App, mounts the HTTP API, registers pages and the mail worker."""
+
+import asyncio
+import logging
+
+import reflex as rx
+
+from orgportal import routes
+from orgportal.adapters.mail import transport_from_settings
+from orgportal.api import build_api
+from orgportal.config import settings
+from orgportal.db import engine
+from orgportal.pages.audit_log import audit_log_page
+from orgportal.pages.auth import confirm_page, login_page, register_page
+from orgportal.pages.organization import organization_page
+from orgportal.services.outbox import deliver_pending
+from orgportal.state.audit_log import AuditLogState
+from orgportal.state.auth import ConfirmState
+from orgportal.state.organization import OrgState
+
+log = logging.getLogger("orgportal")
+
+
+async def mail_worker() -> None:
+    """Delivers the outbox every second; failures stay queued and are retried."""
+    transport = transport_from_settings(settings)
+    while True:
+        try:
+            await asyncio.to_thread(deliver_pending, engine(), transport)
+        except Exception:  # keep the worker alive; the message stays in the outbox
+            log.exception("mail delivery round failed")
+        await asyncio.sleep(1)
+
+
+def index() -> rx.Component:
+    return rx.center(rx.spinner(), min_height="100vh")
+
+
+app = rx.App(api_transformer=build_api())
+app.register_lifespan_task(mail_worker)
+app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · orgportal")
+app.add_page(register_page, route=routes.REGISTER, title="Create account · orgportal")
+app.add_page(confirm_page, route=routes.CONFIRM, on_load=ConfirmState.confirm,
+             title="Confirm email · orgportal")
+app.add_page(organization_page, route=routes.ORGANIZATION, on_load=OrgState.load,
+             title="Organization · orgportal")
+app.add_page(audit_log_page, route=routes.AUDIT_LOG, on_load=AuditLogState.load,
+             title="Audit Log · orgportal")

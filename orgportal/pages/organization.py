@@ -1,0 +1,34 @@
+"""/organization: the create form, or the active organization's page."""
+
+import reflex as rx
+
+from orgportal.components.layout import page_frame
+from orgportal.state.organization import OrgState
+from orgportal.views.business_details import business_details_card
+from orgportal.views.organization import (
+    create_organization_form,
+    danger_zone,
+    organization_header,
+    settings_card,
+)
+
+
+def organization_page() -> rx.Component:
+    return page_frame(
+        rx.cond(
+            ~OrgState.loaded,
+            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            rx.cond(
+                OrgState.org_id == 0,
+                create_organization_form(),
+                rx.vstack(
+                    organization_header(),
+                    business_details_card(),
+                    rx.cond(OrgState.can_edit, settings_card()),
+                    rx.cond(OrgState.is_owner, danger_zone()),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,20 @@
+"""Route paths and builders, in one place."""
+
+from urllib.parse import quote
+
+HOME = "/"
+LOGIN = "/login"
+REGISTER = "/register"
+CONFIRM = "/confirm/[token]"
+ORGANIZATION = "/organization"
+AUDIT_LOG = "/organization/audit"
+
+SESSION_COOKIE = "orgportal_session"
+
+
+def login(next_path: str | None = None) -> str:
+    return f"{LOGIN}?next={quote(next_path, safe='')}" if next_path else LOGIN
+
+
+def open_session(ticket: str, next_path: str) -> str:
+    return f"/api/auth/session?ticket={quote(ticket)}&next={quote(next_path, safe='')}"

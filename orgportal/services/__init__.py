@@ -1,0 +1,1 @@
+"""Business rules and permission checks: plain Python over SQLModel sessions, no Reflex."""

@@ -1,0 +1,288 @@
+"""Registration, email confirmation, sign-in with lockout, sessions and workspaces (SPEC §1)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from orgportal import security
+from orgportal.config import settings
+from orgportal.models import LoginAttempt, Membership, Organization, User, UserSession, UserToken
+from orgportal.models.base import utcnow
+from orgportal.services import outbox
+from orgportal.services.errors import (
+    AccountLocked,
+    InvalidCredentials,
+    InvalidToken,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
+from orgportal.services.validation import FieldError, normalize_email, text
+
+CONFIRM_EMAIL = "confirm_email"
+SIGN_IN = "sign_in"
+SIGN_IN_TICKET_TTL = timedelta(minutes=2)
+CONFIRM_TTL = timedelta(days=3)
+DEFAULT_AFTER_SIGN_IN = "/organization"
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+
+
+def validate_registration(form: Registration) -> Registration:
+    errors: dict[str, str] = {}
+    email = ""
+    try:
+        email = normalize_email(form.email)
+    except FieldError as exc:
+        errors["email"] = str(exc)
+    if len(form.password) < 10:
+        errors["password"] = "Use at least 10 characters."
+    elif email and form.password.strip().lower() == email:
+        errors["password"] = "Your password must not be your email address."
+    names = {}
+    for field, label in (("first_name", "First name"), ("last_name", "Last name")):
+        try:
+            names[field] = text(getattr(form, field), label=label, min_len=1, max_len=80)
+        except FieldError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    return Registration(email, form.password, names["first_name"], names["last_name"])
+
+
+def register(session: Session, form: Registration, *, confirmed: bool = False) -> User:
+    """Create an account; unless already confirmed (invites), queue the confirmation mail."""
+    form = validate_registration(form)
+    if find_user(session, form.email):
+        raise ValidationFailed({"email": "An account with this email already exists. Sign in instead."})
+    user = User(
+        email=form.email,
+        password_hash=security.hash_password(form.password),
+        first_name=form.first_name,
+        last_name=form.last_name,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    session.add(user)
+    session.flush()
+    if not confirmed:
+        send_confirmation(session, user)
+    return user
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def send_confirmation(session: Session, user: User) -> None:
+    if user.email_confirmed_at:
+        return
+    token = _issue_token(session, user, CONFIRM_EMAIL, CONFIRM_TTL)
+    link = f"{settings.public_url}/confirm/{token}"
+    outbox.queue_mail(
+        session,
+        to=user.email,
+        subject="Confirm your orgportal email address",
+        body=f"Hello {user.first_name},\n\nConfirm your email address by opening this link:\n"
+        f"{link}\n\nThe link is valid for 3 days.\n",
+        link=link,
+    )
+
+
+def confirm_email(session: Session, token: str) -> User:
+    row = _take_token(session, token, CONFIRM_EMAIL)
+    user = session.get(User, row.user_id)
+    if user is None:
+        raise InvalidToken("This confirmation link is not valid.")
+    if not user.email_confirmed_at:
+        user.email_confirmed_at = utcnow()
+        session.add(user)
+    return user
+
+
+# --- sign in ------------------------------------------------------------------------------
+
+
+def sign_in(session: Session, *, email: str, password: str) -> str:
+    """Check credentials and return a short-lived single-use ticket for opening a session.
+
+    The ticket is exchanged by an HTTP route that sets the HttpOnly cookie, because a
+    websocket event cannot set one.
+    """
+    email = email.strip().lower()
+    _refuse_if_locked(session, email)
+    user = find_user(session, email) if email else None
+    if user is None:
+        security.burn_password_check(password)
+    if user is None or not security.verify_password(password, user.password_hash):
+        # The one commit inside a service: the failure must outlive the refusal it causes,
+        # or the lockout could never count it.
+        session.add(LoginAttempt(email=email, succeeded=False))
+        session.commit()
+        raise InvalidCredentials()
+    session.add(LoginAttempt(email=email, succeeded=True))
+    return issue_sign_in_ticket(session, user)
+
+
+def issue_sign_in_ticket(session: Session, user: User, organization_id: int | None = None) -> str:
+    return _issue_token(session, user, SIGN_IN, SIGN_IN_TICKET_TTL, organization_id)
+
+
+def _refuse_if_locked(session: Session, email: str) -> None:
+    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    last_success = session.exec(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
+        )
+    ).one()
+    since = max(window_start, last_success) if last_success else window_start
+    failures = session.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email,
+            col(LoginAttempt.succeeded).is_(False),
+            LoginAttempt.at > since,
+        )
+    ).one()
+    count, latest = failures
+    if count >= settings.login_max_failures:
+        unlock = latest + timedelta(minutes=settings.login_window_minutes)
+        minutes = max(1, int((unlock - utcnow()).total_seconds() // 60) + 1)
+        raise AccountLocked(
+            f"Too many failed sign-in attempts for this email. Try again in {minutes} minutes."
+        )
+
+
+def open_session(session: Session, ticket: str) -> tuple[str, UserSession]:
+    """Exchange a sign-in ticket for a new session; returns the raw token for the cookie."""
+    row = _take_token(session, ticket, SIGN_IN)
+    raw = security.new_token()
+    user_session = UserSession(
+        user_id=row.user_id,
+        token_hash=security.token_hash(raw),
+        expires_at=utcnow() + timedelta(days=settings.session_days),
+        active_org_id=row.organization_id,
+    )
+    session.add(user_session)
+    session.flush()
+    return raw, user_session
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is calling: the user and their session, re-read from the database every call."""
+
+    user: User
+    session: UserSession
+
+
+def authenticate(session: Session, raw_token: str | None) -> Viewer:
+    if not raw_token:
+        raise NotAuthenticated()
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == security.token_hash(raw_token))
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise NotAuthenticated("Your session has ended. Please sign in again.")
+    user = session.get(User, row.user_id)
+    if user is None:
+        raise NotAuthenticated()
+    return Viewer(user=user, session=row)
+
+
+def sign_out(session: Session, raw_token: str | None) -> None:
+    if not raw_token:
+        return
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == security.token_hash(raw_token))
+    ).first()
+    if row and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+
+
+def safe_next(candidate: str | None) -> str:
+    """`candidate` if it is a path on this site, else the default page (no open redirects)."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
+        return DEFAULT_AFTER_SIGN_IN
+    if "\\" in candidate or any(ord(ch) < 32 for ch in candidate):
+        return DEFAULT_AFTER_SIGN_IN
+    return candidate
+
+
+# --- workspaces -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    organization_id: int | None  # None: the Personal Workspace
+    name: str
+    role: str
+
+
+def list_workspaces(session: Session, user: User) -> list[Workspace]:
+    rows = session.exec(
+        select(Organization, Membership)
+        .join(Membership, col(Membership.organization_id) == Organization.id)
+        .where(Membership.user_id == user.id)
+        .order_by(func.lower(Organization.name))
+    ).all()
+    personal = Workspace(None, "Personal Workspace", "owner")
+    return [personal] + [Workspace(org.id, org.name, m.role) for org, m in rows]
+
+
+def switch_workspace(session: Session, viewer: Viewer, organization_id: int | None) -> None:
+    if organization_id is not None:
+        member = session.exec(
+            select(Membership).where(
+                Membership.organization_id == organization_id,
+                Membership.user_id == viewer.user.id,
+            )
+        ).first()
+        if member is None:
+            raise NotFound("Organization not found.")
+    viewer.session.active_org_id = organization_id
+    session.add(viewer.session)
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def _issue_token(
+    session: Session, user: User, purpose: str, ttl: timedelta, organization_id: int | None = None
+) -> str:
+    raw = security.new_token()
+    session.add(
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=security.token_hash(raw),
+            expires_at=utcnow() + ttl,
+            organization_id=organization_id,
+        )
+    )
+    return raw
+
+
+def _take_token(session: Session, raw: str, purpose: str) -> UserToken:
+    """Mark a single-use token used, atomically, or refuse it."""
+    row = session.exec(
+        select(UserToken).where(
+            UserToken.token_hash == security.token_hash(raw), UserToken.purpose == purpose
+        ).with_for_update()
+    ).first()
+    now: datetime = utcnow()
+    if row is None:
+        raise InvalidToken("This link is not valid.")
+    if row.used_at is not None:
+        raise InvalidToken("This link has already been used.")
+    if row.expires_at <= now:
+        raise InvalidToken("This link has expired.")
+    row.used_at = now
+    session.add(row)
+    return row

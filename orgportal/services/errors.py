@@ -1,0 +1,63 @@
+"""Named domain errors. Services raise them; the UI and the API turn them into messages."""
+
+
+class DomainError(Exception):
+    """A rule refused the request. `message` is safe to show to the user."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+
+    def __init__(self, message: str = "Please sign in to continue."):
+        super().__init__(message)
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+    def __init__(self, message: str = "You do not have permission to do that."):
+        super().__init__(message)
+
+
+class NotFound(DomainError):
+    """Also raised for other organizations' objects, so their existence never leaks."""
+
+    status = 404
+
+    def __init__(self, message: str = "Not found."):
+        super().__init__(message)
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class InvalidCredentials(DomainError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Email or password is incorrect.")
+
+
+class AccountLocked(DomainError):
+    status = 429
+
+
+class InvalidToken(DomainError):
+    status = 400
+
+
+class ValidationFailed(DomainError):
+    """Per-field messages; nothing was written."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors

@@ -1,0 +1,46 @@
+"""Organization logos: an https URL, or an uploaded image verified by decoding it (Pillow)."""
+
+import io
+import secrets
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from orgportal.services.validation import FieldError, http_url
+
+MAX_BYTES = 2 * 1024 * 1024
+FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+URL_PREFIX = "/api/logos/"
+
+
+def validate_logo_url(raw: str) -> str:
+    raw = raw.strip()
+    if not raw or raw.startswith(URL_PREFIX):
+        return raw
+    return http_url(raw, https_only=True)
+
+
+def store_upload(data: bytes, directory: Path) -> str:
+    """Save a verified image under a random name and return its URL path."""
+    if len(data) > MAX_BYTES:
+        raise FieldError("The logo must be 2 MB or smaller.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise FieldError("The logo must be a PNG, JPEG, WebP or GIF image.") from exc
+    if fmt not in FORMATS:
+        raise FieldError("The logo must be a PNG, JPEG, WebP or GIF image.")
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_urlsafe(16)}.{FORMATS[fmt]}"
+    (directory / name).write_bytes(data)
+    return URL_PREFIX + name
+
+
+def path_for(directory: Path, name: str) -> Path | None:
+    """The stored file for a logo URL name, refusing anything that is not one of ours."""
+    if "/" in name or "\\" in name or name.startswith(".") or name.rsplit(".", 1)[-1] not in FORMATS.values():
+        return None
+    candidate = directory / name
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,166 @@
+"""Organizations: create, read, edit, business details, settings, delete (SPEC §2)."""
+
+import re
+import secrets
+import string
+import unicodedata
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, delete, func, select, update
+
+from orgportal.models import Membership, Organization, Role, User, UserSession
+from orgportal.models.base import utcnow
+from orgportal.services import audit, business_details
+from orgportal.services.business_details import BusinessDetails
+from orgportal.services.errors import ValidationFailed
+from orgportal.services.logos import validate_logo_url
+from orgportal.services.permissions import Permission, require
+from orgportal.services.validation import FieldError, text
+
+SLUG_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class OrganizationView:
+    organization: Organization
+    role: Role
+    member_count: int
+
+
+def make_slug(name: str) -> str:
+    """`acme-marketing-team-x7y9z2`: readable base plus a random suffix, fixed at creation."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or "org"
+    suffix = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(6))
+    return f"{base}-{suffix}"
+
+
+def _profile_fields(name: str, description: str, logo_url: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    checks = {
+        "name": lambda: text(name, label="Organization Name", min_len=2, max_len=80),
+        "description": lambda: text(description, label="Description", max_len=500),
+        "logo_url": lambda: validate_logo_url(logo_url),
+    }
+    for field, check in checks.items():
+        try:
+            clean[field] = check()
+        except FieldError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def create_organization(
+    session: Session, *, user: User, name: str, description: str = "", logo_url: str = ""
+) -> Organization:
+    fields = _profile_fields(name, description, logo_url)
+    organization = Organization(slug=make_slug(fields["name"]), **fields)
+    session.add(organization)
+    session.flush()
+    session.add(Membership(organization_id=organization.id, user_id=user.id, role=Role.OWNER))
+    audit.record(session, organization_id=organization.id, actor=user,
+                 action="organization.created", summary=f"Created organization {organization.name}")
+    return organization
+
+
+def get_organization(session: Session, *, user: User, organization_id: int) -> OrganizationView:
+    organization, membership = require(session, user, organization_id, Permission.VIEW)
+    return OrganizationView(organization, Role(membership.role), member_count(session, organization_id))
+
+
+def member_count(session: Session, organization_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
+    ).one()
+
+
+def update_profile(
+    session: Session, *, user: User, organization_id: int, name: str, description: str, logo_url: str
+) -> Organization:
+    organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    fields = _profile_fields(name, description, logo_url)
+    changed = [k for k, v in fields.items() if getattr(organization, k) != v]
+    if not changed:
+        return organization
+    old_name = organization.name
+    for key in changed:
+        setattr(organization, key, fields[key])
+    _touch(session, organization)
+    summary = f"Updated {', '.join(changed)}"
+    if "name" in changed:
+        summary += f" (renamed from {old_name} to {organization.name})"
+    audit.record(session, organization_id=organization_id, actor=user,
+                 action="organization.updated", summary=summary)
+    return organization
+
+
+def update_business_details(
+    session: Session, *, user: User, organization_id: int, details: BusinessDetails
+) -> Organization:
+    organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    clean = business_details.validate(details)
+    before = BusinessDetails.of(organization).as_dict()
+    changed = [k for k, v in clean.as_dict().items() if before[k] != v]
+    for key in changed:
+        setattr(organization, key, getattr(clean, key))
+    if changed:
+        _touch(session, organization)
+        audit.record(session, organization_id=organization_id, actor=user,
+                     action="organization.business_details_updated",
+                     summary=f"Updated business details: {', '.join(changed)}")
+    return organization
+
+
+@dataclass(frozen=True)
+class OrganizationSettings:
+    allow_members_to_invite: bool = False
+    require_approval_for_links: bool = False
+    default_attribution_window: int = 168
+
+
+def update_settings(
+    session: Session, *, user: User, organization_id: int, new: OrganizationSettings
+) -> Organization:
+    organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    if not 1 <= new.default_attribution_window <= 8760:
+        raise ValidationFailed(
+            {"default_attribution_window": "Enter a number of hours between 1 and 8760."}
+        )
+    changed = [
+        f"{k}={getattr(new, k)}" for k in OrganizationSettings.__dataclass_fields__
+        if getattr(organization, k) != getattr(new, k)
+    ]
+    if changed:
+        for key in OrganizationSettings.__dataclass_fields__:
+            setattr(organization, key, getattr(new, key))
+        _touch(session, organization)
+        audit.record(session, organization_id=organization_id, actor=user,
+                     action="organization.settings_updated",
+                     summary=f"Changed settings: {', '.join(changed)}")
+    return organization
+
+
+def delete_organization(
+    session: Session, *, user: User, organization_id: int, confirm_name: str
+) -> None:
+    """Owner only, after typing the exact name. Everything the organization holds goes too."""
+    organization, _ = require(session, user, organization_id, Permission.DELETE_ORGANIZATION)
+    if confirm_name != organization.name:
+        raise ValidationFailed({"confirm_name": "Type the organization name exactly to confirm."})
+    audit.record(session, organization_id=organization_id, actor=user,
+                 action="organization.deleted", summary=f"Deleted organization {organization.name}")
+    session.exec(
+        update(UserSession)
+        .where(col(UserSession.active_org_id) == organization_id)
+        .values(active_org_id=None)
+    )
+    session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
+    session.delete(organization)
+
+
+def _touch(session: Session, organization: Organization) -> None:
+    organization.updated_at = utcnow()
+    session.add(organization)

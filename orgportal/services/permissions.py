@@ -1,0 +1,68 @@
+"""The role/permission table of SPEC §3, as data, and the one check every service calls."""
+
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from orgportal.models import Membership, Organization, Role, User
+from orgportal.services.errors import NotFound, PermissionDenied
+
+
+class Permission(StrEnum):
+    VIEW = "view"
+    EDIT_ORGANIZATION = "edit_organization"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_BILLING = "manage_billing"
+    MANAGE_SUPPORT = "manage_support"
+    HANDLE_TICKETS = "handle_tickets"
+    CREATE_ITEMS = "create_items"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    DELETE_ORGANIZATION = "delete_organization"
+    TRANSFER_OWNERSHIP = "transfer_ownership"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(P),
+    Role.ADMIN: frozenset({
+        P.VIEW, P.EDIT_ORGANIZATION, P.MANAGE_MEMBERS, P.MANAGE_SUPPORT,
+        P.HANDLE_TICKETS, P.CREATE_ITEMS, P.VIEW_AUDIT_LOG,
+    }),
+    Role.BILLING_ADMIN: frozenset({P.VIEW, P.MANAGE_BILLING, P.CREATE_ITEMS}),
+    Role.AGENT: frozenset({P.VIEW, P.HANDLE_TICKETS, P.CREATE_ITEMS}),
+    Role.VIEWER: frozenset({P.VIEW}),
+}
+
+# Roles an inviter may hand out; Owner is never granted by invite or role change.
+ASSIGNABLE_ROLES = (Role.ADMIN, Role.BILLING_ADMIN, Role.AGENT, Role.VIEWER)
+
+
+def has_permission(role: Role | str, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[Role(role)]
+
+
+def membership_of(session: Session, user: User, organization_id: int) -> Membership | None:
+    return session.exec(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user.id
+        )
+    ).first()
+
+
+def require(
+    session: Session, user: User, organization_id: int, permission: Permission
+) -> tuple[Organization, Membership]:
+    """The organization and the user's membership, or a refusal.
+
+    Non-members get NotFound rather than PermissionDenied so that probing ids tells an
+    outsider nothing about which organizations exist.
+    """
+    membership = membership_of(session, user, organization_id)
+    organization = session.get(Organization, organization_id) if membership else None
+    if membership is None or organization is None:
+        raise NotFound("Organization not found.")
+    if not has_permission(membership.role, permission):
+        raise PermissionDenied(
+            f"Your role ({Role(membership.role).label}) does not allow this action."
+        )
+    return organization, membership

@@ -1,0 +1,1 @@
+"""Feature sections of a page, each bound to one state."""

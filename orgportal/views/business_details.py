@@ -1,0 +1,114 @@
+"""The Business Details card with its searchable country dropdown."""
+
+import reflex as rx
+
+from orgportal.components.forms import field_error, text_field
+from orgportal.state.business_details import BusinessDetailsState as S
+from orgportal.state.business_details import CountryOption
+from orgportal.state.organization import OrgState
+
+FIELDS = [
+    ("Address", "address"), ("City", "city"), ("Postcode", "postcode"), ("Phone", "phone"),
+    ("Email", "email"), ("Website", "website"), ("VAT Number", "vat_number"),
+    ("Registration Number", "registration_number"),
+]
+
+
+def _country_option(option: CountryOption) -> rx.Component:
+    return rx.el.li(
+        option.label,
+        role="option",
+        on_click=S.choose_country(option.code),
+        padding="0.3em 0.6em",
+        cursor="pointer",
+        _hover={"background": "var(--accent-a3)"},
+    )
+
+
+def country_picker() -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Country", html_for="field-country", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.input(
+            id="field-country",
+            name="country_search",
+            role="combobox",
+            aria_expanded=S.country_open,
+            placeholder=rx.cond(S.country_label != "", S.country_label, "Search countries…"),
+            value=S.country_query,
+            on_change=S.set_country_query.debounce(150),
+            on_focus=S.toggle_countries,
+            width="100%",
+        ),
+        rx.cond(S.country_label != "",
+                rx.text("Selected: ", rx.text.strong(S.country_label, id="country-selected"),
+                        size="1")),
+        rx.cond(
+            S.country_open,
+            rx.el.ul(
+                rx.foreach(S.country_options, _country_option),
+                role="listbox",
+                max_height="220px",
+                overflow_y="auto",
+                border="1px solid var(--gray-a6)",
+                border_radius="6px",
+                width="100%",
+                list_style="none",
+                margin="0",
+                padding="0",
+            ),
+        ),
+        field_error(S.errors, "country"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _read_only_row(label: str, name: str) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(S.values[name]))
+
+
+def business_details_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Business Details", size="4"),
+                rx.spacer(),
+                rx.cond(OrgState.can_edit & ~S.editing,
+                        rx.button(rx.icon("pencil", size=14), "Edit", variant="soft",
+                                  aria_label="Edit business details", on_click=S.edit)),
+                width="100%",
+            ),
+            rx.cond(S.editing, _edit_form(), _read_only()),
+            width="100%",
+        ),
+        width="100%",
+        on_mount=S.load,
+    )
+
+
+def _read_only() -> rx.Component:
+    return rx.data_list.root(
+        *[_read_only_row(label, name) for label, name in FIELDS[:3]],
+        rx.data_list.item(rx.data_list.label("Country"), rx.data_list.value(S.country_label)),
+        *[_read_only_row(label, name) for label, name in FIELDS[3:]],
+    )
+
+
+def _edit_form() -> rx.Component:
+    inputs = {name: text_field(label, name, S.errors, default_value=S.values[name])
+              for label, name in FIELDS}
+    return rx.form(
+        rx.vstack(
+            inputs["address"],
+            rx.hstack(inputs["city"], inputs["postcode"], width="100%"),
+            country_picker(),
+            rx.hstack(inputs["phone"], inputs["email"], width="100%"),
+            inputs["website"],
+            rx.hstack(inputs["vat_number"], inputs["registration_number"], width="100%"),
+            rx.hstack(rx.button("Save", type="submit"),
+                      rx.button("Cancel", type="button", variant="soft", on_click=S.cancel)),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.save,
+    )

@@ -1,0 +1,22 @@
+"""Reflex configuration: every value comes from orgportal's one settings object."""
+
+import reflex as rx
+
+from orgportal import styles
+
+from orgportal.config import settings
+
+config = rx.Config(
+    app_name="orgportal",
+    db_url=settings.database_url,
+    redis_url=settings.redis_url or None,
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    show_built_with_reflex=False,
+    telemetry_enabled=False,
+    plugins=[
+        rx.plugins.SitemapPlugin(),
+        rx.plugins.TailwindV4Plugin(),
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(**styles.theme)),
+    ],
+)

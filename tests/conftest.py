@@ -1,0 +1,67 @@
+"""Database fixtures: a real SQLite file per test, and real PostgreSQL when TEST_DATABASE_URL is set."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from orgportal.config import Settings
+from orgportal.db import make_engine
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pg_url() -> str:
+    return Settings(database_url=PG_URL).sqlalchemy_url
+
+
+@contextmanager
+def scratch_postgres_database() -> Iterator[str]:
+    """A brand-new empty PostgreSQL database, dropped afterwards."""
+    url = make_url(pg_url())
+    name = f"orgportal_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    with scratch_postgres_database() as url:
+        engine = make_engine(url)
+        SQLModel.metadata.create_all(engine)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        SQLModel.metadata.create_all(engine)
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("postgres_engine")
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,81 @@
+"""E2E fixtures: the real app started with `make run` on a temp database, real Chromium."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("app")
+    port = _free_port()
+    return {
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+        "MAIL_DIR": str(tmp / "mail"),
+        "DATA_DIR": str(tmp / "data"),
+        "PUBLIC_URL": f"http://localhost:{port}",
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(app_env, tmp_path_factory) -> str:
+    """Runs exactly what a new user runs: `make run`, then waits for the app to answer."""
+    log = (tmp_path_factory.mktemp("log") / "app.log").open("w")
+    env = {**os.environ, **app_env}
+    env.pop("REFLEX_DB_URL", None)
+    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://localhost:{app_env['PORT']}"
+    try:
+        _wait_for(url, proc, log.name)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wait_for(url: str, proc: subprocess.Popen, log_name: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{Path(log_name).read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
+                # the page bundle must be served too, not only the backend
+                if httpx.get(f"{url}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"app did not start:\n{Path(log_name).read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def mail_dir(app_env) -> Path:
+    return Path(app_env["MAIL_DIR"])

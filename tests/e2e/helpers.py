@@ -1,0 +1,53 @@
+"""What a person does, as reusable steps: register, sign in, read the mail the app wrote."""
+
+import email
+import time
+import uuid
+from email.message import Message
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct horse battery"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def register(page: Page, email_address: str, first: str = "Ada", last: str = "Lovelace") -> None:
+    page.goto("/register")
+    page.get_by_label("First name").fill(first)
+    page.get_by_label("Last name").fill(last)
+    page.get_by_label("Email").fill(email_address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(timeout=20_000)
+
+
+def sign_in(page: Page, email_address: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Email").fill(email_address)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def create_organization(page: Page, name: str) -> None:
+    page.get_by_label("Organization Name").fill(name)
+    page.get_by_role("button", name="Create Organization").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=20_000)
+
+
+def wait_for_mail(mail_dir: Path, to: str, subject_part: str, timeout: float = 20) -> Message:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else []:
+            message = email.message_from_bytes(path.read_bytes())
+            if message["To"] == to and subject_part in message["Subject"]:
+                return message
+        time.sleep(0.25)
+    raise AssertionError(f"no mail to {to} about {subject_part!r} in {mail_dir}")
+
+
+def link_in(message: Message) -> str:
+    body = message.get_payload(decode=True).decode()
+    return next(word for word in body.split() if word.startswith("http"))

@@ -1,0 +1,32 @@
+"""Small factories that go through the real services."""
+
+import uuid
+
+from sqlmodel import Session
+
+from orgportal.models import Membership, Organization, Role, User
+from orgportal.services import accounts, organizations
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(session: Session, email: str | None = None, *, confirmed: bool = True) -> User:
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    user = accounts.register(
+        session, accounts.Registration(email, PASSWORD, "Test", "User"), confirmed=confirmed)
+    session.commit()
+    return user
+
+
+def make_org(session: Session, owner: User, name: str = "Acme Marketing Team") -> Organization:
+    org = organizations.create_organization(session, user=owner, name=name)
+    session.commit()
+    return org
+
+
+def add_member(session: Session, org: Organization, role: Role, user: User | None = None) -> User:
+    """Direct insert: invitations are tested on their own; here we only need a member."""
+    user = user or make_user(session)
+    session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
+    session.commit()
+    return user
