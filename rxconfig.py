@@ -3,7 +3,6 @@
 import reflex as rx
 
 from orgportal import styles
-
 from orgportal.config import settings
 
 config = rx.Config(

@@ -1,8 +1,8 @@
 """Alembic environment: the URL comes from orgportal's settings unless a caller sets one."""
 
-from alembic import context
 from sqlmodel import SQLModel
 
+from alembic import context
 from orgportal import models  # noqa: F401  (registers the tables)
 from orgportal.config import settings
 from orgportal.db import make_engine

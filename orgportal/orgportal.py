@@ -41,9 +41,21 @@ app.register_lifespan_task(mail_worker)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · orgportal")
 app.add_page(register_page, route=routes.REGISTER, title="Create account · orgportal")
-app.add_page(confirm_page, route=routes.CONFIRM, on_load=ConfirmState.confirm,
-             title="Confirm email · orgportal")
-app.add_page(organization_page, route=routes.ORGANIZATION, on_load=OrgState.load,
-             title="Organization · orgportal")
-app.add_page(audit_log_page, route=routes.AUDIT_LOG, on_load=AuditLogState.load,
-             title="Audit Log · orgportal")
+app.add_page(
+    confirm_page,
+    route=routes.CONFIRM,
+    on_load=ConfirmState.confirm,
+    title="Confirm email · orgportal",
+)
+app.add_page(
+    organization_page,
+    route=routes.ORGANIZATION,
+    on_load=OrgState.load,
+    title="Organization · orgportal",
+)
+app.add_page(
+    audit_log_page,
+    route=routes.AUDIT_LOG,
+    on_load=AuditLogState.load,
+    title="Audit Log · orgportal",
+)

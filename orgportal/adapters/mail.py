@@ -52,8 +52,9 @@ class SmtpTransport:
         implicit_tls = parts.scheme == "smtps"
         cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
         default_port = 465 if implicit_tls else 25
-        with cls(parts.hostname or "localhost", parts.port or default_port,
-                 timeout=self.timeout) as smtp:
+        with cls(
+            parts.hostname or "localhost", parts.port or default_port, timeout=self.timeout
+        ) as smtp:
             if not implicit_tls and smtp.has_extn("starttls"):
                 smtp.starttls()
             if parts.username:

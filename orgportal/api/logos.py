@@ -14,5 +14,7 @@ def logo(name: str) -> FileResponse:
     path = logos.path_for(settings.resolve(settings.data_dir) / "logos", name)
     if path is None:
         raise HTTPException(status_code=404, detail="Not found.")
-    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400",
-                                       "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )

@@ -12,14 +12,20 @@ def field_error(errors: Var, name: str) -> rx.Component:
 
 
 def text_field(
-    label: str, name: str, errors: Var | None = None, *, type: str = "text",
-    default_value: Var | str = "", **props,
+    label: str,
+    name: str,
+    errors: Var | None = None,
+    *,
+    type: str = "text",
+    default_value: Var | str = "",
+    **props,
 ) -> rx.Component:
     input_id = f"field-{name}"
     return rx.vstack(
         rx.el.label(label, html_for=input_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-        rx.input(id=input_id, name=name, type=type, default_value=default_value, width="100%",
-                 **props),
+        rx.input(
+            id=input_id, name=name, type=type, default_value=default_value, width="100%", **props
+        ),
         field_error(errors, name) if errors is not None else rx.fragment(),
         spacing="1",
         width="100%",

@@ -9,8 +9,11 @@ from orgportal.state.base import AppState, WorkspaceItem
 def _workspace_item(workspace: WorkspaceItem) -> rx.Component:
     return rx.menu.item(
         rx.hstack(
-            rx.cond(workspace.id == AppState.active_org_id, rx.icon("check", size=14),
-                    rx.box(width="14px")),
+            rx.cond(
+                workspace.id == AppState.active_org_id,
+                rx.icon("check", size=14),
+                rx.box(width="14px"),
+            ),
             rx.text(workspace.name),
             spacing="2",
         ),
@@ -30,11 +33,19 @@ def profile_menu() -> rx.Component:
             )
         ),
         rx.menu.content(
-            rx.box(rx.text(AppState.user_name, weight="bold", size="2"),
-                   rx.text(AppState.user_email, size="1", color_scheme="gray"), padding="0.5em"),
+            rx.box(
+                rx.text(AppState.user_name, weight="bold", size="2"),
+                rx.text(AppState.user_email, size="1", color_scheme="gray"),
+                padding="0.5em",
+            ),
             rx.menu.separator(),
-            rx.text("Switch Organization", size="1", color_scheme="gray", weight="medium",
-                    padding_x="0.75em"),
+            rx.text(
+                "Switch Organization",
+                size="1",
+                color_scheme="gray",
+                weight="medium",
+                padding_x="0.75em",
+            ),
             rx.foreach(AppState.workspaces, _workspace_item),
             rx.menu.separator(),
             rx.menu.item("New Organization", on_select=AppState.switch_workspace(0)),
@@ -63,10 +74,14 @@ def confirm_banner() -> rx.Component:
         AppState.signed_in & ~AppState.email_confirmed,
         rx.callout(
             rx.hstack(
-                rx.text("Please confirm your email address: we sent a link to ",
-                        rx.text.strong(AppState.user_email), "."),
-                rx.button("Resend link", size="1", variant="soft",
-                          on_click=AppState.resend_confirmation),
+                rx.text(
+                    "Please confirm your email address: we sent a link to ",
+                    rx.text.strong(AppState.user_email),
+                    ".",
+                ),
+                rx.button(
+                    "Resend link", size="1", variant="soft", on_click=AppState.resend_confirmation
+                ),
                 align="center",
             ),
             icon="mail",
@@ -79,8 +94,15 @@ def confirm_banner() -> rx.Component:
 def page_frame(*children: rx.Component) -> rx.Component:
     return rx.vstack(
         top_bar(),
-        rx.vstack(confirm_banner(), *children, spacing="4", width="100%",
-                  max_width=styles.PAGE_MAX_WIDTH, padding="1.5em", margin_x="auto"),
+        rx.vstack(
+            confirm_banner(),
+            *children,
+            spacing="4",
+            width="100%",
+            max_width=styles.PAGE_MAX_WIDTH,
+            padding="1.5em",
+            margin_x="auto",
+        ),
         width="100%",
         spacing="0",
         min_height="100vh",
@@ -89,8 +111,12 @@ def page_frame(*children: rx.Component) -> rx.Component:
 
 def centered_card(*children: rx.Component) -> rx.Component:
     return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%",
-                max_width=styles.FORM_MAX_WIDTH, size="3"),
+        rx.card(
+            rx.vstack(*children, spacing="4", width="100%"),
+            width="100%",
+            max_width=styles.FORM_MAX_WIDTH,
+            size="3",
+        ),
         min_height="100vh",
         padding="1em",
     )

@@ -15,8 +15,13 @@ def login_page() -> rx.Component:
             rx.vstack(
                 form_error(LoginState.error),
                 text_field("Email", "email", type="email", auto_complete="email", required=True),
-                text_field("Password", "password", type="password",
-                           auto_complete="current-password", required=True),
+                text_field(
+                    "Password",
+                    "password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                ),
                 rx.button("Sign in", type="submit", width="100%"),
                 spacing="3",
             ),
@@ -32,14 +37,23 @@ def register_page() -> rx.Component:
         rx.heading("Create your account", size="6"),
         rx.form(
             rx.vstack(
-                rx.hstack(text_field("First name", "first_name", errors, required=True),
-                          text_field("Last name", "last_name", errors, required=True),
-                          width="100%"),
-                text_field("Email", "email", errors, type="email", auto_complete="email",
-                           required=True),
-                text_field("Password", "password", errors, type="password",
-                           auto_complete="new-password", required=True,
-                           placeholder="At least 10 characters"),
+                rx.hstack(
+                    text_field("First name", "first_name", errors, required=True),
+                    text_field("Last name", "last_name", errors, required=True),
+                    width="100%",
+                ),
+                text_field(
+                    "Email", "email", errors, type="email", auto_complete="email", required=True
+                ),
+                text_field(
+                    "Password",
+                    "password",
+                    errors,
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    placeholder="At least 10 characters",
+                ),
                 rx.button("Create account", type="submit", width="100%"),
                 spacing="3",
             ),
@@ -55,8 +69,11 @@ def confirm_page() -> rx.Component:
         rx.cond(
             ConfirmState.message == "",
             rx.spinner(),
-            rx.callout(ConfirmState.message, icon=rx.cond(ConfirmState.ok, "check", "x"),
-                       color_scheme=rx.cond(ConfirmState.ok, "green", "red")),
+            rx.callout(
+                ConfirmState.message,
+                icon=rx.cond(ConfirmState.ok, "check", "x"),
+                color_scheme=rx.cond(ConfirmState.ok, "green", "red"),
+            ),
         ),
         rx.link("Continue to your organization", href=routes.ORGANIZATION),
     )

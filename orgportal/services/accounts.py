@@ -61,7 +61,9 @@ def register(session: Session, form: Registration, *, confirmed: bool = False) -
     """Create an account; unless already confirmed (invites), queue the confirmation mail."""
     form = validate_registration(form)
     if find_user(session, form.email):
-        raise ValidationFailed({"email": "An account with this email already exists. Sign in instead."})
+        raise ValidationFailed(
+            {"email": "An account with this email already exists. Sign in instead."}
+        )
     user = User(
         email=form.email,
         password_hash=security.hash_password(form.password),
@@ -272,9 +274,9 @@ def _issue_token(
 def _take_token(session: Session, raw: str, purpose: str) -> UserToken:
     """Mark a single-use token used, atomically, or refuse it."""
     row = session.exec(
-        select(UserToken).where(
-            UserToken.token_hash == security.token_hash(raw), UserToken.purpose == purpose
-        ).with_for_update()
+        select(UserToken)
+        .where(UserToken.token_hash == security.token_hash(raw), UserToken.purpose == purpose)
+        .with_for_update()
     ).first()
     now: datetime = utcnow()
     if row is None:

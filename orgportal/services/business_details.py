@@ -39,14 +39,20 @@ def validate(details: BusinessDetails) -> BusinessDetails:
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for name, limit in LIMITS.items():
-        _check(errors, clean, name, lambda v, n=name, m=limit: text(v, label=_label(n), max_len=m),
-               getattr(details, name))
+        _check(
+            errors,
+            clean,
+            name,
+            lambda v, n=name, m=limit: text(v, label=_label(n), max_len=m),
+            getattr(details, name),
+        )
     _check(errors, clean, "country", _country, details.country)
     _check(errors, clean, "phone", lambda v: _phone(v, clean.get("country", "")), details.phone)
     _check(errors, clean, "email", normalize_email, details.email)
     _check(errors, clean, "website", http_url, details.website)
-    _check(errors, clean, "vat_number", lambda v: _vat(v, clean.get("country", "")),
-           details.vat_number)
+    _check(
+        errors, clean, "vat_number", lambda v: _vat(v, clean.get("country", "")), details.vat_number
+    )
     if errors:
         raise ValidationFailed(errors)
     return BusinessDetails(**clean)
@@ -78,9 +84,13 @@ def _phone(raw: str, country: str) -> str:
     try:
         number = phonenumbers.parse(raw, country or None)
     except phonenumbers.NumberParseException as exc:
-        raise FieldError("Enter the phone number in international format, e.g. +44 20 7946 0958.") from exc
+        raise FieldError(
+            "Enter the phone number in international format, e.g. +44 20 7946 0958."
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise FieldError("This phone number is not valid. Use international format, e.g. +44 20 7946 0958.")
+        raise FieldError(
+            "This phone number is not valid. Use international format, e.g. +44 20 7946 0958."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 

@@ -24,8 +24,7 @@ class Country:
 @cache
 def all_countries() -> tuple[Country, ...]:
     countries = (
-        Country(c.alpha_2, getattr(c, "common_name", None) or c.name)
-        for c in pycountry.countries
+        Country(c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries
     )
     return tuple(sorted(countries, key=lambda c: c.name))
 

@@ -40,7 +40,12 @@ def store_upload(data: bytes, directory: Path) -> str:
 
 def path_for(directory: Path, name: str) -> Path | None:
     """The stored file for a logo URL name, refusing anything that is not one of ours."""
-    if "/" in name or "\\" in name or name.startswith(".") or name.rsplit(".", 1)[-1] not in FORMATS.values():
+    if (
+        "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or name.rsplit(".", 1)[-1] not in FORMATS.values()
+    ):
         return None
     candidate = directory / name
     return candidate if candidate.is_file() else None

@@ -61,24 +61,39 @@ def create_organization(
     session.add(organization)
     session.flush()
     session.add(Membership(organization_id=organization.id, user_id=user.id, role=Role.OWNER))
-    audit.record(session, organization_id=organization.id, actor=user,
-                 action="organization.created", summary=f"Created organization {organization.name}")
+    audit.record(
+        session,
+        organization_id=organization.id,
+        actor=user,
+        action="organization.created",
+        summary=f"Created organization {organization.name}",
+    )
     return organization
 
 
 def get_organization(session: Session, *, user: User, organization_id: int) -> OrganizationView:
     organization, membership = require(session, user, organization_id, Permission.VIEW)
-    return OrganizationView(organization, Role(membership.role), member_count(session, organization_id))
+    return OrganizationView(
+        organization, Role(membership.role), member_count(session, organization_id)
+    )
 
 
 def member_count(session: Session, organization_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(Membership).where(Membership.organization_id == organization_id)
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == organization_id)
     ).one()
 
 
 def update_profile(
-    session: Session, *, user: User, organization_id: int, name: str, description: str, logo_url: str
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    name: str,
+    description: str,
+    logo_url: str,
 ) -> Organization:
     organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
     fields = _profile_fields(name, description, logo_url)
@@ -92,8 +107,13 @@ def update_profile(
     summary = f"Updated {', '.join(changed)}"
     if "name" in changed:
         summary += f" (renamed from {old_name} to {organization.name})"
-    audit.record(session, organization_id=organization_id, actor=user,
-                 action="organization.updated", summary=summary)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="organization.updated",
+        summary=summary,
+    )
     return organization
 
 
@@ -108,9 +128,13 @@ def update_business_details(
         setattr(organization, key, getattr(clean, key))
     if changed:
         _touch(session, organization)
-        audit.record(session, organization_id=organization_id, actor=user,
-                     action="organization.business_details_updated",
-                     summary=f"Updated business details: {', '.join(changed)}")
+        audit.record(
+            session,
+            organization_id=organization_id,
+            actor=user,
+            action="organization.business_details_updated",
+            summary=f"Updated business details: {', '.join(changed)}",
+        )
     return organization
 
 
@@ -130,16 +154,21 @@ def update_settings(
             {"default_attribution_window": "Enter a number of hours between 1 and 8760."}
         )
     changed = [
-        f"{k}={getattr(new, k)}" for k in OrganizationSettings.__dataclass_fields__
+        f"{k}={getattr(new, k)}"
+        for k in OrganizationSettings.__dataclass_fields__
         if getattr(organization, k) != getattr(new, k)
     ]
     if changed:
         for key in OrganizationSettings.__dataclass_fields__:
             setattr(organization, key, getattr(new, key))
         _touch(session, organization)
-        audit.record(session, organization_id=organization_id, actor=user,
-                     action="organization.settings_updated",
-                     summary=f"Changed settings: {', '.join(changed)}")
+        audit.record(
+            session,
+            organization_id=organization_id,
+            actor=user,
+            action="organization.settings_updated",
+            summary=f"Changed settings: {', '.join(changed)}",
+        )
     return organization
 
 
@@ -150,8 +179,13 @@ def delete_organization(
     organization, _ = require(session, user, organization_id, Permission.DELETE_ORGANIZATION)
     if confirm_name != organization.name:
         raise ValidationFailed({"confirm_name": "Type the organization name exactly to confirm."})
-    audit.record(session, organization_id=organization_id, actor=user,
-                 action="organization.deleted", summary=f"Deleted organization {organization.name}")
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="organization.deleted",
+        summary=f"Deleted organization {organization.name}",
+    )
     session.exec(
         update(UserSession)
         .where(col(UserSession.active_org_id) == organization_id)

@@ -24,10 +24,17 @@ class Permission(StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(P),
-    Role.ADMIN: frozenset({
-        P.VIEW, P.EDIT_ORGANIZATION, P.MANAGE_MEMBERS, P.MANAGE_SUPPORT,
-        P.HANDLE_TICKETS, P.CREATE_ITEMS, P.VIEW_AUDIT_LOG,
-    }),
+    Role.ADMIN: frozenset(
+        {
+            P.VIEW,
+            P.EDIT_ORGANIZATION,
+            P.MANAGE_MEMBERS,
+            P.MANAGE_SUPPORT,
+            P.HANDLE_TICKETS,
+            P.CREATE_ITEMS,
+            P.VIEW_AUDIT_LOG,
+        }
+    ),
     Role.BILLING_ADMIN: frozenset({P.VIEW, P.MANAGE_BILLING, P.CREATE_ITEMS}),
     Role.AGENT: frozenset({P.VIEW, P.HANDLE_TICKETS, P.CREATE_ITEMS}),
     Role.VIEWER: frozenset({P.VIEW}),

@@ -25,7 +25,9 @@ def http_url(raw: str, *, https_only: bool = False) -> str:
     if parts.scheme.lower() not in schemes or not parts.hostname or " " in value:
         if https_only:
             raise FieldError("Enter a full https:// address, e.g. https://example.com/logo.png.")
-        raise FieldError("Enter a website starting with http:// or https://, e.g. https://example.com.")
+        raise FieldError(
+            "Enter a website starting with http:// or https://, e.g. https://example.com."
+        )
     if "." not in parts.hostname and parts.hostname != "localhost":
         raise FieldError("Enter a website with a full domain name, e.g. https://example.com.")
     return value

@@ -33,8 +33,12 @@ class AuditLogState(AppState):
             with unit_of_work() as session:
                 viewer = self._viewer(session)
                 events = audit.list_events(
-                    session, user=viewer.user, organization_id=viewer.session.active_org_id or 0,
-                    limit=PAGE_SIZE + 1, offset=self.page * PAGE_SIZE)
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id or 0,
+                    limit=PAGE_SIZE + 1,
+                    offset=self.page * PAGE_SIZE,
+                )
         except NotAuthenticated:
             return self._to_login()
         except DomainError as exc:
@@ -42,8 +46,12 @@ class AuditLogState(AppState):
             return
         self.has_more = len(events) > PAGE_SIZE
         self.rows = [
-            AuditRow(e.created_at.strftime("%Y-%m-%d %H:%M UTC"), e.actor_email or "system",
-                     e.action, e.summary)
+            AuditRow(
+                e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                e.actor_email or "system",
+                e.action,
+                e.summary,
+            )
             for e in events[:PAGE_SIZE]
         ]
 

@@ -42,7 +42,8 @@ class BusinessDetailsState(AppState):
                 if not org_id:
                     return
                 view = organizations.get_organization(
-                    session, user=viewer.user, organization_id=org_id)
+                    session, user=viewer.user, organization_id=org_id
+                )
         except (NotAuthenticated, DomainError):
             return
         self.values = BusinessDetails.of(view.organization).as_dict()
@@ -72,17 +73,22 @@ class BusinessDetailsState(AppState):
     @rx.event
     def save(self, form: dict):
         fields = {f.name for f in dataclasses.fields(BusinessDetails)}
-        details = BusinessDetails(**{
-            name: (self.values.get("country", "") if name == "country" else form.get(name, ""))
-            for name in fields
-        })
+        details = BusinessDetails(
+            **{
+                name: (self.values.get("country", "") if name == "country" else form.get(name, ""))
+                for name in fields
+            }
+        )
         self.values = details.as_dict()
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
                 organizations.update_business_details(
-                    session, user=viewer.user, organization_id=viewer.session.active_org_id or 0,
-                    details=details)
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id or 0,
+                    details=details,
+                )
         except NotAuthenticated:
             return self._to_login()
         except ValidationFailed as exc:

@@ -59,8 +59,11 @@ class OrgState(AppState):
                 viewer = self._viewer(session)
                 self.org_id = viewer.session.active_org_id or 0
                 if self.org_id:
-                    self._show(organizations.get_organization(
-                        session, user=viewer.user, organization_id=self.org_id))
+                    self._show(
+                        organizations.get_organization(
+                            session, user=viewer.user, organization_id=self.org_id
+                        )
+                    )
         except NotAuthenticated:
             return self._to_login()
         except DomainError:
@@ -70,7 +73,11 @@ class OrgState(AppState):
     def _show(self, view: organizations.OrganizationView) -> None:
         org = view.organization
         self.name, self.slug, self.description = org.name, org.slug, org.description
-        self.logo_url, self.role, self.member_count = org.logo_url, view.role.value, view.member_count
+        self.logo_url, self.role, self.member_count = (
+            org.logo_url,
+            view.role.value,
+            view.member_count,
+        )
         self.created_at = org.created_at.strftime("%d %b %Y")
         self.allow_members_to_invite = org.allow_members_to_invite
         self.require_approval_for_links = org.require_approval_for_links
@@ -83,7 +90,9 @@ class OrgState(AppState):
             with unit_of_work() as session:
                 viewer = self._viewer(session)
                 org = organizations.create_organization(
-                    session, user=viewer.user, name=form.get("name", ""),
+                    session,
+                    user=viewer.user,
+                    name=form.get("name", ""),
                     description=form.get("description", ""),
                     logo_url=self.logo_draft or form.get("logo_url", ""),
                 )
@@ -105,7 +114,8 @@ class OrgState(AppState):
             data = await file.read(logos.MAX_BYTES + 1)
             try:
                 self.logo_draft = logos.store_upload(
-                    data, app_settings.resolve(app_settings.data_dir) / "logos")
+                    data, app_settings.resolve(app_settings.data_dir) / "logos"
+                )
             except FieldError as exc:
                 self.errors = {**self.errors, "logo_url": str(exc)}
 
@@ -119,11 +129,18 @@ class OrgState(AppState):
 
     @rx.event
     def save_profile(self, form: dict):
-        return self._apply(lambda session, user: organizations.update_profile(
-            session, user=user, organization_id=self.org_id, name=form.get("name", ""),
-            description=form.get("description", ""),
-            logo_url=self.logo_draft or form.get("logo_url", ""),
-        ), "Organization updated.", close_profile=True)
+        return self._apply(
+            lambda session, user: organizations.update_profile(
+                session,
+                user=user,
+                organization_id=self.org_id,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                logo_url=self.logo_draft or form.get("logo_url", ""),
+            ),
+            "Organization updated.",
+            close_profile=True,
+        )
 
     @rx.event
     def save_settings(self, form: dict):
@@ -137,8 +154,12 @@ class OrgState(AppState):
             require_approval_for_links=form.get("require_approval_for_links") == "on",
             default_attribution_window=window,
         )
-        return self._apply(lambda session, user: organizations.update_settings(
-            session, user=user, organization_id=self.org_id, new=new), "Settings saved.")
+        return self._apply(
+            lambda session, user: organizations.update_settings(
+                session, user=user, organization_id=self.org_id, new=new
+            ),
+            "Settings saved.",
+        )
 
     @rx.event
     def set_delete_confirm(self, value: str):
@@ -150,8 +171,11 @@ class OrgState(AppState):
             with unit_of_work() as session:
                 viewer = self._viewer(session)
                 organizations.delete_organization(
-                    session, user=viewer.user, organization_id=self.org_id,
-                    confirm_name=self.delete_confirm)
+                    session,
+                    user=viewer.user,
+                    organization_id=self.org_id,
+                    confirm_name=self.delete_confirm,
+                )
         except NotAuthenticated:
             return self._to_login()
         except DomainError as exc:

@@ -8,8 +8,13 @@ from orgportal.state.business_details import CountryOption
 from orgportal.state.organization import OrgState
 
 FIELDS = [
-    ("Address", "address"), ("City", "city"), ("Postcode", "postcode"), ("Phone", "phone"),
-    ("Email", "email"), ("Website", "website"), ("VAT Number", "vat_number"),
+    ("Address", "address"),
+    ("City", "city"),
+    ("Postcode", "postcode"),
+    ("Phone", "phone"),
+    ("Email", "email"),
+    ("Website", "website"),
+    ("VAT Number", "vat_number"),
     ("Registration Number", "registration_number"),
 ]
 
@@ -27,7 +32,9 @@ def _country_option(option: CountryOption) -> rx.Component:
 
 def country_picker() -> rx.Component:
     return rx.vstack(
-        rx.el.label("Country", html_for="field-country", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.el.label(
+            "Country", html_for="field-country", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"
+        ),
         rx.input(
             id="field-country",
             name="country_search",
@@ -39,9 +46,10 @@ def country_picker() -> rx.Component:
             on_focus=S.toggle_countries,
             width="100%",
         ),
-        rx.cond(S.country_label != "",
-                rx.text("Selected: ", rx.text.strong(S.country_label, id="country-selected"),
-                        size="1")),
+        rx.cond(
+            S.country_label != "",
+            rx.text("Selected: ", rx.text.strong(S.country_label, id="country-selected"), size="1"),
+        ),
         rx.cond(
             S.country_open,
             rx.el.ul(
@@ -73,9 +81,16 @@ def business_details_card() -> rx.Component:
             rx.hstack(
                 rx.heading("Business Details", size="4"),
                 rx.spacer(),
-                rx.cond(OrgState.can_edit & ~S.editing,
-                        rx.button(rx.icon("pencil", size=14), "Edit", variant="soft",
-                                  aria_label="Edit business details", on_click=S.edit)),
+                rx.cond(
+                    OrgState.can_edit & ~S.editing,
+                    rx.button(
+                        rx.icon("pencil", size=14),
+                        "Edit",
+                        variant="soft",
+                        aria_label="Edit business details",
+                        on_click=S.edit,
+                    ),
+                ),
                 width="100%",
             ),
             rx.cond(S.editing, _edit_form(), _read_only()),
@@ -95,8 +110,10 @@ def _read_only() -> rx.Component:
 
 
 def _edit_form() -> rx.Component:
-    inputs = {name: text_field(label, name, S.errors, default_value=S.values[name])
-              for label, name in FIELDS}
+    inputs = {
+        name: text_field(label, name, S.errors, default_value=S.values[name])
+        for label, name in FIELDS
+    }
     return rx.form(
         rx.vstack(
             inputs["address"],
@@ -105,8 +122,10 @@ def _edit_form() -> rx.Component:
             rx.hstack(inputs["phone"], inputs["email"], width="100%"),
             inputs["website"],
             rx.hstack(inputs["vat_number"], inputs["registration_number"], width="100%"),
-            rx.hstack(rx.button("Save", type="submit"),
-                      rx.button("Cancel", type="button", variant="soft", on_click=S.cancel)),
+            rx.hstack(
+                rx.button("Save", type="submit"),
+                rx.button("Cancel", type="button", variant="soft", on_click=S.cancel),
+            ),
             spacing="3",
             width="100%",
         ),

@@ -12,14 +12,24 @@ LOGO_UPLOAD_ID = "logo-upload"
 def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
     """Logo by https URL or by upload (verified server-side by decoding the image)."""
     return rx.vstack(
-        text_field("Logo URL", "logo_url", default_value=default_url,
-                   placeholder="https://example.com/logo.png"),
+        text_field(
+            "Logo URL",
+            "logo_url",
+            default_value=default_url,
+            placeholder="https://example.com/logo.png",
+        ),
         rx.upload.root(
-            rx.hstack(rx.icon("upload", size=16), rx.text("Upload logo (PNG, JPEG, WebP, GIF; 2 MB)",
-                                                          size="2")),
+            rx.hstack(
+                rx.icon("upload", size=16),
+                rx.text("Upload logo (PNG, JPEG, WebP, GIF; 2 MB)", size="2"),
+            ),
             id=LOGO_UPLOAD_ID,
-            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"],
-                    "image/webp": [".webp"], "image/gif": [".gif"]},
+            accept={
+                "image/png": [".png"],
+                "image/jpeg": [".jpg", ".jpeg"],
+                "image/webp": [".webp"],
+                "image/gif": [".gif"],
+            },
             max_files=1,
             on_drop=OrgState.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID)),
             border="1px dashed var(--gray-a7)",
@@ -28,9 +38,13 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
             width="100%",
             cursor="pointer",
         ),
-        rx.cond(OrgState.logo_draft != "",
-                rx.hstack(rx.image(src=OrgState.logo_draft, height="40px", alt="Uploaded logo"),
-                          rx.text("Uploaded logo will be used", size="1"))),
+        rx.cond(
+            OrgState.logo_draft != "",
+            rx.hstack(
+                rx.image(src=OrgState.logo_draft, height="40px", alt="Uploaded logo"),
+                rx.text("Uploaded logo will be used", size="1"),
+            ),
+        ),
         field_error(OrgState.errors, "logo_url"),
         width="100%",
         spacing="2",
@@ -42,10 +56,19 @@ def create_organization_form() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("Create an organization", size="5"),
-                rx.text("Organizations share a plan, members and a support desk. "
-                        "You are in your Personal Workspace.", color_scheme="gray", size="2"),
-                text_field("Organization Name", "name", OrgState.errors, required=True,
-                           placeholder="Acme Marketing Team"),
+                rx.text(
+                    "Organizations share a plan, members and a support desk. "
+                    "You are in your Personal Workspace.",
+                    color_scheme="gray",
+                    size="2",
+                ),
+                text_field(
+                    "Organization Name",
+                    "name",
+                    OrgState.errors,
+                    required=True,
+                    placeholder="Acme Marketing Team",
+                ),
                 text_area_field("Description", "description", OrgState.errors),
                 logo_inputs(),
                 rx.button("Create Organization", type="submit"),
@@ -65,37 +88,63 @@ def organization_header() -> rx.Component:
             OrgState.editing_profile,
             rx.form(
                 rx.vstack(
-                    text_field("Organization Name", "name", OrgState.errors,
-                               default_value=OrgState.name),
-                    text_area_field("Description", "description", OrgState.errors,
-                                    default_value=OrgState.description),
+                    text_field(
+                        "Organization Name", "name", OrgState.errors, default_value=OrgState.name
+                    ),
+                    text_area_field(
+                        "Description",
+                        "description",
+                        OrgState.errors,
+                        default_value=OrgState.description,
+                    ),
                     logo_inputs(OrgState.logo_url),
-                    rx.hstack(rx.button("Save", type="submit"),
-                              rx.button("Cancel", variant="soft", type="button",
-                                        on_click=OrgState.cancel_edit_profile)),
+                    rx.hstack(
+                        rx.button("Save", type="submit"),
+                        rx.button(
+                            "Cancel",
+                            variant="soft",
+                            type="button",
+                            on_click=OrgState.cancel_edit_profile,
+                        ),
+                    ),
                     width="100%",
                 ),
                 on_submit=OrgState.save_profile,
             ),
             rx.hstack(
-                rx.cond(OrgState.logo_url != "",
-                        rx.image(src=OrgState.logo_url, height="56px", alt="Logo"),
-                        rx.avatar(fallback=OrgState.name.to(str)[:2], size="5")),
+                rx.cond(
+                    OrgState.logo_url != "",
+                    rx.image(src=OrgState.logo_url, height="56px", alt="Logo"),
+                    rx.avatar(fallback=OrgState.name.to(str)[:2], size="5"),
+                ),
                 rx.vstack(
-                    rx.hstack(rx.heading(OrgState.name, size="6"),
-                              rx.badge(OrgState.role_label, id="role-badge", size="2"),
-                              align="center"),
+                    rx.hstack(
+                        rx.heading(OrgState.name, size="6"),
+                        rx.badge(OrgState.role_label, id="role-badge", size="2"),
+                        align="center",
+                    ),
                     rx.text(OrgState.description, color_scheme="gray"),
-                    rx.text(f"Slug: ", rx.code(OrgState.slug), " · ", OrgState.member_count,
-                            " member(s) · created ", OrgState.created_at, size="1",
-                            color_scheme="gray"),
+                    rx.text(
+                        "Slug: ",
+                        rx.code(OrgState.slug),
+                        " · ",
+                        OrgState.member_count,
+                        " member(s) · created ",
+                        OrgState.created_at,
+                        size="1",
+                        color_scheme="gray",
+                    ),
                     spacing="1",
                 ),
                 rx.spacer(),
-                rx.cond(OrgState.can_view_audit,
-                        rx.link(rx.button("Audit Log", variant="soft"), href=routes.AUDIT_LOG)),
-                rx.cond(OrgState.can_edit,
-                        rx.button("Edit", variant="soft", on_click=OrgState.start_edit_profile)),
+                rx.cond(
+                    OrgState.can_view_audit,
+                    rx.link(rx.button("Audit Log", variant="soft"), href=routes.AUDIT_LOG),
+                ),
+                rx.cond(
+                    OrgState.can_edit,
+                    rx.button("Edit", variant="soft", on_click=OrgState.start_edit_profile),
+                ),
                 align="center",
                 width="100%",
             ),
@@ -109,17 +158,31 @@ def settings_card() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("Settings", size="4"),
-                rx.el.label(rx.hstack(
-                    rx.checkbox(name="allow_members_to_invite",
-                                default_checked=OrgState.allow_members_to_invite),
-                    rx.text("Allow members to invite", size="2"))),
-                rx.el.label(rx.hstack(
-                    rx.checkbox(name="require_approval_for_links",
-                                default_checked=OrgState.require_approval_for_links),
-                    rx.text("Require approval for links", size="2"))),
-                text_field("Default attribution window (hours)", "default_attribution_window",
-                           OrgState.errors, type="number",
-                           default_value=OrgState.default_attribution_window),
+                rx.el.label(
+                    rx.hstack(
+                        rx.checkbox(
+                            name="allow_members_to_invite",
+                            default_checked=OrgState.allow_members_to_invite,
+                        ),
+                        rx.text("Allow members to invite", size="2"),
+                    )
+                ),
+                rx.el.label(
+                    rx.hstack(
+                        rx.checkbox(
+                            name="require_approval_for_links",
+                            default_checked=OrgState.require_approval_for_links,
+                        ),
+                        rx.text("Require approval for links", size="2"),
+                    )
+                ),
+                text_field(
+                    "Default attribution window (hours)",
+                    "default_attribution_window",
+                    OrgState.errors,
+                    type="number",
+                    default_value=OrgState.default_attribution_window,
+                ),
                 rx.button("Save Settings", type="submit", variant="soft"),
                 spacing="3",
                 width="100%",
@@ -135,26 +198,39 @@ def danger_zone() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Danger Zone", size="4", color_scheme="red"),
-            rx.text("Deleting the organization removes its members, invites, links, files, "
-                    "tickets, departments and domains, and cancels its subscriptions. "
-                    "It cannot be undone.", size="2"),
+            rx.text(
+                "Deleting the organization removes its members, invites, links, files, "
+                "tickets, departments and domains, and cancels its subscriptions. "
+                "It cannot be undone.",
+                size="2",
+            ),
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button("Delete Organization", color_scheme="red")),
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Delete organization"),
                     rx.alert_dialog.description(
-                        "Type ", rx.text.strong(OrgState.name), " to confirm."),
+                        "Type ", rx.text.strong(OrgState.name), " to confirm."
+                    ),
                     rx.vstack(
-                        rx.el.label("Organization name", html_for="confirm-name",
-                                    class_name="rt-Text rt-r-size-2"),
-                        rx.input(id="confirm-name", value=OrgState.delete_confirm,
-                                 on_change=OrgState.set_delete_confirm),
+                        rx.el.label(
+                            "Organization name",
+                            html_for="confirm-name",
+                            class_name="rt-Text rt-r-size-2",
+                        ),
+                        rx.input(
+                            id="confirm-name",
+                            value=OrgState.delete_confirm,
+                            on_change=OrgState.set_delete_confirm,
+                        ),
                         field_error(OrgState.errors, "confirm_name"),
                         rx.hstack(
                             rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                            rx.button("Delete Permanently", color_scheme="red",
-                                      disabled=OrgState.delete_confirm != OrgState.name,
-                                      on_click=OrgState.delete_organization),
+                            rx.button(
+                                "Delete Permanently",
+                                color_scheme="red",
+                                disabled=OrgState.delete_confirm != OrgState.name,
+                                on_click=OrgState.delete_organization,
+                            ),
                             justify="end",
                         ),
                         spacing="3",

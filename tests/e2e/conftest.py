@@ -11,8 +11,14 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -23,8 +29,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +55,14 @@ def base_url(app_env, tmp_path_factory) -> str:
     log = (tmp_path_factory.mktemp("log") / "app.log").open("w")
     env = {**os.environ, **app_env}
     env.pop("REFLEX_DB_URL", None)
-    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://localhost:{app_env['PORT']}"
     try:
         _wait_for(url, proc, log.name)
@@ -66,10 +81,11 @@ def _wait_for(url: str, proc: subprocess.Popen, log_name: str, timeout: float = 
         if proc.poll() is not None:
             raise RuntimeError(f"app exited early:\n{Path(log_name).read_text()[-4000:]}")
         try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                # the page bundle must be served too, not only the backend
-                if httpx.get(f"{url}/login", timeout=5, follow_redirects=True).status_code == 200:
-                    return
+            # the page bundle must be served too, not only the backend
+            ping = httpx.get(f"{url}/ping", timeout=2)
+            login = httpx.get(f"{url}/login", timeout=5, follow_redirects=True)
+            if ping.status_code == login.status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(1)

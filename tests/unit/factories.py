@@ -13,7 +13,8 @@ PASSWORD = "correct horse battery"
 def make_user(session: Session, email: str | None = None, *, confirmed: bool = True) -> User:
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
     user = accounts.register(
-        session, accounts.Registration(email, PASSWORD, "Test", "User"), confirmed=confirmed)
+        session, accounts.Registration(email, PASSWORD, "Test", "User"), confirmed=confirmed
+    )
     session.commit()
     return user
 
