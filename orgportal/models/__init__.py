@@ -1,12 +1,15 @@
 """All SQLModel tables; importing this package registers them on SQLModel.metadata."""
 
 from orgportal.models.audit import AuditEvent
+from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 
 __all__ = [
     "AuditEvent",
+    "Invite",
+    "InviteStatus",
     "LoginAttempt",
     "Membership",
     "Organization",

@@ -61,3 +61,21 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class NoSeatsAvailable(Conflict):
+    def __init__(self, limit: int):
+        super().__init__(
+            f"No seats available: your plan allows {limit} members including pending invites."
+        )
+        self.limit = limit
+
+
+class InviteUnusable(DomainError):
+    """An invite link that cannot be used; `reason` says which case for the page."""
+
+    status = 410
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason

@@ -1,0 +1,129 @@
+"""Members: list, change role, remove, transfer ownership, leave (SPEC §3)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select, update
+
+from orgportal.models import Membership, Role, User, UserSession
+from orgportal.services import audit
+from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.permissions import ASSIGNABLE_ROLES, Permission, require
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    name: str
+    email: str
+    role: Role
+    joined_at: datetime
+
+
+def list_members(session: Session, *, user: User, organization_id: int) -> list[Member]:
+    require(session, user, organization_id, Permission.VIEW)
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(col(Membership.joined_at), col(Membership.id))
+    ).all()
+    return [Member(u.id, u.display_name, u.email, Role(m.role), m.joined_at) for m, u in rows]
+
+
+def change_role(
+    session: Session, *, user: User, organization_id: int, member_id: int, role: str
+) -> None:
+    require(session, user, organization_id, Permission.MANAGE_MEMBERS)
+    if role not in {r.value for r in ASSIGNABLE_ROLES}:
+        raise ValidationFailed({"role": "The Owner role moves only by Transfer Ownership."})
+    target, target_user = _member(session, organization_id, member_id)
+    if target.role == Role.OWNER:
+        raise PermissionDenied(
+            "The Owner's role cannot be changed. The Owner can transfer ownership."
+        )
+    if target.role == role:
+        return
+    old = Role(target.role)
+    target.role = role
+    session.add(target)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="member.role_changed",
+        summary=f"Changed {target_user.email} from {old.label} to {Role(role).label}",
+    )
+
+
+def remove_member(session: Session, *, user: User, organization_id: int, member_id: int) -> None:
+    require(session, user, organization_id, Permission.MANAGE_MEMBERS)
+    target, target_user = _member(session, organization_id, member_id)
+    if target.role == Role.OWNER:
+        raise PermissionDenied("The Owner cannot be removed. The Owner can transfer ownership.")
+    if target_user.id == user.id:
+        raise Conflict("Use Leave Organization to remove yourself.")
+    _drop(session, target, organization_id)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="member.removed",
+        summary=f"Removed {target_user.email}",
+    )
+
+
+def transfer_ownership(
+    session: Session, *, user: User, organization_id: int, member_id: int
+) -> None:
+    """The new owner takes over; the old owner becomes Admin. Exactly one Owner throughout."""
+    _, own = require(session, user, organization_id, Permission.TRANSFER_OWNERSHIP)
+    target, target_user = _member(session, organization_id, member_id)
+    if target_user.id == user.id:
+        raise Conflict("You already own this organization.")
+    own.role = Role.ADMIN
+    target.role = Role.OWNER
+    session.add_all([own, target])
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="member.ownership_transferred",
+        summary=f"Transferred ownership from {user.email} to {target_user.email}",
+    )
+
+
+def leave(session: Session, *, user: User, organization_id: int) -> None:
+    _, own = require(session, user, organization_id, Permission.VIEW)
+    if own.role == Role.OWNER:
+        raise Conflict("Transfer ownership to another member before leaving.")
+    _drop(session, own, organization_id)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="member.left",
+        summary=f"{user.email} left the organization",
+    )
+
+
+def _member(session: Session, organization_id: int, user_id: int) -> tuple[Membership, User]:
+    row = session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(Membership.organization_id == organization_id, Membership.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("Member not found.")
+    return row
+
+
+def _drop(session: Session, membership: Membership, organization_id: int) -> None:
+    """Remove the membership; the user's sessions in that workspace fall back to Personal."""
+    session.exec(
+        update(UserSession)
+        .where(col(UserSession.user_id) == membership.user_id)
+        .where(col(UserSession.active_org_id) == organization_id)
+        .values(active_org_id=None)
+    )
+    session.delete(membership)
