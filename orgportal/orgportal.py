@@ -12,10 +12,12 @@ from orgportal.config import settings
 from orgportal.db import engine
 from orgportal.pages.audit_log import audit_log_page
 from orgportal.pages.auth import confirm_page, login_page, register_page
+from orgportal.pages.invite import invite_page
 from orgportal.pages.organization import organization_page
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState
+from orgportal.state.invite import InviteState
 from orgportal.state.organization import OrgState
 
 log = logging.getLogger("orgportal")
@@ -58,4 +60,7 @@ app.add_page(
     route=routes.AUDIT_LOG,
     on_load=AuditLogState.load,
     title="Audit Log · orgportal",
+)
+app.add_page(
+    invite_page, route=routes.INVITE, on_load=InviteState.load, title="Invitation · orgportal"
 )

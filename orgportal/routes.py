@@ -8,6 +8,7 @@ REGISTER = "/register"
 CONFIRM = "/confirm/[token]"
 ORGANIZATION = "/organization"
 AUDIT_LOG = "/organization/audit"
+INVITE = "/support/invite/[token]"
 
 SESSION_COOKIE = "orgportal_session"
 

@@ -3,8 +3,10 @@
 import reflex as rx
 
 from orgportal.components.layout import page_frame
+from orgportal.state.members import MembersState
 from orgportal.state.organization import OrgState
 from orgportal.views.business_details import business_details_card
+from orgportal.views.members import invite_card, members_card
 from orgportal.views.organization import (
     create_organization_form,
     danger_zone,
@@ -23,6 +25,8 @@ def organization_page() -> rx.Component:
                 create_organization_form(),
                 rx.vstack(
                     organization_header(),
+                    members_card(),
+                    rx.cond(MembersState.can_invite, invite_card()),
                     business_details_card(),
                     rx.cond(OrgState.can_edit, settings_card()),
                     rx.cond(OrgState.is_owner, danger_zone()),

@@ -37,15 +37,33 @@ def create_organization(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=20_000)
 
 
-def wait_for_mail(mail_dir: Path, to: str, subject_part: str, timeout: float = 20) -> Message:
+def mails(mail_dir: Path, to: str, subject_part: str) -> list[Message]:
+    """Every .eml the app wrote to `to` with that subject, oldest first."""
+    found = []
+    for path in sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else []:
+        message = email.message_from_bytes(path.read_bytes())
+        if message["To"] == to and subject_part in message["Subject"]:
+            found.append(message)
+    return found
+
+
+def wait_for_mail(
+    mail_dir: Path, to: str, subject_part: str, count: int = 1, timeout: float = 20
+) -> Message:
+    """The `count`-th such mail, waiting for the outbox worker to write it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for path in sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else []:
-            message = email.message_from_bytes(path.read_bytes())
-            if message["To"] == to and subject_part in message["Subject"]:
-                return message
+        found = mails(mail_dir, to, subject_part)
+        if len(found) >= count:
+            return found[count - 1]
         time.sleep(0.25)
-    raise AssertionError(f"no mail to {to} about {subject_part!r} in {mail_dir}")
+    raise AssertionError(f"no mail #{count} to {to} about {subject_part!r} in {mail_dir}")
+
+
+def invite(page: Page, address: str, role: str = "Agent") -> None:
+    page.get_by_label("Member's email").fill(address)
+    page.get_by_label("Role", exact=True).select_option(role)
+    page.get_by_role("button", name="Send Invite").click()
 
 
 def link_in(message: Message) -> str:

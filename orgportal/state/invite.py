@@ -1,0 +1,118 @@
+"""The accept page /support/invite/{token}: new user, existing user, signed-in user."""
+
+import reflex as rx
+
+from orgportal import routes
+from orgportal.db import unit_of_work
+from orgportal.services import accounts, invitations
+from orgportal.services.errors import (
+    DomainError,
+    InviteUnusable,
+    NotAuthenticated,
+    ValidationFailed,
+)
+from orgportal.state.base import AppState, navigate
+
+
+class InviteState(AppState):
+    # loading | unusable | new_user | sign_in | confirm | mismatch | declined
+    stage: str = "loading"
+    message: str = ""
+    org_name: str = ""
+    org_description: str = ""
+    role_label: str = ""
+    invite_email: str = ""
+    errors: dict[str, str] = {}
+
+    def _token(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        return routes.login(self.router.url.path.rstrip("/"))
+
+    @rx.event
+    def load(self):
+        self.errors, self.message = {}, ""
+        with unit_of_work() as session:
+            try:
+                details = invitations.inspect_invite(session, self._token())
+            except InviteUnusable as exc:
+                self.stage, self.message = "unusable", exc.message
+                return
+            self.org_name, self.org_description = (
+                details.organization_name,
+                details.organization_description,
+            )
+            self.role_label, self.invite_email = details.role.label, details.email
+            try:
+                viewer = self._viewer(session)
+            except NotAuthenticated:
+                self.signed_in = False
+                self.stage = "sign_in" if details.has_account else "new_user"
+                return
+            self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
+
+    @rx.event
+    def accept(self):
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                invitations.accept_invite(session, viewer=viewer, token=self._token())
+        except NotAuthenticated:
+            return InviteState.load
+        except InviteUnusable as exc:
+            self.stage, self.message = "unusable", exc.message
+            return
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return [navigate(routes.ORGANIZATION)]
+
+    @rx.event
+    def decline(self):
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                invitations.decline_invite(session, viewer=viewer, token=self._token())
+        except NotAuthenticated:
+            return InviteState.load
+        except InviteUnusable as exc:
+            self.stage, self.message = "unusable", exc.message
+            return
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.stage = "declined"
+        self.message = f"You declined the invitation to {self.org_name}."
+
+    @rx.event
+    def register_and_accept(self, form: dict):
+        """Case 1. Any email in the form is ignored: the invite's email is used."""
+        self.errors = {}
+        try:
+            with unit_of_work() as session:
+                user, org_id = invitations.accept_as_new_user(
+                    session,
+                    token=self._token(),
+                    password=form.get("password", ""),
+                    first_name=form.get("first_name", ""),
+                    last_name=form.get("last_name", ""),
+                )
+                ticket = accounts.issue_sign_in_ticket(session, user, org_id)
+        except ValidationFailed as exc:
+            self.errors = exc.errors
+            return
+        except InviteUnusable as exc:
+            self.stage, self.message = "unusable", exc.message
+            return
+        except DomainError as exc:
+            self.message = exc.message
+            return
+        return navigate(routes.open_session(ticket, routes.ORGANIZATION))
+
+    @rx.event
+    def sign_out_here(self):
+        """Sign out and come back to this invite page as a signed-out visitor."""
+        return rx.call_script(
+            "fetch('/api/auth/logout', {method: 'POST', credentials: 'same-origin'})"
+            ".finally(() => window.location.reload())"
+        )

@@ -1,0 +1,211 @@
+"""Members list, Invite Members form and pending invites, bound to MembersState."""
+
+import reflex as rx
+
+from orgportal.components.forms import field_error, form_error
+from orgportal.state.members import INVITE_ROLE_LABELS, InviteRow, MemberRow, MembersState
+
+
+def _role_cell(member: MemberRow) -> rx.Component:
+    editable = MembersState.can_manage & ~member.is_owner & ~member.is_me
+    return rx.cond(
+        editable,
+        rx.select.root(
+            rx.select.trigger(aria_label="Role for " + member.email),
+            rx.select.content(
+                *[rx.select.item(label, value=label) for label in INVITE_ROLE_LABELS]
+            ),
+            value=member.role,
+            on_change=lambda label: MembersState.change_role(member.user_id, label),
+            size="1",
+        ),
+        rx.badge(member.role),
+    )
+
+
+def _confirm_button(label: str, question, action, color: str = "red") -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme=color)),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(label),
+            rx.alert_dialog.description(question),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Confirm", color_scheme=color, on_click=action)),
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def _member_actions(member: MemberRow) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            MembersState.i_am_owner & ~member.is_me,
+            _confirm_button(
+                "Transfer Ownership",
+                "Make " + member.name + " the Owner? You will become an Admin.",
+                MembersState.transfer_ownership(member.user_id),
+                color="amber",
+            ),
+        ),
+        rx.cond(
+            MembersState.can_manage & ~member.is_owner & ~member.is_me,
+            _confirm_button(
+                "Remove",
+                "Remove " + member.email + " from the organization?",
+                MembersState.remove(member.user_id),
+            ),
+        ),
+        rx.cond(
+            member.is_me & ~member.is_owner,
+            _confirm_button("Leave Organization", "Leave this organization?", MembersState.leave),
+        ),
+        spacing="2",
+    )
+
+
+def _member_row(member: MemberRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(member.name),
+        rx.table.cell(member.email),
+        rx.table.cell(_role_cell(member)),
+        rx.table.cell(member.joined),
+        rx.table.cell(_member_actions(member)),
+        aria_label="Member " + member.email,
+    )
+
+
+def members_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Members", size="4"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("Name", "Email", "Role", "Joined", "")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(MembersState.members, _member_row)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        on_mount=MembersState.load,
+    )
+
+
+def _invite_row(invite: InviteRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(invite.email),
+        rx.table.cell(invite.role),
+        rx.table.cell(invite.sent),
+        rx.table.cell(invite.expires),
+        rx.table.cell(
+            rx.badge(invite.status, color_scheme=rx.cond(invite.status == "Expired", "red", "blue"))
+        ),
+        rx.table.cell(
+            rx.cond(
+                MembersState.can_manage,
+                rx.hstack(
+                    rx.button(
+                        "Resend", size="1", variant="soft", on_click=MembersState.resend(invite.id)
+                    ),
+                    rx.button(
+                        "Revoke",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=MembersState.revoke(invite.id),
+                    ),
+                ),
+            )
+        ),
+        aria_label="Invite " + invite.email,
+    )
+
+
+def invite_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Invite Members", size="4"),
+            rx.form(
+                rx.hstack(
+                    rx.vstack(
+                        rx.el.label(
+                            "Member's email",
+                            html_for="invite-email",
+                            class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
+                        ),
+                        rx.input(
+                            id="invite-email",
+                            name="email",
+                            type="email",
+                            placeholder="name@company.com",
+                            width="100%",
+                        ),
+                        field_error(MembersState.invite_errors, "email"),
+                        spacing="1",
+                        flex="1",
+                    ),
+                    rx.vstack(
+                        rx.el.label(
+                            "Role",
+                            html_for="invite-role",
+                            class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
+                        ),
+                        rx.el.select(
+                            rx.foreach(
+                                MembersState.invite_role_labels,
+                                lambda label: rx.el.option(label, value=label),
+                            ),
+                            id="invite-role",
+                            name="role",
+                            default_value="Agent",
+                            class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+                            style={"padding": "0 0.5em", "height": "32px"},
+                        ),
+                        spacing="1",
+                    ),
+                    rx.button("Send Invite", type="submit"),
+                    align="end",
+                    width="100%",
+                ),
+                on_submit=MembersState.send_invite,
+                key=MembersState.form_key,
+                width="100%",
+            ),
+            form_error(MembersState.invite_error),
+            rx.cond(
+                MembersState.resend_offer_id != 0,
+                rx.button(
+                    "Resend invite",
+                    variant="soft",
+                    on_click=MembersState.resend(MembersState.resend_offer_id),
+                ),
+            ),
+            rx.cond(
+                MembersState.invites.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Email", "Role", "Sent", "Expires", "Status", "")
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(MembersState.invites, _invite_row)),
+                    width="100%",
+                ),
+                rx.text("No pending invites.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
