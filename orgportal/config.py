@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # STRIPE_PRICE_<PLAN>_<INTERVAL> and STRIPE_PRICE_SEAT: Stripe price ids of the catalogue.
+    stripe_price_starter_monthly: str = "price_starter_monthly"
+    stripe_price_starter_annual: str = "price_starter_annual"
+    stripe_price_basic_monthly: str = "price_basic_monthly"
+    stripe_price_basic_annual: str = "price_basic_annual"
+    stripe_price_professional_monthly: str = "price_professional_monthly"
+    stripe_price_professional_annual: str = "price_professional_annual"
+    stripe_price_unlimited_monthly: str = "price_unlimited_monthly"
+    stripe_price_unlimited_annual: str = "price_unlimited_annual"
+    stripe_price_seat: str = "price_seat"
 
     session_days: int = 14
     login_max_failures: int = 5

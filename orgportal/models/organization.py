@@ -42,6 +42,8 @@ class Organization(SQLModel, table=True):
     require_approval_for_links: bool = False
     default_attribution_window: int = 168
 
+    stripe_customer_id: str = Field(default="", max_length=255)
+
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

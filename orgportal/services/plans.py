@@ -1,13 +1,21 @@
-"""The plan catalogue of SPEC §6 and the limits it gives an organization."""
+"""The plan catalogue of SPEC §6 (limits and prices) and what an organization is entitled to."""
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from orgportal.models import Organization
+from orgportal.config import settings
+from orgportal.models import Organization, Subscription
 
 MB = 1024 * 1024
 GB = 1024 * MB
+INTERVALS = ("monthly", "annual")
+ENTITLED_STATUSES = (
+    "active",
+    "trialing",
+    "past_due",
+)  # past_due keeps the plan while Stripe retries
+SEAT_PRICE_PENCE = 599
 
 
 @dataclass(frozen=True)
@@ -17,26 +25,67 @@ class Plan:
     links: int | None  # None: unlimited
     storage_bytes: int | None
     members: int | None
+    monthly_pence: int
+    annual_pence: int
+
+    def price_pence(self, interval: str) -> int:
+        return self.annual_pence if interval == "annual" else self.monthly_pence
 
 
-FREE = Plan("free", "Free", 50, 100 * MB, 3)
-PLANS = {
-    plan.key: plan
-    for plan in (
-        FREE,
-        Plan("starter", "Starter", 500, 1 * GB, 5),
-        Plan("basic", "Basic", 2_000, 5 * GB, 10),
-        Plan("professional", "Professional", 10_000, 25 * GB, 25),
-        Plan("unlimited", "Unlimited", None, None, None),
-    )
-}
+FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0)
+PAID = (
+    Plan("starter", "Starter", 500, 1 * GB, 5, 499, 4990),
+    Plan("basic", "Basic", 2_000, 5 * GB, 10, 999, 9990),
+    Plan("professional", "Professional", 10_000, 25 * GB, 25, 1999, 19990),
+    Plan("unlimited", "Unlimited", None, None, None, 4999, 49990),
+)
+PLANS = {plan.key: plan for plan in (FREE, *PAID)}
+RANK = {plan.key: rank for rank, plan in enumerate((FREE, *PAID))}
+
+
+def price_id(plan_key: str, interval: str) -> str:
+    return getattr(settings, f"stripe_price_{plan_key}_{interval}")
+
+
+def seat_price_id() -> str:
+    return settings.stripe_price_seat
+
+
+def describe_price(price: str) -> tuple[str, str, str] | None:
+    """(kind, plan_key, interval) of one of our Stripe price ids, or None."""
+    if price == seat_price_id():
+        return ("support", "", "monthly")
+    for plan in PAID:
+        for interval in INTERVALS:
+            if price_id(plan.key, interval) == price:
+                return ("plan", plan.key, interval)
+    return None
+
+
+def pounds(pence: int) -> str:
+    return f"£{pence / 100:,.2f}"
+
+
+def active_subscription(session: Session, organization_id: int, kind: str) -> Subscription | None:
+    return session.exec(
+        select(Subscription)
+        .where(
+            Subscription.organization_id == organization_id,
+            Subscription.kind == kind,
+            col(Subscription.status).in_(ENTITLED_STATUSES),
+        )
+        .order_by(col(Subscription.updated_at).desc())
+    ).first()
 
 
 def organization_plan(session: Session, organization: Organization) -> Plan:
-    """The organization's plan; Free until billing (issue 4) records a subscription."""
-    return FREE
+    subscription = active_subscription(session, organization.id, "plan")
+    return PLANS.get(subscription.plan_key, FREE) if subscription else FREE
 
 
 def seat_limit(session: Session, organization: Organization) -> int | None:
-    """How many members plus pending invites the organization may have (None: no limit)."""
+    """Members plus pending invites allowed: seats purchased with support, else the plan's."""
+    support = active_subscription(session, organization.id, "support")
+    if support:
+        return support.quantity
     return organization_plan(session, organization).members

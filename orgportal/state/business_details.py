@@ -62,8 +62,8 @@ class BusinessDetailsState(AppState):
         self.country_query, self.country_open = value, True
 
     @rx.event
-    def toggle_countries(self):
-        self.country_open = not self.country_open
+    def open_countries(self):
+        self.country_open = True
 
     @rx.event
     def choose_country(self, code: str):

@@ -43,7 +43,7 @@ def country_picker() -> rx.Component:
             placeholder=rx.cond(S.country_label != "", S.country_label, "Search countries…"),
             value=S.country_query,
             on_change=S.set_country_query.debounce(150),
-            on_focus=S.toggle_countries,
+            on_focus=S.open_countries,
             width="100%",
         ),
         rx.cond(

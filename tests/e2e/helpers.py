@@ -60,10 +60,14 @@ def wait_for_mail(
     raise AssertionError(f"no mail #{count} to {to} about {subject_part!r} in {mail_dir}")
 
 
-def invite(page: Page, address: str, role: str = "Agent") -> None:
+def invite(page: Page, address: str, role: str = "Agent", *, sent: bool = True) -> None:
+    """Fill and send the Invite Members form; when `sent`, wait until the invite is listed
+    (the form is re-created after a success, so typing on before that would be lost)."""
     page.get_by_label("Member's email").fill(address)
     page.get_by_label("Role", exact=True).select_option(role)
     page.get_by_role("button", name="Send Invite").click()
+    if sent:
+        expect(page.get_by_label(f"Invite {address}")).to_be_visible()
 
 
 def link_in(message: Message) -> str:

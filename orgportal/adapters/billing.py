@@ -1,0 +1,307 @@
+"""Billing gateways with one interface: Stripe (stripe-python's StripeClient) and offline test mode.
+
+Both return the same plain records, and test mode answers with Stripe-shaped events, so the
+activation and webhook code in `services/billing.py` is the same whichever runs.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import stripe
+from sqlmodel import Session
+
+from orgportal.models import TestModeCheckout, TestModeSubscription
+from orgportal.models.base import utcnow
+
+
+class BillingUnavailable(Exception):
+    """The payment provider refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class CheckoutInfo:
+    id: str
+    organization_id: int | None
+    paid: bool
+    subscription_id: str
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    id: str
+    customer_id: str
+    status: str
+    price_id: str
+    quantity: int
+    item_id: str
+    current_period_end: datetime | None
+    metadata: dict[str, str]
+
+
+class BillingGateway(Protocol):
+    test_mode: bool
+
+    def create_customer(self, *, organization_id: int, name: str) -> str: ...
+
+    def create_checkout(
+        self,
+        *,
+        organization_id: int,
+        customer_id: str,
+        price_id: str,
+        quantity: int,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+    ) -> str: ...
+
+    def get_checkout(self, checkout_id: str) -> CheckoutInfo: ...
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionInfo: ...
+
+    def portal_url(self, *, customer_id: str, return_url: str) -> str: ...
+
+    def update_subscription(
+        self, subscription_id: str, *, quantity: int | None = None, price_id: str | None = None
+    ) -> SubscriptionInfo: ...
+
+    def cancel_subscription(self, subscription_id: str) -> None: ...
+
+
+def subscription_from_object(obj: Any) -> SubscriptionInfo:
+    """Read a Stripe subscription in either shape: current (period and price on the item) or
+    2017-era as localstripe sends it (period on the subscription, `plan` on the item)."""
+    data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    items = (data.get("items") or {}).get("data") or [{}]
+    item = items[0]
+    price = item.get("price") or item.get("plan") or {}
+    period_end = item.get("current_period_end") or data.get("current_period_end")
+    customer = data.get("customer")
+    return SubscriptionInfo(
+        id=data["id"],
+        customer_id=customer if isinstance(customer, str) else (customer or {}).get("id", ""),
+        status=data.get("status", ""),
+        price_id=price.get("id", "") if isinstance(price, dict) else str(price),
+        quantity=int(item.get("quantity") or 1),
+        item_id=item.get("id", ""),
+        current_period_end=datetime.fromtimestamp(period_end, UTC) if period_end else None,
+        metadata={k: str(v) for k, v in (data.get("metadata") or {}).items()},
+    )
+
+
+class StripeBilling:
+    test_mode = False
+
+    def __init__(self, api_key: str, api_base: str | None = None):
+        options: dict[str, Any] = {"max_network_retries": 2}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self.client = stripe.StripeClient(api_key, **options)
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except stripe.StripeError as exc:
+            raise BillingUnavailable(getattr(exc, "user_message", None) or str(exc)) from exc
+
+    def create_customer(self, *, organization_id: int, name: str) -> str:
+        customer = self._call(
+            self.client.v1.customers.create,
+            params={"name": name, "metadata": {"organization_id": str(organization_id)}},
+        )
+        return customer.id
+
+    def create_checkout(
+        self, *, organization_id, customer_id, price_id, quantity, metadata, success_url, cancel_url
+    ) -> str:
+        checkout = self._call(
+            self.client.v1.checkout.sessions.create,
+            params={
+                "mode": "subscription",
+                "customer": customer_id,
+                "client_reference_id": str(organization_id),
+                "line_items": [{"price": price_id, "quantity": quantity}],
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "metadata": metadata,
+                "subscription_data": {"metadata": metadata},
+            },
+        )
+        return checkout.url
+
+    def get_checkout(self, checkout_id: str) -> CheckoutInfo:
+        checkout = self._call(self.client.v1.checkout.sessions.retrieve, checkout_id)
+        data = checkout.to_dict()
+        reference = data.get("client_reference_id") or ""
+        return CheckoutInfo(
+            id=data["id"],
+            organization_id=int(reference) if reference.isdigit() else None,
+            paid=data.get("status") == "complete" and data.get("payment_status") == "paid",
+            subscription_id=_id_of(data.get("subscription")),
+            customer_id=_id_of(data.get("customer")),
+        )
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        return subscription_from_object(
+            self._call(self.client.v1.subscriptions.retrieve, subscription_id)
+        )
+
+    def portal_url(self, *, customer_id: str, return_url: str) -> str:
+        portal = self._call(
+            self.client.v1.billing_portal.sessions.create,
+            params={"customer": customer_id, "return_url": return_url},
+        )
+        return portal.url
+
+    def update_subscription(self, subscription_id, *, quantity=None, price_id=None):
+        current = self.get_subscription(subscription_id)
+        item: dict[str, Any] = {"id": current.item_id}
+        if quantity is not None:
+            item["quantity"] = quantity
+        if price_id is not None:
+            item["price"] = price_id
+        updated = self._call(
+            self.client.v1.subscriptions.update,
+            subscription_id,
+            params={"items": [item], "proration_behavior": "create_prorations"},
+        )
+        return subscription_from_object(updated)
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        self._call(self.client.v1.subscriptions.cancel, subscription_id)
+
+
+def _id_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return (value or {}).get("id", "") if isinstance(value, dict) else getattr(value, "id", "")
+
+
+class TestModeBilling:
+    """Offline stand-in for Stripe, stored in our database; its pages live in the app."""
+
+    test_mode = True
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def create_customer(self, *, organization_id: int, name: str) -> str:
+        return f"cus_test_{secrets.token_hex(8)}"
+
+    def create_checkout(
+        self, *, organization_id, customer_id, price_id, quantity, metadata, success_url, cancel_url
+    ) -> str:
+        checkout = TestModeCheckout(
+            id=f"cs_test_{secrets.token_hex(12)}",
+            organization_id=organization_id,
+            customer_id=customer_id,
+            price_id=price_id,
+            quantity=quantity,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            metadata_json=json.dumps(metadata),
+        )
+        self.session.add(checkout)
+        return f"/billing/test-checkout/{checkout.id}"
+
+    def get_checkout(self, checkout_id: str) -> CheckoutInfo:
+        checkout = self.session.get(TestModeCheckout, checkout_id)
+        if checkout is None:
+            raise BillingUnavailable("Unknown checkout session.")
+        return CheckoutInfo(
+            checkout.id,
+            checkout.organization_id,
+            checkout.status == "complete",
+            checkout.subscription_id,
+            checkout.customer_id,
+        )
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        row = self.session.get(TestModeSubscription, subscription_id)
+        if row is None:
+            raise BillingUnavailable("Unknown subscription.")
+        return subscription_from_object(self.subscription_object(row))
+
+    def portal_url(self, *, customer_id: str, return_url: str) -> str:
+        return "/billing/test-portal"
+
+    def update_subscription(self, subscription_id, *, quantity=None, price_id=None):
+        row = self.session.get(TestModeSubscription, subscription_id)
+        if row is None:
+            raise BillingUnavailable("Unknown subscription.")
+        row.quantity = quantity if quantity is not None else row.quantity
+        row.price_id = price_id or row.price_id
+        self.session.add(row)
+        return subscription_from_object(self.subscription_object(row))
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        row = self.session.get(TestModeSubscription, subscription_id)
+        if row is not None:
+            row.status = "canceled"
+            self.session.add(row)
+
+    # --- what the test pages do in Stripe's place ---------------------------------------
+
+    def pay(self, checkout: TestModeCheckout) -> tuple[TestModeSubscription, dict]:
+        """Complete a checkout: create the subscription and the event Stripe would send."""
+        row = TestModeSubscription(
+            id=f"sub_test_{secrets.token_hex(10)}",
+            organization_id=checkout.organization_id,
+            customer_id=checkout.customer_id,
+            price_id=checkout.price_id,
+            quantity=checkout.quantity,
+            current_period_end=utcnow() + timedelta(days=30),
+            metadata_json=checkout.metadata_json,
+        )
+        checkout.status, checkout.subscription_id = "complete", row.id
+        self.session.add_all([row, checkout])
+        event = self.event(
+            "checkout.session.completed",
+            {
+                "object": "checkout.session",
+                "id": checkout.id,
+                "status": "complete",
+                "payment_status": "paid",
+                "client_reference_id": str(checkout.organization_id),
+                "customer": checkout.customer_id,
+                "subscription": row.id,
+                "metadata": json.loads(checkout.metadata_json),
+            },
+        )
+        return row, event
+
+    def subscription_object(self, row: TestModeSubscription) -> dict:
+        """A subscription shaped as Stripe's current API sends it."""
+        period_end = int(row.current_period_end.timestamp())
+        return {
+            "object": "subscription",
+            "id": row.id,
+            "customer": row.customer_id,
+            "status": row.status,
+            "metadata": json.loads(row.metadata_json),
+            "items": {
+                "data": [
+                    {
+                        "id": f"si_{row.id}",
+                        "quantity": row.quantity,
+                        "price": {"id": row.price_id},
+                        "current_period_end": period_end,
+                    }
+                ]
+            },
+        }
+
+    @staticmethod
+    def event(event_type: str, obj: dict) -> dict:
+        return {
+            "id": f"evt_test_{secrets.token_hex(12)}",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
