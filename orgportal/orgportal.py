@@ -12,11 +12,13 @@ from orgportal.config import settings
 from orgportal.db import engine
 from orgportal.pages.audit_log import audit_log_page
 from orgportal.pages.auth import confirm_page, login_page, register_page
+from orgportal.pages.billing_test_mode import test_checkout_page, test_portal_page
 from orgportal.pages.invite import invite_page
 from orgportal.pages.organization import organization_page
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState
+from orgportal.state.billing import TestCheckoutState, TestPortalState
 from orgportal.state.invite import InviteState
 from orgportal.state.organization import OrgState
 
@@ -63,4 +65,16 @@ app.add_page(
 )
 app.add_page(
     invite_page, route=routes.INVITE, on_load=InviteState.load, title="Invitation · orgportal"
+)
+app.add_page(
+    test_checkout_page,
+    route=routes.TEST_CHECKOUT,
+    on_load=TestCheckoutState.load,
+    title="Test checkout · orgportal",
+)
+app.add_page(
+    test_portal_page,
+    route=routes.TEST_PORTAL,
+    on_load=TestPortalState.load,
+    title="Test billing portal · orgportal",
 )

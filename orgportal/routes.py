@@ -9,6 +9,8 @@ CONFIRM = "/confirm/[token]"
 ORGANIZATION = "/organization"
 AUDIT_LOG = "/organization/audit"
 INVITE = "/support/invite/[token]"
+TEST_CHECKOUT = "/billing/test-checkout/[checkout_id]"
+TEST_PORTAL = "/billing/test-portal"
 
 SESSION_COOKIE = "orgportal_session"
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import stripe
 from sqlmodel import Session
 
+from orgportal.config import settings
 from orgportal.models import TestModeCheckout, TestModeSubscription
 from orgportal.models.base import utcnow
 
@@ -297,6 +298,32 @@ class TestModeBilling:
             },
         }
 
+    def subscription_event(self, event_type: str, subscription_id: str) -> dict:
+        row = self.session.get(TestModeSubscription, subscription_id)
+        if row is None:
+            raise BillingUnavailable("Unknown subscription.")
+        return self.event(event_type, self.subscription_object(row))
+
+    def fail_renewal(self, subscription_id: str) -> dict:
+        """A declined renewal: the subscription goes past_due and Stripe says so by event."""
+        row = self.session.get(TestModeSubscription, subscription_id)
+        if row is None:
+            raise BillingUnavailable("Unknown subscription.")
+        row.status = "past_due"
+        self.session.add(row)
+        return self.invoice_event("invoice.payment_failed", subscription_id)
+
+    def invoice_event(self, event_type: str, subscription_id: str) -> dict:
+        """An invoice event as Stripe's current API shapes it (subscription under `parent`)."""
+        return self.event(
+            event_type,
+            {
+                "object": "invoice",
+                "id": f"in_test_{secrets.token_hex(10)}",
+                "parent": {"subscription_details": {"subscription": subscription_id}},
+            },
+        )
+
     @staticmethod
     def event(event_type: str, obj: dict) -> dict:
         return {
@@ -305,3 +332,10 @@ class TestModeBilling:
             "created": int(time.time()),
             "data": {"object": obj},
         }
+
+
+def gateway_from_settings(session: Session) -> BillingGateway:
+    """Real Stripe when a secret key is configured, else the offline test mode (SPEC §9)."""
+    if settings.stripe_secret_key:
+        return StripeBilling(settings.stripe_secret_key, settings.stripe_api_base)
+    return TestModeBilling(session)

@@ -2,11 +2,12 @@
 
 from fastapi import FastAPI
 
-from orgportal.api import auth, logos
+from orgportal.api import auth, logos, stripe_webhook
 
 
 def build_api() -> FastAPI:
     api = FastAPI(title="orgportal API", docs_url="/api/docs", openapi_url="/api/openapi.json")
     api.include_router(auth.router)
     api.include_router(logos.router)
+    api.include_router(stripe_webhook.router)
     return api

@@ -50,3 +50,21 @@ def form_error(message: Var) -> rx.Component:
         message != "",
         rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
     )
+
+
+def labelled_select(
+    label: str, select_id: str, options: list[str] | Var, *, value: Var | str, on_change
+) -> rx.Component:
+    """A native <select> with a real <label>: keyboard- and Playwright-friendly."""
+    return rx.vstack(
+        rx.el.label(label, html_for=select_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.el.select(
+            rx.foreach(options, lambda option: rx.el.option(option, value=option)),
+            id=select_id,
+            value=value,
+            on_change=on_change,
+            class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+            style={"padding": "0 0.5em", "height": "32px"},
+        ),
+        spacing="1",
+    )

@@ -5,6 +5,7 @@ import reflex as rx
 from orgportal.components.layout import page_frame
 from orgportal.state.members import MembersState
 from orgportal.state.organization import OrgState
+from orgportal.views.billing import plan_card, support_card
 from orgportal.views.business_details import business_details_card
 from orgportal.views.members import invite_card, members_card
 from orgportal.views.organization import (
@@ -27,6 +28,8 @@ def organization_page() -> rx.Component:
                     organization_header(),
                     members_card(),
                     rx.cond(MembersState.can_invite, invite_card()),
+                    plan_card(),
+                    support_card(),
                     business_details_card(),
                     rx.cond(OrgState.can_edit, settings_card()),
                     rx.cond(OrgState.is_owner, danger_zone()),

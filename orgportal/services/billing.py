@@ -1,0 +1,434 @@
+"""Billing use cases (SPEC §5, §6, §9): subscribe, activate, webhooks, seats, portal.
+
+Every path that changes a subscription (return-URL fallback, Stripe webhooks, the test-mode
+pages) ends in `_apply`, which locks the organization row first: webhook and fallback
+racing each other serialize there, and the unique Stripe subscription id plus the
+`state_at` stamp make the outcome one activation with the newest state.
+"""
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from orgportal.adapters.billing import (
+    BillingGateway,
+    BillingUnavailable,
+    SubscriptionInfo,
+    TestModeBilling,
+    subscription_from_object,
+)
+from orgportal.config import settings
+from orgportal.models import BillingEvent, Organization, Subscription, TestModeCheckout, User
+from orgportal.models.base import utcnow
+from orgportal.services import audit, plans, seats
+from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.permissions import Permission, require
+from orgportal.services.plans import Plan
+
+PLAN, SUPPORT = "plan", "support"
+MAX_SEATS = 1000
+
+
+@dataclass(frozen=True)
+class BillingOverview:
+    """What the Organization Plan and Support Subscription cards show."""
+
+    plan: Plan
+    plan_status: str  # "" on Free
+    plan_interval: str
+    renews_at: datetime | None
+    support_status: str  # "" without a support subscription
+    seats_purchased: int
+    seats_used: int
+    test_mode: bool
+    role: str
+
+    @property
+    def support_active(self) -> bool:
+        return self.support_status in plans.ENTITLED_STATUSES
+
+    @property
+    def monthly_cost_pence(self) -> int:
+        return self.seats_purchased * plans.SEAT_PRICE_PENCE
+
+    @property
+    def min_seats(self) -> int:
+        return max(1, self.seats_used)
+
+
+def overview(session: Session, *, user: User, organization_id: int) -> BillingOverview:
+    organization, membership = require(session, user, organization_id, Permission.VIEW)
+    plan_sub = _latest(session, organization_id, PLAN)
+    support = _latest(session, organization_id, SUPPORT)
+    return BillingOverview(
+        plan=plans.organization_plan(session, organization),
+        plan_status=plan_sub.status if plan_sub else "",
+        plan_interval=plan_sub.interval if plan_sub else "",
+        renews_at=plan_sub.current_period_end if plan_sub else None,
+        support_status=support.status if support else "",
+        seats_purchased=support.quantity if support else 0,
+        seats_used=seats.seats_used(session, organization_id),
+        test_mode=not settings.stripe_secret_key,
+        role=membership.role,
+    )
+
+
+def start_checkout(
+    session: Session,
+    gateway: BillingGateway,
+    *,
+    user: User,
+    organization_id: int,
+    kind: str,
+    plan_key: str = "",
+    interval: str = "monthly",
+) -> str:
+    """The Checkout URL for the organization's plan or its support seats."""
+    organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
+    if kind == PLAN:
+        if plan_key not in {p.key for p in plans.PAID}:
+            raise ValidationFailed({"plan": "Choose one of the paid plans."})
+        if interval not in plans.INTERVALS:
+            raise ValidationFailed({"interval": "Choose Monthly or Annual billing."})
+        price, quantity = plans.price_id(plan_key, interval), 1
+    elif kind == SUPPORT:
+        price, quantity = plans.seat_price_id(), max(1, seats.seats_used(session, organization_id))
+    else:
+        raise ValidationFailed({"kind": "Unknown subscription."})
+    if plans.active_subscription(session, organization_id, kind):
+        raise Conflict("This organization already has that subscription: use Manage Billing.")
+    metadata = {"organization_id": str(organization_id), "kind": kind}
+    return gateway.create_checkout(
+        organization_id=organization_id,
+        customer_id=_customer(session, gateway, organization),
+        price_id=price,
+        quantity=quantity,
+        metadata=metadata,
+        success_url=f"{settings.public_url}/organization?checkout=success"
+        "&session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=f"{settings.public_url}/organization?checkout=canceled",
+    )
+
+
+def complete_checkout(
+    session: Session, gateway: BillingGateway, *, user: User, checkout_id: str
+) -> Subscription | None:
+    """The return-URL fallback: activate now if Stripe says the checkout is paid."""
+    checkout = gateway.get_checkout(checkout_id)
+    if checkout.organization_id is None:
+        raise NotFound("Checkout not found.")
+    require(session, user, checkout.organization_id, Permission.VIEW)
+    if not checkout.paid or not checkout.subscription_id:
+        return None
+    current = gateway.get_subscription(checkout.subscription_id)
+    return _apply(session, checkout.organization_id, current, int(time.time()), authoritative=True)
+
+
+def billing_portal(
+    session: Session, gateway: BillingGateway, *, user: User, organization_id: int
+) -> str:
+    organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
+    return gateway.portal_url(
+        customer_id=_customer(session, gateway, organization),
+        return_url=f"{settings.public_url}/organization",
+    )
+
+
+def change_seats(
+    session: Session,
+    gateway: BillingGateway,
+    *,
+    user: User,
+    organization_id: int,
+    seats_wanted: int,
+) -> Subscription:
+    """Set Seats Purchased; Stripe prorates. Never below Seats Used, never below 1."""
+    require(session, user, organization_id, Permission.MANAGE_BILLING)
+    seats.lock_organization(session, organization_id)
+    support = plans.active_subscription(session, organization_id, SUPPORT)
+    if support is None:
+        raise Conflict("Subscribe to support before changing seats.")
+    used = seats.seats_used(session, organization_id)
+    if seats_wanted < max(1, used):
+        raise ValidationFailed(
+            {"seats": f"Seats cannot go below {max(1, used)}: that many are in use."}
+        )
+    if seats_wanted > MAX_SEATS:
+        raise ValidationFailed({"seats": f"At most {MAX_SEATS} seats; contact us for more."})
+    before = support.quantity
+    updated = gateway.update_subscription(support.stripe_subscription_id, quantity=seats_wanted)
+    support.quantity, support.state_at, support.updated_at = (
+        updated.quantity,
+        int(time.time()),
+        utcnow(),
+    )
+    session.add(support)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="billing.seats_changed",
+        summary=f"Changed support seats from {before} to {support.quantity}",
+    )
+    return support
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+def handle_event(session: Session, gateway: BillingGateway, event: dict[str, Any]) -> bool:
+    """Apply one (already verified) Stripe event; False when it was handled before."""
+    if session.get(BillingEvent, event["id"]) is not None:
+        return False
+    session.add(BillingEvent(id=event["id"], type=event["type"]))
+    session.flush()  # a concurrent duplicate fails here (primary key) and rolls back whole
+    obj, created = event["data"]["object"], int(event.get("created") or time.time())
+    kind = event["type"]
+    if kind == "checkout.session.completed":
+        _on_checkout_completed(session, gateway, obj)
+    elif kind.startswith("customer.subscription."):
+        _on_subscription(session, gateway, obj, created, deleted=kind.endswith(".deleted"))
+    elif kind in ("invoice.paid", "invoice.payment_failed"):
+        _on_invoice(session, gateway, obj, created, paid=kind == "invoice.paid")
+    return True
+
+
+def _on_checkout_completed(session: Session, gateway: BillingGateway, obj: dict) -> None:
+    reference = str(obj.get("client_reference_id") or "")
+    subscription_id = _id_of(obj.get("subscription"))
+    if not reference.isdigit() or not subscription_id or obj.get("payment_status") != "paid":
+        return
+    organization = session.get(Organization, int(reference))
+    if organization is None:
+        return
+    customer = _id_of(obj.get("customer"))
+    if customer and not organization.stripe_customer_id:
+        organization.stripe_customer_id = customer
+        session.add(organization)
+    current = gateway.get_subscription(subscription_id)
+    _apply(session, organization.id, current, int(time.time()), authoritative=True)
+
+
+def _on_subscription(
+    session: Session, gateway: BillingGateway, obj: dict, created: int, *, deleted: bool
+) -> None:
+    """Prefer Stripe's current state over the payload, so delivery order cannot matter."""
+    payload = subscription_from_object(obj)
+    current = _fetch(gateway, payload.id)
+    info = current or (replace(payload, status="canceled") if deleted else payload)
+    organization_id = _organization_of(session, info)
+    if organization_id:
+        _apply(session, organization_id, info, created, authoritative=current is not None)
+
+
+def _on_invoice(
+    session: Session, gateway: BillingGateway, invoice: dict, created: int, *, paid: bool
+) -> None:
+    """A paid invoice means active, a failed one past_due (Stripe retries meanwhile)."""
+    subscription_id = _id_of(invoice.get("subscription")) or _id_of(
+        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    )
+    row = session.exec(
+        select(Subscription).where(Subscription.stripe_subscription_id == subscription_id)
+    ).first()
+    if row is None or row.status == "canceled":
+        return
+    info = _fetch(gateway, subscription_id)
+    status = info.status if info else row.status
+    if paid and status == "past_due":
+        status = "active"
+    elif not paid and status == "active":
+        status = "past_due"
+    if info:
+        _apply(
+            session, row.organization_id, replace(info, status=status), created, authoritative=True
+        )
+    elif created > row.state_at:
+        row.status, row.state_at, row.updated_at = status, created, utcnow()
+        session.add(row)
+
+
+def _fetch(gateway: BillingGateway, subscription_id: str) -> SubscriptionInfo | None:
+    try:
+        return gateway.get_subscription(subscription_id)
+    except BillingUnavailable:
+        return None
+
+
+# --- test mode: what Stripe's hosted pages do, driving the same code ---------------------
+
+
+def _require_test_mode() -> None:
+    """With real Stripe configured, nothing may be 'paid' through the in-app test pages."""
+    if settings.stripe_secret_key:
+        raise PermissionDenied("Test mode is off: billing runs through Stripe.")
+
+
+def get_test_checkout(session: Session, *, user: User, checkout_id: str) -> TestModeCheckout:
+    _require_test_mode()
+    checkout = session.get(TestModeCheckout, checkout_id)
+    if checkout is None:
+        raise NotFound("Checkout not found.")
+    require(session, user, checkout.organization_id, Permission.MANAGE_BILLING)
+    return checkout
+
+
+def pay_test_checkout(
+    session: Session, gateway: TestModeBilling, *, user: User, checkout_id: str
+) -> str:
+    """Test checkout → Pay: Stripe's event goes through `handle_event`; returns success_url."""
+    checkout = get_test_checkout(session, user=user, checkout_id=checkout_id)
+    if checkout.status != "open":
+        raise Conflict("This checkout has already been completed.")
+    _, event = gateway.pay(checkout)
+    handle_event(session, gateway, event)
+    return checkout.success_url.replace("{CHECKOUT_SESSION_ID}", checkout.id)
+
+
+def test_mode_change_plan(
+    session: Session,
+    gateway: TestModeBilling,
+    *,
+    user: User,
+    organization_id: int,
+    plan_key: str,
+    interval: str,
+) -> None:
+    _require_test_mode()
+    require(session, user, organization_id, Permission.MANAGE_BILLING)
+    if plan_key not in {p.key for p in plans.PAID} or interval not in plans.INTERVALS:
+        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+    current = _require_active(session, organization_id, PLAN)
+    updated = gateway.update_subscription(
+        current.stripe_subscription_id, price_id=plans.price_id(plan_key, interval)
+    )
+    handle_event(
+        session, gateway, gateway.subscription_event("customer.subscription.updated", updated.id)
+    )
+
+
+def test_mode_cancel(
+    session: Session, gateway: TestModeBilling, *, user: User, organization_id: int, kind: str
+) -> None:
+    _require_test_mode()
+    require(session, user, organization_id, Permission.MANAGE_BILLING)
+    current = _require_active(session, organization_id, kind)
+    gateway.cancel_subscription(current.stripe_subscription_id)
+    handle_event(
+        session,
+        gateway,
+        gateway.subscription_event("customer.subscription.deleted", current.stripe_subscription_id),
+    )
+
+
+def test_mode_fail_payment(
+    session: Session, gateway: TestModeBilling, *, user: User, organization_id: int
+) -> None:
+    """Simulates a declined renewal: Stripe sends invoice.payment_failed."""
+    _require_test_mode()
+    require(session, user, organization_id, Permission.MANAGE_BILLING)
+    current = _require_active(session, organization_id, PLAN)
+    handle_event(session, gateway, gateway.fail_renewal(current.stripe_subscription_id))
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+def _apply(
+    session: Session,
+    organization_id: int,
+    info: SubscriptionInfo,
+    state_at: int,
+    *,
+    authoritative: bool = False,
+) -> Subscription | None:
+    """Insert or update our copy of a subscription. Event payloads older than what we hold
+    are ignored; `authoritative` states were just read from Stripe and always win."""
+    described = plans.describe_price(info.price_id)
+    if described is None:
+        return None
+    kind, plan_key, interval = described
+    seats.lock_organization(session, organization_id)
+    row = session.exec(
+        select(Subscription).where(Subscription.stripe_subscription_id == info.id)
+    ).first()
+    if row is not None and not authoritative and state_at <= row.state_at:
+        return row
+    activated = row is None
+    row = row or Subscription(
+        organization_id=organization_id, stripe_subscription_id=info.id, kind=kind
+    )
+    previous = (row.plan_key, row.status, row.quantity)
+    row.plan_key, row.interval, row.status, row.quantity = (
+        plan_key,
+        interval,
+        info.status,
+        info.quantity,
+    )
+    row.current_period_end = info.current_period_end or row.current_period_end
+    row.state_at, row.updated_at = max(state_at, row.state_at), utcnow()
+    session.add(row)
+    if activated or previous != (row.plan_key, row.status, row.quantity):
+        _audit_change(session, row, activated)
+    return row
+
+
+def _audit_change(session: Session, row: Subscription, activated: bool) -> None:
+    what = (
+        f"{plans.PLANS[row.plan_key].name} plan ({row.interval})"
+        if row.kind == PLAN
+        else f"support subscription ({row.quantity} seats)"
+    )
+    action = "billing.subscribed" if activated else "billing.subscription_updated"
+    summary = f"Subscribed to the {what}" if activated else f"The {what} is now {row.status}"
+    audit.record(
+        session, organization_id=row.organization_id, actor=None, action=action, summary=summary
+    )
+
+
+def _customer(session: Session, gateway: BillingGateway, organization: Organization) -> str:
+    """One Stripe customer per organization, created on first need."""
+    if not organization.stripe_customer_id:
+        organization.stripe_customer_id = gateway.create_customer(
+            organization_id=organization.id, name=organization.name
+        )
+        session.add(organization)
+    return organization.stripe_customer_id
+
+
+def _organization_of(session: Session, info: SubscriptionInfo) -> int | None:
+    reference = info.metadata.get("organization_id", "")
+    if reference.isdigit() and session.get(Organization, int(reference)):
+        return int(reference)
+    organization = session.exec(
+        select(Organization).where(Organization.stripe_customer_id == info.customer_id)
+    ).first()
+    return organization.id if organization and info.customer_id else None
+
+
+def _latest(session: Session, organization_id: int, kind: str) -> Subscription | None:
+    """The entitled subscription of that kind, else the most recent one (to show its status)."""
+    return (
+        plans.active_subscription(session, organization_id, kind)
+        or session.exec(
+            select(Subscription)
+            .where(Subscription.organization_id == organization_id, Subscription.kind == kind)
+            .order_by(col(Subscription.updated_at).desc())
+        ).first()
+    )
+
+
+def _require_active(session: Session, organization_id: int, kind: str) -> Subscription:
+    current = plans.active_subscription(session, organization_id, kind)
+    if current is None:
+        raise Conflict("There is no active subscription to change.")
+    return current
+
+
+def _id_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return (value or {}).get("id", "") if isinstance(value, dict) else ""

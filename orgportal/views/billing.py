@@ -1,0 +1,176 @@
+"""The Organization Plan and Support Subscription cards (SPEC §5, §6)."""
+
+import reflex as rx
+
+from orgportal.components.forms import labelled_select
+from orgportal.state.billing import PLAN_OPTIONS, BillingState
+
+S = BillingState
+LOCKED_FEATURES = ["Ticket Prefix", "Departments", "Agent Seats management"]
+
+
+def _status_badge(status: rx.Var, badge_id: str) -> rx.Component:
+    return rx.badge(
+        status,
+        id=badge_id,
+        color_scheme=rx.match(status, ("active", "green"), ("past_due", "orange"), "gray"),
+    )
+
+
+def _test_mode_badge() -> rx.Component:
+    return rx.cond(S.test_mode, rx.badge("Test mode", color_scheme="amber", variant="outline"))
+
+
+def _stat(label: str, value: rx.Var, stat_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray"),
+        rx.text(value, size="5", weight="bold", id=stat_id),
+        spacing="0",
+        aria_label=label,
+    )
+
+
+def plan_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Organization Plan", size="4"),
+                rx.spacer(),
+                _test_mode_badge(),
+                width="100%",
+            ),
+            rx.hstack(
+                rx.text("Current plan: ", rx.text.strong(S.plan_name, id="plan-name")),
+                rx.cond(S.plan_status != "", _status_badge(S.plan_status, "plan-status")),
+                rx.cond(
+                    S.plan_interval != "", rx.text(S.plan_interval, size="2", color_scheme="gray")
+                ),
+                align="center",
+            ),
+            rx.text("Links: up to ", rx.text.span(S.link_limit, id="plan-link-limit"), size="2"),
+            rx.cond(
+                S.renews_on != "", rx.text("Renews on ", S.renews_on, size="2", id="plan-renews")
+            ),
+            rx.cond(
+                S.plan_status == "past_due",
+                rx.callout(
+                    "The last payment failed. Update the payment method in Manage Billing.",
+                    icon="triangle_alert",
+                    color_scheme="orange",
+                    role="alert",
+                ),
+            ),
+            rx.cond(S.can_manage, _plan_controls()),
+            width="100%",
+        ),
+        width="100%",
+        on_mount=S.load,
+    )
+
+
+def _plan_controls() -> rx.Component:
+    subscribe = rx.hstack(
+        labelled_select(
+            "Plan", "plan-select", PLAN_OPTIONS, value=S.chosen_plan, on_change=S.choose_plan
+        ),
+        labelled_select(
+            "Billing interval",
+            "interval-select",
+            ["Monthly", "Annual"],
+            value=S.chosen_interval,
+            on_change=S.choose_interval,
+        ),
+        rx.text(S.chosen_price, id="plan-price", weight="medium"),
+        rx.button("Subscribe", on_click=S.subscribe_plan),
+        align="end",
+        wrap="wrap",
+    )
+    return rx.cond(
+        (S.plan_status == "") | (S.plan_status == "canceled"),
+        subscribe,
+        rx.button("Manage Billing", variant="soft", on_click=S.manage_billing),
+    )
+
+
+def support_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Support Subscription", size="4"),
+                rx.spacer(),
+                rx.cond(S.support_status != "", _status_badge(S.support_status, "support-status")),
+                width="100%",
+            ),
+            rx.text("£5.99 per seat per month; the owner's seat counts too.", size="2"),
+            rx.cond(S.support_active, _seats(), _locked()),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _seats() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            _stat("Seats Purchased", S.seats_purchased, "seats-purchased"),
+            _stat("Seats Used", S.seats_used, "seats-used"),
+            _stat("Monthly Cost", S.monthly_cost, "monthly-cost"),
+            spacing="6",
+        ),
+        rx.cond(S.can_manage, _stepper()),
+        width="100%",
+    )
+
+
+def _stepper() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("minus"),
+                aria_label="Fewer seats",
+                variant="soft",
+                disabled=S.seats_pending <= S.min_seats,
+                on_click=S.step_seats(-1),
+            ),
+            rx.text(
+                S.seats_pending,
+                id="seats-pending",
+                size="4",
+                weight="bold",
+                min_width="2em",
+                align="center",
+            ),
+            rx.icon_button(
+                rx.icon("plus"), aria_label="More seats", variant="soft", on_click=S.step_seats(1)
+            ),
+            rx.text(
+                "New monthly cost: ", rx.text.strong(S.pending_cost, id="pending-cost"), size="2"
+            ),
+            rx.button(
+                "Update", on_click=S.update_seats, disabled=S.seats_pending == S.seats_purchased
+            ),
+            align="center",
+        ),
+        rx.cond(
+            S.seats_error != "", rx.text(S.seats_error, color_scheme="red", size="1", role="alert")
+        ),
+        rx.text("Stripe prorates the change on the next invoice.", size="1", color_scheme="gray"),
+    )
+
+
+def _locked() -> rx.Component:
+    return rx.vstack(
+        *[
+            rx.hstack(
+                rx.icon("lock", size=14),
+                rx.text(feature, size="2"),
+                aria_label=f"{feature} (locked)",
+            )
+            for feature in LOCKED_FEATURES
+        ],
+        rx.cond(
+            S.can_manage,
+            rx.button("Subscribe to Support", on_click=S.subscribe_support),
+            rx.text("An Owner or Billing Admin can subscribe.", size="1", color_scheme="gray"),
+        ),
+    )
