@@ -1,0 +1,106 @@
+"""Billing in test mode, as an owner and an agent do it in the browser."""
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.helpers import (
+    PASSWORD,
+    create_organization,
+    invite,
+    link_in,
+    register,
+    unique_email,
+    wait_for_mail,
+)
+
+
+def pay_test_checkout(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Test checkout — no card is charged")).to_be_visible()
+    page.get_by_role("button", name="Pay").click()
+    expect(page.get_by_text("Subscription active.")).to_be_visible(timeout=20_000)
+
+
+def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Page):
+    register(page, unique_email("billing"))
+    create_organization(page, "Plan Co")
+    expect(page.locator("#plan-name")).to_have_text("Free")
+    expect(page.locator("#plan-link-limit")).to_have_text("50")
+
+    page.get_by_label("Plan", exact=True).select_option("Basic")
+    page.get_by_label("Billing interval").select_option("Annual")
+    expect(page.locator("#plan-price")).to_have_text("£99.90 / year")
+    page.get_by_label("Plan", exact=True).select_option("Starter")
+    page.get_by_label("Billing interval").select_option("Monthly")
+    expect(page.locator("#plan-price")).to_have_text("£4.99 / month")
+    page.get_by_role("button", name="Subscribe", exact=True).click()
+    expect(page.locator("#checkout-description")).to_have_text("Starter plan, billed monthly")
+    pay_test_checkout(page)
+
+    expect(page).to_have_url(re.compile(r"/organization/?\?checkout=success"))
+    expect(page.locator("#plan-name")).to_have_text("Starter")
+    expect(page.locator("#plan-status")).to_have_text("active")
+    expect(page.locator("#plan-link-limit")).to_have_text("500")
+
+    page.get_by_role("button", name="Manage Billing").click()
+    expect(
+        page.get_by_role("heading", name="Test billing portal — no card is charged")
+    ).to_be_visible()
+    page.get_by_role("button", name="Simulate failed payment").click()
+    expect(page.get_by_text("the plan is now past due")).to_be_visible()
+    page.get_by_role("link", name="Return to the organization").click()
+    expect(page.locator("#plan-status")).to_have_text("past_due")
+    expect(page.get_by_role("alert")).to_contain_text("The last payment failed")
+
+
+def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
+    register(page, unique_email("seats"))
+    create_organization(page, "Seat Co")
+    expect(page.get_by_label("Ticket Prefix (locked)")).to_be_visible()
+    page.get_by_role("button", name="Subscribe to Support").click()
+    expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 1 seats")
+    pay_test_checkout(page)
+
+    expect(page.locator("#seats-purchased")).to_have_text("1")
+    expect(page.locator("#seats-used")).to_have_text("1")
+    expect(page.locator("#monthly-cost")).to_have_text("£5.99")
+    expect(page.get_by_role("button", name="Fewer seats")).to_be_disabled()  # not below Seats Used
+
+    page.get_by_role("button", name="More seats").click()
+    page.get_by_role("button", name="More seats").click()
+    expect(page.locator("#seats-pending")).to_have_text("3")
+    expect(page.locator("#pending-cost")).to_have_text("£17.97")
+    page.get_by_role("button", name="Fewer seats").click()
+    expect(page.locator("#pending-cost")).to_have_text("£11.98")
+    page.get_by_role("button", name="More seats").click()
+    page.get_by_role("button", name="Update").click()
+    expect(page.get_by_text("Seats updated to 3.")).to_be_visible()
+
+    page.reload()
+    expect(page.locator("#seats-purchased")).to_have_text("3")
+    expect(page.locator("#monthly-cost")).to_have_text("£17.97")
+
+
+def test_an_agent_sees_the_plan_but_no_billing_controls(
+    page: Page, browser: Browser, base_url: str, mail_dir
+):
+    register(page, unique_email("boss"))
+    create_organization(page, "Agent Co")
+    agent = unique_email("agent")
+    invite(page, agent, "Agent")
+
+    context = browser.new_context(base_url=base_url)
+    other = context.new_page()
+    other.goto(link_in(wait_for_mail(mail_dir, agent, "invited you to join")))
+    other.get_by_label("First name").fill("Ann")
+    other.get_by_label("Last name").fill("Agent")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Create account and join").click()
+    expect(other.locator("#role-badge")).to_have_text("Agent", timeout=20_000)
+
+    expect(other.get_by_role("heading", name="Organization Plan")).to_be_visible()
+    expect(other.locator("#plan-name")).to_have_text("Free")
+    expect(other.get_by_text("An Owner or Billing Admin can subscribe.")).to_be_visible()
+    for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update"):
+        expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    context.close()
