@@ -24,7 +24,13 @@ from orgportal.config import settings
 from orgportal.models import BillingEvent, Organization, Subscription, TestModeCheckout, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, plans, seats
-from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from orgportal.services.permissions import Permission, require
 from orgportal.services.plans import Plan
 
@@ -174,6 +180,29 @@ def change_seats(
         summary=f"Changed support seats from {before} to {support.quantity}",
     )
     return support
+
+
+def cancel_all(session: Session, gateway: BillingGateway, *, organization_id: int) -> None:
+    """Cancel every live subscription of an organization that is being deleted.
+
+    Called inside the delete's transaction: if Stripe refuses, nothing is deleted, so an
+    organization can never vanish while it is still being charged.
+    """
+    live = session.exec(
+        select(Subscription).where(
+            Subscription.organization_id == organization_id,
+            col(Subscription.status).in_(plans.ENTITLED_STATUSES + ("incomplete",)),
+        )
+    ).all()
+    for row in live:
+        try:
+            gateway.cancel_subscription(row.stripe_subscription_id)
+        except BillingUnavailable as exc:
+            raise DomainError(
+                f"Could not cancel the subscription at Stripe ({exc}). Nothing was deleted."
+            ) from exc
+        row.status, row.updated_at = "canceled", utcnow()
+        session.add(row)
 
 
 # --- webhooks ---------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, func, select, update
 
+from orgportal.adapters.billing import BillingGateway
 from orgportal.models import Membership, Organization, Role, User, UserSession
 from orgportal.models.base import utcnow
-from orgportal.services import audit, business_details
+from orgportal.services import audit, billing, business_details
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import ValidationFailed
 from orgportal.services.logos import validate_logo_url
@@ -173,12 +174,19 @@ def update_settings(
 
 
 def delete_organization(
-    session: Session, *, user: User, organization_id: int, confirm_name: str
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    confirm_name: str,
+    gateway: BillingGateway,
 ) -> None:
-    """Owner only, after typing the exact name. Everything the organization holds goes too."""
+    """Owner only, after typing the exact name. Everything the organization holds goes too,
+    and its subscriptions are canceled at Stripe first."""
     organization, _ = require(session, user, organization_id, Permission.DELETE_ORGANIZATION)
     if confirm_name != organization.name:
         raise ValidationFailed({"confirm_name": "Type the organization name exactly to confirm."})
+    billing.cancel_all(session, gateway, organization_id=organization_id)
     audit.record(
         session,
         organization_id=organization_id,

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from orgportal import routes
+from orgportal.adapters.billing import gateway_from_settings
 from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
 from orgportal.models import Role
@@ -175,6 +176,7 @@ class OrgState(AppState):
                     user=viewer.user,
                     organization_id=self.org_id,
                     confirm_name=self.delete_confirm,
+                    gateway=gateway_from_settings(session),
                 )
         except NotAuthenticated:
             return self._to_login()

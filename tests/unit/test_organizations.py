@@ -5,8 +5,16 @@ import re
 import pytest
 from sqlmodel import select
 
-from orgportal.models import AuditEvent, Membership, Organization, Role
-from orgportal.services import audit, organizations
+from orgportal.adapters.billing import TestModeBilling
+from orgportal.models import (
+    AuditEvent,
+    Membership,
+    Organization,
+    Role,
+    Subscription,
+    TestModeSubscription,
+)
+from orgportal.services import audit, billing, organizations
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
@@ -196,20 +204,50 @@ def test_delete_needs_owner_and_exact_name_and_keeps_the_audit_trail(session):
     admin = add_member(session, org, Role.ADMIN)
     with pytest.raises(PermissionDenied):
         organizations.delete_organization(
-            session, user=admin, organization_id=org.id, confirm_name="Acme"
+            session,
+            user=admin,
+            organization_id=org.id,
+            confirm_name="Acme",
+            gateway=TestModeBilling(session),
         )
     with pytest.raises(ValidationFailed):
         organizations.delete_organization(
-            session, user=owner, organization_id=org.id, confirm_name="acme"
+            session,
+            user=owner,
+            organization_id=org.id,
+            confirm_name="acme",
+            gateway=TestModeBilling(session),
         )
     session.rollback()
     organizations.delete_organization(
-        session, user=owner, organization_id=org.id, confirm_name="Acme"
+        session,
+        user=owner,
+        organization_id=org.id,
+        confirm_name="Acme",
+        gateway=TestModeBilling(session),
     )
     session.commit()
     assert session.get(Organization, org.id) is None
     assert session.exec(select(Membership)).all() == []
     assert actions(session, org.id)[-1] == "organization.deleted"
+
+
+def test_delete_cancels_the_subscriptions_first(session):
+    owner = make_user(session)
+    org = make_org(session, owner, "Paying Co")
+    gateway = TestModeBilling(session)
+    url = billing.start_checkout(
+        session, gateway, user=owner, organization_id=org.id, kind="plan", plan_key="starter"
+    )
+    billing.pay_test_checkout(session, gateway, user=owner, checkout_id=url.rsplit("/", 1)[1])
+    session.commit()
+    stripe_id = billing.plans.active_subscription(session, org.id, "plan").stripe_subscription_id
+    organizations.delete_organization(
+        session, user=owner, organization_id=org.id, confirm_name="Paying Co", gateway=gateway
+    )
+    session.commit()
+    assert session.get(TestModeSubscription, stripe_id).status == "canceled"
+    assert session.exec(select(Subscription)).all() == []
 
 
 def test_audit_log_is_for_owner_and_admin_and_append_only(session):
