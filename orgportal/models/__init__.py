@@ -7,6 +7,7 @@ from orgportal.models.billing import (
     TestModeCheckout,
     TestModeSubscription,
 )
+from orgportal.models.content import Link, StoredFile
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
@@ -19,6 +20,8 @@ __all__ = [
     "TestModeCheckout",
     "TestModeSubscription",
     "Invite",
+    "Link",
+    "StoredFile",
     "InviteStatus",
     "LoginAttempt",
     "Membership",

@@ -8,10 +8,14 @@ from orgportal.models.base import utcnow
 
 
 class Subscription(SQLModel, table=True):
-    """One Stripe subscription of an organization: its plan (`kind="plan"`) or support seats."""
+    """One Stripe subscription: an organization's plan (`kind="plan"`) or support seats, or a
+    user's personal plan (`user_id` set, `organization_id` NULL)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    organization_id: int | None = Field(
+        default=None, foreign_key="organization.id", index=True, ondelete="CASCADE"
+    )
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=16)  # plan | support
     plan_key: str = Field(default="", max_length=32)
     interval: str = Field(default="monthly", max_length=16)
