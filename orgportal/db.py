@@ -1,6 +1,6 @@
 """Engine and unit-of-work: one transaction per use case, committed here, not in services."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -9,7 +9,10 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 from orgportal import models  # noqa: F401  (registers the tables)
+from orgportal.adapters.live import bus
 from orgportal.config import settings
+
+USAGE_CHANGED = "usage_changed"
 
 
 def make_engine(url: str) -> Engine:
@@ -38,7 +41,11 @@ def engine() -> Engine:
 
 @contextmanager
 def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
-    """A session whose work is committed when the block ends and rolled back on error."""
+    """A session whose work is committed when the block ends and rolled back on error.
+
+    Services note which organizations' usage they changed (`mark_usage_changed`); only
+    after the commit is that announced on the live bus, so no page sees uncommitted data.
+    """
     with Session(bind or engine(), expire_on_commit=False) as session:
         try:
             yield session
@@ -46,3 +53,10 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        changed = session.info.pop(USAGE_CHANGED, None)
+        if changed:
+            bus().publish(changed)
+
+
+def mark_usage_changed(session: Session, organization_ids: Iterable[int | None]) -> None:
+    session.info.setdefault(USAGE_CHANGED, set()).update(i for i in organization_ids if i)

@@ -21,6 +21,7 @@ from orgportal.adapters.billing import (
     subscription_from_object,
 )
 from orgportal.config import settings
+from orgportal.db import mark_usage_changed
 from orgportal.models import BillingEvent, Organization, Subscription, TestModeCheckout, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, plans, seats
@@ -172,6 +173,7 @@ def change_seats(
         utcnow(),
     )
     session.add(support)
+    mark_usage_changed(session, [organization_id])
     audit.record(
         session,
         organization_id=organization_id,
@@ -402,6 +404,7 @@ def _apply(
     session.add(row)
     if activated or previous != (row.plan_key, row.status, row.quantity):
         _audit_change(session, row, activated)
+        mark_usage_changed(session, [organization_id])  # limits moved
     return row
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from orgportal import security
 from orgportal.config import settings
+from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
 from orgportal.services import accounts, audit, outbox, seats
@@ -73,6 +74,7 @@ def create_invite(
         expires_at=utcnow() + INVITE_TTL,
     )
     _send(session, invite, organization, user)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -94,6 +96,7 @@ def resend_invite(session: Session, *, user: User, organization_id: int, invite_
     invite.expires_at = utcnow() + INVITE_TTL
     invite.sent_at = utcnow()
     _send(session, invite, organization, user)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -110,6 +113,7 @@ def revoke_invite(session: Session, *, user: User, organization_id: int, invite_
     invite.status = InviteStatus.REVOKED
     invite.responded_at = utcnow()
     session.add(invite)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -189,6 +193,7 @@ def decline_invite(session: Session, *, viewer: Viewer, token: str) -> None:
     invite.status = InviteStatus.DECLINED
     invite.responded_at = utcnow()
     session.add(invite)
+    mark_usage_changed(session, [organization.id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization.id,
@@ -295,6 +300,7 @@ def _join(session: Session, invite: Invite, organization: Organization, user: Us
     invite.status = InviteStatus.ACCEPTED
     invite.responded_at = utcnow()
     session.add(invite)
+    mark_usage_changed(session, [organization.id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization.id,

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
+from orgportal.db import mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
 from orgportal.services import audit
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -47,6 +48,7 @@ def change_role(
     old = Role(target.role)
     target.role = role
     session.add(target)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -64,6 +66,7 @@ def remove_member(session: Session, *, user: User, organization_id: int, member_
     if target_user.id == user.id:
         raise Conflict("Use Leave Organization to remove yourself.")
     _drop(session, target, organization_id)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -84,6 +87,7 @@ def transfer_ownership(
     own.role = Role.ADMIN
     target.role = Role.OWNER
     session.add_all([own, target])
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -98,6 +102,7 @@ def leave(session: Session, *, user: User, organization_id: int) -> None:
     if own.role == Role.OWNER:
         raise Conflict("Transfer ownership to another member before leaving.")
     _drop(session, own, organization_id)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,

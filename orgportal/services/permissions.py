@@ -73,3 +73,12 @@ def require(
             f"Your role ({Role(membership.role).label}) does not allow this action."
         )
     return organization, membership
+
+
+def require_workspace(
+    session: Session, user: User, organization_id: int | None, permission: Permission
+) -> None:
+    """A workspace check: the Personal Workspace (None) is always the user's own; in an
+    organization the role table decides."""
+    if organization_id is not None:
+        require(session, user, organization_id, permission)

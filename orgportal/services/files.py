@@ -1,0 +1,132 @@
+"""My Files (SPEC §7): upload within the pool's storage limit, list, download, delete.
+
+The bytes live under DATA_DIR/files with a random name, never in Reflex's public upload
+folder; downloads go through an API route that checks the session and the workspace.
+"""
+
+import mimetypes
+import secrets
+from pathlib import Path, PurePath
+
+from sqlmodel import Session, col, func, select
+
+from orgportal.db import mark_usage_changed
+from orgportal.models import StoredFile, User
+from orgportal.services import usage
+from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.permissions import (
+    Permission,
+    has_permission,
+    require,
+    require_workspace,
+)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+
+
+def upload_file(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    name: str,
+    data: bytes,
+    directory: Path,
+) -> StoredFile:
+    """Check the pool, write the bytes, then the row; a failed insert removes the bytes."""
+    require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
+    clean = PurePath(name.replace("\\", "/")).name.strip()[:255]
+    if not clean or clean.startswith("."):
+        raise ValidationFailed({"file": "The file needs a name."})
+    if not data:
+        raise ValidationFailed({"file": f"{clean} is empty."})
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            {"file": f"{clean} is larger than {usage.human_bytes(MAX_FILE_BYTES)}."}
+        )
+    pool = usage.pool_for(session, user=user, organization_id=organization_id)
+    usage.reserve(session, pool, storage_bytes=len(data))
+    key = secrets.token_hex(16)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / key
+    path.write_bytes(data)
+    try:
+        stored = StoredFile(
+            organization_id=organization_id,
+            owner_id=user.id,
+            name=clean,
+            content_type=mimetypes.guess_type(clean)[0] or "application/octet-stream",
+            size_bytes=len(data),
+            storage_key=key,
+        )
+        session.add(stored)
+        session.flush()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    mark_usage_changed(session, [pool.organization_id])
+    return stored
+
+
+def list_files(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    images_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[StoredFile], int]:
+    require_workspace(session, user, organization_id, Permission.VIEW)
+    where = [usage.in_workspace(StoredFile, user, organization_id)]
+    if images_only:
+        where.append(col(StoredFile.content_type).in_(IMAGE_TYPES))
+    total = session.exec(select(func.count()).select_from(StoredFile).where(*where)).one()
+    rows = session.exec(
+        select(StoredFile)
+        .where(*where)
+        .order_by(col(StoredFile.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
+    """A file the user may read: their own personal file, or one of an organization they are in."""
+    stored = session.get(StoredFile, file_id)
+    if stored is None:
+        raise NotFound("File not found.")
+    if stored.organization_id is None:
+        if stored.owner_id != user.id:
+            raise NotFound("File not found.")
+    else:
+        require(session, user, stored.organization_id, Permission.VIEW)
+    return stored
+
+
+def delete_file(
+    session: Session, *, user: User, organization_id: int | None, file_id: int, directory: Path
+) -> StoredFile:
+    stored = get_file(session, user=user, file_id=file_id)
+    if stored.organization_id != organization_id:
+        raise NotFound("File not found.")
+    if organization_id is not None and stored.owner_id != user.id:
+        _, membership = require(session, user, organization_id, Permission.VIEW)
+        if not has_permission(membership.role, Permission.EDIT_ORGANIZATION):
+            raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
+    session.delete(stored)
+    session.flush()
+    (directory / stored.storage_key).unlink(missing_ok=True)
+    mark_usage_changed(
+        session,
+        usage.affected_organizations(
+            session, owner_id=stored.owner_id, organization_id=organization_id
+        ),
+    )
+    return stored
+
+
+def path_of(stored: StoredFile, directory: Path) -> Path:
+    return directory / stored.storage_key

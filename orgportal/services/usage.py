@@ -1,0 +1,205 @@
+"""Effective plans and pooled usage (SPEC §6).
+
+A user's effective plan is their personal paid plan if active, else the highest plan of an
+organization they belong to that has an active subscription, else Free. An organization's
+pool is its workspace items plus the personal items of the members who draw on its plan.
+
+Reading usage costs three small queries (members' plan sources, personal plans, one
+aggregate over links and files), never a load of the items themselves.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, col, func, select, update
+
+from orgportal.models import Link, Membership, Organization, StoredFile, Subscription, User
+from orgportal.services import plans, seats
+from orgportal.services.errors import Conflict
+from orgportal.services.permissions import Permission, require
+from orgportal.services.plans import Plan
+
+
+@dataclass(frozen=True)
+class PlanSource:
+    plan: Plan
+    organization_id: int | None  # the organization whose plan the user draws on, if any
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Whose limits apply: an organization's pool or one user's personal pool."""
+
+    plan: Plan
+    organization_id: int | None
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    links: int
+    storage_bytes: int
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(self.links + other.links, self.storage_bytes + other.storage_bytes)
+
+
+@dataclass(frozen=True)
+class OrganizationUsage:
+    plan: Plan
+    usage: Usage
+    members: int  # seats used: members + pending invites
+    seat_limit: int | None
+
+
+class LimitReached(Conflict):
+    def __init__(self, what: str, limit: str, plan: Plan):
+        super().__init__(f"{what} limit reached: the {plan.name} plan allows {limit}.")
+
+
+def effective_plans(session: Session, user_ids: list[int]) -> dict[int, PlanSource]:
+    """Every user's effective plan and where it comes from, in two queries for all of them."""
+    result = {user_id: PlanSource(plans.FREE, None) for user_id in user_ids}
+    if not user_ids:
+        return result
+    org_plans = session.exec(
+        select(Membership.user_id, Subscription.organization_id, Subscription.plan_key)
+        .join(Subscription, col(Subscription.organization_id) == Membership.organization_id)
+        .where(col(Membership.user_id).in_(user_ids), *_entitled_plan())
+        .order_by(col(Subscription.organization_id))
+    ).all()
+    for user_id, organization_id, plan_key in org_plans:
+        plan = plans.PLANS.get(plan_key, plans.FREE)
+        if plans.RANK[plan.key] > plans.RANK[result[user_id].plan.key]:
+            result[user_id] = PlanSource(plan, organization_id)
+    personal = session.exec(
+        select(Subscription.user_id, Subscription.plan_key).where(
+            col(Subscription.user_id).in_(user_ids), *_entitled_plan()
+        )
+    ).all()
+    for user_id, plan_key in personal:
+        result[user_id] = PlanSource(plans.PLANS.get(plan_key, plans.FREE), None)
+    return result
+
+
+def drawing_members(session: Session, organization_id: int) -> list[int]:
+    """Members whose effective plan is this organization's: their personal items join its pool."""
+    member_ids = list(
+        session.exec(
+            select(Membership.user_id).where(Membership.organization_id == organization_id)
+        )
+    )
+    sources = effective_plans(session, member_ids)
+    return [uid for uid, source in sources.items() if source.organization_id == organization_id]
+
+
+def pool_for(session: Session, *, user: User, organization_id: int | None) -> Pool:
+    """The pool a new item in this workspace counts against."""
+    if organization_id is not None:
+        organization = session.get(Organization, organization_id)
+        return Pool(plans.organization_plan(session, organization), organization_id, None)
+    source = effective_plans(session, [user.id])[user.id]
+    if source.organization_id is not None:
+        return Pool(source.plan, source.organization_id, None)
+    return Pool(source.plan, None, user.id)
+
+
+def pool_usage(session: Session, pool: Pool) -> Usage:
+    if pool.organization_id is not None:
+        owners = drawing_members(session, pool.organization_id)
+        return _pool_totals(session, pool.organization_id, owners)
+    return _pool_totals(session, None, [pool.user_id])
+
+
+def reserve(session: Session, pool: Pool, *, links: int = 0, storage_bytes: int = 0) -> None:
+    """Lock the pool, then refuse if the new item would pass a limit (call before inserting).
+
+    The lock (organization row, or the user row for a personal pool) makes two members
+    racing for the last slot take turns, so the second one sees the first one's item.
+    """
+    if pool.organization_id is not None:
+        seats.lock_organization(session, pool.organization_id)
+    else:
+        session.exec(update(User).where(col(User.id) == pool.user_id).values(id=User.id))
+    used = pool_usage(session, pool)
+    plan = pool.plan
+    if links and plan.links is not None and used.links + links > plan.links:
+        raise LimitReached("Link", f"{plan.links:,} links", plan)
+    storage_limit = plan.storage_bytes
+    if (
+        storage_bytes
+        and storage_limit is not None
+        and used.storage_bytes + storage_bytes > storage_limit
+    ):
+        raise LimitReached("Storage", human_bytes(storage_limit), plan)
+
+
+def organization_usage(session: Session, *, user: User, organization_id: int) -> OrganizationUsage:
+    organization, _ = require(session, user, organization_id, Permission.VIEW)
+    return read_organization_usage(session, organization)
+
+
+def read_organization_usage(session: Session, organization: Organization) -> OrganizationUsage:
+    """Usage without a permission check: for the live push, which already knows the viewers."""
+    plan = plans.organization_plan(session, organization)
+    pool = Pool(plan, organization.id, None)
+    return OrganizationUsage(
+        plan=plan,
+        usage=pool_usage(session, pool),
+        members=seats.seats_used(session, organization.id),
+        seat_limit=plans.seat_limit(session, organization),
+    )
+
+
+def affected_organizations(
+    session: Session, *, owner_id: int, organization_id: int | None
+) -> list[int]:
+    """Organizations whose bars move when this owner's item in this workspace changes."""
+    if organization_id is not None:
+        return [organization_id]
+    source = effective_plans(session, [owner_id])[owner_id]
+    return [source.organization_id] if source.organization_id is not None else []
+
+
+def human_bytes(size: int) -> str:
+    """1536 → "1.5 KB", 104857600 → "100 MB" (binary units, as the plan table means them)."""
+    value, units = float(size), ["B", "KB", "MB", "GB", "TB"]
+    unit = 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    return f"{f'{value:.1f}'.rstrip('0').rstrip('.')} {units[unit]}"
+
+
+def in_workspace(model, user: User, organization_id: int | None) -> ColumnElement[bool]:
+    """Items of one workspace: an organization's, or the user's personal ones."""
+    if organization_id is None:
+        return and_(col(model.organization_id).is_(None), model.owner_id == user.id)
+    return model.organization_id == organization_id
+
+
+def _pool_totals(session: Session, organization_id: int | None, owners: list[int]) -> Usage:
+    """One round trip: the organization's items plus the owners' personal items."""
+    links = (
+        select(func.count()).select_from(Link).where(_in_pool(Link, organization_id, owners))
+    ).scalar_subquery()
+    storage = (
+        select(func.coalesce(func.sum(StoredFile.size_bytes), 0))
+        .where(_in_pool(StoredFile, organization_id, owners))
+        .scalar_subquery()
+    )
+    count, total = session.exec(select(links, storage)).one()
+    return Usage(int(count), int(total))
+
+
+def _in_pool(model, organization_id: int | None, owners: list[int]) -> ColumnElement[bool]:
+    personal = and_(col(model.organization_id).is_(None), col(model.owner_id).in_(owners or [-1]))
+    if organization_id is None:
+        return personal
+    return or_(col(model.organization_id) == organization_id, personal)
+
+
+def _entitled_plan() -> tuple[ColumnElement[bool], ...]:
+    return (
+        Subscription.kind == "plan",
+        col(Subscription.status).in_(plans.ENTITLED_STATUSES),
+    )
