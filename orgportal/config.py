@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @property
+    def files_dir(self) -> Path:
+        """Where My Files bytes live (outside Reflex's public upload folder)."""
+        return self.resolve(self.data_dir) / "files"
+
     def resolve(self, path: Path) -> Path:
         """A configured directory, relative paths taken from the project root."""
         return path if path.is_absolute() else ROOT / path

@@ -8,19 +8,23 @@ import reflex as rx
 from orgportal import routes
 from orgportal.adapters.mail import transport_from_settings
 from orgportal.api import build_api
+from orgportal.api.content import RootShortLinks
 from orgportal.config import settings
 from orgportal.db import engine
 from orgportal.pages.audit_log import audit_log_page
 from orgportal.pages.auth import confirm_page, login_page, register_page
 from orgportal.pages.billing_test_mode import test_checkout_page, test_portal_page
+from orgportal.pages.content import files_page, links_page
 from orgportal.pages.invite import invite_page
 from orgportal.pages.organization import organization_page
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState
 from orgportal.state.billing import TestCheckoutState, TestPortalState
+from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
 from orgportal.state.organization import OrgState
+from orgportal.state.usage import push_usage_changes
 
 log = logging.getLogger("orgportal")
 
@@ -40,8 +44,9 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), min_height="100vh")
 
 
-app = rx.App(api_transformer=build_api())
+app = rx.App(api_transformer=[build_api(), RootShortLinks])
 app.register_lifespan_task(mail_worker)
+app.register_lifespan_task(push_usage_changes)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · orgportal")
 app.add_page(register_page, route=routes.REGISTER, title="Create account · orgportal")
@@ -78,3 +83,5 @@ app.add_page(
     on_load=TestPortalState.load,
     title="Test billing portal · orgportal",
 )
+app.add_page(links_page, route=routes.LINKS, on_load=LinksState.load, title="Links · orgportal")
+app.add_page(files_page, route=routes.FILES, on_load=FilesState.load, title="My Files · orgportal")

@@ -9,6 +9,8 @@ CONFIRM = "/confirm/[token]"
 ORGANIZATION = "/organization"
 AUDIT_LOG = "/organization/audit"
 INVITE = "/support/invite/[token]"
+LINKS = "/links"
+FILES = "/files"
 TEST_CHECKOUT = "/billing/test-checkout/[checkout_id]"
 TEST_PORTAL = "/billing/test-portal"
 
@@ -21,3 +23,11 @@ def login(next_path: str | None = None) -> str:
 
 def open_session(ticket: str, next_path: str) -> str:
     return f"/api/auth/session?ticket={quote(ticket)}&next={quote(next_path, safe='')}"
+
+
+def short_link(slug: str) -> str:
+    return f"/l/{slug}"
+
+
+def file_download(file_id: int) -> str:
+    return f"/api/files/{file_id}"

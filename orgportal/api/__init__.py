@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from orgportal.api import auth, logos, stripe_webhook
+from orgportal.api import auth, content, logos, stripe_webhook
 
 
 def build_api() -> FastAPI:
@@ -10,4 +10,5 @@ def build_api() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(logos.router)
     api.include_router(stripe_webhook.router)
+    api.include_router(content.router)
     return api

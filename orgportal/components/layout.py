@@ -56,9 +56,21 @@ def profile_menu() -> rx.Component:
     )
 
 
+# The signed-in navigation: (label, path).
+NAV = [("Organization", routes.ORGANIZATION), ("Links", routes.LINKS), ("My Files", routes.FILES)]
+
+
 def top_bar() -> rx.Component:
     return rx.hstack(
         rx.link(rx.heading("orgportal", size="5"), href=routes.ORGANIZATION, underline="none"),
+        rx.cond(
+            AppState.signed_in,
+            rx.hstack(
+                *[rx.link(label, href=path, size="2", weight="medium") for label, path in NAV],
+                spacing="4",
+                padding_left="1.5em",
+            ),
+        ),
         rx.spacer(),
         rx.cond(AppState.signed_in, profile_menu()),
         padding_x="1.5em",

@@ -14,6 +14,7 @@ from orgportal.views.organization import (
     organization_header,
     settings_card,
 )
+from orgportal.views.usage import usage_card
 
 
 def organization_page() -> rx.Component:
@@ -26,6 +27,7 @@ def organization_page() -> rx.Component:
                 create_organization_form(),
                 rx.vstack(
                     organization_header(),
+                    usage_card(),
                     members_card(),
                     rx.cond(MembersState.can_invite, invite_card()),
                     plan_card(),

@@ -73,3 +73,13 @@ def invite(page: Page, address: str, role: str = "Agent", *, sent: bool = True) 
 def link_in(message: Message) -> str:
     body = message.get_payload(decode=True).decode()
     return next(word for word in body.split() if word.startswith("http"))
+
+
+def join_as_new_user(page: Page, mail_dir: Path, address: str, first: str = "New") -> None:
+    """Open the invitation mail sent to `address` and accept it with a new account."""
+    page.goto(link_in(wait_for_mail(mail_dir, address, "invited you to join")))
+    page.get_by_label("First name").fill(first)
+    page.get_by_label("Last name").fill("Member")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account and join").click()
+    expect(page.locator("#role-badge")).to_be_visible(timeout=20_000)

@@ -4,15 +4,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import (
-    PASSWORD,
-    create_organization,
-    invite,
-    link_in,
-    register,
-    unique_email,
-    wait_for_mail,
-)
+from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
 
 
 def pay_test_checkout(page: Page) -> None:
@@ -91,12 +83,8 @@ def test_an_agent_sees_the_plan_but_no_billing_controls(
 
     context = browser.new_context(base_url=base_url)
     other = context.new_page()
-    other.goto(link_in(wait_for_mail(mail_dir, agent, "invited you to join")))
-    other.get_by_label("First name").fill("Ann")
-    other.get_by_label("Last name").fill("Agent")
-    other.get_by_label("Password").fill(PASSWORD)
-    other.get_by_role("button", name="Create account and join").click()
-    expect(other.locator("#role-badge")).to_have_text("Agent", timeout=20_000)
+    join_as_new_user(other, mail_dir, agent)
+    expect(other.locator("#role-badge")).to_have_text("Agent")
 
     expect(other.get_by_role("heading", name="Organization Plan")).to_be_visible()
     expect(other.locator("#plan-name")).to_have_text("Free")

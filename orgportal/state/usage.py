@@ -1,0 +1,172 @@
+"""Live usage bars: links, storage and members of the active organization (SPEC §6).
+
+Every page that shows the bars registers its client token under the organization on load.
+When the live bus announces a change, the worker reads the usage once and pushes it into
+each registered page's state with `app.modify_state` (REFLEX_NOTES §6: per-token pushes
+scale linearly; SharedState joins do not). Tokens whose socket is gone, or whose user is
+no longer a member, are dropped, so nothing leaks to former members.
+"""
+
+import asyncio
+import logging
+
+import reflex as rx
+from sqlmodel import select
+
+from orgportal.adapters.live import bus
+from orgportal.db import unit_of_work
+from orgportal.models import Membership, Organization, Role
+from orgportal.services import usage
+from orgportal.services.errors import DomainError, NotAuthenticated
+from orgportal.services.usage import OrganizationUsage
+from orgportal.state.base import AppState
+
+log = logging.getLogger(__name__)
+UNLIMITED = -1
+
+# organization id → {client token: user id}, for the pages connected to this worker
+WATCHERS: dict[int, dict[str, int]] = {}
+
+
+class UsageState(AppState):
+    usage_org_id: int = 0
+    usage_is_owner: bool = False
+    links_used: int = 0
+    links_limit: int = UNLIMITED
+    storage_used: int = 0
+    storage_limit: int = UNLIMITED
+    members_used: int = 0
+    members_limit: int = UNLIMITED
+
+    @rx.var
+    def links_label(self) -> str:
+        return f"{self.links_used:,} / {_limit(self.links_limit, lambda n: f'{n:,}')}"
+
+    @rx.var
+    def storage_label(self) -> str:
+        used = usage.human_bytes(self.storage_used)
+        return f"{used} / {_limit(self.storage_limit, usage.human_bytes)}"
+
+    @rx.var
+    def members_label(self) -> str:
+        return f"{self.members_used} / {_limit(self.members_limit, str)}"
+
+    @rx.var
+    def links_percent(self) -> int:
+        return _percent(self.links_used, self.links_limit)
+
+    @rx.var
+    def storage_percent(self) -> int:
+        return _percent(self.storage_used, self.storage_limit)
+
+    @rx.var
+    def members_percent(self) -> int:
+        return _percent(self.members_used, self.members_limit)
+
+    @rx.var
+    def limit_notice(self) -> str:
+        """Owners are told at 80 % and at 100 % of a limit."""
+        if not self.usage_is_owner:
+            return ""
+        worst = max(
+            ((self.links_percent, "links"), (self.storage_percent, "storage")),
+            key=lambda pair: pair[0],
+        )
+        if worst[0] >= 100:
+            return f"You have reached your {worst[1]} limit: upgrade the plan to add more."
+        if worst[0] >= 80:
+            return f"You have used {worst[0]} % of your {worst[1]} limit."
+        return ""
+
+    @rx.event
+    def load(self):
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                org_id = viewer.session.active_org_id
+                if not org_id:
+                    self.usage_org_id = 0
+                    return
+                view = usage.organization_usage(session, user=viewer.user, organization_id=org_id)
+        except NotAuthenticated:
+            return
+        except DomainError:
+            self.usage_org_id = 0
+            return
+        self.usage_org_id = org_id
+        self.usage_is_owner = any(w.id == org_id and w.role == Role.OWNER for w in self.workspaces)
+        self.show(view)
+        WATCHERS.setdefault(org_id, {})[self.router.session.client_token] = viewer.user.id
+
+    def show(self, view: OrganizationUsage) -> None:
+        plan = view.plan
+        self.links_used, self.storage_used = view.usage.links, view.usage.storage_bytes
+        self.links_limit = plan.links if plan.links is not None else UNLIMITED
+        self.storage_limit = plan.storage_bytes if plan.storage_bytes is not None else UNLIMITED
+        self.members_used = view.members
+        self.members_limit = view.seat_limit if view.seat_limit is not None else UNLIMITED
+
+
+def _limit(value: int, fmt) -> str:
+    return "unlimited" if value == UNLIMITED else fmt(value)
+
+
+def _percent(used: int, limit: int) -> int:
+    if limit == UNLIMITED or limit <= 0:
+        return 0
+    return min(100, round(100 * used / limit))
+
+
+async def push_usage_changes(app: rx.App) -> None:
+    """Lifespan task: for each announced change, refresh the bars of every watching page."""
+    async for organization_ids in bus().subscribe():
+        for organization_id in organization_ids:
+            try:
+                await push_usage(app, organization_id)
+            except Exception:  # one failed push must not stop the live updates
+                log.exception("usage push for organization %s failed", organization_id)
+
+
+async def push_usage(app: rx.App, organization_id: int) -> int:
+    """Push one organization's usage to its watchers; returns how many pages were updated."""
+    watchers = WATCHERS.get(organization_id)
+    if not watchers:
+        return 0
+    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
+    for token in [t for t in watchers if t not in connected]:
+        watchers.pop(token, None)
+    view, members = await asyncio.to_thread(_read, organization_id)
+    if view is None:
+        WATCHERS.pop(organization_id, None)
+        return 0
+
+    async def one(token: str, user_id: int) -> bool:
+        if user_id not in members:
+            watchers.pop(token, None)
+            return False
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=UsageState)) as root:
+            state = await root.get_state(UsageState)
+            if state.usage_org_id != organization_id:
+                watchers.pop(token, None)
+                return False
+            state.show(view)
+        return True
+
+    results = await asyncio.gather(
+        *(one(token, user_id) for token, user_id in list(watchers.items())),
+        return_exceptions=True,
+    )
+    return sum(1 for result in results if result is True)
+
+
+def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
+    with unit_of_work() as session:
+        organization = session.get(Organization, organization_id)
+        if organization is None:
+            return None, set()
+        members = set(
+            session.exec(
+                select(Membership.user_id).where(Membership.organization_id == organization_id)
+            )
+        )
+        return usage.read_organization_usage(session, organization), members

@@ -1,0 +1,165 @@
+"""The Links and My Files sections, each scoped to the active workspace."""
+
+import reflex as rx
+
+from orgportal.components.forms import form_error, text_field
+from orgportal.state.base import AppState
+from orgportal.state.content import FileRow, FilesState, LinkRow, LinksState
+
+UPLOAD_ID = "my-files-upload"
+
+
+def workspace_heading(title: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="6"),
+        rx.text("Workspace: ", rx.text.strong(AppState.active_workspace_name), size="2"),
+        spacing="1",
+    )
+
+
+def _pager(state) -> rx.Component:
+    return rx.cond(
+        state.page_count > 1,
+        rx.hstack(
+            rx.button("Previous", size="1", variant="soft", disabled=state.page == 0,
+                      on_click=state.go_to_page(state.page - 1)),
+            rx.text("Page ", state.page + 1, " of ", state.page_count, size="2"),
+            rx.button("Next", size="1", variant="soft", disabled=state.page + 1 >= state.page_count,
+                      on_click=state.go_to_page(state.page + 1)),
+            align="center",
+        ),
+    )  # fmt: skip
+
+
+def create_link_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Create a short link", size="4"),
+                rx.hstack(
+                    text_field("Target URL", "target_url", LinksState.errors,
+                               placeholder="https://example.com/long/page", required=True),
+                    text_field("Custom slug (optional)", "slug", LinksState.errors,
+                               placeholder="spring-sale"),
+                    width="100%",
+                ),
+                form_error(LinksState.error),
+                rx.button("Create Link", type="submit"),
+                width="100%",
+            ),
+            on_submit=LinksState.create,
+            key=LinksState.form_key,
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _link_row(row: LinkRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True)),
+        rx.table.cell(rx.text(row.target_url, trim="both", max_width="22em", truncate=True)),
+        rx.table.cell(row.created),
+        rx.table.cell(
+            rx.cond(
+                row.can_delete,
+                rx.button("Delete", size="1", variant="soft", color_scheme="red",
+                          on_click=LinksState.delete(row.id)),
+            )
+        ),
+        aria_label="Link " + row.slug,
+    )  # fmt: skip
+
+
+def links_table() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Links (", LinksState.total, ")", size="4"),
+            rx.cond(
+                LinksState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Short link", "Target", "Created", "")
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(LinksState.rows, _link_row)),
+                    width="100%",
+                ),
+                rx.text("No links yet.", color_scheme="gray"),
+            ),
+            _pager(LinksState),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def upload_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Upload files", size="4"),
+            rx.upload.root(
+                rx.hstack(
+                    rx.icon("upload", size=16),
+                    rx.text("Drop files here or click to choose", size="2"),
+                ),
+                id=UPLOAD_ID,
+                multiple=True,
+                on_drop=FilesState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                border="1px dashed var(--gray-a7)",
+                padding="1em",
+                border_radius="8px",
+                width="100%",
+                cursor="pointer",
+            ),
+            form_error(FilesState.error),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _file_row(row: FileRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row.name, href=row.download_url, is_external=True)),
+        rx.table.cell(row.size),
+        rx.table.cell(row.created),
+        rx.table.cell(
+            rx.cond(
+                row.can_delete,
+                rx.button("Delete", size="1", variant="soft", color_scheme="red",
+                          on_click=FilesState.delete(row.id)),
+            )
+        ),
+        aria_label="File " + row.name,
+    )  # fmt: skip
+
+
+def files_table() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Files (", FilesState.total, ")", size="4"),
+            rx.cond(
+                FilesState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Name", "Size", "Uploaded", "")
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(FilesState.rows, _file_row)),
+                    width="100%",
+                ),
+                rx.text("No files yet.", color_scheme="gray"),
+            ),
+            _pager(FilesState),
+            width="100%",
+        ),
+        width="100%",
+    )

@@ -1,0 +1,78 @@
+"""Links, My Files and the live usage bars, as members do it in their own browsers."""
+
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
+
+
+def test_a_members_new_link_moves_the_owners_bar_without_reload(
+    page: Page, browser: Browser, base_url: str, mail_dir
+):
+    register(page, unique_email("owner"))
+    create_organization(page, "Live Co")
+    expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
+    agent = unique_email("agent")
+    invite(page, agent, "Agent")
+    expect(page.locator("#usage-members-label")).to_have_text("2 / 3")  # pending invite counts
+
+    context = browser.new_context(base_url=base_url)
+    member = context.new_page()
+    join_as_new_user(member, mail_dir, agent)
+    member.get_by_role("link", name="Links", exact=True).click()
+    expect(member.get_by_text("Workspace: Live Co")).to_be_visible()
+    member.get_by_label("Target URL").fill("https://example.com/spring")
+    member.get_by_label("Custom slug (optional)").fill("live-spring")
+    member.get_by_role("button", name="Create Link").click()
+    expect(member.get_by_label("Link live-spring")).to_be_visible()
+
+    expect(page.locator("#usage-links-label")).to_have_text("1 / 50", timeout=5_000)  # no reload
+    member.get_by_label("Link live-spring").get_by_role("button", name="Delete").click()
+    expect(page.locator("#usage-links-label")).to_have_text("0 / 50", timeout=5_000)
+    context.close()
+
+
+def test_short_links_redirect_and_bad_input_is_refused(page: Page, base_url: str):
+    register(page, unique_email("links"))
+    page.goto("/links")
+    expect(page.get_by_text("Workspace: Personal Workspace")).to_be_visible()
+    page.get_by_label("Target URL").fill("ftp://example.com")
+    page.get_by_label("Custom slug (optional)").fill("login")
+    page.get_by_role("button", name="Create Link").click()
+    expect(page.locator("#target_url-error")).to_contain_text("http:// or https://")
+    expect(page.locator("#slug-error")).to_contain_text("reserved")
+    expect(page.get_by_text("No links yet.")).to_be_visible()
+
+    slug = unique_email("go").split("@")[0]
+    page.get_by_label("Target URL").fill("https://example.com/target")
+    page.get_by_label("Custom slug (optional)").fill(slug)
+    page.get_by_role("button", name="Create Link").click()
+    expect(page.get_by_label(f"Link {slug}")).to_be_visible()
+    for path in (f"/l/{slug}", f"/{slug}"):
+        response = httpx.get(base_url + path, follow_redirects=False)
+        assert response.status_code == 302
+        assert response.headers["location"] == "https://example.com/target"
+    assert httpx.get(f"{base_url}/l/no-such-link").status_code == 404
+
+
+def test_my_files_upload_download_delete_and_storage_bar(page: Page, tmp_path):
+    register(page, unique_email("files"))
+    create_organization(page, "Files Co")
+    page.get_by_role("link", name="My Files").click()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello " * 512)  # 3 KB
+    page.locator("#my-files-upload input[type=file]").set_input_files(str(notes))
+    row = page.get_by_label("File notes.txt")
+    expect(row).to_contain_text("3 KB")
+    expect(page.locator("#usage-storage-label")).to_have_text("3 KB / 100 MB")
+
+    with page.expect_download() as download:
+        row.get_by_role("link", name="notes.txt").click()
+    assert download.value.suggested_filename == "notes.txt"
+    assert Path(download.value.path()).read_text() == notes.read_text()
+
+    row.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No files yet.")).to_be_visible()
+    expect(page.locator("#usage-storage-label")).to_have_text("0 B / 100 MB")
