@@ -5,7 +5,10 @@ import secrets
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+from sqlmodel import Session
 
+from orgportal.models import User
+from orgportal.services import files
 from orgportal.services.validation import FieldError, http_url
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -49,3 +52,11 @@ def path_for(directory: Path, name: str) -> Path | None:
         return None
     candidate = directory / name
     return candidate if candidate.is_file() else None
+
+
+def store_from_my_files(
+    session: Session, *, user: User, file_id: int, files_dir: Path, directory: Path
+) -> str:
+    """Use an image from My Files as a logo: readable by this user, and verified like an upload."""
+    stored = files.get_file(session, user=user, file_id=file_id)
+    return store_upload(files.path_of(stored, files_dir).read_bytes(), directory)

@@ -1,5 +1,7 @@
 """The organization page: create form, profile, settings and the danger zone."""
 
+import dataclasses
+
 import reflex as rx
 
 from orgportal import routes
@@ -7,12 +9,18 @@ from orgportal.adapters.billing import gateway_from_settings
 from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
 from orgportal.models import Role
-from orgportal.services import logos, organizations
+from orgportal.services import files, logos, organizations
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
 from orgportal.services.permissions import Permission, has_permission
 from orgportal.services.validation import FieldError
 from orgportal.state.base import AppState, navigate
+
+
+@dataclasses.dataclass
+class LogoChoice:
+    id: str
+    name: str
 
 
 class OrgState(AppState):
@@ -28,6 +36,7 @@ class OrgState(AppState):
 
     errors: dict[str, str] = {}
     logo_draft: str = ""
+    logo_choices: list[LogoChoice] = []
     editing_profile: bool = False
 
     allow_members_to_invite: bool = False
@@ -123,6 +132,42 @@ class OrgState(AppState):
     @rx.event
     def start_edit_profile(self):
         self.errors, self.logo_draft, self.editing_profile = {}, "", True
+        return OrgState.load_logo_choices
+
+    @rx.event
+    def load_logo_choices(self):
+        """Images from My Files: the active workspace's and the user's personal ones."""
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                found = {}
+                for workspace in {viewer.session.active_org_id, None}:
+                    images, _ = files.list_files(
+                        session, user=viewer.user, organization_id=workspace, images_only=True
+                    )
+                    found.update({str(f.id): f.name for f in images})
+        except DomainError:
+            found = {}
+        self.logo_choices = [LogoChoice(id=k, name=v) for k, v in found.items()]
+
+    @rx.event
+    def pick_logo(self, file_id: str):
+        if not file_id.isdigit():
+            return
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                self.logo_draft = logos.store_from_my_files(
+                    session,
+                    user=viewer.user,
+                    file_id=int(file_id),
+                    files_dir=app_settings.files_dir,
+                    directory=app_settings.resolve(app_settings.data_dir) / "logos",
+                )
+        except FieldError as exc:
+            self.errors = {**self.errors, "logo_url": str(exc)}
+        except DomainError as exc:
+            self.errors = {**self.errors, "logo_url": exc.message}
 
     @rx.event
     def cancel_edit_profile(self):

@@ -39,6 +39,29 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
             cursor="pointer",
         ),
         rx.cond(
+            OrgState.logo_choices.length() > 0,
+            rx.vstack(
+                rx.el.label(
+                    "Pick from My Files",
+                    html_for="logo-pick",
+                    class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
+                ),
+                rx.el.select(
+                    rx.el.option("Choose an image…", value=""),
+                    rx.foreach(
+                        OrgState.logo_choices,
+                        lambda choice: rx.el.option(choice.name, value=choice.id),
+                    ),
+                    id="logo-pick",
+                    default_value="",
+                    on_change=OrgState.pick_logo,
+                    class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+                    style={"padding": "0 0.5em", "height": "32px"},
+                ),
+                spacing="1",
+            ),
+        ),
+        rx.cond(
             OrgState.logo_draft != "",
             rx.hstack(
                 rx.image(src=OrgState.logo_draft, height="40px", alt="Uploaded logo"),
@@ -79,6 +102,7 @@ def create_organization_form() -> rx.Component:
             reset_on_submit=False,
         ),
         width="100%",
+        on_mount=OrgState.load_logo_choices,
     )
 
 

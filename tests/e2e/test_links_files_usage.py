@@ -1,11 +1,17 @@
 """Links, My Files and the live usage bars, as members do it in their own browsers."""
 
+import base64
+import re
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
+
+PNG_1x1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def test_a_members_new_link_moves_the_owners_bar_without_reload(
@@ -76,3 +82,21 @@ def test_my_files_upload_download_delete_and_storage_bar(page: Page, tmp_path):
     row.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("No files yet.")).to_be_visible()
     expect(page.locator("#usage-storage-label")).to_have_text("0 B / 100 MB")
+
+
+def test_the_logo_picker_offers_my_files_images(page: Page, tmp_path):
+    register(page, unique_email("logo"))
+    page.goto("/files")  # Personal Workspace
+    image = tmp_path / "brand.png"
+    image.write_bytes(PNG_1x1)
+    page.locator("#my-files-upload input[type=file]").set_input_files(str(image))
+    expect(page.get_by_label("File brand.png")).to_be_visible()
+
+    page.get_by_role("link", name="Organization", exact=True).click()
+    page.get_by_label("Organization Name").fill("Logo Co")
+    page.get_by_label("Pick from My Files").select_option("brand.png")
+    expect(page.get_by_text("Uploaded logo will be used")).to_be_visible()
+    page.get_by_role("button", name="Create Organization").click()
+    expect(page.get_by_role("heading", name="Logo Co")).to_be_visible(timeout=20_000)
+    logo = page.get_by_role("img", name="Logo")
+    expect(logo).to_have_attribute("src", re.compile(r"^/api/logos/.+\.png$"))
