@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from orgportal.models import OutboxMessage
 from orgportal.models.base import utcnow
@@ -33,6 +33,8 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
             .limit(batch)
         ).all()
         for message in due:
+            if not _claim(session, message):
+                continue  # another worker is delivering it
             message.attempts += 1
             try:
                 transport(message)
@@ -47,3 +49,26 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
             session.add(message)
             session.commit()
     return delivered
+
+
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def _claim(session: Session, message: OutboxMessage) -> bool:
+    """Take one message for this worker: with several backend workers each message is sent by
+    exactly one of them. The lease pushes its next attempt out, so a worker that dies while
+    sending only delays the message; another one retries it when the lease ends."""
+    claimed = session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message.id,
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.next_attempt_at) == message.next_attempt_at,
+        )
+        .values(next_attempt_at=utcnow() + CLAIM_LEASE)
+    )
+    session.commit()
+    if claimed.rowcount != 1:
+        return False
+    session.refresh(message)
+    return True

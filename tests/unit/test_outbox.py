@@ -2,6 +2,7 @@
 
 import email
 import socket
+import threading
 import time
 
 import pytest
@@ -87,3 +88,24 @@ def test_unreachable_smtp_server_keeps_the_message_queued(engine, session):
     assert time.monotonic() - started < 10
     session.expire_all()
     assert session.exec(select(OutboxMessage)).one().sent_at is None
+
+
+def test_several_workers_deliver_each_message_exactly_once(engine, session):
+    for n in range(12):
+        queue(session, to=f"user{n}@example.com")
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def transport(message: OutboxMessage) -> None:
+        time.sleep(0.01)  # slow enough for the workers to overlap
+        with lock:
+            sent.append(message.to_address)
+
+    workers = [threading.Thread(target=deliver_pending, args=(engine, transport)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(sent) == sorted(f"user{n}@example.com" for n in range(12))
+    session.expire_all()
+    assert all(m.sent_at for m in session.exec(select(OutboxMessage)))
