@@ -9,22 +9,27 @@ from orgportal import routes
 from orgportal.adapters.mail import transport_from_settings
 from orgportal.api import build_api
 from orgportal.api.content import RootShortLinks
+from orgportal.api.public_tickets import ahead_of_reflex
 from orgportal.config import settings
 from orgportal.db import engine
+from orgportal.pages.account import account_page
 from orgportal.pages.audit_log import audit_log_page
 from orgportal.pages.auth import confirm_page, login_page, register_page
 from orgportal.pages.billing_test_mode import test_checkout_page, test_portal_page
 from orgportal.pages.content import files_page, links_page
 from orgportal.pages.invite import invite_page
 from orgportal.pages.organization import organization_page
+from orgportal.pages.tickets import tickets_page
 from orgportal.services.outbox import deliver_pending
+from orgportal.state.account import AccountState
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState
 from orgportal.state.billing import TestCheckoutState, TestPortalState
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
 from orgportal.state.organization import OrgState
-from orgportal.state.usage import push_usage_changes
+from orgportal.state.tickets import TicketsState
+from orgportal.state.usage import UsageState, push_usage_changes
 
 log = logging.getLogger("orgportal")
 
@@ -44,7 +49,15 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), min_height="100vh")
 
 
-app = rx.App(api_transformer=[build_api(), RootShortLinks])
+class OrgportalApp(rx.App):
+    """rx.App, except that the public ticket intake decides CORS itself: Reflex wraps every
+    route in a CORS layer that allows all origins, which that endpoint must not do."""
+
+    def __call__(self):
+        return ahead_of_reflex(super().__call__())
+
+
+app = OrgportalApp(api_transformer=[build_api(), RootShortLinks])
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(push_usage_changes)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
@@ -59,7 +72,7 @@ app.add_page(
 app.add_page(
     organization_page,
     route=routes.ORGANIZATION,
-    on_load=OrgState.load,
+    on_load=[OrgState.load, UsageState.load],
     title="Organization · orgportal",
 )
 app.add_page(
@@ -83,5 +96,21 @@ app.add_page(
     on_load=TestPortalState.load,
     title="Test billing portal · orgportal",
 )
-app.add_page(links_page, route=routes.LINKS, on_load=LinksState.load, title="Links · orgportal")
-app.add_page(files_page, route=routes.FILES, on_load=FilesState.load, title="My Files · orgportal")
+app.add_page(
+    links_page,
+    route=routes.LINKS,
+    on_load=[LinksState.load, UsageState.load],
+    title="Links · orgportal",
+)
+app.add_page(
+    files_page,
+    route=routes.FILES,
+    on_load=[FilesState.load, UsageState.load],
+    title="My Files · orgportal",
+)
+app.add_page(
+    tickets_page, route=routes.TICKETS, on_load=TicketsState.load, title="Tickets · orgportal"
+)
+app.add_page(
+    account_page, route=routes.ACCOUNT, on_load=AccountState.load, title="Account · orgportal"
+)

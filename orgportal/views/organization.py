@@ -53,6 +53,7 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
                         lambda choice: rx.el.option(choice.name, value=choice.id),
                     ),
                     id="logo-pick",
+                    name="logo_pick",
                     default_value="",
                     on_change=OrgState.pick_logo,
                     class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
