@@ -161,6 +161,23 @@ def affected_organizations(
     return [source.organization_id] if source.organization_id is not None else []
 
 
+def percent(used: int, limit: int | None) -> int:
+    """How full a bar is, 0–100; an unlimited bar is never full."""
+    if limit is None or limit <= 0:
+        return 0
+    return min(100, round(100 * used / limit))
+
+
+def limit_notice(links_percent: int, storage_percent: int) -> str:
+    """What an Owner is told at 80 % and at 100 % of a limit ("" below that)."""
+    worst, what = max((links_percent, "links"), (storage_percent, "storage"))
+    if worst >= 100:
+        return f"You have reached your {what} limit: upgrade the plan to add more."
+    if worst >= 80:
+        return f"You have used {worst} % of your {what} limit."
+    return ""
+
+
 def human_bytes(size: int) -> str:
     """1536 → "1.5 KB", 104857600 → "100 MB" (binary units, as the plan table means them)."""
     value, units = float(size), ["B", "KB", "MB", "GB", "TB"]

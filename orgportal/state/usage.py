@@ -53,30 +53,21 @@ class UsageState(AppState):
 
     @rx.var
     def links_percent(self) -> int:
-        return _percent(self.links_used, self.links_limit)
+        return usage.percent(self.links_used, _or_none(self.links_limit))
 
     @rx.var
     def storage_percent(self) -> int:
-        return _percent(self.storage_used, self.storage_limit)
+        return usage.percent(self.storage_used, _or_none(self.storage_limit))
 
     @rx.var
     def members_percent(self) -> int:
-        return _percent(self.members_used, self.members_limit)
+        return usage.percent(self.members_used, _or_none(self.members_limit))
 
     @rx.var
     def limit_notice(self) -> str:
-        """Owners are told at 80 % and at 100 % of a limit."""
         if not self.usage_is_owner:
             return ""
-        worst = max(
-            ((self.links_percent, "links"), (self.storage_percent, "storage")),
-            key=lambda pair: pair[0],
-        )
-        if worst[0] >= 100:
-            return f"You have reached your {worst[1]} limit: upgrade the plan to add more."
-        if worst[0] >= 80:
-            return f"You have used {worst[0]} % of your {worst[1]} limit."
-        return ""
+        return usage.limit_notice(self.links_percent, self.storage_percent)
 
     @rx.event
     def load(self):
@@ -107,14 +98,12 @@ class UsageState(AppState):
         self.members_limit = view.seat_limit if view.seat_limit is not None else UNLIMITED
 
 
+def _or_none(limit: int) -> int | None:
+    return None if limit == UNLIMITED else limit
+
+
 def _limit(value: int, fmt) -> str:
     return "unlimited" if value == UNLIMITED else fmt(value)
-
-
-def _percent(used: int, limit: int) -> int:
-    if limit == UNLIMITED or limit <= 0:
-        return 0
-    return min(100, round(100 * used / limit))
 
 
 async def push_usage_changes(app: rx.App) -> None:

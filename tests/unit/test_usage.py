@@ -301,3 +301,11 @@ def test_two_members_racing_for_the_last_slot_never_pass_the_limit(engine, sessi
         t.join()
     assert outcomes.count("ok") == 2 and outcomes.count("full") == 8
     assert org_usage(session, owner, org).usage.links == 50
+
+
+def test_bars_and_the_owners_notice_at_80_and_100_percent():
+    assert usage.percent(40, 50) == 80 and usage.percent(70, 50) == 100
+    assert usage.percent(10**9, None) == 0  # unlimited is never full
+    assert usage.limit_notice(79, 10) == ""
+    assert usage.limit_notice(80, 10) == "You have used 80 % of your links limit."
+    assert usage.limit_notice(20, 100).startswith("You have reached your storage limit")
