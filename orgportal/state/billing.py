@@ -19,7 +19,29 @@ INTERVAL_LABELS = {"monthly": "Monthly", "annual": "Annual"}
 INTERVAL_BY_LABEL = {label: key for key, label in INTERVAL_LABELS.items()}
 
 
-class BillingState(AppState):
+class PlanChoice(rx.State, mixin=True):
+    """The plan selector and billing interval, as on the Plan card and the test portal."""
+
+    chosen_plan: str = PLAN_OPTIONS[0]
+    chosen_interval: str = "Monthly"
+
+    @rx.event
+    def choose_plan(self, name: str):
+        self.chosen_plan = name if name in PLAN_KEY_BY_NAME else PLAN_OPTIONS[0]
+
+    @rx.event
+    def choose_interval(self, label: str):
+        self.chosen_interval = label if label in INTERVAL_BY_LABEL else "Monthly"
+
+    def _choice(self) -> tuple[str, str]:
+        """(plan key, interval); the service refuses anything else."""
+        return (
+            PLAN_KEY_BY_NAME.get(self.chosen_plan, ""),
+            INTERVAL_BY_LABEL.get(self.chosen_interval, ""),
+        )
+
+
+class BillingState(PlanChoice, AppState):
     my_role: str = ""
     test_mode: bool = True
     plan_name: str = "Free"
@@ -32,8 +54,6 @@ class BillingState(AppState):
     seats_used: int = 0
     seats_pending: int = 1
     seats_error: str = ""
-    chosen_plan: str = PLAN_OPTIONS[0]
-    chosen_interval: str = "Monthly"
 
     @rx.var
     def can_manage(self) -> bool:
@@ -101,17 +121,8 @@ class BillingState(AppState):
         self.seats_error = ""
 
     @rx.event
-    def choose_plan(self, name: str):
-        self.chosen_plan = name if name in PLAN_KEY_BY_NAME else PLAN_OPTIONS[0]
-
-    @rx.event
-    def choose_interval(self, label: str):
-        self.chosen_interval = label if label in INTERVAL_BY_LABEL else "Monthly"
-
-    @rx.event
     def subscribe_plan(self):
-        plan_key = PLAN_KEY_BY_NAME.get(self.chosen_plan, "")
-        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "")
+        plan_key, interval = self._choice()
         return self._go(
             lambda s, g, u, org: billing.start_checkout(
                 s, g, user=u, organization_id=org, kind="plan", plan_key=plan_key, interval=interval
@@ -234,15 +245,13 @@ class TestCheckoutState(AppState):
         return navigate(url)
 
 
-class TestPortalState(AppState):
+class TestPortalState(PlanChoice, AppState):
     """/billing/test-portal: test mode's stand-in for the Stripe Customer Portal."""
 
     __test__ = False
     plan_name: str = ""
     plan_status: str = ""
     support_status: str = ""
-    chosen_plan: str = PLAN_OPTIONS[0]
-    chosen_interval: str = "Monthly"
 
     @rx.event
     def load(self):
@@ -260,17 +269,8 @@ class TestPortalState(AppState):
         self.support_status = view.support_status
 
     @rx.event
-    def choose_plan(self, name: str):
-        self.chosen_plan = name if name in PLAN_KEY_BY_NAME else PLAN_OPTIONS[0]
-
-    @rx.event
-    def choose_interval(self, label: str):
-        self.chosen_interval = label if label in INTERVAL_BY_LABEL else "Monthly"
-
-    @rx.event
     def change_plan(self):
-        plan_key = PLAN_KEY_BY_NAME.get(self.chosen_plan, "")
-        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "")
+        plan_key, interval = self._choice()
         return self._act(
             lambda s, g, u, org: billing.test_mode_change_plan(
                 s, g, user=u, organization_id=org, plan_key=plan_key, interval=interval

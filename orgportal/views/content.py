@@ -70,31 +70,32 @@ def _link_row(row: LinkRow) -> rx.Component:
     )  # fmt: skip
 
 
-def links_table() -> rx.Component:
+def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Component:
+    """A workspace list with its count, rows and pager (Links and My Files look alike)."""
     return rx.card(
         rx.vstack(
-            rx.heading("Links (", LinksState.total, ")", size="4"),
+            rx.heading(title, " (", state.total, ")", size="4"),
             rx.cond(
-                LinksState.rows.length() > 0,
+                state.rows.length() > 0,
                 rx.table.root(
                     rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in ("Short link", "Target", "Created", "")
-                            ]
-                        )
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
                     ),
-                    rx.table.body(rx.foreach(LinksState.rows, _link_row)),
+                    rx.table.body(rx.foreach(state.rows, row)),
                     width="100%",
                 ),
-                rx.text("No links yet.", color_scheme="gray"),
+                rx.text(empty, color_scheme="gray"),
             ),
-            _pager(LinksState),
+            _pager(state),
             width="100%",
         ),
         width="100%",
     )
+
+
+def links_table() -> rx.Component:
+    headers = ["Short link", "Target", "Created", ""]
+    return items_table("Links", LinksState, headers, _link_row, "No links yet.")
 
 
 def upload_card() -> rx.Component:
@@ -139,27 +140,5 @@ def _file_row(row: FileRow) -> rx.Component:
 
 
 def files_table() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Files (", FilesState.total, ")", size="4"),
-            rx.cond(
-                FilesState.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in ("Name", "Size", "Uploaded", "")
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(FilesState.rows, _file_row)),
-                    width="100%",
-                ),
-                rx.text("No files yet.", color_scheme="gray"),
-            ),
-            _pager(FilesState),
-            width="100%",
-        ),
-        width="100%",
-    )
+    headers = ["Name", "Size", "Uploaded", ""]
+    return items_table("Files", FilesState, headers, _file_row, "No files yet.")
