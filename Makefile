@@ -44,7 +44,7 @@ run: migrate
 
 test: install $(STAMP)/test-deps $(STAMP)/chromium
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest tests/unit -q
+	$(VENV)/bin/pytest tests/unit tests/api -q
 	$(VENV)/bin/pytest tests/e2e -q
 	$(VENV)/bin/pytest tests/e2e_redis -q  # two backend workers sharing Redis (127.0.0.1:6379)
 

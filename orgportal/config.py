@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
 
+    # REST API (SPEC §8): requests allowed per API key in a sliding window, and the largest
+    # request body accepted (API_RATE_LIMIT, API_RATE_WINDOW_SECONDS, API_MAX_BODY_BYTES).
+    api_rate_limit: int = 600
+    api_rate_window_seconds: float = 60
+    api_max_body_bytes: int = 64 * 1024
+
     @cached_property
     def sqlalchemy_url(self) -> str:
         """The URL with a driver SQLAlchemy 2.1 can use and relative SQLite paths made absolute.

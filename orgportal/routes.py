@@ -11,6 +11,8 @@ AUDIT_LOG = "/organization/audit"
 INVITE = "/support/invite/[token]"
 LINKS = "/links"
 FILES = "/files"
+ACCOUNT = "/account"
+TICKETS = "/tickets"
 TEST_CHECKOUT = "/billing/test-checkout/[checkout_id]"
 TEST_PORTAL = "/billing/test-portal"
 

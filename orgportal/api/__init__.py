@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 
-from orgportal.api import auth, content, logos, stripe_webhook
+from orgportal.api import auth, content, logos, public_tickets, stripe_webhook
+from orgportal.api.rest import PREFIX as REST_PREFIX
+from orgportal.api.rest import routers as rest_routers
 
 
 def build_api() -> FastAPI:
@@ -10,5 +12,8 @@ def build_api() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(logos.router)
     api.include_router(stripe_webhook.router)
+    api.include_router(public_tickets.router)
     api.include_router(content.router)
+    for router in rest_routers:  # API-key REST API (SPEC §8)
+        api.include_router(router, prefix=REST_PREFIX)
     return api

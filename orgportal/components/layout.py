@@ -57,7 +57,13 @@ def profile_menu() -> rx.Component:
 
 
 # The signed-in navigation: (label, path).
-NAV = [("Organization", routes.ORGANIZATION), ("Links", routes.LINKS), ("My Files", routes.FILES)]
+NAV = [
+    ("Organization", routes.ORGANIZATION),
+    ("Links", routes.LINKS),
+    ("My Files", routes.FILES),
+    ("Tickets", routes.TICKETS),
+    ("Account", routes.ACCOUNT),
+]
 
 
 def top_bar() -> rx.Component:

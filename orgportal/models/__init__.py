@@ -1,5 +1,6 @@
 """All SQLModel tables; importing this package registers them on SQLModel.metadata."""
 
+from orgportal.models.api_key import ApiKey
 from orgportal.models.audit import AuditEvent
 from orgportal.models.billing import (
     BillingEvent,
@@ -11,9 +12,20 @@ from orgportal.models.content import Link, StoredFile
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.support import (
+    AuthorizedDomain,
+    Department,
+    DepartmentMember,
+    SupportSettings,
+    Ticket,
+    TicketCounter,
+    TicketMessage,
+    TicketStatus,
+)
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "BillingEvent",
     "Subscription",
@@ -31,4 +43,12 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "AuthorizedDomain",
+    "Department",
+    "DepartmentMember",
+    "SupportSettings",
+    "Ticket",
+    "TicketCounter",
+    "TicketMessage",
+    "TicketStatus",
 ]

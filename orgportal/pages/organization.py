@@ -14,6 +14,7 @@ from orgportal.views.organization import (
     organization_header,
     settings_card,
 )
+from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
 
 
@@ -32,6 +33,7 @@ def organization_page() -> rx.Component:
                     rx.cond(MembersState.can_invite, invite_card()),
                     plan_card(),
                     support_card(),
+                    support_settings_section(),
                     business_details_card(),
                     rx.cond(OrgState.can_edit, settings_card()),
                     rx.cond(OrgState.is_owner, danger_zone()),

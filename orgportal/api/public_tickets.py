@@ -1,0 +1,174 @@
+"""Public ticket intake for the website plugin: `POST /api/public/organizations/{slug}/tickets`.
+
+Only pages served from an authorized domain (or a subdomain) may submit, so CORS here is
+decided per request by the organization's domain list: allowed origins get their origin
+echoed, everything else gets a 403 without any CORS header and nothing is stored.
+
+Reflex wraps the app, and every API mounted through `api_transformer`, in a CORS middleware
+that allows all origins and answers every preflight itself. `ahead_of_reflex` therefore
+routes `/api/public/` past that middleware, straight to a small app holding only these routes.
+"""
+
+import json
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from orgportal.db import unit_of_work
+from orgportal.models import Organization
+from orgportal.services import domains, tickets
+from orgportal.services.errors import DomainError, ValidationFailed
+
+PREFIX = "/api/public"
+MAX_BODY_BYTES = 16 * 1024
+router = APIRouter(prefix=PREFIX, tags=["public"])
+log = logging.getLogger(__name__)
+
+
+class SlidingWindow:
+    """At most `limit` hits per key in any `window` seconds (in memory, per process)."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Records a hit and returns 0, or, when over the limit, the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(hits[0] + self.window - now, 0.001)
+            hits.append(now)
+            if len(self._hits) > self.MAX_KEYS:
+                self._forget(now)
+            return 0
+
+    def _forget(self, now: float) -> None:
+        """Drop keys with no hit inside the window, so memory stays bounded."""
+        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+            del self._hits[key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+# Module-level so tests (and operators) can tune them: `per_ip.limit = 2`.
+per_ip = SlidingWindow(limit=10, window=60)
+per_organization = SlidingWindow(limit=60, window=60)
+
+
+def _cors(origin: str) -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _authorize(slug: str, origin: str | None) -> Organization:
+    with unit_of_work() as session:
+        return domains.authorize_origin(session, slug=slug, origin=origin)
+
+
+def _refusal(exc: DomainError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers={"Vary": "Origin"})
+
+
+@router.options("/organizations/{slug}/tickets", include_in_schema=False)
+async def preflight(slug: str, request: Request) -> Response:
+    origin = request.headers.get("origin")
+    try:
+        await run_in_threadpool(_authorize, slug, origin)
+    except DomainError as exc:
+        return _refusal(exc)
+    return Response(
+        status_code=204,
+        headers={
+            **_cors(origin or ""),
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+@router.post(
+    "/organizations/{slug}/tickets",
+    status_code=201,
+    summary="Submit a ticket from an authorized website (CORS for authorized domains only)",
+    responses={403: {}, 404: {}, 413: {}, 422: {}, 429: {}},
+)
+async def submit_ticket(slug: str, request: Request, background: BackgroundTasks) -> Response:
+    """JSON `{name, email, subject, message}` → 201 `{"number": "TKT-001"}`."""
+    origin = request.headers.get("origin")
+    try:
+        organization = await run_in_threadpool(_authorize, slug, origin)
+    except DomainError as exc:
+        return _refusal(exc)
+    cors = _cors(origin or "")
+
+    def reply(status: int, body: dict, **extra: str) -> JSONResponse:
+        return JSONResponse(body, status_code=status, headers={**cors, **extra})
+
+    client_ip = request.client.host if request.client else "unknown"
+    wait = per_ip.hit(client_ip) or per_organization.hit(str(organization.id))
+    if wait:
+        detail = "Too many tickets submitted. Please try again in a minute."
+        return reply(429, {"detail": detail}, **{"Retry-After": str(int(wait) + 1)})
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return reply(413, {"detail": f"The request is larger than {MAX_BODY_BYTES} bytes."})
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError:
+        data = None
+    try:
+        number = await run_in_threadpool(_create, organization, data)
+    except ValidationFailed as exc:
+        return reply(422, {"detail": exc.message, "errors": exc.errors})
+    background.add_task(_announce, organization.id)
+    return reply(201, {"number": number})
+
+
+def _create(organization: Organization, data: object) -> str:
+    with unit_of_work() as session:
+        return tickets.submit_public_ticket(session, organization=organization, data=data).number
+
+
+async def _announce(organization_id: int) -> None:
+    """Refresh open /tickets pages of the organization; never fails the request."""
+    try:
+        from orgportal.state.tickets import push_ticket_lists
+
+        await push_ticket_lists(organization_id)
+    except Exception:
+        log.exception("could not push new ticket to open pages of %s", organization_id)
+
+
+def public_api() -> FastAPI:
+    api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    api.include_router(router)
+    return api
+
+
+def ahead_of_reflex(app: ASGIApp) -> ASGIApp:
+    """The Reflex ASGI app, except that `/api/public/…` skips Reflex's allow-all CORS layer."""
+    public = public_api()
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
+            await public(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return route

@@ -1,0 +1,190 @@
+"""What every REST route shares: API-key auth, per-key rate limit, body cap, one error shape.
+
+Errors always leave as JSON `{"detail": "…"}` (plus `errors` per field for 422), whatever
+raised them: a service's DomainError, FastAPI's own request validation, the size cap or
+the rate limit. `RestRoute` does that per route, so the app-wide handlers that the Reflex
+mount and the other routers rely on stay untouched.
+"""
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from orgportal.adapters.billing import BillingUnavailable
+from orgportal.api.rest.schemas import ErrorOut
+from orgportal.config import settings
+from orgportal.db import unit_of_work
+from orgportal.services import api_keys
+from orgportal.services.api_keys import ApiCaller
+from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones cannot exist
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, retry_after: float):
+        seconds = int(retry_after) + 1
+        super().__init__(f"Too many requests for this API key. Try again in {seconds} seconds.")
+        self.retry_after = seconds
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+
+    def __init__(self, limit: int):
+        super().__init__(f"The request body is larger than {limit:,} bytes.")
+
+
+class KeyRateLimiter:
+    """At most `limit` requests per key in any `window` seconds: a sliding window kept in
+    memory per process (each worker counts its own requests)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._hits: dict[int, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key_id: int, limit: int, window: float) -> float:
+        """Counts a request; returns 0, or the seconds to wait when over the limit."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits[key_id]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return max(hits[0] + window - now, 0.001)
+            hits.append(now)
+            return 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+limiter = KeyRateLimiter()
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key created on the account page: `Authorization: Bearer op_…`.",
+)
+
+
+def current_caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiCaller:
+    """The key's user, checked against the database on every call, then rate-limited."""
+    with unit_of_work() as session:
+        caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
+    wait = limiter.hit(caller.key_id, settings.api_rate_limit, settings.api_rate_window_seconds)
+    if wait:
+        raise RateLimited(wait)
+    return caller
+
+
+Caller = Annotated[ApiCaller, Depends(current_caller)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (1–100).")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
+
+
+def error_response(status: int, detail: str, errors: dict[str, str] | None = None, **headers):
+    body = ErrorOut(detail=detail, errors=errors).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def from_domain_error(exc: DomainError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    errors = exc.errors if isinstance(exc, ValidationFailed) else None
+    return error_response(exc.status, exc.message, errors, **headers)
+
+
+def from_validation_error(exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's list of errors as one readable `detail` plus `errors` by location."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"] and len(loc) > 1:  # `name`, as services name their fields
+            loc = loc[1:]
+        where = ".".join(str(part) for part in loc) or "request"
+        errors[where] = "; ".join(filter(None, (errors.get(where), str(error.get("msg", "")))))
+    detail = "; ".join(f"{where}: {msg}" for where, msg in errors.items()) or "Invalid request."
+    return error_response(422, detail, errors)
+
+
+async def _read_capped(request: Request, limit: int) -> None:
+    """Read the body once, refusing it as soon as it passes `limit` bytes (declared or not)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # Starlette's cache: FastAPI parses from here
+
+
+class RestRoute(APIRoute):
+    """A route of the REST API: capped body, and every refusal in the one error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                if request.method in ("POST", "PUT", "PATCH"):
+                    await _read_capped(request, settings.api_max_body_bytes)
+                return await handler(request)
+            except DomainError as exc:
+                return from_domain_error(exc)
+            except RequestValidationError as exc:
+                return from_validation_error(exc)
+            except BillingUnavailable:
+                return error_response(503, "The billing provider is unavailable. Try again.")
+
+        return guarded
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "Bad request",
+        401: "Missing, unknown or revoked API key",
+        403: "Your role does not allow this",
+        404: "Not found (also for other organizations' objects)",
+        409: "Conflicts with the current state (duplicate, limit reached)",
+        413: "Request body too large",
+        422: "Invalid input",
+        429: "Rate limit exceeded; see Retry-After",
+        503: "Billing provider unavailable",
+    }.items()
+}
+
+
+ERROR_RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+}
+ERROR_RESPONSES[401]["headers"] = {
+    "WWW-Authenticate": {"description": "`Bearer`.", "schema": {"type": "string"}}
+}
+
+
+def rest_router(prefix: str, tag: str) -> APIRouter:
+    """A router whose routes are RestRoutes (include_router keeps each route's class)."""
+    return APIRouter(prefix=prefix, tags=[tag], route_class=RestRoute, responses=ERROR_RESPONSES)

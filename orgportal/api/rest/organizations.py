@@ -1,0 +1,204 @@
+"""`/api/organizations`: create, list, read, update, delete, switch, usage (SPEC §8).
+
+Thin: each route reads its input, calls the same services as the pages inside one unit of
+work, and maps the result to a response model. Refusals are the services' DomainErrors.
+"""
+
+from dataclasses import replace
+
+from sqlmodel import Session
+
+from orgportal.adapters.billing import gateway_from_settings
+from orgportal.api.rest import schemas as s
+from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
+from orgportal.db import unit_of_work
+from orgportal.models import Organization, Role, User
+from orgportal.services import accounts, api_keys, billing, domains, links, members
+from orgportal.services import organizations as orgs
+from orgportal.services import usage as usage_service
+from orgportal.services.api_keys import ApiCaller
+from orgportal.services.permissions import membership_of
+
+router = rest_router("/organizations", "organizations")
+
+
+def _summary(organization: Organization, owner_id: int, tier: str) -> dict:
+    return {
+        "id": organization.id,
+        "name": organization.name,
+        "slug": organization.slug,
+        "owner_id": owner_id,
+        "subscription_tier": tier,
+        "created_at": organization.created_at,
+    }
+
+
+def _detail(session: Session, user: User, organization_id: int) -> s.OrganizationDetail:
+    view = orgs.get_organization(session, user=user, organization_id=organization_id)
+    org = view.organization
+    plan = billing.overview(session, user=user, organization_id=organization_id)
+    everyone = members.list_members(session, user=user, organization_id=organization_id)
+    owner_id = next(m.user_id for m in everyone if m.role == Role.OWNER)
+    _, link_count = links.list_links(session, user=user, organization_id=org.id, limit=0)
+    return s.OrganizationDetail(
+        **_summary(org, owner_id, plan.plan.key),
+        description=org.description,
+        logo_url=org.logo_url,
+        role=view.role,
+        subscription_status=plan.plan_status or None,
+        member_count=view.member_count,
+        link_count=link_count,
+        settings=s.OrganizationSettingsOut(
+            allow_members_to_invite=org.allow_members_to_invite,
+            require_approval_for_links=org.require_approval_for_links,
+            default_attribution_window=org.default_attribution_window,
+        ),
+        updated_at=org.updated_at,
+    )
+
+
+@router.post("", status_code=201, summary="Create an organization (you become its Owner)")
+def create_organization(body: s.OrganizationCreate, caller: Caller) -> s.OrganizationOut:
+    with unit_of_work() as session:
+        org = orgs.create_organization(
+            session, user=caller.user, name=body.name, description=body.description
+        )
+        return s.OrganizationOut(**_summary(org, caller.user.id, "free"))
+
+
+@router.get("", summary="Your workspaces: the Personal Workspace first, then organizations")
+def list_organizations(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.WorkspacePage:
+    with unit_of_work() as session:
+        workspaces = accounts.list_workspaces(session, caller.user)
+        items = [
+            _workspace(session, caller, w.organization_id)
+            for w in workspaces[offset : offset + limit]
+        ]
+    return s.WorkspacePage(items=items, total=len(workspaces), limit=limit, offset=offset)
+
+
+def _workspace(session: Session, caller: ApiCaller, organization_id: int | None) -> s.WorkspaceOut:
+    active = organization_id == caller.active_org_id
+    if organization_id is None:
+        return s.WorkspaceOut(
+            id=None, name="Personal Workspace", slug=None, personal=True, role=Role.OWNER,
+            member_count=1, joined_at=caller.user.created_at, active=active,
+        )  # fmt: skip
+    view = orgs.get_organization(session, user=caller.user, organization_id=organization_id)
+    membership = membership_of(session, caller.user, organization_id)
+    return s.WorkspaceOut(
+        id=organization_id, name=view.organization.name, slug=view.organization.slug,
+        personal=False, role=view.role, member_count=view.member_count,
+        joined_at=membership.joined_at, active=active,
+    )  # fmt: skip
+
+
+@router.get("/{organization_id}", summary="Organization details")
+def get_organization(organization_id: Id, caller: Caller) -> s.OrganizationDetail:
+    with unit_of_work() as session:
+        return _detail(session, caller.user, organization_id)
+
+
+@router.put("/{organization_id}", summary="Update name, description, logo or settings")
+def update_organization(
+    organization_id: Id, body: s.OrganizationUpdate, caller: Caller
+) -> s.OrganizationDetail:
+    """Owner or Admin. Profile and settings change together or not at all."""
+    with unit_of_work() as session:
+        org = orgs.get_organization(
+            session, user=caller.user, organization_id=organization_id
+        ).organization
+        orgs.update_profile(
+            session,
+            user=caller.user,
+            organization_id=organization_id,
+            name=org.name if body.name is None else body.name,
+            description=org.description if body.description is None else body.description,
+            logo_url=org.logo_url if body.logo_url is None else body.logo_url,
+        )
+        if body.settings is not None:
+            current = orgs.OrganizationSettings(
+                allow_members_to_invite=org.allow_members_to_invite,
+                require_approval_for_links=org.require_approval_for_links,
+                default_attribution_window=org.default_attribution_window,
+            )
+            new = replace(current, **body.settings.model_dump(exclude_none=True))
+            orgs.update_settings(
+                session, user=caller.user, organization_id=organization_id, new=new
+            )
+        return _detail(session, caller.user, organization_id)
+
+
+@router.delete("/{organization_id}", summary="Delete the organization and everything in it")
+def delete_organization(organization_id: Id, caller: Caller) -> s.MessageOut:
+    """Owner only; cancels its subscriptions too. The API needs no typed confirmation."""
+    with unit_of_work() as session:
+        org = orgs.get_organization(
+            session, user=caller.user, organization_id=organization_id
+        ).organization
+        orgs.delete_organization(
+            session,
+            user=caller.user,
+            organization_id=organization_id,
+            confirm_name=org.name,
+            gateway=gateway_from_settings(session),
+        )
+    return s.MessageOut(message="Organization deleted successfully")
+
+
+@router.post("/personal/switch", summary="Make the Personal Workspace the key's active workspace")
+def switch_to_personal(caller: Caller) -> s.SwitchOut:
+    return _switch(caller, None)
+
+
+@router.post("/{organization_id}/switch", summary="Make an organization the key's workspace")
+def switch_organization(organization_id: Id, caller: Caller) -> s.SwitchOut:
+    """Links created with this key afterwards go into that organization's workspace."""
+    return _switch(caller, organization_id)
+
+
+def _switch(caller: ApiCaller, organization_id: int | None) -> s.SwitchOut:
+    with unit_of_work() as session:
+        key, organization = api_keys.switch_workspace(
+            session, caller=caller, organization_id=organization_id
+        )
+        role = Role.OWNER
+        if organization is not None:
+            role = Role(membership_of(session, caller.user, organization.id).role)
+    user = caller.user
+    return s.SwitchOut(
+        token=key.prefix,
+        user=s.SwitchUser(id=user.id, email=user.email, name=user.display_name),
+        organization=s.SwitchWorkspace(
+            id=organization_id,
+            name=organization.name if organization else "Personal Workspace",
+            role=role,
+        ),
+    )
+
+
+@router.get("/{organization_id}/usage", summary="Pooled usage against the plan's limits")
+def get_usage(organization_id: Id, caller: Caller) -> s.UsageOut:
+    with unit_of_work() as session:
+        view = usage_service.organization_usage(
+            session, user=caller.user, organization_id=organization_id
+        )
+        domain_count = api_keys.domain_count(
+            session, user=caller.user, organization_id=organization_id
+        )
+    plan = view.plan
+    return s.UsageOut(
+        usage=s.UsageCounts(
+            links=view.usage.links,
+            storage_bytes=view.usage.storage_bytes,
+            members=view.members,
+            domains=domain_count,
+        ),
+        limits=s.UsageLimits(
+            links=plan.links,
+            storage_bytes=plan.storage_bytes,
+            members=view.seat_limit,
+            domains=domains.MAX_DOMAINS,
+        ),
+        tier=plan.key,
+    )

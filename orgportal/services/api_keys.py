@@ -1,0 +1,149 @@
+"""API keys (SPEC §8): create, list, revoke, authenticate, and the key's active workspace.
+
+A key is shown once, at creation; only its SHA-256 is stored (like sessions: 256 random
+bits need no salt). A key acts as its user with that user's roles, so every use case the
+API offers goes through the same services, and the same permission checks, as the pages.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, func, select
+
+from orgportal import security
+from orgportal.models import ApiKey, AuthorizedDomain, Organization, User
+from orgportal.models.base import utcnow
+from orgportal.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from orgportal.services.permissions import Permission, membership_of, require
+from orgportal.services.validation import FieldError, text
+
+KEY_PREFIX = "op_"
+PREFIX_LENGTH = len(KEY_PREFIX) + 8  # "op_" and the secret's first 8 characters
+MAX_ACTIVE_KEYS = 25
+# Writing `last_used_at` on every request would turn each read into a write; a minute's
+# precision is all the account page shows.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who is calling through the API: the key's user, re-read from the database each call."""
+
+    user: User
+    key_id: int
+    active_org_id: int | None
+
+
+def create_key(
+    session: Session, *, user: User, name: str, active_org_id: int | None
+) -> tuple[str, ApiKey]:
+    """A new key starting in `active_org_id` (the creator's active workspace).
+
+    Returns the full secret, which is never shown again, and the stored row.
+    """
+    try:
+        clean_name = text(name, label="Key name", min_len=1, max_len=80)
+    except FieldError as exc:
+        raise ValidationFailed({"name": str(exc)}) from exc
+    if active_org_id is not None and membership_of(session, user, active_org_id) is None:
+        active_org_id = None  # a workspace the user has left: start in Personal instead
+    active = session.exec(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(ApiKey.user_id == user.id, col(ApiKey.revoked_at).is_(None))
+    ).one()
+    if active >= MAX_ACTIVE_KEYS:
+        raise Conflict(f"You can have at most {MAX_ACTIVE_KEYS} API keys. Revoke one first.")
+    raw = KEY_PREFIX + security.new_token()
+    key = ApiKey(
+        user_id=user.id,
+        name=clean_name,
+        prefix=raw[:PREFIX_LENGTH],
+        key_hash=security.token_hash(raw),
+        active_org_id=active_org_id,
+    )
+    session.add(key)
+    session.flush()
+    return raw, key
+
+
+def list_keys(session: Session, *, user: User) -> list[ApiKey]:
+    """The user's keys that still work, newest first."""
+    return list(
+        session.exec(
+            select(ApiKey)
+            .where(ApiKey.user_id == user.id, col(ApiKey.revoked_at).is_(None))
+            .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
+        )
+    )
+
+
+def revoke_key(session: Session, *, user: User, key_id: int) -> ApiKey:
+    """The key stops working at once; another user's key id is simply not found."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id or key.revoked_at is not None:
+        raise NotFound("API key not found.")
+    key.revoked_at = utcnow()
+    session.add(key)
+    return key
+
+
+def authenticate(session: Session, raw_key: str | None) -> ApiCaller:
+    """The caller behind a bearer key, or NotAuthenticated (missing, unknown or revoked)."""
+    if not raw_key:
+        raise NotAuthenticated("Send an API key: Authorization: Bearer <key>.")
+    key = session.exec(
+        select(ApiKey).where(ApiKey.key_hash == security.token_hash(raw_key))
+    ).first()
+    if key is None:
+        raise NotAuthenticated("This API key is not valid.")
+    if key.revoked_at is not None:
+        raise NotAuthenticated("This API key has been revoked.")
+    user = session.get(User, key.user_id)
+    if user is None:
+        raise NotAuthenticated("This API key is not valid.")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        key.last_used_at = now
+        session.add(key)
+    return ApiCaller(user=user, key_id=key.id, active_org_id=key.active_org_id)
+
+
+def active_workspace(session: Session, caller: ApiCaller) -> int | None:
+    """The key's workspace for links: its organization while the user is still a member
+    there, else (removed, or the organization is gone) the Personal Workspace again."""
+    org_id = caller.active_org_id
+    if org_id is None or membership_of(session, caller.user, org_id) is not None:
+        return org_id
+    key = session.get(ApiKey, caller.key_id)
+    if key is not None:
+        key.active_org_id = None
+        session.add(key)
+    return None
+
+
+def switch_workspace(
+    session: Session, *, caller: ApiCaller, organization_id: int | None
+) -> tuple[ApiKey, Organization | None]:
+    """Make an organization the user belongs to (or, with None, the Personal Workspace) the
+    key's active workspace. Non-members get NotFound, as everywhere."""
+    organization = None
+    if organization_id is not None:
+        organization, _ = require(session, caller.user, organization_id, Permission.VIEW)
+    key = session.get(ApiKey, caller.key_id)
+    if key is None or key.revoked_at is not None:
+        raise NotAuthenticated("This API key has been revoked.")
+    key.active_org_id = organization_id
+    session.add(key)
+    return key, organization
+
+
+def domain_count(session: Session, *, user: User, organization_id: int) -> int:
+    """How many authorized domains an organization has: part of its usage, which every
+    member may read (the domain list itself is for Owners and Admins)."""
+    require(session, user, organization_id, Permission.VIEW)
+    return session.exec(
+        select(func.count())
+        .select_from(AuthorizedDomain)
+        .where(AuthorizedDomain.organization_id == organization_id)
+    ).one()

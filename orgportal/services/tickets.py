@@ -1,0 +1,254 @@
+"""Tickets (SPEC §7): numbering, public intake, and what agents do with them.
+
+Numbering: one `ticket_counter` row per (organization, prefix) is bumped with
+`UPDATE … SET next_value = next_value + 1 RETURNING`, which holds the row lock until the
+creating transaction ends. Concurrent creators therefore queue on that row and each gets
+the next number: no duplicate, no gap. The very first ticket of a prefix creates the row
+under the organization lock, so two "first" tickets cannot both insert it.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func as sa_func
+from sqlmodel import Session, col, func, select, update
+
+from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
+from orgportal.models.base import utcnow
+from orgportal.models.support import TicketStatus
+from orgportal.services import outbox, seats
+from orgportal.services.errors import NotFound, ValidationFailed
+from orgportal.services.permissions import Permission, require
+from orgportal.services.support_settings import current_prefix
+from orgportal.services.validation import FieldError, normalize_email, text
+
+LIMITS = {"name": 100, "subject": 200, "message": 5000}
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    email: str
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    total: int
+    department_names: dict[int, str]
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    department_name: str
+    messages: list[TicketMessage]
+
+
+def format_number(prefix: str, value: int) -> str:
+    return f"{prefix}-{value:03d}"
+
+
+def next_number(session: Session, organization_id: int) -> str:
+    """The next `PREFIX-NNN` of the organization, reserved until this transaction ends."""
+    prefix = current_prefix(session, organization_id)
+    value = _bump(session, organization_id, prefix)
+    if value is None:
+        seats.lock_organization(session, organization_id)
+        value = _bump(session, organization_id, prefix)  # someone may have created it first
+        if value is None:
+            session.add(TicketCounter(organization_id=organization_id, prefix=prefix, next_value=2))
+            session.flush()
+            value = 1
+    return format_number(prefix, value)
+
+
+def _bump(session: Session, organization_id: int, prefix: str) -> int | None:
+    bumped = session.exec(
+        update(TicketCounter)
+        .where(
+            col(TicketCounter.organization_id) == organization_id,
+            col(TicketCounter.prefix) == prefix,
+        )
+        .values(next_value=col(TicketCounter.next_value) + 1)
+        .returning(col(TicketCounter.next_value))
+    ).first()
+    return None if bumped is None else bumped[0] - 1
+
+
+def validate_submission(data: Any) -> Submission:
+    """The public form's JSON body: every field a string, within its limits."""
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": "Send a JSON object with name, email, subject, message."})
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for field in ("name", "email", "subject", "message"):
+        raw = data.get(field)
+        if not isinstance(raw, str):
+            errors[field] = f"{field.capitalize()} is required."
+            continue
+        try:
+            if field == "email":
+                values[field] = normalize_email(raw)
+            else:
+                values[field] = text(
+                    raw, label=field.capitalize(), min_len=1, max_len=LIMITS[field]
+                )
+        except FieldError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    return Submission(**values)
+
+
+def submit_public_ticket(session: Session, *, organization: Organization, data: Any) -> Ticket:
+    """A ticket from the website plugin; the caller has already authorized its Origin."""
+    submission = validate_submission(data)
+    ticket = Ticket(
+        organization_id=organization.id,
+        number=next_number(session, organization.id),
+        subject=submission.subject,
+        requester_name=submission.name,
+        requester_email=submission.email,
+        source="web",
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            author_name=submission.name,
+            from_requester=True,
+            body=submission.message,
+        )
+    )
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    status: str = "",
+    department_id: int | None = None,
+    unassigned: bool = False,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> TicketPage:
+    """Newest first, optionally only one status and one department (or none)."""
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    where = [Ticket.organization_id == organization_id]
+    if status:
+        if status not in {s.value for s in TicketStatus}:
+            raise ValidationFailed({"status": "Choose open or closed."})
+        where.append(Ticket.status == status)
+    if unassigned:
+        where.append(col(Ticket.department_id).is_(None))
+    elif department_id is not None:
+        where.append(Ticket.department_id == department_id)
+    total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
+    rows = session.exec(
+        select(Ticket)
+        .where(*where)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return TicketPage(list(rows), total, _department_names(session, organization_id))
+
+
+def get_ticket(
+    session: Session, *, user: User, organization_id: int, ticket_id: int
+) -> TicketDetail:
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    ticket = _ticket(session, organization_id, ticket_id)
+    messages = session.exec(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id)
+        .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
+    ).all()
+    names = _department_names(session, organization_id)
+    return TicketDetail(ticket, names.get(ticket.department_id or 0, ""), list(messages))
+
+
+def reply(
+    session: Session, *, user: User, organization_id: int, ticket_id: int, body: str
+) -> TicketMessage:
+    """A staff reply, emailed to the requester; replying to a closed ticket reopens it."""
+    organization, _ = require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    ticket = _ticket(session, organization_id, ticket_id)
+    try:
+        body = text(body, label="Reply", min_len=1, max_len=LIMITS["message"])
+    except FieldError as exc:
+        raise ValidationFailed({"reply": str(exc)}) from exc
+    message = TicketMessage(
+        ticket_id=ticket.id, author_id=user.id, author_name=user.display_name, body=body
+    )
+    session.add(message)
+    _set_status(session, ticket, TicketStatus.OPEN)
+    outbox.queue_mail(
+        session,
+        to=ticket.requester_email,
+        subject=f"[{ticket.number}] {ticket.subject}",
+        body=f"{user.display_name} of {organization.name} replied:\n\n{body}\n",
+    )
+    return message
+
+
+def assign_department(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    ticket_id: int,
+    department_id: int | None,
+) -> Ticket:
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    ticket = _ticket(session, organization_id, ticket_id)
+    if department_id is not None:
+        department = session.get(Department, department_id)
+        if department is None or department.organization_id != organization_id:
+            raise NotFound("Department not found.")
+    ticket.department_id = department_id
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+    return ticket
+
+
+def close_ticket(session: Session, *, user: User, organization_id: int, ticket_id: int) -> Ticket:
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    return _set_status(session, _ticket(session, organization_id, ticket_id), TicketStatus.CLOSED)
+
+
+def reopen_ticket(session: Session, *, user: User, organization_id: int, ticket_id: int) -> Ticket:
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    return _set_status(session, _ticket(session, organization_id, ticket_id), TicketStatus.OPEN)
+
+
+def _set_status(session: Session, ticket: Ticket, status: TicketStatus) -> Ticket:
+    if ticket.status != status:
+        ticket.status = status
+        ticket.closed_at = utcnow() if status == TicketStatus.CLOSED else None
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+    return ticket
+
+
+def _ticket(session: Session, organization_id: int, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.organization_id != organization_id:
+        raise NotFound("Ticket not found.")
+    return ticket
+
+
+def _department_names(session: Session, organization_id: int) -> dict[int, str]:
+    rows = session.exec(
+        select(Department.id, Department.name)
+        .where(Department.organization_id == organization_id)
+        .order_by(sa_func.lower(Department.name))
+    ).all()
+    return {department_id: name for department_id, name in rows}

@@ -1,0 +1,275 @@
+"""The /tickets page: list with filters and pages, one open ticket, replies; live refresh.
+
+Live refresh: each /tickets page registers its client token under its organization when it
+loads; after the public endpoint stores a ticket, `push_ticket_lists` re-runs the list query
+inside every registered client's state (`app.modify_state`), so new tickets appear without a
+reload. The registry is in process memory: with several backend workers a page only hears
+about tickets that arrived through its own worker.
+"""
+
+import asyncio
+import dataclasses
+import logging
+import sys
+import threading
+
+import reflex as rx
+from starlette.concurrency import run_in_threadpool
+
+from orgportal import routes
+from orgportal.db import unit_of_work
+from orgportal.services import tickets
+from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.state.base import AppState
+
+log = logging.getLogger(__name__)
+STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": ""}
+ALL_DEPARTMENTS, UNASSIGNED = "All departments", "Unassigned"
+
+_watchers: dict[int, set[str]] = {}
+_watchers_lock = threading.Lock()
+
+
+@dataclasses.dataclass
+class TicketRow:
+    id: int
+    number: str
+    subject: str
+    requester: str
+    department: str
+    status: str
+    created: str
+
+
+@dataclasses.dataclass
+class MessageRow:
+    id: int
+    author: str
+    body: str
+    when: str
+    from_requester: bool
+
+
+class TicketsState(AppState):
+    rows: list[TicketRow] = []
+    total: int = 0
+    page: int = 0
+    status_filter: str = "Open"
+    department_filter: str = ALL_DEPARTMENTS
+    department_names: list[str] = []
+    error: str = ""
+    selected_id: int = 0
+    selected_number: str = ""
+    selected_subject: str = ""
+    selected_requester: str = ""
+    selected_status: str = ""
+    selected_department: str = UNASSIGNED
+    messages: list[MessageRow] = []
+    reply_errors: dict[str, str] = {}
+    reply_key: int = 0
+    _department_ids: dict[str, int] = {}
+    _org_id: int = 0
+
+    @rx.var
+    def department_filters(self) -> list[str]:
+        return [ALL_DEPARTMENTS, UNASSIGNED, *self.department_names]
+
+    @rx.var
+    def department_choices(self) -> list[str]:
+        return [UNASSIGNED, *self.department_names]
+
+    @rx.var
+    def has_more(self) -> bool:
+        return (self.page + 1) * tickets.PAGE_SIZE < self.total
+
+    @rx.event
+    def load(self):
+        try:
+            self._refresh()
+        except NotAuthenticated:
+            return self._to_login()
+        _watch(self._org_id, self.router.session.client_token)
+
+    def _refresh(self) -> None:
+        """Re-read the list (and the open ticket) for the current filters."""
+        department = self._department_ids.get(self.department_filter)
+        with unit_of_work() as session:
+            viewer = self._viewer(session)
+            self._org_id = viewer.session.active_org_id or 0
+            try:
+                listed = tickets.list_tickets(
+                    session,
+                    user=viewer.user,
+                    organization_id=self._org_id,
+                    status=STATUS_FILTERS.get(self.status_filter, ""),
+                    department_id=department,
+                    unassigned=self.department_filter == UNASSIGNED,
+                    limit=tickets.PAGE_SIZE,
+                    offset=self.page * tickets.PAGE_SIZE,
+                )
+            except DomainError as exc:
+                self.rows, self.total, self.department_names = [], 0, []
+                self.error = (
+                    exc.message if self._org_id else "Choose an organization to see its tickets."
+                )
+                return
+            self.error = ""
+            names = listed.department_names
+            self._department_ids = {name: key for key, name in names.items()}
+            self.department_names = list(names.values())
+            if self.department_filter not in (ALL_DEPARTMENTS, UNASSIGNED, *names.values()):
+                self.department_filter = ALL_DEPARTMENTS  # it was deleted meanwhile
+            self.total = listed.total
+            self.rows = [
+                TicketRow(
+                    t.id,
+                    t.number,
+                    t.subject,
+                    f"{t.requester_name} <{t.requester_email}>",
+                    names.get(t.department_id or 0, ""),
+                    t.status,
+                    t.created_at.strftime("%d %b %Y %H:%M"),
+                )
+                for t in listed.tickets
+            ]
+            if self.selected_id:
+                self._show(session, viewer.user)
+
+    def _show(self, session, user) -> None:
+        try:
+            detail = tickets.get_ticket(
+                session, user=user, organization_id=self._org_id, ticket_id=self.selected_id
+            )
+        except DomainError:
+            self.selected_id = 0
+            return
+        ticket = detail.ticket
+        self.selected_number, self.selected_subject = ticket.number, ticket.subject
+        self.selected_requester = f"{ticket.requester_name} <{ticket.requester_email}>"
+        self.selected_status = ticket.status
+        self.selected_department = detail.department_name or UNASSIGNED
+        self.messages = [
+            MessageRow(
+                m.id,
+                m.author_name,
+                m.body,
+                m.created_at.strftime("%d %b %Y %H:%M"),
+                m.from_requester,
+            )
+            for m in detail.messages
+        ]
+
+    @rx.event
+    def set_status_filter(self, label: str):
+        self.status_filter = label if label in STATUS_FILTERS else "Open"
+        self.page = 0
+        return TicketsState.load
+
+    @rx.event
+    def set_department_filter(self, label: str):
+        self.department_filter = label
+        self.page = 0
+        return TicketsState.load
+
+    @rx.event
+    def next_page(self):
+        self.page += 1
+        return TicketsState.load
+
+    @rx.event
+    def previous_page(self):
+        self.page = max(0, self.page - 1)
+        return TicketsState.load
+
+    @rx.event
+    def open_ticket(self, ticket_id: int):
+        self.selected_id, self.reply_errors = ticket_id, {}
+        return TicketsState.load
+
+    @rx.event
+    def close_ticket(self):
+        return self._act(tickets.close_ticket, "Ticket closed.")
+
+    @rx.event
+    def reopen_ticket(self):
+        return self._act(tickets.reopen_ticket, "Ticket reopened.")
+
+    @rx.event
+    def assign_department(self, label: str):
+        department_id = self._department_ids.get(label)
+        return self._act(
+            lambda session, **kw: tickets.assign_department(
+                session, department_id=department_id, **kw
+            ),
+            f"Assigned to {label}." if department_id else "Department cleared.",
+        )
+
+    @rx.event
+    def send_reply(self, form: dict):
+        body = form.get("reply", "")
+        return self._act(
+            lambda session, **kw: tickets.reply(session, body=body, **kw), "Reply sent."
+        )
+
+    def _act(self, action, done: str):
+        """Run one service call on the open ticket; field errors go beside the reply box."""
+        self.reply_errors = {}
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                action(
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id or 0,
+                    ticket_id=self.selected_id,
+                )
+        except NotAuthenticated:
+            return self._to_login()
+        except ValidationFailed as exc:
+            self.reply_errors = exc.errors
+            return
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.reply_key += 1
+        return [TicketsState.load, rx.toast.success(done)]
+
+
+def _watch(organization_id: int, client_token: str) -> None:
+    with _watchers_lock:
+        for tokens in _watchers.values():
+            tokens.discard(client_token)
+        if organization_id and client_token:
+            _watchers.setdefault(organization_id, set()).add(client_token)
+
+
+def _unwatch(client_token: str) -> None:
+    with _watchers_lock:
+        for tokens in _watchers.values():
+            tokens.discard(client_token)
+
+
+async def push_ticket_lists(organization_id: int) -> None:
+    """Refresh every open /tickets page of the organization (in this process)."""
+    with _watchers_lock:
+        client_tokens = list(_watchers.get(organization_id, ()))
+    module = sys.modules.get("orgportal.orgportal")
+    if not client_tokens or module is None:
+        return
+    await asyncio.gather(*(_push(module.app, t, organization_id) for t in client_tokens))
+
+
+async def _push(app: rx.App, client_token: str, organization_id: int) -> None:
+    try:
+        async with app.modify_state(
+            rx.BaseStateToken(ident=client_token, cls=TicketsState)
+        ) as root:
+            state = await root.get_state(TicketsState)
+            path = (state.router.url.path or "").rstrip("/")
+            if path != routes.TICKETS or state._org_id != organization_id:
+                _unwatch(client_token)  # that tab moved on, or its state expired
+                return
+            await run_in_threadpool(state._refresh)
+    except NotAuthenticated:
+        _unwatch(client_token)
+    except Exception:
+        log.exception("live ticket refresh failed for one client")

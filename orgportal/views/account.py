@@ -1,0 +1,98 @@
+"""The API keys card of /account: create form, the once-shown new key, the key list."""
+
+import reflex as rx
+
+from orgportal.components.forms import form_error, text_field
+from orgportal.state.account import AccountState as S
+from orgportal.state.account import KeyRow
+
+
+def _create_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            text_field("Key name", "name", S.errors, placeholder="Deploy script", required=True),
+            rx.button("Create API key", type="submit"),
+            align="end",
+            width="100%",
+        ),
+        on_submit=S.create,
+        key=S.form_key,
+        width="100%",
+    )
+
+
+def _new_key() -> rx.Component:
+    return rx.cond(
+        S.new_key != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key_round")),
+            rx.vstack(
+                rx.text(
+                    "Your new key ", rx.text.strong(S.new_key_name),
+                    ". Copy it now: it will not be shown again.", size="2",
+                ),
+                rx.code(S.new_key, id="new-api-key", size="2", word_break="break-all"),
+                rx.hstack(
+                    rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=S.copy_new_key),
+                    rx.button("Done", size="1", variant="soft", on_click=S.dismiss_new_key),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            color_scheme="green",
+            width="100%",
+            role="status",
+        ),
+    )  # fmt: skip
+
+
+def _key_row(row: KeyRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.name),
+        rx.table.cell(rx.code(row.prefix)),
+        rx.table.cell(row.workspace),
+        rx.table.cell(row.created),
+        rx.table.cell(row.last_used),
+        rx.table.cell(
+            rx.button("Revoke", size="1", variant="soft", color_scheme="red",
+                      on_click=S.revoke(row.id)),
+        ),
+        aria_label="API key " + row.name,
+    )  # fmt: skip
+
+
+def _key_table() -> rx.Component:
+    headers = ("Name", "Key", "Workspace", "Created", "Last used", "")
+    return rx.cond(
+        S.keys.length() > 0,
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(S.keys, _key_row)),
+            width="100%",
+        ),
+        rx.text("No API keys yet.", color_scheme="gray"),
+    )
+
+
+def api_keys_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("API keys", size="4"),
+            rx.text(
+                "A key acts as you, with your roles, in its own workspace: the one active "
+                "when you create it (change it with POST /api/organizations/{id}/switch). "
+                "Send it as ",
+                rx.code("Authorization: Bearer <key>"),
+                ". See ",
+                rx.link("the API reference", href="/api/docs", is_external=True),
+                ".",
+                size="2",
+            ),
+            _create_form(),
+            form_error(S.error),
+            _new_key(),
+            _key_table(),
+            width="100%",
+        ),
+        width="100%",
+    )

@@ -1,0 +1,260 @@
+"""Ticket Prefix, Departments and Authorized Domains cards (Owner and Admins only).
+
+Prefix and Departments are part of the Support Subscription: without one they are shown
+locked, with a way to subscribe. Authorized Domains are always available.
+"""
+
+import reflex as rx
+
+from orgportal.components.forms import field_error
+from orgportal.state.billing import BillingState
+from orgportal.state.support_settings import (
+    DepartmentMemberChip,
+    DepartmentRow,
+    DomainRow,
+    SupportSettingsState,
+)
+
+S = SupportSettingsState
+UNLOCKED = BillingState.support_active | S.support_active  # either may have seen activation
+
+
+def _label(text: str, html_for: str) -> rx.Component:
+    return rx.el.label(text, html_for=html_for, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
+
+
+def _native_select(options, **props) -> rx.Component:
+    return rx.el.select(
+        rx.foreach(options, lambda o: rx.el.option(o.label, value=o.user_id)),
+        class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+        style={"padding": "0 0.5em", "height": "32px"},
+        **props,
+    )
+
+
+def _locked(feature: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("lock", size=16),
+            rx.text(
+                f"{feature} needs a Support Subscription (£5.99 per seat per month).", size="2"
+            ),
+            align="center",
+        ),
+        rx.cond(
+            BillingState.can_manage,
+            rx.button(
+                "Subscribe to unlock", variant="soft", on_click=BillingState.subscribe_support
+            ),
+            rx.text("Ask the Owner or a Billing Admin to subscribe to Support.", size="1"),
+        ),
+        aria_label=f"{feature} is locked",
+    )
+
+
+def _prefix_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            _label("Ticket Prefix", "field-prefix"),
+            rx.hstack(
+                rx.input(
+                    id="field-prefix",
+                    name="prefix",
+                    default_value=S.prefix,
+                    max_length=10,
+                    width="10em",
+                ),
+                rx.button("Save Prefix", type="submit"),
+                field_error(S.prefix_errors, "prefix"),
+                align="center",
+            ),
+            rx.text(
+                "1–10 letters or digits. New tickets are numbered ",
+                rx.text.strong(S.prefix + "-001", id="prefix-example"),
+                "…; existing numbers never change.",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="1",
+        ),
+        on_submit=S.save_prefix,
+        key=S.prefix_key,
+    )
+
+
+def prefix_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Ticket Prefix", size="4"),
+            rx.cond(UNLOCKED, _prefix_form(), _locked("Ticket Prefix")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _member_chip(chip: DepartmentMemberChip) -> rx.Component:
+    return rx.badge(
+        chip.name,
+        rx.icon_button(
+            rx.icon("x", size=12),
+            size="1",
+            variant="ghost",
+            aria_label="Remove " + chip.email + " from department",
+            on_click=S.unassign_member(chip.department_id, chip.user_id),
+        ),
+        variant="surface",
+        size="2",
+    )
+
+
+def _hidden_id(row: DepartmentRow) -> rx.Component:
+    return rx.el.input(type="hidden", name="department_id", value=row.id)
+
+
+def _department(row: DepartmentRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.form(
+                rx.hstack(
+                    _hidden_id(row),
+                    rx.input(name="name", default_value=row.name, aria_label="Name of " + row.name),
+                    rx.button("Rename", variant="soft", size="2", type="submit"),
+                ),
+                on_submit=S.rename_department,
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.icon("trash_2", size=14),
+                "Delete",
+                variant="soft",
+                color_scheme="red",
+                aria_label="Delete department " + row.name,
+                on_click=S.delete_department(row.id),
+            ),
+            width="100%",
+        ),
+        rx.hstack(rx.foreach(row.members, _member_chip), wrap="wrap"),
+        rx.form(
+            rx.hstack(
+                _hidden_id(row),
+                _native_select(
+                    S.member_options, name="user_id", aria_label="Member for " + row.name
+                ),
+                rx.button(
+                    "Assign", variant="soft", type="submit", aria_label="Assign to " + row.name
+                ),
+            ),
+            on_submit=S.assign_member,
+        ),
+        padding="0.75em",
+        border="1px solid var(--gray-a5)",
+        border_radius="var(--radius-3)",
+        width="100%",
+        aria_label="Department " + row.name,
+    )
+
+
+def _departments_editor() -> rx.Component:
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.vstack(
+                    _label("New department", "field-department"),
+                    rx.input(id="field-department", name="name", placeholder="Sales", width="16em"),
+                    spacing="1",
+                ),
+                rx.button("Add Department", type="submit"),
+                align="end",
+            ),
+            field_error(S.department_errors, "name"),
+            on_submit=S.create_department,
+            key=S.department_key,
+        ),
+        rx.foreach(S.departments, _department),
+        width="100%",
+    )
+
+
+def departments_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Departments", size="4"),
+            rx.cond(UNLOCKED, _departments_editor(), _locked("Departments")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _domain(row: DomainRow) -> rx.Component:
+    return rx.hstack(
+        rx.text(row.display, weight="medium"),
+        rx.cond(row.display != row.domain, rx.code(row.domain)),
+        rx.text("added ", row.added, size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(
+            "Remove",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            aria_label="Remove domain " + row.domain,
+            on_click=S.remove_domain(row.id),
+        ),
+        align="center",
+        width="100%",
+        aria_label="Domain " + row.domain,
+    )
+
+
+def domains_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Authorized Domains", size="4"),
+            rx.text(
+                "Websites on these domains (and their subdomains) may submit tickets with the "
+                "support plugin.",
+                size="2",
+            ),
+            rx.text(
+                "The plugin posts JSON {name, email, subject, message} to ",
+                rx.code(S.intake_url, id="intake-url"),
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.vstack(
+                        _label("Domain", "field-domain"),
+                        rx.input(
+                            id="field-domain",
+                            name="domain",
+                            placeholder="shop.example.com",
+                            width="18em",
+                        ),
+                        spacing="1",
+                    ),
+                    rx.button("Add Domain", type="submit"),
+                    align="end",
+                ),
+                field_error(S.domain_errors, "domain"),
+                on_submit=S.add_domain,
+                key=S.domain_key,
+            ),
+            rx.foreach(S.domains, _domain),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def support_settings_section() -> rx.Component:
+    """Loads on mount; renders only for people who may manage the support desk."""
+    return rx.box(
+        rx.cond(
+            S.can_manage,
+            rx.vstack(prefix_card(), departments_card(), domains_card(), spacing="4", width="100%"),
+        ),
+        on_mount=S.load,
+        width="100%",
+    )

@@ -1,0 +1,225 @@
+"""/api/organizations over HTTP: each endpoint's success and every refusal of SPEC §3."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from orgportal.models import ApiKey, AuthorizedDomain, Link, Organization, Role
+from orgportal.services import links
+from tests.api.conftest import Team, bearer
+from tests.unit.factories import make_org, make_user
+
+NOT_FOUND = {"detail": "Organization not found."}
+
+
+def test_create_returns_the_new_organization_with_the_caller_as_owner(
+    client: TestClient, session: Session
+):
+    user = make_user(session)
+    response = client.post(
+        "/api/organizations",
+        headers=bearer(session, user),
+        json={"name": "  Client: Nike ", "description": "Sports"},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["name"] == "Client: Nike"
+    assert body["slug"].startswith("client-nike-")
+    assert body["owner_id"] == user.id
+    assert body["subscription_tier"] == "free"
+    assert set(body) == {"id", "name", "slug", "owner_id", "subscription_tier", "created_at"}
+    assert session.get(Organization, body["id"]).description == "Sports"
+
+
+def test_create_refuses_a_bad_name_and_stores_nothing(client: TestClient, session: Session):
+    response = client.post(
+        "/api/organizations", headers=bearer(session, make_user(session)), json={"name": "x"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"name": "Organization Name must be at least 2 characters."}
+    assert session.exec(select(Organization)).all() == []
+
+
+def test_list_starts_with_the_personal_workspace_and_pages(client: TestClient, session: Session):
+    user = make_user(session)
+    for name in ("Beta", "Alpha", "Gamma"):
+        make_org(session, user, name)
+    headers = bearer(session, user)
+    everything = client.get("/api/organizations", headers=headers).json()
+    assert everything["total"] == 4
+    names = [item["name"] for item in everything["items"]]
+    assert names == ["Personal Workspace", "Alpha", "Beta", "Gamma"]
+    personal = everything["items"][0]
+    assert personal["id"] is None and personal["personal"] and personal["active"]
+    alpha = everything["items"][1]
+    assert alpha["role"] == "owner" and alpha["member_count"] == 1 and alpha["joined_at"]
+    assert not alpha["active"]
+    page = client.get("/api/organizations?limit=2&offset=1", headers=headers).json()
+    assert [i["name"] for i in page["items"]] == ["Alpha", "Beta"]
+    assert (page["total"], page["limit"], page["offset"]) == (4, 2, 1)
+
+
+def test_list_shows_only_the_callers_organizations(client: TestClient, team: Team):
+    items = client.get("/api/organizations", headers=team.keys["viewer"]).json()["items"]
+    assert [(i["name"], i["role"], i["active"]) for i in items] == [
+        ("Personal Workspace", "owner", False),
+        ("Acme Marketing Team", "viewer", True),
+    ]
+    assert items[1]["member_count"] == 5
+
+
+def test_get_shows_details_to_every_member(client: TestClient, team: Team, session: Session):
+    links.create_link(
+        session, user=team.users["agent"], organization_id=team.org.id, target_url="https://a.io"
+    )
+    session.commit()
+    for role in Role:
+        response = client.get(f"/api/organizations/{team.org.id}", headers=team.keys[role.value])
+        assert response.status_code == 200, role
+        body = response.json()
+        assert body["role"] == role.value
+    assert body["owner_id"] == team.users["owner"].id
+    assert (body["member_count"], body["link_count"]) == (5, 1)
+    assert body["subscription_tier"] == "free" and body["subscription_status"] is None
+    assert body["settings"]["default_attribution_window"] == 168
+    assert body["updated_at"] and body["created_at"]
+
+
+def test_another_organizations_id_looks_exactly_like_a_missing_one(client: TestClient, team: Team):
+    outsider = team.keys["outsider"]
+    for suffix in ("", "/usage", "/members", "/invites"):
+        theirs = client.get(f"/api/organizations/{team.org.id}{suffix}", headers=outsider)
+        missing = client.get(f"/api/organizations/999999{suffix}", headers=outsider)
+        assert theirs.status_code == missing.status_code == 404, suffix
+        assert theirs.json() == missing.json() == NOT_FOUND
+
+
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_owner_and_admin_update_profile_and_settings(client: TestClient, team: Team, role):
+    response = client.put(
+        f"/api/organizations/{team.org.id}",
+        headers=team.keys[role],
+        json={"name": "Acme Marketing & Growth", "settings": {"allow_members_to_invite": True}},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Acme Marketing & Growth"
+    assert body["description"] == ""  # untouched
+    assert body["settings"] == {
+        "allow_members_to_invite": True,
+        "require_approval_for_links": False,
+        "default_attribution_window": 168,
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("billing_admin", 403), ("agent", 403), ("viewer", 403), ("outsider", 404)],
+)
+def test_others_cannot_update(client: TestClient, team: Team, session: Session, who, status):
+    for body in ({"name": "Hijacked"}, {"settings": {"allow_members_to_invite": True}}, {}):
+        response = client.put(
+            f"/api/organizations/{team.org.id}", headers=team.keys[who], json=body
+        )
+        assert response.status_code == status, body
+    session.expire_all()
+    org = session.get(Organization, team.org.id)
+    assert org.name == "Acme Marketing Team" and not org.allow_members_to_invite
+
+
+def test_an_invalid_update_changes_nothing(client: TestClient, team: Team, session: Session):
+    response = client.put(
+        f"/api/organizations/{team.org.id}",
+        headers=team.keys["owner"],
+        json={"name": "Renamed", "settings": {"default_attribution_window": 0}},
+    )
+    assert response.status_code == 422
+    assert "default_attribution_window" in response.json()["errors"]
+    session.expire_all()
+    assert session.get(Organization, team.org.id).name == "Acme Marketing Team"
+    bad_logo = client.put(
+        f"/api/organizations/{team.org.id}",
+        headers=team.keys["admin"],
+        json={"logo_url": "http://insecure.example/logo.png"},
+    )
+    assert bad_logo.status_code == 422 and "logo_url" in bad_logo.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("admin", 403), ("billing_admin", 403), ("agent", 403), ("viewer", 403), ("outsider", 404)],
+)
+def test_only_the_owner_deletes(client: TestClient, team: Team, session: Session, who, status):
+    response = client.delete(f"/api/organizations/{team.org.id}", headers=team.keys[who])
+    assert response.status_code == status
+    session.expire_all()
+    assert session.get(Organization, team.org.id) is not None
+
+
+def test_the_owner_deletes_and_keys_fall_back_to_personal(
+    client: TestClient, team: Team, session: Session
+):
+    org_id = team.org.id
+    response = client.delete(f"/api/organizations/{org_id}", headers=team.keys["owner"])
+    assert response.status_code == 200
+    assert response.json() == {"message": "Organization deleted successfully"}
+    session.expire_all()
+    assert session.get(Organization, org_id) is None
+    assert all(k.active_org_id != org_id for k in session.exec(select(ApiKey)))
+    created = client.post(
+        "/api/links", headers=team.keys["agent"], json={"target_url": "https://after.example"}
+    )
+    assert created.status_code == 201 and created.json()["organization_id"] is None
+    again = client.delete(f"/api/organizations/{org_id}", headers=team.keys["owner"])
+    assert again.status_code == 404
+
+
+def test_switch_moves_the_keys_workspace(client: TestClient, team: Team, session: Session):
+    headers = team.keys["agent"]
+    switched = client.post("/api/organizations/personal/switch", headers=headers)
+    assert switched.status_code == 200
+    body = switched.json()
+    assert body["organization"] == {"id": None, "name": "Personal Workspace", "role": "owner"}
+    assert body["user"]["email"] == "agent@example.com"
+    assert body["token"].startswith("op_") and len(body["token"]) == 11
+    link = client.post("/api/links", headers=headers, json={"target_url": "https://p.example"})
+    assert link.json()["organization_id"] is None
+
+    back = client.post(f"/api/organizations/{team.org.id}/switch", headers=headers)
+    assert back.status_code == 200
+    assert back.json()["organization"] == {
+        "id": team.org.id,
+        "name": "Acme Marketing Team",
+        "role": "agent",
+    }
+    link = client.post("/api/links", headers=headers, json={"target_url": "https://o.example"})
+    assert link.json()["organization_id"] == team.org.id
+    listed = client.get("/api/organizations", headers=headers).json()["items"]
+    assert [i["active"] for i in listed] == [False, True]
+
+
+def test_switch_into_a_foreign_organization_is_404(client: TestClient, team: Team):
+    response = client.post(
+        f"/api/organizations/{team.org.id}/switch", headers=team.keys["outsider"]
+    )
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
+def test_usage_reports_the_pool_its_limits_and_domains(
+    client: TestClient, team: Team, session: Session
+):
+    links.create_link(
+        session, user=team.users["admin"], organization_id=team.org.id, target_url="https://u.io"
+    )
+    session.add(AuthorizedDomain(organization_id=team.org.id, domain="shop.example.com"))
+    session.commit()
+    for role in Role:  # every member may read usage (SPEC §3)
+        response = client.get(f"/api/organizations/{team.org.id}/usage", headers=team.keys[role])
+        assert response.status_code == 200, role
+    assert response.json() == {
+        "usage": {"links": 1, "storage_bytes": 0, "members": 5, "domains": 1},
+        "limits": {"links": 50, "storage_bytes": 100 * 1024 * 1024, "members": 3, "domains": 50},
+        "tier": "free",
+    }
+    assert session.exec(select(Link)).one().organization_id == team.org.id
