@@ -48,7 +48,6 @@ def change_role(
     old = Role(target.role)
     target.role = role
     session.add(target)
-    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,
@@ -87,7 +86,6 @@ def transfer_ownership(
     own.role = Role.ADMIN
     target.role = Role.OWNER
     session.add_all([own, target])
-    mark_usage_changed(session, [organization_id])  # members / seats bar
     audit.record(
         session,
         organization_id=organization_id,

@@ -151,7 +151,7 @@ def organization_header() -> rx.Component:
                     rx.text(OrgState.description, color_scheme="gray"),
                     rx.text(
                         "Slug: ",
-                        rx.code(OrgState.slug),
+                        rx.code(OrgState.slug, id="org-slug"),
                         " · ",
                         OrgState.member_count,
                         " member(s) · created ",

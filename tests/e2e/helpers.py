@@ -83,3 +83,17 @@ def join_as_new_user(page: Page, mail_dir: Path, address: str, first: str = "New
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account and join").click()
     expect(page.locator("#role-badge")).to_be_visible(timeout=20_000)
+
+
+def confirm_in_dialog(page: Page, trigger) -> None:
+    """Open a confirmation dialog with `trigger` and press Confirm. If a re-render of the list
+    swallowed the first click (the dialog never opened), click the trigger again."""
+    confirm = page.get_by_role("alertdialog").get_by_role("button", name="Confirm")
+    for _ in range(3):
+        trigger.click()
+        try:
+            expect(confirm).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    confirm.click()

@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import (
     PASSWORD,
+    confirm_in_dialog,
     create_organization,
     invite,
     link_in,
@@ -164,8 +165,10 @@ def test_role_change_and_ownership_transfer(page: Page, other_page: Page, mail_d
     other_page.reload()
     expect(other_page.locator("#role-badge")).to_have_text("Billing Admin")
 
-    page.get_by_label(f"Member {member}").get_by_role("button", name="Transfer Ownership").click()
-    page.get_by_role("button", name="Confirm").click()
+    transfer = page.get_by_label(f"Member {member}").get_by_role(
+        "button", name="Transfer Ownership"
+    )
+    confirm_in_dialog(page, transfer)
     expect(page.locator("#role-badge")).to_have_text("Admin", timeout=20_000)
     other_page.reload()
     expect(other_page.locator("#role-badge")).to_have_text("Owner")
