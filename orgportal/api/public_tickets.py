@@ -11,16 +11,13 @@ routes `/api/public/` past that middleware, straight to a small app holding only
 
 import json
 import logging
-import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from orgportal.api.rate_limit import SlidingWindow
 from orgportal.db import unit_of_work
 from orgportal.models import Organization
 from orgportal.services import domains, tickets
@@ -30,40 +27,6 @@ PREFIX = "/api/public"
 MAX_BODY_BYTES = 16 * 1024
 router = APIRouter(prefix=PREFIX, tags=["public"])
 log = logging.getLogger(__name__)
-
-
-class SlidingWindow:
-    """At most `limit` hits per key in any `window` seconds (in memory, per process)."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float:
-        """Records a hit and returns 0, or, when over the limit, the seconds to wait."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(hits[0] + self.window - now, 0.001)
-            hits.append(now)
-            if len(self._hits) > self.MAX_KEYS:
-                self._forget(now)
-            return 0
-
-    def _forget(self, now: float) -> None:
-        """Drop keys with no hit inside the window, so memory stays bounded."""
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
 
 
 # Module-level so tests (and operators) can tune them: `per_ip.limit = 2`.

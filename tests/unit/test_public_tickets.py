@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from orgportal import db
 from orgportal.api import build_api, public_tickets
+from orgportal.api.rate_limit import SlidingWindow
 from orgportal.models import Ticket
 from orgportal.services import domains
 from tests.unit.factories import make_org, make_user
@@ -20,8 +21,8 @@ ALLOWED = "https://example.com"
 def client(engine, monkeypatch) -> TestClient:
     """The real API app on the test database, with fresh rate limits."""
     monkeypatch.setattr(db, "engine", lambda: engine)
-    monkeypatch.setattr(public_tickets, "per_ip", public_tickets.SlidingWindow(100, 60))
-    monkeypatch.setattr(public_tickets, "per_organization", public_tickets.SlidingWindow(100, 60))
+    monkeypatch.setattr(public_tickets, "per_ip", SlidingWindow(100, 60))
+    monkeypatch.setattr(public_tickets, "per_organization", SlidingWindow(100, 60))
     return TestClient(build_api())
 
 
@@ -128,7 +129,7 @@ def test_rate_limit_per_ip(client, org, session, monkeypatch):
     second = make_org(session, owner, "Second Org")
     domains.add_domain(session, user=owner, organization_id=second.id, domain="example.com")
     session.commit()
-    monkeypatch.setattr(public_tickets, "per_ip", public_tickets.SlidingWindow(2, 60))
+    monkeypatch.setattr(public_tickets, "per_ip", SlidingWindow(2, 60))
     assert post(client, org).status_code == 201
     assert post(client, second).status_code == 201
     limited = post(client, org)  # same address, any organization
@@ -139,14 +140,14 @@ def test_rate_limit_per_ip(client, org, session, monkeypatch):
 
 
 def test_rate_limit_per_organization(client, org, session, monkeypatch):
-    monkeypatch.setattr(public_tickets, "per_organization", public_tickets.SlidingWindow(3, 60))
+    monkeypatch.setattr(public_tickets, "per_organization", SlidingWindow(3, 60))
     assert [post(client, org).status_code for _ in range(4)] == [201, 201, 201, 429]
     assert stored(session) == 3
 
 
 def test_sliding_window_forgets_old_hits():
     now = [0.0]
-    window = public_tickets.SlidingWindow(2, 10, clock=lambda: now[0])
+    window = SlidingWindow(2, 10, clock=lambda: now[0])
     assert window.hit("a") == 0 and window.hit("a") == 0
     assert window.hit("a") == pytest.approx(10)
     assert window.hit("b") == 0
@@ -156,7 +157,7 @@ def test_sliding_window_forgets_old_hits():
 
 def test_sliding_window_memory_stays_bounded():
     now = [0.0]
-    window = public_tickets.SlidingWindow(1, 10, clock=lambda: now[0])
+    window = SlidingWindow(1, 10, clock=lambda: now[0])
     window.MAX_KEYS = 3
     for n in range(3):
         window.hit(f"old-{n}")

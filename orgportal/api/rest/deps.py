@@ -6,9 +6,6 @@ the rate limit. `RestRoute` does that per route, so the app-wide handlers that t
 mount and the other routers rely on stay untouched.
 """
 
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -20,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from orgportal.adapters.billing import BillingUnavailable
+from orgportal.api.rate_limit import SlidingWindow
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
@@ -46,33 +44,8 @@ class BodyTooLarge(DomainError):
         super().__init__(f"The request body is larger than {limit:,} bytes.")
 
 
-class KeyRateLimiter:
-    """At most `limit` requests per key in any `window` seconds: a sliding window kept in
-    memory per process (each worker counts its own requests)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._hits: dict[int, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def hit(self, key_id: int, limit: int, window: float) -> float:
-        """Counts a request; returns 0, or the seconds to wait when over the limit."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits[key_id]
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(hits[0] + window - now, 0.001)
-            hits.append(now)
-            return 0
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-
-limiter = KeyRateLimiter()
+# Per API key; limit and window come from settings on every request.
+limiter = SlidingWindow(settings.api_rate_limit, settings.api_rate_window_seconds)
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
@@ -86,7 +59,8 @@ def current_caller(
     """The key's user, checked against the database on every call, then rate-limited."""
     with unit_of_work() as session:
         caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
-    wait = limiter.hit(caller.key_id, settings.api_rate_limit, settings.api_rate_window_seconds)
+    limiter.limit, limiter.window = settings.api_rate_limit, settings.api_rate_window_seconds
+    wait = limiter.hit(caller.key_id)
     if wait:
         raise RateLimited(wait)
     return caller
