@@ -2,9 +2,9 @@
 
 import uuid
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from orgportal.models import Membership, Organization, Role, User
+from orgportal.models import AuditEvent, Membership, Organization, Role, User
 from orgportal.services import accounts, organizations
 
 PASSWORD = "correct horse battery"
@@ -31,3 +31,14 @@ def add_member(session: Session, org: Organization, role: Role, user: User | Non
     session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
     session.commit()
     return user
+
+
+def audit_actions(session: Session, org_id: int) -> list[str]:
+    """The organization's audit log actions, oldest first."""
+    return list(
+        session.exec(
+            select(AuditEvent.action)
+            .where(AuditEvent.organization_id == org_id)
+            .order_by(col(AuditEvent.id))
+        )
+    )

@@ -3,10 +3,10 @@
 import time
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from orgportal.adapters.billing import TestModeBilling
-from orgportal.models import AuditEvent, Role, Subscription
+from orgportal.models import Role, Subscription
 from orgportal.services import billing, invitations, plans
 from orgportal.services.errors import (
     Conflict,
@@ -15,7 +15,7 @@ from orgportal.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import add_member, audit_actions, make_org, make_user
 
 
 def checkout_id_of(url: str) -> str:
@@ -39,16 +39,6 @@ def subscribe(session: Session, owner, org, kind="plan", plan_key="starter", int
     assert back.endswith(f"/organization?checkout=success&session_id={checkout_id}")
     session.commit()
     return checkout_id
-
-
-def audit_actions(session: Session, org_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(AuditEvent.action)
-            .where(AuditEvent.organization_id == org_id)
-            .order_by(col(AuditEvent.id))
-        )
-    )
 
 
 def test_subscribe_starter_in_test_mode_raises_the_limits(session: Session):

@@ -4,15 +4,15 @@ listing, replies, departments on tickets, and who may do what."""
 import threading
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from orgportal.adapters.billing import TestModeBilling
-from orgportal.models import AuditEvent, OutboxMessage, Role, Ticket, TicketMessage
+from orgportal.models import OutboxMessage, Role, Ticket, TicketMessage
 from orgportal.services import billing, departments, organizations, support_settings, tickets
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.support_settings import SupportSubscriptionRequired
 from tests.conftest import PG_URL
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import add_member, audit_actions, make_org, make_user
 
 
 def subscribe_support(session: Session, owner, org) -> None:
@@ -36,16 +36,6 @@ def submit(session: Session, org, subject: str = "Broken link", **fields) -> Tic
     ticket = tickets.submit_public_ticket(session, organization=org, data=data)
     session.commit()
     return ticket
-
-
-def audit_actions(session: Session, org_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(AuditEvent.action)
-            .where(AuditEvent.organization_id == org_id)
-            .order_by(col(AuditEvent.id))
-        )
-    )
 
 
 def test_numbers_count_up_per_organization(session: Session):
