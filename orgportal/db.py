@@ -12,7 +12,7 @@ from orgportal import models  # noqa: F401  (registers the tables)
 from orgportal.adapters.live import bus
 from orgportal.config import settings
 
-USAGE_CHANGED = "usage_changed"
+LIVE_CHANGES = "live_changes"
 
 
 def make_engine(url: str) -> Engine:
@@ -43,8 +43,8 @@ def engine() -> Engine:
 def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block ends and rolled back on error.
 
-    Services note which organizations' usage they changed (`mark_usage_changed`); only
-    after the commit is that announced on the live bus, so no page sees uncommitted data.
+    Services note what they changed for live pages (`mark_changed`); only after the commit
+    is that announced on the live bus, so no page is refreshed before the data is there.
     """
     with Session(bind or engine(), expire_on_commit=False) as session:
         try:
@@ -53,10 +53,15 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-        changed = session.info.pop(USAGE_CHANGED, None)
+        changed = session.info.pop(LIVE_CHANGES, None)
         if changed:
             bus().publish(changed)
 
 
+def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | None]) -> None:
+    """Note that open pages showing `topic` for these organizations need a refresh."""
+    session.info.setdefault(LIVE_CHANGES, set()).update((topic, i) for i in organization_ids if i)
+
+
 def mark_usage_changed(session: Session, organization_ids: Iterable[int | None]) -> None:
-    session.info.setdefault(USAGE_CHANGED, set()).update(i for i in organization_ids if i)
+    mark_changed(session, "usage", organization_ids)

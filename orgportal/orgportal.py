@@ -27,9 +27,10 @@ from orgportal.state.auth import ConfirmState
 from orgportal.state.billing import TestCheckoutState, TestPortalState
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
+from orgportal.state.live import dispatch_live_updates
 from orgportal.state.organization import OrgState
 from orgportal.state.tickets import TicketsState
-from orgportal.state.usage import UsageState, push_usage_changes
+from orgportal.state.usage import UsageState
 
 log = logging.getLogger("orgportal")
 
@@ -59,7 +60,7 @@ class OrgportalApp(rx.App):
 
 app = OrgportalApp(api_transformer=[build_api(), RootShortLinks])
 app.register_lifespan_task(mail_worker)
-app.register_lifespan_task(push_usage_changes)
+app.register_lifespan_task(dispatch_live_updates)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · orgportal")
 app.add_page(register_page, route=routes.REGISTER, title="Create account · orgportal")

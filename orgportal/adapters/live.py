@@ -1,7 +1,8 @@
-"""The live-update bus: "organization N's usage changed", heard by every backend worker.
+"""The live-update bus: "organization N's <topic> changed", heard by every backend worker.
 
-In one process an in-memory fan-out; with REDIS_URL, Redis pub/sub so that a change made in
-any worker (or API process) reaches the pages connected to every other worker.
+Topics name what to refresh (`usage` bars, `tickets` lists). In one process an in-memory
+fan-out; with REDIS_URL, Redis pub/sub, so that a change made in any worker (or another
+process) reaches the pages connected to every other worker.
 """
 
 import asyncio
@@ -13,32 +14,33 @@ from functools import cache
 from typing import Protocol
 
 log = logging.getLogger(__name__)
-CHANNEL = "orgportal:usage-changed"
+CHANNEL = "orgportal:live"
+Change = tuple[str, int]  # (topic, organization id)
 
 
 class LiveBus(Protocol):
-    def publish(self, organization_ids: Iterable[int]) -> None: ...
+    def publish(self, changes: Iterable[Change]) -> None: ...
 
-    def subscribe(self) -> AsyncIterator[set[int]]: ...
+    def subscribe(self) -> AsyncIterator[set[Change]]: ...
 
 
 class InProcessBus:
     """Subscribers are asyncio queues; publish is safe from any thread."""
 
     def __init__(self) -> None:
-        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[int]]] = []
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Change]]] = []
         self._lock = threading.Lock()
 
-    def publish(self, organization_ids: Iterable[int]) -> None:
-        ids = set(organization_ids)
+    def publish(self, changes: Iterable[Change]) -> None:
+        unique = set(changes)
         with self._lock:
             subscribers = list(self._subscribers)
         for loop, queue in subscribers:
-            for organization_id in ids:
-                loop.call_soon_threadsafe(queue.put_nowait, organization_id)
+            for change in unique:
+                loop.call_soon_threadsafe(queue.put_nowait, change)
 
-    async def subscribe(self) -> AsyncIterator[set[int]]:
-        queue: asyncio.Queue[int] = asyncio.Queue()
+    async def subscribe(self) -> AsyncIterator[set[Change]]:
+        queue: asyncio.Queue[Change] = asyncio.Queue()
         entry = (asyncio.get_running_loop(), queue)
         with self._lock:
             self._subscribers.append(entry)
@@ -59,27 +61,27 @@ class RedisBus:
         self.url = url
         self._client = redis.Redis.from_url(url)
 
-    def publish(self, organization_ids: Iterable[int]) -> None:
-        ids = sorted(set(organization_ids))
-        if ids:
+    def publish(self, changes: Iterable[Change]) -> None:
+        unique = sorted(set(changes))
+        if unique:
             try:
-                self._client.publish(CHANNEL, json.dumps(ids))
+                self._client.publish(CHANNEL, json.dumps(unique))
             except Exception:  # a lost live update must never fail the user's action
-                log.exception("could not publish usage change for %s", ids)
+                log.exception("could not publish live changes %s", unique)
 
-    async def subscribe(self) -> AsyncIterator[set[int]]:
+    async def subscribe(self) -> AsyncIterator[set[Change]]:
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
         await pubsub.subscribe(CHANNEL)
-        queue: asyncio.Queue[int] = asyncio.Queue()
+        queue: asyncio.Queue[Change] = asyncio.Queue()
 
         async def pump() -> None:
             async for message in pubsub.listen():
                 if message.get("type") == "message":
-                    for organization_id in json.loads(message["data"]):
-                        queue.put_nowait(int(organization_id))
+                    for topic, organization_id in json.loads(message["data"]):
+                        queue.put_nowait((str(topic), int(organization_id)))
 
         task = asyncio.create_task(pump())
         try:
@@ -91,7 +93,7 @@ class RedisBus:
             await client.aclose()
 
 
-async def _drain(queue: asyncio.Queue[int]) -> set[int]:
+async def _drain(queue: asyncio.Queue[Change]) -> set[Change]:
     """Wait for one change, then take whatever else is queued: a burst is pushed once."""
     ids = {await queue.get()}
     while not queue.empty():

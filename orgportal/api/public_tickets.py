@@ -12,7 +12,7 @@ routes `/api/public/` past that middleware, straight to a small app holding only
 import json
 import logging
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -71,7 +71,7 @@ async def preflight(slug: str, request: Request) -> Response:
     summary="Submit a ticket from an authorized website (CORS for authorized domains only)",
     responses={403: {}, 404: {}, 413: {}, 422: {}, 429: {}},
 )
-async def submit_ticket(slug: str, request: Request, background: BackgroundTasks) -> Response:
+async def submit_ticket(slug: str, request: Request) -> Response:
     """JSON `{name, email, subject, message}` → 201 `{"number": "TKT-001"}`."""
     origin = request.headers.get("origin")
     try:
@@ -99,23 +99,12 @@ async def submit_ticket(slug: str, request: Request, background: BackgroundTasks
         number = await run_in_threadpool(_create, organization, data)
     except ValidationFailed as exc:
         return reply(422, {"detail": exc.message, "errors": exc.errors})
-    background.add_task(_announce, organization.id)
     return reply(201, {"number": number})
 
 
 def _create(organization: Organization, data: object) -> str:
     with unit_of_work() as session:
         return tickets.submit_public_ticket(session, organization=organization, data=data).number
-
-
-async def _announce(organization_id: int) -> None:
-    """Refresh open /tickets pages of the organization; never fails the request."""
-    try:
-        from orgportal.state.tickets import push_ticket_lists
-
-        await push_ticket_lists(organization_id)
-    except Exception:
-        log.exception("could not push new ticket to open pages of %s", organization_id)
 
 
 def public_api() -> FastAPI:

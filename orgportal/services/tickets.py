@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func as sa_func
 from sqlmodel import Session, col, func, select, update
 
+from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
 from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
@@ -24,6 +25,8 @@ from orgportal.services.validation import FieldError, normalize_email, text
 
 LIMITS = {"name": 100, "subject": 200, "message": 5000}
 PAGE_SIZE = 20
+
+TOPIC = "tickets"  # the live-bus topic: open ticket lists refresh
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ def submit_public_ticket(session: Session, *, organization: Organization, data: 
             body=submission.message,
         )
     )
+    mark_changed(session, TOPIC, [organization.id])
     return ticket
 
 
@@ -216,6 +220,7 @@ def assign_department(
     ticket.department_id = department_id
     ticket.updated_at = utcnow()
     session.add(ticket)
+    mark_changed(session, TOPIC, [organization_id])
     return ticket
 
 
@@ -235,6 +240,7 @@ def _set_status(session: Session, ticket: Ticket, status: TicketStatus) -> Ticke
         ticket.closed_at = utcnow() if status == TicketStatus.CLOSED else None
     ticket.updated_at = utcnow()
     session.add(ticket)
+    mark_changed(session, TOPIC, [ticket.organization_id])  # also covers replies
     return ticket
 
 

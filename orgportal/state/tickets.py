@@ -1,16 +1,15 @@
 """The /tickets page: list with filters and pages, one open ticket, replies; live refresh.
 
 Live refresh: each /tickets page registers its client token under its organization when it
-loads; after the public endpoint stores a ticket, `push_ticket_lists` re-runs the list query
-inside every registered client's state (`app.modify_state`), so new tickets appear without a
-reload. The registry is in process memory: with several backend workers a page only hears
-about tickets that arrived through its own worker.
+loads (in this worker's memory). When a ticket is created or changed, the service marks it
+on the live bus; every worker then runs `push_ticket_lists`, which re-runs the list query
+inside each of its registered clients' states (`app.modify_state`), so new tickets and other
+agents' changes appear without a reload, whichever worker or process made them.
 """
 
 import asyncio
 import dataclasses
 import logging
-import sys
 import threading
 
 import reflex as rx
@@ -248,14 +247,11 @@ def _unwatch(client_token: str) -> None:
             tokens.discard(client_token)
 
 
-async def push_ticket_lists(organization_id: int) -> None:
-    """Refresh every open /tickets page of the organization (in this process)."""
+async def push_ticket_lists(app: rx.App, organization_id: int) -> None:
+    """Refresh every open /tickets page of the organization that this worker serves."""
     with _watchers_lock:
         client_tokens = list(_watchers.get(organization_id, ()))
-    module = sys.modules.get("orgportal.orgportal")
-    if not client_tokens or module is None:
-        return
-    await asyncio.gather(*(_push(module.app, t, organization_id) for t in client_tokens))
+    await asyncio.gather(*(_push(app, t, organization_id) for t in client_tokens))
 
 
 async def _push(app: rx.App, client_token: str, organization_id: int) -> None:

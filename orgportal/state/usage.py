@@ -13,7 +13,6 @@ import logging
 import reflex as rx
 from sqlmodel import select
 
-from orgportal.adapters.live import bus
 from orgportal.db import unit_of_work
 from orgportal.models import Membership, Organization, Role
 from orgportal.services import usage
@@ -104,16 +103,6 @@ def _or_none(limit: int) -> int | None:
 
 def _limit(value: int, fmt) -> str:
     return "unlimited" if value == UNLIMITED else fmt(value)
-
-
-async def push_usage_changes(app: rx.App) -> None:
-    """Lifespan task: for each announced change, refresh the bars of every watching page."""
-    async for organization_ids in bus().subscribe():
-        for organization_id in organization_ids:
-            try:
-                await push_usage(app, organization_id)
-            except Exception:  # one failed push must not stop the live updates
-                log.exception("usage push for organization %s failed", organization_id)
 
 
 async def push_usage(app: rx.App, organization_id: int) -> int:

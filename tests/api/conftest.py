@@ -27,10 +27,10 @@ class Recorder:
     """Stands in for the live bus: remembers which organizations' usage was announced."""
 
     def __init__(self) -> None:
-        self.published: list[set[int]] = []
+        self.published: list[set[tuple[str, int]]] = []
 
-    def publish(self, organization_ids) -> None:
-        self.published.append(set(organization_ids))
+    def publish(self, changes) -> None:
+        self.published.append(set(changes))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_members_who_may_create_items_create_links_in_the_organization(
     assert body["organization_id"] == team.org.id
     assert body["owner_id"] == team.users[role].id
     assert body["short_url"].endswith(f"/l/{body['slug']}")
-    assert live.published == [{team.org.id}]  # the open pages' bars move (after commit)
+    assert live.published == [{("usage", team.org.id)}]  # the open pages' bars move (after commit)
 
 
 def test_a_viewer_cannot_create_links(client: TestClient, team: Team, session: Session, live):
@@ -87,7 +87,7 @@ def test_delete_by_creator_or_admin_not_by_other_members(
     assert client.delete(f"/api/links/{mine['id']}", headers=team.keys["viewer"]).status_code == 403
     live.published.clear()
     assert client.delete(f"/api/links/{mine['id']}", headers=team.keys["agent"]).status_code == 200
-    assert live.published == [{team.org.id}]
+    assert live.published == [{("usage", team.org.id)}]
     response = client.delete(f"/api/links/{other['id']}", headers=team.keys["admin"])
     assert response.status_code == 200 and response.json() == {"message": "Link deleted"}
     assert session.exec(select(func.count()).select_from(Link)).one() == 0

@@ -38,8 +38,7 @@ def test_a_change_made_by_another_process_reaches_the_open_page(
     create_organization(page, "Process Co")
     expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
 
-    script = textwrap.dedent(
-        f"""
+    script = f"""
         from sqlmodel import select
         from orgportal.db import unit_of_work
         from orgportal.models import Membership, User
@@ -54,7 +53,44 @@ def test_a_change_made_by_another_process_reaches_the_open_page(
                 session, user=user, organization_id=org_id, target_url="https://example.com/x"
             )
         """
-    )
-    env = {**app_env, "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    run_in_another_process(app_env, script)
     expect(page.locator("#usage-links-label")).to_have_text("1 / 50", timeout=5_000)
+
+
+def test_a_ticket_stored_by_another_process_appears_on_the_open_ticket_list(
+    page: Page, app_env: dict[str, str]
+):
+    owner = unique_email("desk")
+    register(page, owner)
+    create_organization(page, "Desk Co")
+    page.goto("/tickets")
+    expect(page.locator("#ticket-total")).to_have_text("0 tickets")
+
+    run_in_another_process(
+        app_env,
+        f"""
+        from sqlmodel import select
+        from orgportal.db import unit_of_work
+        from orgportal.models import Membership, Organization, User
+        from orgportal.services import tickets
+
+        with unit_of_work() as session:
+            user = session.exec(select(User).where(User.email == {owner!r})).one()
+            org = session.exec(
+                select(Organization).join(Membership).where(Membership.user_id == user.id)
+            ).one()
+            tickets.submit_public_ticket(session, organization=org, data={{
+                "name": "Pat", "email": "pat@example.com",
+                "subject": "From elsewhere", "message": "Hello from another process",
+            }})
+        """,
+    )
+    expect(page.locator("#ticket-total")).to_have_text("1 tickets", timeout=5_000)
+    expect(page.get_by_text("From elsewhere")).to_be_visible()
+
+
+def run_in_another_process(app_env: dict[str, str], script: str) -> None:
+    """Run service code in a separate Python process on the app's database and Redis."""
+    env = {**app_env, "PATH": "/usr/bin:/bin"}
+    code = textwrap.dedent(script)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60)

@@ -261,11 +261,11 @@ def test_changes_are_announced_only_after_commit(engine, monkeypatch):
         org = make_org(session, owner)
     with db.unit_of_work(engine) as session:
         links.create_link(session, user=owner, organization_id=org.id, target_url="https://a.io")
-    assert announced == [{org.id}]
+    assert announced == [{("usage", org.id)}]
     with pytest.raises(RuntimeError), db.unit_of_work(engine) as session:
         links.create_link(session, user=owner, organization_id=org.id, target_url="https://b.io")
         raise RuntimeError("rolled back")
-    assert announced == [{org.id}]
+    assert announced == [{("usage", org.id)}]
 
 
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
