@@ -160,14 +160,14 @@ def _stepper() -> rx.Component:
 
 def _locked() -> rx.Component:
     return rx.vstack(
-        *[
-            rx.hstack(
-                rx.icon("lock", size=14),
-                rx.text(feature, size="2"),
-                aria_label=f"{feature} (locked)",
-            )
-            for feature in LOCKED_FEATURES
-        ],
+        rx.hstack(
+            rx.icon("lock", size=14),
+            rx.text(
+                "Unlocks " + ", ".join(LOCKED_FEATURES[:-1]) + " and " + LOCKED_FEATURES[-1] + ".",
+                size="2",
+            ),
+            aria_label="Support features (locked)",
+        ),
         rx.cond(
             S.can_manage,
             rx.button("Subscribe to Support", on_click=S.subscribe_support),

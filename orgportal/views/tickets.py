@@ -49,7 +49,13 @@ def filters() -> rx.Component:
             on_change=S.set_department_filter,
         ),
         rx.spacer(),
-        rx.text(S.total, " tickets", size="2", color_scheme="gray", id="ticket-total"),
+        rx.text(
+            S.total,
+            rx.cond(S.total == 1, " ticket", " tickets"),
+            size="2",
+            color_scheme="gray",
+            id="ticket-total",
+        ),
         align="end",
         width="100%",
     )

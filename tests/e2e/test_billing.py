@@ -48,7 +48,7 @@ def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Pa
 def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
     register(page, unique_email("seats"))
     create_organization(page, "Seat Co")
-    expect(page.get_by_label("Ticket Prefix (locked)")).to_be_visible()
+    expect(page.get_by_label("Support features (locked)")).to_contain_text("Ticket Prefix")
     page.get_by_role("button", name="Subscribe to Support").click()
     expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 1 seats")
     pay_test_checkout(page)

@@ -130,7 +130,7 @@ def test_departments_assign_members_and_filter_tickets(page: Page):
     page.get_by_label("Ticket department").select_option("Sales EMEA")
     expect(page.get_by_text("Assigned to Sales EMEA.")).to_be_visible()
     page.get_by_label("Department", exact=True).select_option("Sales EMEA")
-    expect(page.locator("#ticket-total")).to_have_text("1 tickets")
+    expect(page.locator("#ticket-total")).to_have_text("1 ticket")
     expect(page.get_by_label("Ticket TKT-001")).to_contain_text("Sales EMEA")
     page.get_by_label("Department", exact=True).select_option("Unassigned")
     expect(page.get_by_label("Ticket TKT-002")).to_be_visible()

@@ -85,7 +85,7 @@ def test_a_ticket_stored_by_another_process_appears_on_the_open_ticket_list(
             }})
         """,
     )
-    expect(page.locator("#ticket-total")).to_have_text("1 tickets", timeout=5_000)
+    expect(page.locator("#ticket-total")).to_have_text("1 ticket", timeout=5_000)
     expect(page.get_by_text("From elsewhere")).to_be_visible()
 
 
