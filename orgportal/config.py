@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     stripe_price_unlimited_monthly: str = "price_unlimited_monthly"
     stripe_price_unlimited_annual: str = "price_unlimited_annual"
     stripe_price_seat: str = "price_seat"
+    # Displayed prices in pence (SPEC §6: prices are configuration), e.g.
+    # PLAN_PRICES_PENCE='{"starter_monthly": 499}' overrides one; SEAT_PRICE_PENCE=599.
+    plan_prices_pence: dict[str, int] = {}
+    seat_price_pence: int = 599
 
     session_days: int = 14
     login_max_failures: int = 5

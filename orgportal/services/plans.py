@@ -15,7 +15,7 @@ ENTITLED_STATUSES = (
     "trialing",
     "past_due",
 )  # past_due keeps the plan while Stripe retries
-SEAT_PRICE_PENCE = 599
+SEAT_PRICE_PENCE = settings.seat_price_pence
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class Plan:
     annual_pence: int
 
     def price_pence(self, interval: str) -> int:
-        return self.annual_pence if interval == "annual" else self.monthly_pence
+        """The configured price (PLAN_PRICES_PENCE) or the catalogue's default."""
+        default = self.annual_pence if interval == "annual" else self.monthly_pence
+        return settings.plan_prices_pence.get(f"{self.key}_{interval}", default)
 
 
 FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0)

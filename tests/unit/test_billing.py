@@ -267,3 +267,12 @@ def test_seat_changes_need_billing_rights_and_a_support_subscription(session: Se
             session, gateway, user=outsider, organization_id=org.id, seats_wanted=9
         )
     assert billing.overview(session, user=owner, organization_id=org.id).seats_purchased == 1
+
+
+def test_prices_are_configuration(monkeypatch):
+    from orgportal.config import settings
+
+    assert plans.PLANS["starter"].price_pence("monthly") == 499  # the catalogue's default
+    monkeypatch.setattr(settings, "plan_prices_pence", {"starter_monthly": 550})
+    assert plans.pounds(plans.PLANS["starter"].price_pence("monthly")) == "£5.50"
+    assert plans.PLANS["starter"].price_pence("annual") == 4990
