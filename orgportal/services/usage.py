@@ -151,6 +151,21 @@ def read_organization_usage(session: Session, organization: Organization) -> Org
     )
 
 
+def usage_for_watchers(
+    session: Session, organization_id: int
+) -> tuple[OrganizationUsage | None, set[int]]:
+    """For the live push: the usage, and who may still see it (the current members)."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        return None, set()
+    members = set(
+        session.exec(
+            select(Membership.user_id).where(Membership.organization_id == organization_id)
+        )
+    )
+    return read_organization_usage(session, organization), members
+
+
 def affected_organizations(
     session: Session, *, owner_id: int, organization_id: int | None
 ) -> list[int]:

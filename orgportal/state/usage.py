@@ -11,10 +11,9 @@ import asyncio
 import logging
 
 import reflex as rx
-from sqlmodel import select
 
 from orgportal.db import unit_of_work
-from orgportal.models import Membership, Organization, Role
+from orgportal.models import Role
 from orgportal.services import usage
 from orgportal.services.errors import DomainError, NotAuthenticated
 from orgportal.services.usage import OrganizationUsage
@@ -139,12 +138,4 @@ async def push_usage(app: rx.App, organization_id: int) -> int:
 
 def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
     with unit_of_work() as session:
-        organization = session.get(Organization, organization_id)
-        if organization is None:
-            return None, set()
-        members = set(
-            session.exec(
-                select(Membership.user_id).where(Membership.organization_id == organization_id)
-            )
-        )
-        return usage.read_organization_usage(session, organization), members
+        return usage.usage_for_watchers(session, organization_id)

@@ -309,3 +309,13 @@ def test_bars_and_the_owners_notice_at_80_and_100_percent():
     assert usage.limit_notice(79, 10) == ""
     assert usage.limit_notice(80, 10) == "You have used 80 % of your links limit."
     assert usage.limit_notice(20, 100).startswith("You have reached your storage limit")
+
+
+def test_the_live_push_reads_usage_and_the_current_members(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    agent = add_member(session, org, Role.AGENT)
+    link(session, agent, org.id)
+    view, members = usage.usage_for_watchers(session, org.id)
+    assert (view.usage.links, members) == (1, {owner.id, agent.id})
+    assert usage.usage_for_watchers(session, 999_999) == (None, set())
