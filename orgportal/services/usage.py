@@ -40,9 +40,6 @@ class Usage:
     links: int
     storage_bytes: int
 
-    def __add__(self, other: "Usage") -> "Usage":
-        return Usage(self.links + other.links, self.storage_bytes + other.storage_bytes)
-
 
 @dataclass(frozen=True)
 class OrganizationUsage:
