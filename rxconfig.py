@@ -11,6 +11,8 @@ config = rx.Config(
     redis_url=settings.redis_url or None,
     frontend_port=settings.port,
     backend_port=settings.port,
+    # The websocket handshake and Reflex's CORS layer accept only the app's own origins.
+    cors_allowed_origins=settings.own_origins,
     show_built_with_reflex=False,
     telemetry_enabled=False,
     plugins=[

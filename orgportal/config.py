@@ -2,10 +2,15 @@
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 class Settings(BaseSettings):
@@ -15,7 +20,11 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/orgportal.db"
     redis_url: str | None = None
-    public_url: str = "http://localhost:3000"
+    # Empty means http://localhost:$PORT (SPEC §11); set it to the public address in production.
+    public_url: str = ""
+    # Other origins whose pages may use the cookie-authenticated app (the websocket, uploads,
+    # downloads, sign-in routes), comma-separated: ALLOWED_ORIGINS=https://admin.example.com
+    allowed_origins: Annotated[list[str], NoDecode] = []
     mail_dir: Path = Path("var/mail")
     data_dir: Path = Path("var/data")
     smtp_url: str | None = None
@@ -23,6 +32,9 @@ class Settings(BaseSettings):
     port: int = 3000
 
     stripe_secret_key: str | None = None
+    # Without a Stripe key, test-mode billing runs only for a localhost PUBLIC_URL or with
+    # BILLING_TEST_MODE=1, so a misconfigured production never hands out free plans.
+    billing_test_mode: bool = False
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     # STRIPE_PRICE_<PLAN>_<INTERVAL> and STRIPE_PRICE_SEAT: Stripe price ids of the catalogue.
@@ -40,15 +52,73 @@ class Settings(BaseSettings):
     plan_prices_pence: dict[str, int] = {}
     seat_price_pence: int = 599
 
+    # The largest single My Files upload (MAX_FILE_BYTES); the pool's free storage may allow less.
+    max_file_bytes: int = 50 * 1024 * 1024
+
     session_days: int = 14
     login_max_failures: int = 5
     login_window_minutes: int = 15
+
+    # Account mails (confirmation, "someone tried to register") per address and per user in
+    # any hour (SPEC §13), and how often the outbox tries a message before giving it up.
+    mail_throttle_per_hour: int = 3
+    mail_max_attempts: int = 8
 
     # REST API (SPEC §8): requests allowed per API key in a sliding window, and the largest
     # request body accepted (API_RATE_LIMIT, API_RATE_WINDOW_SECONDS, API_MAX_BODY_BYTES).
     api_rate_limit: int = 600
     api_rate_window_seconds: float = 60
     api_max_body_bytes: int = 64 * 1024
+
+    # Per client address, checked before any password is hashed (SPEC §1, §11): sign-in
+    # attempts (SIGNIN_RATE_LIMIT per SIGNIN_RATE_WINDOW_SECONDS) and registrations
+    # (REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS).
+    signin_rate_limit: int = 20
+    signin_rate_window_seconds: float = 5 * 60
+    register_rate_limit: int = 10
+    register_rate_window_seconds: float = 60 * 60
+    # Reverse proxies whose X-Forwarded-For is believed: TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1
+    # (IPs or CIDRs, comma-separated). Empty: the client address is the connection's peer.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> "Settings":
+        self.public_url = (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+        return self
+
+    @property
+    def own_origins(self) -> list[str]:
+        """The origins whose pages may drive a signed-in session: PUBLIC_URL's, its loopback
+        twins when it is a local address (a developer may open 127.0.0.1 instead of
+        localhost), and ALLOWED_ORIGINS."""
+        parts = urlsplit(self.public_url)
+        own = [f"{parts.scheme}://{parts.netloc}"]
+        if parts.hostname in LOOPBACK_HOSTS:
+            port = f":{parts.port}" if parts.port else ""
+            own += [f"{parts.scheme}://{host}{port}" for host in LOOPBACK_NAMES]
+        return list(dict.fromkeys(own + self.allowed_origins))
+
+    @property
+    def is_local(self) -> bool:
+        return urlsplit(self.public_url).hostname in LOOPBACK_HOSTS
+
+    @property
+    def test_mode_billing_allowed(self) -> bool:
+        return self.billing_test_mode or self.is_local
 
     @cached_property
     def sqlalchemy_url(self) -> str:

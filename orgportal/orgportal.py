@@ -4,12 +4,13 @@ import asyncio
 import logging
 
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.adapters.mail import transport_from_settings
 from orgportal.api import build_api
 from orgportal.api.content import RootShortLinks
-from orgportal.api.public_tickets import ahead_of_reflex
+from orgportal.api.gateway import Gateway
 from orgportal.config import settings
 from orgportal.db import engine
 from orgportal.pages.account import account_page
@@ -20,6 +21,8 @@ from orgportal.pages.content import files_page, links_page
 from orgportal.pages.invite import invite_page
 from orgportal.pages.organization import organization_page
 from orgportal.pages.tickets import tickets_page
+from orgportal.services import files, logos
+from orgportal.services.accounts import Viewer
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.account import AccountState
 from orgportal.state.audit_log import AuditLogState
@@ -50,12 +53,25 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), min_height="100vh")
 
 
+def _file_allowance(session: Session, viewer: Viewer) -> int:
+    return files.upload_allowance(
+        session, user=viewer.user, organization_id=viewer.session.active_org_id
+    )
+
+
+# Each upload handler, and the bytes one upload to it may carry (checked before reading).
+UPLOAD_LIMITS = {
+    f"{OrgState.get_full_name()}.upload_logo": lambda _session, _viewer: logos.MAX_BYTES,
+    f"{FilesState.get_full_name()}.upload": _file_allowance,
+}
+
+
 class OrgportalApp(rx.App):
-    """rx.App, except that the public ticket intake decides CORS itself: Reflex wraps every
-    route in a CORS layer that allows all origins, which that endpoint must not do."""
+    """rx.App behind orgportal's gateway: origin rules per kind of route (cookie pages, REST,
+    public intake) and security headers on every response (`api/gateway.py`)."""
 
     def __call__(self):
-        return ahead_of_reflex(super().__call__())
+        return Gateway(super().__call__(), upload_limits=UPLOAD_LIMITS)
 
 
 app = OrgportalApp(api_transformer=[build_api(), RootShortLinks])

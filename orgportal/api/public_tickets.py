@@ -5,8 +5,8 @@ decided per request by the organization's domain list: allowed origins get their
 echoed, everything else gets a 403 without any CORS header and nothing is stored.
 
 Reflex wraps the app, and every API mounted through `api_transformer`, in a CORS middleware
-that allows all origins and answers every preflight itself. `ahead_of_reflex` therefore
-routes `/api/public/` past that middleware, straight to a small app holding only these routes.
+that answers every preflight itself. The gateway (`api/gateway.py`) therefore routes
+`/api/public/` past that middleware, straight to `public_api()`, holding only these routes.
 """
 
 import json
@@ -15,12 +15,12 @@ import logging
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from orgportal.api.rate_limit import SlidingWindow
+from orgportal.adapters.rate_limit import limiter
 from orgportal.db import unit_of_work
 from orgportal.models import Organization
 from orgportal.services import domains, tickets
+from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, ValidationFailed
 
 PREFIX = "/api/public"
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 
 # Module-level so tests (and operators) can tune them: `per_ip.limit = 2`.
-per_ip = SlidingWindow(limit=10, window=60)
-per_organization = SlidingWindow(limit=60, window=60)
+per_ip = limiter("public_ip", limit=10, window=60)
+per_organization = limiter("public_org", limit=60, window=60)
 
 
 def _cors(origin: str) -> dict[str, str]:
@@ -83,8 +83,11 @@ async def submit_ticket(slug: str, request: Request) -> Response:
     def reply(status: int, body: dict, **extra: str) -> JSONResponse:
         return JSONResponse(body, status_code=status, headers={**cors, **extra})
 
-    client_ip = request.client.host if request.client else "unknown"
-    wait = per_ip.hit(client_ip) or per_organization.hit(str(organization.id))
+    client = client_address(
+        request.client.host if request.client else "",
+        ", ".join(request.headers.getlist("x-forwarded-for")),
+    )
+    wait = await run_in_threadpool(_hit_limits, client, organization.id)
     if wait:
         detail = "Too many tickets submitted. Please try again in a minute."
         return reply(429, {"detail": detail}, **{"Retry-After": str(int(wait) + 1)})
@@ -102,6 +105,11 @@ async def submit_ticket(slug: str, request: Request) -> Response:
     return reply(201, {"number": number})
 
 
+def _hit_limits(client: str, organization_id: int | None) -> float:
+    """Per address, then per organization; in the threadpool, as Redis may answer them."""
+    return per_ip.hit(client) or per_organization.hit(str(organization_id))
+
+
 def _create(organization: Organization, data: object) -> str:
     with unit_of_work() as session:
         return tickets.submit_public_ticket(session, organization=organization, data=data).number
@@ -111,16 +119,3 @@ def public_api() -> FastAPI:
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     api.include_router(router)
     return api
-
-
-def ahead_of_reflex(app: ASGIApp) -> ASGIApp:
-    """The Reflex ASGI app, except that `/api/public/…` skips Reflex's allow-all CORS layer."""
-    public = public_api()
-
-    async def route(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
-            await public(scope, receive, send)
-        else:
-            await app(scope, receive, send)
-
-    return route

@@ -10,6 +10,7 @@ from pathlib import Path, PurePath
 
 from sqlmodel import Session, col, func, select
 
+from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import StoredFile, User
 from orgportal.services import usage
@@ -21,7 +22,6 @@ from orgportal.services.permissions import (
     require_workspace,
 )
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
 
@@ -41,9 +41,9 @@ def upload_file(
         raise ValidationFailed({"file": "The file needs a name."})
     if not data:
         raise ValidationFailed({"file": f"{clean} is empty."})
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > settings.max_file_bytes:
         raise ValidationFailed(
-            {"file": f"{clean} is larger than {usage.human_bytes(MAX_FILE_BYTES)}."}
+            {"file": f"{clean} is larger than {usage.human_bytes(settings.max_file_bytes)}."}
         )
     pool = usage.pool_for(session, user=user, organization_id=organization_id)
     usage.reserve(session, pool, storage_bytes=len(data))
@@ -67,6 +67,18 @@ def upload_file(
         raise
     mark_usage_changed(session, [pool.organization_id])
     return stored
+
+
+def upload_allowance(session: Session, *, user: User, organization_id: int | None) -> int:
+    """The most bytes an upload into this workspace may carry now: the per-file cap, or the
+    pool's free storage when that is less. Asked before an upload's body is read, so an
+    oversized body is cut off while it streams; `upload_file` still checks under the lock."""
+    require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
+    pool = usage.pool_for(session, user=user, organization_id=organization_id)
+    if pool.plan.storage_bytes is None:
+        return settings.max_file_bytes
+    free = pool.plan.storage_bytes - usage.pool_usage(session, pool).storage_bytes
+    return max(0, min(settings.max_file_bytes, free))
 
 
 def list_files(

@@ -178,7 +178,21 @@ class FilesState(WorkspaceItems, AppState):
 
     @rx.event
     async def upload(self, uploads: list[rx.UploadFile]):
-        contents = [(upload.name or "file", await upload.read()) for upload in uploads]
+        """Signed in first; then each file is read only up to what the workspace may take
+        now (one byte more, so the service names the limit it passes)."""
+        self.error, self.errors = "", {}
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                allowance = files.upload_allowance(
+                    session, user=viewer.user, organization_id=viewer.session.active_org_id
+                )
+        except NotAuthenticated:
+            return self._to_login()
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        contents = [(upload.name or "file", await upload.read(allowance + 1)) for upload in uploads]
 
         def action(session: Session, viewer: Viewer) -> None:
             for name, data in contents:

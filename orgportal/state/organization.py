@@ -118,7 +118,13 @@ class OrgState(AppState):
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
-        """Verify and store an uploaded logo; it is used when the form is saved."""
+        """Verify and store an uploaded logo; it is used when the form is saved. Only for a
+        signed-in user: the stored image is served publicly."""
+        try:
+            with unit_of_work() as session:
+                self._viewer(session)
+        except NotAuthenticated:
+            return self._to_login()
         self.errors = {k: v for k, v in self.errors.items() if k != "logo_url"}
         for file in files[:1]:
             data = await file.read(logos.MAX_BYTES + 1)

@@ -1,0 +1,134 @@
+"""The front door: which origin may talk to which part of the app, and security headers.
+
+Three kinds of traffic share one port, and each gets its own origin rule:
+
+- **Cookie-authenticated** (the pages' websocket, `/_upload`, `/api/auth/…`, `/api/files/…`
+  and everything else Reflex serves): only the app's own origins (`settings.own_origins`).
+  A request that names another `Origin`, or a cross-origin subresource load of a private
+  route, is refused before it reaches Reflex, and Reflex's own CORS layer and Socket.IO
+  server are configured with the same list (rxconfig.py).
+- **REST API** (bearer API keys, never cookies): open to every origin, but never with
+  credentials, so a page elsewhere can only use a key it already holds.
+- **Public ticket intake** (`/api/public/…`): its own per-organization domain rule.
+
+Every HTTP response leaves with a Content-Security-Policy, `X-Frame-Options: DENY`,
+`Referrer-Policy` and `X-Content-Type-Options: nosniff`.
+"""
+
+import re
+from functools import cache
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orgportal.api import build_api, public_tickets, security_headers, uploads
+from orgportal.api import rest as rest_api
+from orgportal.config import settings
+
+DOCS_PATHS = ("/api/docs", "/api/openapi.json")
+# Cookie-authenticated routes whose answers are private: no other origin may even embed them.
+PRIVATE_PREFIXES = ("/api/auth/", "/api/files/", "/_upload")
+
+
+@cache
+def _rest_patterns() -> tuple[re.Pattern, ...]:
+    """The REST routes' path patterns, taken from the routers themselves."""
+    paths = {rest_api.PREFIX + route.path for router in rest_api.routers for route in router.routes}
+    return tuple(compile_path(path)[0] for path in paths)
+
+
+def is_rest_path(path: str) -> bool:
+    return path in DOCS_PATHS or any(p.match(path) for p in _rest_patterns())
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def cross_origin_refusal(scope: Scope) -> str | None:
+    """Why a cookie-side request must be refused, or None when it comes from our own pages.
+
+    Browsers send `Origin` with every websocket handshake, every POST and every CORS-mode
+    fetch; `Sec-Fetch-Site` tells a no-cors subresource load (an `<img>` or `<script>` on a
+    page elsewhere) from our own page's requests. Top-level navigations stay allowed: a link
+    from an email to a download must work, and the page that follows it cannot read it.
+    """
+    origin = _header(scope, b"origin")
+    if origin is not None and origin.rstrip("/") not in settings.own_origins:
+        return f"Origin {origin} may not use this app."
+    site = _header(scope, b"sec-fetch-site")
+    mode = _header(scope, b"sec-fetch-mode")
+    if (
+        scope["type"] == "http"
+        and scope["path"].startswith(PRIVATE_PREFIXES)
+        and site in ("cross-site", "same-site")
+        and mode != "navigate"
+    ):
+        return "Requests from other sites may not load this."
+    return None
+
+
+class Gateway:
+    """Routes each request to the right origin rule, then adds the security headers."""
+
+    def __init__(
+        self,
+        reflex_app: ASGIApp,
+        *,
+        upload_limits: dict[str, uploads.UploadLimit] | None = None,
+        rest_app: ASGIApp | None = None,
+    ) -> None:
+        self.reflex_app = reflex_app
+        self.uploads = uploads.UploadGate(reflex_app, upload_limits or {})
+        self.public = public_tickets.public_api()
+        self.rest = CORSMiddleware(
+            rest_app or build_api(),
+            allow_origins=["*"],
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.reflex_app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            if cross_origin_refusal(scope):
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.reflex_app(scope, receive, send)
+            return
+        send = _with_security_headers(scope["path"], send)
+        path = scope["path"]
+        if path.startswith(public_tickets.PREFIX + "/"):
+            await self.public(scope, receive, send)
+        elif is_rest_path(path):
+            await self.rest(scope, receive, send)
+        elif reason := cross_origin_refusal(scope):
+            await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
+        elif path == uploads.PATH and scope["method"] == "POST":
+            await self.uploads(scope, receive, send)
+        else:
+            await self.reflex_app(scope, receive, send)
+
+
+def _with_security_headers(path: str, send: Send) -> Send:
+    headers = security_headers.for_path(path)
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {key.lower() for key, _ in message.get("headers", ())}
+            extra = [(k, v) for k, v in headers if k not in present]
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,73 @@
+"""Security headers for every response, with a Content-Security-Policy the app's pages pass.
+
+Reflex's prerendered pages carry a few inline bootstrap scripts (theme, router context,
+streaming): rather than allow every inline script, the policy lists the SHA-256 of each
+one found in the built pages. `rx.call_script` runs its code through `eval`, so scripts
+also need `'unsafe-eval'`; styles need `'unsafe-inline'` (Radix and Emotion inject them).
+Everything else is locked to this origin: no other site's scripts, no connections
+elsewhere (nothing can be sent off), no framing, no plugins, forms post only here.
+"""
+
+import base64
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+
+from orgportal.config import ROOT, settings
+
+BUILT_PAGES = ROOT / ".web" / "build" / "client"
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+# FastAPI's Swagger UI loads its bundle from a CDN; only /api/docs may use it.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+
+
+def inline_script_hashes(pages: Path = BUILT_PAGES) -> list[str]:
+    """The CSP source of each distinct inline script in the built HTML pages."""
+    found: set[str] = set()
+    for page in pages.rglob("*.html") if pages.is_dir() else ():
+        for body in INLINE_SCRIPT.findall(page.read_text(encoding="utf-8", errors="replace")):
+            digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+            found.add(f"'sha256-{digest}'")
+    return sorted(found)
+
+
+@cache
+def page_policy() -> str:
+    """Computed once per process, after the frontend was built. Without a build (a dev
+    server) there is nothing to hash and inline scripts are allowed instead."""
+    hashes = inline_script_hashes()
+    inline = " ".join(hashes) if hashes else "'unsafe-inline'"
+    sockets = " ".join(origin.replace("http", "ws", 1) for origin in settings.own_origins)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'unsafe-eval' {inline}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob: https:",
+            "font-src 'self' data:",
+            f"connect-src 'self' {sockets}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def docs_policy() -> str:
+    return (
+        f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+        f"style-src 'self' 'unsafe-inline' {DOCS_CDN}; img-src 'self' data: https:; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
+
+
+def for_path(path: str) -> list[tuple[bytes, bytes]]:
+    policy = docs_policy() if path == "/api/docs" else page_policy()
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
