@@ -18,6 +18,36 @@ TEST_PORTAL = "/billing/test-portal"
 
 SESSION_COOKIE = "orgportal_session"
 
+PAGES = (
+    HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, AUDIT_LOG, INVITE, LINKS, FILES, ACCOUNT,
+    TICKETS, TEST_CHECKOUT, TEST_PORTAL,
+)  # fmt: skip
+# First path segments served by something other than a page: the API, short links, and
+# what Reflex itself serves (websocket, uploads, health checks, the built assets).
+SERVED = (
+    "api", "l", "_event", "_upload", "ping", "_health", "health", "assets", "favicon.ico",
+    "robots.txt", "sitemap.xml", "favicon", "robots", "sitemap", "404", "__spa-fallback",
+    "redoc", "docs",
+)  # fmt: skip
+# Pages and words the product has or will soon have: keep them free for it.
+UPCOMING = (
+    "password-reset", "reset", "settings", "security", "projects", "analytics", "admin",
+    "help", "docs", "status", "domains", "approvals", "signin", "sign-in", "signup",
+    "sign-up", "logout", "sign-out", "signout", "two-factor", "2fa", "verify", "invite",
+    "invitations", "members", "team", "audit", "usage", "pricing", "terms", "privacy",
+    "about", "contact", "dashboard", "home", "app", "www", "static", "public", "webhooks",
+    "oauth", "auth", "sso", "sessions", "profile", "conversions", "tools",
+)  # fmt: skip
+
+
+def first_segment(path: str) -> str:
+    return path.strip("/").split("/", 1)[0].lower()
+
+
+RESERVED_SEGMENTS = frozenset(
+    first_segment(p) for p in PAGES + SERVED + UPCOMING if first_segment(p)
+)
+
 
 def login(next_path: str | None = None) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='')}" if next_path else LOGIN

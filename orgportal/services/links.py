@@ -6,6 +6,7 @@ import string
 
 from sqlmodel import Session, col, func, select
 
+from orgportal import routes
 from orgportal.db import mark_usage_changed
 from orgportal.models import Link, User
 from orgportal.services import usage
@@ -20,12 +21,8 @@ from orgportal.services.validation import FieldError, http_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 RANDOM_ALPHABET = string.ascii_lowercase + string.digits
-# First path segments the app itself uses: a short link may never shadow a page.
-RESERVED = {
-    "api", "l", "login", "logout", "register", "confirm", "organization", "links", "files",
-    "tickets", "support", "billing", "account", "settings", "admin", "assets", "static",
-    "_event", "_upload", "ping", "favicon", "robots", "sitemap", "404", "_next",
-}  # fmt: skip
+# First path segments the app uses or will use: a short link may never shadow a page.
+RESERVED = routes.RESERVED_SEGMENTS
 
 
 def create_link(
