@@ -334,8 +334,28 @@ class TestModeBilling:
         }
 
 
+class UnconfiguredBilling:
+    """No Stripe key on a public address: every billing action explains what is missing.
+
+    Test mode there would let anyone "pay" for a plan with a button (SPEC §11)."""
+
+    MESSAGE = (
+        "Billing is not configured on this server yet: the operator must set "
+        "STRIPE_SECRET_KEY (or BILLING_TEST_MODE=1 for a demonstration)."
+    )
+
+    def __getattr__(self, name: str):
+        def refuse(*_args, **_kwargs):
+            raise BillingUnavailable(self.MESSAGE)
+
+        return refuse
+
+
 def gateway_from_settings(session: Session) -> BillingGateway:
-    """Real Stripe when a secret key is configured, else the offline test mode (SPEC §9)."""
+    """Real Stripe when a secret key is configured; else the offline test mode (SPEC §9), but
+    only on a localhost PUBLIC_URL or with BILLING_TEST_MODE=1."""
     if settings.stripe_secret_key:
         return StripeBilling(settings.stripe_secret_key, settings.stripe_api_base)
-    return TestModeBilling(session)
+    if settings.test_mode_billing_allowed:
+        return TestModeBilling(session)
+    return UnconfiguredBilling()

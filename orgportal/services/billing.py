@@ -78,7 +78,7 @@ def overview(session: Session, *, user: User, organization_id: int) -> BillingOv
         support_status=support.status if support else "",
         seats_purchased=support.quantity if support else 0,
         seats_used=seats.seats_used(session, organization_id),
-        test_mode=not settings.stripe_secret_key,
+        test_mode=not settings.stripe_secret_key and settings.test_mode_billing_allowed,
         role=membership.role,
     )
 
@@ -293,9 +293,12 @@ def _fetch(gateway: BillingGateway, subscription_id: str) -> SubscriptionInfo | 
 
 
 def _require_test_mode() -> None:
-    """With real Stripe configured, nothing may be 'paid' through the in-app test pages."""
+    """With real Stripe configured, or on a public address without BILLING_TEST_MODE=1,
+    nothing may be 'paid' through the in-app test pages."""
     if settings.stripe_secret_key:
         raise PermissionDenied("Test mode is off: billing runs through Stripe.")
+    if not settings.test_mode_billing_allowed:
+        raise PermissionDenied("Test mode is off: billing is not configured on this server.")
 
 
 def get_test_checkout(session: Session, *, user: User, checkout_id: str) -> TestModeCheckout:

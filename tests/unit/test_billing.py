@@ -276,3 +276,29 @@ def test_prices_are_configuration(monkeypatch):
     monkeypatch.setattr(settings, "plan_prices_pence", {"starter_monthly": 550})
     assert plans.pounds(plans.PLANS["starter"].price_pence("monthly")) == "£5.50"
     assert plans.PLANS["starter"].price_pence("annual") == 4990
+
+
+def test_test_mode_billing_never_runs_on_a_public_address(session: Session, monkeypatch):
+    from orgportal.adapters.billing import BillingUnavailable, gateway_from_settings
+    from orgportal.config import settings
+
+    owner = make_user(session)
+    org = make_org(session, owner)
+    monkeypatch.setattr(settings, "stripe_secret_key", None)
+    monkeypatch.setattr(settings, "public_url", "https://portal.example.com")
+    monkeypatch.setattr(settings, "billing_test_mode", False)
+
+    gateway = gateway_from_settings(session)
+    with pytest.raises(BillingUnavailable, match="Billing is not configured"):
+        billing.start_checkout(
+            session, gateway, user=owner, organization_id=org.id, kind="plan",
+            plan_key="starter", interval="monthly",
+        )  # fmt: skip
+    assert billing.overview(session, user=owner, organization_id=org.id).test_mode is False
+    with pytest.raises(PermissionDenied, match="not configured"):
+        billing.get_test_checkout(session, user=owner, checkout_id="cs_test_x")
+
+    monkeypatch.setattr(settings, "billing_test_mode", True)  # BILLING_TEST_MODE=1
+    assert isinstance(gateway_from_settings(session), TestModeBilling)
+    subscribe(session, owner, org)
+    assert plans.organization_plan(session, org).key == "starter"
