@@ -22,16 +22,33 @@ def run_migrations() -> None:
 
 
 def _migrate(connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """Off while migrating: SQLite batch mode rebuilds a table by dropping it, which with
+    foreign keys on would ON DELETE CASCADE its child tables (make_engine turns them on).
+    The pragma is ignored inside a transaction, hence the commits around it."""
     if connection.in_transaction():
         connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
 
 
 run_migrations()

@@ -74,9 +74,9 @@ def seed() -> tuple[str, int, object]:
         )
         org = organizations.create_organization(session, user=owner, name="Benchmark Co")
         session.flush()
-        ticket = accounts.issue_sign_in_ticket(session, owner, org.id)
+        ticket = accounts.issue_sign_in_ticket(session, owner, org.id, browser="benchmark")
     with unit_of_work() as session:
-        raw, _ = accounts.open_session(session, ticket)
+        raw, _ = accounts.open_session(session, ticket, browser="benchmark")
     return raw, org.id, owner
 
 

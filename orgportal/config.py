@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         return list(dict.fromkeys(own + self.allowed_origins))
 
     @property
+    def browser_cookie(self) -> str:
+        """The sign-in nonce cookie (login CSRF); `__Host-` on https, so no other subdomain
+        or port can plant one."""
+        return "__Host-orgportal_browser" if self.secure_cookies else "orgportal_browser"
+
+    @property
     def is_local(self) -> bool:
         return urlsplit(self.public_url).hostname in LOOPBACK_HOSTS
 

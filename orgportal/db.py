@@ -1,11 +1,13 @@
 """Engine and unit-of-work: one transaction per use case, committed here, not in services."""
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from orgportal import models  # noqa: F401  (registers the tables)
@@ -13,6 +15,8 @@ from orgportal.adapters.live import bus
 from orgportal.config import settings
 
 LIVE_CHANGES = "live_changes"
+REMOVE_AFTER_COMMIT = "remove_after_commit"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -65,3 +69,26 @@ def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | 
 
 def mark_usage_changed(session: Session, organization_ids: Iterable[int | None]) -> None:
     mark_changed(session, "usage", organization_ids)
+
+
+def remove_after_commit(session: Session, paths: Iterable[Path]) -> None:
+    """Delete these files once the session's transaction commits (services never commit).
+
+    Removing bytes any earlier would lose them if the transaction then rolled back, leaving
+    rows that point at nothing; after a rollback the paths are forgotten and the files stay.
+    """
+    session.info.setdefault(REMOVE_AFTER_COMMIT, []).extend(paths)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _remove_files(session: OrmSession) -> None:
+    for path in session.info.pop(REMOVE_AFTER_COMMIT, ()):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # the commit stands; a leftover file is only wasted space
+            log.warning("could not remove %s after commit", path, exc_info=True)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _keep_files(session: OrmSession) -> None:
+    session.info.pop(REMOVE_AFTER_COMMIT, None)

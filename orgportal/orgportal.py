@@ -26,7 +26,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.account import AccountState
 from orgportal.state.audit_log import AuditLogState
-from orgportal.state.auth import ConfirmState
+from orgportal.state.auth import ConfirmState, RegisterState
 from orgportal.state.billing import TestCheckoutState, TestPortalState
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
@@ -79,7 +79,12 @@ app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · orgportal")
-app.add_page(register_page, route=routes.REGISTER, title="Create account · orgportal")
+app.add_page(
+    register_page,
+    route=routes.REGISTER,
+    on_load=RegisterState.start_over,  # a fresh form, not the last "check your inbox"
+    title="Create account · orgportal",
+)
 app.add_page(
     confirm_page,
     route=routes.CONFIRM,

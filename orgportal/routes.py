@@ -53,6 +53,11 @@ def login(next_path: str | None = None) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='')}" if next_path else LOGIN
 
 
+def login_retry(next_path: str) -> str:
+    """The sign-in page after a sign-in link failed in this browser (it says so)."""
+    return f"{login(next_path)}&retry=1"
+
+
 def open_session(ticket: str, next_path: str) -> str:
     return f"/api/auth/session?ticket={quote(ticket)}&next={quote(next_path, safe='')}"
 

@@ -2,6 +2,7 @@
 
 import logging
 import smtplib
+import unicodedata
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -12,11 +13,22 @@ from orgportal.models import OutboxMessage
 log = logging.getLogger("orgportal.mail")
 
 
+def header_value(value: str) -> str:
+    """One line: line breaks and other control characters become spaces. The services refuse
+    them in names and subjects, but a value stored earlier must neither inject a header nor
+    make `EmailMessage` raise, which would fail that message on every attempt."""
+    return " ".join("".join(" " if _breaks_line(ch) else ch for ch in value).split())
+
+
+def _breaks_line(ch: str) -> bool:
+    return unicodedata.category(ch) in {"Cc", "Zl", "Zp"}
+
+
 def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
+    email["To"] = header_value(message.to_address)
+    email["Subject"] = header_value(message.subject)
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)

@@ -13,14 +13,17 @@ router = APIRouter(prefix="/api/auth", include_in_schema=False)
 
 
 @router.get("/session")
-def open_session(ticket: str, next: str = "/organization") -> Response:
-    """Exchange the sign-in ticket a page received for a session cookie, then go on."""
+def open_session(request: Request, ticket: str, next: str = "/organization") -> Response:
+    """Exchange the sign-in ticket a page received for a session cookie, then go on. Only the
+    browser the ticket was issued to (its nonce cookie) can redeem it."""
+    destination = accounts.safe_next(next)
+    browser = request.cookies.get(settings.browser_cookie, "")
     try:
         with unit_of_work() as session:
-            raw, _ = accounts.open_session(session, ticket)
+            raw, _ = accounts.open_session(session, ticket, browser=browser)
     except InvalidToken:
-        return RedirectResponse(routes.LOGIN, status_code=303)
-    response = RedirectResponse(accounts.safe_next(next), status_code=303)
+        return RedirectResponse(routes.login_retry(destination), status_code=303)
+    response = RedirectResponse(destination, status_code=303)
     response.set_cookie(
         routes.SESSION_COOKIE,
         raw,

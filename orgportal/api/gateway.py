@@ -19,10 +19,12 @@ import re
 from functools import cache
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orgportal import security
 from orgportal.api import build_api, public_tickets, security_headers, uploads
 from orgportal.api import rest as rest_api
 from orgportal.config import settings
@@ -107,7 +109,7 @@ class Gateway:
                 return
             await self.reflex_app(scope, receive, send)
             return
-        send = _with_security_headers(scope["path"], send)
+        send = _with_security_headers(scope, send)
         path = scope["path"]
         if path.startswith(public_tickets.PREFIX + "/"):
             await self.public(scope, receive, send)
@@ -121,14 +123,28 @@ class Gateway:
             await self.reflex_app(scope, receive, send)
 
 
-def _with_security_headers(path: str, send: Send) -> Send:
-    headers = security_headers.for_path(path)
+def _with_security_headers(scope: Scope, send: Send) -> Send:
+    headers = security_headers.for_path(scope["path"]) + _browser_cookie(scope)
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             present = {key.lower() for key, _ in message.get("headers", ())}
-            extra = [(k, v) for k, v in headers if k not in present]
+            extra = [(k, v) for k, v in headers if k not in present or k == b"set-cookie"]
             message = {**message, "headers": [*message.get("headers", ()), *extra]}
         await send(message)
 
     return wrapped
+
+
+def _browser_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """A random per-browser nonce, set on the first page load: a sign-in ticket is bound to
+    it, so a page elsewhere cannot sign this browser into another account (login CSRF).
+    The page's websocket then carries it to the sign-in handler."""
+    name = settings.browser_cookie
+    if scope["method"] != "GET" or scope["path"].startswith(("/api/", "/_")):
+        return []
+    if name in cookie_parser(_header(scope, b"cookie") or ""):
+        return []
+    secure = "; Secure" if settings.secure_cookies else ""
+    value = f"{name}={security.new_token()}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    return [(b"set-cookie", value.encode())]

@@ -22,6 +22,10 @@ class Role(StrEnum):
 
 
 class Organization(SQLModel, table=True):
+    # Never reuse a deleted organization's id on SQLite: rows without a foreign key (audit
+    # events, test-mode billing, sign-in tickets) still name it (migration 0007).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80)
     slug: str = Field(max_length=120, unique=True, index=True)

@@ -8,6 +8,10 @@ from orgportal.models.base import utcnow
 
 
 class User(SQLModel, table=True):
+    # Never reuse a deleted account's id on SQLite: audit events name their actor by id
+    # without a foreign key (migration 0007).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)

@@ -13,6 +13,7 @@ def login_page() -> rx.Component:
         rx.heading("Sign in", size="6"),
         rx.form(
             rx.vstack(
+                form_error(LoginState.retry_notice),
                 form_error(LoginState.error),
                 text_field("Email", "email", type="email", auto_complete="email", required=True),
                 text_field(
@@ -32,6 +33,10 @@ def login_page() -> rx.Component:
 
 
 def register_page() -> rx.Component:
+    return rx.cond(RegisterState.sent_to == "", _register_form(), _check_inbox())
+
+
+def _register_form() -> rx.Component:
     errors = RegisterState.errors
     return centered_card(
         rx.heading("Create your account", size="6"),
@@ -59,7 +64,35 @@ def register_page() -> rx.Component:
             ),
             on_submit=RegisterState.submit,
         ),
-        rx.text("Already registered? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
+        rx.text(
+            "Already registered? ", rx.link("Sign in", href=RegisterState.sign_in_href), size="2"
+        ),
+    )
+
+
+def _check_inbox() -> rx.Component:
+    """The same answer for a new and an already registered address (nothing tells them apart)."""
+    return centered_card(
+        rx.hstack(rx.icon("mail-check", size=28), rx.heading("Check your inbox", size="6")),
+        rx.text(
+            "We sent a link to ",
+            rx.text.strong(RegisterState.sent_to, id="register-sent-to"),
+            " to confirm your email address and continue. It may take a minute to arrive.",
+            size="2",
+        ),
+        rx.text(
+            "You can sign in with your password right away; confirming your address "
+            "removes the reminder banner.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.link("Sign in", href=RegisterState.sign_in_href, weight="medium"),
+        rx.button(
+            "Use a different email",
+            variant="ghost",
+            size="1",
+            on_click=RegisterState.start_over,
+        ),
     )
 
 

@@ -1,11 +1,13 @@
 """Registration, email confirmation, sign-in with lockout, sessions and workspaces (SPEC §1)."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from sqlmodel import Session, col, func, select
 
-from orgportal import security
+from orgportal import routes, security
 from orgportal.config import settings
 from orgportal.models import LoginAttempt, Membership, Organization, User, UserSession, UserToken
 from orgportal.models.base import utcnow
@@ -21,8 +23,15 @@ from orgportal.services.errors import (
 from orgportal.services.validation import FieldError, normalize_email, text
 
 CONFIRM_EMAIL = "confirm_email"
+REGISTRATION_ATTEMPT = "registration_attempt"
+# Outbox kinds that share the per-address, per-user throttle (MAIL_THROTTLE_PER_HOUR).
+ACCOUNT_MAIL_KINDS = (CONFIRM_EMAIL, REGISTRATION_ATTEMPT)
 SIGN_IN = "sign_in"
 SIGN_IN_TICKET_TTL = timedelta(minutes=2)
+SIGN_IN_LINK_FAILED = (
+    "That sign-in link did not work in this browser (it expired, was used, or was made for "
+    "another browser). Please sign in here."
+)
 CONFIRM_TTL = timedelta(days=3)
 DEFAULT_AFTER_SIGN_IN = "/organization"
 
@@ -49,7 +58,9 @@ def validate_registration(form: Registration) -> Registration:
     names = {}
     for field, label in (("first_name", "First name"), ("last_name", "Last name")):
         try:
-            names[field] = text(getattr(form, field), label=label, min_len=1, max_len=80)
+            names[field] = text(
+                getattr(form, field), label=label, min_len=1, max_len=80, single_line=True
+            )
         except FieldError as exc:
             errors[field] = str(exc)
     if errors:
@@ -57,16 +68,32 @@ def validate_registration(form: Registration) -> Registration:
     return Registration(email, form.password, names["first_name"], names["last_name"])
 
 
-def register(session: Session, form: Registration, *, confirmed: bool = False) -> User:
-    """Create an account; unless already confirmed (invites), queue the confirmation mail."""
+@overload
+def register(session: Session, form: Registration, *, confirmed: Literal[True]) -> User: ...
+@overload
+def register(session: Session, form: Registration, *, confirmed: bool = False) -> User | None: ...
+def register(session: Session, form: Registration, *, confirmed: bool = False) -> User | None:
+    """Create an account and, unless already confirmed (invites), queue its confirmation mail.
+
+    The public form answers a known address exactly as a new one, so it never reveals who
+    has an account: then nothing is created, the owner is told by mail, and None is returned
+    (callers show the same page either way). Both paths hash the password, so neither is
+    quicker. Invites (`confirmed=True`) still refuse a known address: their page already
+    says whether the invited email has an account.
+    """
     form = validate_registration(form)
-    if find_user(session, form.email):
+    password_hash = security.hash_password(form.password)
+    existing = find_user(session, form.email)
+    if existing and confirmed:
         raise ValidationFailed(
             {"email": "An account with this email already exists. Sign in instead."}
         )
+    if existing:
+        _tell_owner_of_registration_attempt(session, existing)
+        return None
     user = User(
         email=form.email,
-        password_hash=security.hash_password(form.password),
+        password_hash=password_hash,
         first_name=form.first_name,
         last_name=form.last_name,
         email_confirmed_at=utcnow() if confirmed else None,
@@ -74,7 +101,10 @@ def register(session: Session, form: Registration, *, confirmed: bool = False) -
     session.add(user)
     session.flush()
     if not confirmed:
-        send_confirmation(session, user)
+        # Never refuse here (a refusal would tell this address had mail); the new user can
+        # resend from the banner once the hour has passed.
+        with suppress(outbox.MailThrottled):
+            send_confirmation(session, user)
     return user
 
 
@@ -83,8 +113,11 @@ def find_user(session: Session, email: str) -> User | None:
 
 
 def send_confirmation(session: Session, user: User) -> None:
+    """Queue a fresh confirmation link; MailThrottled (429) once MAIL_THROTTLE_PER_HOUR
+    account mails went to this address or user within the hour (SPEC §13)."""
     if user.email_confirmed_at:
         return
+    outbox.check_throttle(session, kinds=ACCOUNT_MAIL_KINDS, to=user.email, user_id=user.id)
     token = _issue_token(session, user, CONFIRM_EMAIL, CONFIRM_TTL)
     link = f"{settings.public_url}/confirm/{token}"
     outbox.queue_mail(
@@ -94,6 +127,30 @@ def send_confirmation(session: Session, user: User) -> None:
         body=f"Hello {user.first_name},\n\nConfirm your email address by opening this link:\n"
         f"{link}\n\nThe link is valid for 3 days.\n",
         link=link,
+        kind=CONFIRM_EMAIL,
+        user_id=user.id,
+    )
+
+
+def _tell_owner_of_registration_attempt(session: Session, user: User) -> None:
+    """Someone registered with this existing address: tell its owner how to get in. Silently
+    skipped over the throttle, since refusing would reveal that the address has an account."""
+    try:
+        outbox.check_throttle(session, kinds=ACCOUNT_MAIL_KINDS, to=user.email, user_id=user.id)
+    except outbox.MailThrottled:
+        return
+    link = f"{settings.public_url}{routes.LOGIN}"
+    outbox.queue_mail(
+        session,
+        to=user.email,
+        subject="Someone tried to create an orgportal account with your email address",
+        body=f"Hello {user.first_name},\n\nSomeone, perhaps you, tried to create an orgportal "
+        "account with this email address. It already has an account, so nothing was changed.\n\n"
+        f"If it was you, sign in with your password here:\n{link}\n\n"
+        "If it was not you, you can ignore this email.\n",
+        link=link,
+        kind=REGISTRATION_ATTEMPT,
+        user_id=user.id,
     )
 
 
@@ -111,11 +168,11 @@ def confirm_email(session: Session, token: str) -> User:
 # --- sign in ------------------------------------------------------------------------------
 
 
-def sign_in(session: Session, *, email: str, password: str) -> str:
+def sign_in(session: Session, *, email: str, password: str, browser: str) -> str:
     """Check credentials and return a short-lived single-use ticket for opening a session.
 
     The ticket is exchanged by an HTTP route that sets the HttpOnly cookie, because a
-    websocket event cannot set one.
+    websocket event cannot set one. It works only in the browser that asked for it.
     """
     email = email.strip().lower()
     _refuse_if_locked(session, email)
@@ -129,11 +186,18 @@ def sign_in(session: Session, *, email: str, password: str) -> str:
         session.commit()
         raise InvalidCredentials()
     session.add(LoginAttempt(email=email, succeeded=True))
-    return issue_sign_in_ticket(session, user)
+    return issue_sign_in_ticket(session, user, browser=browser)
 
 
-def issue_sign_in_ticket(session: Session, user: User, organization_id: int | None = None) -> str:
-    return _issue_token(session, user, SIGN_IN, SIGN_IN_TICKET_TTL, organization_id)
+def issue_sign_in_ticket(
+    session: Session, user: User, organization_id: int | None = None, *, browser: str
+) -> str:
+    """A ticket bound to `browser`, the nonce cookie of the browser that signed in: only the
+    hash of ticket and nonce together is stored, so a page elsewhere that makes another
+    browser open the ticket link cannot sign that browser into this account (login CSRF)."""
+    if not browser:
+        raise NotAuthenticated("Please allow cookies for this site, reload the page and try again.")
+    return _issue_token(session, user, SIGN_IN, SIGN_IN_TICKET_TTL, organization_id, bind=browser)
 
 
 def _refuse_if_locked(session: Session, email: str) -> None:
@@ -160,9 +224,13 @@ def _refuse_if_locked(session: Session, email: str) -> None:
         )
 
 
-def open_session(session: Session, ticket: str) -> tuple[str, UserSession]:
-    """Exchange a sign-in ticket for a new session; returns the raw token for the cookie."""
-    row = _take_token(session, ticket, SIGN_IN)
+def open_session(session: Session, ticket: str, *, browser: str) -> tuple[str, UserSession]:
+    """Exchange a sign-in ticket for a new session; returns the raw token for the cookie.
+    `browser` must be the nonce the ticket was issued to."""
+    try:
+        row = _take_token(session, ticket, SIGN_IN, bind=browser)
+    except InvalidToken as exc:
+        raise InvalidToken(SIGN_IN_LINK_FAILED) from exc
     raw = security.new_token()
     user_session = UserSession(
         user_id=row.user_id,
@@ -256,14 +324,21 @@ def switch_workspace(session: Session, viewer: Viewer, organization_id: int | No
 
 
 def _issue_token(
-    session: Session, user: User, purpose: str, ttl: timedelta, organization_id: int | None = None
+    session: Session,
+    user: User,
+    purpose: str,
+    ttl: timedelta,
+    organization_id: int | None = None,
+    *,
+    bind: str = "",
 ) -> str:
+    """A single-use token; with `bind`, only presenting both it and `bind` redeems it."""
     raw = security.new_token()
     session.add(
         UserToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=security.token_hash(raw),
+            token_hash=security.token_hash(raw + bind),
             expires_at=utcnow() + ttl,
             organization_id=organization_id,
         )
@@ -271,11 +346,13 @@ def _issue_token(
     return raw
 
 
-def _take_token(session: Session, raw: str, purpose: str) -> UserToken:
+def _take_token(session: Session, raw: str, purpose: str, *, bind: str = "") -> UserToken:
     """Mark a single-use token used, atomically, or refuse it."""
     row = session.exec(
         select(UserToken)
-        .where(UserToken.token_hash == security.token_hash(raw), UserToken.purpose == purpose)
+        .where(
+            UserToken.token_hash == security.token_hash(raw + bind), UserToken.purpose == purpose
+        )
         .with_for_update()
     ).first()
     now: datetime = utcnow()

@@ -24,11 +24,16 @@ def record(
 def list_events(
     session: Session, *, user: User, organization_id: int, limit: int = 50, offset: int = 0
 ) -> list[AuditEvent]:
-    require(session, user, organization_id, Permission.VIEW_AUDIT_LOG)
+    """Newest first. Only events since the organization itself was created: should its id
+    ever be a reused one, the trail of the organization that had it before stays hidden."""
+    organization, _ = require(session, user, organization_id, Permission.VIEW_AUDIT_LOG)
     return list(
         session.exec(
             select(AuditEvent)
-            .where(AuditEvent.organization_id == organization_id)
+            .where(
+                AuditEvent.organization_id == organization_id,
+                col(AuditEvent.created_at) >= organization.created_at,
+            )
             .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc())
             .offset(offset)
             .limit(limit)

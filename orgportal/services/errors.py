@@ -49,6 +49,12 @@ class AccountLocked(DomainError):
     status = 429
 
 
+class TooManyRequests(DomainError):
+    """An action repeated too often (e.g. mail to one address); the message says when to retry."""
+
+    status = 429
+
+
 class InvalidToken(DomainError):
     status = 400
 

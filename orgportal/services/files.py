@@ -11,13 +11,14 @@ from pathlib import Path, PurePath
 from sqlmodel import Session, col, func, select
 
 from orgportal.config import settings
-from orgportal.db import mark_usage_changed
+from orgportal.db import mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
 from orgportal.services import usage
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
     has_permission,
+    membership_of,
     require,
     require_workspace,
 )
@@ -106,21 +107,29 @@ def list_files(
 
 
 def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
-    """A file the user may read: their own personal file, or one of an organization they are in."""
+    """A file the user may read: their own personal file, or one of an organization they are in.
+
+    Anyone else's file id gets the very same NotFound as an id that does not exist, so probing
+    ids tells nothing about other workspaces (every member role may view files).
+    """
     stored = session.get(StoredFile, file_id)
     if stored is None:
         raise NotFound("File not found.")
     if stored.organization_id is None:
-        if stored.owner_id != user.id:
-            raise NotFound("File not found.")
+        readable = stored.owner_id == user.id
     else:
-        require(session, user, stored.organization_id, Permission.VIEW)
+        readable = membership_of(session, user, stored.organization_id) is not None
+    if not readable:
+        raise NotFound("File not found.")
     return stored
 
 
 def delete_file(
     session: Session, *, user: User, organization_id: int | None, file_id: int, directory: Path
 ) -> StoredFile:
+    """The workspace is checked before the file is looked up: the answer never depends on
+    whether the id exists somewhere else."""
+    require_workspace(session, user, organization_id, Permission.VIEW)
     stored = get_file(session, user=user, file_id=file_id)
     if stored.organization_id != organization_id:
         raise NotFound("File not found.")
@@ -130,7 +139,7 @@ def delete_file(
             raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
     session.delete(stored)
     session.flush()
-    (directory / stored.storage_key).unlink(missing_ok=True)
+    remove_after_commit(session, [directory / stored.storage_key])
     mark_usage_changed(
         session,
         usage.affected_organizations(

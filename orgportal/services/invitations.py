@@ -256,6 +256,8 @@ def _send(session: Session, invite: Invite, organization: Organization, inviter:
             f"The link is valid until {invite.expires_at:%d %B %Y %H:%M} UTC.\n"
         ),
         link=link,
+        kind="invite",
+        organization_id=organization.id,
     )
 
 

@@ -79,7 +79,9 @@ def list_links(
 
 
 def delete_link(session: Session, *, user: User, organization_id: int | None, link_id: int) -> Link:
-    """The creator may delete; in an organization, Owners and Admins may too."""
+    """The creator may delete; in an organization, Owners and Admins may too. The workspace
+    is checked before the link is looked up, so another workspace's id reads as missing."""
+    require_workspace(session, user, organization_id, Permission.VIEW)
     link = session.get(Link, link_id)
     if link is None or link.organization_id != organization_id:
         raise NotFound("Link not found.")

@@ -5,13 +5,16 @@ import secrets
 import string
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, col, delete, func, select, update
 
 from orgportal.adapters.billing import BillingGateway
-from orgportal.models import Membership, Organization, Role, User, UserSession
+from orgportal.config import settings
+from orgportal.db import remove_after_commit
+from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
-from orgportal.services import audit, billing, business_details
+from orgportal.services import audit, billing, business_details, logos
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import ValidationFailed
 from orgportal.services.logos import validate_logo_url
@@ -40,7 +43,9 @@ def _profile_fields(name: str, description: str, logo_url: str) -> dict[str, str
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     checks = {
-        "name": lambda: text(name, label="Organization Name", min_len=2, max_len=80),
+        "name": lambda: text(
+            name, label="Organization Name", min_len=2, max_len=80, single_line=True
+        ),
         "description": lambda: text(description, label="Description", max_len=500),
         "logo_url": lambda: validate_logo_url(logo_url),
     }
@@ -199,8 +204,25 @@ def delete_organization(
         .where(col(UserSession.active_org_id) == organization_id)
         .values(active_org_id=None)
     )
+    remove_after_commit(session, _stored_bytes(session, organization))
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
     session.delete(organization)
+
+
+def _stored_bytes(session: Session, organization: Organization) -> list[Path]:
+    """The files on disk that die with the organization: its My Files, and its uploaded logo
+    unless another organization shows the same one."""
+    keys = session.exec(
+        select(StoredFile.storage_key).where(StoredFile.organization_id == organization.id)
+    ).all()
+    paths = [settings.files_dir / key for key in keys]
+    logo = logos.path_for_url(organization.logo_url)
+    others = select(Organization.id).where(
+        Organization.logo_url == organization.logo_url, Organization.id != organization.id
+    )
+    if logo is not None and session.exec(others).first() is None:
+        paths.append(logo)
+    return paths
 
 
 def _touch(session: Session, organization: Organization) -> None:

@@ -1,24 +1,82 @@
 """The mail outbox (SPEC §10): queued in the action's transaction, delivered by a worker.
 
 A message is only marked sent after its transport accepted it; a failure is recorded and
-retried with back-off, so neither the message nor the action that caused it is lost.
+retried with back-off, so neither the message nor the action that caused it is lost. A
+message that still fails after MAIL_MAX_ATTEMPTS (a bad address, a header the server
+refuses) is marked failed instead of being retried forever, and when it was sent for an
+organization, its Owner/Admins read why in the audit log.
 """
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, func, select, update
 
+from orgportal.config import settings
 from orgportal.models import OutboxMessage
 from orgportal.models.base import utcnow
+from orgportal.services import audit
+from orgportal.services.errors import TooManyRequests
 
 Transport = Callable[[OutboxMessage], None]
-MAX_BACKOFF = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=1)
+THROTTLE_WINDOW = timedelta(hours=1)
 
 
-def queue_mail(session: Session, *, to: str, subject: str, body: str, link: str = "") -> None:
-    session.add(OutboxMessage(to_address=to, subject=subject, body_text=body, link=link))
+class MailThrottled(TooManyRequests):
+    def __init__(self, limit: int, wait: timedelta):
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        super().__init__(
+            f"We already sent {limit} email{'s' if limit != 1 else ''} to this address in the "
+            f"last hour. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+
+
+def queue_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    kind: str = "",
+    user_id: int | None = None,
+    organization_id: int | None = None,
+) -> None:
+    """`kind` and `user_id` let account mails be throttled; `organization_id` says whose
+    Owner/Admins hear about it if it can never be delivered."""
+    session.add(
+        OutboxMessage(
+            to_address=to,
+            subject=subject,
+            body_text=body,
+            link=link,
+            kind=kind,
+            user_id=user_id,
+            organization_id=organization_id,
+        )
+    )
+
+
+def check_throttle(
+    session: Session, *, kinds: Collection[str], to: str, user_id: int | None = None
+) -> None:
+    """MailThrottled when MAIL_THROTTLE_PER_HOUR mails of `kinds` went to this address, or to
+    this user, in the last hour. Counted in the outbox table, so all workers share the count."""
+    since = utcnow() - THROTTLE_WINDOW
+    whom = col(OutboxMessage.to_address) == to
+    if user_id is not None:
+        whom = or_(whom, col(OutboxMessage.user_id) == user_id)
+    count, oldest = session.exec(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            col(OutboxMessage.kind).in_(kinds), OutboxMessage.created_at > since, whom
+        )
+    ).one()
+    limit = settings.mail_throttle_per_hour
+    if count >= limit:
+        raise MailThrottled(limit, oldest + THROTTLE_WINDOW - utcnow())
 
 
 def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) -> int:
@@ -27,7 +85,7 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
     with Session(engine, expire_on_commit=False) as session:
         due = session.exec(
             select(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None))
+            .where(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
             .where(OutboxMessage.next_attempt_at <= utcnow())
             .order_by(col(OutboxMessage.id))
             .limit(batch)
@@ -40,8 +98,10 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
                 transport(message)
             except Exception as exc:  # any transport failure is retried later
                 message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                delay = min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
-                message.next_attempt_at = utcnow() + delay
+                if message.attempts >= settings.mail_max_attempts:
+                    _give_up(session, message)
+                else:
+                    message.next_attempt_at = utcnow() + retry_delay(message.attempts)
             else:
                 message.sent_at = utcnow()
                 message.last_error = ""
@@ -49,6 +109,28 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
             session.add(message)
             session.commit()
     return delivered
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour: the default 8 attempts span about two hours, so a
+    mail server that is down for a while does not make every queued message fail."""
+    return min(timedelta(minutes=2 ** min(attempts - 1, 10)), MAX_BACKOFF)
+
+
+def _give_up(session: Session, message: OutboxMessage) -> None:
+    """Stop retrying, and tell the organization the mail was sent for (in the same commit)."""
+    message.failed_at = utcnow()
+    if message.organization_id is not None:
+        audit.record(
+            session,
+            organization_id=message.organization_id,
+            actor=None,
+            action="mail.failed",
+            summary=(
+                f"Email to {message.to_address} could not be delivered after "
+                f"{message.attempts} attempts: {message.last_error}"
+            )[:1000],
+        )
 
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -63,6 +145,7 @@ def _claim(session: Session, message: OutboxMessage) -> bool:
         .where(
             col(OutboxMessage.id) == message.id,
             col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
             col(OutboxMessage.next_attempt_at) == message.next_attempt_at,
         )
         .values(next_attempt_at=utcnow() + CLAIM_LEASE)

@@ -24,6 +24,7 @@ from orgportal.services.support_settings import current_prefix
 from orgportal.services.validation import FieldError, normalize_email, text
 
 LIMITS = {"name": 100, "subject": 200, "message": 5000}
+SINGLE_LINE = {"name", "subject"}
 PAGE_SIZE = 20
 
 TOPIC = "tickets"  # the live-bus topic: open ticket lists refresh
@@ -98,7 +99,11 @@ def validate_submission(data: Any) -> Submission:
                 values[field] = normalize_email(raw)
             else:
                 values[field] = text(
-                    raw, label=field.capitalize(), min_len=1, max_len=LIMITS[field]
+                    raw,
+                    label=field.capitalize(),
+                    min_len=1,
+                    max_len=LIMITS[field],
+                    single_line=field in SINGLE_LINE,  # name and subject go into mail headers
                 )
         except FieldError as exc:
             errors[field] = str(exc)
@@ -199,6 +204,8 @@ def reply(
         to=ticket.requester_email,
         subject=f"[{ticket.number}] {ticket.subject}",
         body=f"{user.display_name} of {organization.name} replied:\n\n{body}\n",
+        kind="ticket_reply",
+        organization_id=organization_id,
     )
     return message
 

@@ -1,5 +1,6 @@
 """Boundary validators shared by services: each returns the normalized value or raises."""
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,8 +34,12 @@ def http_url(raw: str, *, https_only: bool = False) -> str:
     return value
 
 
-def text(raw: str, *, label: str, min_len: int = 0, max_len: int) -> str:
+def text(raw: str, *, label: str, min_len: int = 0, max_len: int, single_line: bool = False) -> str:
+    """Trimmed text within its limits. `single_line` fields (names, subjects) end up in mail
+    headers and one-line displays, so line breaks and other control characters are refused."""
     value = raw.strip()
+    if single_line and any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in value):
+        raise FieldError(f"{label} must be one line, without line breaks or control characters.")
     if len(value) < min_len:
         if min_len == 1:
             raise FieldError(f"{label} is required.")

@@ -4,7 +4,7 @@ import reflex as rx
 
 from orgportal import routes
 from orgportal.db import unit_of_work
-from orgportal.services import accounts
+from orgportal.services import accounts, client_limits
 from orgportal.services.errors import DomainError, ValidationFailed
 from orgportal.state.base import AppState, navigate
 
@@ -18,6 +18,12 @@ class LoginState(AppState):
         return accounts.safe_next(self.router.url.query_parameters.get("next"))
 
     @rx.var
+    def retry_notice(self) -> str:
+        """Shown after a sign-in link failed in this browser (see `/api/auth/session`)."""
+        retry = self.router.url.query_parameters.get("retry")
+        return accounts.SIGN_IN_LINK_FAILED if retry else ""
+
+    @rx.var
     def register_href(self) -> str:
         nxt = self.router.url.query_parameters.get("next")
         return f"{routes.REGISTER}?next={nxt}" if nxt else routes.REGISTER
@@ -26,9 +32,13 @@ class LoginState(AppState):
     def submit(self, form: dict):
         self.error = ""
         try:
+            client_limits.check_sign_in(self._client_address())  # before any hashing
             with unit_of_work() as session:
                 ticket = accounts.sign_in(
-                    session, email=form.get("email", ""), password=form.get("password", "")
+                    session,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    browser=self._browser_nonce(),
                 )
         except DomainError as exc:
             self.error = exc.message
@@ -37,11 +47,27 @@ class LoginState(AppState):
 
 
 class RegisterState(AppState):
+    """After Create account the page says "check your inbox" whatever the address: a known
+    one gets no new account and no session (accounts.register), so nobody is signed in."""
+
     errors: dict[str, str] = {}
+    sent_to: str = ""  # set: the "check your inbox" screen replaces the form
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        return routes.login(self.router.url.query_parameters.get("next"))
+
+    @rx.event
+    def start_over(self):
+        self.errors, self.sent_to = {}, ""
 
     @rx.event
     def submit(self, form: dict):
         self.errors = {}
+        try:
+            client_limits.check_registration(self._client_address())  # before any hashing
+        except client_limits.TooManyAttempts as exc:
+            return rx.toast.error(exc.message)
         registration = accounts.Registration(
             email=form.get("email", ""),
             password=form.get("password", ""),
@@ -50,13 +76,11 @@ class RegisterState(AppState):
         )
         try:
             with unit_of_work() as session:
-                user = accounts.register(session, registration)
-                ticket = accounts.issue_sign_in_ticket(session, user)
+                accounts.register(session, registration)
         except ValidationFailed as exc:
             self.errors = exc.errors
             return
-        nxt = accounts.safe_next(self.router.url.query_parameters.get("next"))
-        return navigate(routes.open_session(ticket, nxt))
+        self.sent_to = registration.email.strip().lower()
 
 
 class ConfirmState(AppState):

@@ -12,9 +12,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
+from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
 from orgportal.services import accounts
 from orgportal.services.accounts import Viewer
+from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated
 
 
@@ -33,14 +35,30 @@ class AppState(rx.State):
     workspaces: list[WorkspaceItem] = []
     active_org_id: int = 0
 
-    def _session_token(self) -> str | None:
+    def _cookie(self, name: str) -> str | None:
+        """A cookie of the websocket handshake (HttpOnly cookies included)."""
         jar = SimpleCookie()
         try:
             jar.load(self.router.headers.cookie or "")
         except Exception:
             return None
-        morsel = jar.get(routes.SESSION_COOKIE)
+        morsel = jar.get(name)
         return morsel.value if morsel else None
+
+    def _session_token(self) -> str | None:
+        return self._cookie(routes.SESSION_COOKIE)
+
+    def _browser_nonce(self) -> str:
+        """This browser's sign-in nonce (set by the gateway on the first page load); a sign-in
+        ticket is bound to it, so only this browser can redeem it (no login CSRF)."""
+        return self._cookie(app_settings.browser_cookie) or ""
+
+    def _client_address(self) -> str:
+        """The caller's address (SPEC §11): the websocket's peer, or X-Forwarded-For when the
+        peer is in TRUSTED_PROXIES. `session.client_ip` is the ASGI peer as long as Reflex's
+        own `trusted_proxy_hops` stays 0 (its default; rxconfig.py does not set it)."""
+        forwarded = self.router.headers.raw_headers.get("x-forwarded-for")
+        return client_address(self.router.session.client_ip, forwarded)
 
     def _viewer(self, session: Session) -> Viewer:
         """The signed-in user, or NotAuthenticated; refreshes the profile menu data."""
@@ -88,7 +106,10 @@ class AppState(rx.State):
                 viewer = self._viewer(session)
             except NotAuthenticated:
                 return self._to_login()
-            accounts.send_confirmation(session, viewer.user)
+            try:
+                accounts.send_confirmation(session, viewer.user)
+            except DomainError as exc:  # MailThrottled: too many mails this hour
+                return rx.toast.error(exc.message)
         return rx.toast.success(f"We sent a new confirmation link to {self.user_email}.")
 
     @rx.var

@@ -97,7 +97,9 @@ class InviteState(AppState):
                     first_name=form.get("first_name", ""),
                     last_name=form.get("last_name", ""),
                 )
-                ticket = accounts.issue_sign_in_ticket(session, user, org_id)
+                ticket = accounts.issue_sign_in_ticket(
+                    session, user, org_id, browser=self._browser_nonce()
+                )
         except ValidationFailed as exc:
             self.errors = exc.errors
             return

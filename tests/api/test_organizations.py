@@ -143,6 +143,14 @@ def test_an_invalid_update_changes_nothing(client: TestClient, team: Team, sessi
         json={"logo_url": "http://insecure.example/logo.png"},
     )
     assert bad_logo.status_code == 422 and "logo_url" in bad_logo.json()["errors"]
+    for url in ("/api/logos/../auth/session?ticket=x", "/api/logos/x.png?y"):
+        traversal = client.put(
+            f"/api/organizations/{team.org.id}", headers=team.keys["admin"], json={"logo_url": url}
+        )
+        assert traversal.status_code == 422
+        assert "https://" in traversal.json()["errors"]["logo_url"]
+    session.expire_all()
+    assert session.get(Organization, team.org.id).logo_url == ""
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import pytest
 import redis
 
 from tests.e2e.conftest import *  # noqa: F403  (browser, base_url, mail_dir fixtures)
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import MANY_ATTEMPTS, _free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
+API_RATE_LIMIT = 5  # per key per hour: low, so test_shared_rate_limits can exhaust it
 
 
 @pytest.fixture(scope="session")
@@ -27,4 +28,7 @@ def app_env(tmp_path_factory) -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "GRANIAN_WORKERS": "2",
         "REFLEX_REDIS_MAX_CONNECTIONS": "64",
+        "API_RATE_LIMIT": str(API_RATE_LIMIT),
+        "API_RATE_WINDOW_SECONDS": "3600",
+        **MANY_ATTEMPTS,
     }

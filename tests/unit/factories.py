@@ -8,6 +8,7 @@ from orgportal.models import AuditEvent, Membership, Organization, Role, User
 from orgportal.services import accounts, organizations
 
 PASSWORD = "correct horse battery"
+BROWSER = "nonce-of-the-test-browser"
 
 
 def make_user(session: Session, email: str | None = None, *, confirmed: bool = True) -> User:
@@ -31,6 +32,13 @@ def add_member(session: Session, org: Organization, role: Role, user: User | Non
     session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
     session.commit()
     return user
+
+
+def open_session(session: Session, user: User, organization_id: int | None = None):
+    """A signed-in session of `user`, as the sign-in page makes one (ticket, then cookie);
+    returns (raw cookie token, session row)."""
+    ticket = accounts.issue_sign_in_ticket(session, user, organization_id, browser=BROWSER)
+    return accounts.open_session(session, ticket, browser=BROWSER)
 
 
 def audit_actions(session: Session, org_id: int) -> list[str]:

@@ -19,7 +19,7 @@ from orgportal.services.errors import (
     ValidationFailed,
 )
 from tests.conftest import PG_URL
-from tests.unit.factories import PASSWORD, add_member, make_org, make_user
+from tests.unit.factories import PASSWORD, add_member, make_org, make_user, open_session
 
 
 def invite(session, owner, org, email="new@example.com", role=Role.AGENT) -> str:
@@ -35,7 +35,7 @@ def invite(session, owner, org, email="new@example.com", role=Role.AGENT) -> str
 
 
 def viewer_for(session, user):
-    raw, _ = accounts.open_session(session, accounts.issue_sign_in_ticket(session, user))
+    raw, _ = open_session(session, user)
     session.commit()
     return accounts.authenticate(session, raw)
 
@@ -54,6 +54,8 @@ def test_invite_sends_mail_with_a_hashed_seven_day_token(session, owner_org):
     assert len(token) >= 43  # 32 random bytes, URL-safe base64
     assert timedelta(days=6, hours=23) < row.expires_at - utcnow() <= timedelta(days=7)
     assert "member.invited" in [e.action for e in session.exec(select(AuditEvent))]
+    mail = session.exec(select(OutboxMessage)).one()
+    assert (mail.organization_id, mail.kind) == (org.id, "invite")  # a failure is shown to org
 
 
 def test_invite_refusals(session, owner_org):

@@ -47,3 +47,37 @@ def test_countries_cover_iso_3166_with_flags_and_search():
     assert "🇬🇧 United Kingdom" in [c.label for c in countries.search("King")]
     assert countries.get("gb").label == "🇬🇧 United Kingdom"
     assert countries.get("XX") is None
+
+
+def test_logo_urls_are_https_or_one_of_our_uploads(tmp_path):
+    uploaded = logos.store_upload(image_bytes("PNG"), tmp_path)
+    assert logos.validate_logo_url(f" {uploaded} ", tmp_path) == uploaded
+    assert logos.validate_logo_url("https://cdn.example.com/l.png", tmp_path) == (
+        "https://cdn.example.com/l.png"
+    )
+    assert logos.validate_logo_url("", tmp_path) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/logos/../auth/session?ticket=x",  # SECURITY: the logo <img> would open a session
+        "/api/logos/x.png?y",
+        "/api/logos/%2e%2e/auth/session",
+        "/api/logos/AAAAAAAAAAAAAAAAAAAAAA.png",  # the right shape, but not a stored logo
+        "/api/logos/AAAAAAAAAAAAAAAAAAAAAA.svg",
+        "/api/auth/session?ticket=x",
+        "//evil.example/logo.png",
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "http://example.com/logo.png",
+    ],
+)
+def test_other_logo_urls_are_refused_with_a_field_message(tmp_path, url):
+    uploaded = logos.store_upload(image_bytes("PNG"), tmp_path)
+    with pytest.raises(FieldError, match="https://"):
+        logos.validate_logo_url(url, tmp_path)
+    with pytest.raises(FieldError):
+        logos.validate_logo_url(uploaded + "?y", tmp_path)
+    with pytest.raises(FieldError):
+        logos.validate_logo_url(uploaded.replace("/api/logos/", "/api/logos/../logos/"), tmp_path)

@@ -1,11 +1,17 @@
 """Organizations: create, edit, business details, settings, delete, and their refusals."""
 
+import io
 import re
+from functools import partial
 
 import pytest
-from sqlmodel import select
+from PIL import Image
+from sqlmodel import Session, select
 
+from orgportal import db
 from orgportal.adapters.billing import TestModeBilling
+from orgportal.adapters.live import InProcessBus
+from orgportal.config import settings
 from orgportal.models import (
     AuditEvent,
     Membership,
@@ -14,7 +20,7 @@ from orgportal.models import (
     Subscription,
     TestModeSubscription,
 )
-from orgportal.services import audit, billing, organizations
+from orgportal.services import audit, billing, files, logos, organizations
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
@@ -45,9 +51,12 @@ def test_create_makes_creator_owner_with_random_slug_and_audit(session):
     [
         ("A", "", "", "name"),
         ("x" * 81, "", "", "name"),
+        ("Acme\r\nBcc: all@evil.test", "", "", "name"),
         ("Acme", "d" * 501, "", "description"),
         ("Acme", "", "http://example.com/logo.png", "logo_url"),
         ("Acme", "", "javascript:alert(1)", "logo_url"),
+        ("Acme", "", "/api/logos/../auth/session?ticket=x", "logo_url"),
+        ("Acme", "", "/api/logos/x.png?y", "logo_url"),
     ],
 )
 def test_create_refuses_invalid_fields(session, name, description, logo, field):
@@ -265,3 +274,118 @@ def test_audit_log_is_for_owner_and_admin_and_append_only(session):
     session.add(event)
     with pytest.raises(Exception, match="never changed"):
         session.commit()
+
+
+def delete_org(session, owner, org) -> None:
+    organizations.delete_organization(
+        session,
+        user=owner,
+        organization_id=org.id,
+        confirm_name=org.name,
+        gateway=TestModeBilling(session),
+    )
+
+
+def test_a_new_organization_never_sees_a_deleted_ones_audit_log(session):
+    """SECURITY: on SQLite the newest organization's id was freed by its deletion, and the
+    next organization inherited its audit trail (audit events have no foreign key)."""
+    owner = make_user(session)
+    first = make_org(session, owner, "Deleted Co")
+    organizations.update_profile(
+        session, user=owner, organization_id=first.id, name="Deleted Co", description="secret",
+        logo_url="",
+    )  # fmt: skip
+    delete_org(session, owner, first)
+    session.commit()
+    second = make_org(session, owner, "New Co")
+    assert second.id != first.id
+    events = audit.list_events(session, user=owner, organization_id=second.id)
+    assert [e.summary for e in events] == ["Created organization New Co"]
+
+
+def test_audit_log_hides_events_older_than_the_organization(session):
+    """Defence in depth: even an organization that got a freed id sees none of the events
+    written before it existed."""
+    owner = make_user(session)
+    first = make_org(session, owner, "Deleted Co")
+    delete_org(session, owner, first)
+    session.commit()
+    reused = Organization(id=first.id, name="Reused", slug="reused-id")
+    session.add(reused)
+    session.flush()
+    session.add(Membership(organization_id=first.id, user_id=owner.id, role=Role.OWNER))
+    session.commit()
+    assert audit.list_events(session, user=owner, organization_id=first.id) == []
+    with pytest.raises(NotFound):
+        audit.list_events(session, user=owner, organization_id=first.id + 1)
+
+
+class Abort(Exception):
+    """Raised inside a unit of work to force its rollback."""
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "blue").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def data_dir(engine, monkeypatch, tmp_path):
+    """The app's data directory (files, logos) in tmp_path; the live bus is silenced."""
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    monkeypatch.setattr(db, "bus", lambda: InProcessBus())
+    return tmp_path
+
+
+def org_with_bytes(engine, name: str = "Doomed"):
+    """An organization with an uploaded logo and a file; its owner has a personal file too."""
+    with db.unit_of_work(engine) as session:
+        owner = make_user(session)
+        logo = logos.store_upload(png(), settings.data_dir / "logos")
+        org = organizations.create_organization(session, user=owner, name=name, logo_url=logo)
+        session.flush()
+        upload = partial(files.upload_file, session, user=owner, directory=settings.files_dir)
+        stored = upload(organization_id=org.id, name="org.txt", data=b"org bytes")
+        personal = upload(organization_id=None, name="mine.txt", data=b"personal bytes")
+    paths = [
+        settings.files_dir / stored.storage_key,
+        settings.data_dir / "logos" / logo.removeprefix(logos.URL_PREFIX),
+    ]
+    return owner, org, paths, settings.files_dir / personal.storage_key
+
+
+def delete_in_unit_of_work(engine, owner, org, *, abort: bool = False) -> None:
+    """Like the organization page does it: one unit of work around the service."""
+    with db.unit_of_work(engine) as session:
+        delete_org(session, owner, org)
+        if abort:
+            raise Abort
+
+
+def test_deleting_an_organization_removes_its_files_and_logo_after_commit(engine, data_dir):
+    """SECURITY: a deleted organization's bytes stayed on disk."""
+    owner, org, paths, personal = org_with_bytes(engine)
+    assert all(path.is_file() for path in paths)
+    delete_in_unit_of_work(engine, owner, org)
+    assert [path.exists() for path in paths] == [False, False]
+    assert personal.is_file()
+
+
+def test_a_rolled_back_deletion_keeps_every_byte(engine, data_dir):
+    owner, org, paths, personal = org_with_bytes(engine)
+    with pytest.raises(Abort):
+        delete_in_unit_of_work(engine, owner, org, abort=True)
+    assert all(path.is_file() for path in [*paths, personal])
+    with Session(engine) as session:
+        assert session.get(Organization, org.id) is not None
+
+
+def test_a_logo_another_organization_still_shows_is_kept(engine, data_dir):
+    owner, org, (_, logo), _ = org_with_bytes(engine)
+    with db.unit_of_work(engine) as session:
+        organizations.create_organization(
+            session, user=owner, name="Sister Co", logo_url=org.logo_url
+        )
+    delete_in_unit_of_work(engine, owner, org)
+    assert logo.is_file()

@@ -1,18 +1,22 @@
-"""The outbox: mail written as .eml by default, over real SMTP when configured, never lost."""
+"""The outbox: mail written as .eml by default, over real SMTP when configured, never lost
+while it can still be delivered, and given up visibly when it cannot."""
 
 import email
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from orgportal.adapters.mail import FileTransport, SmtpTransport
-from orgportal.models import OutboxMessage
+from orgportal.config import settings
+from orgportal.models import AuditEvent, OutboxMessage
 from orgportal.services import outbox
 from orgportal.services.outbox import deliver_pending
+from tests.unit.factories import audit_actions, make_org, make_user
 
 SENDER = "orgportal <no-reply@orgportal.test>"
 
@@ -109,3 +113,72 @@ def test_several_workers_deliver_each_message_exactly_once(engine, session):
     assert sorted(sent) == sorted(f"user{n}@example.com" for n in range(12))
     session.expire_all()
     assert all(m.sent_at for m in session.exec(select(OutboxMessage)))
+
+
+def test_header_values_with_line_breaks_are_folded_not_fatal(engine, session, tmp_path):
+    """Hardening #9: a CR/LF stored before intake refused it must not block the message."""
+    outbox.queue_mail(
+        session, to="ada@example.com", subject="Help\r\nBcc: all@evil.test", body="Hi"
+    )
+    session.commit()
+    assert deliver_pending(engine, FileTransport(tmp_path, SENDER)) == 1
+    [path] = tmp_path.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes())
+    assert message["Subject"] == "Help Bcc: all@evil.test"
+    assert message["Bcc"] is None
+
+
+def test_a_message_that_always_fails_is_given_up_and_shown_to_its_organization(engine, session):
+    """Hardening #9: after MAIL_MAX_ATTEMPTS the message is failed, never retried again, and
+    the organization's Owner/Admins read why in the audit log."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    outbox.queue_mail(
+        session, to="rita@example.com", subject="Re", body="Hi", organization_id=org.id
+    )
+    session.commit()
+    calls: list[int] = []
+
+    def broken(message: OutboxMessage) -> None:
+        calls.append(message.id)
+        raise ConnectionRefusedError("mail server down")
+
+    for attempt in range(1, settings.mail_max_attempts + 1):
+        assert deliver_pending(engine, broken) == 0
+        session.expire_all()
+        message = session.exec(select(OutboxMessage)).one()
+        assert message.attempts == attempt
+        assert (message.failed_at is not None) == (attempt == settings.mail_max_attempts)
+        message.next_attempt_at = message.created_at  # the back-off has passed
+        session.add(message)
+        session.commit()
+    assert len(calls) == 8
+
+    assert deliver_pending(engine, broken) == 0
+    assert len(calls) == 8  # given up: no further attempt
+    assert audit_actions(session, org.id)[-1] == "mail.failed"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "mail.failed")).one()
+    assert event.summary == (
+        "Email to rita@example.com could not be delivered after 8 attempts: "
+        "ConnectionRefusedError: mail server down"
+    )
+
+
+def test_a_given_up_message_without_an_organization_is_only_marked(engine, session, monkeypatch):
+    monkeypatch.setattr(settings, "mail_max_attempts", 1)
+    queue(session)
+
+    def broken(message: OutboxMessage) -> None:
+        raise OSError("no route")
+
+    assert deliver_pending(engine, broken) == 0
+    session.expire_all()
+    assert session.exec(select(OutboxMessage)).one().failed_at is not None
+    assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_the_attempts_span_hours_so_a_short_outage_fails_nothing():
+    """Giving up must not turn a mail server that is down for a while into lost mail."""
+    delays = [outbox.retry_delay(n) for n in range(1, settings.mail_max_attempts)]
+    assert delays[0] == timedelta(minutes=1) and max(delays) == outbox.MAX_BACKOFF
+    assert sum(delays, timedelta()) > timedelta(hours=2)

@@ -173,7 +173,7 @@ def test_agent_opens_replies_assigns_and_closes(session: Session):
         (False, "Fixed it."),
     ]
     mail = session.exec(select(OutboxMessage).where(OutboxMessage.to_address == "rita@example.com"))
-    assert [m.subject for m in mail] == ["[TKT-001] Broken link"]
+    assert [(m.subject, m.organization_id) for m in mail] == [("[TKT-001] Broken link", org.id)]
     with pytest.raises(ValidationFailed):
         tickets.reply(session, user=agent, organization_id=org.id, ticket_id=ticket.id, body=" ")
 
@@ -216,6 +216,8 @@ def test_viewers_billing_admins_and_outsiders_cannot_handle_tickets(session: Ses
         ({"email": "not-an-email"}, "email"),
         ({"name": ""}, "name"),
         ({"subject": "x" * 201}, "subject"),
+        ({"subject": "Help\r\nBcc: all@evil.test"}, "subject"),
+        ({"name": "Rita\nRequester"}, "name"),
         ({"message": "x" * 5001}, "message"),
         ({"message": 42}, "message"),
     ],

@@ -16,7 +16,7 @@ from orgportal.config import settings
 from orgportal.models import Role, StoredFile
 from orgportal.services import accounts, files
 from orgportal.services.accounts import Viewer
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import add_member, make_org, make_user, open_session
 
 HANDLER = "state.files_state.upload"
 HEADERS = {"Reflex-Event-Handler": HANDLER, "Reflex-Client-Token": "anything"}
@@ -59,7 +59,7 @@ def client(engine, monkeypatch, upload_app) -> TestClient:
 
 
 def signed_in(session: Session, user, organization_id=None) -> dict[str, str]:
-    raw, row = accounts.open_session(session, accounts.issue_sign_in_ticket(session, user))
+    raw, row = open_session(session, user)
     row.active_org_id = organization_id
     session.add(row)
     session.commit()

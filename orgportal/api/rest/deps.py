@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from orgportal.adapters import rate_limit
 from orgportal.adapters.billing import BillingUnavailable
-from orgportal.api.rate_limit import SlidingWindow
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
@@ -45,7 +45,9 @@ class BodyTooLarge(DomainError):
 
 
 # Per API key; limit and window come from settings on every request.
-limiter = SlidingWindow(settings.api_rate_limit, settings.api_rate_window_seconds)
+limiter = rate_limit.limiter(
+    "api", lambda: settings.api_rate_limit, lambda: settings.api_rate_window_seconds
+)
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
@@ -56,10 +58,12 @@ bearer = HTTPBearer(
 def current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiCaller:
-    """The key's user, checked against the database on every call, then rate-limited."""
+    """The key's user, checked against the database on every call, then rate-limited.
+
+    A plain `def`: FastAPI runs it in its threadpool, so the database and Redis calls never
+    block the event loop."""
     with unit_of_work() as session:
         caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
-    limiter.limit, limiter.window = settings.api_rate_limit, settings.api_rate_window_seconds
     wait = limiter.hit(caller.key_id)
     if wait:
         raise RateLimited(wait)

@@ -1,0 +1,178 @@
+"""Rate limiters: `hit(key)` records one hit and returns 0, or the seconds to wait.
+
+Every limit of the app (REST per API key, public intake per address and per organization,
+sign-in and registration per address) is one of these, made by `limiter()`:
+
+- without REDIS_URL, a `MemoryLimiter`: a sliding window in this process. There is then one
+  backend worker, so its count is the whole count;
+- with REDIS_URL, a `RedisLimiter`: the same sliding window kept in Redis (one sorted set per
+  key, `orgportal:rl:<name>:<key>`, updated atomically by one Lua script on Redis's clock),
+  so N workers share one limit instead of allowing N times it (SPEC §11).
+
+If Redis cannot be reached, the Redis limiter **fails open**: it allows the hit and logs a
+warning (at most once a minute). Limits protect capacity; refusing every sign-in and API
+call while Redis is down would turn a Redis outage into a full outage, and accounts stay
+guarded by the per-email lockout, which lives in the database.
+
+`limit` and `window` are numbers or zero-argument callables read on every hit, so values
+from settings (and tests that lower them) take effect at once; both may be reassigned.
+"""
+
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from functools import cache
+from typing import Protocol
+
+import redis
+
+from orgportal.config import settings
+
+log = logging.getLogger(__name__)
+Key = str | int
+Limit = int | Callable[[], int]
+Window = float | Callable[[], float]
+
+
+class RateLimiter(Protocol):
+    name: str
+    limit: Limit
+    window: Window
+
+    def hit(self, key: Key) -> float:
+        """Record a hit for `key` and return 0, or, when over the limit, the seconds to wait
+        (a refused hit is not recorded)."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every hit (tests)."""
+        ...
+
+
+class _Limiter:
+    def __init__(self, name: str, limit: Limit, window: Window) -> None:
+        self.name, self.limit, self.window = name, limit, window
+
+    def current(self) -> tuple[int, float]:
+        """This moment's (limit, window in seconds); a limit below 1 counts as 1."""
+        limit = self.limit() if callable(self.limit) else self.limit
+        window = self.window() if callable(self.window) else self.window
+        return max(1, int(limit)), float(window)
+
+
+class MemoryLimiter(_Limiter):
+    """At most `limit` hits per key in any `window` seconds, counted in this process."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(
+        self, name: str, limit: Limit, window: Window, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(name, limit, window)
+        self.clock = clock
+        self._hits: dict[Key, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: Key) -> float:
+        limit, window = self.current()
+        now = self.clock()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:  # wait until enough hits leave to make room for one
+                return max(hits[len(hits) - limit] + window - now, 0.001)
+            hits.append(now)
+            if len(self._hits) > self.MAX_KEYS:
+                self._forget(now, window)
+            return 0
+
+    def _forget(self, now: float, window: float) -> None:
+        """Drop keys with no hit inside the window, so memory stays bounded."""
+        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
+            del self._hits[key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+# KEYS[1]: the key's sorted set of hit times (ms, Redis's clock). ARGV: window in ms, limit,
+# a unique member. Returns 0 (hit recorded) or the milliseconds to wait.
+_SLIDING_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  return math.max(tonumber(edge[2]) + window - now, 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+"""
+
+
+class RedisLimiter(_Limiter):
+    """The sliding window in Redis, shared by every worker and process using `url`."""
+
+    WARN_EVERY = 60.0
+    _last_warning: float | None = None  # shared by all Redis limiters of the process
+
+    def __init__(self, name: str, limit: Limit, window: Window, url: str) -> None:
+        super().__init__(name, limit, window)
+        self.url = url
+        self.prefix = f"orgportal:rl:{name}:"
+
+    def hit(self, key: Key) -> float:
+        limit, window = self.current()
+        try:
+            wait_ms = _script(self.url, os.getpid())(
+                keys=[f"{self.prefix}{key}"],
+                args=[max(1, int(window * 1000)), limit, secrets.token_hex(8)],
+            )
+        except redis.RedisError:
+            self._warn()
+            return 0
+        return int(wait_ms) / 1000
+
+    def _warn(self) -> None:
+        now, last = time.monotonic(), RedisLimiter._last_warning
+        if last is None or now - last >= self.WARN_EVERY:
+            RedisLimiter._last_warning = now
+            log.warning("rate limit %r not applied: Redis unreachable", self.name, exc_info=True)
+
+    def reset(self) -> None:
+        client = _client(self.url, os.getpid())
+        for key in client.scan_iter(match=f"{self.prefix}*"):
+            client.delete(key)
+
+
+@cache
+def _client(url: str, pid: int) -> redis.Redis:
+    """One client (one connection pool) per process (`pid` keeps a forked worker from using
+    its parent's); short timeouts, so that a Redis outage delays a request by a second, not a
+    minute. The name tells the process apart in Redis's CLIENT LIST."""
+    return redis.Redis.from_url(
+        url, socket_timeout=1, socket_connect_timeout=1, client_name=f"orgportal-rate-limit-{pid}"
+    )
+
+
+@cache
+def _script(url: str, pid: int) -> Callable[..., int]:
+    """The Lua script bound to the process's client (EVALSHA, loaded again if Redis forgot)."""
+    return _client(url, pid).register_script(_SLIDING_WINDOW)
+
+
+def limiter(name: str, limit: Limit, window: Window) -> RateLimiter:
+    """A limiter named `name` (its Redis key prefix), counted in Redis when REDIS_URL is set."""
+    if settings.redis_url:
+        return RedisLimiter(name, limit, window, settings.redis_url)
+    return MemoryLimiter(name, limit, window)

@@ -1,0 +1,54 @@
+"""Who is calling: the address that per-client rate limits count (SPEC §11).
+
+The connection's peer is the only address nobody can forge. Behind a reverse proxy the peer is
+the proxy, and the real client is in `X-Forwarded-For`, which every hop appends to, so only
+its right-hand end is written by machines we trust; anything to the left of the first
+untrusted hop may be made up by the client. Hence: believe the header only when the peer is a
+configured proxy (TRUSTED_PROXIES), and walk it from the right, skipping further trusted
+proxies, to the first address that is not one of ours.
+"""
+
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+
+from orgportal.config import settings
+
+Network = IPv4Network | IPv6Network
+
+
+def client_address(
+    peer: str, forwarded_for: str | None = None, trusted: Sequence[Network] | None = None
+) -> str:
+    """The client's address given the connection's `peer` and its `X-Forwarded-For` value
+    (several header lines joined with commas). `trusted` defaults to TRUSTED_PROXIES."""
+    proxies = settings.trusted_proxies if trusted is None else trusted
+    peer = peer.strip()
+    if not _is_trusted(peer, proxies):
+        return _normal(peer)
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, proxies):
+            return _normal(hop)
+    # Only proxies of ours in the chain: the leftmost is the closest we know to the client.
+    return _normal(hops[0]) if hops else _normal(peer)
+
+
+def _parse(address: str) -> IPv4Address | IPv6Address | None:
+    try:
+        ip = ip_address(address.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped:  # ::ffff:10.0.0.1 is 10.0.0.1
+        return ip.ipv4_mapped
+    return ip
+
+
+def _is_trusted(address: str, proxies: Sequence[Network]) -> bool:
+    ip = _parse(address)
+    return ip is not None and any(ip in network for network in proxies)
+
+
+def _normal(address: str) -> str:
+    """One spelling per address (so `::FFFF:1.2.3.4` and `1.2.3.4` share a limit)."""
+    ip = _parse(address)
+    return str(ip) if ip is not None else address or "unknown"

@@ -1,0 +1,136 @@
+"""The rate limiters: in memory (one worker) and in Redis (SPEC §11: with REDIS_URL every rate
+limit is counted in Redis, so several workers share one limit).
+
+The Redis tests need the Redis at 127.0.0.1:6379 (CI has one). They use database 6 and only
+keys of limiters named for the test, which they delete, so they never disturb other suites.
+"""
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from orgportal.adapters import rate_limit
+from orgportal.adapters.rate_limit import MemoryLimiter, RedisLimiter
+from orgportal.config import settings
+
+REDIS_URL = "redis://127.0.0.1:6379/6"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sliding_window_forgets_old_hits():
+    now = [0.0]
+    window = MemoryLimiter("t", 2, 10, clock=lambda: now[0])
+    assert window.hit("a") == 0 and window.hit("a") == 0
+    assert window.hit("a") == pytest.approx(10)
+    assert window.hit("b") == 0
+    now[0] = 10.5
+    assert window.hit("a") == 0
+
+
+def test_sliding_window_memory_stays_bounded():
+    now = [0.0]
+    window = MemoryLimiter("t", 1, 10, clock=lambda: now[0])
+    window.MAX_KEYS = 3
+    for n in range(3):
+        window.hit(f"old-{n}")
+    now[0] = 20
+    window.hit("new-1")
+    assert set(window._hits) == {"new-1"}
+
+
+def test_limit_and_window_may_be_settings_read_on_every_hit():
+    now, limit = [0.0], [3]
+    window = MemoryLimiter("t", lambda: limit[0], lambda: 10.0, clock=lambda: now[0])
+    for second in range(3):
+        now[0] = second
+        assert window.hit("k") == 0
+    limit[0] = 2  # lowered while hits at 0, 1, 2 count: room once those at 0 and 1 left
+    assert window.hit("k") == pytest.approx(1 + 10 - 2)
+
+
+def test_without_redis_url_limiters_count_in_memory(monkeypatch):
+    monkeypatch.setattr(settings, "redis_url", None)
+    assert isinstance(rate_limit.limiter("x", 1, 1), MemoryLimiter)
+    monkeypatch.setattr(settings, "redis_url", REDIS_URL)
+    assert isinstance(rate_limit.limiter("x", 1, 1), RedisLimiter)
+
+
+# --- Redis -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def name():
+    """A limiter name (Redis key prefix) of this test only; its keys are deleted after."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    yield name
+    RedisLimiter(name, 1, 1, REDIS_URL).reset()
+
+
+def test_redis_limiter_allows_the_limit_then_says_how_long_to_wait(name):
+    limiter = RedisLimiter(name, 3, 60, REDIS_URL)
+    assert [limiter.hit("key") for _ in range(3)] == [0, 0, 0]
+    wait = limiter.hit("key")
+    assert 59 < wait <= 60
+    assert limiter.hit("other") == 0
+    ttl = redis.Redis.from_url(REDIS_URL).pttl(f"orgportal:rl:{name}:key")
+    assert 59_000 < ttl <= 60_000  # a quiet key disappears after one window
+
+
+def test_two_workers_limiters_share_one_limit(name):
+    """Two instances with the same name, as each worker process builds its own."""
+    first, second = RedisLimiter(name, 3, 60, REDIS_URL), RedisLimiter(name, 3, 60, REDIS_URL)
+    assert [first.hit(7), second.hit(7), first.hit(7)] == [0, 0, 0]
+    assert second.hit(7) > 0 and first.hit(7) > 0
+
+
+def test_processes_hitting_at_once_never_pass_the_limit_together(name):
+    """Two processes race 30 hits each against a limit of 25: exactly 25 pass (atomic)."""
+    code = (
+        "from orgportal.adapters.rate_limit import RedisLimiter\n"
+        f"limiter = RedisLimiter({name!r}, 25, 60, {REDIS_URL!r})\n"
+        "print(sum(limiter.hit('shared') == 0 for _ in range(30)))\n"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    allowed = [int(worker.communicate(timeout=60)[0]) for worker in workers]
+    assert sum(allowed) == 25
+
+
+def test_redis_window_slides(name):
+    limiter = RedisLimiter(name, 2, 0.4, REDIS_URL)
+    assert limiter.hit("k") == 0
+    time.sleep(0.2)
+    assert limiter.hit("k") == 0
+    assert limiter.hit("k") > 0
+    time.sleep(0.25)  # the first hit has left the window, the second not yet
+    assert limiter.hit("k") == 0
+    assert limiter.hit("k") > 0
+
+
+def test_redis_limit_may_change_at_run_time(name):
+    limit = [5]
+    limiter = RedisLimiter(name, lambda: limit[0], 60, REDIS_URL)
+    assert [limiter.hit("k") for _ in range(3)] == [0, 0, 0]
+    limit[0] = 2
+    assert limiter.hit("k") > 0
+    limit[0] = 4
+    assert limiter.hit("k") == 0
+
+
+def test_an_unreachable_redis_fails_open_with_a_warning(caplog, monkeypatch):
+    monkeypatch.setattr(RedisLimiter, "_last_warning", None)
+    limiter = RedisLimiter("down", 1, 60, "redis://127.0.0.1:1/0")
+    assert [limiter.hit("k"), limiter.hit("k")] == [0, 0]
+    warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
+    assert len(warnings) == 1  # not once per request
