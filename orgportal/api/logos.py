@@ -3,7 +3,6 @@
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from orgportal.config import settings
 from orgportal.services import logos
 
 router = APIRouter(include_in_schema=False)
@@ -11,7 +10,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/api/logos/{name}")
 def logo(name: str) -> FileResponse:
-    path = logos.path_for(settings.resolve(settings.data_dir) / "logos", name)
+    path = logos.path_for(logos.logos_dir(), name)
     if path is None:
         raise HTTPException(status_code=404, detail="Not found.")
     return FileResponse(

@@ -130,7 +130,7 @@ class OrgState(AppState):
             data = await file.read(logos.MAX_BYTES + 1)
             try:
                 self.logo_draft = logos.store_upload(
-                    data, app_settings.resolve(app_settings.data_dir) / "logos"
+                    data, logos.logos_dir()
                 )
             except FieldError as exc:
                 self.errors = {**self.errors, "logo_url": str(exc)}
@@ -168,7 +168,7 @@ class OrgState(AppState):
                     user=viewer.user,
                     file_id=int(file_id),
                     files_dir=app_settings.files_dir,
-                    directory=app_settings.resolve(app_settings.data_dir) / "logos",
+                    directory=logos.logos_dir(),
                 )
         except FieldError as exc:
             self.errors = {**self.errors, "logo_url": str(exc)}

@@ -101,3 +101,20 @@ def _wait_for(url: str, proc: subprocess.Popen, log_name: str, timeout: float = 
 @pytest.fixture(scope="session")
 def mail_dir(app_env) -> Path:
     return Path(app_env["MAIL_DIR"])
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Every browser test also proves the app's pages pass their Content-Security-Policy:
+    a violation logged by any page of the test's browser context fails the test."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+    page.context.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    yield
+    assert violations == [], f"CSP violations: {violations}"
