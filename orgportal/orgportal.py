@@ -19,7 +19,13 @@ from orgportal.pages.auth import confirm_page, login_page, register_page
 from orgportal.pages.billing_test_mode import test_checkout_page, test_portal_page
 from orgportal.pages.content import files_page, links_page
 from orgportal.pages.invite import invite_page
-from orgportal.pages.organization import organization_page
+from orgportal.pages.organization import (
+    billing_page,
+    members_page,
+    overview_page,
+    settings_page,
+    support_page,
+)
 from orgportal.pages.tickets import tickets_page
 from orgportal.services import files, logos
 from orgportal.services.accounts import Viewer
@@ -27,11 +33,15 @@ from orgportal.services.outbox import deliver_pending
 from orgportal.state.account import AccountState
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState, RegisterState
-from orgportal.state.billing import TestCheckoutState, TestPortalState
+from orgportal.state.base import page_load
+from orgportal.state.billing import BillingState, TestCheckoutState, TestPortalState
+from orgportal.state.business_details import BusinessDetailsState
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
+from orgportal.state.members import MembersState
 from orgportal.state.organization import OrgState
+from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState
 from orgportal.state.usage import UsageState
 
@@ -74,7 +84,11 @@ class OrgportalApp(rx.App):
         return Gateway(super().__call__(), upload_limits=UPLOAD_LIMITS)
 
 
-app = OrgportalApp(api_transformer=[build_api(), RootShortLinks])
+# Plain toasts (dark text on the page background): sonner's rich colours fail contrast.
+app = OrgportalApp(
+    api_transformer=[build_api(), RootShortLinks],
+    toaster=rx.toast.provider(rich_colors=False, close_button=True),
+)
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
@@ -92,15 +106,39 @@ app.add_page(
     title="Confirm email · orgportal",
 )
 app.add_page(
-    organization_page,
+    overview_page,
     route=routes.ORGANIZATION,
-    on_load=[OrgState.load, UsageState.load],
+    on_load=page_load(routes.ORGANIZATION, OrgState, UsageState, BillingState),
     title="Organization · orgportal",
+)
+app.add_page(
+    members_page,
+    route=routes.ORG_MEMBERS,
+    on_load=page_load(routes.ORG_MEMBERS, MembersState, UsageState),
+    title="Members · orgportal",
+)
+app.add_page(
+    billing_page,
+    route=routes.ORG_BILLING,
+    on_load=page_load(routes.ORG_BILLING, BillingState),
+    title="Billing · orgportal",
+)
+app.add_page(
+    support_page,
+    route=routes.ORG_SUPPORT,
+    on_load=page_load(routes.ORG_SUPPORT, SupportSettingsState),
+    title="Support · orgportal",
+)
+app.add_page(
+    settings_page,
+    route=routes.ORG_SETTINGS,
+    on_load=page_load(routes.ORG_SETTINGS, OrgState, BusinessDetailsState),
+    title="Settings · orgportal",
 )
 app.add_page(
     audit_log_page,
     route=routes.AUDIT_LOG,
-    on_load=AuditLogState.load,
+    on_load=page_load(routes.AUDIT_LOG, AuditLogState),
     title="Audit Log · orgportal",
 )
 app.add_page(
@@ -109,30 +147,36 @@ app.add_page(
 app.add_page(
     test_checkout_page,
     route=routes.TEST_CHECKOUT,
-    on_load=TestCheckoutState.load,
+    on_load=page_load(routes.TEST_CHECKOUT, TestCheckoutState),
     title="Test checkout · orgportal",
 )
 app.add_page(
     test_portal_page,
     route=routes.TEST_PORTAL,
-    on_load=TestPortalState.load,
+    on_load=page_load(routes.TEST_PORTAL, TestPortalState),
     title="Test billing portal · orgportal",
 )
 app.add_page(
     links_page,
     route=routes.LINKS,
-    on_load=[LinksState.load, UsageState.load],
+    on_load=page_load(routes.LINKS, LinksState, UsageState),
     title="Links · orgportal",
 )
 app.add_page(
     files_page,
     route=routes.FILES,
-    on_load=[FilesState.load, UsageState.load],
+    on_load=page_load(routes.FILES, FilesState, UsageState),
     title="My Files · orgportal",
 )
 app.add_page(
-    tickets_page, route=routes.TICKETS, on_load=TicketsState.load, title="Tickets · orgportal"
+    tickets_page,
+    route=routes.TICKETS,
+    on_load=page_load(routes.TICKETS, TicketsState),
+    title="Tickets · orgportal",
 )
 app.add_page(
-    account_page, route=routes.ACCOUNT, on_load=AccountState.load, title="Account · orgportal"
+    account_page,
+    route=routes.ACCOUNT,
+    on_load=page_load(routes.ACCOUNT, AccountState),
+    title="Account · orgportal",
 )

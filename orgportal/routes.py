@@ -7,6 +7,10 @@ LOGIN = "/login"
 REGISTER = "/register"
 CONFIRM = "/confirm/[token]"
 ORGANIZATION = "/organization"
+ORG_MEMBERS = "/organization/members"
+ORG_BILLING = "/organization/billing"
+ORG_SUPPORT = "/organization/support"
+ORG_SETTINGS = "/organization/settings"
 AUDIT_LOG = "/organization/audit"
 INVITE = "/support/invite/[token]"
 LINKS = "/links"
@@ -19,8 +23,8 @@ TEST_PORTAL = "/billing/test-portal"
 SESSION_COOKIE = "orgportal_session"
 
 PAGES = (
-    HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, AUDIT_LOG, INVITE, LINKS, FILES, ACCOUNT,
-    TICKETS, TEST_CHECKOUT, TEST_PORTAL,
+    HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, ORG_MEMBERS, ORG_BILLING, ORG_SUPPORT,
+    ORG_SETTINGS, AUDIT_LOG, INVITE, LINKS, FILES, ACCOUNT, TICKETS, TEST_CHECKOUT, TEST_PORTAL,
 )  # fmt: skip
 # First path segments served by something other than a page: the API, short links, and
 # what Reflex itself serves (websocket, uploads, health checks, the built assets).

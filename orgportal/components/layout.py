@@ -48,7 +48,7 @@ def profile_menu() -> rx.Component:
             ),
             rx.foreach(AppState.workspaces, _workspace_item),
             rx.menu.separator(),
-            rx.menu.item("New Organization", on_select=AppState.switch_workspace(0)),
+            rx.menu.item("Create Organization", on_select=AppState.switch_workspace(0)),
             rx.menu.item("Audit Log", on_select=rx.redirect(routes.AUDIT_LOG)),
             rx.menu.separator(),
             rx.menu.item("Sign out", color_scheme="red", on_select=AppState.sign_out),
@@ -98,12 +98,17 @@ def confirm_banner() -> rx.Component:
                     ".",
                 ),
                 rx.button(
-                    "Resend link", size="1", variant="soft", on_click=AppState.resend_confirmation
+                    "Resend link",
+                    size="1",
+                    variant="solid",
+                    high_contrast=True,
+                    on_click=AppState.resend_confirmation,
                 ),
                 align="center",
             ),
             icon="mail",
             color_scheme="amber",
+            high_contrast=True,
             width="100%",
         ),
     )
@@ -112,10 +117,13 @@ def confirm_banner() -> rx.Component:
 def page_frame(*children: rx.Component) -> rx.Component:
     return rx.vstack(
         top_bar(),
-        rx.vstack(
-            confirm_banner(),
-            *children,
-            spacing="4",
+        rx.el.main(
+            rx.vstack(
+                confirm_banner(),
+                *children,
+                spacing="4",
+                width="100%",
+            ),
             width="100%",
             max_width=styles.PAGE_MAX_WIDTH,
             padding="1.5em",
@@ -127,14 +135,99 @@ def page_frame(*children: rx.Component) -> rx.Component:
     )
 
 
-def centered_card(*children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(*children, spacing="4", width="100%"),
+# The organization's sub-pages, as the source documents lay them out: (label, path).
+ORG_SECTIONS = [
+    ("Overview", routes.ORGANIZATION),
+    ("Members", routes.ORG_MEMBERS),
+    ("Billing", routes.ORG_BILLING),
+    ("Support", routes.ORG_SUPPORT),
+    ("Settings", routes.ORG_SETTINGS),
+]
+
+
+def _section_link(label: str, path: str, current: str) -> rx.Component:
+    """A sidebar entry; the current page is marked for screen readers (aria-current) and by
+    weight, background and a bar, never by colour alone."""
+    here = path == current
+    return rx.link(
+        label,
+        href=path,
+        size="2",
+        weight="bold" if here else "medium",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        aria_current="page" if here else None,
+        padding_x="0.75em",
+        padding_y="0.4em",
+        border_radius="var(--radius-2)",
+        border_left="3px solid var(--accent-9)" if here else "3px solid transparent",
+        background="var(--gray-a3)" if here else "transparent",
+        width="100%",
+    )
+
+
+def organization_sidebar(current: str) -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(
+            rx.text(AppState.active_workspace_name, weight="bold", size="2", padding_x="0.75em"),
+            *[_section_link(label, path, current) for label, path in ORG_SECTIONS],
+            rx.cond(
+                AppState.caps.view_audit_log,
+                _section_link("Audit Log", routes.AUDIT_LOG, current),
+            ),
+            spacing="1",
             width="100%",
-            max_width=styles.FORM_MAX_WIDTH,
-            size="3",
         ),
-        min_height="100vh",
-        padding="1em",
+        aria_label="Organization",
+        width=rx.breakpoints(initial="100%", md="12em"),
+        flex_shrink="0",
+    )
+
+
+def _no_organization() -> rx.Component:
+    return rx.callout(
+        rx.text(
+            "You are in your Personal Workspace. ",
+            rx.link("Create an organization", href=routes.ORGANIZATION, underline="always"),
+            " or switch to one in the profile menu.",
+        ),
+        icon="info",
+        width="100%",
+    )
+
+
+def organization_frame(current: str, *children: rx.Component) -> rx.Component:
+    """A page of the active organization: the sidebar of its sub-pages beside the content."""
+    return page_frame(
+        rx.cond(
+            AppState.page_ready,
+            rx.cond(
+                AppState.active_org_id == 0,
+                _no_organization(),
+                rx.flex(
+                    organization_sidebar(current),
+                    rx.vstack(*children, spacing="4", width="100%", min_width="0"),
+                    direction=rx.breakpoints(initial="column", md="row"),
+                    gap="1.5em",
+                    width="100%",
+                ),
+            ),
+            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+        ),
+    )
+
+
+def centered_card(*children: rx.Component) -> rx.Component:
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(*children, spacing="4", width="100%"),
+                width="100%",
+                max_width=styles.FORM_MAX_WIDTH,
+                size="3",
+            ),
+            min_height="100vh",
+            padding="1em",
+        )
     )

@@ -1,37 +1,75 @@
-"""/organization/audit: who did what, when."""
+"""/organization/audit: who did what, when (Owner and Admins), beside the organization's
+other sub-pages."""
 
 import reflex as rx
 
+from orgportal import routes
 from orgportal.components.forms import form_error
-from orgportal.components.layout import page_frame
+from orgportal.components.layout import organization_frame, page_frame
 from orgportal.state.audit_log import AuditLogState, AuditRow
+from orgportal.state.base import AppState
+
+# (header, column width): a fixed layout whose cells wrap, so the table never needs to
+# scroll sideways (a scrolling region without anything focusable is out of keyboard reach).
+COLUMNS = (("When", "9em"), ("Who", "22%"), ("Action", "24%"), ("Details", "auto"))
+WRAP = {"overflow_wrap": "anywhere"}
 
 
 def _row(row: AuditRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row.when),
-        rx.table.cell(row.actor),
-        rx.table.cell(rx.code(row.action)),
-        rx.table.cell(row.summary),
+        rx.table.cell(row.when, **WRAP),
+        rx.table.cell(row.actor, **WRAP),
+        rx.table.cell(rx.code(row.action), **WRAP),
+        rx.table.cell(row.summary, **WRAP),
+    )
+
+
+def _table() -> rx.Component:
+    return rx.cond(
+        AuditLogState.rows.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[rx.table.column_header_cell(h, width=w) for h, w in COLUMNS],
+                )
+            ),
+            rx.table.body(rx.foreach(AuditLogState.rows, _row)),
+            layout="fixed",
+            width="100%",
+        ),
+        rx.cond(
+            AuditLogState.error == "",
+            rx.text("Nothing has been recorded yet.", color_scheme="gray"),
+        ),
+    )
+
+
+def _personal_workspace() -> rx.Component:
+    return page_frame(
+        rx.heading("Audit Log", size="6"),
+        rx.callout(
+            "The Personal Workspace has no audit log: organizations keep one. Switch to an "
+            "organization in the profile menu to see its log.",
+            icon="info",
+            width="100%",
+        ),
     )
 
 
 def audit_log_page() -> rx.Component:
-    return page_frame(
+    return rx.cond(
+        AppState.page_ready & (AppState.active_org_id == 0),
+        _personal_workspace(),
+        _organization_log(),
+    )
+
+
+def _organization_log() -> rx.Component:
+    return organization_frame(
+        routes.AUDIT_LOG,
         rx.heading("Audit Log", size="6"),
         form_error(AuditLogState.error),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("When"),
-                    rx.table.column_header_cell("Who"),
-                    rx.table.column_header_cell("Action"),
-                    rx.table.column_header_cell("Details"),
-                )
-            ),
-            rx.table.body(rx.foreach(AuditLogState.rows, _row)),
-            width="100%",
-        ),
+        _table(),
         rx.hstack(
             rx.button(
                 "Newer",

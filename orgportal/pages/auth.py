@@ -28,7 +28,11 @@ def login_page() -> rx.Component:
             ),
             on_submit=LoginState.submit,
         ),
-        rx.text("No account yet? ", rx.link("Create one", href=LoginState.register_href), size="2"),
+        rx.text(
+            "No account yet? ",
+            rx.link("Create one", href=LoginState.register_href, underline="always"),
+            size="2",
+        ),
     )
 
 
@@ -65,7 +69,9 @@ def _register_form() -> rx.Component:
             on_submit=RegisterState.submit,
         ),
         rx.text(
-            "Already registered? ", rx.link("Sign in", href=RegisterState.sign_in_href), size="2"
+            "Already registered? ",
+            rx.link("Sign in", href=RegisterState.sign_in_href, underline="always"),
+            size="2",
         ),
     )
 
@@ -108,5 +114,5 @@ def confirm_page() -> rx.Component:
                 color_scheme=rx.cond(ConfirmState.ok, "green", "red"),
             ),
         ),
-        rx.link("Continue to your organization", href=routes.ORGANIZATION),
+        rx.link("Continue to your organization", href=routes.ORGANIZATION, underline="always"),
     )

@@ -31,14 +31,15 @@ def test_checkout_page() -> rx.Component:
                 rx.text(S.price, size="5", weight="bold", id="checkout-price"),
                 rx.hstack(
                     rx.button("Pay", on_click=S.pay),
-                    rx.link(
-                        rx.button("Cancel", variant="soft"),
-                        href=routes.ORGANIZATION + "?checkout=canceled",
+                    rx.button(
+                        rx.link("Cancel", href=routes.ORG_BILLING + "?checkout=canceled"),
+                        variant="soft",
+                        as_child=True,  # one link styled as a button, not a button in a link
                     ),
                 ),
                 spacing="3",
             ),
-            rx.link("Back to the organization", href=routes.ORGANIZATION),
+            rx.link("Back to Billing", href=routes.ORG_BILLING),
         ),
     )
 
@@ -89,5 +90,5 @@ def test_portal_page() -> rx.Component:
                 on_click=S.cancel("support"),
             ),
         ),
-        rx.link("Return to the organization", href=routes.ORGANIZATION),
+        rx.link("Return to Billing", href=routes.ORG_BILLING),
     )

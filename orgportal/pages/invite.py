@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from orgportal import routes
 from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
 from orgportal.state.invite import InviteState as S
@@ -100,7 +101,7 @@ def _closed(heading: str) -> rx.Component:
     return rx.vstack(
         rx.heading(heading, size="6"),
         rx.callout(S.message, icon="info", role="status"),
-        rx.link("Go to your organization", href="/organization"),
+        rx.link("Go to your organization", href=routes.ORGANIZATION, underline="always"),
         spacing="3",
     )
 

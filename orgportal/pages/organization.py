@@ -1,45 +1,67 @@
-"""/organization: the create form, or the active organization's page."""
+"""The organization's sub-pages (SPEC §2–§6), each its own route with the sidebar:
+Overview, Members, Billing, Support and Settings. `/organization` is the overview, or the
+create form while the Personal Workspace is active."""
 
 import reflex as rx
 
-from orgportal.components.layout import page_frame
-from orgportal.state.members import MembersState
-from orgportal.state.organization import OrgState
-from orgportal.views.billing import plan_card, support_card
+from orgportal import routes
+from orgportal.components.layout import organization_frame, page_frame
+from orgportal.state.base import AppState
+from orgportal.views.billing import checkout_notice, plan_card, plan_summary, support_card
 from orgportal.views.business_details import business_details_card
 from orgportal.views.members import invite_card, members_card
 from orgportal.views.organization import (
     create_organization_form,
     danger_zone,
     organization_header,
+    profile_card,
     settings_card,
 )
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
 
 
-def organization_page() -> rx.Component:
-    return page_frame(
-        rx.cond(
-            ~OrgState.loaded,
-            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
-            rx.cond(
-                OrgState.org_id == 0,
-                create_organization_form(),
-                rx.vstack(
-                    organization_header(),
-                    usage_card(),
-                    members_card(),
-                    rx.cond(MembersState.can_invite, invite_card()),
-                    plan_card(),
-                    support_card(),
-                    support_settings_section(),
-                    business_details_card(),
-                    rx.cond(OrgState.can_edit, settings_card()),
-                    rx.cond(OrgState.is_owner, danger_zone()),
-                    spacing="4",
-                    width="100%",
-                ),
-            ),
+def overview_page() -> rx.Component:
+    return rx.cond(
+        AppState.page_ready & (AppState.active_org_id == 0),
+        page_frame(create_organization_form()),
+        organization_frame(
+            routes.ORGANIZATION, organization_header(), usage_card(), plan_summary()
         ),
+    )
+
+
+def members_page() -> rx.Component:
+    return organization_frame(
+        routes.ORG_MEMBERS,
+        rx.heading("Members", size="6"),
+        members_card(),
+        rx.cond(AppState.caps.invite_roles.length() > 0, invite_card()),
+    )
+
+
+def billing_page() -> rx.Component:
+    return organization_frame(
+        routes.ORG_BILLING,
+        rx.heading("Billing", size="6"),
+        checkout_notice(),
+        plan_card(),
+        support_card(),
+    )
+
+
+def support_page() -> rx.Component:
+    return organization_frame(
+        routes.ORG_SUPPORT, rx.heading("Support", size="6"), support_settings_section()
+    )
+
+
+def settings_page() -> rx.Component:
+    return organization_frame(
+        routes.ORG_SETTINGS,
+        rx.heading("Settings", size="6"),
+        profile_card(),
+        business_details_card(),
+        rx.cond(AppState.caps.edit_organization, settings_card()),
+        rx.cond(AppState.caps.delete_organization, danger_zone()),
     )

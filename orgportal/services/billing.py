@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from orgportal import routes
 from orgportal.adapters.billing import (
     BillingGateway,
     BillingUnavailable,
@@ -34,6 +35,7 @@ from orgportal.services.errors import (
 )
 from orgportal.services.permissions import Permission, require
 from orgportal.services.plans import Plan
+from orgportal.wording import count
 
 PLAN, SUPPORT = "plan", "support"
 MAX_SEATS = 1000
@@ -114,9 +116,9 @@ def start_checkout(
         price_id=price,
         quantity=quantity,
         metadata=metadata,
-        success_url=f"{settings.public_url}/organization?checkout=success"
+        success_url=f"{settings.public_url}{routes.ORG_BILLING}?checkout=success"
         "&session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=f"{settings.public_url}/organization?checkout=canceled",
+        cancel_url=f"{settings.public_url}{routes.ORG_BILLING}?checkout=canceled",
     )
 
 
@@ -140,7 +142,7 @@ def billing_portal(
     organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
     return gateway.portal_url(
         customer_id=_customer(session, gateway, organization),
-        return_url=f"{settings.public_url}/organization",
+        return_url=f"{settings.public_url}{routes.ORG_BILLING}",
     )
 
 
@@ -415,7 +417,7 @@ def _audit_change(session: Session, row: Subscription, activated: bool) -> None:
     what = (
         f"{plans.PLANS[row.plan_key].name} plan ({row.interval})"
         if row.kind == PLAN
-        else f"support subscription ({row.quantity} seats)"
+        else f"support subscription ({count(row.quantity, 'seat')})"
     )
     action = "billing.subscribed" if activated else "billing.subscription_updated"
     summary = f"Subscribed to the {what}" if activated else f"The {what} is now {row.status}"

@@ -70,10 +70,10 @@ class ValidationFailed(DomainError):
 
 
 class NoSeatsAvailable(Conflict):
-    def __init__(self, limit: int):
-        super().__init__(
-            f"No seats available: your plan allows {limit} members including pending invites."
-        )
+    """`source` names where the limit comes from, e.g. "the Free plan allows 3 members"."""
+
+    def __init__(self, limit: int, source: str):
+        super().__init__(f"No seats available: {source}. Pending invites take a seat too.")
         self.limit = limit
 
 

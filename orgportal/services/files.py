@@ -17,7 +17,6 @@ from orgportal.services import usage
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
-    has_permission,
     membership_of,
     require,
     require_workspace,
@@ -133,9 +132,9 @@ def delete_file(
     stored = get_file(session, user=user, file_id=file_id)
     if stored.organization_id != organization_id:
         raise NotFound("File not found.")
-    if organization_id is not None and stored.owner_id != user.id:
+    if organization_id is not None:
         _, membership = require(session, user, organization_id, Permission.VIEW)
-        if not has_permission(membership.role, Permission.EDIT_ORGANIZATION):
+        if not usage.may_delete(stored, user, membership.role):
             raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
     session.delete(stored)
     session.flush()

@@ -22,7 +22,7 @@ from orgportal.services.errors import (
 from orgportal.services.permissions import (
     ASSIGNABLE_ROLES,
     Permission,
-    has_permission,
+    invite_roles,
     membership_of,
     require,
 )
@@ -213,13 +213,7 @@ def _require_inviter(
     if role not in {r.value for r in ASSIGNABLE_ROLES}:
         raise ValidationFailed({"role": "Choose Admin, Billing Admin, Agent or Viewer."})
     organization, membership = require(session, user, organization_id, Permission.VIEW)
-    if has_permission(membership.role, Permission.MANAGE_MEMBERS):
-        return organization, membership
-    if (
-        membership.role == Role.AGENT
-        and organization.allow_members_to_invite
-        and role == Role.AGENT
-    ):
+    if role in invite_roles(membership.role, organization):
         return organization, membership
     raise PermissionDenied("Your role does not allow inviting members with that role.")
 

@@ -13,7 +13,6 @@ from orgportal.services import usage
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
-    has_permission,
     require,
     require_workspace,
 )
@@ -90,9 +89,7 @@ def delete_link(session: Session, *, user: User, organization_id: int | None, li
             raise NotFound("Link not found.")
     else:
         _, membership = require(session, user, organization_id, Permission.VIEW)
-        if link.owner_id != user.id and not has_permission(
-            membership.role, Permission.EDIT_ORGANIZATION
-        ):
+        if not usage.may_delete(link, user, membership.role):
             raise PermissionDenied("Only its creator, an Admin or the Owner can delete this link.")
     session.delete(link)
     session.flush()

@@ -1,5 +1,6 @@
 """The role/permission table of SPEC §3, as data, and the one check every service calls."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlmodel import Session, select
@@ -46,6 +47,58 @@ ASSIGNABLE_ROLES = (Role.ADMIN, Role.BILLING_ADMIN, Role.AGENT, Role.VIEWER)
 
 def has_permission(role: Role | str, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[Role(role)]
+
+
+def invite_roles(role: Role | str, organization: Organization) -> tuple[Role, ...]:
+    """The roles a member with `role` may invite: Owner/Admin any assignable role; Agents
+    only Agents, and only when the organization allows members to invite (SPEC §3)."""
+    if has_permission(role, Permission.MANAGE_MEMBERS):
+        return ASSIGNABLE_ROLES
+    if role == Role.AGENT and organization.allow_members_to_invite:
+        return (Role.AGENT,)
+    return ()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one viewer may do in one organization: computed here, only displayed by pages."""
+
+    role: str = ""
+    edit_organization: bool = False
+    manage_members: bool = False
+    invite_roles: tuple[str, ...] = ()
+    manage_billing: bool = False
+    manage_support: bool = False
+    handle_tickets: bool = False
+    create_items: bool = False
+    view_audit_log: bool = False
+    delete_organization: bool = False
+    transfer_ownership: bool = False
+
+
+def capabilities(session: Session, user: User, organization_id: int | None) -> Capabilities:
+    """The viewer's capabilities in an organization; none for a non-member. In the Personal
+    Workspace the user creates items and nothing else applies."""
+    if organization_id is None:
+        return Capabilities(create_items=True)
+    membership = membership_of(session, user, organization_id)
+    organization = session.get(Organization, organization_id) if membership else None
+    if membership is None or organization is None:
+        return Capabilities()
+    role = membership.role
+    return Capabilities(
+        role=role,
+        edit_organization=has_permission(role, P.EDIT_ORGANIZATION),
+        manage_members=has_permission(role, P.MANAGE_MEMBERS),
+        invite_roles=tuple(r.value for r in invite_roles(role, organization)),
+        manage_billing=has_permission(role, P.MANAGE_BILLING),
+        manage_support=has_permission(role, P.MANAGE_SUPPORT),
+        handle_tickets=has_permission(role, P.HANDLE_TICKETS),
+        create_items=has_permission(role, P.CREATE_ITEMS),
+        view_audit_log=has_permission(role, P.VIEW_AUDIT_LOG),
+        delete_organization=has_permission(role, P.DELETE_ORGANIZATION),
+        transfer_ownership=has_permission(role, P.TRANSFER_OWNERSHIP),
+    )
 
 
 def membership_of(session: Session, user: User, organization_id: int) -> Membership | None:

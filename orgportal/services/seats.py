@@ -6,6 +6,7 @@ from orgportal.models import Invite, InviteStatus, Membership, Organization
 from orgportal.models.base import utcnow
 from orgportal.services import plans
 from orgportal.services.errors import NoSeatsAvailable
+from orgportal.wording import count
 
 
 def lock_organization(session: Session, organization_id: int) -> None:
@@ -52,4 +53,13 @@ def require_free_seat(
     if limit is None:
         return
     if seats_used(session, organization.id, excluding_invite=excluding_invite) + 1 > limit:
-        raise NoSeatsAvailable(limit)
+        raise NoSeatsAvailable(limit, limit_source(session, organization, limit))
+
+
+def limit_source(session: Session, organization: Organization, limit: int) -> str:
+    """Where the seat limit comes from, as `plans.seat_limit` decides it: the seats of the
+    support subscription when there is one, else the organization plan's member limit."""
+    if plans.active_subscription(session, organization.id, "support"):
+        return f"your support subscription has {count(limit, 'seat')}"
+    plan = plans.organization_plan(session, organization)
+    return f"the {plan.name} plan allows {count(limit, 'member')}"

@@ -1,17 +1,17 @@
 """/account: the user's API keys — create (shown once), list, revoke (SPEC §8).
 
-The full key exists only in `new_key` of this tab's state right after creation; `load`
+The full key exists only in `new_key` of this tab's state right after creation; `_load`
 clears it, so a reload or a later visit never shows it again (only its prefix).
 """
 
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
-from orgportal.db import unit_of_work
 from orgportal.models import ApiKey
 from orgportal.services import api_keys
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
 
 
@@ -29,24 +29,13 @@ class AccountState(AppState):
     keys: list[KeyRow] = []
     new_key: str = ""
     new_key_name: str = ""
+    _new_key_id: int = 0
     errors: dict[str, str] = {}
-    error: str = ""
     form_key: int = 0
 
-    @rx.event
-    def load(self):
-        self.new_key, self.new_key_name, self.errors, self.error = "", "", {}, ""
-        return self._refresh()
-
-    def _refresh(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                self.keys = [
-                    self._row(key) for key in api_keys.list_keys(session, user=viewer.user)
-                ]
-        except NotAuthenticated:
-            return self._to_login()
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        self.new_key, self.new_key_name, self._new_key_id = "", "", 0
+        self.keys = [self._row(key) for key in api_keys.list_keys(session, user=viewer.user)]
 
     def _row(self, key: ApiKey) -> KeyRow:
         names = {w.id: w.name for w in self.workspaces}
@@ -62,27 +51,24 @@ class AccountState(AppState):
     @rx.event
     def create(self, form: dict):
         """A key for the active workspace; the secret is shown once, above the list."""
-        self.errors, self.error = {}, ""
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                raw, key = api_keys.create_key(
-                    session,
-                    user=viewer.user,
+        created: list[tuple[str, ApiKey]] = []
+        events = self._run(
+            lambda s, v: created.append(
+                api_keys.create_key(
+                    s,
+                    user=v.user,
                     name=form.get("name", ""),
-                    active_org_id=viewer.session.active_org_id,
+                    active_org_id=v.session.active_org_id,
                 )
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        self.new_key, self.new_key_name = raw, key.name
-        self.form_key += 1
-        return self._refresh()
+            ),
+            errors="errors",
+            field="name",
+        )
+        if created:  # after the reload, which clears any key shown before
+            raw, key = created[0]
+            self.new_key, self.new_key_name, self._new_key_id = raw, key.name, key.id
+            self.form_key += 1
+        return events
 
     @rx.event
     def copy_new_key(self):
@@ -90,17 +76,16 @@ class AccountState(AppState):
 
     @rx.event
     def dismiss_new_key(self):
-        self.new_key, self.new_key_name = "", ""
+        self.new_key, self.new_key_name, self._new_key_id = "", "", 0
 
     @rx.event
     def revoke(self, key_id: int):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                key = api_keys.revoke_key(session, user=viewer.user, key_id=key_id)
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._refresh()
-        return rx.toast.success(f"Revoked {key.name}. It stops working now.")
+        shown = (self.new_key, self.new_key_name, self._new_key_id)
+        name = next((k.name for k in self.keys if k.id == key_id), "the key")
+        events = self._run(
+            lambda s, v: api_keys.revoke_key(s, user=v.user, key_id=key_id),
+            done=f"Revoked {name}. It stops working now.",
+        )
+        if shown[2] != key_id:  # a key just created stays on show while others are revoked
+            self.new_key, self.new_key_name, self._new_key_id = shown
+        return events

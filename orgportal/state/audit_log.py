@@ -3,10 +3,11 @@
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
-from orgportal.db import unit_of_work
 from orgportal.services import audit
-from orgportal.services.errors import DomainError, NotAuthenticated
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
 
 PAGE_SIZE = 50
@@ -25,25 +26,27 @@ class AuditLogState(AppState):
     error: str = ""
     page: int = 0
     has_more: bool = False
+    _org_id: int = 0  # whose log `page` counts in
 
-    @rx.event
-    def load(self):
-        self.error = ""
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                events = audit.list_events(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id or 0,
-                    limit=PAGE_SIZE + 1,
-                    offset=self.page * PAGE_SIZE,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.rows, self.error = [], exc.message
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        if not org_id:  # the Personal Workspace has no audit log
+            self.rows, self.has_more, self.error = [], False, ""
             return
+        if org_id != self._org_id:  # another organization: its newest events first
+            self._org_id, self.page = org_id, 0
+        try:
+            events = audit.list_events(
+                session,
+                user=viewer.user,
+                organization_id=org_id,
+                limit=PAGE_SIZE + 1,
+                offset=self.page * PAGE_SIZE,
+            )
+        except DomainError as exc:  # only the Owner and Admins may read it
+            self.rows, self.has_more, self.error = [], False, exc.message
+            return
+        self.error = ""
         self.has_more = len(events) > PAGE_SIZE
         self.rows = [
             AuditRow(
@@ -58,9 +61,9 @@ class AuditLogState(AppState):
     @rx.event
     def next_page(self):
         self.page += 1
-        return AuditLogState.load
+        return self._run(lambda _session, _viewer: None)
 
     @rx.event
     def previous_page(self):
         self.page = max(0, self.page - 1)
-        return AuditLogState.load
+        return self._run(lambda _session, _viewer: None)

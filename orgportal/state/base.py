@@ -6,6 +6,7 @@ cookie of the websocket handshake and re-checks it against the database.
 
 import dataclasses
 import json
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 
 import reflex as rx
@@ -14,10 +15,11 @@ from sqlmodel import Session
 from orgportal import routes
 from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
-from orgportal.services import accounts
+from orgportal.services import accounts, permissions
 from orgportal.services.accounts import Viewer
 from orgportal.services.client_address import client_address
-from orgportal.services.errors import DomainError, NotAuthenticated
+from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.permissions import Capabilities
 
 
 @dataclasses.dataclass
@@ -34,6 +36,9 @@ class AppState(rx.State):
     email_confirmed: bool = True
     workspaces: list[WorkspaceItem] = []
     active_org_id: int = 0
+    # What the viewer may do in the active workspace, as the services decide it.
+    caps: Capabilities = Capabilities()
+    page_ready: bool = False  # the first page load of this tab has filled the state
 
     def _cookie(self, name: str) -> str | None:
         """A cookie of the websocket handshake (HttpOnly cookies included)."""
@@ -63,6 +68,11 @@ class AppState(rx.State):
     def _viewer(self, session: Session) -> Viewer:
         """The signed-in user, or NotAuthenticated; refreshes the profile menu data."""
         viewer = accounts.authenticate(session, self._session_token())
+        self._show_viewer(session, viewer)
+        return viewer
+
+    def _show_viewer(self, session: Session, viewer: Viewer) -> None:
+        """The top bar's and profile menu's data, and the viewer's capabilities."""
         self.signed_in = True
         self.user_name = viewer.user.display_name
         self.user_email = viewer.user.email
@@ -72,24 +82,87 @@ class AppState(rx.State):
             WorkspaceItem(id=w.organization_id or 0, name=w.name, role=w.role)
             for w in accounts.list_workspaces(session, viewer.user)
         ]
-        return viewer
+        self.caps = permissions.capabilities(session, viewer.user, viewer.session.active_org_id)
 
     def _to_login(self):
         self.signed_in = False
         return rx.redirect(routes.login(self.router.url.path or routes.ORGANIZATION))
 
-    @rx.event
-    def switch_workspace(self, organization_id: int):
-        """Profile menu → Switch Organization; remembered on the server-side session."""
+    # --- the state core: every handler and page load goes through these two -----------------
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """Fill this state's view data for `viewer` (a feature state overrides it). Called by
+        the page load and, after each use case, in the same transaction."""
+
+    def _run(
+        self,
+        action: Callable[[Session, Viewer], object],
+        *,
+        done: str = "",
+        errors: str = "",
+        field: str = "",
+        reload: bool = True,
+    ):
+        """Run one use case from an event handler, the one way every handler does it.
+
+        One transaction; the viewer authenticated once; then, unless `reload` is off, this
+        state reloaded in the same transaction, so a form re-keyed in this event mounts
+        with the values just saved, never the previous ones. A signed-out viewer goes to
+        `/login?next=<this page>`. Refusals: ValidationFailed fills the dict var named by
+        `errors` (field → message); any other DomainError goes there under `field` when
+        both are given, else to an error toast. Returns the events for the handler to
+        return (a success toast with `done`).
+        """
+        if errors:
+            setattr(self, errors, {})
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
-                accounts.switch_workspace(session, viewer, organization_id or None)
+                action(session, viewer)
+                # the action may have renamed a workspace or changed the viewer's own role
+                self._show_viewer(session, viewer)
+                if reload:
+                    self._load(session, viewer)
+        except NotAuthenticated:
+            return self._to_login()
+        except ValidationFailed as exc:
+            if errors:
+                setattr(self, errors, exc.errors)
+                return None
+            return rx.toast.error(exc.message)
+        except DomainError as exc:
+            if errors and field:
+                setattr(self, errors, {field: exc.message})
+                return None
+            return rx.toast.error(exc.message)
+        return rx.toast.success(done) if done else None
+
+    @rx.event
+    async def load_page(self, route: str):
+        """The one load event of every signed-in page: authenticates once, then fills each
+        state the page declared (`page_load`) inside one transaction."""
+        try:
+            with unit_of_work() as session:
+                viewer = self._viewer(session)
+                for state_class in PAGE_STATES.get(route, ()):
+                    state = await self.get_state(state_class)
+                    state._load(session, viewer)
+            self.page_ready = True
         except NotAuthenticated:
             return self._to_login()
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        return navigate(routes.ORGANIZATION)
+
+    @rx.event
+    def switch_workspace(self, organization_id: int):
+        """Profile menu → Switch Organization; remembered on the server-side session."""
+        events = self._run(
+            lambda session, viewer: accounts.switch_workspace(
+                session, viewer, organization_id or None
+            ),
+            reload=False,
+        )
+        return events if events is not None else navigate(routes.ORGANIZATION)
 
     @rx.event
     def sign_out(self):
@@ -101,16 +174,12 @@ class AppState(rx.State):
 
     @rx.event
     def resend_confirmation(self):
-        with unit_of_work() as session:
-            try:
-                viewer = self._viewer(session)
-            except NotAuthenticated:
-                return self._to_login()
-            try:
-                accounts.send_confirmation(session, viewer.user)
-            except DomainError as exc:  # MailThrottled: too many mails this hour
-                return rx.toast.error(exc.message)
-        return rx.toast.success(f"We sent a new confirmation link to {self.user_email}.")
+        """The banner's Resend link (throttled per address and user by the service)."""
+        return self._run(
+            lambda session, viewer: accounts.send_confirmation(session, viewer.user),
+            done=f"We sent a new confirmation link to {self.user_email}.",
+            reload=False,
+        )
 
     @rx.var
     def active_workspace_name(self) -> str:
@@ -123,6 +192,17 @@ class AppState(rx.State):
     def user_initials(self) -> str:
         parts = self.user_name.split()
         return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+# route → the states whose `_load` fills that page (declared with `page_load`)
+PAGE_STATES: dict[str, tuple[type[AppState], ...]] = {}
+
+
+def page_load(route: str, *states: type[AppState]) -> rx.event.EventSpec:
+    """Declare what a signed-in page shows: its one load event authenticates once and
+    fills each of `states` (their `_load`) in one transaction. Use as `on_load=`."""
+    PAGE_STATES[route] = states
+    return AppState.load_page(route)
 
 
 def navigate(path: str) -> rx.event.EventSpec:

@@ -1,22 +1,74 @@
-"""The Organization Plan and Support Subscription cards, and the test-mode billing pages."""
+"""The Organization Plan and Support Subscription cards, and the test-mode billing pages.
+
+Every handler runs its use case through `AppState._run`; what a viewer may do comes from
+`AppState.caps` (the services decide it).
+"""
 
 from collections.abc import Callable
 
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal.adapters.billing import BillingUnavailable, TestModeBilling, gateway_from_settings
-from orgportal.db import unit_of_work
-from orgportal.models import User
+from orgportal.adapters.billing import (
+    BillingUnavailable,
+    TestModeBilling,
+    gateway_from_settings,
+)
+from orgportal.config import settings
 from orgportal.services import billing, plans
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
-from orgportal.services.permissions import Permission, has_permission
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState, navigate
+from orgportal.wording import count
 
 PLAN_OPTIONS = [plan.name for plan in plans.PAID]
 PLAN_KEY_BY_NAME = {plan.name: plan.key for plan in plans.PAID}
 INTERVAL_LABELS = {"monthly": "Monthly", "annual": "Annual"}
 INTERVAL_BY_LABEL = {label: key for key, label in INTERVAL_LABELS.items()}
+ACTIVATED = "Subscription active."
+PAID_PENDING = "Payment received: the subscription starts as soon as Stripe confirms it."
+CANCELED = "Checkout canceled: nothing was charged."
+
+
+def seats_label(seats: int) -> str:
+    """The count with its noun: "1 seat", "3 seats"."""
+    return count(seats, "seat")
+
+
+def configured_seat_price() -> int:
+    """The price of one support seat per month, as configured (SEAT_PRICE_PENCE)."""
+    return settings.seat_price_pence
+
+
+def _for_org(service: Callable[..., object], gateway=gateway_from_settings, **arguments):
+    """An action for `_run`: a billing use case for the viewer's active organization, over
+    the site's payment gateway. An unreachable or refusing provider becomes a refusal the
+    page shows, like any other."""
+
+    def action(session: Session, viewer: Viewer) -> object:
+        organization_id = viewer.session.active_org_id or 0
+        try:
+            return service(
+                session,
+                gateway(session),
+                user=viewer.user,
+                organization_id=organization_id,
+                **arguments,
+            )
+        except BillingUnavailable as exc:
+            raise DomainError(str(exc) or "The payment provider is unavailable.") from exc
+
+    return action
+
+
+def _open(state: AppState, start: Callable[[Session, Viewer], str], **run_options):
+    """Run a use case that answers with a URL (Checkout, Portal, back from the test
+    checkout) and open it: a full page load."""
+    opened: list[str] = []
+    events = state._run(
+        lambda session, viewer: opened.append(start(session, viewer)), **run_options
+    )
+    return navigate(opened[0]) if opened else events
 
 
 class PlanChoice(rx.State, mixin=True):
@@ -42,7 +94,8 @@ class PlanChoice(rx.State, mixin=True):
 
 
 class BillingState(PlanChoice, AppState):
-    my_role: str = ""
+    """The Billing sub-page (plan, support seats) and the overview's plan summary."""
+
     test_mode: bool = True
     plan_name: str = "Free"
     plan_status: str = ""
@@ -53,11 +106,12 @@ class BillingState(PlanChoice, AppState):
     seats_purchased: int = 0
     seats_used: int = 0
     seats_pending: int = 1
-    seats_error: str = ""
-
-    @rx.var
-    def can_manage(self) -> bool:
-        return bool(self.my_role) and has_permission(self.my_role, Permission.MANAGE_BILLING)
+    seat_price_pence: int = settings.seat_price_pence
+    monthly_cost: str = ""
+    seats_errors: dict[str, str] = {}
+    checkout_notice: str = ""  # back from Checkout: activated, pending or canceled
+    checkout_error: str = ""
+    _checkout_activated: str = ""  # the Checkout session this tab already completed
 
     @rx.var
     def support_active(self) -> bool:
@@ -68,12 +122,16 @@ class BillingState(PlanChoice, AppState):
         return max(1, self.seats_used)
 
     @rx.var
-    def monthly_cost(self) -> str:
-        return plans.pounds(self.seats_purchased * plans.SEAT_PRICE_PENCE)
+    def seat_price(self) -> str:
+        return plans.pounds(self.seat_price_pence)
 
     @rx.var
     def pending_cost(self) -> str:
-        return plans.pounds(self.seats_pending * plans.SEAT_PRICE_PENCE)
+        return plans.pounds(self.seats_pending * self.seat_price_pence)
+
+    @rx.var
+    def seats_error(self) -> str:
+        return "; ".join(self.seats_errors.values())
 
     @rx.var
     def chosen_price(self) -> str:
@@ -82,34 +140,17 @@ class BillingState(PlanChoice, AppState):
         per = "month" if interval == "monthly" else "year"
         return f"{plans.pounds(plan.price_pence(interval))} / {per}"
 
-    @rx.event
-    def load(self):
-        """Shows the cards; back from Checkout it activates at once (the webhook may lag)."""
-        query = self.router.url.query_parameters
-        returned = query.get("checkout") == "success" and query.get("session_id")
-        message = None
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id
-                if not org_id:
-                    return
-                if returned:
-                    gateway = gateway_from_settings(session)
-                    activated = billing.complete_checkout(
-                        session, gateway, user=viewer.user, checkout_id=str(returned)
-                    )
-                    message = "Subscription active." if activated else None
-                self._show(session, viewer.user, org_id)
-        except NotAuthenticated:
-            return self._to_login()
-        except (DomainError, BillingUnavailable) as exc:
-            return rx.toast.error(str(exc))
-        return rx.toast.success(message) if message else None
-
-    def _show(self, session: Session, user: User, org_id: int) -> None:
-        view = billing.overview(session, user=user, organization_id=org_id)
-        self.my_role = view.role
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """The cards; back from Checkout (`?checkout=success&session_id=…`) the subscription
+        is activated at once, in case Stripe's webhook is late."""
+        self.seat_price_pence = configured_seat_price()
+        self.seats_errors = {}
+        org_id = viewer.session.active_org_id
+        if not org_id:
+            self._clear()
+            return
+        self._back_from_checkout(session, viewer)
+        view = billing.overview(session, user=viewer.user, organization_id=org_id)
         self.test_mode = view.test_mode
         self.plan_name, self.plan_status = view.plan.name, view.plan_status
         self.plan_interval = INTERVAL_LABELS.get(view.plan_interval, "")
@@ -118,77 +159,66 @@ class BillingState(PlanChoice, AppState):
         self.support_status = view.support_status
         self.seats_purchased, self.seats_used = view.seats_purchased, view.seats_used
         self.seats_pending = max(view.seats_purchased, view.min_seats)
-        self.seats_error = ""
+        self.monthly_cost = plans.pounds(view.seats_purchased * self.seat_price_pence)
+
+    def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
+        query = self.router.url.query_parameters
+        outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
+        if outcome == "canceled":
+            self.checkout_notice, self.checkout_error = CANCELED, ""
+        elif outcome != "success" or not checkout_id:
+            self.checkout_notice = self.checkout_error = ""
+        elif checkout_id != self._checkout_activated:  # not again on every reload
+            self.checkout_notice = self.checkout_error = ""
+            try:
+                activated = billing.complete_checkout(
+                    session,
+                    gateway_from_settings(session),
+                    user=viewer.user,
+                    checkout_id=checkout_id,
+                )
+            except (DomainError, BillingUnavailable) as exc:
+                self.checkout_error = getattr(exc, "message", "") or str(exc)
+                return
+            self.checkout_notice = ACTIVATED if activated else PAID_PENDING
+            self._checkout_activated = checkout_id if activated else ""
+
+    def _clear(self) -> None:
+        self.plan_name, self.plan_status, self.plan_interval = "Free", "", ""
+        self.renews_on = self.link_limit = self.support_status = self.monthly_cost = ""
+        self.seats_purchased = self.seats_used = 0
+        self.seats_pending = 1
+        self.checkout_notice = self.checkout_error = ""
 
     @rx.event
     def subscribe_plan(self):
         plan_key, interval = self._choice()
-        return self._go(
-            lambda s, g, u, org: billing.start_checkout(
-                s, g, user=u, organization_id=org, kind="plan", plan_key=plan_key, interval=interval
-            )
-        )
+        action = _for_org(billing.start_checkout, kind="plan", plan_key=plan_key, interval=interval)
+        return _open(self, action, reload=False)
 
     @rx.event
     def subscribe_support(self):
-        return self._go(
-            lambda s, g, u, org: billing.start_checkout(
-                s, g, user=u, organization_id=org, kind="support"
-            )
-        )
+        return _open(self, _for_org(billing.start_checkout, kind="support"), reload=False)
 
     @rx.event
     def manage_billing(self):
-        return self._go(
-            lambda s, g, u, org: billing.billing_portal(s, g, user=u, organization_id=org)
-        )
+        return _open(self, _for_org(billing.billing_portal), reload=False)
 
     @rx.event
     def step_seats(self, delta: int):
         """The stepper only previews; bounds are rechecked by the service on Update."""
         self.seats_pending = max(self.min_seats, self.seats_pending + delta)
-        self.seats_error = ""
+        self.seats_errors = {}
 
     @rx.event
     def update_seats(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id or 0
-                billing.change_seats(
-                    session,
-                    gateway_from_settings(session),
-                    user=viewer.user,
-                    organization_id=org_id,
-                    seats_wanted=self.seats_pending,
-                )
-            with unit_of_work() as session:
-                self._show(session, viewer.user, org_id)
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.seats_error = exc.errors.get("seats", exc.message)
-            return
-        except (DomainError, BillingUnavailable) as exc:
-            return rx.toast.error(str(exc))
-        return rx.toast.success(f"Seats updated to {self.seats_purchased}.")
-
-    def _go(self, start: Callable[[Session, object, User, int], str]):
-        """Run a service that returns a URL (Checkout, Portal) and open it."""
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                url = start(
-                    session,
-                    gateway_from_settings(session),
-                    viewer.user,
-                    viewer.session.active_org_id or 0,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except (DomainError, BillingUnavailable) as exc:
-            return rx.toast.error(str(exc))
-        return navigate(url)
+        wanted = self.seats_pending
+        return self._run(
+            _for_org(billing.change_seats, seats_wanted=wanted),
+            done=f"Seats updated to {wanted}.",
+            errors="seats_errors",
+            field="seats",
+        )
 
 
 class TestCheckoutState(AppState):
@@ -198,51 +228,47 @@ class TestCheckoutState(AppState):
     found: bool = False
     description: str = ""
     price: str = ""
-    error: str = ""
+    errors: dict[str, str] = {}
 
-    @rx.event
-    def load(self):
+    @rx.var
+    def error(self) -> str:
+        return "; ".join(self.errors.values())
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        self.found, self.description, self.price, self.errors = False, "", "", {}
         try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                checkout = billing.get_test_checkout(
-                    session, user=viewer.user, checkout_id=self.checkout_id
-                )
-        except NotAuthenticated:
-            return self._to_login()
+            checkout = billing.get_test_checkout(
+                session, user=viewer.user, checkout_id=self.checkout_id
+            )
         except DomainError as exc:
-            self.found, self.error = False, exc.message
+            self.errors = {"checkout": exc.message}
+            return
+        if checkout.status != "open":
+            self.errors = {"checkout": "This checkout has already been completed."}
             return
         kind, plan_key, interval = plans.describe_price(checkout.price_id) or ("", "", "")
         if kind == "support":
-            self.description = f"Support Subscription: {checkout.quantity} seats"
-            self.price = f"{plans.pounds(checkout.quantity * plans.SEAT_PRICE_PENCE)} / month"
+            self.description = f"Support Subscription: {seats_label(checkout.quantity)}"
+            self.price = f"{plans.pounds(checkout.quantity * configured_seat_price())} / month"
         else:
             plan = plans.PLANS[plan_key]
             per = "month" if interval == "monthly" else "year"
             self.description = f"{plan.name} plan, billed {INTERVAL_LABELS[interval].lower()}"
             self.price = f"{plans.pounds(plan.price_pence(interval))} / {per}"
-        self.found, self.error = checkout.status == "open", ""
-        if checkout.status != "open":
-            self.error = "This checkout has already been completed."
+        self.found = True
 
     @rx.event
     def pay(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                url = billing.pay_test_checkout(
-                    session,
-                    TestModeBilling(session),
-                    user=viewer.user,
-                    checkout_id=self.checkout_id,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        return navigate(url)
+        checkout_id = self.checkout_id
+        return _open(
+            self,
+            lambda session, viewer: billing.pay_test_checkout(
+                session, TestModeBilling(session), user=viewer.user, checkout_id=checkout_id
+            ),
+            errors="errors",
+            field="checkout",
+            reload=False,
+        )
 
 
 class TestPortalState(PlanChoice, AppState):
@@ -253,59 +279,35 @@ class TestPortalState(PlanChoice, AppState):
     plan_status: str = ""
     support_status: str = ""
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                view = billing.overview(
-                    session, user=viewer.user, organization_id=viewer.session.active_org_id or 0
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        if not org_id:
+            self.plan_name, self.plan_status, self.support_status = "", "", ""
+            return
+        view = billing.overview(session, user=viewer.user, organization_id=org_id)
         self.plan_name, self.plan_status = view.plan.name, view.plan_status
         self.support_status = view.support_status
 
     @rx.event
     def change_plan(self):
         plan_key, interval = self._choice()
-        return self._act(
-            lambda s, g, u, org: billing.test_mode_change_plan(
-                s, g, user=u, organization_id=org, plan_key=plan_key, interval=interval
+        return self._run(
+            _for_org(
+                billing.test_mode_change_plan, TestModeBilling, plan_key=plan_key, interval=interval
             ),
-            f"Plan changed to {self.chosen_plan}.",
+            done=f"Plan changed to {self.chosen_plan}.",
         )
 
     @rx.event
     def cancel(self, kind: str):
-        return self._act(
-            lambda s, g, u, org: billing.test_mode_cancel(
-                s, g, user=u, organization_id=org, kind=kind
-            ),
-            "Subscription canceled.",
+        return self._run(
+            _for_org(billing.test_mode_cancel, TestModeBilling, kind=kind),
+            done="Subscription canceled.",
         )
 
     @rx.event
     def fail_payment(self):
-        return self._act(
-            lambda s, g, u, org: billing.test_mode_fail_payment(s, g, user=u, organization_id=org),
-            "The renewal payment failed: the plan is now past due.",
+        return self._run(
+            _for_org(billing.test_mode_fail_payment, TestModeBilling),
+            done="The renewal payment failed: the plan is now past due.",
         )
-
-    def _act(self, action: Callable[[Session, TestModeBilling, User, int], None], done: str):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                action(
-                    session,
-                    TestModeBilling(session),
-                    viewer.user,
-                    viewer.session.active_org_id or 0,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return [TestPortalState.load, rx.toast.success(done)]

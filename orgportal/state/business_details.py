@@ -1,13 +1,14 @@
-"""The Business Details card: edit mode, per-field messages and the country search."""
+"""The Business Details card: read-only view, edit form, per-field messages, country search."""
 
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
-from orgportal.db import unit_of_work
 from orgportal.services import countries, organizations
+from orgportal.services.accounts import Viewer
 from orgportal.services.business_details import BusinessDetails
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.errors import NotFound
 from orgportal.state.base import AppState
 
 
@@ -19,43 +20,56 @@ class CountryOption:
 
 class BusinessDetailsState(AppState):
     editing: bool = False
-    values: dict[str, str] = {}
+    values: dict[str, str] = BusinessDetails().as_dict()  # as saved; the form mounts with them
+    country: str = ""  # the country chosen in the open form
     errors: dict[str, str] = {}
     country_query: str = ""
     country_open: bool = False
 
     @rx.var
     def country_label(self) -> str:
-        country = countries.get(self.values.get("country", "")) if self.values else None
-        return country.label if country else ""
+        """The saved country (read-only view)."""
+        return _label(self.values.get("country", ""))
+
+    @rx.var
+    def chosen_country_label(self) -> str:
+        """The country chosen in the form."""
+        return _label(self.country)
 
     @rx.var
     def country_options(self) -> list[CountryOption]:
         return [CountryOption(c.code, c.label) for c in countries.search(self.country_query, 300)]
 
-    @rx.event
-    def load(self):
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """The saved details, read-only: after a page load and after a successful save (the
+        form's uncontrolled inputs only mount on the next Edit, with these values)."""
+        self.values = self._saved(session, viewer)
+        self._open_form(False)
+
+    @staticmethod
+    def _saved(session: Session, viewer: Viewer) -> dict[str, str]:
+        if not viewer.session.active_org_id:
+            return BusinessDetails().as_dict()
         try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id
-                if not org_id:
-                    return
-                view = organizations.get_organization(
-                    session, user=viewer.user, organization_id=org_id
-                )
-        except (NotAuthenticated, DomainError):
-            return
-        self.values = BusinessDetails.of(view.organization).as_dict()
-        self.editing, self.errors = False, {}
+            view = organizations.get_organization(
+                session, user=viewer.user, organization_id=viewer.session.active_org_id
+            )
+        except NotFound:  # no longer a member: nothing to show
+            return BusinessDetails().as_dict()
+        return BusinessDetails.of(view.organization).as_dict()
 
     @rx.event
     def edit(self):
-        self.editing, self.errors = True, {}
+        """Open the form; its inputs mount now, with the values last saved."""
+        self._open_form(True)
 
     @rx.event
     def cancel(self):
-        return BusinessDetailsState.load
+        self._open_form(False)
+
+    def _open_form(self, editing: bool) -> None:
+        self.editing, self.errors, self.country_query, self.country_open = editing, {}, "", False
+        self.country = self.values.get("country", "")
 
     @rx.event
     def set_country_query(self, value: str):
@@ -67,33 +81,25 @@ class BusinessDetailsState(AppState):
 
     @rx.event
     def choose_country(self, code: str):
-        self.values = {**self.values, "country": code}
-        self.country_query, self.country_open = "", False
+        self.country, self.country_query, self.country_open = code, "", False
 
     @rx.event
     def save(self, form: dict):
-        fields = {f.name for f in dataclasses.fields(BusinessDetails)}
-        details = BusinessDetails(
-            **{
-                name: (self.values.get("country", "") if name == "country" else form.get(name, ""))
-                for name in fields
-            }
+        """Saved → reloaded and closed (`_load`); refused → the form stays, as typed."""
+        fields = {f.name: form.get(f.name, "") for f in dataclasses.fields(BusinessDetails)}
+        details = BusinessDetails(**{**fields, "country": self.country})
+        return self._run(
+            lambda session, viewer: organizations.update_business_details(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                details=details,
+            ),
+            done="Business details saved.",
+            errors="errors",
         )
-        self.values = details.as_dict()
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                organizations.update_business_details(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id or 0,
-                    details=details,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return [BusinessDetailsState.load, rx.toast.success("Business details saved.")]
+
+
+def _label(code: str) -> str:
+    country = countries.get(code) if code else None
+    return country.label if country else ""

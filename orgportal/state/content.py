@@ -1,21 +1,21 @@
 """The Links and My Files pages: the active workspace's items (SPEC §7)."""
 
 import dataclasses
-from collections.abc import Callable
 
 import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.config import settings
-from orgportal.db import unit_of_work
-from orgportal.models import Link, Role, StoredFile, User
+from orgportal.models import Link, StoredFile
 from orgportal.services import files, links, usage
 from orgportal.services.accounts import Viewer
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
 
 PAGE_SIZE = 25
+# Where a refusal that names no field goes in `errors`: the link form's, the upload's.
+LINK_ERROR, FILE_ERROR = "form", "file"
 
 
 @dataclasses.dataclass
@@ -40,7 +40,10 @@ class FileRow:
 
 class WorkspaceItems(rx.State, mixin=True):
     """Paging and messages of one workspace list; a mixin, so Links and Files each have their
-    own copy (a shared parent state would share the page number between the two pages)."""
+    own copy (a shared parent state would share the page number between the two pages).
+
+    `error` is why the list cannot be shown; `errors` are an action's refusals by field
+    (those of no single field under LINK_ERROR / FILE_ERROR)."""
 
     error: str = ""
     errors: dict[str, str] = {}
@@ -54,147 +57,105 @@ class WorkspaceItems(rx.State, mixin=True):
     @rx.event
     def go_to_page(self, page: int):
         self.page = max(0, min(page, self.page_count - 1))
-        return type(self).load
+        return self._run(lambda _session, _viewer: None)
 
-    def _may_delete(self, owner_id: int, user: User) -> bool:
-        """Only hides buttons: the services decide (creator, or an Owner/Admin)."""
-        if owner_id == user.id:
-            return True
-        role = next((w.role for w in self.workspaces if w.id == self.active_org_id), "")
-        return role in (Role.OWNER, Role.ADMIN)
-
-    def _change(self, action: Callable[[Session, Viewer], None], done: str):
-        """Run one service call in the active workspace, then reload the list."""
-        self.error, self.errors = "", {}
+    def _load(self, session: Session, viewer: Viewer) -> None:
         try:
-            with unit_of_work() as session:
-                action(session, self._viewer(session))
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.errors, self.error = exc.errors, exc.errors.get("file", "")  # files: no field
-            return None
+            found, self.total = self._list(session, viewer)
+            if not found and self.page > 0:  # the last page emptied meanwhile
+                self.page = max(0, -(-self.total // PAGE_SIZE) - 1)
+                found, self.total = self._list(session, viewer)
         except DomainError as exc:
-            self.error = exc.message
-            return None
-        return [type(self).load, rx.toast.success(done)]
+            self.rows, self.total, self.error = [], 0, exc.message
+            return
+        self.error = ""
+        self.rows = [self._row(item, viewer) for item in found]
 
 
 class LinksState(WorkspaceItems, AppState):
     rows: list[LinkRow] = []
     form_key: int = 0
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                found, self.total = links.list_links(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id,
-                    limit=PAGE_SIZE,
-                    offset=self.page * PAGE_SIZE,
-                )
-                self.rows = [self._row(link, viewer.user) for link in found]
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.rows, self.error = [], exc.message
+    def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
+        return links.list_links(
+            session,
+            user=viewer.user,
+            organization_id=viewer.session.active_org_id,
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
+        )
 
-    def _row(self, link: Link, user: User) -> LinkRow:
+    def _row(self, link: Link, viewer: Viewer) -> LinkRow:
         return LinkRow(
             id=link.id,
             slug=link.slug,
             short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
             target_url=link.target_url,
             created=f"{link.created_at:%d %b %Y}",
-            can_delete=self._may_delete(link.owner_id, user),
+            can_delete=usage.may_delete(link, viewer.user, self.caps.role),
         )
 
     @rx.event
     def create(self, form: dict):
-        created: list[Link] = []
-
-        def action(session: Session, viewer: Viewer) -> None:
-            created.append(
-                links.create_link(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id,
-                    target_url=form.get("target_url", ""),
-                    slug=form.get("slug", ""),
-                )
-            )
-
-        result = self._change(action, "Short link created.")
-        if created:
-            self.form_key, self.page = self.form_key + 1, 0
-        return result
-
-    @rx.event
-    def delete(self, link_id: int):
-        return self._change(
-            lambda session, viewer: links.delete_link(
+        def create(session: Session, viewer: Viewer) -> None:
+            links.create_link(
                 session,
                 user=viewer.user,
                 organization_id=viewer.session.active_org_id,
-                link_id=link_id,
+                target_url=form.get("target_url", ""),
+                slug=form.get("slug", ""),
+            )
+            self.page = 0  # the new link is listed first
+
+        events = self._run(create, done="Short link created.", errors="errors", field=LINK_ERROR)
+        if not self.errors:
+            self.form_key += 1  # an empty form for the next link
+        return events
+
+    @rx.event
+    def delete(self, link_id: int):
+        return self._run(
+            lambda s, v: links.delete_link(
+                s, user=v.user, organization_id=v.session.active_org_id, link_id=link_id
             ),
-            "Link deleted.",
+            done="Link deleted.",
+            errors="errors",
+            field=LINK_ERROR,
         )
 
 
 class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                found, self.total = files.list_files(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id,
-                    limit=PAGE_SIZE,
-                    offset=self.page * PAGE_SIZE,
-                )
-                self.rows = [self._row(f, viewer.user) for f in found]
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.rows, self.error = [], exc.message
+    def _list(self, session: Session, viewer: Viewer) -> tuple[list[StoredFile], int]:
+        return files.list_files(
+            session,
+            user=viewer.user,
+            organization_id=viewer.session.active_org_id,
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
+        )
 
-    def _row(self, stored: StoredFile, user: User) -> FileRow:
+    def _row(self, stored: StoredFile, viewer: Viewer) -> FileRow:
         return FileRow(
             id=stored.id,
             name=stored.name,
             size=usage.human_bytes(stored.size_bytes),
             created=f"{stored.created_at:%d %b %Y}",
             download_url=routes.file_download(stored.id),
-            can_delete=self._may_delete(stored.owner_id, user),
+            can_delete=usage.may_delete(stored, viewer.user, self.caps.role),
         )
 
     @rx.event
     async def upload(self, uploads: list[rx.UploadFile]):
-        """Signed in first; then each file is read only up to what the workspace may take
-        now (one byte more, so the service names the limit it passes)."""
-        self.error, self.errors = "", {}
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                allowance = files.upload_allowance(
-                    session, user=viewer.user, organization_id=viewer.session.active_org_id
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.error = exc.message
-            return None
-        contents = [(upload.name or "file", await upload.read(allowance + 1)) for upload in uploads]
+        """The upload gate (`api/uploads.py`) authenticated the viewer and capped the body at
+        what the workspace may take before any byte was read; each file is read only up to
+        the per-file cap (one byte more, so the service names it), and the service checks
+        the pool under its lock."""
+        cap = settings.max_file_bytes + 1
+        contents = [(upload.name or "file", await upload.read(cap)) for upload in uploads]
 
-        def action(session: Session, viewer: Viewer) -> None:
+        def store(session: Session, viewer: Viewer) -> None:
             for name, data in contents:
                 files.upload_file(
                     session,
@@ -204,19 +165,22 @@ class FilesState(WorkspaceItems, AppState):
                     data=data,
                     directory=settings.files_dir,
                 )
+            self.page = 0  # the new files are listed first
 
         names = ", ".join(name for name, _ in contents)
-        return self._change(action, f"Uploaded {names}.")
+        return self._run(store, done=f"Uploaded {names}.", errors="errors", field=FILE_ERROR)
 
     @rx.event
     def delete(self, file_id: int):
-        return self._change(
-            lambda session, viewer: files.delete_file(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id,
+        return self._run(
+            lambda s, v: files.delete_file(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
                 file_id=file_id,
                 directory=settings.files_dir,
             ),
-            "File deleted.",
+            done="File deleted.",
+            errors="errors",
+            field=FILE_ERROR,
         )

@@ -1,10 +1,14 @@
 """The accept page /support/invite/{token}: new user, existing user, signed-in user."""
 
+from collections.abc import Callable
+
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, invitations
+from orgportal.services.accounts import Viewer
 from orgportal.services.errors import (
     DomainError,
     InviteUnusable,
@@ -15,7 +19,7 @@ from orgportal.state.base import AppState, navigate
 
 
 class InviteState(AppState):
-    # loading | unusable | new_user | sign_in | confirm | mismatch | declined
+    # loading | unusable | new_user | sign_in | confirm | mismatch | declined | joined
     stage: str = "loading"
     message: str = ""
     org_name: str = ""
@@ -53,36 +57,35 @@ class InviteState(AppState):
                 return
             self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
 
+    def _answer(self, respond: Callable[..., object], answered: str):
+        """The use case of Accept / Decline (run by `_run`): on success the page moves to the
+        stage `answered`; an unusable link (revoked, expired, used…) turns the page into the
+        one that says which."""
+
+        def action(session: Session, viewer: Viewer) -> None:
+            try:
+                respond(session, viewer=viewer, token=self._token())
+            except InviteUnusable as exc:
+                self.stage, self.message = "unusable", exc.message
+                raise
+            self.stage = answered
+
+        return action
+
     @rx.event
     def accept(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                invitations.accept_invite(session, viewer=viewer, token=self._token())
-        except NotAuthenticated:
-            return InviteState.load
-        except InviteUnusable as exc:
-            self.stage, self.message = "unusable", exc.message
-            return
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return [navigate(routes.ORGANIZATION)]
+        events = self._run(self._answer(invitations.accept_invite, "joined"), reload=False)
+        if self.stage == "joined":  # the organization is now the active workspace
+            return navigate(routes.ORGANIZATION)
+        return None if self.stage == "unusable" else events
 
     @rx.event
     def decline(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                invitations.decline_invite(session, viewer=viewer, token=self._token())
-        except NotAuthenticated:
-            return InviteState.load
-        except InviteUnusable as exc:
-            self.stage, self.message = "unusable", exc.message
-            return
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.stage = "declined"
-        self.message = f"You declined the invitation to {self.org_name}."
+        events = self._run(self._answer(invitations.decline_invite, "declined"), reload=False)
+        if self.stage == "declined":
+            self.message = f"You declined the invitation to {self.org_name}."
+            return None
+        return None if self.stage == "unusable" else events
 
     @rx.event
     def register_and_accept(self, form: dict):

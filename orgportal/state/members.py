@@ -1,19 +1,32 @@
-"""Members and invitations on the organization page."""
+"""The Members sub-page: members, the Invite Members form and pending invites.
+
+Every handler runs its use case through `AppState._run`; what the viewer may do comes from
+`AppState.caps` (computed by the services), never from a rule of its own.
+"""
 
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
-from orgportal.db import unit_of_work
+from orgportal import routes
 from orgportal.models import Role
 from orgportal.models.base import utcnow
 from orgportal.services import invitations, members
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
-from orgportal.services.permissions import ASSIGNABLE_ROLES, Permission, has_permission
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import ValidationFailed
 from orgportal.state.base import AppState
 
 ROLE_BY_LABEL = {role.label: role for role in Role}
-INVITE_ROLE_LABELS = [role.label for role in ASSIGNABLE_ROLES]
+
+
+def role_of(label: str) -> Role:
+    """The role a label of the page names. A label the page never offered (a crafted event)
+    is refused as a field error, never guessed."""
+    role = ROLE_BY_LABEL.get(label)
+    if role is None:
+        raise ValidationFailed({"role": f"“{label}” is not a role. Choose one from the list."})
+    return role
 
 
 @dataclasses.dataclass
@@ -40,42 +53,34 @@ class InviteRow:
 class MembersState(AppState):
     members: list[MemberRow] = []
     invites: list[InviteRow] = []
-    my_role: str = ""
-    invite_error: str = ""
-    invite_errors: dict[str, str] = {}
+    member_errors: dict[str, str] = {}  # a refused role change ("role")
+    invite_errors: dict[str, str] = {}  # "email", "role", or "form" for the whole invite
     resend_offer_id: int = 0
     form_key: int = 0
 
     @rx.var
     def can_manage(self) -> bool:
-        return bool(self.my_role) and has_permission(self.my_role, Permission.MANAGE_MEMBERS)
+        return self.caps.manage_members
 
     @rx.var
     def can_invite(self) -> bool:
-        return self.can_manage or self.my_role == Role.AGENT
+        return bool(self.caps.invite_roles)
 
     @rx.var
     def invite_role_labels(self) -> list[str]:
-        return INVITE_ROLE_LABELS if self.can_manage else [Role.AGENT.label]
+        return [Role(value).label for value in self.caps.invite_roles]
 
     @rx.var
     def i_am_owner(self) -> bool:
-        return self.my_role == Role.OWNER
+        return self.caps.role == "owner"
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id
-                if not org_id:
-                    return
-                listed = members.list_members(session, user=viewer.user, organization_id=org_id)
-                pending = invitations.list_invites(
-                    session, user=viewer.user, organization_id=org_id
-                )
-        except (NotAuthenticated, DomainError):
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        if not org_id:
+            self.members, self.invites = [], []
             return
+        listed = members.list_members(session, user=viewer.user, organization_id=org_id)
+        pending = invitations.list_invites(session, user=viewer.user, organization_id=org_id)
         now = utcnow()
         self.members = [
             MemberRow(
@@ -89,7 +94,6 @@ class MembersState(AppState):
             )
             for m in listed
         ]
-        self.my_role = next((m.role.value for m in listed if m.user_id == viewer.user.id), "")
         self.invites = [
             InviteRow(
                 i.id,
@@ -104,97 +108,119 @@ class MembersState(AppState):
 
     @rx.event
     def send_invite(self, form: dict):
-        self.invite_error, self.invite_errors, self.resend_offer_id = "", {}, 0
-        role = ROLE_BY_LABEL.get(form.get("role", ""), Role.AGENT)
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
+        sent, offered = "", 0
+
+        def action(session: Session, viewer: Viewer) -> None:
+            nonlocal sent, offered
+            try:
                 invite = invitations.create_invite(
                     session,
                     user=viewer.user,
                     organization_id=viewer.session.active_org_id or 0,
                     email=form.get("email", ""),
-                    role=role,
+                    role=role_of(form.get("role", "")),
                 )
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.invite_errors = exc.errors
-            return
-        except invitations.AlreadyInvited as exc:
-            self.invite_error, self.resend_offer_id = exc.message, exc.invite_id
-            return
-        except DomainError as exc:
-            self.invite_error = exc.message
-            return
-        self.form_key += 1
-        return [MembersState.load, rx.toast.success(f"Invitation sent to {invite.email}.")]
+            except invitations.AlreadyInvited as exc:
+                offered = exc.invite_id
+                raise
+            sent = invite.email
+
+        events = self._run(action, errors="invite_errors", field="form")
+        self.resend_offer_id = offered
+        if not sent or self.invite_errors:
+            return events
+        self.form_key += 1  # after the reload: the new form starts empty
+        return rx.toast.success(f"Invitation sent to {sent}.")
 
     @rx.event
     def resend(self, invite_id: int):
-        self.invite_error, self.resend_offer_id = "", 0
-        return self._member_action(
-            lambda s, u, org: invitations.resend_invite(
-                s, user=u, organization_id=org, invite_id=invite_id
+        self.resend_offer_id = 0
+        return self._run(
+            lambda session, viewer: invitations.resend_invite(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                invite_id=invite_id,
             ),
-            "Invitation sent again.",
+            done="Invitation sent again.",
+            errors="invite_errors",
+            field="form",
         )
 
     @rx.event
     def revoke(self, invite_id: int):
-        return self._member_action(
-            lambda s, u, org: invitations.revoke_invite(
-                s, user=u, organization_id=org, invite_id=invite_id
+        return self._run(
+            lambda session, viewer: invitations.revoke_invite(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                invite_id=invite_id,
             ),
-            "Invitation revoked.",
+            done="Invitation revoked.",
         )
 
     @rx.event
     def change_role(self, user_id: int, label: str):
-        role = ROLE_BY_LABEL.get(label, Role.VIEWER)
-        return self._member_action(
-            lambda s, u, org: members.change_role(
-                s, user=u, organization_id=org, member_id=user_id, role=role
+        return self._run(
+            lambda session, viewer: members.change_role(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                member_id=user_id,
+                role=role_of(label),
             ),
-            f"Role changed to {label}.",
+            done=f"Role changed to {label}.",
+            errors="member_errors",
         )
 
     @rx.event
     def remove(self, user_id: int):
-        return self._member_action(
-            lambda s, u, org: members.remove_member(
-                s, user=u, organization_id=org, member_id=user_id
+        return self._run(
+            lambda session, viewer: members.remove_member(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                member_id=user_id,
             ),
-            "Member removed.",
+            done="Member removed.",
         )
 
     @rx.event
     def transfer_ownership(self, user_id: int):
-        return self._member_action(
-            lambda s, u, org: members.transfer_ownership(
-                s, user=u, organization_id=org, member_id=user_id
-            ),
-            "Ownership transferred. You are now an Admin.",
-            reload_page=True,
-        )
+        """The viewer's own role changes, so the whole page (and `caps`) loads again."""
+        done = False
+
+        def action(session: Session, viewer: Viewer) -> None:
+            nonlocal done
+            members.transfer_ownership(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                member_id=user_id,
+            )
+            done = True
+
+        events = self._run(action, reload=False)
+        if not done:
+            return events
+        return [
+            AppState.load_page(routes.ORG_MEMBERS),
+            rx.toast.success("Ownership transferred. You are now an Admin."),
+        ]
 
     @rx.event
     def leave(self):
-        return self._member_action(
-            lambda s, u, org: members.leave(s, user=u, organization_id=org),
-            "You left the organization.",
-            reload_page=True,
-        )
+        """Leaving ends this workspace: back to the organization page (the Personal one)."""
+        done = False
 
-    def _member_action(self, action, success: str, reload_page: bool = False):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                action(session, viewer.user, viewer.session.active_org_id or 0)
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        if reload_page:
-            return [rx.redirect("/organization"), rx.toast.success(success)]
-        return [MembersState.load, rx.toast.success(success)]
+        def action(session: Session, viewer: Viewer) -> None:
+            nonlocal done
+            members.leave(
+                session, user=viewer.user, organization_id=viewer.session.active_org_id or 0
+            )
+            done = True
+
+        events = self._run(action, reload=False)
+        if not done:
+            return events
+        return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]

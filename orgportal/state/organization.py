@@ -1,18 +1,19 @@
-"""The organization page: create form, profile, settings and the danger zone."""
+"""The organization: create form, header, Details form, settings and the danger zone."""
 
 import dataclasses
+from collections.abc import Callable
 
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.adapters.billing import gateway_from_settings
 from orgportal.config import settings as app_settings
-from orgportal.db import unit_of_work
 from orgportal.models import Role
 from orgportal.services import files, logos, organizations
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
-from orgportal.services.permissions import Permission, has_permission
 from orgportal.services.validation import FieldError
 from orgportal.state.base import AppState, navigate
 
@@ -23,8 +24,15 @@ class LogoChoice:
     name: str
 
 
+def _logo(store: Callable[[], str]) -> str:
+    """A stored logo's URL, or its refusal as the logo field's message."""
+    try:
+        return store()
+    except FieldError as exc:
+        raise ValidationFailed({"logo_url": str(exc)}) from exc
+
+
 class OrgState(AppState):
-    loaded: bool = False
     org_id: int = 0
     name: str = ""
     slug: str = ""
@@ -35,9 +43,15 @@ class OrgState(AppState):
     created_at: str = ""
 
     errors: dict[str, str] = {}
-    logo_draft: str = ""
+    logo_draft: str = ""  # an uploaded or picked logo, used when the form is saved
     logo_choices: list[LogoChoice] = []
-    editing_profile: bool = False
+    # The Details and Settings forms' keys. Their inputs are uncontrolled: they read the
+    # values only when they mount (REFLEX_NOTES §11). So a key changes only in the same event
+    # that has just set the values: after each successful save (the form then shows what was
+    # saved, as the service stored it), and when a page load finds values other than those
+    # shown. A refused save changes nothing: the form keeps what was typed.
+    profile_key: int = 0
+    settings_key: int = 0
 
     allow_members_to_invite: bool = False
     require_approval_for_links: bool = False
@@ -49,169 +63,178 @@ class OrgState(AppState):
     def role_label(self) -> str:
         return Role(self.role).label if self.role else ""
 
-    @rx.var
-    def can_edit(self) -> bool:
-        return bool(self.role) and has_permission(self.role, Permission.EDIT_ORGANIZATION)
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        shown = self._profile(), self._settings()
+        self.errors, self.logo_draft, self.delete_confirm = {}, "", ""
+        view = self._organization(session, viewer)
+        self.org_id = view.organization.id if view else 0
+        if view is not None:
+            self._show(view)
+        else:
+            self.name = self.slug = self.description = self.logo_url = self.role = ""
+        self.logo_choices = self._logo_choices(session, viewer) if self._picks_logo() else []
+        self.profile_key += self._profile() != shown[0]
+        self.settings_key += self._settings() != shown[1]
 
-    @rx.var
-    def is_owner(self) -> bool:
-        return self.role == Role.OWNER
+    def _profile(self) -> tuple:
+        return self.org_id, self.name, self.description, self.logo_url
 
-    @rx.var
-    def can_view_audit(self) -> bool:
-        return bool(self.role) and has_permission(self.role, Permission.VIEW_AUDIT_LOG)
+    def _settings(self) -> tuple:
+        return (
+            self.org_id,
+            self.allow_members_to_invite,
+            self.require_approval_for_links,
+            self.default_attribution_window,
+        )
 
-    @rx.event
-    def load(self):
-        self.errors = {}
+    @staticmethod
+    def _organization(session: Session, viewer: Viewer) -> organizations.OrganizationView | None:
+        """The active organization, or None (Personal Workspace, or no longer a member)."""
+        if not viewer.session.active_org_id:
+            return None
         try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                self.org_id = viewer.session.active_org_id or 0
-                if self.org_id:
-                    self._show(
-                        organizations.get_organization(
-                            session, user=viewer.user, organization_id=self.org_id
-                        )
-                    )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError:
-            self.org_id = 0
-        self.loaded = True
+            return organizations.get_organization(
+                session, user=viewer.user, organization_id=viewer.session.active_org_id
+            )
+        except NotFound:
+            return None
 
     def _show(self, view: organizations.OrganizationView) -> None:
         org = view.organization
         self.name, self.slug, self.description = org.name, org.slug, org.description
-        self.logo_url, self.role, self.member_count = (
-            org.logo_url,
-            view.role.value,
-            view.member_count,
-        )
+        self.logo_url, self.role = org.logo_url, view.role.value
+        self.member_count = view.member_count
         self.created_at = org.created_at.strftime("%d %b %Y")
         self.allow_members_to_invite = org.allow_members_to_invite
         self.require_approval_for_links = org.require_approval_for_links
         self.default_attribution_window = str(org.default_attribution_window)
 
+    def _picks_logo(self) -> bool:
+        """The logo picker is shown by the create form and by the Settings page's Details."""
+        if not self.org_id:
+            return True
+        here = self.router.url.path.rstrip("/")
+        return self.caps.edit_organization and here == routes.ORG_SETTINGS
+
+    @staticmethod
+    def _logo_choices(session: Session, viewer: Viewer) -> list[LogoChoice]:
+        """Images from My Files: the active workspace's and the user's personal ones."""
+        found: dict[str, str] = {}
+        for workspace in {viewer.session.active_org_id, None}:
+            images, _ = files.list_files(
+                session, user=viewer.user, organization_id=workspace, images_only=True
+            )
+            found.update({str(f.id): f.name for f in images})
+        return [LogoChoice(id=k, name=v) for k, v in found.items()]
+
     @rx.event
     def create(self, form: dict):
-        self.errors = {}
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org = organizations.create_organization(
-                    session,
-                    user=viewer.user,
-                    name=form.get("name", ""),
-                    description=form.get("description", ""),
-                    logo_url=self.logo_draft or form.get("logo_url", ""),
-                )
-                viewer.session.active_org_id = org.id
-                session.add(viewer.session)
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
+        created: list[str] = []
+
+        def action(session: Session, viewer: Viewer) -> None:
+            org = organizations.create_organization(
+                session,
+                user=viewer.user,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                logo_url=self.logo_draft or form.get("logo_url", ""),
+            )
+            viewer.session.active_org_id = org.id
+            session.add(viewer.session)
+            created.append(org.name)
+
+        events = self._run(action, errors="errors", reload=False)
+        if not created:
+            return events
         self.logo_draft = ""
-        return [OrgState.load, rx.toast.success(f"Created {org.name}. You are its Owner.")]
+        # the whole overview (workspaces, usage, plan) now shows the new organization
+        return [
+            AppState.load_page(routes.ORGANIZATION),
+            rx.toast.success(f"Created {created[0]}. You are its Owner."),
+        ]
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
         """Verify and store an uploaded logo; it is used when the form is saved. Only for a
         signed-in user: the stored image is served publicly."""
-        try:
-            with unit_of_work() as session:
-                self._viewer(session)
-        except NotAuthenticated:
-            return self._to_login()
-        self.errors = {k: v for k, v in self.errors.items() if k != "logo_url"}
-        for file in files[:1]:
-            data = await file.read(logos.MAX_BYTES + 1)
-            try:
-                self.logo_draft = logos.store_upload(
-                    data, logos.logos_dir()
-                )
-            except FieldError as exc:
-                self.errors = {**self.errors, "logo_url": str(exc)}
+        if not files:
+            return None
+        data = await files[0].read(logos.MAX_BYTES + 1)
 
-    @rx.event
-    def start_edit_profile(self):
-        self.errors, self.logo_draft, self.editing_profile = {}, "", True
-        return OrgState.load_logo_choices
+        def store(session: Session, viewer: Viewer) -> None:
+            self.logo_draft = _logo(lambda: logos.store_upload(data, logos.logos_dir()))
 
-    @rx.event
-    def load_logo_choices(self):
-        """Images from My Files: the active workspace's and the user's personal ones."""
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                found = {}
-                for workspace in {viewer.session.active_org_id, None}:
-                    images, _ = files.list_files(
-                        session, user=viewer.user, organization_id=workspace, images_only=True
-                    )
-                    found.update({str(f.id): f.name for f in images})
-        except DomainError:
-            found = {}
-        self.logo_choices = [LogoChoice(id=k, name=v) for k, v in found.items()]
+        return self._run(store, errors="errors", reload=False)
 
     @rx.event
     def pick_logo(self, file_id: str):
         if not file_id.isdigit():
-            return
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                self.logo_draft = logos.store_from_my_files(
+            return None
+
+        def pick(session: Session, viewer: Viewer) -> None:
+            self.logo_draft = _logo(
+                lambda: logos.store_from_my_files(
                     session,
                     user=viewer.user,
                     file_id=int(file_id),
                     files_dir=app_settings.files_dir,
                     directory=logos.logos_dir(),
                 )
-        except FieldError as exc:
-            self.errors = {**self.errors, "logo_url": str(exc)}
-        except DomainError as exc:
-            self.errors = {**self.errors, "logo_url": exc.message}
+            )
 
-    @rx.event
-    def cancel_edit_profile(self):
-        self.errors, self.logo_draft, self.editing_profile = {}, "", False
+        return self._run(pick, errors="errors", field="logo_url", reload=False)
+
+    def _save(self, action: Callable[[Session, Viewer], object], done: str):
+        """`_run` for the Details and Settings forms: its events, and whether it saved (the
+        state then holds the values as stored)."""
+        saved: list[bool] = []
+
+        def save(session: Session, viewer: Viewer) -> None:
+            action(session, viewer)
+            saved.append(True)
+
+        events = self._run(save, done=done, errors="errors")
+        return events, bool(saved) and not self.errors
 
     @rx.event
     def save_profile(self, form: dict):
-        return self._apply(
-            lambda session, user: organizations.update_profile(
+        events, saved = self._save(
+            lambda session, viewer: organizations.update_profile(
                 session,
-                user=user,
+                user=viewer.user,
                 organization_id=self.org_id,
                 name=form.get("name", ""),
                 description=form.get("description", ""),
                 logo_url=self.logo_draft or form.get("logo_url", ""),
             ),
             "Organization updated.",
-            close_profile=True,
         )
+        if saved:  # re-mount the form with the values as saved (trimmed, logo stored)
+            self.profile_key += 1
+        return events
 
     @rx.event
     def save_settings(self, form: dict):
-        try:
-            window = int(form.get("default_attribution_window", "") or 0)
-        except ValueError:
-            self.errors = {"default_attribution_window": "Enter a whole number of hours."}
-            return
-        new = OrganizationSettings(
-            allow_members_to_invite=form.get("allow_members_to_invite") == "on",
-            require_approval_for_links=form.get("require_approval_for_links") == "on",
-            default_attribution_window=window,
-        )
-        return self._apply(
-            lambda session, user: organizations.update_settings(
-                session, user=user, organization_id=self.org_id, new=new
-            ),
-            "Settings saved.",
-        )
+        def action(session: Session, viewer: Viewer) -> None:
+            try:
+                window = int(form.get("default_attribution_window", "") or 0)
+            except ValueError:
+                raise ValidationFailed(
+                    {"default_attribution_window": "Enter a whole number of hours."}
+                ) from None
+            new = OrganizationSettings(
+                allow_members_to_invite=form.get("allow_members_to_invite") == "on",
+                require_approval_for_links=form.get("require_approval_for_links") == "on",
+                default_attribution_window=window,
+            )
+            organizations.update_settings(
+                session, user=viewer.user, organization_id=self.org_id, new=new
+            )
+
+        events, saved = self._save(action, "Settings saved.")
+        if saved:
+            self.settings_key += 1
+        return events
 
     @rx.event
     def set_delete_confirm(self, value: str):
@@ -219,38 +242,20 @@ class OrgState(AppState):
 
     @rx.event
     def delete_organization(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                organizations.delete_organization(
-                    session,
-                    user=viewer.user,
-                    organization_id=self.org_id,
-                    confirm_name=self.delete_confirm,
-                    gateway=gateway_from_settings(session),
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            self.errors = getattr(exc, "errors", {"confirm_name": exc.message})
-            return
-        name, self.delete_confirm, self.org_id = self.name, "", 0
-        return [navigate(routes.ORGANIZATION), rx.toast.success(f"Deleted {name}.")]
+        deleted: list[str] = []
 
-    def _apply(self, change, success: str, close_profile: bool = False):
-        """Run one service call for the current user and refresh, or show its refusal."""
-        self.errors = {}
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                change(session, viewer.user)
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        if close_profile:
-            self.editing_profile, self.logo_draft = False, ""
-        return [OrgState.load, rx.toast.success(success)]
+        def action(session: Session, viewer: Viewer) -> None:
+            organizations.delete_organization(
+                session,
+                user=viewer.user,
+                organization_id=self.org_id,
+                confirm_name=self.delete_confirm,
+                gateway=gateway_from_settings(session),
+            )
+            deleted.append(self.name)
+
+        events = self._run(action, errors="errors", field="confirm_name", reload=False)
+        if not deleted:
+            return events
+        self.delete_confirm, self.org_id = "", 0
+        return [navigate(routes.ORGANIZATION), rx.toast.success(f"Deleted {deleted[0]}.")]

@@ -1,15 +1,23 @@
-"""Ticket Prefix, Departments and Authorized Domains cards on the organization page."""
+"""The Support sub-page: Ticket Prefix, Departments and Authorized Domains (Owner/Admin).
+
+Every handler runs its use case through `AppState._run`, which reloads this state in the
+same transaction; the forms are re-keyed only after that, so they mount with what was saved.
+"""
 
 import dataclasses
 
 import idna
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal.config import settings
-from orgportal.db import unit_of_work
-from orgportal.services import departments, domains, members, support_settings
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.models.support import DEFAULT_TICKET_PREFIX
+from orgportal.services import departments, domains, members, plans, support_settings
+from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+
+# The Support Subscription's price per seat, as configured (SEAT_PRICE_PENCE).
+SEAT_PRICE = plans.pounds(plans.SEAT_PRICE_PENCE)
 
 
 @dataclasses.dataclass
@@ -49,47 +57,31 @@ def _readable(domain: str) -> str:
 
 
 class SupportSettingsState(AppState):
-    can_manage: bool = False
     support_active: bool = False
-    prefix: str = "TKT"
+    prefix: str = DEFAULT_TICKET_PREFIX
     intake_url: str = ""
     prefix_errors: dict[str, str] = {}
     prefix_key: int = 0
     departments: list[DepartmentRow] = []
     member_options: list[MemberOption] = []
     department_errors: dict[str, str] = {}
-    department_key: int = 0
+    # A refused rename, by department id (as text): shown beside that department's name.
+    rename_errors: dict[str, str] = {}
+    department_key: int = 0  # re-keys the create form and every department's rename form
     domains: list[DomainRow] = []
     domain_errors: dict[str, str] = {}
     domain_key: int = 0
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id
-                if not org_id:
-                    self.can_manage = False
-                    return
-                view = support_settings.overview(session, user=viewer.user, organization_id=org_id)
-                self.can_manage, self.support_active = view.can_manage, view.support_active
-                self.prefix = view.prefix
-                self.intake_url = (
-                    f"{settings.public_url}/api/public/organizations/{view.slug}/tickets"
-                )
-                if not view.can_manage:
-                    return
-                listed = departments.list_departments(
-                    session, user=viewer.user, organization_id=org_id
-                )
-                people = members.list_members(session, user=viewer.user, organization_id=org_id)
-                authorized = domains.list_domains(session, user=viewer.user, organization_id=org_id)
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError:
-            self.can_manage = False
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        if not org_id or not self.caps.manage_support:
+            self.support_active, self.prefix, self.intake_url = False, DEFAULT_TICKET_PREFIX, ""
+            self.departments, self.member_options, self.domains = [], [], []
             return
+        view = support_settings.overview(session, user=viewer.user, organization_id=org_id)
+        self.support_active, self.prefix = view.support_active, view.prefix
+        self.intake_url = f"{settings.public_url}/api/public/organizations/{view.slug}/tickets"
+        listed = departments.list_departments(session, user=viewer.user, organization_id=org_id)
         self.departments = [
             DepartmentRow(
                 d.id,
@@ -98,9 +90,11 @@ class SupportSettingsState(AppState):
             )
             for d in listed
         ]
+        people = members.list_members(session, user=viewer.user, organization_id=org_id)
         self.member_options = [
             MemberOption(str(p.user_id), f"{p.name} ({p.email})") for p in people
         ]
+        authorized = domains.list_domains(session, user=viewer.user, organization_id=org_id)
         self.domains = [
             DomainRow(d.id, d.domain, _readable(d.domain), d.created_at.strftime("%d %b %Y"))
             for d in authorized
@@ -108,42 +102,60 @@ class SupportSettingsState(AppState):
 
     @rx.event
     def save_prefix(self, form: dict):
-        self.prefix_errors = {}
         prefix = form.get("prefix", "")
-        return self._change(
-            lambda s, u, org: support_settings.set_ticket_prefix(
-                s, user=u, organization_id=org, prefix=prefix
+        events = self._run(
+            lambda s, v: support_settings.set_ticket_prefix(
+                s, user=v.user, organization_id=v.session.active_org_id, prefix=prefix
             ),
-            "Ticket prefix saved. New tickets use it; existing numbers stay.",
-            errors="prefix",
+            done="Ticket prefix saved. New tickets use it; existing numbers stay.",
+            errors="prefix_errors",
+            field="prefix",
         )
+        if not self.prefix_errors:
+            self.prefix_key += 1  # after the reload: the form mounts with the saved prefix
+        return events
 
     @rx.event
     def create_department(self, form: dict):
         name = form.get("name", "")
-        return self._change(
-            lambda s, u, org: departments.create_department(
-                s, user=u, organization_id=org, name=name
+        events = self._run(
+            lambda s, v: departments.create_department(
+                s, user=v.user, organization_id=v.session.active_org_id, name=name
             ),
-            f"Department {name.strip()} created.",
-            errors="department",
+            done=f"Department {name.strip()} created.",
+            errors="department_errors",
+            field="name",
         )
+        if not self.department_errors:
+            self.department_key += 1
+        return events
 
     @rx.event
     def rename_department(self, form: dict):
         department_id, name = _int(form.get("department_id")), form.get("name", "")
-        return self._change(
-            lambda s, u, org: departments.rename_department(
-                s, user=u, organization_id=org, department_id=department_id, name=name
+        events = self._run(
+            lambda s, v: departments.rename_department(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
+                department_id=department_id,
+                name=name,
             ),
-            "Department renamed.",
+            done="Department renamed.",
+            errors="rename_errors",
+            field="name",
         )
+        if self.rename_errors:  # shown beside the department renamed
+            self.rename_errors = {str(department_id): next(iter(self.rename_errors.values()))}
+        else:
+            self.department_key += 1  # after the reload: each form mounts with its saved name
+        return events
 
     @rx.event
     def delete_department(self, department_id: int):
-        return self._change(
-            lambda s, u, org: departments.delete_department(
-                s, user=u, organization_id=org, department_id=department_id
+        return self._department_change(
+            lambda s, v: departments.delete_department(
+                s, user=v.user, organization_id=v.session.active_org_id, department_id=department_id
             ),
             "Department deleted. Its tickets are now unassigned.",
         )
@@ -151,60 +163,61 @@ class SupportSettingsState(AppState):
     @rx.event
     def assign_member(self, form: dict):
         department_id, member_id = _int(form.get("department_id")), _int(form.get("user_id"))
-        return self._change(
-            lambda s, u, org: departments.assign_member(
-                s, user=u, organization_id=org, department_id=department_id, member_id=member_id
+        return self._department_change(
+            lambda s, v: departments.assign_member(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
+                department_id=department_id,
+                member_id=member_id,
             ),
             "Member added to the department.",
         )
 
     @rx.event
     def unassign_member(self, department_id: int, member_id: int):
-        return self._change(
-            lambda s, u, org: departments.unassign_member(
-                s, user=u, organization_id=org, department_id=department_id, member_id=member_id
+        return self._department_change(
+            lambda s, v: departments.unassign_member(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
+                department_id=department_id,
+                member_id=member_id,
             ),
             "Member removed from the department.",
         )
 
+    def _department_change(self, action, done: str):
+        """A change to the department rows: the list is re-read by `_run`; the rows' rename
+        forms are re-keyed so they show the names as they are now (refusals: a toast)."""
+        self.rename_errors = {}
+        events = self._run(action, done=done)
+        self.department_key += 1
+        return events
+
     @rx.event
     def add_domain(self, form: dict):
         domain = form.get("domain", "")
-        return self._change(
-            lambda s, u, org: domains.add_domain(s, user=u, organization_id=org, domain=domain),
-            "Domain authorized.",
-            errors="domain",
+        events = self._run(
+            lambda s, v: domains.add_domain(
+                s, user=v.user, organization_id=v.session.active_org_id, domain=domain
+            ),
+            done="Domain authorized.",
+            errors="domain_errors",
+            field="domain",
         )
+        if not self.domain_errors:
+            self.domain_key += 1
+        return events
 
     @rx.event
     def remove_domain(self, domain_id: int):
-        return self._change(
-            lambda s, u, org: domains.remove_domain(
-                s, user=u, organization_id=org, domain_id=domain_id
+        return self._run(
+            lambda s, v: domains.remove_domain(
+                s, user=v.user, organization_id=v.session.active_org_id, domain_id=domain_id
             ),
-            "Domain removed.",
+            done="Domain removed.",
         )
-
-    def _change(self, action, done: str, errors: str = ""):
-        """Run one service call; refusals go beside the card's field (`errors`) or to a toast."""
-        if errors:
-            setattr(self, f"{errors}_errors", {})
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                action(session, viewer.user, viewer.session.active_org_id or 0)
-        except NotAuthenticated:
-            return self._to_login()
-        except DomainError as exc:
-            if not errors:
-                return rx.toast.error(exc.message)
-            field = "name" if errors == "department" else errors
-            messages = exc.errors if isinstance(exc, ValidationFailed) else {field: exc.message}
-            setattr(self, f"{errors}_errors", messages)
-            return
-        if errors:
-            setattr(self, f"{errors}_key", getattr(self, f"{errors}_key") + 1)
-        return [SupportSettingsState.load, rx.toast.success(done)]
 
 
 def _int(value) -> int:

@@ -2,9 +2,9 @@
 
 Live refresh: each /tickets page registers its client token under its organization when it
 loads (in this worker's memory). When a ticket is created or changed, the service marks it
-on the live bus; every worker then runs `push_ticket_lists`, which re-runs the list query
-inside each of its registered clients' states (`app.modify_state`), so new tickets and other
-agents' changes appear without a reload, whichever worker or process made them.
+on the live bus; every worker then runs `push_ticket_lists`, which reloads each of its
+registered clients' states (`app.modify_state`; authenticated again, then `_load`), so new
+tickets and other agents' changes appear without a reload, whichever worker made them.
 """
 
 import asyncio
@@ -13,12 +13,13 @@ import logging
 import threading
 
 import reflex as rx
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from orgportal import routes
-from orgportal.db import unit_of_work
 from orgportal.services import tickets
-from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
 
 log = logging.getLogger(__name__)
@@ -81,58 +82,57 @@ class TicketsState(AppState):
     def has_more(self) -> bool:
         return (self.page + 1) * tickets.PAGE_SIZE < self.total
 
-    @rx.event
-    def load(self):
-        try:
-            self._refresh()
-        except NotAuthenticated:
-            return self._to_login()
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """The list for the current filters and page, and the open ticket; this tab is then
+        watched for live changes to its organization's tickets."""
+        org_id = viewer.session.active_org_id or 0
+        if org_id != self._org_id:  # another organization: its first page, nothing open
+            self._org_id, self.page, self.selected_id = org_id, 0, 0
+            self.department_filter, self._department_ids = ALL_DEPARTMENTS, {}
         _watch(self._org_id, self.router.session.client_token)
-
-    def _refresh(self) -> None:
-        """Re-read the list (and the open ticket) for the current filters."""
+        if not self._org_id:
+            self._clear("Choose an organization to see its tickets.")
+            return
         department = self._department_ids.get(self.department_filter)
-        with unit_of_work() as session:
-            viewer = self._viewer(session)
-            self._org_id = viewer.session.active_org_id or 0
-            try:
-                listed = tickets.list_tickets(
-                    session,
-                    user=viewer.user,
-                    organization_id=self._org_id,
-                    status=STATUS_FILTERS.get(self.status_filter, ""),
-                    department_id=department,
-                    unassigned=self.department_filter == UNASSIGNED,
-                    limit=tickets.PAGE_SIZE,
-                    offset=self.page * tickets.PAGE_SIZE,
-                )
-            except DomainError as exc:
-                self.rows, self.total, self.department_names = [], 0, []
-                self.error = (
-                    exc.message if self._org_id else "Choose an organization to see its tickets."
-                )
-                return
-            self.error = ""
-            names = listed.department_names
-            self._department_ids = {name: key for key, name in names.items()}
-            self.department_names = list(names.values())
-            if self.department_filter not in (ALL_DEPARTMENTS, UNASSIGNED, *names.values()):
-                self.department_filter = ALL_DEPARTMENTS  # it was deleted meanwhile
-            self.total = listed.total
-            self.rows = [
-                TicketRow(
-                    t.id,
-                    t.number,
-                    t.subject,
-                    f"{t.requester_name} <{t.requester_email}>",
-                    names.get(t.department_id or 0, ""),
-                    t.status,
-                    t.created_at.strftime("%d %b %Y %H:%M"),
-                )
-                for t in listed.tickets
-            ]
-            if self.selected_id:
-                self._show(session, viewer.user)
+        try:
+            listed = tickets.list_tickets(
+                session,
+                user=viewer.user,
+                organization_id=self._org_id,
+                status=STATUS_FILTERS.get(self.status_filter, ""),
+                department_id=department,
+                unassigned=self.department_filter == UNASSIGNED,
+                limit=tickets.PAGE_SIZE,
+                offset=self.page * tickets.PAGE_SIZE,
+            )
+        except DomainError as exc:  # e.g. a Viewer, who does not handle tickets
+            self._clear(exc.message)
+            return
+        self.error = ""
+        names = listed.department_names
+        self._department_ids = {name: key for key, name in names.items()}
+        self.department_names = list(names.values())
+        if self.department_filter not in (ALL_DEPARTMENTS, UNASSIGNED, *names.values()):
+            self.department_filter = ALL_DEPARTMENTS  # it was deleted meanwhile
+        self.total = listed.total
+        self.rows = [
+            TicketRow(
+                t.id,
+                t.number,
+                t.subject,
+                f"{t.requester_name} <{t.requester_email}>",
+                names.get(t.department_id or 0, ""),
+                t.status,
+                t.created_at.strftime("%d %b %Y %H:%M"),
+            )
+            for t in listed.tickets
+        ]
+        if self.selected_id:
+            self._show(session, viewer.user)
+
+    def _clear(self, message: str) -> None:
+        self.rows, self.total, self.department_names, self.selected_id = [], 0, [], 0
+        self.error = message
 
     def _show(self, session, user) -> None:
         try:
@@ -158,79 +158,89 @@ class TicketsState(AppState):
             for m in detail.messages
         ]
 
+    def _reload(self):
+        """Re-read the list after a filter, page or selection change."""
+        return self._run(lambda _session, _viewer: None)
+
     @rx.event
     def set_status_filter(self, label: str):
         self.status_filter = label if label in STATUS_FILTERS else "Open"
         self.page = 0
-        return TicketsState.load
+        return self._reload()
 
     @rx.event
     def set_department_filter(self, label: str):
         self.department_filter = label
         self.page = 0
-        return TicketsState.load
+        return self._reload()
 
     @rx.event
     def next_page(self):
         self.page += 1
-        return TicketsState.load
+        return self._reload()
 
     @rx.event
     def previous_page(self):
         self.page = max(0, self.page - 1)
-        return TicketsState.load
+        return self._reload()
 
     @rx.event
     def open_ticket(self, ticket_id: int):
         self.selected_id, self.reply_errors = ticket_id, {}
-        return TicketsState.load
+        return self._reload()
 
     @rx.event
     def close_ticket(self):
-        return self._act(tickets.close_ticket, "Ticket closed.")
+        ticket_id = self.selected_id
+        return self._run(
+            lambda s, v: tickets.close_ticket(
+                s, user=v.user, organization_id=v.session.active_org_id, ticket_id=ticket_id
+            ),
+            done="Ticket closed.",
+        )
 
     @rx.event
     def reopen_ticket(self):
-        return self._act(tickets.reopen_ticket, "Ticket reopened.")
+        ticket_id = self.selected_id
+        return self._run(
+            lambda s, v: tickets.reopen_ticket(
+                s, user=v.user, organization_id=v.session.active_org_id, ticket_id=ticket_id
+            ),
+            done="Ticket reopened.",
+        )
 
     @rx.event
     def assign_department(self, label: str):
-        department_id = self._department_ids.get(label)
-        return self._act(
-            lambda session, **kw: tickets.assign_department(
-                session, department_id=department_id, **kw
+        ticket_id, department_id = self.selected_id, self._department_ids.get(label)
+        return self._run(
+            lambda s, v: tickets.assign_department(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
+                ticket_id=ticket_id,
+                department_id=department_id,
             ),
-            f"Assigned to {label}." if department_id else "Department cleared.",
+            done=f"Assigned to {label}." if department_id else "Department cleared.",
         )
 
     @rx.event
     def send_reply(self, form: dict):
-        body = form.get("reply", "")
-        return self._act(
-            lambda session, **kw: tickets.reply(session, body=body, **kw), "Reply sent."
+        ticket_id, body = self.selected_id, form.get("reply", "")
+        events = self._run(
+            lambda s, v: tickets.reply(
+                s,
+                user=v.user,
+                organization_id=v.session.active_org_id,
+                ticket_id=ticket_id,
+                body=body,
+            ),
+            done="Reply sent.",
+            errors="reply_errors",
+            field="reply",
         )
-
-    def _act(self, action, done: str):
-        """Run one service call on the open ticket; field errors go beside the reply box."""
-        self.reply_errors = {}
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                action(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id or 0,
-                    ticket_id=self.selected_id,
-                )
-        except NotAuthenticated:
-            return self._to_login()
-        except ValidationFailed as exc:
-            self.reply_errors = exc.errors
-            return
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.reply_key += 1
-        return [TicketsState.load, rx.toast.success(done)]
+        if not self.reply_errors:
+            self.reply_key += 1  # an empty reply box for the next message
+        return events
 
 
 def _watch(organization_id: int, client_token: str) -> None:
@@ -264,8 +274,8 @@ async def _push(app: rx.App, client_token: str, organization_id: int) -> None:
             if path != routes.TICKETS or state._org_id != organization_id:
                 _unwatch(client_token)  # that tab moved on, or its state expired
                 return
-            await run_in_threadpool(state._refresh)
-    except NotAuthenticated:
-        _unwatch(client_token)
+            await run_in_threadpool(state._reload)  # authenticates, then `_load`
+            if not state.signed_in:
+                _unwatch(client_token)  # signed out meanwhile
     except Exception:
         log.exception("live ticket refresh failed for one client")

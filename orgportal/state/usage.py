@@ -11,11 +11,12 @@ import asyncio
 import logging
 
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal.db import unit_of_work
-from orgportal.models import Role
 from orgportal.services import usage
-from orgportal.services.errors import DomainError, NotAuthenticated
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import NotFound
 from orgportal.services.usage import OrganizationUsage
 from orgportal.state.base import AppState
 
@@ -28,7 +29,7 @@ WATCHERS: dict[int, dict[str, int]] = {}
 
 class UsageState(AppState):
     usage_org_id: int = 0
-    usage_is_owner: bool = False
+    usage_can_upgrade: bool = False
     links_used: int = 0
     links_limit: int = UNLIMITED
     storage_used: int = 0
@@ -63,27 +64,23 @@ class UsageState(AppState):
 
     @rx.var
     def limit_notice(self) -> str:
-        if not self.usage_is_owner:
+        if not self.usage_can_upgrade:
             return ""
         return usage.limit_notice(self.links_percent, self.storage_percent)
 
-    @rx.event
-    def load(self):
-        try:
-            with unit_of_work() as session:
-                viewer = self._viewer(session)
-                org_id = viewer.session.active_org_id
-                if not org_id:
-                    self.usage_org_id = 0
-                    return
-                view = usage.organization_usage(session, user=viewer.user, organization_id=org_id)
-        except NotAuthenticated:
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """The bars of the active organization; registers this page for live pushes."""
+        org_id = viewer.session.active_org_id
+        self.usage_org_id = 0
+        if not org_id:
             return
-        except DomainError:
-            self.usage_org_id = 0
+        try:
+            view = usage.organization_usage(session, user=viewer.user, organization_id=org_id)
+        except NotFound:  # no longer a member: nothing to show
             return
         self.usage_org_id = org_id
-        self.usage_is_owner = any(w.id == org_id and w.role == Role.OWNER for w in self.workspaces)
+        # the notice asks to upgrade the plan: shown to those who may (Owner, Billing Admin)
+        self.usage_can_upgrade = self.caps.manage_billing
         self.show(view)
         WATCHERS.setdefault(org_id, {})[self.router.session.client_token] = viewer.user.id
 

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from orgportal.components.forms import form_error, text_field
+from orgportal.components.forms import text_field
 from orgportal.state.account import AccountState as S
 from orgportal.state.account import KeyRow
 
@@ -62,7 +62,7 @@ def _key_row(row: KeyRow) -> rx.Component:
 
 
 def _key_table() -> rx.Component:
-    headers = ("Name", "Key", "Workspace", "Created", "Last used", "")
+    headers = ("Name", "Key", "Workspace", "Created", "Last used", "Actions")
     return rx.cond(
         S.keys.length() > 0,
         rx.table.root(
@@ -84,12 +84,13 @@ def api_keys_card() -> rx.Component:
                 "Send it as ",
                 rx.code("Authorization: Bearer <key>"),
                 ". See ",
-                rx.link("the API reference", href="/api/docs", is_external=True),
+                rx.link(
+                    "the API reference", href="/api/docs", is_external=True, underline="always"
+                ),
                 ".",
                 size="2",
             ),
             _create_form(),
-            form_error(S.error),
             _new_key(),
             _key_table(),
             width="100%",

@@ -2,10 +2,13 @@
 
 import reflex as rx
 
-from orgportal.components.forms import labelled_select
-from orgportal.state.billing import PLAN_OPTIONS, BillingState
+from orgportal import routes
+from orgportal.components.forms import form_error, labelled_select
+from orgportal.state.base import AppState
+from orgportal.state.billing import CANCELED, PLAN_OPTIONS, BillingState
 
 S = BillingState
+CAN_MANAGE = AppState.caps.manage_billing  # decided by the services (Owner, Billing Admin)
 LOCKED_FEATURES = ["Ticket Prefix", "Departments", "Agent Seats management"]
 
 
@@ -27,6 +30,41 @@ def _stat(label: str, value: rx.Var, stat_id: str) -> rx.Component:
         rx.text(value, size="5", weight="bold", id=stat_id),
         spacing="0",
         aria_label=label,
+    )
+
+
+def plan_summary() -> rx.Component:
+    """The overview's plan line; subscribing and seats live on the Billing sub-page."""
+    return rx.card(
+        rx.hstack(
+            rx.text("Plan: ", rx.text.strong(S.plan_name, id="plan-summary-name")),
+            rx.cond(S.plan_status != "", _status_badge(S.plan_status, "plan-summary-status")),
+            rx.spacer(),
+            rx.link("Billing", href=routes.ORG_BILLING, underline="always"),
+            align="center",
+            width="100%",
+        ),
+        role="region",
+        aria_label="Plan summary",
+        width="100%",
+    )
+
+
+def checkout_notice() -> rx.Component:
+    """Back from Checkout: whether the subscription is active (or the checkout canceled)."""
+    return rx.fragment(
+        rx.cond(
+            S.checkout_notice != "",
+            rx.callout(
+                S.checkout_notice,
+                icon="info",
+                color_scheme=rx.cond(S.checkout_notice == CANCELED, "gray", "green"),
+                high_contrast=True,
+                role="status",
+                width="100%",
+            ),
+        ),
+        form_error(S.checkout_error),
     )
 
 
@@ -60,11 +98,10 @@ def plan_card() -> rx.Component:
                     role="alert",
                 ),
             ),
-            rx.cond(S.can_manage, _plan_controls()),
+            rx.cond(CAN_MANAGE, _plan_controls()),
             width="100%",
         ),
         width="100%",
-        on_mount=S.load,
     )
 
 
@@ -101,7 +138,11 @@ def support_card() -> rx.Component:
                 rx.cond(S.support_status != "", _status_badge(S.support_status, "support-status")),
                 width="100%",
             ),
-            rx.text("£5.99 per seat per month; the owner's seat counts too.", size="2"),
+            rx.text(
+                rx.text.span(S.seat_price, id="seat-price"),
+                " per seat per month; the owner's seat counts too.",
+                size="2",
+            ),
             rx.cond(S.support_active, _seats(), _locked()),
             width="100%",
         ),
@@ -117,7 +158,7 @@ def _seats() -> rx.Component:
             _stat("Monthly Cost", S.monthly_cost, "monthly-cost"),
             spacing="6",
         ),
-        rx.cond(S.can_manage, _stepper()),
+        rx.cond(CAN_MANAGE, _stepper()),
         width="100%",
     )
 
@@ -169,7 +210,7 @@ def _locked() -> rx.Component:
             aria_label="Support features (locked)",
         ),
         rx.cond(
-            S.can_manage,
+            CAN_MANAGE,
             rx.button("Subscribe to Support", on_click=S.subscribe_support),
             rx.text("An Owner or Billing Admin can subscribe.", size="1", color_scheme="gray"),
         ),

@@ -3,9 +3,9 @@
 import reflex as rx
 
 from orgportal.components.forms import field_error, text_field
+from orgportal.state.base import AppState
 from orgportal.state.business_details import BusinessDetailsState as S
 from orgportal.state.business_details import CountryOption
-from orgportal.state.organization import OrgState
 
 FIELDS = [
     ("Address", "address"),
@@ -40,15 +40,21 @@ def country_picker() -> rx.Component:
             name="country_search",
             role="combobox",
             aria_expanded=S.country_open,
-            placeholder=rx.cond(S.country_label != "", S.country_label, "Search countries…"),
+            placeholder=rx.cond(
+                S.chosen_country_label != "", S.chosen_country_label, "Search countries…"
+            ),
             value=S.country_query,
             on_change=S.set_country_query.debounce(150),
             on_focus=S.open_countries,
             width="100%",
         ),
         rx.cond(
-            S.country_label != "",
-            rx.text("Selected: ", rx.text.strong(S.country_label, id="country-selected"), size="1"),
+            S.chosen_country_label != "",
+            rx.text(
+                "Selected: ",
+                rx.text.strong(S.chosen_country_label, id="country-selected"),
+                size="1",
+            ),
         ),
         rx.cond(
             S.country_open,
@@ -82,12 +88,14 @@ def business_details_card() -> rx.Component:
                 rx.heading("Business Details", size="4"),
                 rx.spacer(),
                 rx.cond(
-                    OrgState.can_edit & ~S.editing,
+                    AppState.caps.edit_organization & ~S.editing,
                     rx.button(
                         rx.icon("pencil", size=14),
                         "Edit",
                         variant="soft",
                         aria_label="Edit business details",
+                        # not before this page's values are loaded: the load closes the form
+                        disabled=~rx.State.is_hydrated,
                         on_click=S.edit,
                     ),
                 ),
@@ -97,7 +105,6 @@ def business_details_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
-        on_mount=S.load,
     )
 
 
@@ -110,6 +117,8 @@ def _read_only() -> rx.Component:
 
 
 def _edit_form() -> rx.Component:
+    """Mounted by Edit, so its inputs start from the saved values; a successful Save closes
+    it and the read-only view shows what was saved."""
     inputs = {
         name: text_field(label, name, S.errors, default_value=S.values[name])
         for label, name in FIELDS
@@ -129,5 +138,7 @@ def _edit_form() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        aria_label="Business details",
         on_submit=S.save,
+        reset_on_submit=False,
     )

@@ -4,7 +4,14 @@ import reflex as rx
 
 from orgportal.components.forms import form_error, text_field
 from orgportal.state.base import AppState
-from orgportal.state.content import FileRow, FilesState, LinkRow, LinksState
+from orgportal.state.content import (
+    FILE_ERROR,
+    LINK_ERROR,
+    FileRow,
+    FilesState,
+    LinkRow,
+    LinksState,
+)
 
 UPLOAD_ID = "my-files-upload"
 
@@ -15,6 +22,11 @@ def workspace_heading(title: str) -> rx.Component:
         rx.text("Workspace: ", rx.text.strong(AppState.active_workspace_name), size="2"),
         spacing="1",
     )
+
+
+def _refusal(errors: rx.Var, key: str) -> rx.Component:
+    """An action's refusal that belongs to no single field, above the form's button."""
+    return rx.cond(errors.contains(key), form_error(errors[key].to(str)))
 
 
 def _pager(state) -> rx.Component:
@@ -43,7 +55,7 @@ def create_link_card() -> rx.Component:
                                placeholder="spring-sale"),
                     width="100%",
                 ),
-                form_error(LinksState.error),
+                _refusal(LinksState.errors, LINK_ERROR),
                 rx.button("Create Link", type="submit"),
                 width="100%",
             ),
@@ -75,6 +87,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
     return rx.card(
         rx.vstack(
             rx.heading(title, " (", state.total, ")", size="4"),
+            form_error(state.error),
             rx.cond(
                 state.rows.length() > 0,
                 rx.table.root(
@@ -94,7 +107,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
 
 
 def links_table() -> rx.Component:
-    headers = ["Short link", "Target", "Created", ""]
+    headers = ["Short link", "Target", "Created", "Actions"]
     return items_table("Links", LinksState, headers, _link_row, "No links yet.")
 
 
@@ -102,21 +115,30 @@ def upload_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Upload files", size="4"),
-            rx.upload.root(
-                rx.hstack(
-                    rx.icon("upload", size=16),
-                    rx.text("Drop files here or click to choose", size="2"),
+            # The drop zone's hidden file input sits inside this <label>, which names it
+            # ("Choose files to upload"); a click on the label opens the file dialog, so the
+            # zone's own click handler is off (it would open a second one).
+            rx.el.label(
+                rx.upload.root(
+                    rx.hstack(
+                        rx.icon("upload", size=16, aria_hidden="true"),
+                        rx.text("Choose files to upload", size="2"),
+                        rx.text("or drop them here", size="2", color_scheme="gray"),
+                    ),
+                    id=UPLOAD_ID,
+                    multiple=True,
+                    no_click=True,
+                    on_drop=FilesState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                    border="1px dashed var(--gray-a7)",
+                    padding="1em",
+                    border_radius="8px",
+                    width="100%",
+                    cursor="pointer",
                 ),
-                id=UPLOAD_ID,
-                multiple=True,
-                on_drop=FilesState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
-                border="1px dashed var(--gray-a7)",
-                padding="1em",
-                border_radius="8px",
+                display="block",
                 width="100%",
-                cursor="pointer",
             ),
-            form_error(FilesState.error),
+            _refusal(FilesState.errors, FILE_ERROR),
             width="100%",
         ),
         width="100%",
@@ -140,5 +162,5 @@ def _file_row(row: FileRow) -> rx.Component:
 
 
 def files_table() -> rx.Component:
-    headers = ["Name", "Size", "Uploaded", ""]
+    headers = ["Name", "Size", "Uploaded", "Actions"]
     return items_table("Files", FilesState, headers, _file_row, "No files yet.")

@@ -1,9 +1,9 @@
-"""Members list, Invite Members form and pending invites, bound to MembersState."""
+"""The Members sub-page: members list, Invite Members form and pending invites (MembersState)."""
 
 import reflex as rx
 
 from orgportal.components.forms import field_error, form_error
-from orgportal.state.members import INVITE_ROLE_LABELS, InviteRow, MemberRow, MembersState
+from orgportal.state.members import InviteRow, MemberRow, MembersState
 
 
 def _role_cell(member: MemberRow) -> rx.Component:
@@ -13,7 +13,10 @@ def _role_cell(member: MemberRow) -> rx.Component:
         rx.select.root(
             rx.select.trigger(aria_label="Role for " + member.email),
             rx.select.content(
-                *[rx.select.item(label, value=label) for label in INVITE_ROLE_LABELS]
+                rx.foreach(
+                    MembersState.invite_role_labels,
+                    lambda label: rx.select.item(label, value=label),
+                )
             ),
             value=member.role,
             on_change=lambda label: MembersState.change_role(member.user_id, label),
@@ -81,12 +84,13 @@ def members_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Members", size="4"),
+            form_error(MembersState.member_errors.get("role", "")),
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
                         *[
                             rx.table.column_header_cell(h)
-                            for h in ("Name", "Email", "Role", "Joined", "")
+                            for h in ("Name", "Email", "Role", "Joined", "Actions")
                         ]
                     )
                 ),
@@ -96,7 +100,6 @@ def members_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
-        on_mount=MembersState.load,
     )
 
 
@@ -170,6 +173,7 @@ def invite_card() -> rx.Component:
                             class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
                             style={"padding": "0 0.5em", "height": "32px"},
                         ),
+                        field_error(MembersState.invite_errors, "role"),
                         spacing="1",
                     ),
                     rx.button("Send Invite", type="submit"),
@@ -180,7 +184,7 @@ def invite_card() -> rx.Component:
                 key=MembersState.form_key,
                 width="100%",
             ),
-            form_error(MembersState.invite_error),
+            form_error(MembersState.invite_errors.get("form", "")),
             rx.cond(
                 MembersState.resend_offer_id != 0,
                 rx.button(
@@ -196,14 +200,14 @@ def invite_card() -> rx.Component:
                         rx.table.row(
                             *[
                                 rx.table.column_header_cell(h)
-                                for h in ("Email", "Role", "Sent", "Expires", "Status", "")
+                                for h in ("Email", "Role", "Sent", "Expires", "Status", "Actions")
                             ]
                         )
                     ),
                     rx.table.body(rx.foreach(MembersState.invites, _invite_row)),
                     width="100%",
                 ),
-                rx.text("No pending invites.", size="2", color_scheme="gray"),
+                rx.text("No pending invites.", size="2", color_scheme="gray", high_contrast=True),
             ),
             width="100%",
         ),

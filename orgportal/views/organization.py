@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from orgportal import routes
 from orgportal.components.forms import field_error, text_area_field, text_field
+from orgportal.state.base import AppState
 from orgportal.state.organization import OrgState
 
 LOGO_UPLOAD_ID = "logo-upload"
@@ -18,25 +18,32 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
             default_value=default_url,
             placeholder="https://example.com/logo.png",
         ),
-        rx.upload.root(
-            rx.hstack(
-                rx.icon("upload", size=16),
-                rx.text("Upload logo (PNG, JPEG, WebP, GIF; 2 MB)", size="2"),
+        # The label names the dropzone's file input (and opens it); the dropzone itself
+        # takes drops and the keyboard, not clicks, so one click opens one file chooser.
+        rx.el.label(
+            rx.upload.root(
+                rx.hstack(
+                    rx.icon("upload", size=16),
+                    rx.text("Upload logo (PNG, JPEG, WebP, GIF; 2 MB)", size="2"),
+                ),
+                id=LOGO_UPLOAD_ID,
+                accept={
+                    "image/png": [".png"],
+                    "image/jpeg": [".jpg", ".jpeg"],
+                    "image/webp": [".webp"],
+                    "image/gif": [".gif"],
+                },
+                max_files=1,
+                multiple=False,
+                no_click=True,
+                on_drop=OrgState.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID)),
+                border="1px dashed var(--gray-a7)",
+                padding="0.75em",
+                border_radius="8px",
+                width="100%",
+                cursor="pointer",
             ),
-            id=LOGO_UPLOAD_ID,
-            accept={
-                "image/png": [".png"],
-                "image/jpeg": [".jpg", ".jpeg"],
-                "image/webp": [".webp"],
-                "image/gif": [".gif"],
-            },
-            max_files=1,
-            on_drop=OrgState.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID)),
-            border="1px dashed var(--gray-a7)",
-            padding="0.75em",
-            border_radius="8px",
             width="100%",
-            cursor="pointer",
         ),
         rx.cond(
             OrgState.logo_choices.length() > 0,
@@ -103,16 +110,53 @@ def create_organization_form() -> rx.Component:
             reset_on_submit=False,
         ),
         width="100%",
-        on_mount=OrgState.load_logo_choices,
     )
 
 
 def organization_header() -> rx.Component:
+    """The overview's header: logo, name, role, description (edited under Settings)."""
     return rx.card(
-        rx.cond(
-            OrgState.editing_profile,
+        rx.hstack(
+            rx.cond(
+                OrgState.logo_url != "",
+                rx.image(src=OrgState.logo_url, height="56px", alt="Logo"),
+                rx.avatar(fallback=OrgState.name.to(str)[:2], size="5"),
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(OrgState.name, size="6"),
+                    rx.badge(OrgState.role_label, id="role-badge", size="2"),
+                    align="center",
+                ),
+                rx.text(OrgState.description, color_scheme="gray"),
+                rx.text(
+                    "Slug: ",
+                    rx.code(OrgState.slug, id="org-slug"),
+                    " · ",
+                    OrgState.member_count,
+                    rx.cond(OrgState.member_count == 1, " member", " members"),
+                    " · created ",
+                    OrgState.created_at,
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+            ),
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def profile_card() -> rx.Component:
+    """Name, description and logo (Owner/Admin edit; others read them on the overview)."""
+    return rx.cond(
+        AppState.caps.edit_organization,
+        rx.card(
             rx.form(
                 rx.vstack(
+                    rx.heading("Details", size="4"),
                     text_field(
                         "Organization Name", "name", OrgState.errors, default_value=OrgState.name
                     ),
@@ -123,59 +167,27 @@ def organization_header() -> rx.Component:
                         default_value=OrgState.description,
                     ),
                     logo_inputs(OrgState.logo_url),
-                    rx.hstack(
-                        rx.button("Save", type="submit"),
-                        rx.button(
-                            "Cancel",
-                            variant="soft",
-                            type="button",
-                            on_click=OrgState.cancel_edit_profile,
-                        ),
-                    ),
+                    rx.button("Save", type="submit"),
                     width="100%",
                 ),
+                key=OrgState.profile_key,
+                aria_label="Organization details",
                 on_submit=OrgState.save_profile,
+                reset_on_submit=False,
             ),
-            rx.hstack(
-                rx.cond(
-                    OrgState.logo_url != "",
-                    rx.image(src=OrgState.logo_url, height="56px", alt="Logo"),
-                    rx.avatar(fallback=OrgState.name.to(str)[:2], size="5"),
-                ),
-                rx.vstack(
-                    rx.hstack(
-                        rx.heading(OrgState.name, size="6"),
-                        rx.badge(OrgState.role_label, id="role-badge", size="2"),
-                        align="center",
-                    ),
-                    rx.text(OrgState.description, color_scheme="gray"),
-                    rx.text(
-                        "Slug: ",
-                        rx.code(OrgState.slug, id="org-slug"),
-                        " · ",
-                        OrgState.member_count,
-                        rx.cond(OrgState.member_count == 1, " member", " members"),
-                        " · created ",
-                        OrgState.created_at,
-                        size="1",
-                        color_scheme="gray",
-                    ),
-                    spacing="1",
-                ),
-                rx.spacer(),
-                rx.cond(
-                    OrgState.can_view_audit,
-                    rx.link(rx.button("Audit Log", variant="soft"), href=routes.AUDIT_LOG),
-                ),
-                rx.cond(
-                    OrgState.can_edit,
-                    rx.button("Edit", variant="soft", on_click=OrgState.start_edit_profile),
-                ),
-                align="center",
-                width="100%",
-            ),
+            width="100%",
         ),
-        width="100%",
+    )
+
+
+def _setting_checkbox(label: str, name: str, checked: rx.Var) -> rx.Component:
+    """A checkbox named by its own <label>, which also toggles it when clicked."""
+    checkbox_id = f"setting-{name}"
+    return rx.hstack(
+        rx.checkbox(id=checkbox_id, name=name, default_checked=checked),
+        rx.el.label(label, html_for=checkbox_id, class_name="rt-Text rt-r-size-2"),
+        align="center",
+        spacing="2",
     )
 
 
@@ -184,23 +196,15 @@ def settings_card() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("Settings", size="4"),
-                rx.el.label(
-                    rx.hstack(
-                        rx.checkbox(
-                            name="allow_members_to_invite",
-                            default_checked=OrgState.allow_members_to_invite,
-                        ),
-                        rx.text("Allow members to invite", size="2"),
-                    )
+                _setting_checkbox(
+                    "Allow members to invite",
+                    "allow_members_to_invite",
+                    OrgState.allow_members_to_invite,
                 ),
-                rx.el.label(
-                    rx.hstack(
-                        rx.checkbox(
-                            name="require_approval_for_links",
-                            default_checked=OrgState.require_approval_for_links,
-                        ),
-                        rx.text("Require approval for links", size="2"),
-                    )
+                _setting_checkbox(
+                    "Require approval for links",
+                    "require_approval_for_links",
+                    OrgState.require_approval_for_links,
                 ),
                 text_field(
                     "Default attribution window (hours)",
@@ -213,8 +217,10 @@ def settings_card() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
+            key=OrgState.settings_key,
+            aria_label="Organization settings",
             on_submit=OrgState.save_settings,
-            key=OrgState.org_id,
+            reset_on_submit=False,
         ),
         width="100%",
     )

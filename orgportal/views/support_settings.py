@@ -6,9 +6,12 @@ locked, with a way to subscribe. Authorized Domains are always available.
 
 import reflex as rx
 
+from orgportal import routes
 from orgportal.components.forms import field_error
+from orgportal.state.base import AppState
 from orgportal.state.billing import BillingState
 from orgportal.state.support_settings import (
+    SEAT_PRICE,
     DepartmentMemberChip,
     DepartmentRow,
     DomainRow,
@@ -16,7 +19,6 @@ from orgportal.state.support_settings import (
 )
 
 S = SupportSettingsState
-UNLOCKED = BillingState.support_active | S.support_active  # either may have seen activation
 
 
 def _label(text: str, html_for: str) -> rx.Component:
@@ -37,17 +39,19 @@ def _locked(feature: str) -> rx.Component:
         rx.hstack(
             rx.icon("lock", size=16),
             rx.text(
-                f"{feature} needs a Support Subscription (£5.99 per seat per month).", size="2"
+                f"{feature} needs a Support Subscription ({SEAT_PRICE} per seat per month).",
+                size="2",
             ),
             align="center",
         ),
         rx.cond(
-            BillingState.can_manage,
+            AppState.caps.manage_billing,
             rx.button(
                 "Subscribe to unlock", variant="soft", on_click=BillingState.subscribe_support
             ),
             rx.text("Ask the Owner or a Billing Admin to subscribe to Support.", size="1"),
         ),
+        role="group",
         aria_label=f"{feature} is locked",
     )
 
@@ -78,7 +82,8 @@ def _prefix_form() -> rx.Component:
             spacing="1",
         ),
         on_submit=S.save_prefix,
-        key=S.prefix_key,
+        key=S.prefix_key,  # bumped after a save, once the state holds the saved prefix
+        aria_label="Ticket prefix",
     )
 
 
@@ -86,7 +91,7 @@ def prefix_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Ticket Prefix", size="4"),
-            rx.cond(UNLOCKED, _prefix_form(), _locked("Ticket Prefix")),
+            rx.cond(S.support_active, _prefix_form(), _locked("Ticket Prefix")),
             width="100%",
         ),
         width="100%",
@@ -112,6 +117,14 @@ def _hidden_id(row: DepartmentRow) -> rx.Component:
     return rx.el.input(type="hidden", name="department_id", value=row.id)
 
 
+def _rename_error(row: DepartmentRow) -> rx.Component:
+    key = row.id.to_string()
+    return rx.cond(
+        S.rename_errors.contains(key),
+        rx.text(S.rename_errors[key], color_scheme="red", size="1", role="alert"),
+    )
+
+
 def _department(row: DepartmentRow) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -122,6 +135,9 @@ def _department(row: DepartmentRow) -> rx.Component:
                     rx.button("Rename", variant="soft", size="2", type="submit"),
                 ),
                 on_submit=S.rename_department,
+                # Re-mounted (showing the saved name) after each change and whenever this
+                # row's name differs: an uncontrolled input never picks up a new default.
+                key=S.department_key.to_string() + ":" + row.id.to_string() + ":" + row.name,
             ),
             rx.spacer(),
             rx.button(
@@ -134,6 +150,7 @@ def _department(row: DepartmentRow) -> rx.Component:
             ),
             width="100%",
         ),
+        _rename_error(row),
         rx.hstack(rx.foreach(row.members, _member_chip), wrap="wrap"),
         rx.form(
             rx.hstack(
@@ -151,6 +168,7 @@ def _department(row: DepartmentRow) -> rx.Component:
         border="1px solid var(--gray-a5)",
         border_radius="var(--radius-3)",
         width="100%",
+        role="group",
         aria_label="Department " + row.name,
     )
 
@@ -180,7 +198,7 @@ def departments_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Departments", size="4"),
-            rx.cond(UNLOCKED, _departments_editor(), _locked("Departments")),
+            rx.cond(S.support_active, _departments_editor(), _locked("Departments")),
             width="100%",
         ),
         width="100%",
@@ -203,6 +221,7 @@ def _domain(row: DomainRow) -> rx.Component:
         ),
         align="center",
         width="100%",
+        role="group",
         aria_label="Domain " + row.domain,
     )
 
@@ -248,13 +267,24 @@ def domains_card() -> rx.Component:
     )
 
 
-def support_settings_section() -> rx.Component:
-    """Loads on mount; renders only for people who may manage the support desk."""
-    return rx.box(
-        rx.cond(
-            S.can_manage,
-            rx.vstack(prefix_card(), departments_card(), domains_card(), spacing="4", width="100%"),
+def _not_manager() -> rx.Component:
+    return rx.callout(
+        rx.text(
+            "The Owner and Admins manage the ticket prefix, departments and authorized domains. ",
+            rx.cond(
+                AppState.caps.handle_tickets,
+                rx.link("Open the tickets", href=routes.TICKETS, underline="always"),
+            ),
         ),
-        on_mount=S.load,
+        icon="info",
         width="100%",
+    )
+
+
+def support_settings_section() -> rx.Component:
+    """The Support sub-page's cards (filled by the page load), for those who manage support."""
+    return rx.cond(
+        AppState.caps.manage_support,
+        rx.vstack(prefix_card(), departments_card(), domains_card(), spacing="4", width="100%"),
+        _not_manager(),
     )

@@ -172,6 +172,7 @@ def ticket_detail() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        role="region",
         aria_label="Open ticket",
     )
 

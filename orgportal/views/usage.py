@@ -1,4 +1,5 @@
-"""The live usage bars on the organization page (links, storage, members / seats)."""
+"""The live usage bars (links, storage, members / seats): filled by `UsageState._load` of
+the pages that declare it, then pushed live."""
 
 import reflex as rx
 
@@ -44,5 +45,4 @@ def usage_card() -> rx.Component:
         ),
         width="100%",
         display=rx.cond(S.usage_org_id != 0, "block", "none"),  # organizations only
-        on_mount=S.load,
     )

@@ -56,9 +56,15 @@ def app_env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def base_url(app_env, tmp_path_factory) -> str:
+def app_log(tmp_path_factory) -> Path:
+    """Everything the app prints (the error-capture fixture reads it)."""
+    return tmp_path_factory.mktemp("log") / "app.log"
+
+
+@pytest.fixture(scope="session")
+def base_url(app_env, app_log) -> str:
     """Runs exactly what a new user runs: `make run`, then waits for the app to answer."""
-    log = (tmp_path_factory.mktemp("log") / "app.log").open("w")
+    log = app_log.open("w")
     env = {**os.environ, **app_env}
     env.pop("REFLEX_DB_URL", None)
     proc = subprocess.Popen(
@@ -104,17 +110,29 @@ def mail_dir(app_env) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_csp_violations(request):
-    """Every browser test also proves the app's pages pass their Content-Security-Policy:
-    a violation logged by any page of the test's browser context fails the test."""
-    if "page" not in request.fixturenames:
+def healthy_app(request):
+    """Every browser test also proves the app stayed healthy while it ran: the test fails
+    when the app logged a traceback, when a page raised a JavaScript error, or when a page
+    logged a Content-Security-Policy violation (any page of the test's browser context)."""
+    if "base_url" not in request.fixturenames:
         yield
         return
-    page = request.getfixturevalue("page")
-    violations: list[str] = []
-    page.context.on(
-        "console",
-        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
+    log: Path = request.getfixturevalue("app_log")
+    start = log.stat().st_size if log.exists() else 0
+    problems: list[str] = []
+    if "page" in request.fixturenames:
+        context = request.getfixturevalue("page").context
+
+        def on_console(msg) -> None:
+            if "Content Security Policy" in msg.text:
+                problems.append(f"CSP violation: {msg.text}")
+
+        context.on("console", on_console)
+        context.on("weberror", lambda error: problems.append(f"page error: {error.error}"))
     yield
-    assert violations == [], f"CSP violations: {violations}"
+    with log.open(errors="replace") as handle:
+        handle.seek(start)
+        written = handle.read()
+    if "Traceback (most recent call last)" in written:
+        problems.append("the app logged a traceback:\n" + written[-3000:])
+    assert problems == [], "\n".join(problems)

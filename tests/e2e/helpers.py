@@ -104,3 +104,37 @@ def confirm_in_dialog(page: Page, trigger) -> None:
         except AssertionError:
             continue
     confirm.click()
+
+
+def open_members(page: Page) -> None:
+    """Go to the Members sub-page by the organization's sidebar, as a person does."""
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Members").click()
+    expect(page.get_by_role("heading", name="Members", exact=True).first).to_be_visible(
+        timeout=20_000
+    )
+
+
+def open_settings(page: Page) -> None:
+    """Go to the Settings sub-page by the organization's sidebar, as a person does."""
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Business Details")).to_be_visible(timeout=20_000)
+
+
+def open_billing(page: Page) -> None:
+    """Go to the Billing sub-page by the organization's sidebar, as a person does."""
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Billing").click()
+    expect(page.get_by_role("heading", name="Organization Plan")).to_be_visible(timeout=20_000)
+
+
+def open_support(page: Page) -> None:
+    """Go to the Support sub-page by the organization's sidebar, as a person does."""
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Support").click()
+    expect(page.get_by_role("heading", name="Support", exact=True)).to_be_visible(timeout=20_000)
+
+
+def wait_for_toasts_to_close(page: Page) -> None:
+    """Toasts (bottom right) cover the right-hand column of a table for a few seconds, and
+    stay open while the mouse is over them: move it away and wait, as a person would."""
+    page.mouse.move(0, 0)
+    toasts = page.get_by_role("region", name="Notifications alt+T").get_by_role("listitem")
+    expect(toasts).to_have_count(0, timeout=15_000)

@@ -70,3 +70,10 @@ def test_a_key_is_shown_once_and_revoking_it_stops_it(page: Page, base_url: str)
     page.get_by_role("button", name="Create API key").click()
     expect(page.locator("#name-error")).to_have_text("Key name is required.")
     expect(page.get_by_text("No API keys yet.")).to_be_visible()
+
+    # A key just created stays on show (to copy it) while another key is revoked.
+    create_key_in_ui(page, "Spare")
+    fresh = create_key_in_ui(page, "New laptop")
+    page.get_by_label("API key Spare").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_label("API key Spare")).to_have_count(0)
+    expect(page.locator("#new-api-key")).to_have_text(fresh)

@@ -1,10 +1,19 @@
-"""Billing in test mode, as an owner and an agent do it in the browser."""
+"""Billing in test mode, as an owner and an agent do it in the browser: the plan and support
+seats on the Billing sub-page, a plan summary on the overview."""
 
 import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
+from tests.e2e.helpers import (
+    create_organization,
+    invite,
+    join_as_new_user,
+    open_billing,
+    open_members,
+    register,
+    unique_email,
+)
 
 
 def pay_test_checkout(page: Page) -> None:
@@ -13,9 +22,16 @@ def pay_test_checkout(page: Page) -> None:
     expect(page.get_by_text("Subscription active.")).to_be_visible(timeout=20_000)
 
 
+def plan_summary(page: Page):
+    return page.get_by_role("region", name="Plan summary")
+
+
 def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Page):
     register(page, unique_email("billing"))
     create_organization(page, "Plan Co")
+    expect(plan_summary(page)).to_contain_text("Plan: Free")
+    plan_summary(page).get_by_role("link", name="Billing").click()
+    expect(page).to_have_url(re.compile(r"/organization/billing/?$"))
     expect(page.locator("#plan-name")).to_have_text("Free")
     expect(page.locator("#plan-link-limit")).to_have_text("50")
 
@@ -29,7 +45,7 @@ def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Pa
     expect(page.locator("#checkout-description")).to_have_text("Starter plan, billed monthly")
     pay_test_checkout(page)
 
-    expect(page).to_have_url(re.compile(r"/organization/?\?checkout=success"))
+    expect(page).to_have_url(re.compile(r"/organization/billing/?\?checkout=success"))
     expect(page.locator("#plan-name")).to_have_text("Starter")
     expect(page.locator("#plan-status")).to_have_text("active")
     expect(page.locator("#plan-link-limit")).to_have_text("500")
@@ -40,17 +56,30 @@ def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Pa
     ).to_be_visible()
     page.get_by_role("button", name="Simulate failed payment").click()
     expect(page.get_by_text("the plan is now past due")).to_be_visible()
-    page.get_by_role("link", name="Return to the organization").click()
+    page.get_by_role("link", name="Return to Billing").click()
+    expect(page).to_have_url(re.compile(r"/organization/billing/?$"))
     expect(page.locator("#plan-status")).to_have_text("past_due")
     expect(page.get_by_role("alert")).to_contain_text("The last payment failed")
+
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Overview").click()
+    expect(plan_summary(page)).to_contain_text("Plan: Starter")
+    expect(page.locator("#plan-summary-status")).to_have_text("past_due")
 
 
 def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
     register(page, unique_email("seats"))
     create_organization(page, "Seat Co")
+    open_billing(page)
+    expect(page.locator("#seat-price")).to_have_text("£5.99")  # SEAT_PRICE_PENCE's default
     expect(page.get_by_label("Support features (locked)")).to_contain_text("Ticket Prefix")
+
     page.get_by_role("button", name="Subscribe to Support").click()
-    expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 1 seats")
+    expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 1 seat")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_text("Checkout canceled: nothing was charged.")).to_be_visible()
+    expect(page.get_by_role("button", name="Subscribe to Support")).to_be_visible()
+
+    page.get_by_role("button", name="Subscribe to Support").click()
     pay_test_checkout(page)
 
     expect(page.locator("#seats-purchased")).to_have_text("1")
@@ -67,6 +96,7 @@ def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
     page.get_by_role("button", name="More seats").click()
     page.get_by_role("button", name="Update").click()
     expect(page.get_by_text("Seats updated to 3.")).to_be_visible()
+    expect(page.locator("#seats-purchased")).to_have_text("3")
 
     page.reload()
     expect(page.locator("#seats-purchased")).to_have_text("3")
@@ -78,17 +108,21 @@ def test_an_agent_sees_the_plan_but_no_billing_controls(
 ):
     register(page, unique_email("boss"))
     create_organization(page, "Agent Co")
+    open_members(page)
     agent = unique_email("agent")
     invite(page, agent, "Agent")
 
     context = browser.new_context(base_url=base_url)
-    other = context.new_page()
-    join_as_new_user(other, mail_dir, agent)
-    expect(other.locator("#role-badge")).to_have_text("Agent")
+    try:
+        other = context.new_page()
+        join_as_new_user(other, mail_dir, agent)
+        expect(other.locator("#role-badge")).to_have_text("Agent")
+        expect(plan_summary(other)).to_contain_text("Plan: Free")
 
-    expect(other.get_by_role("heading", name="Organization Plan")).to_be_visible()
-    expect(other.locator("#plan-name")).to_have_text("Free")
-    expect(other.get_by_text("An Owner or Billing Admin can subscribe.")).to_be_visible()
-    for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update"):
-        expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
-    context.close()
+        open_billing(other)
+        expect(other.locator("#plan-name")).to_have_text("Free")
+        expect(other.get_by_text("An Owner or Billing Admin can subscribe.")).to_be_visible()
+        for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update"):
+            expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    finally:
+        context.close()

@@ -7,7 +7,14 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
+from tests.e2e.helpers import (
+    create_organization,
+    invite,
+    join_as_new_user,
+    open_members,
+    register,
+    unique_email,
+)
 
 PNG_1x1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -21,8 +28,11 @@ def test_a_members_new_link_moves_the_owners_bar_without_reload(
     create_organization(page, "Live Co")
     expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
     agent = unique_email("agent")
+    open_members(page)
     invite(page, agent, "Agent")
+    page.get_by_role("navigation", name="Organization").get_by_role("link", name="Overview").click()
     expect(page.locator("#usage-members-label")).to_have_text("2 / 3")  # pending invite counts
+    expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
 
     context = browser.new_context(base_url=base_url)
     member = context.new_page()
@@ -69,7 +79,7 @@ def test_my_files_upload_download_delete_and_storage_bar(page: Page, tmp_path):
     page.get_by_role("link", name="My Files").click()
     notes = tmp_path / "notes.txt"
     notes.write_text("hello " * 512)  # 3 KB
-    page.locator("#my-files-upload input[type=file]").set_input_files(str(notes))
+    page.get_by_label("Choose files to upload").set_input_files(str(notes))
     row = page.get_by_label("File notes.txt")
     expect(row).to_contain_text("3 KB")
     expect(page.locator("#usage-storage-label")).to_have_text("3 KB / 100 MB")
@@ -89,7 +99,7 @@ def test_the_logo_picker_offers_my_files_images(page: Page, tmp_path):
     page.goto("/files")  # Personal Workspace
     image = tmp_path / "brand.png"
     image.write_bytes(PNG_1x1)
-    page.locator("#my-files-upload input[type=file]").set_input_files(str(image))
+    page.get_by_label("Choose files to upload").set_input_files(str(image))
     expect(page.get_by_label("File brand.png")).to_be_visible()
 
     page.get_by_role("link", name="Organization", exact=True).click()

@@ -1,6 +1,8 @@
 """The support desk in the browser: prefix, departments, authorized domains, tickets, agents,
 and the public intake endpoint called like a website plugin would (real HTTP, real app)."""
 
+import re
+
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
@@ -9,6 +11,8 @@ from tests.e2e.helpers import (
     create_organization,
     invite,
     link_in,
+    open_members,
+    open_support,
     register,
     unique_email,
     wait_for_mail,
@@ -34,9 +38,24 @@ def intake_url(page: Page) -> str:
     return page.locator("#intake-url").inner_text()
 
 
+def subscribe_to_support(page: Page) -> None:
+    """From the Support page's locked Ticket Prefix card, through the test-mode checkout,
+    back to the Support page (now unlocked)."""
+    page.get_by_label("Ticket Prefix is locked").get_by_role(
+        "button", name="Subscribe to unlock"
+    ).click()
+    expect(page.locator("#checkout-description")).to_have_text(
+        re.compile(r"^Support Subscription: 1 seats?$")
+    )
+    pay_test_checkout(page)
+    open_support(page)
+    expect(page.get_by_role("button", name="Save Prefix")).to_be_visible()
+
+
 def test_prefix_domains_and_public_intake(page: Page):
     register(page, unique_email("desk"))
     create_organization(page, "Desk Co")
+    open_support(page)
 
     # Without a support subscription: prefix and departments locked, domains available.
     expect(page.get_by_label("Ticket Prefix is locked")).to_be_visible()
@@ -73,13 +92,7 @@ def test_prefix_domains_and_public_intake(page: Page):
     ok = httpx.options(url, headers={"Origin": SHOP, **preflight})
     assert ok.status_code == 204 and ok.headers["access-control-allow-origin"] == SHOP
 
-    # Subscribe from the locked card, through the test-mode checkout.
-    page.get_by_label("Ticket Prefix is locked").get_by_role(
-        "button", name="Subscribe to unlock"
-    ).click()
-    expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 1 seats")
-    pay_test_checkout(page)
-
+    subscribe_to_support(page)
     page.get_by_label("Ticket Prefix", exact=True).fill("AC-ME")
     page.get_by_role("button", name="Save Prefix").click()
     expect(page.locator("#prefix-error")).to_have_text("Use 1–10 letters or digits, like ACME.")
@@ -101,10 +114,10 @@ def test_prefix_domains_and_public_intake(page: Page):
 def test_departments_assign_members_and_filter_tickets(page: Page):
     register(page, unique_email("dept"), "Dora", "Dept")
     create_organization(page, "Dept Co")
+    open_support(page)
     authorize(page, "example.com")
     url = intake_url(page)
-    page.get_by_role("button", name="Subscribe to Support").click()
-    pay_test_checkout(page)
+    subscribe_to_support(page)
 
     page.get_by_label("New department").fill("Sales")
     page.get_by_role("button", name="Add Department").click()
@@ -136,7 +149,7 @@ def test_departments_assign_members_and_filter_tickets(page: Page):
     expect(page.get_by_label("Ticket TKT-002")).to_be_visible()
     expect(page.get_by_label("Ticket TKT-001")).to_have_count(0)
 
-    page.goto("/organization")  # deleting the department leaves its ticket unassigned
+    page.goto("/organization/support")  # deleting the department leaves its ticket unassigned
     page.get_by_role("button", name="Delete department Sales EMEA").click()
     expect(page.get_by_label("Department Sales EMEA", exact=True)).to_have_count(0)
     page.goto("/tickets")
@@ -149,10 +162,12 @@ def test_agent_handles_tickets_sees_new_ones_live_and_no_settings(
 ):
     register(page, unique_email("lead"))
     create_organization(page, "Agent Desk Co")
+    open_support(page)
     authorize(page, "example.com")
     url = intake_url(page)
     assert post_ticket(url, "Printer on fire").status_code == 201
     agent = unique_email("agent")
+    open_members(page)
     invite(page, agent, "Agent")
 
     context = browser.new_context(base_url=base_url)
@@ -163,10 +178,12 @@ def test_agent_handles_tickets_sees_new_ones_live_and_no_settings(
     other.get_by_label("Password").fill(PASSWORD)
     other.get_by_role("button", name="Create account and join").click()
     expect(other.locator("#role-badge")).to_have_text("Agent", timeout=20_000)
+    open_support(other)  # an Agent sees who manages the desk, and the way to the tickets
+    expect(other.get_by_text("The Owner and Admins manage the ticket prefix")).to_be_visible()
     for heading in ("Ticket Prefix", "Departments", "Authorized Domains"):
         expect(other.get_by_role("heading", name=heading, exact=True)).to_have_count(0)
 
-    other.get_by_role("link", name="Tickets").click()
+    other.get_by_role("link", name="Open the tickets").click()
     other.get_by_role("button", name="Open TKT-001").click()
     other.get_by_label("Reply", exact=True).fill("We are on our way.")
     other.get_by_role("button", name="Send Reply").click()

@@ -7,7 +7,14 @@ import textwrap
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ROOT
-from tests.e2e.helpers import create_organization, invite, join_as_new_user, register, unique_email
+from tests.e2e.helpers import (
+    create_organization,
+    invite,
+    join_as_new_user,
+    open_members,
+    register,
+    unique_email,
+)
 
 
 def test_member_link_moves_the_owners_bar_across_workers(
@@ -17,7 +24,10 @@ def test_member_link_moves_the_owners_bar_across_workers(
     create_organization(page, "Redis Co")
     expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
     agent = unique_email("agent")
+    open_members(page)
     invite(page, agent, "Agent")
+    page.goto("/organization")
+    expect(page.locator("#usage-links-label")).to_have_text("0 / 50")
 
     context = browser.new_context(base_url=base_url)
     member = context.new_page()

@@ -36,7 +36,7 @@ def subscribe(session: Session, owner, org, kind="plan", plan_key="starter", int
     )
     checkout_id = checkout_id_of(url)
     back = billing.pay_test_checkout(session, gateway, user=owner, checkout_id=checkout_id)
-    assert back.endswith(f"/organization?checkout=success&session_id={checkout_id}")
+    assert back.endswith(f"/organization/billing?checkout=success&session_id={checkout_id}")
     session.commit()
     return checkout_id
 
@@ -233,10 +233,14 @@ def test_support_seats_bounds_cost_and_invite_limit(session: Session):
     assert (view.support_active, view.seats_purchased, view.seats_used) == (True, 2, 2)
     assert plans.pounds(view.monthly_cost_pence) == "£11.98"
     assert plans.seat_limit(session, org) == 2
-    with pytest.raises(NoSeatsAvailable):
+    with pytest.raises(NoSeatsAvailable) as refused:
         invitations.create_invite(
             session, user=owner, organization_id=org.id, email="x@example.com", role=Role.AGENT
         )
+    # the support seats set the limit (not the Free plan's 3), and the message says so
+    assert refused.value.message.startswith(
+        "No seats available: your support subscription has 2 seats."
+    )
     session.rollback()
 
     with pytest.raises(ValidationFailed) as below:

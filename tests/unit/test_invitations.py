@@ -84,10 +84,13 @@ def test_seat_limit_counts_members_and_pending_invites(session, owner_org):
     owner, org = owner_org  # Free plan: 3 seats, the owner uses one
     invite(session, owner, org, "a@example.com")
     invite(session, owner, org, "b@example.com")
-    with pytest.raises(NoSeatsAvailable, match="No seats available"):
+    with pytest.raises(NoSeatsAvailable) as refused:
         invitations.create_invite(
             session, user=owner, organization_id=org.id, email="c@example.com", role="agent"
         )
+    assert refused.value.message.startswith(
+        "No seats available: the Free plan allows 3 members."
+    )  # no support subscription: the plan sets the limit, and the message says so
     session.rollback()
     first = session.exec(select(Invite).where(Invite.email == "a@example.com")).one()
     invitations.revoke_invite(session, user=owner, organization_id=org.id, invite_id=first.id)
