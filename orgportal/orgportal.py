@@ -114,7 +114,7 @@ app.add_page(
 app.add_page(
     members_page,
     route=routes.ORG_MEMBERS,
-    on_load=page_load(routes.ORG_MEMBERS, MembersState, UsageState),
+    on_load=page_load(routes.ORG_MEMBERS, MembersState),
     title="Members · orgportal",
 )
 app.add_page(

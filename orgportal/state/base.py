@@ -137,6 +137,51 @@ class AppState(rx.State):
             return rx.toast.error(exc.message)
         return rx.toast.success(done) if done else None
 
+    def _act(
+        self,
+        service: Callable[..., object],
+        /,
+        *,
+        done: str = "",
+        errors: str = "",
+        field: str = "",
+        reload: bool = True,
+        **arguments: object,
+    ):
+        """`_run` for the common case: `service(session, user=<viewer>, organization_id=<the
+        active workspace>, **arguments)`; the service checks the permission."""
+        return self._run(
+            lambda session, viewer: service(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id,
+                **arguments,
+            ),
+            done=done,
+            errors=errors,
+            field=field,
+            reload=reload,
+        )
+
+    def _act_form(
+        self,
+        service: Callable[..., object],
+        /,
+        *,
+        key: str,
+        errors: str,
+        field: str,
+        done: str = "",
+        **arguments: object,
+    ):
+        """`_act` for a form whose refusals go to `errors` (a message of no single field under
+        `field`): once saved, its key var `key` moves on (after the reload), so the form
+        mounts again, with what was saved or empty; refused, it keeps what was typed."""
+        events = self._act(service, done=done, errors=errors, field=field, **arguments)
+        if not getattr(self, errors):
+            setattr(self, key, getattr(self, key) + 1)
+        return events
+
     @rx.event
     async def load_page(self, route: str):
         """The one load event of every signed-in page: authenticates once, then fills each

@@ -88,15 +88,11 @@ class BusinessDetailsState(AppState):
         """Saved → reloaded and closed (`_load`); refused → the form stays, as typed."""
         fields = {f.name: form.get(f.name, "") for f in dataclasses.fields(BusinessDetails)}
         details = BusinessDetails(**{**fields, "country": self.country})
-        return self._run(
-            lambda session, viewer: organizations.update_business_details(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id or 0,
-                details=details,
-            ),
+        return self._act(
+            organizations.update_business_details,
             done="Business details saved.",
             errors="errors",
+            details=details,
         )
 
 

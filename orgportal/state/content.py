@@ -1,6 +1,7 @@
 """The Links and My Files pages: the active workspace's items (SPEC §7)."""
 
 import dataclasses
+from collections.abc import Callable
 
 import reflex as rx
 from sqlmodel import Session
@@ -71,19 +72,23 @@ class WorkspaceItems(rx.State, mixin=True):
         self.error = ""
         self.rows = [self._row(item, viewer) for item in found]
 
-
-class LinksState(WorkspaceItems, AppState):
-    rows: list[LinkRow] = []
-    form_key: int = 0
-
-    def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
-        return links.list_links(
+    def _page_of(self, service: Callable[..., tuple[list, int]], session: Session, viewer: Viewer):
+        """This page of the active workspace's items, by `service` (`_list`), and their total."""
+        return service(
             session,
             user=viewer.user,
             organization_id=viewer.session.active_org_id,
             limit=PAGE_SIZE,
             offset=self.page * PAGE_SIZE,
         )
+
+
+class LinksState(WorkspaceItems, AppState):
+    rows: list[LinkRow] = []
+    form_key: int = 0
+
+    def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
+        return self._page_of(links.list_links, session, viewer)
 
     def _row(self, link: Link, viewer: Viewer) -> LinkRow:
         return LinkRow(
@@ -114,13 +119,12 @@ class LinksState(WorkspaceItems, AppState):
 
     @rx.event
     def delete(self, link_id: int):
-        return self._run(
-            lambda s, v: links.delete_link(
-                s, user=v.user, organization_id=v.session.active_org_id, link_id=link_id
-            ),
+        return self._act(
+            links.delete_link,
             done="Link deleted.",
             errors="errors",
             field=LINK_ERROR,
+            link_id=link_id,
         )
 
 
@@ -128,13 +132,7 @@ class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
 
     def _list(self, session: Session, viewer: Viewer) -> tuple[list[StoredFile], int]:
-        return files.list_files(
-            session,
-            user=viewer.user,
-            organization_id=viewer.session.active_org_id,
-            limit=PAGE_SIZE,
-            offset=self.page * PAGE_SIZE,
-        )
+        return self._page_of(files.list_files, session, viewer)
 
     def _row(self, stored: StoredFile, viewer: Viewer) -> FileRow:
         return FileRow(
@@ -172,15 +170,11 @@ class FilesState(WorkspaceItems, AppState):
 
     @rx.event
     def delete(self, file_id: int):
-        return self._run(
-            lambda s, v: files.delete_file(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                file_id=file_id,
-                directory=settings.files_dir,
-            ),
+        return self._act(
+            files.delete_file,
             done="File deleted.",
             errors="errors",
             field=FILE_ERROR,
+            file_id=file_id,
+            directory=settings.files_dir,
         )

@@ -1,7 +1,8 @@
 """The Members sub-page: members, the Invite Members form and pending invites.
 
-Every handler runs its use case through `AppState._run`; what the viewer may do comes from
-`AppState.caps` (computed by the services), never from a rule of its own.
+Every handler runs its use case through `AppState._run` (most through its shorthand `_act`);
+what the viewer may do comes from `AppState.caps` (computed by the services), never from a
+rule of its own.
 """
 
 import dataclasses
@@ -135,29 +136,17 @@ class MembersState(AppState):
     @rx.event
     def resend(self, invite_id: int):
         self.resend_offer_id = 0
-        return self._run(
-            lambda session, viewer: invitations.resend_invite(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id or 0,
-                invite_id=invite_id,
-            ),
+        return self._act(
+            invitations.resend_invite,
             done="Invitation sent again.",
             errors="invite_errors",
             field="form",
+            invite_id=invite_id,
         )
 
     @rx.event
     def revoke(self, invite_id: int):
-        return self._run(
-            lambda session, viewer: invitations.revoke_invite(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id or 0,
-                invite_id=invite_id,
-            ),
-            done="Invitation revoked.",
-        )
+        return self._act(invitations.revoke_invite, done="Invitation revoked.", invite_id=invite_id)
 
     @rx.event
     def change_role(self, user_id: int, label: str):
@@ -175,33 +164,13 @@ class MembersState(AppState):
 
     @rx.event
     def remove(self, user_id: int):
-        return self._run(
-            lambda session, viewer: members.remove_member(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id or 0,
-                member_id=user_id,
-            ),
-            done="Member removed.",
-        )
+        return self._act(members.remove_member, done="Member removed.", member_id=user_id)
 
     @rx.event
     def transfer_ownership(self, user_id: int):
         """The viewer's own role changes, so the whole page (and `caps`) loads again."""
-        done = False
-
-        def action(session: Session, viewer: Viewer) -> None:
-            nonlocal done
-            members.transfer_ownership(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id or 0,
-                member_id=user_id,
-            )
-            done = True
-
-        events = self._run(action, reload=False)
-        if not done:
+        events = self._act(members.transfer_ownership, reload=False, member_id=user_id)
+        if events is not None:  # refused, or signed out
             return events
         return [
             AppState.load_page(routes.ORG_MEMBERS),
@@ -211,16 +180,7 @@ class MembersState(AppState):
     @rx.event
     def leave(self):
         """Leaving ends this workspace: back to the organization page (the Personal one)."""
-        done = False
-
-        def action(session: Session, viewer: Viewer) -> None:
-            nonlocal done
-            members.leave(
-                session, user=viewer.user, organization_id=viewer.session.active_org_id or 0
-            )
-            done = True
-
-        events = self._run(action, reload=False)
-        if not done:
+        events = self._act(members.leave, reload=False)
+        if events is not None:  # refused, or signed out
             return events
         return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]

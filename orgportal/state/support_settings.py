@@ -1,7 +1,8 @@
 """The Support sub-page: Ticket Prefix, Departments and Authorized Domains (Owner/Admin).
 
-Every handler runs its use case through `AppState._run`, which reloads this state in the
-same transaction; the forms are re-keyed only after that, so they mount with what was saved.
+Every handler runs its use case through `AppState._act` (`_run`), which reloads this state in
+the same transaction; the forms are re-keyed only after that (`_act_form`), so they mount with
+what was saved.
 """
 
 import dataclasses
@@ -102,48 +103,37 @@ class SupportSettingsState(AppState):
 
     @rx.event
     def save_prefix(self, form: dict):
-        prefix = form.get("prefix", "")
-        events = self._run(
-            lambda s, v: support_settings.set_ticket_prefix(
-                s, user=v.user, organization_id=v.session.active_org_id, prefix=prefix
-            ),
+        return self._act_form(
+            support_settings.set_ticket_prefix,
             done="Ticket prefix saved. New tickets use it; existing numbers stay.",
             errors="prefix_errors",
             field="prefix",
+            key="prefix_key",
+            prefix=form.get("prefix", ""),
         )
-        if not self.prefix_errors:
-            self.prefix_key += 1  # after the reload: the form mounts with the saved prefix
-        return events
 
     @rx.event
     def create_department(self, form: dict):
         name = form.get("name", "")
-        events = self._run(
-            lambda s, v: departments.create_department(
-                s, user=v.user, organization_id=v.session.active_org_id, name=name
-            ),
+        return self._act_form(
+            departments.create_department,
             done=f"Department {name.strip()} created.",
             errors="department_errors",
             field="name",
+            key="department_key",
+            name=name,
         )
-        if not self.department_errors:
-            self.department_key += 1
-        return events
 
     @rx.event
     def rename_department(self, form: dict):
-        department_id, name = _int(form.get("department_id")), form.get("name", "")
-        events = self._run(
-            lambda s, v: departments.rename_department(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                department_id=department_id,
-                name=name,
-            ),
+        department_id = _int(form.get("department_id"))
+        events = self._act(
+            departments.rename_department,
             done="Department renamed.",
             errors="rename_errors",
             field="name",
+            department_id=department_id,
+            name=form.get("name", ""),
         )
         if self.rename_errors:  # shown beside the department renamed
             self.rename_errors = {str(department_id): next(iter(self.rename_errors.values()))}
@@ -154,70 +144,51 @@ class SupportSettingsState(AppState):
     @rx.event
     def delete_department(self, department_id: int):
         return self._department_change(
-            lambda s, v: departments.delete_department(
-                s, user=v.user, organization_id=v.session.active_org_id, department_id=department_id
-            ),
+            departments.delete_department,
             "Department deleted. Its tickets are now unassigned.",
+            department_id=department_id,
         )
 
     @rx.event
     def assign_member(self, form: dict):
-        department_id, member_id = _int(form.get("department_id")), _int(form.get("user_id"))
         return self._department_change(
-            lambda s, v: departments.assign_member(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                department_id=department_id,
-                member_id=member_id,
-            ),
+            departments.assign_member,
             "Member added to the department.",
+            department_id=_int(form.get("department_id")),
+            member_id=_int(form.get("user_id")),
         )
 
     @rx.event
     def unassign_member(self, department_id: int, member_id: int):
         return self._department_change(
-            lambda s, v: departments.unassign_member(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                department_id=department_id,
-                member_id=member_id,
-            ),
+            departments.unassign_member,
             "Member removed from the department.",
+            department_id=department_id,
+            member_id=member_id,
         )
 
-    def _department_change(self, action, done: str):
-        """A change to the department rows: the list is re-read by `_run`; the rows' rename
+    def _department_change(self, service, done: str, **arguments):
+        """A change to the department rows: the list is re-read by `_act`; the rows' rename
         forms are re-keyed so they show the names as they are now (refusals: a toast)."""
         self.rename_errors = {}
-        events = self._run(action, done=done)
+        events = self._act(service, done=done, **arguments)
         self.department_key += 1
         return events
 
     @rx.event
     def add_domain(self, form: dict):
-        domain = form.get("domain", "")
-        events = self._run(
-            lambda s, v: domains.add_domain(
-                s, user=v.user, organization_id=v.session.active_org_id, domain=domain
-            ),
+        return self._act_form(
+            domains.add_domain,
             done="Domain authorized.",
             errors="domain_errors",
             field="domain",
+            key="domain_key",
+            domain=form.get("domain", ""),
         )
-        if not self.domain_errors:
-            self.domain_key += 1
-        return events
 
     @rx.event
     def remove_domain(self, domain_id: int):
-        return self._run(
-            lambda s, v: domains.remove_domain(
-                s, user=v.user, organization_id=v.session.active_org_id, domain_id=domain_id
-            ),
-            done="Domain removed.",
-        )
+        return self._act(domains.remove_domain, done="Domain removed.", domain_id=domain_id)
 
 
 def _int(value) -> int:

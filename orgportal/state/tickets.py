@@ -191,56 +191,33 @@ class TicketsState(AppState):
 
     @rx.event
     def close_ticket(self):
-        ticket_id = self.selected_id
-        return self._run(
-            lambda s, v: tickets.close_ticket(
-                s, user=v.user, organization_id=v.session.active_org_id, ticket_id=ticket_id
-            ),
-            done="Ticket closed.",
-        )
+        return self._act(tickets.close_ticket, done="Ticket closed.", ticket_id=self.selected_id)
 
     @rx.event
     def reopen_ticket(self):
-        ticket_id = self.selected_id
-        return self._run(
-            lambda s, v: tickets.reopen_ticket(
-                s, user=v.user, organization_id=v.session.active_org_id, ticket_id=ticket_id
-            ),
-            done="Ticket reopened.",
-        )
+        return self._act(tickets.reopen_ticket, done="Ticket reopened.", ticket_id=self.selected_id)
 
     @rx.event
     def assign_department(self, label: str):
-        ticket_id, department_id = self.selected_id, self._department_ids.get(label)
-        return self._run(
-            lambda s, v: tickets.assign_department(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                ticket_id=ticket_id,
-                department_id=department_id,
-            ),
+        department_id = self._department_ids.get(label)
+        return self._act(
+            tickets.assign_department,
             done=f"Assigned to {label}." if department_id else "Department cleared.",
+            ticket_id=self.selected_id,
+            department_id=department_id,
         )
 
     @rx.event
     def send_reply(self, form: dict):
-        ticket_id, body = self.selected_id, form.get("reply", "")
-        events = self._run(
-            lambda s, v: tickets.reply(
-                s,
-                user=v.user,
-                organization_id=v.session.active_org_id,
-                ticket_id=ticket_id,
-                body=body,
-            ),
+        return self._act_form(  # re-keyed: an empty reply box for the next message
+            tickets.reply,
             done="Reply sent.",
             errors="reply_errors",
             field="reply",
+            key="reply_key",
+            ticket_id=self.selected_id,
+            body=form.get("reply", ""),
         )
-        if not self.reply_errors:
-            self.reply_key += 1  # an empty reply box for the next message
-        return events
 
 
 def _watch(organization_id: int, client_token: str) -> None:
