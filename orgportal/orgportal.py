@@ -19,6 +19,7 @@ from orgportal.pages.auth import confirm_page, login_page, register_page
 from orgportal.pages.billing_test_mode import test_checkout_page, test_portal_page
 from orgportal.pages.content import files_page, links_page
 from orgportal.pages.invite import invite_page
+from orgportal.pages.not_found import not_found_page
 from orgportal.pages.organization import (
     billing_page,
     members_page,
@@ -26,7 +27,7 @@ from orgportal.pages.organization import (
     settings_page,
     support_page,
 )
-from orgportal.pages.tickets import tickets_page
+from orgportal.pages.tickets import ticket_page, tickets_page
 from orgportal.services import files, logos
 from orgportal.services.accounts import Viewer
 from orgportal.services.outbox import deliver_pending
@@ -34,7 +35,12 @@ from orgportal.state.account import AccountState
 from orgportal.state.audit_log import AuditLogState
 from orgportal.state.auth import ConfirmState, RegisterState
 from orgportal.state.base import page_load
-from orgportal.state.billing import BillingState, TestCheckoutState, TestPortalState
+from orgportal.state.billing import (
+    BillingState,
+    PersonalPlanState,
+    TestCheckoutState,
+    TestPortalState,
+)
 from orgportal.state.business_details import BusinessDetailsState
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.invite import InviteState
@@ -42,7 +48,7 @@ from orgportal.state.live import dispatch_live_updates
 from orgportal.state.members import MembersState
 from orgportal.state.organization import OrgState
 from orgportal.state.support_settings import SupportSettingsState
-from orgportal.state.tickets import TicketsState
+from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.usage import UsageState
 
 log = logging.getLogger("orgportal")
@@ -175,8 +181,16 @@ app.add_page(
     title="Tickets · orgportal",
 )
 app.add_page(
+    ticket_page,
+    route=routes.TICKET,
+    on_load=page_load(routes.TICKET, TicketState),
+    title="Ticket · orgportal",
+)
+app.add_page(
     account_page,
     route=routes.ACCOUNT,
-    on_load=page_load(routes.ACCOUNT, AccountState),
+    on_load=page_load(routes.ACCOUNT, AccountState, PersonalPlanState),
     title="Account · orgportal",
 )
+# Any unknown path: Reflex serves the page registered under the route "404".
+app.add_page(not_found_page, route="404", title="Page not found · orgportal")

@@ -72,3 +72,16 @@ def short_link(slug: str) -> str:
 
 def file_download(file_id: int) -> str:
     return f"/api/files/{file_id}"
+
+
+TICKET = "/tickets/[number]"
+
+
+def ticket(number: str) -> str:
+    """One ticket's page, by its number: `/tickets/TKT-001`."""
+    return f"{TICKETS}/{quote(number, safe='')}"
+
+
+def tickets_list(query: str = "") -> str:
+    """The ticket list, with its filters as a query string (`status=closed&page=2`)."""
+    return f"{TICKETS}?{query}" if query else TICKETS

@@ -30,6 +30,17 @@ class CheckoutInfo:
     paid: bool
     subscription_id: str
     customer_id: str
+    user_id: int | None = None  # a personal plan's checkout (reference "user-<id>")
+
+
+def personal_reference(user_id: int) -> str:
+    """The Checkout `client_reference_id` of a user's personal plan."""
+    return f"user-{user_id}"
+
+
+def user_of_reference(reference: str) -> int | None:
+    rest = reference.removeprefix("user-")
+    return int(rest) if rest != reference and rest.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class SubscriptionInfo:
 class BillingGateway(Protocol):
     test_mode: bool
 
-    def create_customer(self, *, organization_id: int, name: str) -> str: ...
+    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str: ...
 
     def create_checkout(
         self,
@@ -59,6 +70,7 @@ class BillingGateway(Protocol):
         metadata: dict[str, str],
         success_url: str,
         cancel_url: str,
+        reference: str = "",
     ) -> str: ...
 
     def get_checkout(self, checkout_id: str) -> CheckoutInfo: ...
@@ -110,22 +122,31 @@ class StripeBilling:
         except stripe.StripeError as exc:
             raise BillingUnavailable(getattr(exc, "user_message", None) or str(exc)) from exc
 
-    def create_customer(self, *, organization_id: int, name: str) -> str:
+    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str:
+        owner = {"user_id": str(user_id)} if user_id else {"organization_id": str(organization_id)}
         customer = self._call(
-            self.client.v1.customers.create,
-            params={"name": name, "metadata": {"organization_id": str(organization_id)}},
+            self.client.v1.customers.create, params={"name": name, "metadata": owner}
         )
         return customer.id
 
     def create_checkout(
-        self, *, organization_id, customer_id, price_id, quantity, metadata, success_url, cancel_url
+        self,
+        *,
+        organization_id,
+        customer_id,
+        price_id,
+        quantity,
+        metadata,
+        success_url,
+        cancel_url,
+        reference="",
     ) -> str:
         checkout = self._call(
             self.client.v1.checkout.sessions.create,
             params={
                 "mode": "subscription",
                 "customer": customer_id,
-                "client_reference_id": str(organization_id),
+                "client_reference_id": reference or str(organization_id),
                 "line_items": [{"price": price_id, "quantity": quantity}],
                 "success_url": success_url,
                 "cancel_url": cancel_url,
@@ -145,6 +166,7 @@ class StripeBilling:
             paid=data.get("status") == "complete" and data.get("payment_status") == "paid",
             subscription_id=_id_of(data.get("subscription")),
             customer_id=_id_of(data.get("customer")),
+            user_id=user_of_reference(reference),
         )
 
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
@@ -192,12 +214,22 @@ class TestModeBilling:
     def __init__(self, session: Session):
         self.session = session
 
-    def create_customer(self, *, organization_id: int, name: str) -> str:
+    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str:
         return f"cus_test_{secrets.token_hex(8)}"
 
     def create_checkout(
-        self, *, organization_id, customer_id, price_id, quantity, metadata, success_url, cancel_url
+        self,
+        *,
+        organization_id,
+        customer_id,
+        price_id,
+        quantity,
+        metadata,
+        success_url,
+        cancel_url,
+        reference="",
     ) -> str:
+        """A personal plan's checkout has organization id 0 and its user id in metadata."""
         checkout = TestModeCheckout(
             id=f"cs_test_{secrets.token_hex(12)}",
             organization_id=organization_id,
@@ -215,12 +247,14 @@ class TestModeBilling:
         checkout = self.session.get(TestModeCheckout, checkout_id)
         if checkout is None:
             raise BillingUnavailable("Unknown checkout session.")
+        user_id = personal_user(checkout.metadata_json)
         return CheckoutInfo(
             checkout.id,
-            checkout.organization_id,
+            None if user_id else checkout.organization_id,
             checkout.status == "complete",
             checkout.subscription_id,
             checkout.customer_id,
+            user_id,
         )
 
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
@@ -269,7 +303,7 @@ class TestModeBilling:
                 "id": checkout.id,
                 "status": "complete",
                 "payment_status": "paid",
-                "client_reference_id": str(checkout.organization_id),
+                "client_reference_id": _reference(checkout),
                 "customer": checkout.customer_id,
                 "subscription": row.id,
                 "metadata": json.loads(checkout.metadata_json),
@@ -332,6 +366,17 @@ class TestModeBilling:
             "created": int(time.time()),
             "data": {"object": obj},
         }
+
+
+def personal_user(metadata_json: str) -> int | None:
+    """The user id of a personal plan's test-mode checkout or subscription, else None."""
+    reference = str(json.loads(metadata_json or "{}").get("user_id", ""))
+    return int(reference) if reference.isdigit() else None
+
+
+def _reference(checkout: TestModeCheckout) -> str:
+    user_id = personal_user(checkout.metadata_json)
+    return personal_reference(user_id) if user_id else str(checkout.organization_id)
 
 
 class UnconfiguredBilling:

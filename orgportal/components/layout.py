@@ -6,18 +6,18 @@ from orgportal import routes, styles
 from orgportal.state.base import AppState, WorkspaceItem
 
 
+def _workspace_mark(workspace: WorkspaceItem) -> rx.Component:
+    return rx.cond(
+        workspace.id == AppState.active_org_id,
+        rx.icon("check", size=14, aria_hidden="true"),
+        rx.box(width="14px"),
+    )
+
+
 def _workspace_item(workspace: WorkspaceItem) -> rx.Component:
     return rx.menu.item(
-        rx.hstack(
-            rx.cond(
-                workspace.id == AppState.active_org_id,
-                rx.icon("check", size=14),
-                rx.box(width="14px"),
-            ),
-            rx.text(workspace.name),
-            spacing="2",
-        ),
-        on_select=AppState.switch_workspace(workspace.id),
+        rx.hstack(_workspace_mark(workspace), rx.text(workspace.name), spacing="2"),
+        on_select=AppState.switch_workspace(workspace.id, ""),
     )
 
 
@@ -48,7 +48,10 @@ def profile_menu() -> rx.Component:
             ),
             rx.foreach(AppState.workspaces, _workspace_item),
             rx.menu.separator(),
-            rx.menu.item("Create Organization", on_select=AppState.switch_workspace(0)),
+            rx.menu.item(
+                "Create Organization",
+                on_select=AppState.switch_workspace(0, routes.ORGANIZATION),
+            ),
             rx.menu.item("Audit Log", on_select=rx.redirect(routes.AUDIT_LOG)),
             rx.menu.separator(),
             rx.menu.item("Sign out", color_scheme="red", on_select=AppState.sign_out),
@@ -66,20 +69,128 @@ NAV = [
 ]
 
 
+def _nav_link(label: str, path: str, **props) -> rx.Component:
+    """A top-bar entry; the current page's is marked for screen readers (aria-current) and
+    by weight and an underline bar, never by colour alone."""
+    here = AppState.current_section == path
+    return rx.link(
+        label,
+        href=path,
+        size="2",
+        weight=rx.cond(here, "bold", "medium"),
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        aria_current=rx.cond(here, "page", "false"),
+        padding_y="0.3em",
+        border_bottom=rx.cond(here, "2px solid var(--accent-9)", "2px solid transparent"),
+        _hover={"color": "var(--gray-12)", "text_decoration": "underline"},
+        **props,
+    )
+
+
+def _desktop_nav() -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(*[_nav_link(label, path) for label, path in NAV], spacing="4"),
+        aria_label="Main",
+        padding_left="1.5em",
+        display=styles.WIDE_ONLY,
+    )
+
+
+def _drawer_workspace(workspace: WorkspaceItem) -> rx.Component:
+    return rx.button(
+        _workspace_mark(workspace),
+        rx.text(workspace.name, trim="both"),
+        variant="ghost",
+        color_scheme="gray",
+        high_contrast=True,
+        justify_content="flex-start",
+        width="100%",
+        on_click=AppState.switch_workspace(workspace.id, ""),
+    )
+
+
+def _drawer_heading(text: str) -> rx.Component:
+    return rx.text(text, size="1", weight="bold", color_scheme="gray", high_contrast=True)
+
+
+def phone_menu() -> rx.Component:
+    """Below the `md` breakpoint the top bar's nav and profile menu fold into this panel."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.icon_button(rx.icon("menu", size=20), variant="ghost", aria_label="Menu")
+        ),
+        rx.dialog.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.dialog.title("Menu", size="4", margin="0"),
+                    rx.spacer(),
+                    rx.dialog.close(
+                        rx.icon_button(rx.icon("x", size=18), variant="ghost", aria_label="Close")
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                rx.dialog.description(
+                    AppState.user_name, " · ", AppState.user_email, size="1", color_scheme="gray"
+                ),
+                rx.el.nav(
+                    rx.vstack(
+                        *[_nav_link(label, path, width="100%") for label, path in NAV],
+                        spacing="2",
+                        width="100%",
+                    ),
+                    aria_label="Main",
+                    width="100%",
+                ),
+                rx.separator(size="4"),
+                _drawer_heading("Switch Organization"),
+                rx.vstack(
+                    rx.foreach(AppState.workspaces, _drawer_workspace),
+                    rx.button(
+                        "Create Organization",
+                        variant="ghost",
+                        justify_content="flex-start",
+                        width="100%",
+                        on_click=AppState.switch_workspace(0, routes.ORGANIZATION),
+                    ),
+                    spacing="3",
+                    width="100%",
+                    padding_x="0.5em",
+                ),
+                rx.separator(size="4"),
+                rx.button(
+                    "Sign out", color_scheme="red", variant="soft", on_click=AppState.sign_out
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            position="fixed",
+            top="0",
+            right="0",
+            height="100dvh",
+            max_height="100dvh",
+            width="min(20em, 88vw)",
+            border_radius="0",
+            overflow_y="auto",
+        ),
+    )
+
+
 def top_bar() -> rx.Component:
     return rx.hstack(
-        rx.link(rx.heading("orgportal", size="5"), href=routes.ORGANIZATION, underline="none"),
+        rx.link(rx.heading(styles.PRODUCT, size="5"), href=routes.ORGANIZATION, underline="none"),
+        rx.cond(AppState.signed_in, _desktop_nav()),
+        rx.spacer(),
         rx.cond(
             AppState.signed_in,
-            rx.hstack(
-                *[rx.link(label, href=path, size="2", weight="medium") for label, path in NAV],
-                spacing="4",
-                padding_left="1.5em",
+            rx.fragment(
+                rx.box(profile_menu(), display=styles.WIDE_ONLY),
+                rx.box(phone_menu(), display=styles.NARROW_ONLY),
             ),
         ),
-        rx.spacer(),
-        rx.cond(AppState.signed_in, profile_menu()),
-        padding_x="1.5em",
+        padding_x=styles.PAGE_PADDING,
         padding_y="0.75em",
         border_bottom="1px solid var(--gray-a5)",
         align="center",
@@ -126,8 +237,9 @@ def page_frame(*children: rx.Component) -> rx.Component:
             ),
             width="100%",
             max_width=styles.PAGE_MAX_WIDTH,
-            padding="1.5em",
+            padding=styles.PAGE_PADDING,
             margin_x="auto",
+            min_width="0",
         ),
         width="100%",
         spacing="0",
@@ -163,18 +275,26 @@ def _section_link(label: str, path: str, current: str) -> rx.Component:
         border_radius="var(--radius-2)",
         border_left="3px solid var(--accent-9)" if here else "3px solid transparent",
         background="var(--gray-a3)" if here else "transparent",
-        width="100%",
+        _hover={"color": "var(--gray-12)", "background": "var(--gray-a4)"},
+        width=rx.breakpoints(initial="auto", md="100%"),
     )
 
 
 def organization_sidebar(current: str) -> rx.Component:
+    """Beside the content on a wide screen; above it, its entries wrapping, on a phone."""
     return rx.el.nav(
         rx.vstack(
             rx.text(AppState.active_workspace_name, weight="bold", size="2", padding_x="0.75em"),
-            *[_section_link(label, path, current) for label, path in ORG_SECTIONS],
-            rx.cond(
-                AppState.caps.view_audit_log,
-                _section_link("Audit Log", routes.AUDIT_LOG, current),
+            rx.flex(
+                *[_section_link(label, path, current) for label, path in ORG_SECTIONS],
+                rx.cond(
+                    AppState.caps.view_audit_log,
+                    _section_link("Audit Log", routes.AUDIT_LOG, current),
+                ),
+                direction=rx.breakpoints(initial="row", md="column"),
+                wrap="wrap",
+                gap="1",
+                width="100%",
             ),
             spacing="1",
             width="100%",
@@ -218,14 +338,37 @@ def organization_frame(current: str, *children: rx.Component) -> rx.Component:
     )
 
 
+def brand() -> rx.Component:
+    """The product's name and mark, linking home (sign-in, register, invitation, 404)."""
+    return rx.link(
+        rx.hstack(
+            rx.icon("building-2", size=24, aria_hidden="true"),
+            rx.text(styles.PRODUCT, size="6", weight="bold"),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.HOME,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        id="brand",
+    )
+
+
 def centered_card(*children: rx.Component) -> rx.Component:
     return rx.el.main(
         rx.center(
-            rx.card(
-                rx.vstack(*children, spacing="4", width="100%"),
+            rx.vstack(
+                brand(),
+                rx.card(
+                    rx.vstack(*children, spacing="4", width="100%"),
+                    width="100%",
+                    size=rx.breakpoints(initial="2", sm="3"),
+                ),
+                align="center",
+                spacing="4",
                 width="100%",
                 max_width=styles.FORM_MAX_WIDTH,
-                size="3",
             ),
             min_height="100vh",
             padding="1em",

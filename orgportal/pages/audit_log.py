@@ -11,7 +11,7 @@ from orgportal.state.base import AppState
 
 # (header, column width): a fixed layout whose cells wrap, so the table never needs to
 # scroll sideways (a scrolling region without anything focusable is out of keyboard reach).
-COLUMNS = (("When", "9em"), ("Who", "22%"), ("Action", "24%"), ("Details", "auto"))
+COLUMNS = (("When", "11em"), ("Who", "22%"), ("Action", "24%"), ("Details", "auto"))
 WRAP = {"overflow_wrap": "anywhere"}
 
 
@@ -19,7 +19,7 @@ def _row(row: AuditRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row.when, **WRAP),
         rx.table.cell(row.actor, **WRAP),
-        rx.table.cell(rx.code(row.action), **WRAP),
+        rx.table.cell(row.action, **WRAP),
         rx.table.cell(row.summary, **WRAP),
     )
 

@@ -1,4 +1,5 @@
-"""/links and /files: the active workspace's short links and files, with its usage bars."""
+"""/links and /files: the active workspace's short links and files, each with a one-line
+usage summary (the full usage card is on the organization's Overview)."""
 
 import reflex as rx
 
@@ -10,12 +11,16 @@ from orgportal.views.content import (
     upload_card,
     workspace_heading,
 )
-from orgportal.views.usage import usage_card
+from orgportal.views.usage import usage_line
 
 
 def links_page() -> rx.Component:
-    return page_frame(workspace_heading("Links"), create_link_card(), links_table(), usage_card())
+    return page_frame(
+        workspace_heading("Links"), usage_line("links"), create_link_card(), links_table()
+    )
 
 
 def files_page() -> rx.Component:
-    return page_frame(workspace_heading("My Files"), upload_card(), files_table(), usage_card())
+    return page_frame(
+        workspace_heading("My Files"), usage_line("storage"), upload_card(), files_table()
+    )

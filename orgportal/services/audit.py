@@ -5,6 +5,46 @@ from sqlmodel import Session, col, select
 from orgportal.models import AuditEvent, User
 from orgportal.services.permissions import Permission, require
 
+# Every action code recorded anywhere (`audit.record(..., action=...)`), in words for the
+# Audit Log page; tests/unit/test_audit_words.py checks the code base against this table.
+ACTIONS = {
+    "organization.created": "Organization created",
+    "organization.updated": "Organization updated",
+    "organization.business_details_updated": "Business details updated",
+    "organization.settings_updated": "Settings updated",
+    "organization.deleted": "Organization deleted",
+    "member.invited": "Member invited",
+    "member.invite_resent": "Invitation resent",
+    "member.invite_revoked": "Invitation revoked",
+    "member.declined": "Invitation declined",
+    "member.joined": "Member joined",
+    "member.role_changed": "Role changed",
+    "member.removed": "Member removed",
+    "member.ownership_transferred": "Ownership transferred",
+    "member.left": "Member left",
+    "billing.seats_changed": "Seats changed",
+    "billing.subscribed": "Subscribed",
+    "billing.subscription_updated": "Subscription updated",
+    "support.domain_added": "Authorized domain added",
+    "support.domain_removed": "Authorized domain removed",
+    "support.prefix_changed": "Ticket prefix changed",
+    "support.department_created": "Department created",
+    "support.department_renamed": "Department renamed",
+    "support.department_deleted": "Department deleted",
+    "support.department_member_added": "Department member added",
+    "support.department_member_removed": "Department member removed",
+    "ticket.created": "Ticket opened",
+    "mail.failed": "Email not delivered",
+}
+
+
+def describe(action: str) -> str:
+    """`billing.seats_changed` → "Seats changed"; an unknown code still reads as words."""
+    if action in ACTIONS:
+        return ACTIONS[action]
+    words = action.rsplit(".", 1)[-1].replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else action
+
 
 def record(
     session: Session, *, organization_id: int, actor: User | None, action: str, summary: str

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from orgportal import routes
 from orgportal.adapters.billing import (
@@ -19,13 +19,23 @@ from orgportal.adapters.billing import (
     BillingUnavailable,
     SubscriptionInfo,
     TestModeBilling,
+    personal_reference,
+    personal_user,
     subscription_from_object,
+    user_of_reference,
 )
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed
-from orgportal.models import BillingEvent, Organization, Subscription, TestModeCheckout, User
+from orgportal.models import (
+    BillingEvent,
+    Membership,
+    Organization,
+    Subscription,
+    TestModeCheckout,
+    User,
+)
 from orgportal.models.base import utcnow
-from orgportal.services import audit, plans, seats
+from orgportal.services import audit, plans, seats, usage
 from orgportal.services.errors import (
     Conflict,
     DomainError,
@@ -94,8 +104,12 @@ def start_checkout(
     kind: str,
     plan_key: str = "",
     interval: str = "monthly",
+    quantity: int | None = None,
 ) -> str:
-    """The Checkout URL for the organization's plan or its support seats."""
+    """The Checkout URL for the organization's plan or its support seats.
+
+    Support seats: `quantity` (default Seats Used) may not go below Seats Used nor 1; it
+    becomes the organization's member limit once paid."""
     organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
     if kind == PLAN:
         if plan_key not in {p.key for p in plans.PAID}:
@@ -104,7 +118,15 @@ def start_checkout(
             raise ValidationFailed({"interval": "Choose Monthly or Annual billing."})
         price, quantity = plans.price_id(plan_key, interval), 1
     elif kind == SUPPORT:
-        price, quantity = plans.seat_price_id(), max(1, seats.seats_used(session, organization_id))
+        minimum = max(1, seats.seats_used(session, organization_id))
+        quantity = minimum if quantity is None else quantity
+        if quantity < minimum:
+            raise ValidationFailed(
+                {"seats": f"Seats cannot go below {minimum}: that many are in use."}
+            )
+        if quantity > MAX_SEATS:
+            raise ValidationFailed({"seats": f"At most {MAX_SEATS} seats; contact us for more."})
+        price = plans.seat_price_id()
     else:
         raise ValidationFailed({"kind": "Unknown subscription."})
     if plans.active_subscription(session, organization_id, kind):
@@ -127,6 +149,8 @@ def complete_checkout(
 ) -> Subscription | None:
     """The return-URL fallback: activate now if Stripe says the checkout is paid."""
     checkout = gateway.get_checkout(checkout_id)
+    if checkout.user_id is not None:
+        return _complete_personal(session, gateway, user=user, checkout=checkout)
     if checkout.organization_id is None:
         raise NotFound("Checkout not found.")
     require(session, user, checkout.organization_id, Permission.VIEW)
@@ -209,6 +233,200 @@ def cancel_all(session: Session, gateway: BillingGateway, *, organization_id: in
         session.add(row)
 
 
+# --- personal plans (a user's own subscription, used in the Personal Workspace) ----------
+
+
+@dataclass(frozen=True)
+class PersonalPlan:
+    """What the "Your plan" card of /account shows."""
+
+    plan: Plan  # the effective plan
+    source: str  # "Your plan: Professional — from Acme's subscription", … "Your plan: Free"
+    status: str  # the personal subscription's status, "" without one
+    interval: str
+    renews_at: datetime | None
+    test_mode: bool
+
+    @property
+    def own_active(self) -> bool:
+        return self.status in plans.ENTITLED_STATUSES
+
+
+def effective_plan_source(session: Session, *, user: User) -> str:
+    """Which plan is in effect for the user, and why (SPEC §6 effective-plan rule)."""
+    source = usage.effective_plans(session, [user.id])[user.id]
+    if source.organization_id is not None:
+        organization = session.get(Organization, source.organization_id)
+        name = organization.name if organization else "your organization"
+        return f"Your plan: {source.plan.name} — from {name}'s subscription"
+    if source.plan.key != plans.FREE.key:
+        return f"Your plan: {source.plan.name} — your own subscription"
+    return "Your plan: Free"
+
+
+def personal_overview(session: Session, *, user: User) -> PersonalPlan:
+    own = _latest_personal(session, user.id)
+    return PersonalPlan(
+        plan=usage.effective_plans(session, [user.id])[user.id].plan,
+        source=effective_plan_source(session, user=user),
+        status=own.status if own else "",
+        interval=own.interval if own else "",
+        renews_at=own.current_period_end if own else None,
+        test_mode=not settings.stripe_secret_key and settings.test_mode_billing_allowed,
+    )
+
+
+def start_personal_checkout(
+    session: Session, gateway: BillingGateway, *, user: User, plan_key: str, interval: str
+) -> str:
+    """The Checkout URL for the user's own plan (any signed-in user may buy one)."""
+    if plan_key not in {p.key for p in plans.PAID}:
+        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+    if interval not in plans.INTERVALS:
+        raise ValidationFailed({"interval": "Choose Monthly or Annual billing."})
+    if _active_personal(session, user.id):
+        raise Conflict("You already have a personal plan: use Manage Billing.")
+    return gateway.create_checkout(
+        organization_id=0,
+        customer_id=_personal_customer(session, gateway, user),
+        price_id=plans.price_id(plan_key, interval),
+        quantity=1,
+        metadata={"user_id": str(user.id), "kind": PLAN},
+        success_url=f"{settings.public_url}{routes.ACCOUNT}?checkout=success"
+        "&session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=f"{settings.public_url}{routes.ACCOUNT}?checkout=canceled",
+        reference=personal_reference(user.id),
+    )
+
+
+def personal_portal(session: Session, gateway: BillingGateway, *, user: User) -> str:
+    if _latest_personal(session, user.id) is None:
+        raise Conflict("You have no personal plan to manage.")
+    url = gateway.portal_url(
+        customer_id=_personal_customer(session, gateway, user),
+        return_url=f"{settings.public_url}{routes.ACCOUNT}",
+    )
+    return f"{url}?personal=1" if gateway.test_mode else url  # the test portal's own plan view
+
+
+def test_mode_personal_change_plan(
+    session: Session, gateway: TestModeBilling, *, user: User, plan_key: str, interval: str
+) -> None:
+    _require_test_mode()
+    if plan_key not in {p.key for p in plans.PAID} or interval not in plans.INTERVALS:
+        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+    current = _require_personal(session, user.id)
+    updated = gateway.update_subscription(
+        current.stripe_subscription_id, price_id=plans.price_id(plan_key, interval)
+    )
+    handle_event(
+        session, gateway, gateway.subscription_event("customer.subscription.updated", updated.id)
+    )
+
+
+def test_mode_personal_cancel(session: Session, gateway: TestModeBilling, *, user: User) -> None:
+    _require_test_mode()
+    current = _require_personal(session, user.id)
+    gateway.cancel_subscription(current.stripe_subscription_id)
+    handle_event(
+        session,
+        gateway,
+        gateway.subscription_event("customer.subscription.deleted", current.stripe_subscription_id),
+    )
+
+
+def test_mode_personal_fail_payment(
+    session: Session, gateway: TestModeBilling, *, user: User
+) -> None:
+    _require_test_mode()
+    current = _require_personal(session, user.id)
+    handle_event(session, gateway, gateway.fail_renewal(current.stripe_subscription_id))
+
+
+def _complete_personal(
+    session: Session, gateway: BillingGateway, *, user: User, checkout
+) -> Subscription | None:
+    if checkout.user_id != user.id:
+        raise NotFound("Checkout not found.")
+    if not checkout.paid or not checkout.subscription_id:
+        return None
+    current = gateway.get_subscription(checkout.subscription_id)
+    return _apply_personal(session, user.id, current, int(time.time()), authoritative=True)
+
+
+def _personal_customer(session: Session, gateway: BillingGateway, user: User) -> str:
+    """The Stripe customer of the user's earlier personal subscription, else a new one."""
+    earlier = _latest_personal(session, user.id)
+    if earlier is not None:
+        try:
+            return gateway.get_subscription(earlier.stripe_subscription_id).customer_id
+        except BillingUnavailable:
+            pass
+    return gateway.create_customer(organization_id=0, name=user.display_name, user_id=user.id)
+
+
+def _active_personal(session: Session, user_id: int) -> Subscription | None:
+    return session.exec(
+        select(Subscription)
+        .where(
+            Subscription.user_id == user_id,
+            Subscription.kind == PLAN,
+            col(Subscription.status).in_(plans.ENTITLED_STATUSES),
+        )
+        .order_by(col(Subscription.updated_at).desc())
+    ).first()
+
+
+def _latest_personal(session: Session, user_id: int) -> Subscription | None:
+    return (
+        _active_personal(session, user_id)
+        or session.exec(
+            select(Subscription)
+            .where(Subscription.user_id == user_id, Subscription.kind == PLAN)
+            .order_by(col(Subscription.updated_at).desc())
+        ).first()
+    )
+
+
+def _require_personal(session: Session, user_id: int) -> Subscription:
+    current = _active_personal(session, user_id)
+    if current is None:
+        raise Conflict("There is no active personal plan to change.")
+    return current
+
+
+def _apply_personal(
+    session: Session, user_id: int, info: SubscriptionInfo, state_at: int, *, authoritative: bool
+) -> Subscription | None:
+    """`_apply` for a personal plan: the user's row is the lock; the organizations the user
+    belongs to see their pools move (the user may stop or start drawing on them)."""
+    described = plans.describe_price(info.price_id)
+    if described is None or described[0] != PLAN or session.get(User, user_id) is None:
+        return None
+    _, plan_key, interval = described
+    session.exec(update(User).where(col(User.id) == user_id).values(id=User.id))
+    row = session.exec(
+        select(Subscription).where(Subscription.stripe_subscription_id == info.id)
+    ).first()
+    if row is not None and not authoritative and state_at <= row.state_at:
+        return row
+    row = row or Subscription(user_id=user_id, stripe_subscription_id=info.id, kind=PLAN)
+    row.plan_key, row.interval, row.status, row.quantity = (
+        plan_key,
+        interval,
+        info.status,
+        info.quantity,
+    )
+    row.current_period_end = info.current_period_end or row.current_period_end
+    row.state_at, row.updated_at = max(state_at, row.state_at), utcnow()
+    session.add(row)
+    organizations = session.exec(
+        select(Membership.organization_id).where(Membership.user_id == user_id)
+    ).all()
+    mark_usage_changed(session, list(organizations))
+    return row
+
+
 # --- webhooks ---------------------------------------------------------------------------
 
 
@@ -232,7 +450,14 @@ def handle_event(session: Session, gateway: BillingGateway, event: dict[str, Any
 def _on_checkout_completed(session: Session, gateway: BillingGateway, obj: dict) -> None:
     reference = str(obj.get("client_reference_id") or "")
     subscription_id = _id_of(obj.get("subscription"))
-    if not reference.isdigit() or not subscription_id or obj.get("payment_status") != "paid":
+    if not subscription_id or obj.get("payment_status") != "paid":
+        return
+    user_id = user_of_reference(reference)
+    if user_id is not None:
+        current = gateway.get_subscription(subscription_id)
+        _apply_personal(session, user_id, current, int(time.time()), authoritative=True)
+        return
+    if not reference.isdigit():
         return
     organization = session.get(Organization, int(reference))
     if organization is None:
@@ -252,6 +477,10 @@ def _on_subscription(
     payload = subscription_from_object(obj)
     current = _fetch(gateway, payload.id)
     info = current or (replace(payload, status="canceled") if deleted else payload)
+    user_id = _user_of(session, info)
+    if user_id:
+        _apply_personal(session, user_id, info, created, authoritative=current is not None)
+        return
     organization_id = _organization_of(session, info)
     if organization_id:
         _apply(session, organization_id, info, created, authoritative=current is not None)
@@ -275,7 +504,11 @@ def _on_invoice(
         status = "active"
     elif not paid and status == "active":
         status = "past_due"
-    if info:
+    if info and row.user_id is not None:
+        _apply_personal(
+            session, row.user_id, replace(info, status=status), created, authoritative=True
+        )
+    elif info:
         _apply(
             session, row.organization_id, replace(info, status=status), created, authoritative=True
         )
@@ -308,6 +541,11 @@ def get_test_checkout(session: Session, *, user: User, checkout_id: str) -> Test
     checkout = session.get(TestModeCheckout, checkout_id)
     if checkout is None:
         raise NotFound("Checkout not found.")
+    owner = personal_user(checkout.metadata_json)
+    if owner is not None:  # a personal plan: only its buyer may pay
+        if owner != user.id:
+            raise NotFound("Checkout not found.")
+        return checkout
     require(session, user, checkout.organization_id, Permission.MANAGE_BILLING)
     return checkout
 
@@ -434,6 +672,17 @@ def _customer(session: Session, gateway: BillingGateway, organization: Organizat
         )
         session.add(organization)
     return organization.stripe_customer_id
+
+
+def _user_of(session: Session, info: SubscriptionInfo) -> int | None:
+    """The user of a personal plan's subscription (metadata, else our copy), else None."""
+    reference = info.metadata.get("user_id", "")
+    if reference.isdigit() and session.get(User, int(reference)):
+        return int(reference)
+    row = session.exec(
+        select(Subscription).where(Subscription.stripe_subscription_id == info.id)
+    ).first()
+    return row.user_id if row is not None else None
 
 
 def _organization_of(session: Session, info: SubscriptionInfo) -> int | None:

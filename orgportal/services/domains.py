@@ -51,6 +51,30 @@ def normalize_domain(raw: str) -> str:
     return ascii_name
 
 
+def clean_domain(raw: str) -> str:
+    """What someone most likely meant by a pasted address: `https://Shop.example.com:8443/a/`
+    → `shop.example.com` (scheme, user, port, path, query and trailing dots dropped). Anything
+    that does not read as an address comes back as typed, for `normalize_domain` to refuse
+    with its own message."""
+    value = (raw or "").strip()
+    if not value or "*" in value:
+        return value
+    try:
+        parts = urlsplit(value if "://" in value else f"//{value}")
+        host, _ = parts.hostname, parts.port  # a bad port raises
+    except ValueError:
+        return value
+    return host.rstrip(".") if host else value
+
+
+def saved_message(raw: str) -> str:
+    """The toast after a domain was added: it names the domain when the input was cleaned."""
+    cleaned = clean_domain(raw)
+    if cleaned != (raw or "").strip().lower():
+        return f"Domain authorized. Saved as {cleaned}."
+    return "Domain authorized."
+
+
 def origin_host(origin: str | None) -> str | None:
     """The normalized host of an `Origin` header (`https://Shop.example.com:8443`), or None."""
     if not origin or origin == "null":
@@ -83,7 +107,7 @@ def add_domain(
 ) -> AuthorizedDomain:
     require_support_admin(session, user, organization_id, subscription=False)
     try:
-        name = normalize_domain(domain)
+        name = normalize_domain(clean_domain(domain))
     except FieldError as exc:
         raise ValidationFailed({"domain": str(exc)}) from exc
     existing = _domains(session, organization_id)

@@ -105,6 +105,26 @@ def list_files(
     return list(rows), int(total)
 
 
+def list_files_with_uploaders(
+    session: Session, *, user: User, organization_id: int | None, limit: int = 100, offset: int = 0
+) -> tuple[list[tuple[StoredFile, str]], int]:
+    """`list_files`, each file with the name of the member who uploaded it (My Files lists
+    every member's files of an organization)."""
+    found, total = list_files(
+        session, user=user, organization_id=organization_id, limit=limit, offset=offset
+    )
+    owner_ids = {f.owner_id for f in found}
+    owners = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(owner_ids)))}
+        if owner_ids
+        else {}
+    )
+    return [
+        (f, owners[f.owner_id].display_name if f.owner_id in owners else "a former member")
+        for f in found
+    ], total
+
+
 def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
     """A file the user may read: their own personal file, or one of an organization they are in.
 

@@ -7,6 +7,7 @@ the next number: no duplicate, no gap. The very first ticket of a prefix creates
 under the organization lock, so two "first" tickets cannot both insert it.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
 from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
-from orgportal.services import outbox, seats
+from orgportal.services import audit, outbox, seats
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, require
 from orgportal.services.support_settings import current_prefix
@@ -50,6 +51,9 @@ class TicketDetail:
     ticket: Ticket
     department_name: str
     messages: list[TicketMessage]
+    department_names: dict[int, str] = dataclasses.field(
+        default_factory=dict
+    )  # the ones to choose from
 
 
 def format_number(prefix: str, value: int) -> str:
@@ -137,6 +141,58 @@ def submit_public_ticket(session: Session, *, organization: Organization, data: 
     return ticket
 
 
+def create_ticket(session: Session, *, user: User, organization_id: int, data: Any) -> Ticket:
+    """A ticket opened in the app by an Agent, Admin or Owner for a customer: the same fields,
+    limits and numbering as the public intake, plus an optional department
+    (`data["department_id"]`, an id of this organization's departments or None)."""
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    errors: dict[str, str] = {}
+    try:
+        submission = validate_submission(data)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    department_id = data.get("department_id") if isinstance(data, dict) else None
+    if department_id is not None and not _is_department(session, organization_id, department_id):
+        errors["department"] = "Choose one of the departments."
+    if errors:
+        raise ValidationFailed(errors)
+    ticket = Ticket(
+        organization_id=organization_id,
+        number=next_number(session, organization_id),
+        subject=submission.subject,
+        requester_name=submission.name,
+        requester_email=submission.email,
+        department_id=department_id,
+        source="app",
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            author_name=submission.name,
+            from_requester=True,
+            body=submission.message,
+        )
+    )
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="ticket.created",
+        summary=f"Opened {ticket.number} for {submission.email}",
+    )
+    mark_changed(session, TOPIC, [organization_id])
+    return ticket
+
+
+def _is_department(session: Session, organization_id: int, department_id: Any) -> bool:
+    if not isinstance(department_id, int) or isinstance(department_id, bool):
+        return False
+    department = session.get(Department, department_id)
+    return department is not None and department.organization_id == organization_id
+
+
 def list_tickets(
     session: Session,
     *,
@@ -181,7 +237,23 @@ def get_ticket(
         .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
     ).all()
     names = _department_names(session, organization_id)
-    return TicketDetail(ticket, names.get(ticket.department_id or 0, ""), list(messages))
+    return TicketDetail(
+        ticket, names.get(ticket.department_id or 0, ""), list(messages), department_names=names
+    )
+
+
+def find_ticket(session: Session, *, user: User, organization_id: int, number: str) -> TicketDetail:
+    """A ticket of the organization by its number (`TKT-001`, any case), as its page shows it."""
+    require(session, user, organization_id, Permission.HANDLE_TICKETS)
+    ticket = session.exec(
+        select(Ticket).where(
+            Ticket.organization_id == organization_id,
+            Ticket.number == (number or "").strip().upper(),
+        )
+    ).first()
+    if ticket is None:
+        raise NotFound("Ticket not found.")
+    return get_ticket(session, user=user, organization_id=organization_id, ticket_id=ticket.id)
 
 
 def reply(

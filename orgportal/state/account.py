@@ -9,6 +9,7 @@ import dataclasses
 import reflex as rx
 from sqlmodel import Session
 
+from orgportal import formatting
 from orgportal.models import ApiKey
 from orgportal.services import api_keys
 from orgportal.services.accounts import Viewer
@@ -43,8 +44,8 @@ class AccountState(AppState):
             id=key.id,
             name=key.name,
             prefix=f"{key.prefix}…",
-            created=f"{key.created_at:%d %b %Y %H:%M}",
-            last_used=f"{key.last_used_at:%d %b %Y %H:%M}" if key.last_used_at else "Never",
+            created=formatting.date_time(key.created_at),
+            last_used=formatting.date_time(key.last_used_at) if key.last_used_at else "Never",
             workspace=names.get(key.active_org_id or 0, "Personal Workspace"),
         )
 

@@ -5,6 +5,7 @@ import dataclasses
 import reflex as rx
 from sqlmodel import Session
 
+from orgportal import formatting
 from orgportal.services import audit
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
@@ -50,9 +51,9 @@ class AuditLogState(AppState):
         self.has_more = len(events) > PAGE_SIZE
         self.rows = [
             AuditRow(
-                e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                formatting.date_time(e.created_at),
                 e.actor_email or "system",
-                e.action,
+                audit.describe(e.action),
                 e.summary,
             )
             for e in events[:PAGE_SIZE]

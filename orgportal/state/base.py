@@ -199,15 +199,21 @@ class AppState(rx.State):
             return rx.toast.error(exc.message)
 
     @rx.event
-    def switch_workspace(self, organization_id: int):
-        """Profile menu → Switch Organization; remembered on the server-side session."""
+    def switch_workspace(self, organization_id: int, to: str = ""):
+        """Profile menu → Switch Organization; remembered on the server-side session. Then
+        the same kind of page in the new workspace (`workspace_destination`), or `to`."""
         events = self._run(
             lambda session, viewer: accounts.switch_workspace(
                 session, viewer, organization_id or None
             ),
             reload=False,
         )
-        return events if events is not None else navigate(routes.ORGANIZATION)
+        if events is not None:
+            return events
+        # the spinner until the new page has loaded: this page must not show the new
+        # workspace half-filled (a form typed into now would be lost in the reload)
+        self.page_ready = False
+        return navigate(to or workspace_destination(self.router.url.path, organization_id))
 
     @rx.event
     def sign_out(self):
@@ -234,6 +240,11 @@ class AppState(rx.State):
         return "Personal Workspace"
 
     @rx.var
+    def current_section(self) -> str:
+        """The top bar's entry for this page (its path), "" when none: the nav marks it."""
+        return nav_section(self.router.url.path)
+
+    @rx.var
     def user_initials(self) -> str:
         parts = self.user_name.split()
         return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -253,3 +264,34 @@ def page_load(route: str, *states: type[AppState]) -> rx.event.EventSpec:
 def navigate(path: str) -> rx.event.EventSpec:
     """A full page load, so a new websocket carries the new cookie (client redirects keep the old)."""
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
+
+
+# Pages that show the active workspace's own things: switching workspace stays on them.
+WORKSPACE_PAGES = (routes.LINKS, routes.FILES, routes.TICKETS)
+# The top bar's sections; a sub-page belongs to the section whose path starts it.
+NAV_SECTIONS = (routes.ORGANIZATION, routes.LINKS, routes.FILES, routes.TICKETS, routes.ACCOUNT)
+
+
+def _clean(path: str) -> str:
+    return "/" + path.split("?", 1)[0].strip("/")
+
+
+def nav_section(path: str) -> str:
+    path = _clean(path or "")
+    for section in NAV_SECTIONS:
+        if path == section or path.startswith(section + "/"):
+            return section
+    return ""
+
+
+def workspace_destination(path: str, organization_id: int) -> str:
+    """Where switching to `organization_id` (0: the Personal Workspace) leads from `path`:
+    the same kind of page (Links stays Links, an organization sub-page stays that sub-page),
+    else the Organization page; the Personal Workspace has no organization sub-pages."""
+    path = _clean(path or "")
+    for page in WORKSPACE_PAGES:
+        if path == page or path.startswith(page + "/"):  # one ticket: that workspace's list
+            return page
+    if path.startswith(routes.ORGANIZATION + "/") and organization_id:
+        return path
+    return routes.ORGANIZATION

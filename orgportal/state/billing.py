@@ -9,6 +9,7 @@ from collections.abc import Callable
 import reflex as rx
 from sqlmodel import Session
 
+from orgportal import formatting
 from orgportal.adapters.billing import (
     BillingUnavailable,
     TestModeBilling,
@@ -106,6 +107,8 @@ class BillingState(PlanChoice, AppState):
     seats_purchased: int = 0
     seats_used: int = 0
     seats_pending: int = 1
+    support_seats: int = 1  # the seat count asked before Subscribe to Support
+    plan_member_limit: int = -1  # the plan's member limit today (-1: unlimited)
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
@@ -128,6 +131,30 @@ class BillingState(PlanChoice, AppState):
     @rx.var
     def pending_cost(self) -> str:
         return plans.pounds(self.seats_pending * self.seat_price_pence)
+
+    @rx.var
+    def seat_change(self) -> str:
+        """What Update will do, said before it is done (its confirmation dialog)."""
+        cost = plans.pounds(self.seats_pending * self.seat_price_pence)
+        return (
+            f"Your support subscription changes from {self.seats_purchased} to "
+            f"{seats_label(self.seats_pending)}: {cost} a month from now on (prorated)."
+        )
+
+    @rx.var
+    def support_cost(self) -> str:
+        return plans.pounds(self.support_seats * self.seat_price_pence)
+
+    @rx.var
+    def support_seats_warning(self) -> str:
+        """Support seats replace the plan's member limit: say so when they lower it."""
+        seats, today = self.support_seats, self.plan_member_limit
+        if today < 0 or seats >= today:
+            return ""
+        return (
+            f"With {count(seats, 'seat')} your organization can have "
+            f"{count(seats, 'member')} (today {today})."
+        )
 
     @rx.var
     def seats_error(self) -> str:
@@ -154,11 +181,13 @@ class BillingState(PlanChoice, AppState):
         self.test_mode = view.test_mode
         self.plan_name, self.plan_status = view.plan.name, view.plan_status
         self.plan_interval = INTERVAL_LABELS.get(view.plan_interval, "")
-        self.renews_on = f"{view.renews_at:%d %b %Y}" if view.renews_at else ""
+        self.renews_on = formatting.date(view.renews_at)
         self.link_limit = f"{view.plan.links:,}" if view.plan.links is not None else "unlimited"
         self.support_status = view.support_status
         self.seats_purchased, self.seats_used = view.seats_purchased, view.seats_used
         self.seats_pending = max(view.seats_purchased, view.min_seats)
+        self.support_seats = view.min_seats
+        self.plan_member_limit = view.plan.members if view.plan.members is not None else -1
         self.monthly_cost = plans.pounds(view.seats_purchased * self.seat_price_pence)
 
     def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
@@ -187,7 +216,8 @@ class BillingState(PlanChoice, AppState):
         self.plan_name, self.plan_status, self.plan_interval = "Free", "", ""
         self.renews_on = self.link_limit = self.support_status = self.monthly_cost = ""
         self.seats_purchased = self.seats_used = 0
-        self.seats_pending = 1
+        self.seats_pending = self.support_seats = 1
+        self.plan_member_limit = -1
         self.checkout_notice = self.checkout_error = ""
 
     @rx.event
@@ -197,8 +227,18 @@ class BillingState(PlanChoice, AppState):
         return _open(self, action, reload=False)
 
     @rx.event
+    def set_support_seats(self, value: str):
+        """The seat count field; the service checks the bounds on Subscribe."""
+        try:
+            self.support_seats = max(0, min(billing.MAX_SEATS + 1, int(str(value).strip())))
+        except ValueError:
+            self.support_seats = 0
+        self.seats_errors = {}
+
+    @rx.event
     def subscribe_support(self):
-        return _open(self, _for_org(billing.start_checkout, kind="support"), reload=False)
+        action = _for_org(billing.start_checkout, kind="support", quantity=self.support_seats)
+        return _open(self, action, reload=False, errors="seats_errors", field="seats")
 
     @rx.event
     def manage_billing(self):
@@ -219,6 +259,85 @@ class BillingState(PlanChoice, AppState):
             errors="seats_errors",
             field="seats",
         )
+
+
+class PersonalPlanState(PlanChoice, AppState):
+    """The "Plan" section of /account: the user's own plan and which plan is in effect."""
+
+    personal_source: str = "Your plan: Free"
+    personal_status: str = ""
+    personal_interval: str = ""
+    personal_renews_on: str = ""
+    personal_test_mode: bool = True
+    personal_notice: str = ""
+    personal_error: str = ""
+    _personal_activated: str = ""
+
+    @rx.var
+    def personal_price(self) -> str:
+        plan = plans.PLANS[PLAN_KEY_BY_NAME.get(self.chosen_plan, "starter")]
+        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "monthly")
+        per = "month" if interval == "monthly" else "year"
+        return f"{plans.pounds(plan.price_pence(interval))} / {per}"
+
+    @rx.var
+    def personal_active(self) -> bool:
+        return self.personal_status in plans.ENTITLED_STATUSES
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        self._back_from_checkout(session, viewer)
+        view = billing.personal_overview(session, user=viewer.user)
+        self.personal_source, self.personal_status = view.source, view.status
+        self.personal_interval = INTERVAL_LABELS.get(view.interval, "")
+        self.personal_renews_on = formatting.date(view.renews_at)
+        self.personal_test_mode = view.test_mode
+
+    def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
+        query = self.router.url.query_parameters
+        outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
+        if outcome == "canceled":
+            self.personal_notice, self.personal_error = CANCELED, ""
+        elif outcome != "success" or not checkout_id:
+            self.personal_notice = self.personal_error = ""
+        elif checkout_id != self._personal_activated:
+            self.personal_notice = self.personal_error = ""
+            try:
+                activated = billing.complete_checkout(
+                    session,
+                    gateway_from_settings(session),
+                    user=viewer.user,
+                    checkout_id=checkout_id,
+                )
+            except (DomainError, BillingUnavailable) as exc:
+                self.personal_error = getattr(exc, "message", "") or str(exc)
+                return
+            self.personal_notice = ACTIVATED if activated else PAID_PENDING
+            self._personal_activated = checkout_id if activated else ""
+
+    @rx.event
+    def subscribe_personal(self):
+        plan_key, interval = self._choice()
+        return _open(
+            self,
+            _personal(billing.start_personal_checkout, plan_key=plan_key, interval=interval),
+            reload=False,
+        )
+
+    @rx.event
+    def manage_personal_billing(self):
+        return _open(self, _personal(billing.personal_portal), reload=False)
+
+
+def _personal(service: Callable[..., object], gateway=gateway_from_settings, **arguments):
+    """`_for_org` for the viewer's own (personal) plan."""
+
+    def action(session: Session, viewer: Viewer) -> object:
+        try:
+            return service(session, gateway(session), user=viewer.user, **arguments)
+        except BillingUnavailable as exc:
+            raise DomainError(str(exc) or "The payment provider is unavailable.") from exc
+
+    return action
 
 
 class TestCheckoutState(AppState):
@@ -278,22 +397,45 @@ class TestPortalState(PlanChoice, AppState):
     plan_name: str = ""
     plan_status: str = ""
     support_status: str = ""
+    personal: bool = False  # the user's own plan (from /account, or the Personal Workspace)
 
     def _load(self, session: Session, viewer: Viewer) -> None:
+        """The active organization's subscriptions; the user's own from /account (`?personal=1`)
+        or in the Personal Workspace."""
         org_id = viewer.session.active_org_id
-        if not org_id:
-            self.plan_name, self.plan_status, self.support_status = "", "", ""
+        self.support_status = ""
+        self.personal = not org_id or self.router.url.query_parameters.get("personal") == "1"
+        if self.personal:
+            own = billing.personal_overview(session, user=viewer.user)
+            self.plan_name = own.plan.name if own.own_active else ""
+            self.plan_status = own.status if own.own_active else ""
             return
         view = billing.overview(session, user=viewer.user, organization_id=org_id)
         self.plan_name, self.plan_status = view.plan.name, view.plan_status
         self.support_status = view.support_status
 
+    def _either(self, organization_service, personal_service, **arguments):
+        """The organization's use case, or the personal one in the Personal Workspace."""
+        organization = _for_org(organization_service, TestModeBilling, **arguments)
+        arguments.pop("kind", None)
+        personal = _personal(personal_service, TestModeBilling, **arguments)
+
+        chosen = personal if self.personal else organization
+
+        def action(session: Session, viewer: Viewer) -> object:
+            return chosen(session, viewer)
+
+        return action
+
     @rx.event
     def change_plan(self):
         plan_key, interval = self._choice()
         return self._run(
-            _for_org(
-                billing.test_mode_change_plan, TestModeBilling, plan_key=plan_key, interval=interval
+            self._either(
+                billing.test_mode_change_plan,
+                billing.test_mode_personal_change_plan,
+                plan_key=plan_key,
+                interval=interval,
             ),
             done=f"Plan changed to {self.chosen_plan}.",
         )
@@ -301,13 +443,13 @@ class TestPortalState(PlanChoice, AppState):
     @rx.event
     def cancel(self, kind: str):
         return self._run(
-            _for_org(billing.test_mode_cancel, TestModeBilling, kind=kind),
+            self._either(billing.test_mode_cancel, billing.test_mode_personal_cancel, kind=kind),
             done="Subscription canceled.",
         )
 
     @rx.event
     def fail_payment(self):
         return self._run(
-            _for_org(billing.test_mode_fail_payment, TestModeBilling),
+            self._either(billing.test_mode_fail_payment, billing.test_mode_personal_fail_payment),
             done="The renewal payment failed: the plan is now past due.",
         )

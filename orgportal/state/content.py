@@ -6,12 +6,12 @@ from collections.abc import Callable
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import routes
+from orgportal import formatting, routes
 from orgportal.config import settings
 from orgportal.models import Link, StoredFile
 from orgportal.services import files, links, usage
 from orgportal.services.accounts import Viewer
-from orgportal.services.errors import DomainError
+from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.state.base import AppState
 
 PAGE_SIZE = 25
@@ -35,6 +35,7 @@ class FileRow:
     name: str
     size: str
     created: str
+    uploaded_by: str
     download_url: str
     can_delete: bool
 
@@ -96,20 +97,25 @@ class LinksState(WorkspaceItems, AppState):
             slug=link.slug,
             short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
             target_url=link.target_url,
-            created=f"{link.created_at:%d %b %Y}",
+            created=formatting.date(link.created_at),
             can_delete=usage.may_delete(link, viewer.user, self.caps.role),
         )
 
     @rx.event
     def create(self, form: dict):
         def create(session: Session, viewer: Viewer) -> None:
-            links.create_link(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id,
-                target_url=form.get("target_url", ""),
-                slug=form.get("slug", ""),
-            )
+            try:
+                links.create_link(
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id,
+                    target_url=form.get("target_url", ""),
+                    slug=form.get("slug", ""),
+                )
+            except usage.LimitReached:
+                raise  # the pool's refusal belongs to the whole form
+            except Conflict as exc:  # the slug is taken: say so under the slug field
+                raise ValidationFailed({"slug": exc.message}) from exc
             self.page = 0  # the new link is listed first
 
         events = self._run(create, done="Short link created.", errors="errors", field=LINK_ERROR)
@@ -131,15 +137,17 @@ class LinksState(WorkspaceItems, AppState):
 class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
 
-    def _list(self, session: Session, viewer: Viewer) -> tuple[list[StoredFile], int]:
-        return self._page_of(files.list_files, session, viewer)
+    def _list(self, session: Session, viewer: Viewer) -> tuple[list[tuple[StoredFile, str]], int]:
+        return self._page_of(files.list_files_with_uploaders, session, viewer)
 
-    def _row(self, stored: StoredFile, viewer: Viewer) -> FileRow:
+    def _row(self, item: tuple[StoredFile, str], viewer: Viewer) -> FileRow:
+        stored, uploaded_by = item
         return FileRow(
             id=stored.id,
             name=stored.name,
             size=usage.human_bytes(stored.size_bytes),
-            created=f"{stored.created_at:%d %b %Y}",
+            created=formatting.date(stored.created_at),
+            uploaded_by=uploaded_by,
             download_url=routes.file_download(stored.id),
             can_delete=usage.may_delete(stored, viewer.user, self.caps.role),
         )

@@ -10,7 +10,7 @@ import dataclasses
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import routes
+from orgportal import formatting, routes
 from orgportal.models import Role
 from orgportal.models.base import utcnow
 from orgportal.services import invitations, members
@@ -89,7 +89,7 @@ class MembersState(AppState):
                 m.name,
                 m.email,
                 m.role.label,
-                m.joined_at.strftime("%d %b %Y"),
+                formatting.date(m.joined_at),
                 m.role == Role.OWNER,
                 m.user_id == viewer.user.id,
             )
@@ -100,8 +100,8 @@ class MembersState(AppState):
                 i.id,
                 i.email,
                 Role(i.role).label,
-                i.sent_at.strftime("%d %b %Y"),
-                i.expires_at.strftime("%d %b %Y"),
+                formatting.date(i.sent_at),
+                formatting.date(i.expires_at),
                 "Expired" if i.is_expired(now) else "Pending",
             )
             for i in pending

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import routes
+from orgportal import formatting, routes
 from orgportal.adapters.billing import gateway_from_settings
 from orgportal.config import settings as app_settings
 from orgportal.models import Role
@@ -104,7 +104,7 @@ class OrgState(AppState):
         self.name, self.slug, self.description = org.name, org.slug, org.description
         self.logo_url, self.role = org.logo_url, view.role.value
         self.member_count = view.member_count
-        self.created_at = org.created_at.strftime("%d %b %Y")
+        self.created_at = formatting.date(org.created_at)
         self.allow_members_to_invite = org.allow_members_to_invite
         self.require_approval_for_links = org.require_approval_for_links
         self.default_attribution_window = str(org.default_attribution_window)

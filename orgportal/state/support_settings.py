@@ -11,6 +11,7 @@ import idna
 import reflex as rx
 from sqlmodel import Session
 
+from orgportal import formatting
 from orgportal.config import settings
 from orgportal.models.support import DEFAULT_TICKET_PREFIX
 from orgportal.services import departments, domains, members, plans, support_settings
@@ -97,7 +98,7 @@ class SupportSettingsState(AppState):
         ]
         authorized = domains.list_domains(session, user=viewer.user, organization_id=org_id)
         self.domains = [
-            DomainRow(d.id, d.domain, _readable(d.domain), d.created_at.strftime("%d %b %Y"))
+            DomainRow(d.id, d.domain, _readable(d.domain), formatting.date(d.created_at))
             for d in authorized
         ]
 
@@ -179,7 +180,7 @@ class SupportSettingsState(AppState):
     def add_domain(self, form: dict):
         return self._act_form(
             domains.add_domain,
-            done="Domain authorized.",
+            done=domains.saved_message(form.get("domain", "")),
             errors="domain_errors",
             field="domain",
             key="domain_key",

@@ -1,32 +1,41 @@
-"""The /tickets page: list with filters and pages, one open ticket, replies; live refresh.
+"""/tickets (the list: filters in its URL, pages, a New ticket form) and /tickets/[number]
+(one ticket: its conversation, reply, department, close and reopen); live refresh of both.
 
-Live refresh: each /tickets page registers its client token under its organization when it
-loads (in this worker's memory). When a ticket is created or changed, the service marks it
-on the live bus; every worker then runs `push_ticket_lists`, which reloads each of its
-registered clients' states (`app.modify_state`; authenticated again, then `_load`), so new
-tickets and other agents' changes appear without a reload, whichever worker made them.
+The list's filters live in its query string (`/tickets?status=closed&department=3&page=2`):
+changing one navigates to the new URL, and `_load` reads them, so a reload, the browser's
+Back button and a ticket page's "Back to tickets" all show the same list.
+
+Live refresh: each /tickets or ticket page registers its client token (and which of the two
+states it shows) under its organization when it loads (in this worker's memory). When a
+ticket is created or changed, the service marks it on the live bus; every worker then runs
+`push_ticket_lists`, which reloads each of its registered clients' states
+(`app.modify_state`; authenticated again, then `_load`), so new tickets and other agents'
+changes appear without a reload, whichever worker made them.
 """
 
 import asyncio
 import dataclasses
 import logging
 import threading
+from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from orgportal import routes
+from orgportal import formatting, routes
 from orgportal.services import tickets
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
 
 log = logging.getLogger(__name__)
-STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": ""}
-ALL_DEPARTMENTS, UNASSIGNED = "All departments", "Unassigned"
+STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": "all"}
+ALL_DEPARTMENTS, UNASSIGNED, NO_DEPARTMENT = "All departments", "Unassigned", "No department"
+NEW_TICKET_FIELDS = ("name", "email", "subject", "message")
+NO_ORGANIZATION = "Choose an organization to see its tickets."
 
-_watchers: dict[int, set[str]] = {}
+_watchers: dict[int, dict[str, type["AppState"]]] = {}
 _watchers_lock = threading.Lock()
 
 
@@ -34,6 +43,7 @@ _watchers_lock = threading.Lock()
 class TicketRow:
     id: int
     number: str
+    href: str
     subject: str
     requester: str
     department: str
@@ -50,23 +60,26 @@ class MessageRow:
     from_requester: bool
 
 
+def _query_int(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
 class TicketsState(AppState):
     rows: list[TicketRow] = []
     total: int = 0
-    page: int = 0
+    page: int = 0  # 0-based; the URL shows it 1-based
     status_filter: str = "Open"
     department_filter: str = ALL_DEPARTMENTS
     department_names: list[str] = []
     error: str = ""
-    selected_id: int = 0
-    selected_number: str = ""
-    selected_subject: str = ""
-    selected_requester: str = ""
-    selected_status: str = ""
-    selected_department: str = UNASSIGNED
-    messages: list[MessageRow] = []
-    reply_errors: dict[str, str] = {}
-    reply_key: int = 0
+    list_url: str = routes.TICKETS  # this list with its filters: where "Back to tickets" goes
+    show_new_form: bool = False
+    new_errors: dict[str, str] = {}
+    new_key: int = 0
     _department_ids: dict[str, int] = {}
     _org_id: int = 0
 
@@ -75,36 +88,32 @@ class TicketsState(AppState):
         return [ALL_DEPARTMENTS, UNASSIGNED, *self.department_names]
 
     @rx.var
-    def department_choices(self) -> list[str]:
-        return [UNASSIGNED, *self.department_names]
+    def new_department_choices(self) -> list[str]:
+        return [NO_DEPARTMENT, *self.department_names]
 
     @rx.var
     def has_more(self) -> bool:
         return (self.page + 1) * tickets.PAGE_SIZE < self.total
 
     def _load(self, session: Session, viewer: Viewer) -> None:
-        """The list for the current filters and page, and the open ticket; this tab is then
-        watched for live changes to its organization's tickets."""
-        org_id = viewer.session.active_org_id or 0
-        if org_id != self._org_id:  # another organization: its first page, nothing open
-            self._org_id, self.page, self.selected_id = org_id, 0, 0
-            self.department_filter, self._department_ids = ALL_DEPARTMENTS, {}
-        _watch(self._org_id, self.router.session.client_token)
+        """The list for the filters and page of the URL; this tab is then watched for live
+        changes to its organization's tickets."""
+        self._org_id = viewer.session.active_org_id or 0
+        _watch(self._org_id, self.router.session.client_token, TicketsState)
         if not self._org_id:
-            self._clear("Choose an organization to see its tickets.")
+            self._clear(NO_ORGANIZATION)
             return
-        department = self._department_ids.get(self.department_filter)
+        query = self.router.url.query_parameters
+        status = str(query.get("status", "open"))
+        status = status if status in STATUS_FILTERS.values() else "open"
+        department = str(query.get("department", ""))
+        department_id = None if department == "none" else _query_int(department)
+        self.page = max(0, (_query_int(query.get("page", 1)) or 1) - 1)
         try:
-            listed = tickets.list_tickets(
-                session,
-                user=viewer.user,
-                organization_id=self._org_id,
-                status=STATUS_FILTERS.get(self.status_filter, ""),
-                department_id=department,
-                unassigned=self.department_filter == UNASSIGNED,
-                limit=tickets.PAGE_SIZE,
-                offset=self.page * tickets.PAGE_SIZE,
-            )
+            listed = self._list(session, viewer, status, department, department_id)
+            if department_id is not None and department_id not in listed.department_names:
+                department, department_id = "", None  # deleted meanwhile, or not ours
+                listed = self._list(session, viewer, status, department, department_id)
         except DomainError as exc:  # e.g. a Viewer, who does not handle tickets
             self._clear(exc.message)
             return
@@ -112,90 +121,185 @@ class TicketsState(AppState):
         names = listed.department_names
         self._department_ids = {name: key for key, name in names.items()}
         self.department_names = list(names.values())
-        if self.department_filter not in (ALL_DEPARTMENTS, UNASSIGNED, *names.values()):
-            self.department_filter = ALL_DEPARTMENTS  # it was deleted meanwhile
+        self.status_filter = next(k for k, v in STATUS_FILTERS.items() if v == status)
+        self.department_filter = (
+            UNASSIGNED if department == "none" else names.get(department_id or 0, ALL_DEPARTMENTS)
+        )
+        self.list_url = self._url(self.status_filter, self.department_filter, self.page)
         self.total = listed.total
         self.rows = [
             TicketRow(
                 t.id,
                 t.number,
+                routes.ticket(t.number),
                 t.subject,
                 f"{t.requester_name} <{t.requester_email}>",
                 names.get(t.department_id or 0, ""),
                 t.status,
-                t.created_at.strftime("%d %b %Y %H:%M"),
+                formatting.date_time(t.created_at),
             )
             for t in listed.tickets
         ]
-        if self.selected_id:
-            self._show(session, viewer.user)
+
+    def _list(self, session, viewer, status, department, department_id) -> tickets.TicketPage:
+        return tickets.list_tickets(
+            session,
+            user=viewer.user,
+            organization_id=self._org_id,
+            status="" if status == "all" else status,
+            department_id=department_id,
+            unassigned=department == "none",
+            limit=tickets.PAGE_SIZE,
+            offset=self.page * tickets.PAGE_SIZE,
+        )
 
     def _clear(self, message: str) -> None:
-        self.rows, self.total, self.department_names, self.selected_id = [], 0, [], 0
+        self.rows, self.total, self.department_names = [], 0, []
         self.error = message
 
-    def _show(self, session, user) -> None:
-        try:
-            detail = tickets.get_ticket(
-                session, user=user, organization_id=self._org_id, ticket_id=self.selected_id
+    def _url(self, status_label: str, department_label: str, page: int) -> str:
+        """The list's URL for these filters (defaults left out: open, all departments, page 1)."""
+        query: dict[str, str | int] = {}
+        status = STATUS_FILTERS.get(status_label, "open")
+        if status != "open":
+            query["status"] = status
+        if department_label == UNASSIGNED:
+            query["department"] = "none"
+        elif department_label in self._department_ids:
+            query["department"] = self._department_ids[department_label]
+        if page > 0:
+            query["page"] = page + 1
+        return routes.tickets_list(urlencode(query))
+
+    def _go(self, status_label: str, department_label: str, page: int):
+        """Show the new filters at once, and move to their URL (its load fills the list)."""
+        self.status_filter, self.department_filter = status_label, department_label
+        return rx.redirect(self._url(status_label, department_label, page))
+
+    def _reload(self):
+        """Re-read the list (a live change elsewhere)."""
+        return self._run(lambda _session, _viewer: None)
+
+    @rx.event
+    def set_status_filter(self, label: str):
+        return self._go(label if label in STATUS_FILTERS else "Open", self.department_filter, 0)
+
+    @rx.event
+    def set_department_filter(self, label: str):
+        return self._go(self.status_filter, label, 0)
+
+    @rx.event
+    def next_page(self):
+        return self._go(self.status_filter, self.department_filter, self.page + 1)
+
+    @rx.event
+    def previous_page(self):
+        return self._go(self.status_filter, self.department_filter, max(0, self.page - 1))
+
+    @rx.event
+    def toggle_new_form(self):
+        self.show_new_form, self.new_errors = not self.show_new_form, {}
+
+    @rx.event
+    def create_ticket(self, form: dict):
+        """New ticket (for a customer): on success, that ticket's page."""
+        data: dict[str, object] = {field: form.get(field, "") for field in NEW_TICKET_FIELDS}
+        label = form.get("department", NO_DEPARTMENT)
+        data["department_id"] = (
+            None if label == NO_DEPARTMENT else self._department_ids.get(label, -1)
+        )
+        created: list[str] = []
+
+        def action(session: Session, viewer: Viewer) -> None:
+            ticket = tickets.create_ticket(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id,
+                data=data,
             )
-        except DomainError:
-            self.selected_id = 0
+            created.append(ticket.number)
+
+        events = self._run(action, errors="new_errors", field="form", reload=False)
+        if not created:
+            return events
+        self.show_new_form, self.new_key = False, self.new_key + 1
+        return [
+            rx.toast.success(f"Ticket {created[0]} created."),
+            rx.redirect(routes.ticket(created[0])),
+        ]
+
+
+class TicketState(AppState):
+    """/tickets/[number]: one ticket of the active organization (the route var `number`)."""
+
+    found: bool = False
+    error: str = ""
+    ticket_number: str = ""
+    subject: str = ""
+    requester: str = ""
+    status: str = ""
+    department: str = UNASSIGNED
+    department_names: list[str] = []
+    messages: list[MessageRow] = []
+    reply_errors: dict[str, str] = {}
+    reply_key: int = 0
+    _ticket_id: int = 0
+    _org_id: int = 0
+    _department_ids: dict[str, int] = {}
+
+    @rx.var
+    def department_choices(self) -> list[str]:
+        return [UNASSIGNED, *self.department_names]
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        """The ticket named by the URL; this tab is then watched for live changes."""
+        self._org_id = viewer.session.active_org_id or 0
+        _watch(self._org_id, self.router.session.client_token, TicketState)
+        if self.ticket_number != self.number:
+            self.reply_errors = {}  # another ticket: nothing left over from the last one
+        if not self._org_id:
+            self._clear(NO_ORGANIZATION)
             return
-        ticket = detail.ticket
-        self.selected_number, self.selected_subject = ticket.number, ticket.subject
-        self.selected_requester = f"{ticket.requester_name} <{ticket.requester_email}>"
-        self.selected_status = ticket.status
-        self.selected_department = detail.department_name or UNASSIGNED
+        try:
+            detail = tickets.find_ticket(
+                session, user=viewer.user, organization_id=self._org_id, number=self.number
+            )
+        except DomainError as exc:  # not found in this organization, or not for this role
+            self._clear(exc.message)
+            return
+        ticket, names = detail.ticket, detail.department_names
+        self.found, self.error, self._ticket_id = True, "", ticket.id or 0
+        self.ticket_number, self.subject = ticket.number, ticket.subject
+        self.requester = f"{ticket.requester_name} <{ticket.requester_email}>"
+        self.status = ticket.status
+        self.department = detail.department_name or UNASSIGNED
+        self._department_ids = {name: key for key, name in names.items()}
+        self.department_names = list(names.values())
         self.messages = [
             MessageRow(
-                m.id,
+                m.id or 0,
                 m.author_name,
                 m.body,
-                m.created_at.strftime("%d %b %Y %H:%M"),
+                formatting.date_time(m.created_at),
                 m.from_requester,
             )
             for m in detail.messages
         ]
 
+    def _clear(self, message: str) -> None:
+        self.found, self.error, self._ticket_id = False, message, 0
+        self.ticket_number, self.messages = self.number, []
+
     def _reload(self):
-        """Re-read the list after a filter, page or selection change."""
         return self._run(lambda _session, _viewer: None)
 
     @rx.event
-    def set_status_filter(self, label: str):
-        self.status_filter = label if label in STATUS_FILTERS else "Open"
-        self.page = 0
-        return self._reload()
-
-    @rx.event
-    def set_department_filter(self, label: str):
-        self.department_filter = label
-        self.page = 0
-        return self._reload()
-
-    @rx.event
-    def next_page(self):
-        self.page += 1
-        return self._reload()
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(0, self.page - 1)
-        return self._reload()
-
-    @rx.event
-    def open_ticket(self, ticket_id: int):
-        self.selected_id, self.reply_errors = ticket_id, {}
-        return self._reload()
-
-    @rx.event
     def close_ticket(self):
-        return self._act(tickets.close_ticket, done="Ticket closed.", ticket_id=self.selected_id)
+        return self._act(tickets.close_ticket, done="Ticket closed.", ticket_id=self._ticket_id)
 
     @rx.event
     def reopen_ticket(self):
-        return self._act(tickets.reopen_ticket, done="Ticket reopened.", ticket_id=self.selected_id)
+        return self._act(tickets.reopen_ticket, done="Ticket reopened.", ticket_id=self._ticket_id)
 
     @rx.event
     def assign_department(self, label: str):
@@ -203,7 +307,7 @@ class TicketsState(AppState):
         return self._act(
             tickets.assign_department,
             done=f"Assigned to {label}." if department_id else "Department cleared.",
-            ticket_id=self.selected_id,
+            ticket_id=self._ticket_id,
             department_id=department_id,
         )
 
@@ -215,40 +319,50 @@ class TicketsState(AppState):
             errors="reply_errors",
             field="reply",
             key="reply_key",
-            ticket_id=self.selected_id,
+            ticket_id=self._ticket_id,
             body=form.get("reply", ""),
         )
 
 
-def _watch(organization_id: int, client_token: str) -> None:
+def _watch(organization_id: int, client_token: str, state_class: type[AppState]) -> None:
     with _watchers_lock:
         for tokens in _watchers.values():
-            tokens.discard(client_token)
+            tokens.pop(client_token, None)
         if organization_id and client_token:
-            _watchers.setdefault(organization_id, set()).add(client_token)
+            _watchers.setdefault(organization_id, {})[client_token] = state_class
 
 
 def _unwatch(client_token: str) -> None:
     with _watchers_lock:
         for tokens in _watchers.values():
-            tokens.discard(client_token)
+            tokens.pop(client_token, None)
+
+
+def _still_shown(state_class: type[AppState], path: str) -> bool:
+    """Does the tab still show the page of `state_class` (the list, or a ticket)?"""
+    path = path.rstrip("/")
+    if state_class is TicketsState:
+        return path == routes.TICKETS
+    return path.startswith(routes.TICKETS + "/")
 
 
 async def push_ticket_lists(app: rx.App, organization_id: int) -> None:
-    """Refresh every open /tickets page of the organization that this worker serves."""
+    """Refresh every open /tickets list and ticket page of the organization that this
+    worker serves."""
     with _watchers_lock:
-        client_tokens = list(_watchers.get(organization_id, ()))
-    await asyncio.gather(*(_push(app, t, organization_id) for t in client_tokens))
+        watching = list(_watchers.get(organization_id, {}).items())
+    await asyncio.gather(*(_push(app, t, cls, organization_id) for t, cls in watching))
 
 
-async def _push(app: rx.App, client_token: str, organization_id: int) -> None:
+async def _push(
+    app: rx.App, client_token: str, state_class: type[AppState], organization_id: int
+) -> None:
     try:
-        async with app.modify_state(
-            rx.BaseStateToken(ident=client_token, cls=TicketsState)
-        ) as root:
-            state = await root.get_state(TicketsState)
-            path = (state.router.url.path or "").rstrip("/")
-            if path != routes.TICKETS or state._org_id != organization_id:
+        async with app.modify_state(rx.BaseStateToken(ident=client_token, cls=state_class)) as root:
+            state = await root.get_state(state_class)
+            if not _still_shown(state_class, state.router.url.path or "") or (
+                state._org_id != organization_id
+            ):
                 _unwatch(client_token)  # that tab moved on, or its state expired
                 return
             await run_in_threadpool(state._reload)  # authenticates, then `_load`

@@ -14,10 +14,10 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal.db import unit_of_work
-from orgportal.services import usage
+from orgportal.services import billing, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NotFound
-from orgportal.services.usage import OrganizationUsage
+from orgportal.services.usage import OrganizationUsage, Usage
 from orgportal.state.base import AppState
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ WATCHERS: dict[int, dict[str, int]] = {}
 
 class UsageState(AppState):
     usage_org_id: int = 0
+    usage_personal: bool = False  # the Personal Workspace's pool (links and storage only)
+    usage_source: str = ""  # which plan is in effect there, and why
     usage_can_upgrade: bool = False
     links_used: int = 0
     links_limit: int = UNLIMITED
@@ -71,8 +73,9 @@ class UsageState(AppState):
     def _load(self, session: Session, viewer: Viewer) -> None:
         """The bars of the active organization; registers this page for live pushes."""
         org_id = viewer.session.active_org_id
-        self.usage_org_id = 0
+        self.usage_org_id, self.usage_personal, self.usage_source = 0, False, ""
         if not org_id:
+            self._load_personal(session, viewer)
             return
         try:
             view = usage.organization_usage(session, user=viewer.user, organization_id=org_id)
@@ -83,6 +86,19 @@ class UsageState(AppState):
         self.usage_can_upgrade = self.caps.manage_billing
         self.show(view)
         WATCHERS.setdefault(org_id, {})[self.router.session.client_token] = viewer.user.id
+
+    def _load_personal(self, session: Session, viewer: Viewer) -> None:
+        """The Personal Workspace's pool: the user's own plan, or the organization plan they
+        draw on (then its pool, which their personal items count against)."""
+        pool = usage.pool_for(session, user=viewer.user, organization_id=None)
+        used: Usage = usage.pool_usage(session, pool)
+        self.usage_personal, self.usage_can_upgrade = True, pool.organization_id is None
+        self.usage_source = billing.effective_plan_source(session, user=viewer.user)
+        plan = pool.plan
+        self.links_used, self.storage_used = used.links, used.storage_bytes
+        self.links_limit = plan.links if plan.links is not None else UNLIMITED
+        self.storage_limit = plan.storage_bytes if plan.storage_bytes is not None else UNLIMITED
+        self.members_used, self.members_limit = 0, UNLIMITED
 
     def show(self, view: OrganizationUsage) -> None:
         plan = view.plan

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from orgportal import styles
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import text_field
 from orgportal.state.account import AccountState as S
 from orgportal.state.account import KeyRow
@@ -54,8 +56,17 @@ def _key_row(row: KeyRow) -> rx.Component:
         rx.table.cell(row.created),
         rx.table.cell(row.last_used),
         rx.table.cell(
-            rx.button("Revoke", size="1", variant="soft", color_scheme="red",
-                      on_click=S.revoke(row.id)),
+            confirm_button(
+                "Revoke", size="1", variant="soft",
+                title="Revoke API key",
+                description=(
+                    "Programs using the key ", rx.text.strong(row.name), " (", rx.code(row.prefix),
+                    ") are refused from now on. A revoked key cannot be restored: "
+                    "you would create a new one.",
+                ),
+                confirm_label="Revoke key",
+                on_confirm=S.revoke(row.id),
+            ),
         ),
         aria_label="API key " + row.name,
     )  # fmt: skip
@@ -68,7 +79,7 @@ def _key_table() -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(S.keys, _key_row)),
-            width="100%",
+            **styles.TABLE,
         ),
         rx.text("No API keys yet.", color_scheme="gray"),
     )
@@ -80,13 +91,12 @@ def api_keys_card() -> rx.Component:
             rx.heading("API keys", size="4"),
             rx.text(
                 "A key acts as you, with your roles, in its own workspace: the one active "
-                "when you create it (change it with POST /api/organizations/{id}/switch). "
-                "Send it as ",
-                rx.code("Authorization: Bearer <key>"),
-                ". See ",
+                "when you create it. Switch the key's workspace with the REST API (see ",
                 rx.link(
                     "the API reference", href="/api/docs", is_external=True, underline="always"
                 ),
+                "). Send the key as ",
+                rx.code("Authorization: Bearer <key>"),
                 ".",
                 size="2",
             ),

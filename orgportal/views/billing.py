@@ -3,9 +3,11 @@
 import reflex as rx
 
 from orgportal import routes
+from orgportal.components.badges import status_badge
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, labelled_select
 from orgportal.state.base import AppState
-from orgportal.state.billing import CANCELED, PLAN_OPTIONS, BillingState
+from orgportal.state.billing import CANCELED, PLAN_OPTIONS, BillingState, PersonalPlanState
 
 S = BillingState
 CAN_MANAGE = AppState.caps.manage_billing  # decided by the services (Owner, Billing Admin)
@@ -13,11 +15,7 @@ LOCKED_FEATURES = ["Ticket Prefix", "Departments", "Agent Seats management"]
 
 
 def _status_badge(status: rx.Var, badge_id: str) -> rx.Component:
-    return rx.badge(
-        status,
-        id=badge_id,
-        color_scheme=rx.match(status, ("active", "green"), ("past_due", "orange"), "gray"),
-    )
+    return status_badge(status, id=badge_id)
 
 
 def _test_mode_badge() -> rx.Component:
@@ -146,6 +144,7 @@ def support_card() -> rx.Component:
             rx.cond(S.support_active, _seats(), _locked()),
             width="100%",
         ),
+        id="seats",  # "Add seats" in the seat-limit refusal on Members links here
         width="100%",
     )
 
@@ -187,8 +186,14 @@ def _stepper() -> rx.Component:
             rx.text(
                 "New monthly cost: ", rx.text.strong(S.pending_cost, id="pending-cost"), size="2"
             ),
-            rx.button(
-                "Update", on_click=S.update_seats, disabled=S.seats_pending == S.seats_purchased
+            confirm_button(
+                "Update",
+                color=None,
+                disabled=S.seats_pending == S.seats_purchased,
+                title="Change support seats",
+                description=rx.text.span(S.seat_change, id="seat-change"),
+                confirm_label="Update seats",
+                on_confirm=S.update_seats,
             ),
             align="center",
         ),
@@ -211,7 +216,142 @@ def _locked() -> rx.Component:
         ),
         rx.cond(
             CAN_MANAGE,
-            rx.button("Subscribe to Support", on_click=S.subscribe_support),
+            _support_checkout(),
             rx.text("An Owner or Billing Admin can subscribe.", size="1", color_scheme="gray"),
         ),
+    )
+
+
+def _support_checkout() -> rx.Component:
+    """The seat count first (at least Seats Used): it becomes the member limit."""
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.el.label(
+                    "Seats",
+                    html_for="support-seats",
+                    class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
+                ),
+                rx.input(
+                    id="support-seats",
+                    type="number",
+                    min=S.min_seats,
+                    max=1000,
+                    value=S.support_seats,
+                    on_change=S.set_support_seats,
+                    width="6em",
+                    aria_describedby="support-seats-help",
+                ),
+                spacing="1",
+            ),
+            rx.text("Monthly cost: ", rx.text.strong(S.support_cost, id="support-cost"), size="2"),
+            rx.button("Subscribe to Support", on_click=S.subscribe_support),
+            align="end",
+            wrap="wrap",
+        ),
+        rx.text(
+            "At least ",
+            S.min_seats,
+            " (Seats Used). The seats set how many members the organization can have.",
+            size="1",
+            color_scheme="gray",
+            id="support-seats-help",
+        ),
+        rx.cond(
+            S.support_seats_warning != "",
+            rx.callout(
+                S.support_seats_warning,
+                icon="triangle_alert",
+                color_scheme="orange",
+                high_contrast=True,
+                role="status",
+                id="support-seats-warning",
+            ),
+        ),
+        rx.cond(
+            S.seats_error != "", rx.text(S.seats_error, color_scheme="red", size="1", role="alert")
+        ),
+        width="100%",
+    )
+
+
+def personal_plan_card() -> rx.Component:
+    """/account's Plan section: which plan is in effect and why, and the user's own plan."""
+    P = PersonalPlanState
+    subscribe = rx.hstack(
+        labelled_select(
+            "Plan",
+            "personal-plan-select",
+            PLAN_OPTIONS,
+            value=P.chosen_plan,
+            on_change=P.choose_plan,
+        ),
+        labelled_select(
+            "Billing interval",
+            "personal-interval-select",
+            ["Monthly", "Annual"],
+            value=P.chosen_interval,
+            on_change=P.choose_interval,
+        ),
+        rx.text(P.personal_price, id="personal-plan-price", weight="medium"),
+        rx.button("Subscribe", on_click=P.subscribe_personal),
+        align="end",
+        wrap="wrap",
+    )
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Plan", size="4", id="plan-heading"),
+                rx.spacer(),
+                rx.cond(
+                    P.personal_test_mode,
+                    rx.badge("Test mode", color_scheme="amber", variant="outline"),
+                ),
+                width="100%",
+            ),
+            rx.text(P.personal_source, weight="medium", id="personal-plan-source"),
+            rx.cond(
+                P.personal_notice != "",
+                rx.callout(
+                    P.personal_notice,
+                    icon="info",
+                    color_scheme=rx.cond(P.personal_notice == CANCELED, "gray", "green"),
+                    high_contrast=True,
+                    role="status",
+                    width="100%",
+                ),
+            ),
+            form_error(P.personal_error),
+            rx.cond(
+                P.personal_status != "",
+                rx.hstack(
+                    rx.text("Your own subscription: "),
+                    _status_badge(P.personal_status, "personal-plan-status"),
+                    rx.cond(
+                        P.personal_interval != "",
+                        rx.text(P.personal_interval, size="2", color_scheme="gray"),
+                    ),
+                    rx.cond(
+                        P.personal_renews_on != "",
+                        rx.text("Renews on ", P.personal_renews_on, size="2"),
+                    ),
+                    align="center",
+                ),
+            ),
+            rx.text(
+                "A personal plan sets the limits of your Personal Workspace; "
+                "organizations keep their own plans.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                P.personal_active,
+                rx.button("Manage Billing", variant="soft", on_click=P.manage_personal_billing),
+                subscribe,
+            ),
+            width="100%",
+        ),
+        role="region",
+        aria_labelledby="plan-heading",
+        width="100%",
     )

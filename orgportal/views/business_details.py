@@ -88,7 +88,7 @@ def business_details_card() -> rx.Component:
                 rx.heading("Business Details", size="4"),
                 rx.spacer(),
                 rx.cond(
-                    AppState.caps.edit_organization & ~S.editing,
+                    AppState.caps.edit_organization & ~S.editing & ~_nothing_filled(),
                     rx.button(
                         rx.icon("pencil", size=14),
                         "Edit",
@@ -101,10 +101,43 @@ def business_details_card() -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.cond(S.editing, _edit_form(), _read_only()),
+            rx.cond(S.editing, _edit_form(), rx.cond(_nothing_filled(), _empty(), _read_only())),
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _nothing_filled() -> rx.Var:
+    """True while no business detail (nor the country) has been saved."""
+    filled = S.values["country"].to(str) != ""
+    for _, name in FIELDS:
+        filled = filled | (S.values[name].to(str) != "")
+    return ~filled
+
+
+def _empty() -> rx.Component:
+    """Instead of nine empty labels: what the section is for, and Add for those who may."""
+    return rx.vstack(
+        rx.text(
+            "No business details yet. Add the address, contact details and tax numbers your "
+            "invoices and customers should see.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.cond(
+            AppState.caps.edit_organization,
+            rx.button(
+                rx.icon("plus", size=14, aria_hidden="true"),
+                "Add business details",
+                variant="soft",
+                disabled=~rx.State.is_hydrated,
+                on_click=S.edit,
+            ),
+        ),
+        align="start",
+        spacing="2",
+        id="business-details-empty",
     )
 
 

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from orgportal import styles
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_field
 from orgportal.state.base import AppState
 from orgportal.state.content import (
@@ -66,16 +68,58 @@ def create_link_card() -> rx.Component:
     )  # fmt: skip
 
 
+# One line with an ellipsis; the full address in the tooltip (title) and, once the link has
+# the keyboard focus, wrapped in place.
+TRUNCATED = {
+    "display": "block",
+    "max_width": "24em",
+    "overflow": "hidden",
+    "text_overflow": "ellipsis",
+    "white_space": "nowrap",
+    "_focus_visible": {"white_space": "normal", "overflow_wrap": "anywhere"},
+}
+
+
+def _copy_button(row: LinkRow) -> rx.Component:
+    return rx.icon_button(
+        rx.icon("copy", size=14, aria_hidden="true"),
+        size="1",
+        variant="ghost",
+        aria_label="Copy short link " + row.slug,
+        title="Copy short link",
+        on_click=[rx.set_clipboard(row.short_url), rx.toast.success("Short link copied.")],
+    )
+
+
 def _link_row(row: LinkRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True)),
-        rx.table.cell(rx.text(row.target_url, trim="both", max_width="22em", truncate=True)),
+        rx.table.cell(
+            rx.hstack(
+                rx.link(row.short_url, href=row.short_url, is_external=True),
+                _copy_button(row),
+                align="center",
+                spacing="2",
+            )
+        ),
+        rx.table.cell(
+            rx.link(row.target_url, href=row.target_url, is_external=True, title=row.target_url,
+                    class_name="link-target", **TRUNCATED),
+        ),
         rx.table.cell(row.created),
         rx.table.cell(
             rx.cond(
                 row.can_delete,
-                rx.button("Delete", size="1", variant="soft", color_scheme="red",
-                          on_click=LinksState.delete(row.id)),
+                confirm_button(
+                    "Delete", size="1", variant="soft",
+                    title="Delete link",
+                    description=(
+                        "The short link ", rx.text.strong(row.short_url),
+                        " stops working at once: anyone who opens it gets “not found”. "
+                        "This cannot be undone.",
+                    ),
+                    confirm_label="Delete link",
+                    on_confirm=LinksState.delete(row.id),
+                ),
             )
         ),
         aria_label="Link " + row.slug,
@@ -95,7 +139,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
                         rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
                     ),
                     rx.table.body(rx.foreach(state.rows, row)),
-                    width="100%",
+                    **styles.TABLE,
                 ),
                 rx.text(empty, color_scheme="gray"),
             ),
@@ -147,14 +191,29 @@ def upload_card() -> rx.Component:
 
 def _file_row(row: FileRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row.name, href=row.download_url, is_external=True)),
+        rx.table.cell(
+            rx.vstack(
+                rx.link(row.name, href=row.download_url, is_external=True),
+                rx.text("Uploaded by ", row.uploaded_by, size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
         rx.table.cell(row.size),
         rx.table.cell(row.created),
         rx.table.cell(
             rx.cond(
                 row.can_delete,
-                rx.button("Delete", size="1", variant="soft", color_scheme="red",
-                          on_click=FilesState.delete(row.id)),
+                confirm_button(
+                    "Delete", size="1", variant="soft",
+                    title="Delete file",
+                    description=(
+                        rx.text.strong(row.name),
+                        " is deleted for good, and its download link stops working. "
+                        "This cannot be undone.",
+                    ),
+                    confirm_label="Delete file",
+                    on_confirm=FilesState.delete(row.id),
+                ),
             )
         ),
         aria_label="File " + row.name,

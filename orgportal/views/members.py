@@ -2,6 +2,9 @@
 
 import reflex as rx
 
+from orgportal import routes, styles
+from orgportal.components.badges import status_badge
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, form_error
 from orgportal.state.members import InviteRow, MemberRow, MembersState
 
@@ -22,23 +25,7 @@ def _role_cell(member: MemberRow) -> rx.Component:
             on_change=lambda label: MembersState.change_role(member.user_id, label),
             size="1",
         ),
-        rx.badge(member.role),
-    )
-
-
-def _confirm_button(label: str, question, action, color: str = "red") -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme=color)),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(label),
-            rx.alert_dialog.description(question),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Confirm", color_scheme=color, on_click=action)),
-                justify="end",
-                margin_top="1em",
-            ),
-        ),
+        status_badge(member.role),
     )
 
 
@@ -46,24 +33,48 @@ def _member_actions(member: MemberRow) -> rx.Component:
     return rx.hstack(
         rx.cond(
             MembersState.i_am_owner & ~member.is_me,
-            _confirm_button(
+            confirm_button(
                 "Transfer Ownership",
-                "Make " + member.name + " the Owner? You will become an Admin.",
-                MembersState.transfer_ownership(member.user_id),
+                size="1",
+                variant="soft",
                 color="amber",
+                title="Transfer ownership",
+                description=(
+                    rx.text.strong(member.name),
+                    " becomes the Owner and you become an Admin. Only the new Owner can "
+                    "give ownership back.",
+                ),
+                confirm_label="Transfer ownership",
+                on_confirm=MembersState.transfer_ownership(member.user_id),
             ),
         ),
         rx.cond(
             MembersState.can_manage & ~member.is_owner & ~member.is_me,
-            _confirm_button(
+            confirm_button(
                 "Remove",
-                "Remove " + member.email + " from the organization?",
-                MembersState.remove(member.user_id),
+                size="1",
+                variant="soft",
+                title="Remove member",
+                description=(
+                    rx.text.strong(member.email),
+                    " loses access to this organization at once; coming back takes a new invite.",
+                ),
+                confirm_label="Remove member",
+                on_confirm=MembersState.remove(member.user_id),
             ),
         ),
         rx.cond(
             member.is_me & ~member.is_owner,
-            _confirm_button("Leave Organization", "Leave this organization?", MembersState.leave),
+            confirm_button(
+                "Leave Organization",
+                size="1",
+                variant="soft",
+                title="Leave organization",
+                description="You lose access to this organization at once; coming back takes a "
+                "new invite.",
+                confirm_label="Leave organization",
+                on_confirm=MembersState.leave,
+            ),
         ),
         spacing="2",
     )
@@ -95,7 +106,7 @@ def members_card() -> rx.Component:
                     )
                 ),
                 rx.table.body(rx.foreach(MembersState.members, _member_row)),
-                width="100%",
+                **styles.TABLE,
             ),
             width="100%",
         ),
@@ -109,9 +120,7 @@ def _invite_row(invite: InviteRow) -> rx.Component:
         rx.table.cell(invite.role),
         rx.table.cell(invite.sent),
         rx.table.cell(invite.expires),
-        rx.table.cell(
-            rx.badge(invite.status, color_scheme=rx.cond(invite.status == "Expired", "red", "blue"))
-        ),
+        rx.table.cell(status_badge(invite.status)),
         rx.table.cell(
             rx.cond(
                 MembersState.can_manage,
@@ -119,12 +128,18 @@ def _invite_row(invite: InviteRow) -> rx.Component:
                     rx.button(
                         "Resend", size="1", variant="soft", on_click=MembersState.resend(invite.id)
                     ),
-                    rx.button(
+                    confirm_button(
                         "Revoke",
                         size="1",
                         variant="soft",
-                        color_scheme="red",
-                        on_click=MembersState.revoke(invite.id),
+                        title="Revoke invite",
+                        description=(
+                            "The invitation link sent to ",
+                            rx.text.strong(invite.email),
+                            " stops working.",
+                        ),
+                        confirm_label="Revoke invite",
+                        on_confirm=MembersState.revoke(invite.id),
                     ),
                 ),
             )
@@ -185,6 +200,11 @@ def invite_card() -> rx.Component:
                 width="100%",
             ),
             form_error(MembersState.invite_errors.get("form", "")),
+            rx.cond(  # the seat-limit refusal: a way to more seats, for who may buy them
+                MembersState.caps.manage_billing
+                & MembersState.invite_errors.get("form", "").to(str).contains("No seats available"),
+                rx.link("Add seats", href=routes.ORG_BILLING + "#seats", underline="always"),
+            ),
             rx.cond(
                 MembersState.resend_offer_id != 0,
                 rx.button(
@@ -205,7 +225,7 @@ def invite_card() -> rx.Component:
                         )
                     ),
                     rx.table.body(rx.foreach(MembersState.invites, _invite_row)),
-                    width="100%",
+                    **styles.TABLE,
                 ),
                 rx.text("No pending invites.", size="2", color_scheme="gray", high_contrast=True),
             ),

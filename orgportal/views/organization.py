@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from orgportal.components.badges import status_badge
+from orgportal.components.confirm import action_button, confirm_dialog
 from orgportal.components.forms import field_error, text_area_field, text_field
 from orgportal.state.base import AppState
 from orgportal.state.organization import OrgState
@@ -125,7 +127,7 @@ def organization_header() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.heading(OrgState.name, size="6"),
-                    rx.badge(OrgState.role_label, id="role-badge", size="2"),
+                    status_badge(OrgState.role_label, id="role-badge", size="2"),
                     align="center",
                 ),
                 rx.text(OrgState.description, color_scheme="gray"),
@@ -212,6 +214,15 @@ def settings_card() -> rx.Component:
                     OrgState.errors,
                     type="number",
                     default_value=OrgState.default_attribution_window,
+                    aria_describedby="attribution-window-help",
+                ),
+                rx.text(
+                    "How long after a click a conversion still counts, in hours "
+                    "(default 168 = 7 days).",
+                    id="attribution-window-help",
+                    size="1",
+                    color_scheme="gray",
+                    margin_top="-0.5em",
                 ),
                 rx.button("Save Settings", type="submit", variant="soft"),
                 spacing="3",
@@ -238,10 +249,13 @@ def danger_zone() -> rx.Component:
             ),
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button("Delete Organization", color_scheme="red")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete organization"),
-                    rx.alert_dialog.description(
-                        "Type ", rx.text.strong(OrgState.name), " to confirm."
+                confirm_dialog(
+                    "Delete organization",
+                    (
+                        "Its members, invites, links, files, tickets, departments and domains "
+                        "are deleted and its subscriptions canceled. Type ",
+                        rx.text.strong(OrgState.name),
+                        " to confirm.",
                     ),
                     rx.vstack(
                         rx.el.label(
@@ -255,19 +269,16 @@ def danger_zone() -> rx.Component:
                             on_change=OrgState.set_delete_confirm,
                         ),
                         field_error(OrgState.errors, "confirm_name"),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                            rx.button(
-                                "Delete Permanently",
-                                color_scheme="red",
-                                disabled=OrgState.delete_confirm != OrgState.name,
-                                on_click=OrgState.delete_organization,
-                            ),
-                            justify="end",
-                        ),
-                        spacing="3",
+                        spacing="1",
                         margin_top="1em",
                     ),
+                    actions=[
+                        action_button(
+                            "Delete Permanently",
+                            disabled=OrgState.delete_confirm != OrgState.name,
+                            on_click=OrgState.delete_organization,
+                        )
+                    ],
                 ),
             ),
             spacing="3",

@@ -7,6 +7,7 @@ locked, with a way to subscribe. Authorized Domains are always available.
 import reflex as rx
 
 from orgportal import routes
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error
 from orgportal.state.base import AppState
 from orgportal.state.billing import BillingState
@@ -140,13 +141,19 @@ def _department(row: DepartmentRow) -> rx.Component:
                 key=S.department_key.to_string() + ":" + row.id.to_string() + ":" + row.name,
             ),
             rx.spacer(),
-            rx.button(
-                rx.icon("trash_2", size=14),
+            confirm_button(
                 "Delete",
+                icon="trash_2",
                 variant="soft",
-                color_scheme="red",
                 aria_label="Delete department " + row.name,
-                on_click=S.delete_department(row.id),
+                title="Delete department",
+                description=(
+                    "The department ",
+                    rx.text.strong(row.name),
+                    " and its member list are deleted. Its tickets stay, unassigned.",
+                ),
+                confirm_label="Delete department",
+                on_confirm=S.delete_department(row.id),
             ),
             width="100%",
         ),
@@ -211,13 +218,20 @@ def _domain(row: DomainRow) -> rx.Component:
         rx.cond(row.display != row.domain, rx.code(row.domain)),
         rx.text("added ", row.added, size="1", color_scheme="gray"),
         rx.spacer(),
-        rx.button(
+        confirm_button(
             "Remove",
             size="1",
             variant="soft",
-            color_scheme="red",
             aria_label="Remove domain " + row.domain,
-            on_click=S.remove_domain(row.id),
+            title="Remove authorized domain",
+            description=(
+                "Websites on ",
+                rx.text.strong(row.display),
+                " and its subdomains can no longer submit tickets with the support plugin. "
+                "Tickets already received stay.",
+            ),
+            confirm_label="Remove domain",
+            on_confirm=S.remove_domain(row.id),
         ),
         align="center",
         width="100%",

@@ -1,26 +1,39 @@
-"""The ticket list with its filters and pages, and the open ticket's conversation."""
+"""The ticket list (filters, pages, rows that link to each ticket, the New ticket form) and
+one ticket's page (conversation, reply, department, close and reopen)."""
 
 import reflex as rx
 
-from orgportal.components.forms import field_error, form_error, labelled_select
-from orgportal.state.tickets import STATUS_FILTERS, MessageRow, TicketRow, TicketsState
+from orgportal import styles
+from orgportal.components.badges import status_badge
+from orgportal.components.forms import (
+    field_error,
+    form_error,
+    labelled_select,
+    text_area_field,
+    text_field,
+)
+from orgportal.state.tickets import STATUS_FILTERS, MessageRow, TicketRow, TicketsState, TicketState
 
 S = TicketsState
+T = TicketState
+LABEL_CLASS = "rt-Text rt-r-size-2 rt-r-weight-medium"
+# The number's link covers its whole row (a "stretched" link): one click target, one Tab stop.
+STRETCHED = {"&::after": {"content": '""', "position": "absolute", "inset": "0"}}
 
 
 def _status_badge(status) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.cond(status == "open", "green", "gray"))
+    return status_badge(status)  # "Open" (green) / "Closed" (gray)
 
 
 def _row(ticket: TicketRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.button(
+            rx.link(
                 ticket.number,
-                variant="ghost",
-                size="1",
+                href=ticket.href,
+                weight="medium",
                 aria_label="Open " + ticket.number,
-                on_click=S.open_ticket(ticket.id),
+                style=STRETCHED,
             )
         ),
         rx.table.cell(ticket.subject),
@@ -29,6 +42,10 @@ def _row(ticket: TicketRow) -> rx.Component:
         rx.table.cell(_status_badge(ticket.status)),
         rx.table.cell(ticket.created),
         aria_label="Ticket " + ticket.number,
+        position="relative",
+        cursor="pointer",
+        _hover={"background": "var(--gray-a3)"},
+        _focus_within={"outline": "2px solid var(--focus-8)", "outline_offset": "-2px"},
     )
 
 
@@ -84,7 +101,7 @@ def ticket_list() -> rx.Component:
                         )
                     ),
                     rx.table.body(rx.foreach(S.rows, _row)),
-                    width="100%",
+                    **styles.TABLE,
                 ),
                 rx.text("No tickets match these filters.", size="2", color_scheme="gray"),
             ),
@@ -101,6 +118,91 @@ def ticket_list() -> rx.Component:
         ),
         width="100%",
     )
+
+
+def new_ticket_form() -> rx.Component:
+    """Open a ticket for a customer (who called, or wrote some other way)."""
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("New ticket", size="4"),
+                rx.text(
+                    "For a customer who reached you another way: numbered like the tickets "
+                    "from your website.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                field_error(S.new_errors, "form"),
+                rx.hstack(
+                    text_field("Customer name", "name", S.new_errors, max_length=100),
+                    text_field("Customer email", "email", S.new_errors, type="email"),
+                    width="100%",
+                ),
+                text_field("Subject", "subject", S.new_errors, max_length=200),
+                text_area_field("Message", "message", S.new_errors, rows="4"),
+                rx.vstack(
+                    rx.el.label(
+                        "Department (optional)",
+                        html_for="new-ticket-department",
+                        class_name=LABEL_CLASS,
+                    ),
+                    rx.el.select(
+                        rx.foreach(
+                            S.new_department_choices,
+                            lambda option: rx.el.option(option, value=option),
+                        ),
+                        id="new-ticket-department",
+                        name="department",
+                        class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+                        style={"padding": "0 0.5em", "height": "32px"},
+                    ),
+                    field_error(S.new_errors, "department"),
+                    spacing="1",
+                ),
+                rx.hstack(
+                    rx.button("Create Ticket", type="submit"),
+                    rx.button("Cancel", type="button", variant="soft", on_click=S.toggle_new_form),
+                ),
+                width="100%",
+            ),
+            on_submit=S.create_ticket,
+            key=S.new_key,
+            width="100%",
+        ),
+        width="100%",
+        role="region",
+        aria_label="New ticket",
+    )
+
+
+def tickets_view() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Tickets", size="6"),
+            rx.spacer(),
+            rx.cond(
+                S.caps.handle_tickets & ~S.show_new_form & (S.error == ""),
+                rx.button("New ticket", on_click=S.toggle_new_form),
+            ),
+            align="center",
+            width="100%",
+        ),
+        form_error(S.error),
+        rx.cond(
+            S.error == "",
+            rx.vstack(
+                rx.cond(S.caps.handle_tickets & S.show_new_form, new_ticket_form()),
+                ticket_list(),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+# --- one ticket's page ------------------------------------------------------------------
 
 
 def _message(message: MessageRow) -> rx.Component:
@@ -123,71 +225,94 @@ def _message(message: MessageRow) -> rx.Component:
     )
 
 
+def _back() -> rx.Component:
+    return rx.link("← Back to tickets", href=S.list_url, size="2", id="back-to-tickets")
+
+
+def _state_bar() -> rx.Component:
+    """Department, and Close, or (closed) the state said in words with Reopen."""
+    return rx.vstack(
+        rx.cond(
+            T.status == "closed",
+            rx.callout(
+                "This ticket is closed. Reopen it, or reply, to continue the conversation.",
+                icon="info",
+                color_scheme="gray",
+                id="ticket-closed-notice",
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            labelled_select(
+                "Ticket department",
+                "ticket-department",
+                T.department_choices,
+                value=T.department,
+                on_change=T.assign_department,
+            ),
+            rx.spacer(),
+            rx.cond(
+                T.status == "open",
+                rx.button("Close Ticket", color_scheme="gray", on_click=T.close_ticket),
+                rx.button("Reopen Ticket", variant="soft", on_click=T.reopen_ticket),
+            ),
+            align="end",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _reply_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.el.label("Reply", html_for="ticket-reply", class_name=LABEL_CLASS),
+            rx.text_area(id="ticket-reply", name="reply", width="100%", rows="4"),
+            field_error(T.reply_errors, "reply"),
+            rx.button("Send Reply", type="submit"),
+            width="100%",
+        ),
+        on_submit=T.send_reply,
+        key=T.reply_key,
+        width="100%",
+    )
+
+
 def ticket_detail() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(S.selected_number, size="5", id="ticket-number"),
-                rx.heading(S.selected_subject, size="4", weight="regular"),
-                rx.spacer(),
-                _status_badge(S.selected_status),
+                rx.heading(T.ticket_number, size="6", id="ticket-number", as_="h1"),
+                _status_badge(T.status),
                 align="center",
-                width="100%",
+                id="ticket-status",
             ),
-            rx.text("From ", S.selected_requester, size="2"),
-            rx.hstack(
-                labelled_select(
-                    "Ticket department",
-                    "ticket-department",
-                    S.department_choices,
-                    value=S.selected_department,
-                    on_change=S.assign_department,
-                ),
-                rx.spacer(),
-                rx.cond(
-                    S.selected_status == "open",
-                    rx.button("Close Ticket", color_scheme="gray", on_click=S.close_ticket),
-                    rx.button("Reopen Ticket", variant="soft", on_click=S.reopen_ticket),
-                ),
-                align="end",
-                width="100%",
-            ),
-            rx.vstack(rx.foreach(S.messages, _message), width="100%", spacing="2"),
-            rx.form(
-                rx.vstack(
-                    rx.el.label(
-                        "Reply",
-                        html_for="ticket-reply",
-                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
-                    ),
-                    rx.text_area(id="ticket-reply", name="reply", width="100%", rows="4"),
-                    field_error(S.reply_errors, "reply"),
-                    rx.button("Send Reply", type="submit"),
-                    width="100%",
-                ),
-                on_submit=S.send_reply,
-                key=S.reply_key,
-                width="100%",
-            ),
+            rx.heading(T.subject, size="4", weight="regular", as_="h2"),
+            rx.text("From ", T.requester, size="2"),
+            _state_bar(),
+            rx.vstack(rx.foreach(T.messages, _message), width="100%", spacing="2"),
+            _reply_form(),
             width="100%",
         ),
         width="100%",
         role="region",
-        aria_label="Open ticket",
+        aria_label="Ticket " + T.ticket_number,
     )
 
 
-def tickets_view() -> rx.Component:
+def ticket_view() -> rx.Component:
     return rx.vstack(
-        rx.heading("Tickets", size="6"),
-        form_error(S.error),
+        _back(),
         rx.cond(
-            S.error == "",
-            rx.vstack(
-                ticket_list(),
-                rx.cond(S.selected_id != 0, ticket_detail()),
-                spacing="4",
-                width="100%",
+            T.found,
+            ticket_detail(),
+            rx.cond(
+                T.error != "",
+                rx.vstack(
+                    rx.heading("Ticket ", T.ticket_number, size="6", as_="h1"),
+                    form_error(T.error),
+                    width="100%",
+                ),
             ),
         ),
         spacing="4",

@@ -1,5 +1,6 @@
 """The live usage bars (links, storage, members / seats): filled by `UsageState._load` of
-the pages that declare it, then pushed live."""
+the pages that declare it, then pushed live. In the Personal Workspace: links and storage of
+the personal pool, with the line saying which plan is in effect."""
 
 import reflex as rx
 
@@ -35,14 +36,47 @@ def usage_card() -> rx.Component:
             ),
             _bar("Links", S.links_label, S.links_percent, "usage-links"),
             _bar("Storage", S.storage_label, S.storage_percent, "usage-storage"),
-            _bar("Members / seats", S.members_label, S.members_percent, "usage-members"),
-            rx.text(
-                "Includes the personal links and files of members who use this plan.",
-                size="1",
-                color_scheme="gray",
+            rx.cond(
+                S.usage_personal,
+                rx.text(S.usage_source, size="1", color_scheme="gray", id="usage-source"),
+                rx.fragment(
+                    _bar("Members / seats", S.members_label, S.members_percent, "usage-members"),
+                    rx.text(
+                        "Includes the personal links and files of members who use this plan.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
             ),
             width="100%",
         ),
         width="100%",
-        display=rx.cond(S.usage_org_id != 0, "block", "none"),  # organizations only
+        display=rx.cond((S.usage_org_id != 0) | S.usage_personal, "block", "none"),
+    )
+
+
+def usage_line(kind: str) -> rx.Component:
+    """One compact line for /links ("312 of 500 links used") or /files ("3 KB of 100 MB
+    storage used"); the full card with every bar is on the Overview. Live like the bars."""
+    if kind == "links":
+        label, limit, percent, noun = S.links_label, S.links_limit, S.links_percent, "links"
+    else:
+        label, limit, percent, noun = S.storage_label, S.storage_limit, S.storage_percent, "storage"
+    parts = label.split(" / ")
+    text = rx.cond(
+        limit == -1,  # UNLIMITED
+        parts[0].to(str) + f" {noun} used (no limit)",
+        parts[0].to(str) + " of " + parts[1].to(str) + f" {noun} used",
+    )
+    return rx.hstack(
+        rx.icon("gauge", size=16, aria_hidden="true"),
+        rx.text(text, size="2", id=f"usage-{kind}-line"),
+        rx.cond(
+            percent >= 100,
+            rx.badge("Limit reached", color_scheme="red"),
+            rx.cond(percent >= 80, rx.badge("Nearly full", color_scheme="orange")),
+        ),
+        align="center",
+        spacing="2",
+        display=rx.cond((S.usage_org_id != 0) | S.usage_personal, "flex", "none"),
     )

@@ -92,10 +92,11 @@ def join_as_new_user(page: Page, mail_dir: Path, address: str, first: str = "New
     expect(page.locator("#role-badge")).to_be_visible(timeout=20_000)
 
 
-def confirm_in_dialog(page: Page, trigger) -> None:
-    """Open a confirmation dialog with `trigger` and press Confirm. If a re-render of the list
-    swallowed the first click (the dialog never opened), click the trigger again."""
-    confirm = page.get_by_role("alertdialog").get_by_role("button", name="Confirm")
+def confirm_in_dialog(page: Page, trigger, confirm_label: str = "Confirm") -> None:
+    """Open a confirmation dialog with `trigger` and press its confirm button, named after the
+    action ("Delete link", "Revoke key"…). If a re-render of the list swallowed the first
+    click (the dialog never opened), click the trigger again."""
+    confirm = page.get_by_role("alertdialog").get_by_role("button", name=confirm_label, exact=True)
     for _ in range(3):
         trigger.click()
         try:

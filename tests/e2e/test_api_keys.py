@@ -3,7 +3,7 @@
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_organization, register, unique_email
+from tests.e2e.helpers import confirm_in_dialog, create_organization, register, unique_email
 
 
 def create_key_in_ui(page: Page, name: str) -> str:
@@ -60,7 +60,7 @@ def test_a_key_is_shown_once_and_revoking_it_stops_it(page: Page, base_url: str)
     expect(page.locator("#new-api-key")).to_have_count(0)  # never shown again
     expect(page.get_by_text(key)).to_have_count(0)
 
-    row.get_by_role("button", name="Revoke").click()
+    confirm_in_dialog(page, row.get_by_role("button", name="Revoke"), "Revoke key")
     expect(page.get_by_text("No API keys yet.")).to_be_visible()
     refused = httpx.get(f"{base_url}/api/organizations", headers=headers)
     assert refused.status_code == 401
@@ -74,6 +74,8 @@ def test_a_key_is_shown_once_and_revoking_it_stops_it(page: Page, base_url: str)
     # A key just created stays on show (to copy it) while another key is revoked.
     create_key_in_ui(page, "Spare")
     fresh = create_key_in_ui(page, "New laptop")
-    page.get_by_label("API key Spare").get_by_role("button", name="Revoke").click()
+    confirm_in_dialog(
+        page, page.get_by_label("API key Spare").get_by_role("button", name="Revoke"), "Revoke key"
+    )
     expect(page.get_by_label("API key Spare")).to_have_count(0)
     expect(page.locator("#new-api-key")).to_have_text(fresh)

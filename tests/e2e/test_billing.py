@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import (
+    confirm_in_dialog,
     create_organization,
     invite,
     join_as_new_user,
@@ -47,7 +48,7 @@ def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Pa
 
     expect(page).to_have_url(re.compile(r"/organization/billing/?\?checkout=success"))
     expect(page.locator("#plan-name")).to_have_text("Starter")
-    expect(page.locator("#plan-status")).to_have_text("active")
+    expect(page.locator("#plan-status")).to_have_text("Active")
     expect(page.locator("#plan-link-limit")).to_have_text("500")
 
     page.get_by_role("button", name="Manage Billing").click()
@@ -58,12 +59,12 @@ def test_subscribe_starter_monthly_then_a_failed_payment_shows_past_due(page: Pa
     expect(page.get_by_text("the plan is now past due")).to_be_visible()
     page.get_by_role("link", name="Return to Billing").click()
     expect(page).to_have_url(re.compile(r"/organization/billing/?$"))
-    expect(page.locator("#plan-status")).to_have_text("past_due")
+    expect(page.locator("#plan-status")).to_have_text("Past Due")
     expect(page.get_by_role("alert")).to_contain_text("The last payment failed")
 
     page.get_by_role("navigation", name="Organization").get_by_role("link", name="Overview").click()
     expect(plan_summary(page)).to_contain_text("Plan: Starter")
-    expect(page.locator("#plan-summary-status")).to_have_text("past_due")
+    expect(page.locator("#plan-summary-status")).to_have_text("Past Due")
 
 
 def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
@@ -94,7 +95,7 @@ def test_support_seats_stepper_bounds_cost_preview_and_update(page: Page):
     page.get_by_role("button", name="Fewer seats").click()
     expect(page.locator("#pending-cost")).to_have_text("£11.98")
     page.get_by_role("button", name="More seats").click()
-    page.get_by_role("button", name="Update").click()
+    confirm_in_dialog(page, page.get_by_role("button", name="Update"), "Update seats")
     expect(page.get_by_text("Seats updated to 3.")).to_be_visible()
     expect(page.locator("#seats-purchased")).to_have_text("3")
 
@@ -126,3 +127,52 @@ def test_an_agent_sees_the_plan_but_no_billing_controls(
             expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
     finally:
         context.close()
+
+
+def test_support_checkout_asks_the_seat_count_and_warns_below_the_plan_limit(page: Page):
+    register(page, unique_email("support-seats"))
+    create_organization(page, "Seat Count Co")
+    open_billing(page)
+    page.get_by_role("button", name="Subscribe", exact=True).click()  # Starter: 5 members
+    pay_test_checkout(page)
+    expect(page.locator("#plan-name")).to_have_text("Starter")
+
+    seats = page.get_by_label("Seats", exact=True)
+    expect(seats).to_have_value("1")  # default: Seats Used
+    expect(page.locator("#support-seats-warning")).to_have_text(
+        "With 1 seat your organization can have 1 member (today 5)."
+    )
+    seats.fill("6")
+    expect(page.locator("#support-seats-warning")).to_have_count(0)
+    expect(page.locator("#support-cost")).to_have_text("£35.94")
+    seats.fill("2")
+    expect(page.locator("#support-seats-warning")).to_have_text(
+        "With 2 seats your organization can have 2 members (today 5)."
+    )
+    page.get_by_role("button", name="Subscribe to Support").click()
+    expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 2 seats")
+    pay_test_checkout(page)
+    expect(page.locator("#seats-purchased")).to_have_text("2")
+
+    # the seats are now the member limit: the third seat is refused, with a way to add one
+    open_members(page)
+    invite(page, unique_email("second"), "Agent")
+    invite(page, unique_email("third"), "Agent", sent=False)
+    expect(page.get_by_role("alert")).to_contain_text("No seats available")
+    page.get_by_role("link", name="Add seats").click()
+    expect(page).to_have_url(re.compile(r"/organization/billing/?#seats$"))
+    expect(page.locator("#seats-purchased")).to_have_text("2")
+
+
+def test_support_checkout_refuses_fewer_seats_than_are_used(page: Page):
+    register(page, unique_email("support-min"))
+    create_organization(page, "Min Seat Co")
+    open_members(page)
+    invite(page, unique_email("member"), "Agent")  # 2 seats used
+    open_billing(page)
+    seats = page.get_by_label("Seats", exact=True)
+    expect(seats).to_have_value("2")
+    seats.fill("1")
+    page.get_by_role("button", name="Subscribe to Support").click()
+    expect(page.get_by_role("alert")).to_contain_text("Seats cannot go below 2")
+    expect(page).to_have_url(re.compile(r"/organization/billing/?$"))

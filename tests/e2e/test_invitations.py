@@ -132,7 +132,11 @@ def test_revoke_kills_the_link_and_resend_sends_a_working_one(
     invite(page, resent)
     revoked_path = invite_path(mail_dir, revoked)
     wait_for_toasts_to_close(page)
-    page.get_by_label(f"Invite {revoked}").get_by_role("button", name="Revoke").click()
+    confirm_in_dialog(
+        page,
+        page.get_by_label(f"Invite {revoked}").get_by_role("button", name="Revoke"),
+        "Revoke invite",
+    )
     expect(page.get_by_label(f"Invite {revoked}")).to_have_count(0)
     other_page.goto(revoked_path)
     expect(other_page.get_by_text("This invitation has been revoked.")).to_be_visible()
@@ -183,7 +187,7 @@ def test_role_change_and_ownership_transfer(page: Page, other_page: Page, mail_d
     transfer = page.get_by_label(f"Member {member}").get_by_role(
         "button", name="Transfer Ownership"
     )
-    confirm_in_dialog(page, transfer)
+    confirm_in_dialog(page, transfer, "Transfer ownership")
     expect(page.get_by_text("Ownership transferred. You are now an Admin.")).to_be_visible()
     expect(page.get_by_role("button", name="Transfer Ownership")).to_have_count(0)
     expect(page.get_by_label(f"Member {owner}")).to_contain_text("Admin")
@@ -203,7 +207,9 @@ def test_owner_removes_a_member_and_a_member_leaves(page: Page, other_page: Page
     join(other_page, mail_dir, removed)
     page.reload()
     confirm_in_dialog(
-        page, page.get_by_label(f"Member {removed}").get_by_role("button", name="Remove")
+        page,
+        page.get_by_label(f"Member {removed}").get_by_role("button", name="Remove"),
+        "Remove member",
     )
     expect(page.get_by_text("Member removed.")).to_be_visible()
     expect(page.get_by_label(f"Member {removed}")).to_have_count(0)
@@ -214,7 +220,9 @@ def test_owner_removes_a_member_and_a_member_leaves(page: Page, other_page: Page
     expect(other_page.get_by_role("heading", name="Invite Members")).to_have_count(0)
     expect(other_page.get_by_role("button", name="Remove")).to_have_count(0)
     me = other_page.get_by_label(f"Member {leaver}")
-    confirm_in_dialog(other_page, me.get_by_role("button", name="Leave Organization"))
+    confirm_in_dialog(
+        other_page, me.get_by_role("button", name="Leave Organization"), "Leave organization"
+    )
     expect(other_page.get_by_text("You left the organization.")).to_be_visible()
     expect(other_page.get_by_role("heading", name="Create an organization")).to_be_visible()
     page.reload()

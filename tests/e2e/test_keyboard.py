@@ -88,6 +88,12 @@ def test_the_support_seat_stepper_works_with_the_keyboard_only(page: Page):
     expect(page.locator("#seats-pending")).to_have_text("3")
     page.keyboard.press("Tab")
     expect(update).to_be_focused()
+    page.keyboard.press("Enter")  # opens the confirmation, its focus on Cancel
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("from 1 to 3 seats")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Update seats")).to_be_focused()
     page.keyboard.press("Enter")
 
     expect(page.get_by_text("Seats updated to 3.")).to_be_visible()

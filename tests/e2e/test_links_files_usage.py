@@ -8,6 +8,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import (
+    confirm_in_dialog,
     create_organization,
     invite,
     join_as_new_user,
@@ -42,10 +43,14 @@ def test_a_members_new_link_moves_the_owners_bar_without_reload(
     member.get_by_label("Target URL").fill("https://example.com/spring")
     member.get_by_label("Custom slug (optional)").fill("live-spring")
     member.get_by_role("button", name="Create Link").click()
-    expect(member.get_by_label("Link live-spring")).to_be_visible()
+    expect(member.get_by_label("Link live-spring", exact=True)).to_be_visible()
 
     expect(page.locator("#usage-links-label")).to_have_text("1 / 50", timeout=5_000)  # no reload
-    member.get_by_label("Link live-spring").get_by_role("button", name="Delete").click()
+    confirm_in_dialog(
+        member,
+        member.get_by_label("Link live-spring", exact=True).get_by_role("button", name="Delete"),
+        "Delete link",
+    )
     expect(page.locator("#usage-links-label")).to_have_text("0 / 50", timeout=5_000)
     context.close()
 
@@ -65,7 +70,7 @@ def test_short_links_redirect_and_bad_input_is_refused(page: Page, base_url: str
     page.get_by_label("Target URL").fill("https://example.com/target")
     page.get_by_label("Custom slug (optional)").fill(slug)
     page.get_by_role("button", name="Create Link").click()
-    expect(page.get_by_label(f"Link {slug}")).to_be_visible()
+    expect(page.get_by_label(f"Link {slug}", exact=True)).to_be_visible()
     for path in (f"/l/{slug}", f"/{slug}"):
         response = httpx.get(base_url + path, follow_redirects=False)
         assert response.status_code == 302
@@ -73,7 +78,7 @@ def test_short_links_redirect_and_bad_input_is_refused(page: Page, base_url: str
     assert httpx.get(f"{base_url}/l/no-such-link").status_code == 404
 
 
-def test_my_files_upload_download_delete_and_storage_bar(page: Page, tmp_path):
+def test_my_files_upload_download_delete_and_storage_line(page: Page, tmp_path):
     register(page, unique_email("files"))
     create_organization(page, "Files Co")
     page.get_by_role("link", name="My Files").click()
@@ -82,16 +87,16 @@ def test_my_files_upload_download_delete_and_storage_bar(page: Page, tmp_path):
     page.get_by_label("Choose files to upload").set_input_files(str(notes))
     row = page.get_by_label("File notes.txt")
     expect(row).to_contain_text("3 KB")
-    expect(page.locator("#usage-storage-label")).to_have_text("3 KB / 100 MB")
+    expect(page.locator("#usage-storage-line")).to_have_text("3 KB of 100 MB storage used")
 
     with page.expect_download() as download:
         row.get_by_role("link", name="notes.txt").click()
     assert download.value.suggested_filename == "notes.txt"
     assert Path(download.value.path()).read_text() == notes.read_text()
 
-    row.get_by_role("button", name="Delete").click()
+    confirm_in_dialog(page, row.get_by_role("button", name="Delete"), "Delete file")
     expect(page.get_by_text("No files yet.")).to_be_visible()
-    expect(page.locator("#usage-storage-label")).to_have_text("0 B / 100 MB")
+    expect(page.locator("#usage-storage-line")).to_have_text("0 B of 100 MB storage used")
 
 
 def test_the_logo_picker_offers_my_files_images(page: Page, tmp_path):

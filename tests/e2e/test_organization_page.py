@@ -40,7 +40,7 @@ def test_business_details_country_search_and_refused_website(page: Page):
     open_settings(page)
     form = page.get_by_role("form", name="Business details")
 
-    page.get_by_role("button", name="Edit business details").click()
+    page.get_by_role("button", name="Add business details").click()  # nothing saved yet
     form.get_by_label("City").fill("London")
     form.get_by_label("Country").fill("King")
     page.get_by_role("option", name="🇬🇧 United Kingdom").click()
@@ -54,7 +54,7 @@ def test_business_details_country_search_and_refused_website(page: Page):
     expect(page.get_by_role("heading", name="Business Details")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("London")).to_have_count(0)
 
-    page.get_by_role("button", name="Edit business details").click()
+    page.get_by_role("button", name="Add business details").click()  # nothing saved yet
     form.get_by_label("City").fill("London")
     form.get_by_label("Country").fill("King")
     page.get_by_role("option", name="🇬🇧 United Kingdom").click()

@@ -168,9 +168,10 @@ def test_the_apps_pages_pass_their_content_security_policy(page: Page, base_url:
     )
     response = page.goto("/login")
     policy = response.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in policy and "'unsafe-inline'" not in policy.split(
-        "script-src"
-    )[1].split(";")[0]
+    assert (
+        "frame-ancestors 'none'" in policy
+        and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    )
     assert response.headers["x-frame-options"] == "DENY"
     register(page, unique_email("csp"))
     create_organization(page, "CSP Org")

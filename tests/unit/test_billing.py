@@ -306,3 +306,157 @@ def test_test_mode_billing_never_runs_on_a_public_address(session: Session, monk
     assert isinstance(gateway_from_settings(session), TestModeBilling)
     subscribe(session, owner, org)
     assert plans.organization_plan(session, org).key == "starter"
+
+
+# --- support checkout seat count, personal plans (UX polish) ------------------------------
+
+
+def test_support_checkout_takes_the_seat_count_and_refuses_below_seats_used(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    add_member(session, org, Role.AGENT)  # 2 seats used
+    gateway = TestModeBilling(session)
+
+    def start(user=owner, **kw):
+        return billing.start_checkout(
+            session, gateway, user=user, organization_id=org.id, kind="support", **kw
+        )
+
+    with pytest.raises(ValidationFailed) as below:
+        start(quantity=1)
+    assert "cannot go below 2" in below.value.errors["seats"]
+    with pytest.raises(ValidationFailed):
+        start(quantity=0)
+    with pytest.raises(ValidationFailed):
+        start(quantity=billing.MAX_SEATS + 1)
+    with pytest.raises(PermissionDenied):
+        start(user=add_member(session, org, Role.ADMIN), quantity=5)
+
+    url = start(quantity=6)
+    back = billing.pay_test_checkout(session, gateway, user=owner, checkout_id=checkout_id_of(url))
+    assert "checkout=success" in back
+    session.commit()
+    view = billing.overview(session, user=owner, organization_id=org.id)
+    assert (view.support_active, view.seats_purchased) == (True, 6)
+    assert plans.seat_limit(session, org) == 6  # the chosen count is the member limit
+
+
+def test_support_checkout_defaults_to_seats_used(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    subscribe(session, owner, org, kind="support")
+    assert plans.seat_limit(session, org) == 1
+
+
+def subscribe_personal(session: Session, user, plan_key="professional", interval="monthly"):
+    gateway = TestModeBilling(session)
+    url = billing.start_personal_checkout(
+        session, gateway, user=user, plan_key=plan_key, interval=interval
+    )
+    checkout_id = checkout_id_of(url)
+    back = billing.pay_test_checkout(session, gateway, user=user, checkout_id=checkout_id)
+    assert back.endswith(f"/account?checkout=success&session_id={checkout_id}")
+    session.commit()
+    return checkout_id
+
+
+def test_personal_plan_in_test_mode_is_the_users_own_subscription(session: Session):
+    from orgportal.services import usage
+
+    user = make_user(session)
+    assert billing.effective_plan_source(session, user=user) == "Your plan: Free"
+    assert usage.pool_for(session, user=user, organization_id=None).plan.links == 50
+
+    checkout_id = subscribe_personal(session, user)
+
+    rows = session.exec(select(Subscription).where(Subscription.user_id == user.id)).all()
+    assert [(r.organization_id, r.kind, r.plan_key, r.status) for r in rows] == [
+        (None, "plan", "professional", "active")
+    ]
+    assert usage.pool_for(session, user=user, organization_id=None).plan.links == 10_000
+    assert billing.effective_plan_source(session, user=user) == (
+        "Your plan: Professional — your own subscription"
+    )
+    view = billing.personal_overview(session, user=user)
+    assert (view.plan.name, view.status, view.own_active) == ("Professional", "active", True)
+    # the return-URL fallback after the event: still one subscription
+    again = billing.complete_checkout(
+        session, TestModeBilling(session), user=user, checkout_id=checkout_id
+    )
+    assert again is not None and again.user_id == user.id
+    assert len(session.exec(select(Subscription).where(Subscription.user_id == user.id)).all()) == 1
+    with pytest.raises(Conflict):
+        billing.start_personal_checkout(
+            session, TestModeBilling(session), user=user, plan_key="basic", interval="monthly"
+        )
+
+
+def test_personal_plan_activates_through_the_webhook_path_and_cancels(session: Session):
+    from orgportal.services import usage
+
+    user = make_user(session)
+    gateway = TestModeBilling(session)
+    url = billing.start_personal_checkout(
+        session, gateway, user=user, plan_key="starter", interval="annual"
+    )
+    checkout = billing.get_test_checkout(session, user=user, checkout_id=checkout_id_of(url))
+    _, event = gateway.pay(checkout)  # what Stripe would POST to the webhook
+    assert event["data"]["object"]["client_reference_id"] == f"user-{user.id}"
+    assert billing.handle_event(session, gateway, event) is True
+    assert billing.handle_event(session, gateway, event) is False
+    session.commit()
+    assert usage.pool_for(session, user=user, organization_id=None).plan.key == "starter"
+
+    billing.test_mode_personal_change_plan(
+        session, gateway, user=user, plan_key="basic", interval="monthly"
+    )
+    assert usage.pool_for(session, user=user, organization_id=None).plan.key == "basic"
+    billing.test_mode_personal_cancel(session, gateway, user=user)
+    session.commit()
+    assert usage.pool_for(session, user=user, organization_id=None).plan.key == "free"
+    assert billing.personal_overview(session, user=user).status == "canceled"
+
+
+def test_personal_checkout_refusals(session: Session):
+    user = make_user(session)
+    gateway = TestModeBilling(session)
+    with pytest.raises(ValidationFailed):
+        billing.start_personal_checkout(
+            session, gateway, user=user, plan_key="free", interval="monthly"
+        )
+    with pytest.raises(ValidationFailed):
+        billing.start_personal_checkout(
+            session, gateway, user=user, plan_key="basic", interval="weekly"
+        )
+    url = billing.start_personal_checkout(
+        session, gateway, user=user, plan_key="basic", interval="monthly"
+    )
+    stranger = make_user(session)
+    with pytest.raises(NotFound):
+        billing.pay_test_checkout(session, gateway, user=stranger, checkout_id=checkout_id_of(url))
+    with pytest.raises(NotFound):
+        billing.complete_checkout(session, gateway, user=stranger, checkout_id=checkout_id_of(url))
+    with pytest.raises(Conflict):
+        billing.personal_portal(session, gateway, user=stranger)
+    with pytest.raises(Conflict):
+        billing.test_mode_personal_cancel(session, gateway, user=user)
+
+
+def test_effective_plan_source_names_the_organization(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner, "Acme")
+    member = add_member(session, org, Role.AGENT)
+    subscribe(session, owner, org, plan_key="professional")
+    assert billing.effective_plan_source(session, user=member) == (
+        "Your plan: Professional — from Acme's subscription"
+    )
+    # a personal plan wins over the organization's (SPEC §6)
+    subscribe_personal(session, member, plan_key="starter")
+    assert billing.effective_plan_source(session, user=member) == (
+        "Your plan: Starter — your own subscription"
+    )
+    view = billing.personal_overview(session, user=member)
+    assert billing.personal_portal(session, TestModeBilling(session), user=member) == (
+        "/billing/test-portal?personal=1"
+    )
+    assert view.own_active

@@ -90,9 +90,11 @@ def test_add_remove_and_duplicates_are_audited(session: Session):
             domains.add_domain(session, user=owner, organization_id=org.id, domain=same)
     with pytest.raises(ValidationFailed) as refused:
         domains.add_domain(
-            session, user=owner, organization_id=org.id, domain="https://Shop.Example.com/x"
+            session, user=owner, organization_id=org.id, domain="https://exa_mple.com/"
         )
-    assert refused.value.errors == {"domain": "Enter just the domain, like shop.example.com."}
+    assert refused.value.errors == {
+        "domain": "exa_mple.com is not a valid domain name. Enter one like shop.example.com."
+    }
 
     domains.remove_domain(session, user=owner, organization_id=org.id, domain_id=added.id)
     session.commit()
@@ -139,3 +141,58 @@ def test_origin_authorization(session: Session):
             domains.authorize_origin(session, slug=org.slug, origin=origin)
     with pytest.raises(NotFound):
         domains.authorize_origin(session, slug="no-such-org", origin="https://example.com")
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("https://shop.example.com/", "shop.example.com"),
+        ("https://Shop.Example.com:8443/contact?x=1#top", "shop.example.com"),
+        ("http://user@shop.example.com", "shop.example.com"),
+        ("shop.example.com/", "shop.example.com"),
+        ("shop.example.com.", "shop.example.com"),
+        ("shop.example.com:8080", "shop.example.com"),
+        ("  Bücher.example/ ", "bücher.example"),
+        ("shop.example.com", "shop.example.com"),
+        ("*.example.com", "*.example.com"),  # left for normalize_domain's own message
+        ("shop.example.com:99999", "shop.example.com:99999"),
+    ],
+)
+def test_pasted_addresses_are_cleaned_to_the_domain(raw: str, cleaned: str):
+    assert domains.clean_domain(raw) == cleaned
+
+
+def test_a_pasted_address_is_saved_as_its_domain_and_the_message_says_so(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    row = domains.add_domain(
+        session, user=owner, organization_id=org.id, domain="https://shop.example.com/"
+    )
+    assert row.domain == "shop.example.com"
+    assert domains.saved_message("https://shop.example.com/") == (
+        "Domain authorized. Saved as shop.example.com."
+    )
+    assert domains.saved_message("Shop.Example.com") == "Domain authorized."
+    session.commit()
+    with pytest.raises(Conflict, match="already an authorized domain"):
+        domains.add_domain(
+            session, user=owner, organization_id=org.id, domain="http://SHOP.example.com:80/x"
+        )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("https://*.example.com/", "without wildcards"),
+        ("https://192.168.1.20/", "not an IP address"),
+        ("http://localhost:3000/", "Enter a full domain name"),
+        ("https:///path", "Enter just the domain"),
+        ("", "Enter a domain"),
+    ],
+)
+def test_a_cleaned_address_is_still_validated(session: Session, raw: str, message: str):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    with pytest.raises(ValidationFailed) as refused:
+        domains.add_domain(session, user=owner, organization_id=org.id, domain=raw)
+    assert message in refused.value.errors["domain"]

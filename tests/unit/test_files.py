@@ -9,9 +9,10 @@ from sqlmodel import Session
 from orgportal import db, routes
 from orgportal.api import build_api
 from orgportal.config import settings
+from orgportal.models import Role
 from orgportal.services import files, links
 from orgportal.services.errors import DomainError, NotFound
-from tests.unit.factories import make_org, make_user, open_session
+from tests.unit.factories import add_member, make_org, make_user, open_session
 
 MISSING = 999_999
 
@@ -106,3 +107,21 @@ def test_download_of_another_organizations_file_is_a_plain_404(
     theirs, missing = download(stored.id), download(MISSING)
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json() == {"detail": "File not found."}
+
+
+def test_my_files_names_who_uploaded_each_file(session: Session, tmp_path):
+    owner = make_user(session)
+    org = make_org(session, owner, "Shared Files Co")
+    agent = add_member(session, org, Role.AGENT)
+    for user, name in ((owner, "owner.txt"), (agent, "agent.txt")):
+        files.upload_file(
+            session, user=user, organization_id=org.id, name=name, data=b"x",
+            directory=tmp_path / "files",
+        )  # fmt: skip
+    listed, total = files.list_files_with_uploaders(session, user=agent, organization_id=org.id)
+    assert total == 2
+    assert [(f.name, by) for f, by in listed] == [
+        ("agent.txt", agent.display_name),
+        ("owner.txt", owner.display_name),
+    ]
+    assert files.list_files_with_uploaders(session, user=owner, organization_id=None) == ([], 0)

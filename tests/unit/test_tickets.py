@@ -285,3 +285,113 @@ def test_twenty_parallel_creates_get_twenty_distinct_numbers_without_gaps(engine
     assert sorted(numbers) == [f"TKT-{n:03d}" for n in range(1, 41)]
     stored = session.exec(select(Ticket.number).where(Ticket.organization_id == org.id)).all()
     assert sorted(stored) == sorted(numbers)
+
+
+def create(session: Session, user, org, **fields) -> Ticket:
+    data = {
+        "name": "Carl Customer",
+        "email": "Carl@Example.com",
+        "subject": "Called about an invoice",
+        "message": "He cannot find the March invoice.",
+        **fields,
+    }
+    ticket = tickets.create_ticket(session, user=user, organization_id=org.id, data=data)
+    session.commit()
+    return ticket
+
+
+def test_agents_admins_and_owner_open_tickets_in_the_app_numbered_with_the_public_ones(
+    session: Session,
+):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    subscribe_support(session, owner, org)
+    sales = departments.create_department(session, user=owner, organization_id=org.id, name="Sales")
+    session.commit()
+    agent = add_member(session, org, Role.AGENT)
+    admin = add_member(session, org, Role.ADMIN)
+
+    assert submit(session, org).number == "TKT-001"
+    by_agent = create(session, agent, org, department_id=sales.id)
+    assert by_agent.number == "TKT-002"
+    assert submit(session, org).number == "TKT-003"
+    assert create(session, admin, org).number == "TKT-004"
+    assert create(session, owner, org).number == "TKT-005"
+
+    detail = tickets.find_ticket(session, user=agent, organization_id=org.id, number="tkt-002")
+    assert detail.ticket.id == by_agent.id and detail.department_name == "Sales"
+    assert detail.ticket.requester_email == "carl@example.com"
+    assert detail.ticket.status == "open" and detail.ticket.source == "app"
+    assert [(m.from_requester, m.author_name, m.body) for m in detail.messages] == [
+        (True, "Carl Customer", "He cannot find the March invoice.")
+    ]
+    assert audit_actions(session, org.id).count("ticket.created") == 3
+    # like the public intake, opening a ticket mails nobody
+    assert (
+        session.exec(
+            select(OutboxMessage).where(OutboxMessage.to_address == "carl@example.com")
+        ).all()
+        == []
+    )
+    with pytest.raises(NotFound):
+        tickets.find_ticket(session, user=agent, organization_id=org.id, number="TKT-999")
+
+
+def test_viewers_billing_admins_and_outsiders_cannot_open_tickets(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    viewer = add_member(session, org, Role.VIEWER)
+    billing_admin = add_member(session, org, Role.BILLING_ADMIN)
+    stranger = make_user(session)
+    make_org(session, stranger, "Stranger Org")
+    for user in (viewer, billing_admin):
+        with pytest.raises(PermissionDenied):
+            create(session, user, org)
+        with pytest.raises(PermissionDenied):
+            create(session, user, org, email="bad")  # refused before the fields are read
+    with pytest.raises(NotFound):
+        create(session, stranger, org)
+    mine = submit(session, org)
+    with pytest.raises(PermissionDenied):
+        tickets.find_ticket(session, user=viewer, organization_id=org.id, number=mine.number)
+    session.rollback()
+    assert [t.number for t in session.exec(select(Ticket))] == ["TKT-001"]
+    assert "ticket.created" not in audit_actions(session, org.id)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"name": "  "}, "name"),
+        ({"subject": "x" * 201}, "subject"),
+        ({"subject": "Help\r\nBcc: all@evil.test"}, "subject"),
+        ({"message": ""}, "message"),
+        ({"department_id": 999_999}, "department"),
+        ({"department_id": "1"}, "department"),
+    ],
+)
+def test_bad_fields_of_an_in_app_ticket_store_nothing_and_use_no_number(
+    session: Session, fields: dict, field: str
+):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    with pytest.raises(ValidationFailed) as refused:
+        create(session, owner, org, **fields)
+    assert field in refused.value.errors and refused.value.status == 422
+    session.rollback()
+    assert session.exec(select(Ticket)).all() == []
+    assert create(session, owner, org).number == "TKT-001"  # no number was used up
+
+
+def test_another_organizations_department_is_refused(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    other_owner = make_user(session)
+    other = make_org(session, other_owner, "Other Org")
+    theirs = departments.Department(organization_id=other.id, name="Theirs")
+    session.add(theirs)
+    session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        create(session, owner, org, department_id=theirs.id)
+    assert refused.value.errors == {"department": "Choose one of the departments."}
