@@ -49,10 +49,15 @@ def main(base_url: str) -> None:
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=20_000)
         page.get_by_role("link", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(
+            timeout=20_000
+        )
         page.get_by_label("Organization Name").fill("Acme Marketing Team")
         page.get_by_role("button", name="Create Organization").click()
         expect(page.get_by_role("heading", name="Acme Marketing Team")).to_be_visible(
