@@ -52,7 +52,10 @@ def profile_menu() -> rx.Component:
                 "Create Organization",
                 on_select=AppState.switch_workspace(0, routes.ORGANIZATION),
             ),
-            rx.menu.item("Audit Log", on_select=rx.redirect(routes.AUDIT_LOG)),
+            rx.cond(
+                AppState.caps.view_audit_log,
+                rx.menu.item("Audit Log", on_select=rx.redirect(routes.AUDIT_LOG)),
+            ),
             rx.menu.separator(),
             rx.menu.item("Sign out", color_scheme="red", on_select=AppState.sign_out),
         ),

@@ -125,6 +125,16 @@ def test_an_agent_sees_the_plan_but_no_billing_controls(
         expect(other.get_by_text("An Owner or Billing Admin can subscribe.")).to_be_visible()
         for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update"):
             expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
+
+        # an Agent sees no control it cannot use: no invite form, no audit log anywhere
+        open_members(other)
+        expect(other.get_by_role("button", name="Send Invite")).to_have_count(0)
+        sidebar = other.get_by_role("navigation", name="Organization")
+        expect(sidebar.get_by_role("link", name="Audit Log")).to_have_count(0)
+        other.get_by_role("button", name="Profile menu").click()
+        expect(other.get_by_role("menuitem", name="Sign out")).to_be_visible()
+        expect(other.get_by_role("menuitem", name="Audit Log")).to_have_count(0)
+        other.keyboard.press("Escape")
     finally:
         context.close()
 
