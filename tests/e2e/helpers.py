@@ -15,10 +15,22 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
 
 
+def wait_for_hydration(page: Page) -> None:
+    """Wait until React has taken over the prerendered form (React keeps its props on each
+    DOM node). A click before that would submit the bare HTML form instead of the app's
+    handler: on a busy machine the first page of a test can take a few seconds."""
+    page.wait_for_function(
+        "() => { const f = document.querySelector('form');"
+        " return !!f && Object.keys(f).some(k => k.startsWith('__reactProps')); }",
+        timeout=30_000,
+    )
+
+
 def register(page: Page, email_address: str, first: str = "Ada", last: str = "Lovelace") -> None:
     """Create an account, then sign in: registering never signs in by itself, because for an
     address that already has an account it cannot (the page answers both the same way)."""
     page.goto("/register")
+    wait_for_hydration(page)
     page.get_by_label("First name").fill(first)
     page.get_by_label("Last name").fill(last)
     page.get_by_label("Email").fill(email_address)
@@ -33,6 +45,7 @@ def register(page: Page, email_address: str, first: str = "Ada", last: str = "Lo
 
 
 def sign_in(page: Page, email_address: str, password: str = PASSWORD) -> None:
+    wait_for_hydration(page)
     page.get_by_label("Email").fill(email_address)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
