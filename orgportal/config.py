@@ -2,7 +2,7 @@
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import IPvAnyNetwork, field_validator, model_validator
@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For is believed: TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1
     # (IPs or CIDRs, comma-separated). Empty: the client address is the connection's peer.
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # Encrypts stored two-factor secrets (SECRET_KEY, any long random string). Unset: a random
+    # key made once in DATA_DIR/secret.key (keep it out of database backups).
+    secret_key: str | None = None
+
+    # Click recording (SPEC §14): COUNTRY_HEADER names a header your proxy/CDN sets with the
+    # visitor's ISO country (e.g. CF-IPCountry; empty: no country recorded; only trust it
+    # behind a proxy that overwrites it). CLICK_RECORDING: `queued` (written in batches by a
+    # background thread every CLICK_FLUSH_SECONDS, so the redirect never waits for the
+    # database), `inline` (in the redirect's own transaction) or `off`.
+    country_header: str = ""
+    click_recording: Literal["queued", "inline", "off"] = "queued"
+    click_flush_seconds: float = 0.2
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

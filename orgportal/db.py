@@ -71,6 +71,11 @@ def mark_usage_changed(session: Session, organization_ids: Iterable[int | None])
     mark_changed(session, "usage", organization_ids)
 
 
+def mark_personal_usage_changed(session: Session, user_ids: Iterable[int | None]) -> None:
+    """The Personal Workspace's bars of these users (their own pool) need a refresh."""
+    mark_changed(session, "personal_usage", user_ids)
+
+
 def remove_after_commit(session: Session, paths: Iterable[Path]) -> None:
     """Delete these files once the session's transaction commits (services never commit).
 

@@ -7,6 +7,7 @@ LOGIN = "/login"
 REGISTER = "/register"
 CONFIRM = "/confirm/[token]"
 ORGANIZATION = "/organization"
+ORG_NEW = "/organization/new"
 ORG_MEMBERS = "/organization/members"
 ORG_BILLING = "/organization/billing"
 ORG_SUPPORT = "/organization/support"
@@ -23,9 +24,19 @@ TEST_PORTAL = "/billing/test-portal"
 SESSION_COOKIE = "orgportal_session"
 
 PAGES = (
-    HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, ORG_MEMBERS, ORG_BILLING, ORG_SUPPORT,
+    HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, ORG_NEW, ORG_MEMBERS, ORG_BILLING, ORG_SUPPORT,
     ORG_SETTINGS, AUDIT_LOG, INVITE, LINKS, FILES, ACCOUNT, TICKETS, TEST_CHECKOUT, TEST_PORTAL,
 )  # fmt: skip
+# Account recovery and self-service (issue 14): forgot password, its link, email-change link.
+PASSWORD_RESET = "/password-reset"
+PASSWORD_RESET_LINK = "/password-reset/[token]"
+EMAIL_CHANGE = "/account/email/[token]"
+PAGES += (PASSWORD_RESET, PASSWORD_RESET_LINK, EMAIL_CHANGE)
+# An organization's Security settings refused the viewer (issue 14, part B): set up
+# two-factor sign-in to continue, or an address outside its IP allowlist.
+TWO_FACTOR_REQUIRED = "/security/two-factor"
+ADDRESS_BLOCKED = "/security/blocked"
+PAGES += (TWO_FACTOR_REQUIRED, ADDRESS_BLOCKED)
 # First path segments served by something other than a page: the API, short links, and
 # what Reflex itself serves (websocket, uploads, health checks, the built assets).
 SERVED = (
@@ -85,3 +96,53 @@ def ticket(number: str) -> str:
 def tickets_list(query: str = "") -> str:
     """The ticket list, with its filters as a query string (`status=closed&page=2`)."""
     return f"{TICKETS}?{query}" if query else TICKETS
+
+
+def password_reset_link(token: str) -> str:
+    """The page a password-reset mail links to."""
+    return f"/password-reset/{quote(token, safe='')}"
+
+
+def email_change_link(token: str) -> str:
+    """The page an email-change confirmation mail links to."""
+    return f"/account/email/{quote(token, safe='')}"
+
+
+# Pages about the account itself (where two-factor sign-in is set up), never refused by an
+# organization's Security settings; the `/account/…` pages below it neither.
+UNGUARDED_PAGES = (ACCOUNT, TWO_FACTOR_REQUIRED, ADDRESS_BLOCKED)
+
+
+def unguarded(path: str) -> bool:
+    path = "/" + path.split("?", 1)[0].strip("/")
+    return path in UNGUARDED_PAGES or path.startswith(ACCOUNT + "/")
+
+
+def security_gate(reason: str) -> str:
+    """Where an organization's refusal sends the viewer ("two_factor" or "address")."""
+    return TWO_FACTOR_REQUIRED if reason == "two_factor" else ADDRESS_BLOCKED
+
+
+# Projects and the link Approval queue (issue 15, part A).
+PROJECTS = "/projects"
+PROJECT = "/projects/[project]"
+APPROVALS = "/approvals"
+PAGES += (PROJECTS, PROJECT, APPROVALS)
+# Analytics of the active workspace (issue 15, part B): filters in the query string.
+ANALYTICS = "/analytics"
+PAGES += (ANALYTICS,)
+
+
+def project(project_id: int) -> str:
+    """One project's page: its links and its analytics."""
+    return f"{PROJECTS}/{project_id}"
+
+
+def links_in_project(project_id: int) -> str:
+    """The Links page filtered to one project."""
+    return f"{LINKS}?project={project_id}"
+
+
+def project_analytics(project_id: int) -> str:
+    """The Analytics page (issue 15, part B) filtered to one project."""
+    return f"/analytics?project={project_id}"

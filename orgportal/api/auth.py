@@ -6,7 +6,8 @@ from fastapi.responses import RedirectResponse, Response
 from orgportal import routes
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import accounts
+from orgportal.services import accounts, user_sessions
+from orgportal.services.client_address import client_address
 from orgportal.services.errors import InvalidToken
 
 router = APIRouter(prefix="/api/auth", include_in_schema=False)
@@ -20,7 +21,15 @@ def open_session(request: Request, ticket: str, next: str = "/organization") -> 
     browser = request.cookies.get(settings.browser_cookie, "")
     try:
         with unit_of_work() as session:
-            raw, _ = accounts.open_session(session, ticket, browser=browser)
+            raw, user_session = accounts.open_session(session, ticket, browser=browser)
+            user_sessions.record_client(  # for /account → Sessions
+                user_session,
+                user_agent=request.headers.get("user-agent", ""),
+                address=client_address(
+                    request.client.host if request.client else "",
+                    ", ".join(request.headers.getlist("x-forwarded-for")),
+                ),
+            )
     except InvalidToken:
         return RedirectResponse(routes.login_retry(destination), status_code=303)
     response = RedirectResponse(destination, status_code=303)

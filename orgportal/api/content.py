@@ -1,26 +1,39 @@
 """Short-link redirects and My Files downloads (session cookie, workspace checked)."""
 
+import re
+
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+)
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgportal import routes
+from orgportal.api import click_recording
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import accounts, files, links
+from orgportal.services import accounts, files, links, org_security
+from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/l/{slug}")
-def follow_short_link(slug: str) -> Response:
+def follow_short_link(slug: str, request: Request) -> Response:
     with unit_of_work() as session:
-        target = links.resolve(session, slug)
-    if target is None:
+        followed = click_recording.follow(session, slug, request.headers)
+        pending = followed is None and links.awaiting_approval(session, slug)
+    if pending:
+        return awaiting_approval_response(request.headers)
+    if followed is None:
         return JSONResponse({"detail": "No such short link."}, status_code=404)
-    return RedirectResponse(target, status_code=302)
+    return click_recording.redirect(followed)
 
 
 @router.get("/api/files/{file_id}")
@@ -29,6 +42,15 @@ def download_file(file_id: int, request: Request) -> Response:
         with unit_of_work() as session:
             viewer = accounts.authenticate(session, request.cookies.get(routes.SESSION_COOKIE))
             stored = files.get_file(session, user=viewer.user, file_id=file_id)
+            org_security.check_access(  # the file's organization's Security settings
+                session,
+                user=viewer.user,
+                organization_id=stored.organization_id,
+                address=client_address(
+                    request.client.host if request.client else "",
+                    ",".join(request.headers.getlist("x-forwarded-for")) or None,
+                ),
+            )
     except DomainError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     return FileResponse(
@@ -56,16 +78,53 @@ class RootShortLinks:
             and links.SLUG_PATTERN.match(slug)
             and slug not in links.RESERVED
         ):
-            target = await _resolve(slug)
-            if target:
-                await RedirectResponse(target, status_code=302)(scope, receive, send)
+            followed = await _resolve(slug, Headers(scope=scope))
+            if followed:
+                await click_recording.redirect(followed)(scope, receive, send)
+                return
+            if await _awaiting_approval(slug):
+                headers = Headers(scope=scope)
+                await awaiting_approval_response(headers)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-async def _resolve(slug: str) -> str | None:
-    def lookup() -> str | None:
+async def _resolve(slug: str, headers: Headers) -> click_recording.Followed | None:
+    def lookup() -> click_recording.Followed | None:
         with unit_of_work() as session:
-            return links.resolve(session, slug)
+            return click_recording.follow(session, slug, headers)
 
     return await run_in_threadpool(lookup)
+
+
+async def _awaiting_approval(slug: str) -> bool:
+    def lookup() -> bool:
+        with unit_of_work() as session:
+            return links.awaiting_approval(session, slug)
+
+    return await run_in_threadpool(lookup)
+
+
+# Crawlers and link-preview fetchers: a pending link is simply not there for them.
+_BOT = re.compile(r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly", re.IGNORECASE)
+AWAITING_APPROVAL_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Link awaiting approval</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em">
+<main><h1>This link is awaiting approval</h1>
+<p>An administrator of the organization has not approved this short link yet.
+Please try again later.</p></main></body></html>
+"""
+
+
+def awaiting_approval_response(headers: Headers) -> Response:
+    """A pending link (issue 15): a plain page for people's browsers; 404 for bots and API
+    clients, which must never treat it as a working link. Never cached."""
+    no_store = {"Cache-Control": "no-store"}
+    accept = headers.get("accept", "")
+    if "text/html" in accept and not _BOT.search(headers.get("user-agent", "")):
+        return HTMLResponse(AWAITING_APPROVAL_HTML, status_code=200, headers=no_store)
+    return JSONResponse(
+        {"detail": "This link is awaiting approval."}, status_code=404, headers=no_store
+    )

@@ -48,10 +48,7 @@ def profile_menu() -> rx.Component:
             ),
             rx.foreach(AppState.workspaces, _workspace_item),
             rx.menu.separator(),
-            rx.menu.item(
-                "Create Organization",
-                on_select=AppState.switch_workspace(0, routes.ORGANIZATION),
-            ),
+            rx.menu.item("Create Organization", on_select=rx.redirect(routes.ORG_NEW)),
             rx.cond(
                 AppState.caps.view_audit_log,
                 rx.menu.item("Audit Log", on_select=rx.redirect(routes.AUDIT_LOG)),
@@ -66,6 +63,8 @@ def profile_menu() -> rx.Component:
 NAV = [
     ("Organization", routes.ORGANIZATION),
     ("Links", routes.LINKS),
+    ("Projects", routes.PROJECTS),
+    ("Analytics", routes.ANALYTICS),
     ("My Files", routes.FILES),
     ("Tickets", routes.TICKETS),
     ("Account", routes.ACCOUNT),
@@ -92,9 +91,56 @@ def _nav_link(label: str, path: str, **props) -> rx.Component:
     )
 
 
+# Read by screen readers, not shown.
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap",
+}
+
+
+def _approval_link(badge_id: str | None = None, **props) -> rx.Component:
+    """Owners/Admins: the link Approval queue, with how many links wait (live, issue 15)."""
+    count = AppState.pending_approvals
+    here = AppState.current_section == routes.APPROVALS
+    return rx.cond(
+        AppState.caps.approve_links,
+        rx.link(
+            rx.hstack(
+                rx.text("Approval"),
+                rx.cond(
+                    count > 0,
+                    rx.badge(count, color_scheme="orange", variant="solid", high_contrast=True,
+                             radius="full", id=badge_id),
+                ),
+                rx.cond(count > 0, rx.el.span(" links waiting", style=VISUALLY_HIDDEN)),
+                spacing="1",
+                align="center",
+            ),
+            href=routes.APPROVALS,
+            size="2",
+            weight=rx.cond(here, "bold", "medium"),
+            underline="none",
+            color_scheme="gray",
+            high_contrast=True,
+            aria_current=rx.cond(here, "page", "false"),
+            padding_y="0.3em",
+            border_bottom=rx.cond(here, "2px solid var(--accent-9)", "2px solid transparent"),
+            **props,
+        ),
+    )  # fmt: skip
+
+
 def _desktop_nav() -> rx.Component:
     return rx.el.nav(
-        rx.hstack(*[_nav_link(label, path) for label, path in NAV], spacing="4"),
+        rx.hstack(
+            *[_nav_link(label, path) for label, path in NAV],
+            _approval_link(badge_id="approval-badge"),
+            spacing="4",
+        ),
         aria_label="Main",
         padding_left="1.5em",
         display=styles.WIDE_ONLY,
@@ -141,6 +187,7 @@ def phone_menu() -> rx.Component:
                 rx.el.nav(
                     rx.vstack(
                         *[_nav_link(label, path, width="100%") for label, path in NAV],
+                        _approval_link(width="100%"),
                         spacing="2",
                         width="100%",
                     ),
@@ -156,7 +203,7 @@ def phone_menu() -> rx.Component:
                         variant="ghost",
                         justify_content="flex-start",
                         width="100%",
-                        on_click=AppState.switch_workspace(0, routes.ORGANIZATION),
+                        on_click=rx.redirect(routes.ORG_NEW),
                     ),
                     spacing="3",
                     width="100%",

@@ -1,5 +1,6 @@
 """All SQLModel tables; importing this package registers them on SQLModel.metadata."""
 
+from orgportal.models.analytics import Click, ClickRollup, Conversion
 from orgportal.models.api_key import ApiKey
 from orgportal.models.audit import AuditEvent
 from orgportal.models.billing import (
@@ -12,6 +13,8 @@ from orgportal.models.content import Link, StoredFile
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.project import Project
+from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.support import (
     AuthorizedDomain,
     Department,
@@ -25,6 +28,9 @@ from orgportal.models.support import (
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 
 __all__ = [
+    "Click",
+    "ClickRollup",
+    "Conversion",
     "ApiKey",
     "AuditEvent",
     "BillingEvent",
@@ -39,6 +45,10 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboxMessage",
+    "Project",
+    "OrganizationSecurity",
+    "RecoveryCode",
+    "TwoFactor",
     "Role",
     "User",
     "UserSession",

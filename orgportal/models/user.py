@@ -39,6 +39,11 @@ class UserSession(SQLModel, table=True):
     active_org_id: int | None = Field(
         default=None, foreign_key="organization.id", ondelete="SET NULL"
     )
+    # Issue 14 (/account → Sessions): when it was last used (at most once a minute), and the
+    # browser and address that opened it.
+    last_seen_at: datetime | None = None
+    user_agent: str = Field(default="", max_length=512)
+    client_address: str = Field(default="", max_length=64)
 
 
 class UserToken(SQLModel, table=True):
@@ -55,6 +60,8 @@ class UserToken(SQLModel, table=True):
     used_at: datetime | None = None
     # For sign-in tickets: the workspace the new session opens in (e.g. a joined organization).
     organization_id: int | None = None
+    # For email-change links: the address that becomes the account's email once it is used.
+    new_email: str = Field(default="", max_length=254)
 
 
 class LoginAttempt(SQLModel, table=True):

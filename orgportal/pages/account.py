@@ -5,7 +5,15 @@ import reflex as rx
 from orgportal.components.layout import page_frame
 from orgportal.state.base import AppState
 from orgportal.views.account import api_keys_card
+from orgportal.views.account_settings import (
+    delete_account_card,
+    email_card,
+    password_card,
+    profile_card,
+    sessions_card,
+)
 from orgportal.views.billing import personal_plan_card
+from orgportal.views.two_factor import two_factor_card
 
 
 def account_page() -> rx.Component:
@@ -15,6 +23,12 @@ def account_page() -> rx.Component:
             rx.text(AppState.user_name, " · ", AppState.user_email, size="2", color_scheme="gray"),
             spacing="1",
         ),
+        profile_card(),
+        email_card(),
+        password_card(),
+        two_factor_card(),
+        sessions_card(),
         personal_plan_card(),
         api_keys_card(),
+        delete_account_card(),
     )

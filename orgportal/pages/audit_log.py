@@ -3,7 +3,7 @@ other sub-pages."""
 
 import reflex as rx
 
-from orgportal import routes
+from orgportal import routes, styles
 from orgportal.components.forms import form_error
 from orgportal.components.layout import organization_frame, page_frame
 from orgportal.state.audit_log import AuditLogState, AuditRow
@@ -34,8 +34,8 @@ def _table() -> rx.Component:
                 )
             ),
             rx.table.body(rx.foreach(AuditLogState.rows, _row)),
-            layout="fixed",
-            width="100%",
+            layout=rx.breakpoints(initial="auto", md="fixed"),
+            **styles.table([h for h, _ in COLUMNS]),
         ),
         rx.cond(
             AuditLogState.error == "",

@@ -32,14 +32,14 @@ def test_checkout_page() -> rx.Component:
                 rx.hstack(
                     rx.button("Pay", on_click=S.pay),
                     rx.button(
-                        rx.link("Cancel", href=routes.ORG_BILLING + "?checkout=canceled"),
+                        rx.link("Cancel", href=S.back_href + "?checkout=canceled"),
                         variant="soft",
                         as_child=True,  # one link styled as a button, not a button in a link
                     ),
                 ),
                 spacing="3",
             ),
-            rx.link("Back to Billing", href=routes.ORG_BILLING),
+            rx.link("Back", href=S.back_href),
         ),
     )
 
@@ -90,5 +90,9 @@ def test_portal_page() -> rx.Component:
                 on_click=S.cancel("support"),
             ),
         ),
-        rx.link("Return to Billing", href=routes.ORG_BILLING),
+        rx.cond(
+            S.personal,
+            rx.link("Return to Account", href=routes.ACCOUNT),
+            rx.link("Return to Billing", href=routes.ORG_BILLING),
+        ),
     )

@@ -8,6 +8,7 @@ from orgportal.views.content import (
     create_link_card,
     files_table,
     links_table,
+    project_filter,
     upload_card,
     workspace_heading,
 )
@@ -16,7 +17,11 @@ from orgportal.views.usage import usage_line
 
 def links_page() -> rx.Component:
     return page_frame(
-        workspace_heading("Links"), usage_line("links"), create_link_card(), links_table()
+        workspace_heading("Links"),
+        usage_line("links"),
+        create_link_card(),
+        project_filter(),
+        links_table(),
     )
 
 

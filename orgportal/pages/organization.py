@@ -10,6 +10,7 @@ from orgportal.state.base import AppState
 from orgportal.views.billing import checkout_notice, plan_card, plan_summary, support_card
 from orgportal.views.business_details import business_details_card
 from orgportal.views.members import invite_card, members_card
+from orgportal.views.org_security import security_card
 from orgportal.views.organization import (
     create_organization_form,
     danger_zone,
@@ -29,6 +30,11 @@ def overview_page() -> rx.Component:
             routes.ORGANIZATION, organization_header(), usage_card(), plan_summary()
         ),
     )
+
+
+def new_organization_page() -> rx.Component:
+    """Creating an organization from any workspace: the active one stays until it exists."""
+    return page_frame(create_organization_form())
 
 
 def members_page() -> rx.Component:
@@ -63,5 +69,6 @@ def settings_page() -> rx.Component:
         profile_card(),
         business_details_card(),
         rx.cond(AppState.caps.edit_organization, settings_card()),
+        rx.cond(AppState.caps.edit_organization, security_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )

@@ -11,7 +11,8 @@ from orgportal import routes, security
 from orgportal.config import settings
 from orgportal.models import LoginAttempt, Membership, Organization, User, UserSession, UserToken
 from orgportal.models.base import utcnow
-from orgportal.services import outbox
+from orgportal.models.security import TwoFactor
+from orgportal.services import outbox, user_sessions
 from orgportal.services.errors import (
     AccountLocked,
     InvalidCredentials,
@@ -20,7 +21,7 @@ from orgportal.services.errors import (
     NotFound,
     ValidationFailed,
 )
-from orgportal.services.validation import FieldError, normalize_email, text
+from orgportal.services.validation import FieldError, new_password, normalize_email, text
 
 CONFIRM_EMAIL = "confirm_email"
 REGISTRATION_ATTEMPT = "registration_attempt"
@@ -28,6 +29,8 @@ REGISTRATION_ATTEMPT = "registration_attempt"
 ACCOUNT_MAIL_KINDS = (CONFIRM_EMAIL, REGISTRATION_ATTEMPT)
 SIGN_IN = "sign_in"
 SIGN_IN_TICKET_TTL = timedelta(minutes=2)
+TWO_FACTOR_STEP = "two_factor_step"
+TWO_FACTOR_STEP_TTL = timedelta(minutes=10)
 SIGN_IN_LINK_FAILED = (
     "That sign-in link did not work in this browser (it expired, was used, or was made for "
     "another browser). Please sign in here."
@@ -51,10 +54,10 @@ def validate_registration(form: Registration) -> Registration:
         email = normalize_email(form.email)
     except FieldError as exc:
         errors["email"] = str(exc)
-    if len(form.password) < 10:
-        errors["password"] = "Use at least 10 characters."
-    elif email and form.password.strip().lower() == email:
-        errors["password"] = "Your password must not be your email address."
+    try:
+        new_password(form.password, email=email)
+    except FieldError as exc:
+        errors["password"] = str(exc)
     names = {}
     for field, label in (("first_name", "First name"), ("last_name", "Last name")):
         try:
@@ -168,8 +171,9 @@ def confirm_email(session: Session, token: str) -> User:
 # --- sign in ------------------------------------------------------------------------------
 
 
-def sign_in(session: Session, *, email: str, password: str, browser: str) -> str:
-    """Check credentials and return a short-lived single-use ticket for opening a session.
+def sign_in(session: Session, *, email: str, password: str, browser: str) -> "str | SecondStep":
+    """Check credentials and return a short-lived single-use ticket for opening a session
+    (or, with two-factor sign-in on, the `SecondStep` that asks for a code first).
 
     The ticket is exchanged by an HTTP route that sets the HttpOnly cookie, because a
     websocket event cannot set one. It works only in the browser that asked for it.
@@ -185,8 +189,23 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> str
         session.add(LoginAttempt(email=email, succeeded=False))
         session.commit()
         raise InvalidCredentials()
+    second_factor = session.get(TwoFactor, user.id)
+    if second_factor is not None and second_factor.enabled_at is not None:
+        # Password right, but no ticket yet: the code step (services/two_factor.py) issues it,
+        # and records the success only then, so wrong codes count towards the same lockout.
+        return SecondStep(
+            _issue_token(session, user, TWO_FACTOR_STEP, TWO_FACTOR_STEP_TTL, bind=browser)
+        )
     session.add(LoginAttempt(email=email, succeeded=True))
     return issue_sign_in_ticket(session, user, browser=browser)
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """`sign_in` for an account with two-factor sign-in: the password was right, and this
+    challenge (bound to the browser, like a ticket) goes with the code to `two_factor`."""
+
+    challenge: str
 
 
 def issue_sign_in_ticket(
@@ -262,6 +281,7 @@ def authenticate(session: Session, raw_token: str | None) -> Viewer:
     user = session.get(User, row.user_id)
     if user is None:
         raise NotAuthenticated()
+    user_sessions.touch(session, row)  # "last seen" on /account, at most once a minute
     return Viewer(user=user, session=row)
 
 

@@ -34,7 +34,26 @@ ACTIONS = {
     "support.department_member_added": "Department member added",
     "support.department_member_removed": "Department member removed",
     "ticket.created": "Ticket opened",
+    "project.created": "Project created",
+    "project.renamed": "Project renamed",
+    "project.deleted": "Project deleted",
+    "link.approved": "Link approved",
+    "link.rejected": "Link rejected",
     "mail.failed": "Email not delivered",
+    "security.two_factor_enabled": "Two-factor sign-in turned on",
+    "security.two_factor_disabled": "Two-factor sign-in turned off",
+    "security.recovery_code_used": "Recovery code used",
+    "security.two_factor_requirement_changed": "Two-factor requirement changed",
+    "security.ip_allowlist_changed": "IP allowlist changed",
+    # a member's own account (services/account_audit.py, issue 14)
+    "account.name_changed": "Name changed",
+    "account.password_changed": "Password changed",
+    "account.password_reset": "Password reset by email",
+    "account.email_change_requested": "Email change requested",
+    "account.email_changed": "Email changed",
+    "account.session_revoked": "Session signed out",
+    "account.sessions_revoked": "Other sessions signed out",
+    "account.deleted": "Account deleted",
 }
 
 

@@ -25,7 +25,7 @@ from orgportal.adapters.billing import (
     user_of_reference,
 )
 from orgportal.config import settings
-from orgportal.db import mark_usage_changed
+from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import (
     BillingEvent,
     Membership,
@@ -424,6 +424,7 @@ def _apply_personal(
         select(Membership.organization_id).where(Membership.user_id == user_id)
     ).all()
     mark_usage_changed(session, list(organizations))
+    mark_personal_usage_changed(session, [user_id])
     return row
 
 

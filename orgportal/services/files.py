@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from sqlmodel import Session, col, func, select
 
 from orgportal.config import settings
-from orgportal.db import mark_usage_changed, remove_after_commit
+from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
 from orgportal.services import usage
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -66,6 +66,7 @@ def upload_file(
         path.unlink(missing_ok=True)
         raise
     mark_usage_changed(session, [pool.organization_id])
+    mark_personal_usage_changed(session, [pool.user_id])
     return stored
 
 
@@ -165,6 +166,7 @@ def delete_file(
             session, owner_id=stored.owner_id, organization_id=organization_id
         ),
     )
+    mark_personal_usage_changed(session, [stored.owner_id] if organization_id is None else [])
     return stored
 
 

@@ -4,12 +4,13 @@ import re
 import secrets
 import string
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from orgportal import routes
-from orgportal.db import mark_usage_changed
+from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import Link, User
-from orgportal.services import usage
+from orgportal.services import link_approval, projects, usage
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
@@ -22,6 +23,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 RANDOM_ALPHABET = string.ascii_lowercase + string.digits
 # First path segments the app uses or will use: a short link may never shadow a page.
 RESERVED = routes.RESERVED_SEGMENTS
+NO_PROJECT = 0  # list_links(project_id=NO_PROJECT): the links in no project
 
 
 def create_link(
@@ -31,8 +33,14 @@ def create_link(
     organization_id: int | None,
     target_url: str,
     slug: str = "",
+    project_id: int | None = None,
 ) -> Link:
+    """`project_id`: a project of the same workspace, or None. With the organization's
+    `require_approval_for_links` on, an Agent's or Billing Admin's link starts pending."""
     require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
+    project = projects.project_for_link(
+        session, user=user, organization_id=organization_id, project_id=project_id
+    )
     errors: dict[str, str] = {}
     try:
         target = http_url(target_url)
@@ -57,19 +65,38 @@ def create_link(
         owner_id=user.id,
         slug=slug or _random_slug(session),
         target_url=target,
+        project_id=project.id if project else None,
+        pending_approval=link_approval.starts_pending(session, user, organization_id),
     )
     session.add(link)
     session.flush()
     mark_usage_changed(session, [pool.organization_id])
+    mark_personal_usage_changed(session, [pool.user_id])
+    if link.pending_approval:
+        link_approval.announce(session, organization_id)
     return link
 
 
 def list_links(
-    session: Session, *, user: User, organization_id: int | None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    limit: int = 50,
+    offset: int = 0,
+    project_id: int | None = None,
 ) -> tuple[list[Link], int]:
-    """One page of the workspace's links, newest first, and the total count."""
+    """One page of the workspace's links, newest first, and the total count. `project_id`
+    filters by project (NO_PROJECT: links in none); another workspace's project is refused."""
     require_workspace(session, user, organization_id, Permission.VIEW)
     where = usage.in_workspace(Link, user, organization_id)
+    if project_id == NO_PROJECT:
+        where = and_(where, col(Link.project_id).is_(None))
+    elif project_id is not None:
+        projects.get_project(
+            session, user=user, organization_id=organization_id, project_id=project_id
+        )
+        where = and_(where, Link.project_id == project_id)
     total = session.exec(select(func.count()).select_from(Link).where(where)).one()
     rows = session.exec(
         select(Link).where(where).order_by(col(Link.id).desc()).offset(offset).limit(limit)
@@ -80,6 +107,27 @@ def list_links(
 def delete_link(session: Session, *, user: User, organization_id: int | None, link_id: int) -> Link:
     """The creator may delete; in an organization, Owners and Admins may too. The workspace
     is checked before the link is looked up, so another workspace's id reads as missing."""
+    link = _deletable_link(session, user, organization_id, link_id)
+    was_pending = link.pending_approval
+    session.delete(link)
+    session.flush()
+    mark_usage_changed(
+        session,
+        usage.affected_organizations(
+            session, owner_id=link.owner_id, organization_id=organization_id
+        ),
+    )
+    mark_personal_usage_changed(session, [link.owner_id] if organization_id is None else [])
+    if was_pending:
+        link_approval.announce(session, organization_id)
+    return link
+
+
+def _deletable_link(
+    session: Session, user: User, organization_id: int | None, link_id: int
+) -> Link:
+    """A link of the workspace that `user` may change or delete. The workspace is checked
+    before the link is looked up, so another workspace's id reads as missing."""
     require_workspace(session, user, organization_id, Permission.VIEW)
     link = session.get(Link, link_id)
     if link is None or link.organization_id != organization_id:
@@ -90,22 +138,47 @@ def delete_link(session: Session, *, user: User, organization_id: int | None, li
     else:
         _, membership = require(session, user, organization_id, Permission.VIEW)
         if not usage.may_delete(link, user, membership.role):
-            raise PermissionDenied("Only its creator, an Admin or the Owner can delete this link.")
-    session.delete(link)
-    session.flush()
-    mark_usage_changed(
-        session,
-        usage.affected_organizations(
-            session, owner_id=link.owner_id, organization_id=organization_id
-        ),
+            raise PermissionDenied("Only its creator, an Admin or the Owner can change this link.")
+    return link
+
+
+def set_link_project(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    link_id: int,
+    project_id: int | None,
+) -> Link:
+    """Move a link to another project of its workspace (None: no project). Whoever may delete
+    the link may do this: its creator, and in an organization the Owner and Admins."""
+    link = _deletable_link(session, user, organization_id, link_id)
+    project = projects.project_for_link(
+        session, user=user, organization_id=organization_id, project_id=project_id
     )
+    link.project_id = project.id if project else None
+    session.add(link)
+    session.flush()
     return link
 
 
 def resolve(session: Session, slug: str) -> str | None:
-    """Where /l/{slug} (or /{slug}) goes, or None."""
+    """Where /l/{slug} (or /{slug}) goes, or None (also while the link awaits approval)."""
     link = session.exec(select(Link).where(Link.slug == slug.lower())).first()
-    return link.target_url if link else None
+    return link.target_url if link and not link.pending_approval else None
+
+
+def redirect_link(session: Session, slug: str) -> Link | None:
+    """The link /l/{slug} (or /{slug}) follows, or None: the rule of `resolve`, returning the
+    row, for the redirect that records the click (issue 15)."""
+    link = session.exec(select(Link).where(Link.slug == slug.lower())).first()
+    return link if link and not link.pending_approval else None
+
+
+def awaiting_approval(session: Session, slug: str) -> bool:
+    """Whether /l/{slug} is a link that waits for an Owner/Admin's approval."""
+    link = session.exec(select(Link).where(Link.slug == slug.lower())).first()
+    return bool(link and link.pending_approval)
 
 
 def _slug_taken(session: Session, slug: str) -> bool:

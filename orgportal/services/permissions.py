@@ -74,13 +74,15 @@ class Capabilities:
     view_audit_log: bool = False
     delete_organization: bool = False
     transfer_ownership: bool = False
+    manage_projects: bool = False  # create, rename, delete projects (issue 15)
+    approve_links: bool = False  # the Approval queue (require_approval_for_links)
 
 
 def capabilities(session: Session, user: User, organization_id: int | None) -> Capabilities:
     """The viewer's capabilities in an organization; none for a non-member. In the Personal
     Workspace the user creates items and nothing else applies."""
     if organization_id is None:
-        return Capabilities(create_items=True)
+        return Capabilities(create_items=True, manage_projects=True)
     membership = membership_of(session, user, organization_id)
     organization = session.get(Organization, organization_id) if membership else None
     if membership is None or organization is None:
@@ -98,6 +100,8 @@ def capabilities(session: Session, user: User, organization_id: int | None) -> C
         view_audit_log=has_permission(role, P.VIEW_AUDIT_LOG),
         delete_organization=has_permission(role, P.DELETE_ORGANIZATION),
         transfer_ownership=has_permission(role, P.TRANSFER_OWNERSHIP),
+        manage_projects=has_permission(role, P.EDIT_ORGANIZATION),
+        approve_links=has_permission(role, P.EDIT_ORGANIZATION),
     )
 
 

@@ -27,6 +27,8 @@ class Plan:
     members: int | None
     monthly_pence: int
     annual_pence: int
+    # Named features beyond the limits (SECURITY: the organization's Security card)
+    features: frozenset[str] = frozenset()
 
     def price_pence(self, interval: str) -> int:
         """The configured price (PLAN_PRICES_PENCE) or the catalogue's default."""
@@ -34,15 +36,20 @@ class Plan:
         return settings.plan_prices_pence.get(f"{self.key}_{interval}", default)
 
 
+SECURITY = "security"  # require two-factor sign-in, IP allowlist (SPEC §13)
 FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0)
 PAID = (
     Plan("starter", "Starter", 500, 1 * GB, 5, 499, 4990),
     Plan("basic", "Basic", 2_000, 5 * GB, 10, 999, 9990),
-    Plan("professional", "Professional", 10_000, 25 * GB, 25, 1999, 19990),
-    Plan("unlimited", "Unlimited", None, None, None, 4999, 49990),
+    Plan("professional", "Professional", 10_000, 25 * GB, 25, 1999, 19990, frozenset({SECURITY})),
+    Plan("unlimited", "Unlimited", None, None, None, 4999, 49990, frozenset({SECURITY})),
 )
 PLANS = {plan.key: plan for plan in (FREE, *PAID)}
 RANK = {plan.key: rank for rank, plan in enumerate((FREE, *PAID))}
+
+
+def plans_with(feature: str) -> list[Plan]:
+    return [plan for plan in PAID if feature in plan.features]
 
 
 def price_id(plan_key: str, interval: str) -> str:

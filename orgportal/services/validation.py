@@ -47,3 +47,13 @@ def text(raw: str, *, label: str, min_len: int = 0, max_len: int, single_line: b
     if len(value) > max_len:
         raise FieldError(f"{label} must be at most {max_len} characters.")
     return value
+
+
+def new_password(raw: str, *, email: str) -> str:
+    """A password a person may choose (SPEC §1): at least 10 characters, not their email.
+    Used by registration, password reset and password change alike."""
+    if len(raw) < 10:
+        raise FieldError("Use at least 10 characters.")
+    if email and raw.strip().lower() == email.strip().lower():
+        raise FieldError("Your password must not be your email address.")
+    return raw

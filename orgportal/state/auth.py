@@ -4,14 +4,18 @@ import reflex as rx
 
 from orgportal import routes
 from orgportal.db import unit_of_work
-from orgportal.services import accounts, client_limits
-from orgportal.services.errors import DomainError, ValidationFailed
+from orgportal.services import accounts, client_limits, two_factor
+from orgportal.services.errors import DomainError, InvalidToken, ValidationFailed
 from orgportal.state.base import AppState, navigate
 
 
 class LoginState(AppState):
     error: str = ""
     pending: bool = False
+    # "code" after a right password when the account has two-factor sign-in (SPEC §13); the
+    # challenge stays on the server (a backend var), never in the browser.
+    step: str = "password"
+    _challenge: str = ""
 
     @rx.var
     def next_path(self) -> str:
@@ -43,7 +47,36 @@ class LoginState(AppState):
         except DomainError as exc:
             self.error = exc.message
             return
+        if isinstance(ticket, accounts.SecondStep):
+            self.step, self._challenge = "code", ticket.challenge
+            return
         return navigate(routes.open_session(ticket, self.next_path))
+
+    @rx.event
+    def submit_code(self, form: dict):
+        """The second step: a code from the authenticator app, or a recovery code."""
+        self.error = ""
+        try:
+            client_limits.check_sign_in(self._client_address())
+            with unit_of_work() as session:
+                ticket = two_factor.complete_sign_in(
+                    session,
+                    challenge=self._challenge,
+                    code=form.get("code", ""),
+                    browser=self._browser_nonce(),
+                )
+        except InvalidToken as exc:  # expired: back to the password
+            self.step, self._challenge, self.error = "password", "", exc.message
+            return
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.step, self._challenge = "password", ""
+        return navigate(routes.open_session(ticket, self.next_path))
+
+    @rx.event
+    def start_over(self):
+        self.step, self._challenge, self.error = "password", "", ""
 
 
 class RegisterState(AppState):

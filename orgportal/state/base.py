@@ -15,11 +15,12 @@ from sqlmodel import Session
 from orgportal import routes
 from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
-from orgportal.services import accounts, permissions
+from orgportal.services import accounts, org_security, permissions
 from orgportal.services.accounts import Viewer
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 from orgportal.services.permissions import Capabilities
+from orgportal.state import approval_badge
 
 
 @dataclasses.dataclass
@@ -39,6 +40,7 @@ class AppState(rx.State):
     # What the viewer may do in the active workspace, as the services decide it.
     caps: Capabilities = Capabilities()
     page_ready: bool = False  # the first page load of this tab has filled the state
+    pending_approvals: int = 0  # the nav's Approval badge (Owner/Admin; live, issue 15)
 
     def _cookie(self, name: str) -> str | None:
         """A cookie of the websocket handshake (HttpOnly cookies included)."""
@@ -83,6 +85,13 @@ class AppState(rx.State):
             for w in accounts.list_workspaces(session, viewer.user)
         ]
         self.caps = permissions.capabilities(session, viewer.user, viewer.session.active_org_id)
+        self.pending_approvals = approval_badge.count_and_watch(
+            session,
+            organization_id=viewer.session.active_org_id,
+            may_approve=self.caps.approve_links,
+            token=self.router.session.client_token,
+            user_id=viewer.user.id,
+        )
 
     def _to_login(self):
         self.signed_in = False
@@ -102,6 +111,7 @@ class AppState(rx.State):
         errors: str = "",
         field: str = "",
         reload: bool = True,
+        guard: bool = True,
     ):
         """Run one use case from an event handler, the one way every handler does it.
 
@@ -118,6 +128,8 @@ class AppState(rx.State):
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
+                if guard:
+                    self._guard(session, viewer)
                 action(session, viewer)
                 # the action may have renamed a workspace or changed the viewer's own role
                 self._show_viewer(session, viewer)
@@ -125,6 +137,8 @@ class AppState(rx.State):
                     self._load(session, viewer)
         except NotAuthenticated:
             return self._to_login()
+        except org_security.AccessRefused as exc:
+            return rx.redirect(routes.security_gate(exc.reason))
         except ValidationFailed as exc:
             if errors:
                 setattr(self, errors, exc.errors)
@@ -189,14 +203,30 @@ class AppState(rx.State):
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
+                self._guard(session, viewer, route)
                 for state_class in PAGE_STATES.get(route, ()):
                     state = await self.get_state(state_class)
                     state._load(session, viewer)
             self.page_ready = True
         except NotAuthenticated:
             return self._to_login()
+        except org_security.AccessRefused as exc:
+            return rx.redirect(routes.security_gate(exc.reason))
         except DomainError as exc:
             return rx.toast.error(exc.message)
+
+    def _guard(self, session: Session, viewer: Viewer, route: str = "") -> None:
+        """The active organization's Security settings (SPEC §13): AccessRefused for a member
+        without two-factor sign-in where it is required, or a client outside its IP allowlist.
+        Pages about the account itself (where two-factor sign-in is set up) are exempt."""
+        if routes.unguarded(route or self.router.url.path or ""):
+            return
+        org_security.check_access(
+            session,
+            user=viewer.user,
+            organization_id=viewer.session.active_org_id,
+            address=self._client_address(),
+        )
 
     @rx.event
     def switch_workspace(self, organization_id: int, to: str = ""):
@@ -207,6 +237,7 @@ class AppState(rx.State):
                 session, viewer, organization_id or None
             ),
             reload=False,
+            guard=False,  # leaving a workspace that refuses you is always allowed
         )
         if events is not None:
             return events
@@ -267,9 +298,12 @@ def navigate(path: str) -> rx.event.EventSpec:
 
 
 # Pages that show the active workspace's own things: switching workspace stays on them.
-WORKSPACE_PAGES = (routes.LINKS, routes.FILES, routes.TICKETS)
+WORKSPACE_PAGES = (routes.LINKS, routes.FILES, routes.TICKETS, routes.PROJECTS, routes.APPROVALS)
 # The top bar's sections; a sub-page belongs to the section whose path starts it.
 NAV_SECTIONS = (routes.ORGANIZATION, routes.LINKS, routes.FILES, routes.TICKETS, routes.ACCOUNT)
+NAV_SECTIONS += (routes.PROJECTS, routes.APPROVALS)
+NAV_SECTIONS += (routes.ANALYTICS,)
+WORKSPACE_PAGES += (routes.ANALYTICS,)
 
 
 def _clean(path: str) -> str:
@@ -289,6 +323,8 @@ def workspace_destination(path: str, organization_id: int) -> str:
     the same kind of page (Links stays Links, an organization sub-page stays that sub-page),
     else the Organization page; the Personal Workspace has no organization sub-pages."""
     path = _clean(path or "")
+    if path == routes.ORG_NEW:  # the create form belongs to no workspace
+        return routes.ORGANIZATION
     for page in WORKSPACE_PAGES:
         if path == page or path.startswith(page + "/"):  # one ticket: that workspace's list
             return page

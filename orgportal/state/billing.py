@@ -5,11 +5,12 @@ Every handler runs its use case through `AppState._run`; what a viewer may do co
 """
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import formatting
+from orgportal import formatting, routes
 from orgportal.adapters.billing import (
     BillingUnavailable,
     TestModeBilling,
@@ -191,26 +192,9 @@ class BillingState(PlanChoice, AppState):
         self.monthly_cost = plans.pounds(view.seats_purchased * self.seat_price_pence)
 
     def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
-        query = self.router.url.query_parameters
-        outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
-        if outcome == "canceled":
-            self.checkout_notice, self.checkout_error = CANCELED, ""
-        elif outcome != "success" or not checkout_id:
-            self.checkout_notice = self.checkout_error = ""
-        elif checkout_id != self._checkout_activated:  # not again on every reload
-            self.checkout_notice = self.checkout_error = ""
-            try:
-                activated = billing.complete_checkout(
-                    session,
-                    gateway_from_settings(session),
-                    user=viewer.user,
-                    checkout_id=checkout_id,
-                )
-            except (DomainError, BillingUnavailable) as exc:
-                self.checkout_error = getattr(exc, "message", "") or str(exc)
-                return
-            self.checkout_notice = ACTIVATED if activated else PAID_PENDING
-            self._checkout_activated = checkout_id if activated else ""
+        shown = _checkout_outcome(self, session, viewer, self._checkout_activated)
+        if shown is not None:
+            self.checkout_notice, self.checkout_error, self._checkout_activated = shown
 
     def _clear(self) -> None:
         self.plan_name, self.plan_status, self.plan_interval = "Free", "", ""
@@ -293,26 +277,9 @@ class PersonalPlanState(PlanChoice, AppState):
         self.personal_test_mode = view.test_mode
 
     def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
-        query = self.router.url.query_parameters
-        outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
-        if outcome == "canceled":
-            self.personal_notice, self.personal_error = CANCELED, ""
-        elif outcome != "success" or not checkout_id:
-            self.personal_notice = self.personal_error = ""
-        elif checkout_id != self._personal_activated:
-            self.personal_notice = self.personal_error = ""
-            try:
-                activated = billing.complete_checkout(
-                    session,
-                    gateway_from_settings(session),
-                    user=viewer.user,
-                    checkout_id=checkout_id,
-                )
-            except (DomainError, BillingUnavailable) as exc:
-                self.personal_error = getattr(exc, "message", "") or str(exc)
-                return
-            self.personal_notice = ACTIVATED if activated else PAID_PENDING
-            self._personal_activated = checkout_id if activated else ""
+        shown = _checkout_outcome(self, session, viewer, self._personal_activated)
+        if shown is not None:
+            self.personal_notice, self.personal_error, self._personal_activated = shown
 
     @rx.event
     def subscribe_personal(self):
@@ -326,6 +293,29 @@ class PersonalPlanState(PlanChoice, AppState):
     @rx.event
     def manage_personal_billing(self):
         return _open(self, _personal(billing.personal_portal), reload=False)
+
+
+def _checkout_outcome(
+    state: AppState, session: Session, viewer: Viewer, activated_before: str
+) -> tuple[str, str, str] | None:
+    """Back from Checkout (`?checkout=success&session_id=…`) the subscription is activated at
+    once, in case Stripe's webhook is late: (notice, error, the Checkout this tab completed),
+    or None when this tab already completed it (nothing again on every reload)."""
+    query = state.router.url.query_parameters
+    outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
+    if outcome == "canceled":
+        return CANCELED, "", activated_before
+    if outcome != "success" or not checkout_id:
+        return "", "", activated_before
+    if checkout_id == activated_before:
+        return None
+    try:
+        activated = billing.complete_checkout(
+            session, gateway_from_settings(session), user=viewer.user, checkout_id=checkout_id
+        )
+    except (DomainError, BillingUnavailable) as exc:
+        return "", getattr(exc, "message", "") or str(exc), activated_before
+    return (ACTIVATED if activated else PAID_PENDING), "", checkout_id if activated else ""
 
 
 def _personal(service: Callable[..., object], gateway=gateway_from_settings, **arguments):
@@ -348,6 +338,8 @@ class TestCheckoutState(AppState):
     description: str = ""
     price: str = ""
     errors: dict[str, str] = {}
+    # Where Cancel and Back lead: the page that started the checkout (Billing or Account).
+    back_href: str = routes.ORG_BILLING
 
     @rx.var
     def error(self) -> str:
@@ -362,6 +354,7 @@ class TestCheckoutState(AppState):
         except DomainError as exc:
             self.errors = {"checkout": exc.message}
             return
+        self.back_href = _path_of(checkout.cancel_url)
         if checkout.status != "open":
             self.errors = {"checkout": "This checkout has already been completed."}
             return
@@ -453,3 +446,8 @@ class TestPortalState(PlanChoice, AppState):
             self._either(billing.test_mode_fail_payment, billing.test_mode_personal_fail_payment),
             done="The renewal payment failed: the plan is now past due.",
         )
+
+
+def _path_of(url: str) -> str:
+    """A checkout's return URL as a same-site link: only its path, never another host."""
+    return urlsplit(url).path or routes.ORG_BILLING

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from orgportal import formatting, routes
 from orgportal.config import settings
 from orgportal.models import Link, StoredFile
-from orgportal.services import files, links, usage
+from orgportal.services import clicks, files, links, projects, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.state.base import AppState
@@ -27,6 +27,24 @@ class LinkRow:
     target_url: str
     created: str
     can_delete: bool
+    project: str = ""  # the project's name, "" for none (issue 15)
+    project_id: str = ""  # its id as the project dropdown's value, "" for none
+    pending: bool = False  # waits for an Owner/Admin's approval: not redirecting yet
+
+
+@dataclasses.dataclass
+class ProjectOption:
+    """One choice of a project dropdown: the id as the <option> value, and the name."""
+
+    value: str
+    name: str
+
+
+PENDING_NOTICE = (
+    "Short link created. It waits for approval by an Owner or Admin before it redirects."
+)
+# The Links page's project filter: every link, or those in no project (else a project id).
+ALL_PROJECTS, NO_PROJECT = "", "0"
 
 
 @dataclasses.dataclass
@@ -87,9 +105,53 @@ class WorkspaceItems(rx.State, mixin=True):
 class LinksState(WorkspaceItems, AppState):
     rows: list[LinkRow] = []
     form_key: int = 0
+    # Projects (issue 15): the workspace's projects, and the list's filter (`?project=<id>`)
+    project_options: list[ProjectOption] = []
+    project_filter: str = ALL_PROJECTS
+    _project_names: dict[int, str] = {}
+    _applied_query: str = ""
+    _created_pending: bool = False
 
     def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
-        return self._page_of(links.list_links, session, viewer)
+        org_id = viewer.session.active_org_id
+        choices = projects.project_choices(session, user=viewer.user, organization_id=org_id)
+        self.project_options = [ProjectOption(str(i), name) for i, name in choices]
+        self._project_names = dict(choices)
+        query = str(self.router.url.query_parameters.get("project", "") or "")
+        if query != self._applied_query:  # the page was opened with ?project=<id>
+            self._applied_query, self.page = query, 0
+            self.project_filter = query if query.isdigit() and len(query) < 10 else ALL_PROJECTS
+        if self.project_filter not in {ALL_PROJECTS, NO_PROJECT, *self._project_value_set()}:
+            self.project_filter = ALL_PROJECTS  # that project is gone, or of another workspace
+        chosen = int(self.project_filter) if self.project_filter else None
+        return links.list_links(
+            session,
+            user=viewer.user,
+            organization_id=org_id,
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
+            project_id=chosen,
+        )
+
+    def _project_value_set(self) -> set[str]:
+        return {option.value for option in self.project_options}
+
+    @rx.event
+    def filter_by_project(self, value: str):
+        self.project_filter, self.page = value, 0
+        return self._run(lambda _session, _viewer: None)
+
+    @rx.event
+    def move(self, link_id: int, value: str):
+        """Put a link in another project of the workspace ("" for none)."""
+        return self._act(
+            links.set_link_project,
+            done="Project changed.",
+            errors="errors",
+            field=LINK_ERROR,
+            link_id=link_id,
+            project_id=int(value) if value.isdigit() and len(value) < 10 else None,
+        )
 
     def _row(self, link: Link, viewer: Viewer) -> LinkRow:
         return LinkRow(
@@ -99,28 +161,44 @@ class LinksState(WorkspaceItems, AppState):
             target_url=link.target_url,
             created=formatting.date(link.created_at),
             can_delete=usage.may_delete(link, viewer.user, self.caps.role),
+            project=self._project_names.get(link.project_id or 0, ""),
+            project_id=str(link.project_id or ""),
+            pending=link.pending_approval,
         )
 
     @rx.event
     def create(self, form: dict):
         def create(session: Session, viewer: Viewer) -> None:
             try:
-                links.create_link(
+                made = links.create_link(
                     session,
                     user=viewer.user,
                     organization_id=viewer.session.active_org_id,
                     target_url=form.get("target_url", ""),
                     slug=form.get("slug", ""),
+                    project_id=_project_id(form.get("project_id", "")),
                 )
+                if form.get("append_click_id"):  # issue 15: conversion attribution
+                    clicks.set_append_click_id(
+                        session,
+                        user=viewer.user,
+                        organization_id=viewer.session.active_org_id,
+                        link_id=made.id,
+                        enabled=True,
+                    )
             except usage.LimitReached:
                 raise  # the pool's refusal belongs to the whole form
             except Conflict as exc:  # the slug is taken: say so under the slug field
                 raise ValidationFailed({"slug": exc.message}) from exc
             self.page = 0  # the new link is listed first
+            self._created_pending = made.pending_approval
 
+        self._created_pending = False
         events = self._run(create, done="Short link created.", errors="errors", field=LINK_ERROR)
         if not self.errors:
             self.form_key += 1  # an empty form for the next link
+            if self._created_pending:
+                return rx.toast.success(PENDING_NOTICE)
         return events
 
     @rx.event
@@ -186,3 +264,10 @@ class FilesState(WorkspaceItems, AppState):
             file_id=file_id,
             directory=settings.files_dir,
         )
+
+
+def _project_id(value: object) -> int | None:
+    """A project dropdown's value as an id ("" or anything else: no project; the service
+    refuses ids of other workspaces)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else None

@@ -10,11 +10,20 @@ import logging
 import reflex as rx
 
 from orgportal.adapters.live import bus
+from orgportal.state.analytics import push_analytics, push_personal_analytics
+from orgportal.state.approvals import push_approvals
 from orgportal.state.tickets import push_ticket_lists
-from orgportal.state.usage import push_usage
+from orgportal.state.usage import push_personal_usage, push_usage
 
 log = logging.getLogger(__name__)
-PUSHES = {"usage": push_usage, "tickets": push_ticket_lists}
+PUSHES = {
+    "usage": push_usage,
+    "personal_usage": push_personal_usage,  # keyed by user id, not organization
+    "tickets": push_ticket_lists,
+    "approvals": push_approvals,  # the Approval queue and the nav's badge (issue 15)
+    "analytics": push_analytics,  # open /analytics pages, at most once a second (issue 15)
+    "analytics_user": push_personal_analytics,  # keyed by user id
+}
 
 
 async def dispatch_live_updates(app: rx.App) -> None:

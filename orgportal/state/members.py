@@ -13,7 +13,7 @@ from sqlmodel import Session
 from orgportal import formatting, routes
 from orgportal.models import Role
 from orgportal.models.base import utcnow
-from orgportal.services import invitations, members
+from orgportal.services import invitations, members, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import ValidationFailed
 from orgportal.state.base import AppState
@@ -39,6 +39,7 @@ class MemberRow:
     joined: str
     is_owner: bool
     is_me: bool
+    two_factor: str = ""  # "On"/"Off", filled for Owners/Admins only (SPEC §13)
 
 
 @dataclasses.dataclass
@@ -95,6 +96,10 @@ class MembersState(AppState):
             )
             for m in listed
         ]
+        if self.caps.manage_members:
+            on = two_factor.enabled_user_ids(session, [m.user_id for m in listed])
+            for row in self.members:
+                row.two_factor = "On" if row.user_id in on else "Off"
         self.invites = [
             InviteRow(
                 i.id,

@@ -114,6 +114,8 @@ class OrgState(AppState):
         if not self.org_id:
             return True
         here = self.router.url.path.rstrip("/")
+        if here == routes.ORG_NEW:
+            return True
         return self.caps.edit_organization and here == routes.ORG_SETTINGS
 
     @staticmethod
@@ -148,8 +150,11 @@ class OrgState(AppState):
             return events
         self.logo_draft = ""
         # the whole overview (workspaces, usage, plan) now shows the new organization
+        here = self.router.url.path.rstrip("/")
         return [
-            AppState.load_page(routes.ORGANIZATION),
+            rx.redirect(routes.ORGANIZATION)
+            if here == routes.ORG_NEW
+            else AppState.load_page(routes.ORGANIZATION),
             rx.toast.success(f"Created {created[0]}. You are its Owner."),
         ]
 

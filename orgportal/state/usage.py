@@ -9,11 +9,13 @@ no longer a member, are dropped, so nothing leaks to former members.
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import reflex as rx
 from sqlmodel import Session
 
 from orgportal.db import unit_of_work
+from orgportal.models import User
 from orgportal.services import billing, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NotFound
@@ -25,12 +27,27 @@ UNLIMITED = -1
 
 # organization id → {client token: user id}, for the pages connected to this worker
 WATCHERS: dict[int, dict[str, int]] = {}
+# Personal Workspace pages: user id → {client token: the organization whose pool the user
+# draws on when the page loaded (0: their own pool)}. A change to that organization's pool
+# refreshes them too.
+PERSONAL_WATCHERS: dict[int, dict[str, int]] = {}
+
+
+@dataclass(frozen=True)
+class PersonalUsage:
+    source: str
+    own_pool: bool
+    pool_organization_id: int
+    used: Usage
+    links_limit: int
+    storage_limit: int
 
 
 class UsageState(AppState):
     usage_org_id: int = 0
     usage_personal: bool = False  # the Personal Workspace's pool (links and storage only)
     usage_source: str = ""  # which plan is in effect there, and why
+    _personal_user_id: int = 0  # whose Personal Workspace this tab shows (live pushes)
     usage_can_upgrade: bool = False
     links_used: int = 0
     links_limit: int = UNLIMITED
@@ -88,16 +105,19 @@ class UsageState(AppState):
         WATCHERS.setdefault(org_id, {})[self.router.session.client_token] = viewer.user.id
 
     def _load_personal(self, session: Session, viewer: Viewer) -> None:
-        """The Personal Workspace's pool: the user's own plan, or the organization plan they
-        draw on (then its pool, which their personal items count against)."""
-        pool = usage.pool_for(session, user=viewer.user, organization_id=None)
-        used: Usage = usage.pool_usage(session, pool)
-        self.usage_personal, self.usage_can_upgrade = True, pool.organization_id is None
-        self.usage_source = billing.effective_plan_source(session, user=viewer.user)
-        plan = pool.plan
-        self.links_used, self.storage_used = used.links, used.storage_bytes
-        self.links_limit = plan.links if plan.links is not None else UNLIMITED
-        self.storage_limit = plan.storage_bytes if plan.storage_bytes is not None else UNLIMITED
+        """The Personal Workspace's pool; registers this page for live pushes."""
+        view = _personal_usage(session, viewer.user)
+        self.show_personal(view)
+        self._personal_user_id = viewer.user.id
+        PERSONAL_WATCHERS.setdefault(viewer.user.id, {})[self.router.session.client_token] = (
+            view.pool_organization_id
+        )
+
+    def show_personal(self, view: PersonalUsage) -> None:
+        self.usage_personal, self.usage_can_upgrade = True, view.own_pool
+        self.usage_source = view.source
+        self.links_used, self.storage_used = view.used.links, view.used.storage_bytes
+        self.links_limit, self.storage_limit = view.links_limit, view.storage_limit
         self.members_used, self.members_limit = 0, UNLIMITED
 
     def show(self, view: OrganizationUsage) -> None:
@@ -109,6 +129,21 @@ class UsageState(AppState):
         self.members_limit = view.seat_limit if view.seat_limit is not None else UNLIMITED
 
 
+def _personal_usage(session: Session, user: User) -> PersonalUsage:
+    """The Personal Workspace's pool: the user's own plan, or the organization plan they
+    draw on (then its pool, which their personal items count against)."""
+    pool = usage.pool_for(session, user=user, organization_id=None)
+    plan = pool.plan
+    return PersonalUsage(
+        source=billing.effective_plan_source(session, user=user),
+        own_pool=pool.organization_id is None,
+        pool_organization_id=pool.organization_id or 0,
+        used=usage.pool_usage(session, pool),
+        links_limit=plan.links if plan.links is not None else UNLIMITED,
+        storage_limit=plan.storage_bytes if plan.storage_bytes is not None else UNLIMITED,
+    )
+
+
 def _or_none(limit: int) -> int | None:
     return None if limit == UNLIMITED else limit
 
@@ -118,7 +153,18 @@ def _limit(value: int, fmt) -> str:
 
 
 async def push_usage(app: rx.App, organization_id: int) -> int:
-    """Push one organization's usage to its watchers; returns how many pages were updated."""
+    """Push one organization's usage to its watchers; returns how many pages were updated.
+    Personal Workspace pages drawing on this organization's pool are refreshed too."""
+    drawing = [
+        user_id
+        for user_id, pages in list(PERSONAL_WATCHERS.items())
+        if organization_id in pages.values()
+    ]
+    personal = sum([await push_personal_usage(app, user_id) for user_id in drawing])
+    return personal + await _push_organization(app, organization_id)
+
+
+async def _push_organization(app: rx.App, organization_id: int) -> int:
     watchers = WATCHERS.get(organization_id)
     if not watchers:
         return 0
@@ -152,3 +198,38 @@ async def push_usage(app: rx.App, organization_id: int) -> int:
 def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
     with unit_of_work() as session:
         return usage.usage_for_watchers(session, organization_id)
+
+
+async def push_personal_usage(app: rx.App, user_id: int) -> int:
+    """Push a user's Personal Workspace bars to their open pages (each tab re-checks that it
+    still shows that user's Personal Workspace)."""
+    watchers = PERSONAL_WATCHERS.get(user_id)
+    if not watchers:
+        return 0
+    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
+    for token in [t for t in watchers if t not in connected]:
+        watchers.pop(token, None)
+    view = await asyncio.to_thread(_read_personal, user_id)
+    if view is None or not watchers:
+        PERSONAL_WATCHERS.pop(user_id, None)
+        return 0
+
+    async def one(token: str) -> bool:
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=UsageState)) as root:
+            state = await root.get_state(UsageState)
+            if not state.usage_personal or state._personal_user_id != user_id:
+                watchers.pop(token, None)
+                return False
+            state.show_personal(view)
+            watchers[token] = view.pool_organization_id
+        return True
+
+    results = await asyncio.gather(*(one(t) for t in list(watchers)), return_exceptions=True)
+    return sum(1 for result in results if result is True)
+
+
+def _read_personal(user_id: int) -> PersonalUsage | None:
+    with unit_of_work() as session:
+        user = session.get(User, user_id)
+        return _personal_usage(session, user) if user is not None else None
+

@@ -79,7 +79,7 @@ def _key_table() -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(S.keys, _key_row)),
-            **styles.TABLE,
+            **styles.table(headers),
         ),
         rx.text("No API keys yet.", color_scheme="gray"),
     )

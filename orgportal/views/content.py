@@ -3,12 +3,15 @@
 import reflex as rx
 
 from orgportal import styles
+from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import form_error, text_field
+from orgportal.components.forms import field_error, form_error, text_field
 from orgportal.state.base import AppState
 from orgportal.state.content import (
+    ALL_PROJECTS,
     FILE_ERROR,
     LINK_ERROR,
+    NO_PROJECT,
     FileRow,
     FilesState,
     LinkRow,
@@ -45,6 +48,17 @@ def _pager(state) -> rx.Component:
     )  # fmt: skip
 
 
+def _click_id_field() -> rx.Component:
+    """Issue 15: the redirect adds `op_click=<id>` to the target, for conversion attribution."""
+    return rx.el.label(
+        rx.el.input(type="checkbox", name="append_click_id", id="field-append_click_id"),
+        " Append a click id (op_click) to the target, to attribute conversions",
+        html_for="field-append_click_id",
+        class_name="rt-Text rt-r-size-2",
+        style={"display": "flex", "gap": "0.5em", "align_items": "center"},
+    )
+
+
 def create_link_card() -> rx.Component:
     return rx.card(
         rx.form(
@@ -57,6 +71,8 @@ def create_link_card() -> rx.Component:
                                placeholder="spring-sale"),
                     width="100%",
                 ),
+                _create_project_field(),
+                _click_id_field(),
                 _refusal(LinksState.errors, LINK_ERROR),
                 rx.button("Create Link", type="submit"),
                 width="100%",
@@ -91,20 +107,99 @@ def _copy_button(row: LinkRow) -> rx.Component:
     )
 
 
+# A native <select> styled like the theme's (keyboard- and Playwright-friendly).
+SELECT_PROPS = {
+    "class_name": "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+    "style": {"padding": "0 0.5em", "height": "32px", "max_width": "16em"},
+}
+
+
+def _project_options(*fixed: tuple[str, str]) -> list[rx.Component]:
+    return [
+        *[rx.el.option(label, value=value) for value, label in fixed],
+        rx.foreach(
+            LinksState.project_options,
+            lambda option: rx.el.option(option.name, value=option.value),
+        ),
+    ]
+
+
+def _create_project_field() -> rx.Component:
+    """The new link's project (issue 15): none, or one of the workspace's projects."""
+    return rx.cond(
+        LinksState.project_options.length() > 0,
+        rx.vstack(
+            rx.el.label("Project", html_for="field-project_id",
+                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+            rx.el.select(
+                *_project_options(("", "No project")),
+                id="field-project_id",
+                name="project_id",
+                default_value=rx.cond(
+                    LinksState.project_filter == NO_PROJECT, "", LinksState.project_filter
+                ),
+                **SELECT_PROPS,
+            ),
+            field_error(LinksState.errors, "project_id"),
+            spacing="1",
+        ),
+    )  # fmt: skip
+
+
+def project_filter() -> rx.Component:
+    """The Links list's filter by project (also opened as /links?project=<id>)."""
+    return rx.cond(
+        LinksState.project_options.length() > 0,
+        rx.hstack(
+            rx.el.label("Show links in", html_for="links-project-filter",
+                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+            rx.el.select(
+                *_project_options((ALL_PROJECTS, "All projects"), (NO_PROJECT, "No project")),
+                id="links-project-filter",
+                value=LinksState.project_filter,
+                on_change=LinksState.filter_by_project,
+                **SELECT_PROPS,
+            ),
+            align="center",
+            spacing="2",
+        ),
+    )  # fmt: skip
+
+
+def _project_cell(row: LinkRow) -> rx.Component:
+    """Who may change the link picks its project here; others read its name."""
+    return rx.cond(
+        row.can_delete & (LinksState.project_options.length() > 0),
+        rx.el.select(
+            *_project_options(("", "No project")),
+            value=row.project_id,
+            on_change=lambda value: LinksState.move(row.id, value),
+            aria_label="Project of link " + row.slug,
+            **SELECT_PROPS,
+        ),
+        rx.text(rx.cond(row.project != "", row.project, "—"), size="2"),
+    )
+
+
 def _link_row(row: LinkRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.hstack(
-                rx.link(row.short_url, href=row.short_url, is_external=True),
-                _copy_button(row),
-                align="center",
-                spacing="2",
+            rx.vstack(
+                rx.hstack(
+                    rx.link(row.short_url, href=row.short_url, is_external=True),
+                    _copy_button(row),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.cond(row.pending, status_badge("Pending approval")),
+                spacing="1",
             )
         ),
         rx.table.cell(
             rx.link(row.target_url, href=row.target_url, is_external=True, title=row.target_url,
                     class_name="link-target", **TRUNCATED),
         ),
+        rx.table.cell(_project_cell(row)),
         rx.table.cell(row.created),
         rx.table.cell(
             rx.cond(
@@ -139,7 +234,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
                         rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
                     ),
                     rx.table.body(rx.foreach(state.rows, row)),
-                    **styles.TABLE,
+                    **styles.table(headers),
                 ),
                 rx.text(empty, color_scheme="gray"),
             ),
@@ -151,7 +246,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
 
 
 def links_table() -> rx.Component:
-    headers = ["Short link", "Target", "Created", "Actions"]
+    headers = ["Short link", "Target", "Project", "Created", "Actions"]
     return items_table("Links", LinksState, headers, _link_row, "No links yet.")
 
 

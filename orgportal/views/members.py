@@ -80,6 +80,11 @@ def _member_actions(member: MemberRow) -> rx.Component:
     )
 
 
+MEMBER_COLUMNS = ("Name", "Email", "Role", "Joined", "Actions")
+TWO_FACTOR_COLUMN = "Two-factor"  # last: shown to Owners/Admins only
+INVITE_COLUMNS = ("Email", "Role", "Sent", "Expires", "Status", "Actions")
+
+
 def _member_row(member: MemberRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(member.name),
@@ -87,6 +92,7 @@ def _member_row(member: MemberRow) -> rx.Component:
         rx.table.cell(_role_cell(member)),
         rx.table.cell(member.joined),
         rx.table.cell(_member_actions(member)),
+        rx.cond(MembersState.can_manage, rx.table.cell(member.two_factor)),
         aria_label="Member " + member.email,
     )
 
@@ -99,14 +105,15 @@ def members_card() -> rx.Component:
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Name", "Email", "Role", "Joined", "Actions")
-                        ]
+                        *[rx.table.column_header_cell(h) for h in MEMBER_COLUMNS],
+                        # Owners/Admins see who has two-factor sign-in (SPEC §13)
+                        rx.cond(
+                            MembersState.can_manage, rx.table.column_header_cell(TWO_FACTOR_COLUMN)
+                        ),
                     )
                 ),
                 rx.table.body(rx.foreach(MembersState.members, _member_row)),
-                **styles.TABLE,
+                **styles.table((*MEMBER_COLUMNS, TWO_FACTOR_COLUMN)),
             ),
             width="100%",
         ),
@@ -218,14 +225,11 @@ def invite_card() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in ("Email", "Role", "Sent", "Expires", "Status", "Actions")
-                            ]
+                            *[rx.table.column_header_cell(h) for h in INVITE_COLUMNS]
                         )
                     ),
                     rx.table.body(rx.foreach(MembersState.invites, _invite_row)),
-                    **styles.TABLE,
+                    **styles.table(INVITE_COLUMNS),
                 ),
                 rx.text("No pending invites.", size="2", color_scheme="gray", high_contrast=True),
             ),

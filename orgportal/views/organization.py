@@ -91,7 +91,7 @@ def create_organization_form() -> rx.Component:
                 rx.heading("Create an organization", size="5"),
                 rx.text(
                     "Organizations share a plan, members and a support desk. "
-                    "You are in your Personal Workspace.",
+                    "You become its Owner and it opens as your active workspace.",
                     color_scheme="gray",
                     size="2",
                 ),

@@ -78,6 +78,9 @@ def filters() -> rx.Component:
     )
 
 
+TICKET_COLUMNS = ("Number", "Subject", "Requester", "Department", "Status", "Created")
+
+
 def ticket_list() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -87,21 +90,11 @@ def ticket_list() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "Number",
-                                    "Subject",
-                                    "Requester",
-                                    "Department",
-                                    "Status",
-                                    "Created",
-                                )
-                            ]
+                            *[rx.table.column_header_cell(h) for h in TICKET_COLUMNS]
                         )
                     ),
                     rx.table.body(rx.foreach(S.rows, _row)),
-                    **styles.TABLE,
+                    **styles.table(TICKET_COLUMNS),
                 ),
                 rx.text("No tickets match these filters.", size="2", color_scheme="gray"),
             ),

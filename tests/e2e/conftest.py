@@ -51,6 +51,9 @@ def app_env(tmp_path_factory) -> dict[str, str]:
         "MAIL_DIR": str(tmp / "mail"),
         "DATA_DIR": str(tmp / "data"),
         "PUBLIC_URL": f"http://localhost:{port}",
+        # The browser is our "proxy": a test may send X-Forwarded-For to appear to come from
+        # elsewhere (tests/e2e/test_two_factor.py, the IP allowlist); without it, the peer.
+        "TRUSTED_PROXIES": "127.0.0.1,::1",
         **MANY_ATTEMPTS,
     }
 

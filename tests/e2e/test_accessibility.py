@@ -43,6 +43,12 @@ def test_signed_out_pages(page: Page):
     page.goto("/register")
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     assert_accessible(page, "/register")
+    page.goto("/password-reset")
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    assert_accessible(page, "/password-reset")
+    page.goto("/password-reset/not-a-real-token")
+    expect(page.get_by_text("This password reset link is not valid")).to_be_visible()
+    assert_accessible(page, "a reset link that does not work")
     page.goto("/no-such-page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert_accessible(page, "404")
@@ -60,9 +66,14 @@ def test_every_page_of_a_free_and_a_subscribed_organization(page: Page):
         ("/organization/settings", "Settings"),
         ("/organization/audit", "Audit Log"),
         ("/links", "Links"),
+        ("/projects", "Projects"),
+        ("/approvals", "Approval"),
+        ("/analytics", "Analytics"),
         ("/files", "My Files"),
         ("/tickets", "Tickets"),
         ("/account", "Account"),
+        ("/security/two-factor", "Set up two-factor sign-in to continue"),
+        ("/security/blocked", "Your address is not allowed"),
     ]
     for path, heading in pages:
         page.goto(path)

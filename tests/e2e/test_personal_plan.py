@@ -31,6 +31,13 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     plan.get_by_label("Billing interval").select_option("Monthly")
     expect(plan.locator("#personal-plan-price")).to_have_text("£19.99 / month")
     plan.get_by_role("button", name="Subscribe").click()
+    # changing one's mind leads back to Account, where the purchase started
+    expect(page.get_by_role("heading", name="Test checkout — no card is charged")).to_be_visible()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/account/?\?checkout=canceled"), timeout=20_000)
+    plan.get_by_label("Plan", exact=True).select_option("Professional")
+    plan.get_by_label("Billing interval").select_option("Monthly")
+    plan.get_by_role("button", name="Subscribe").click()
 
     expect(page.get_by_role("heading", name="Test checkout — no card is charged")).to_be_visible()
     expect(page.locator("#checkout-description")).to_have_text("Professional plan, billed monthly")
@@ -55,6 +62,24 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     page.get_by_role("button", name="Cancel plan").click()
     expect(page.get_by_text("Subscription canceled.")).to_be_visible()
     expect(page.locator("#portal-plan")).to_have_text("")
+    page.get_by_role("link", name="Return to Account").click()
+    expect(page.get_by_role("heading", name="Account").first).to_be_visible(timeout=20_000)
 
     page.goto("/links")  # the test portal has no navigation (like Stripe's)
     expect(page.locator("#usage-links-line")).to_have_text("0 of 50 links used")
+
+
+def test_personal_usage_moves_live_in_another_tab(page: Page):
+    """Two tabs of the Personal Workspace: a link made in one moves the other's usage line."""
+    register(page, unique_email("personal-live"))
+    open_from_nav(page, "Links", "Links")
+    expect(page.locator("#usage-links-line")).to_have_text("0 of 50 links used")
+
+    other = page.context.new_page()
+    other.goto("/links")
+    expect(other.get_by_text("Workspace: Personal Workspace")).to_be_visible(timeout=20_000)
+    other.get_by_label("Target URL").fill("https://example.com/personal")
+    other.get_by_role("button", name="Create Link").click()
+    expect(other.locator("#usage-links-line")).to_have_text("1 of 50 links used")
+
+    expect(page.locator("#usage-links-line")).to_have_text("1 of 50 links used", timeout=5_000)

@@ -2,6 +2,7 @@
 with the navigation, Switch Organization and Sign out."""
 
 import os
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -11,6 +12,12 @@ from tests.e2e.test_accessibility import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+# A card clips what overflows it, so the page can fit while a control is cut off: every
+# visible button, link and field must also end inside the screen.
+CUT_OFF = """() => [...document.querySelectorAll('main button, main a, main input, main select')]
+  .filter((e) => e.offsetParent !== null && !e.closest('[aria-hidden="true"]'))
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .map((e) => e.getAttribute('aria-label') || e.textContent.trim().slice(0, 40) || e.tagName)"""
 # Set SCREENSHOTS=<dir> to keep a picture of each page as a phone shows it.
 SHOTS = os.environ.get("SCREENSHOTS")
 
@@ -22,6 +29,7 @@ def assert_fits(page: Page, what: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"phone-{name}.png"), full_page=True)
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert page.evaluate(FITS), f"{what} is wider than the screen: {widths}"
+    assert page.evaluate(CUT_OFF) == [], f"{what}: controls cut off at the right edge"
 
 
 def open_menu(page: Page):
@@ -41,6 +49,9 @@ def test_sign_in_and_register_fit_a_phone(page: Page):
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     expect(page.get_by_role("link", name="orgportal")).to_be_visible()
     assert_fits(page, "/register")
+    page.goto("/password-reset")
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    assert_fits(page, "/password-reset")
     page.goto("/no-such-page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert_fits(page, "404")
@@ -55,6 +66,10 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_works(page: Page):
     create_organization(page, "Phone Org One")
     open_menu(page).get_by_role("button", name="Create Organization").click()
     create_organization(page, "Phone Org Two")
+    page.goto("/links")  # a row with a long target, so the links table has something to fit
+    page.get_by_label("Target URL").fill("https://example.com/" + "a-long-path-segment/" * 6)
+    page.get_by_role("button", name="Create Link").click()
+    expect(page.get_by_role("button", name=re.compile("^Copy short link"))).to_be_visible()
 
     pages = [
         ("/organization", "Phone Org Two"),
@@ -64,9 +79,14 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_works(page: Page):
         ("/organization/settings", "Settings"),
         ("/organization/audit", "Audit Log"),
         ("/links", "Links"),
+        ("/projects", "Projects"),
+        ("/approvals", "Approval"),
+        ("/analytics", "Analytics"),
         ("/files", "My Files"),
         ("/tickets", "Tickets"),
         ("/account", "Account"),
+        ("/security/two-factor", "Set up two-factor sign-in to continue"),
+        ("/security/blocked", "Your address is not allowed"),
     ]
     for path, heading in pages:
         page.goto(path)

@@ -6,7 +6,13 @@ import os
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_organization, open_members, register, unique_email
+from tests.e2e.helpers import (
+    create_organization,
+    open_members,
+    register,
+    unique_email,
+    wait_for_hydration,
+)
 
 
 def main_nav(page: Page):
@@ -43,7 +49,15 @@ def test_switching_organization_keeps_the_kind_of_page(page: Page):
     create_organization(page, "Way One")
     page.get_by_role("button", name="Profile menu").click()
     page.get_by_role("menuitem", name="Create Organization").click()
+    # the create form has its own page and switches nothing until the organization exists
+    expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(timeout=20_000)
+    assert page.url.rstrip("/").endswith("/organization/new")
+    page.goto("/links")
+    expect(page.get_by_text("Workspace: Way One")).to_be_visible(timeout=20_000)
+    page.goto("/organization/new")
+    wait_for_hydration(page)
     create_organization(page, "Way Two")
+    assert page.url.rstrip("/").endswith("/organization")
 
     # /links stays /links
     page.goto("/links")

@@ -9,7 +9,7 @@ SOURCE = Path(audit.__file__).parents[1]
 # `action="billing.seats_changed"`, and the codes passed to helpers such as
 # departments._audit(..., "support.department_created", ...) or chosen in a conditional.
 CODE = re.compile(
-    r'"((?:organization|member|billing|support|mail|ticket|api_key|link|file)\.[a-z_]+)"'
+    r'"((?:organization|member|billing|support|mail|ticket|api_key|link|file|project)\.[a-z_]+)"'
 )
 ACTION_KEYWORD = re.compile(r'action="([^"]+)"')
 

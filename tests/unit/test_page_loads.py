@@ -24,6 +24,9 @@ SIGNED_IN_PAGES = [
     routes.FILES,
     routes.TICKETS,
     routes.ACCOUNT,
+    routes.PROJECTS,
+    routes.APPROVALS,
+    routes.ANALYTICS,
 ]
 
 

@@ -18,6 +18,7 @@ from orgportal.state.base import nav_section, workspace_destination
         ("/organization/audit/", 7, "/organization/audit"),
         ("/organization/settings", 0, routes.ORGANIZATION),  # Personal: no sub-pages
         ("/organization", 7, routes.ORGANIZATION),
+        ("/organization/new", 7, routes.ORGANIZATION),  # the create form is no workspace's
         ("/account", 7, routes.ORGANIZATION),
         ("", 7, routes.ORGANIZATION),
     ],

@@ -4,7 +4,14 @@
 webhook and public routes, and documented in `/api/openapi.json`.
 """
 
-from orgportal.api.rest import invites, links, members, organizations
+from orgportal.api.rest import analytics, invites, links, members, organizations, projects
 
 PREFIX = "/api"
-routers = [organizations.router, members.router, invites.router, links.router]
+routers = [
+    organizations.router,
+    members.router,
+    invites.router,
+    links.router,
+    projects.router,
+    analytics.router,
+]

@@ -21,8 +21,9 @@ from orgportal.adapters.billing import BillingUnavailable
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import api_keys
+from orgportal.services import api_keys, org_security
 from orgportal.services.api_keys import ApiCaller
+from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones cannot exist
@@ -56,9 +57,11 @@ bearer = HTTPBearer(
 
 
 def current_caller(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiCaller:
-    """The key's user, checked against the database on every call, then rate-limited.
+    """The key's user, checked against the database on every call, then rate-limited, then
+    held to the Security settings of the organization the call is about (SPEC §13).
 
     A plain `def`: FastAPI runs it in its threadpool, so the database and Redis calls never
     block the event loop."""
@@ -67,7 +70,29 @@ def current_caller(
     wait = limiter.hit(caller.key_id)
     if wait:
         raise RateLimited(wait)
+    organization_id = _organization_of(request, caller)
+    if organization_id is not None:
+        address = client_address(
+            request.client.host if request.client else "",
+            ",".join(request.headers.getlist("x-forwarded-for")) or None,
+        )
+        with unit_of_work() as session:
+            org_security.check_access(
+                session, user=caller.user, organization_id=organization_id, address=address,
+                api=True,
+            )
     return caller
+
+
+def _organization_of(request: Request, caller: ApiCaller) -> int | None:
+    """The organization a call is about: the one in its path, else (links, projects…) the
+    key's active workspace; listing, creating and the Personal switch are about none."""
+    raw = request.path_params.get("organization_id")
+    if raw is not None:
+        return int(raw) if str(raw).isdigit() else None
+    if request.url.path.startswith("/api/organizations"):
+        return None
+    return caller.active_org_id
 
 
 Caller = Annotated[ApiCaller, Depends(current_caller)]

@@ -5,19 +5,24 @@ as changed; the unit of work announces that after commit, so open organization p
 their bars for API-created links exactly as for links made on the Links page.
 """
 
+from typing import Annotated
+
+from fastapi import Query
+
 from orgportal import routes
 from orgportal.api.rest import schemas as s
-from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
+from orgportal.api.rest.deps import MAX_ID, Caller, Id, Limit, Offset, rest_router
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.models import Link
-from orgportal.services import api_keys, links
+from orgportal.services import api_keys, clicks, link_approval, links
 
 router = rest_router("/links", "links")
 
 
-def _out(link: Link) -> s.LinkOut:
-    return s.LinkOut(
+def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
+    return out(
+        **extra,
         id=link.id,
         slug=link.slug,
         short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
@@ -25,6 +30,9 @@ def _out(link: Link) -> s.LinkOut:
         organization_id=link.organization_id,
         owner_id=link.owner_id,
         created_at=link.created_at,
+        project_id=link.project_id,
+        pending_approval=link.pending_approval,
+        append_click_id=link.append_click_id,
     )
 
 
@@ -37,12 +45,29 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
             organization_id=api_keys.active_workspace(session, caller),
             target_url=body.target_url,
             slug=body.slug,
+            project_id=body.project_id,
         )
+        if body.append_click_id:  # issue 15: conversion attribution
+            clicks.set_append_click_id(
+                session,
+                user=caller.user,
+                organization_id=link.organization_id,
+                link_id=link.id,
+                enabled=True,
+            )
         return _out(link)
 
 
 @router.get("", summary="Links of the key's active workspace, newest first")
-def list_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.LinkPage:
+def list_links(
+    caller: Caller,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    project_id: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_ID, description="Only this project's links; 0: links in no project."),
+    ] = None,
+) -> s.LinkPage:
     with unit_of_work() as session:
         found, total = links.list_links(
             session,
@@ -50,6 +75,7 @@ def list_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.LinkP
             organization_id=api_keys.active_workspace(session, caller),
             limit=limit,
             offset=offset,
+            project_id=project_id,
         )
         items = [_out(link) for link in found]
     return s.LinkPage(items=items, total=total, limit=limit, offset=offset)
@@ -65,3 +91,55 @@ def delete_link(link_id: Id, caller: Caller) -> s.MessageOut:
             link_id=link_id,
         )
     return s.MessageOut(message="Link deleted")
+
+
+@router.patch("/{link_id}", summary="Move a link to a project (its creator, or an Owner/Admin)")
+def update_link(link_id: Id, body: s.LinkUpdate, caller: Caller) -> s.LinkOut:
+    with unit_of_work() as session:
+        link = links.set_link_project(
+            session,
+            user=caller.user,
+            organization_id=api_keys.active_workspace(session, caller),
+            link_id=link_id,
+            project_id=body.project_id,
+        )
+        return _out(link)
+
+
+@router.get("/pending", summary="The approval queue, oldest first (Owner/Admin)")
+def list_pending_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.PendingLinkPage:
+    with unit_of_work() as session:
+        found, total = link_approval.list_pending(
+            session,
+            user=caller.user,
+            organization_id=api_keys.active_workspace(session, caller),
+            limit=limit,
+            offset=offset,
+        )
+        items = [_out(link, s.PendingLinkOut, owner_email=email) for link, email in found]
+    return s.PendingLinkPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("/{link_id}/approve", summary="Approve a pending link: it redirects at once")
+def approve_link(link_id: Id, caller: Caller) -> s.LinkOut:
+    with unit_of_work() as session:
+        link = link_approval.approve_link(
+            session,
+            user=caller.user,
+            organization_id=api_keys.active_workspace(session, caller),
+            link_id=link_id,
+        )
+        return _out(link)
+
+
+@router.post("/{link_id}/reject", summary="Reject a pending link: deleted, its creator is told")
+def reject_link(link_id: Id, caller: Caller, body: s.LinkReject | None = None) -> s.MessageOut:
+    with unit_of_work() as session:
+        link_approval.reject_link(
+            session,
+            user=caller.user,
+            organization_id=api_keys.active_workspace(session, caller),
+            link_id=link_id,
+            reason=body.reason if body else "",
+        )
+    return s.MessageOut(message="Link rejected")

@@ -13,7 +13,7 @@ from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
 from orgportal.db import unit_of_work
 from orgportal.models import Organization, Role, User
-from orgportal.services import accounts, api_keys, billing, domains, links, members
+from orgportal.services import accounts, api_keys, billing, domains, links, members, projects
 from orgportal.services import organizations as orgs
 from orgportal.services import usage as usage_service
 from orgportal.services.api_keys import ApiCaller
@@ -48,6 +48,7 @@ def _detail(session: Session, user: User, organization_id: int) -> s.Organizatio
         subscription_status=plan.plan_status or None,
         member_count=view.member_count,
         link_count=link_count,
+        project_count=projects.project_count(session, org.id),
         settings=s.OrganizationSettingsOut(
             allow_members_to_invite=org.allow_members_to_invite,
             require_approval_for_links=org.require_approval_for_links,

@@ -75,6 +75,7 @@ class OrganizationDetail(OrganizationOut):
     subscription_status: str | None = Field(description="None without a subscription.")
     member_count: int
     link_count: int = Field(description="Links in the organization's own workspace.")
+    project_count: int = Field(description="Projects in the organization's workspace.")
     settings: OrganizationSettingsOut
     updated_at: datetime
 
@@ -183,6 +184,18 @@ class LinkCreate(BaseModel):
     slug: Text = Field(
         "", description="Optional: 3–64 lower-case letters, digits, dashes.", examples=["sale"]
     )
+    project_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Optional: a project of the same workspace."
+    )
+    append_click_id: bool = Field(
+        False, description="Add `op_click=<click id>` to the target on each redirect (issue 15)."
+    )
+
+
+class LinkUpdate(BaseModel):
+    project_id: int | None = Field(
+        ge=1, le=2**31 - 1, description="A project of the link's workspace, or null for none."
+    )
 
 
 class LinkOut(BaseModel):
@@ -193,7 +206,54 @@ class LinkOut(BaseModel):
     organization_id: int | None = Field(description="None for the Personal Workspace.")
     owner_id: int
     created_at: datetime
+    project_id: int | None = Field(description="The link's project; None for no project.")
+    pending_approval: bool = Field(
+        description="True while the link waits for an Owner/Admin's approval: it does not "
+        "redirect yet (the organization's require_approval_for_links)."
+    )
+    append_click_id: bool = Field(
+        False, description="The redirect adds `op_click=<click id>` for conversion attribution."
+    )
 
 
 class LinkPage(PageInfo):
     items: list[LinkOut]
+
+
+class PendingLinkOut(LinkOut):
+    owner_email: str = Field(description="Who created the link.")
+
+
+class PendingLinkPage(PageInfo):
+    items: list[PendingLinkOut]
+
+
+class LinkReject(BaseModel):
+    reason: Text = Field("", max_length=500, description="Optional: told to the creator by mail.")
+
+
+# --- projects -------------------------------------------------------------------------------
+
+
+class ProjectCreate(BaseModel):
+    name: Text = Field(min_length=1, max_length=80, description="Unique in the workspace.")
+    description: Text = Field("", max_length=500)
+
+
+class ProjectUpdate(BaseModel):
+    name: Text | None = Field(None, min_length=1, max_length=80, description="A new name.")
+    description: Text | None = Field(None, max_length=500)
+
+
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    organization_id: int | None = Field(description="None for the Personal Workspace.")
+    link_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectPage(PageInfo):
+    items: list[ProjectOut]

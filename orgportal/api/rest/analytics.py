@@ -1,0 +1,189 @@
+"""Analytics and conversions over REST (issue 15 §8, §10): the same figures as `/analytics`.
+
+`GET /api/links/{id}/stats` and `GET /api/organizations/{id}/analytics` read the daily
+rollups through `services/analytics.py`, exactly as the page does; `POST /api/conversions`
+attributes a conversion to a click id (`op_click`) within the organization's attribution
+window. The bodies and responses are described here (they belong to this feature only).
+"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query, Response
+from pydantic import BaseModel, Field, StringConstraints
+
+from orgportal.api.rest.deps import MAX_ID, Caller, Id, rest_router
+from orgportal.db import unit_of_work
+from orgportal.services import analytics, conversions
+from orgportal.services.analytics import Figure, Report
+
+router = rest_router("", "analytics")
+
+From = Annotated[
+    date | None,
+    Query(alias="from", description="First day (UTC, YYYY-MM-DD); default: 29 days before `to`."),
+]
+To = Annotated[date | None, Query(description="Last day, inclusive (UTC); default: today.")]
+FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+class DayOut(BaseModel):
+    date: date
+    clicks: int = Field(description="Clicks by people (bots not counted).")
+    bot_visits: int = Field(description="Visits recognized as bots, kept apart.")
+    conversions: int
+    conversion_value: float
+
+
+class FigureOut(BaseModel):
+    label: str
+    clicks: int
+    conversions: int = 0
+    conversion_rate: float = Field(0.0, description="Conversions per click (0–1 and more).")
+    conversion_value: float = 0.0
+    id: int | None = Field(None, description="The link or project id (null: no project).")
+
+
+class AnalyticsOut(BaseModel):
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    clicks: int
+    bot_visits: int
+    conversions: int
+    conversion_rate: float
+    conversion_value: float
+    days: list[DayOut] = Field(description="Every day of the range, oldest first.")
+    top_links: list[FigureOut] = Field(description="At most 10, most clicked first.")
+    top_projects: list[FigureOut]
+    referrers: list[FigureOut] = Field(description="Referrer hosts (top 10).")
+    browsers: list[FigureOut]
+    operating_systems: list[FigureOut]
+    devices: list[FigureOut] = Field(description="desktop, mobile, tablet.")
+    countries: list[FigureOut] = Field(description="ISO 3166 codes (trusted header).")
+
+    model_config = {"populate_by_name": True}
+
+
+class ConversionIn(BaseModel):
+    click_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="The `op_click` value the link appended to its target."
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        examples=["signup"]
+    )
+    value: float | None = Field(None, ge=-1e12, le=1e12, description="Optional amount.")
+
+
+class ConversionOut(BaseModel):
+    id: int
+    click_id: str
+    link_id: int
+    name: str
+    value: float | None
+    created: bool = Field(description="False: this (click_id, name) was recorded before.")
+
+
+def _figure(figure: Figure, with_id: bool = False) -> FigureOut:
+    return FigureOut(
+        label=figure.label,
+        clicks=figure.clicks,
+        conversions=figure.conversions,
+        conversion_rate=round(figure.rate, 4),
+        conversion_value=round(figure.value, 2),
+        id=(figure.key or None) if with_id else None,
+    )
+
+
+def _out(report: Report) -> AnalyticsOut:
+    dims = report.dimensions
+    return AnalyticsOut(
+        from_=report.start,
+        to=report.end,
+        clicks=report.clicks,
+        bot_visits=report.bots,
+        conversions=report.conversions,
+        conversion_rate=round(report.rate, 4),
+        conversion_value=round(report.value, 2),
+        days=[
+            DayOut(
+                date=d.day,
+                clicks=d.clicks,
+                bot_visits=d.bots,
+                conversions=d.conversions,
+                conversion_value=round(d.value, 2),
+            )
+            for d in report.days
+        ],
+        top_links=[_figure(f, True) for f in report.links],
+        top_projects=[_figure(f, True) for f in report.projects],
+        referrers=[_figure(f) for f in dims.get("referrer", [])],
+        browsers=[_figure(f) for f in dims.get("browser", [])],
+        operating_systems=[_figure(f) for f in dims.get("os", [])],
+        devices=[_figure(f) for f in dims.get("device", [])],
+        countries=[_figure(f) for f in dims.get("country", [])],
+    )
+
+
+@router.get(
+    "/links/{link_id}/stats",
+    summary="One link's clicks and conversions per day (members of its workspace)",
+    response_model_by_alias=True,
+)
+def link_stats(link_id: Id, caller: Caller, from_: From = None, to: To = None) -> AnalyticsOut:
+    start, end = analytics.date_range(start=from_, end=to)
+    with unit_of_work() as session:
+        report = analytics.link_report(
+            session, user=caller.user, link_id=link_id, start=start, end=end
+        )
+    return _out(report)
+
+
+@router.get(
+    "/organizations/{organization_id}/analytics",
+    summary="An organization's analytics, as on its /analytics page (every member)",
+    response_model_by_alias=True,
+)
+def organization_analytics(
+    organization_id: Id,
+    caller: Caller,
+    from_: From = None,
+    to: To = None,
+    project_id: FilterId = None,
+    link_id: FilterId = None,
+) -> AnalyticsOut:
+    start, end = analytics.date_range(start=from_, end=to)
+    with unit_of_work() as session:
+        report = analytics.workspace_report(
+            session,
+            user=caller.user,
+            organization_id=organization_id,
+            start=start,
+            end=end,
+            project_id=project_id,
+            link_id=link_id,
+        )
+    return _out(report)
+
+
+@router.post(
+    "/conversions",
+    status_code=201,
+    summary="Attribute a conversion to a click (idempotent per click_id and name)",
+    responses={200: {"model": ConversionOut, "description": "Already recorded (same result)"}},
+)
+def create_conversion(body: ConversionIn, caller: Caller, response: Response) -> ConversionOut:
+    with unit_of_work() as session:
+        done = conversions.record_conversion(
+            session, user=caller.user, click_id=body.click_id, name=body.name, value=body.value
+        )
+        out = ConversionOut(
+            id=done.conversion.id or 0,
+            click_id=done.click.token,
+            link_id=done.conversion.link_id,
+            name=done.conversion.name,
+            value=done.conversion.value,
+            created=done.created,
+        )
+    if not done.created:
+        response.status_code = 200
+    return out

@@ -1,0 +1,97 @@
+"""/approvals: the links that wait for an Owner's or Admin's approval (issue 15), live."""
+
+import reflex as rx
+
+from orgportal import routes, styles
+from orgportal.components.confirm import confirm_button
+from orgportal.components.forms import form_error
+from orgportal.components.layout import page_frame
+from orgportal.state.approvals import ApprovalsState, PendingRow
+from orgportal.views.content import workspace_heading
+
+HEADERS = ["Short link", "Target", "Created by", "Created", "Actions"]
+
+
+def _row(row: PendingRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.short_url, size="2")),
+        rx.table.cell(rx.link(row.target_url, href=row.target_url, is_external=True, size="2")),
+        rx.table.cell(row.creator),
+        rx.table.cell(row.created),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("Approve", size="1", on_click=ApprovalsState.approve(row.id),
+                          aria_label="Approve link " + row.slug),
+                confirm_button(
+                    "Reject", size="1", variant="soft",
+                    aria_label="Reject link " + row.slug,
+                    title="Reject link",
+                    description=("The short link ", rx.text.strong(row.short_url),
+                                 " is deleted and ", rx.text.strong(row.creator),
+                                 " is told by email. This cannot be undone."),
+                    confirm_label="Reject link",
+                    on_confirm=ApprovalsState.reject(row.id),
+                ),
+                spacing="2",
+                wrap="wrap",
+            )
+        ),
+        aria_label="Pending link " + row.slug,
+    )  # fmt: skip
+
+
+def _queue() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Waiting for approval (", ApprovalsState.total, ")", size="4"),
+            rx.cond(
+                ~ApprovalsState.setting_on,
+                rx.text(
+                    "Require approval for links is off in Settings: new links are not held "
+                    "back, but the links below still wait until you decide.",
+                    size="2",
+                ),
+            ),
+            rx.cond(
+                ApprovalsState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])
+                    ),
+                    rx.table.body(rx.foreach(ApprovalsState.rows, _row)),
+                    **styles.table(HEADERS),
+                ),
+                rx.text("No links are waiting for approval.", color_scheme="gray"),
+            ),
+            rx.cond(
+                ApprovalsState.page_count > 1,
+                rx.hstack(
+                    rx.button("Previous", size="1", variant="soft",
+                              disabled=ApprovalsState.page == 0,
+                              on_click=ApprovalsState.go_to_page(ApprovalsState.page - 1)),
+                    rx.text("Page ", ApprovalsState.page + 1, " of ", ApprovalsState.page_count,
+                            size="2"),
+                    rx.button("Next", size="1", variant="soft",
+                              disabled=ApprovalsState.page + 1 >= ApprovalsState.page_count,
+                              on_click=ApprovalsState.go_to_page(ApprovalsState.page + 1)),
+                    align="center",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def approvals_page() -> rx.Component:
+    return page_frame(
+        workspace_heading("Approval"),
+        rx.text(
+            "With Require approval for links on (",
+            rx.link("Settings", href=routes.ORG_SETTINGS),
+            "), links that Agents and Billing Admins create wait here: they count toward "
+            "usage but do not redirect until approved. Rejecting deletes the link.",
+            size="2",
+        ),
+        rx.cond(ApprovalsState.error != "", form_error(ApprovalsState.error), _queue()),
+    )

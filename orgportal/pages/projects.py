@@ -1,0 +1,239 @@
+"""/projects (the workspace's projects with link and click counts) and /projects/<id> (one
+project: its links, its analytics, rename and delete) (issue 15)."""
+
+import reflex as rx
+
+from orgportal import routes, styles
+from orgportal.components.badges import status_badge
+from orgportal.components.confirm import confirm_button
+from orgportal.components.forms import form_error, text_area_field, text_field
+from orgportal.components.layout import page_frame
+from orgportal.state.base import AppState
+from orgportal.state.projects import (
+    FORM_ERROR,
+    ProjectLinkRow,
+    ProjectRow,
+    ProjectsState,
+    ProjectState,
+)
+from orgportal.views.content import workspace_heading
+
+
+def _refusal(errors: rx.Var) -> rx.Component:
+    return rx.cond(errors.contains(FORM_ERROR), form_error(errors[FORM_ERROR].to(str)))
+
+
+def _pager(state) -> rx.Component:
+    return rx.cond(
+        state.page_count > 1,
+        rx.hstack(
+            rx.button("Previous", size="1", variant="soft", disabled=state.page == 0,
+                      on_click=state.go_to_page(state.page - 1)),
+            rx.text("Page ", state.page + 1, " of ", state.page_count, size="2"),
+            rx.button("Next", size="1", variant="soft", disabled=state.page + 1 >= state.page_count,
+                      on_click=state.go_to_page(state.page + 1)),
+            align="center",
+        ),
+    )  # fmt: skip
+
+
+def _create_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Create a project", size="4"),
+                text_field("Project name", "name", ProjectsState.errors, required=True,
+                           max_length=80, placeholder="Spring campaign"),
+                text_area_field("Description (optional)", "description", ProjectsState.errors,
+                                max_length=500),
+                _refusal(ProjectsState.errors),
+                rx.button("Create Project", type="submit"),
+                width="100%",
+            ),
+            on_submit=ProjectsState.create,
+            key=ProjectsState.form_key,
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _project_row(row: ProjectRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.link(row.name, href=row.href, weight="medium"),
+                rx.cond(
+                    row.description != "",
+                    rx.text(row.description, size="1", color_scheme="gray"),
+                ),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(row.links),
+        rx.table.cell(rx.cond(ProjectsState.show_clicks, row.clicks, "—")),
+        rx.table.cell(row.created),
+        rx.table.cell(
+            rx.link("Analytics", href=row.analytics_href, size="2",
+                    aria_label="Analytics of project " + row.name),
+        ),
+        aria_label="Project " + row.name,
+    )  # fmt: skip
+
+
+PROJECT_HEADERS = ["Project", "Links", "Clicks", "Created", "Actions"]
+
+
+def _projects_table() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Projects (", ProjectsState.total, ")", size="4"),
+            form_error(ProjectsState.error),
+            rx.cond(
+                ProjectsState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in PROJECT_HEADERS])
+                    ),
+                    rx.table.body(rx.foreach(ProjectsState.rows, _project_row)),
+                    **styles.table(PROJECT_HEADERS),
+                ),
+                rx.text(
+                    "No projects yet. Projects group links: each link may belong to one.",
+                    color_scheme="gray",
+                ),
+            ),
+            _pager(ProjectsState),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def projects_page() -> rx.Component:
+    return page_frame(
+        workspace_heading("Projects"),
+        rx.cond(AppState.caps.manage_projects, _create_card()),
+        _projects_table(),
+    )
+
+
+# --- one project ----------------------------------------------------------------------------
+
+
+def _project_link_row(row: ProjectLinkRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True)),
+        rx.table.cell(rx.text(row.target_url, size="2")),
+        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(row.created),
+        aria_label="Link " + row.slug,
+    )
+
+
+LINK_HEADERS = ["Short link", "Target", "Status", "Created"]
+
+
+def _project_links() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Links (", ProjectState.total, ")", size="4"),
+                rx.spacer(),
+                rx.link("Create or move links on the Links page", href=ProjectState.links_href,
+                        size="2"),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                ProjectState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in LINK_HEADERS])
+                    ),
+                    rx.table.body(rx.foreach(ProjectState.rows, _project_link_row)),
+                    **styles.table(LINK_HEADERS),
+                ),
+                rx.text("No links in this project yet.", color_scheme="gray"),
+            ),
+            _pager(ProjectState),
+            width="100%",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _project_analytics() -> rx.Component:
+    """The project's analytics live on the Analytics page, filtered to it (issue 15 part B)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Analytics", size="4"),
+            rx.text("Clicks over time, top links, referrers, devices and countries of this "
+                    "project's links.", size="2"),
+            rx.link("Open this project's analytics", href=ProjectState.analytics_href,
+                    id="project-analytics-link"),
+            width="100%",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _manage_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Project details", size="4"),
+                    text_field("Project name", "name", ProjectState.errors, required=True,
+                               max_length=80, default_value=ProjectState.name),
+                    text_area_field("Description (optional)", "description", ProjectState.errors,
+                                    max_length=500, default_value=ProjectState.description),
+                    _refusal(ProjectState.errors),
+                    rx.button("Save Project", type="submit"),
+                    width="100%",
+                ),
+                on_submit=ProjectState.rename,
+                key=ProjectState.form_key,
+                width="100%",
+            ),
+            rx.separator(size="4"),
+            confirm_button(
+                "Delete Project",
+                title="Delete project",
+                description=("The project ", rx.text.strong(ProjectState.name),
+                             " is deleted. Its links stay and keep working, in no project."),
+                confirm_label="Delete project",
+                on_confirm=ProjectState.delete,
+                variant="soft",
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def project_page() -> rx.Component:
+    return page_frame(
+        rx.link("← All projects", href=routes.PROJECTS, size="2"),
+        rx.cond(
+            ProjectState.found,
+            rx.vstack(
+                rx.heading(ProjectState.name, size="6"),
+                rx.text("Workspace: ", rx.text.strong(AppState.active_workspace_name),
+                        " · created ", ProjectState.created, size="2"),
+                rx.cond(ProjectState.description != "",
+                        rx.text(ProjectState.description, size="2")),
+                _project_links(),
+                _project_analytics(),
+                rx.cond(AppState.caps.manage_projects, _manage_card()),
+                spacing="4",
+                width="100%",
+            ),
+            rx.cond(
+                AppState.page_ready,
+                rx.vstack(rx.heading("Project", size="6"), form_error(ProjectState.error),
+                          width="100%"),
+                rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            ),
+        ),
+    )  # fmt: skip

@@ -1,0 +1,276 @@
+"""Click recording (SPEC §14, issue 15): what a followed short link leaves behind.
+
+The redirect builds a `Hit` from the request (no raw IP address: the referrer's host, the
+User-Agent, a country from the configured trusted header, a random first-party visitor id)
+and hands it to `record`, either in its own transaction or, by default, through a queue
+written in batches (`adapters/click_queue.py`), so the visitor never waits for the
+database. `record` parses the User-Agent with ua-parser (bots kept apart, never counted as
+clicks), inserts the click rows and adds them to the daily rollups with one upsert per
+batch, then marks the organizations' analytics as changed for the live pages.
+"""
+
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import ua_parser
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from orgportal.db import mark_changed
+from orgportal.models import Click, ClickRollup, Link, Organization, User
+from orgportal.models.analytics import DIMENSIONS, TOTAL, WEEKLY, week_of
+from orgportal.models.base import utcnow
+from orgportal.services import countries, usage
+from orgportal.services.errors import NotFound, PermissionDenied
+from orgportal.services.permissions import Permission, require, require_workspace
+
+VISITOR_COOKIE = "op_vid"
+VISITOR_COOKIE_DAYS = 365
+CLICK_PARAM = "op_click"
+# Live topics: an organization's analytics, and a Personal Workspace's (by its user id).
+TOPIC, PERSONAL_TOPIC = "analytics", "analytics_user"
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+_MOBILE_OS = {"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "Firefox OS"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One followed link, as the redirect saw it (parsed later, off the redirect's path)."""
+
+    link_id: int
+    organization_id: int | None
+    owner_id: int
+    token: str
+    user_agent: str = ""
+    referrer: str = ""
+    country: str = ""
+    visitor_id: str = ""
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Agent:
+    browser: str
+    os: str
+    device: str  # desktop, mobile, tablet; "bot" for crawlers
+    is_bot: bool
+
+
+def new_visitor_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def visitor_id(cookie: str | None) -> tuple[str, bool]:
+    """The visitor id from the cookie, or a new one; and whether it is new (set the cookie)."""
+    if cookie and _VISITOR_ID.match(cookie):
+        return cookie, False
+    return new_visitor_id(), True
+
+
+def country_from(headers: Mapping[str, str], header_name: str) -> str:
+    """The ISO country in the trusted header `header_name` (empty name: off), or ""; values
+    that are no real country (Cloudflare's XX, T1 for Tor) count as unknown."""
+    if not header_name:
+        return ""
+    value = (headers.get(header_name.lower()) or headers.get(header_name) or "").strip().upper()
+    if len(value) != 2 or not value.isalpha():
+        return ""
+    return value if countries.get(value) else ""
+
+
+def referrer_host(referrer: str) -> str:
+    """Only the host of the Referer header ("" when none or not a web address)."""
+    try:
+        parts = urlsplit(referrer.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https"):
+        return ""
+    return (parts.hostname or "")[:255]
+
+
+def new_hit(link: Link, *, user_agent: str, referrer: str, country: str, visitor: str) -> Hit:
+    assert link.id is not None
+    return Hit(
+        link_id=link.id,
+        organization_id=link.organization_id,
+        owner_id=link.owner_id,
+        token=secrets.token_urlsafe(16),  # the op_click id: random, never the row id
+        user_agent=user_agent[:1024],
+        referrer=referrer_host(referrer),
+        country=country,
+        visitor_id=visitor,
+    )
+
+
+def target_for(link: Link, hit: Hit | None) -> str:
+    """Where the redirect goes: the target, plus `op_click=<id>` when the link asks for it
+    (the target's own query string and fragment kept)."""
+    if not link.append_click_id or hit is None:
+        return link.target_url
+    base, hash_mark, fragment = link.target_url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return f"{base}{joiner}{CLICK_PARAM}={hit.token}{hash_mark}{fragment}"
+
+
+@lru_cache(maxsize=4096)
+def describe(user_agent: str) -> Agent:
+    """Browser, OS and device class by ua-parser (its regexes are maintained upstream);
+    ua-parser's "Spider" device, or no User-Agent at all, is a bot."""
+    if not user_agent.strip():
+        return Agent("Unknown", "Unknown", "bot", True)
+    result = ua_parser.parse(user_agent)
+    device = result.device
+    if device is not None and device.family == "Spider":
+        name = result.user_agent.family if result.user_agent else "Bot"
+        return Agent(name[:64], "Unknown", "bot", True)
+    browser = result.user_agent.family if result.user_agent else "Other"
+    os_name = result.os.family if result.os else "Other"
+    return Agent(browser[:64], os_name[:64], _device_class(user_agent, os_name, device), False)
+
+
+def _device_class(user_agent: str, os_name: str, device: ua_parser.Device | None) -> str:
+    family = (device.family if device else "") or ""
+    brand = (device.brand if device else "") or ""
+    if "iPad" in family or "Tablet" in brand or "Tablet" in user_agent or "Kindle" in family:
+        return "tablet"
+    if os_name == "Android" and "Mobile" not in user_agent:
+        return "tablet"  # Android's convention: phones say "Mobile", tablets do not
+    if os_name in _MOBILE_OS or "Mobi" in user_agent:
+        return "mobile"
+    return "desktop"
+
+
+def record(session: Session, hits: Sequence[Hit]) -> int:
+    """Store a batch of clicks and add them to the daily rollups; returns the clicks counted
+    (bots excluded). Links deleted meanwhile are skipped."""
+    if not hits:
+        return 0
+    live = {
+        row[0]
+        for row in session.connection().execute(
+            Link.__table__.select()
+            .with_only_columns(Link.__table__.c.id)
+            .where(Link.__table__.c.id.in_({h.link_id for h in hits}))
+        )
+    }
+    rows, increments = [], defaultdict(lambda: [0, 0])
+    organizations, owners = set(), set()
+    for hit in hits:
+        if hit.link_id not in live:
+            continue
+        agent = describe(hit.user_agent)
+        rows.append(
+            {
+                "token": hit.token,
+                "link_id": hit.link_id,
+                "organization_id": hit.organization_id,
+                "owner_id": hit.owner_id,
+                "clicked_at": hit.at,
+                "referrer_host": hit.referrer,
+                "browser": agent.browser,
+                "os": agent.os,
+                "device": agent.device,
+                "country": hit.country,
+                "visitor_id": hit.visitor_id,
+                "is_bot": agent.is_bot,
+            }
+        )
+        key = (hit.link_id, hit.organization_id, hit.owner_id, hit.at.date())
+        if agent.is_bot:
+            increments[(*key, TOTAL, "")][1] += 1
+        else:
+            values = (hit.referrer, agent.browser, agent.os, agent.device, hit.country)
+            increments[(*key, TOTAL, "")][0] += 1
+            week = (*key[:3], week_of(key[3]))
+            for dimension, value in zip(DIMENSIONS, values, strict=True):
+                increments[(*key, dimension, value)][0] += 1
+                increments[(*week, WEEKLY[dimension], value)][0] += 1
+        if hit.organization_id:
+            organizations.add(hit.organization_id)
+        else:
+            owners.add(hit.owner_id)
+    if not rows:
+        return 0
+    session.connection().execute(insert(Click.__table__), rows)
+    add_to_rollups(
+        session,
+        [
+            {
+                "link_id": link_id,
+                "organization_id": organization_id,
+                "owner_id": owner_id,
+                "day": day,
+                "dimension": dimension,
+                "value": value,
+                "clicks": clicks,
+                "bots": bots,
+            }
+            for (link_id, organization_id, owner_id, day, dimension, value), (
+                clicks,
+                bots,
+            ) in increments.items()
+        ],
+        ("clicks", "bots"),
+    )
+    mark_changed(session, TOPIC, organizations)
+    mark_changed(session, PERSONAL_TOPIC, owners)
+    return sum(1 for row in rows if not row["is_bot"])
+
+
+def add_to_rollups(session: Session, rows: list[dict], counters: Sequence[str]) -> None:
+    """One upsert for many rollup rows: new keys inserted, existing ones incremented by
+    `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike)."""
+    if not rows:
+        return
+    table = ClickRollup.__table__
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+        statement = make(table).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_update(
+            index_elements=["link_id", "dimension", "day", "value"],
+            set_={name: table.c[name] + statement.excluded[name] for name in counters},
+        )
+        session.connection().execute(statement)
+
+
+def set_append_click_id(
+    session: Session, *, user: User, organization_id: int | None, link_id: int, enabled: bool
+) -> Link:
+    """Switch `op_click` on or off for a link of the active workspace: its creator, or an
+    Owner/Admin of the organization (like deleting it)."""
+    require_workspace(session, user, organization_id, Permission.VIEW)
+    link = session.get(Link, link_id)
+    if link is None or link.organization_id != organization_id:
+        raise NotFound("Link not found.")
+    if organization_id is None:
+        if link.owner_id != user.id:
+            raise NotFound("Link not found.")
+    else:
+        _, membership = require(session, user, organization_id, Permission.VIEW)
+        if not usage.may_delete(link, user, membership.role):
+            raise PermissionDenied("Only its creator, an Admin or the Owner can change this link.")
+    link.append_click_id = enabled
+    session.add(link)
+    session.flush()
+    return link
+
+
+def attribution_window_hours(session: Session, organization_id: int | None) -> int:
+    """The organization's `default_attribution_window` (hours); the Personal Workspace uses
+    the organizations' default."""
+    if organization_id is None:
+        return Organization.model_fields["default_attribution_window"].default
+    organization = session.get(Organization, organization_id)
+    return organization.default_attribution_window if organization else 0

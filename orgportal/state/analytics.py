@@ -1,0 +1,336 @@
+"""/analytics: the active workspace's clicks and conversions (SPEC §14, issue 15).
+
+Filters live in the URL (`?days=7&project=3&link=spring-sale`), so the page can be shared
+and reloaded; its load reads them and fills everything from the daily rollups
+(`services/analytics.py`). The page is live: clicks mark their organization's `analytics`
+topic on the live bus (the Personal Workspace's: `analytics_user` by user id), and each
+worker reloads the open analytics pages it serves, at most once a second per workspace
+however many clicks arrive (a burst becomes one refresh, with a trailing one).
+"""
+
+import asyncio
+import dataclasses
+import logging
+import threading
+import time
+from urllib.parse import urlencode
+
+import reflex as rx
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from orgportal import formatting, routes
+from orgportal.services import analytics, projects
+from orgportal.services.accounts import Viewer
+from orgportal.services.analytics import Figure, Report
+from orgportal.services.errors import DomainError
+from orgportal.state.base import AppState
+
+log = logging.getLogger(__name__)
+RANGE_LABELS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
+ALL_PROJECTS = "All projects"
+MIN_PUSH_INTERVAL = 1.0  # seconds between two refreshes of one workspace's pages
+
+# (topic, organization or user id) → {client token}; the keys of scheduled refreshes.
+_watchers: dict[tuple[str, int], set[str]] = {}
+_watchers_lock = threading.Lock()
+_last_push: dict[tuple[str, int], float] = {}
+_scheduled: dict[tuple[str, int], asyncio.Task] = {}
+
+
+@dataclasses.dataclass
+class FigureRow:
+    label: str
+    clicks: str
+    conversions: str = ""
+    rate: str = ""
+    share: str = ""
+
+
+@dataclasses.dataclass
+class DayRow:
+    date: str
+    clicks: int
+    bots: int
+    conversions: int
+
+
+class AnalyticsState(AppState):
+    range_label: str = RANGE_LABELS[analytics.DEFAULT_DAYS]
+    project_filter: str = ALL_PROJECTS
+    project_names: list[str] = []
+    link_filter: str = ""  # a slug, "" for every link
+    link_errors: dict[str, str] = {}
+    link_form_key: int = 0
+    error: str = ""
+    period: str = ""
+    clicks: int = 0
+    bots: int = 0
+    conversions: int = 0
+    conversion_rate: str = "0%"
+    conversion_value: str = "0.00"
+    series: list[dict] = []
+    day_rows: list[DayRow] = []
+    top_links: list[FigureRow] = []
+    top_projects: list[FigureRow] = []
+    referrers: list[FigureRow] = []
+    browsers: list[FigureRow] = []
+    systems: list[FigureRow] = []
+    devices: list[FigureRow] = []
+    countries: list[FigureRow] = []
+    _days: int = analytics.DEFAULT_DAYS
+    _project_ids: dict[str, int] = {}
+    _project_id: int = 0
+
+    @rx.var
+    def range_labels(self) -> list[str]:
+        return list(RANGE_LABELS.values())
+
+    @rx.var
+    def project_filters(self) -> list[str]:
+        return [ALL_PROJECTS, *self.project_names]
+
+    @rx.var
+    def chart_label(self) -> str:
+        clicks = f"{self.clicks:,} click" + ("" if self.clicks == 1 else "s")
+        return f"Clicks per day, {self.period}: {clicks} in all. The table below has the numbers."
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        _watch(
+            ("analytics", org_id) if org_id else ("analytics_user", viewer.user.id or 0),
+            self.router.session.client_token,
+        )
+        query = self.router.url.query_parameters
+        self._days = _int(query.get("days")) if _int(query.get("days")) in RANGE_LABELS else 30
+        self.range_label = RANGE_LABELS[self._days]
+        choices = projects.project_choices(session, user=viewer.user, organization_id=org_id)
+        self._project_ids = {name: key for key, name in choices}
+        self.project_names = [name for _, name in choices]
+        project_id = _int(query.get("project"))
+        self._project_id = project_id if project_id in self._project_ids.values() else 0
+        self.project_filter = next(
+            (n for n, i in self._project_ids.items() if i == self._project_id), ALL_PROJECTS
+        )
+        self.link_filter = str(query.get("link", ""))[:64]
+        try:
+            link_id = None
+            if self.link_filter:
+                link_id = analytics.find_link(
+                    session, user=viewer.user, organization_id=org_id, slug=self.link_filter
+                ).id
+            start, end = analytics.date_range(self._days)
+            report = analytics.workspace_report(
+                session,
+                user=viewer.user,
+                organization_id=org_id,
+                start=start,
+                end=end,
+                project_id=self._project_id or None,
+                link_id=link_id,
+            )
+        except DomainError as exc:
+            self.error, self.series, self.day_rows = exc.message, [], []
+            return
+        self.error = ""
+        self._show(report)
+
+    def _show(self, report: Report) -> None:
+        self.period = f"{formatting.date(report.start)} to {formatting.date(report.end)}"
+        self.clicks, self.bots, self.conversions = report.clicks, report.bots, report.conversions
+        self.conversion_rate = _percent(report.rate)
+        self.conversion_value = f"{report.value:,.2f}"
+        self.series = [
+            {"day": f"{d.day.day} {d.day:%b}", "Clicks": d.clicks, "Conversions": d.conversions}
+            for d in report.days
+        ]
+        self.day_rows = [
+            DayRow(formatting.date(d.day), d.clicks, d.bots, d.conversions)
+            for d in reversed(report.days)
+        ]
+        self.top_links = [_with_rate(f) for f in report.links]
+        self.top_projects = [_with_rate(f) for f in report.projects]
+        dims = report.dimensions
+        self.referrers = _shares(dims.get("referrer", []), report.clicks)
+        self.browsers = _shares(dims.get("browser", []), report.clicks)
+        self.systems = _shares(dims.get("os", []), report.clicks)
+        self.devices = _shares(dims.get("device", []), report.clicks)
+        self.countries = _shares(dims.get("country", []), report.clicks)
+
+    def _url(self, days: int, project_id: int, link: str) -> str:
+        query: dict[str, str | int] = {}
+        if days != analytics.DEFAULT_DAYS:
+            query["days"] = days
+        if project_id:
+            query["project"] = project_id
+        if link:
+            query["link"] = link
+        return f"{routes.ANALYTICS}?{urlencode(query)}" if query else routes.ANALYTICS
+
+    def _reload(self):
+        return self._run(lambda _session, _viewer: None)
+
+    @rx.event
+    def set_range(self, label: str):
+        days = next((d for d, text in RANGE_LABELS.items() if text == label), 30)
+        self.range_label = RANGE_LABELS[days]
+        return rx.redirect(self._url(days, self._project_id, self.link_filter))
+
+    @rx.event
+    def set_project_filter(self, label: str):
+        self.project_filter = label if label in self._project_ids else ALL_PROJECTS
+        project_id = self._project_ids.get(label, 0)
+        return rx.redirect(self._url(self._days, project_id, self.link_filter))
+
+    @rx.event
+    def filter_link(self, form: dict):
+        """Show one link (by its slug, as in /l/<slug>), if it is in this workspace."""
+        slug = str(form.get("link", "")).strip().lower().removeprefix("/l/").strip("/")
+        found: list[str] = []
+
+        def check(session: Session, viewer: Viewer) -> None:
+            if slug:
+                found.append(
+                    analytics.find_link(
+                        session,
+                        user=viewer.user,
+                        organization_id=viewer.session.active_org_id,
+                        slug=slug,
+                    ).slug
+                )
+
+        events = self._run(check, errors="link_errors", field="link", reload=False)
+        if self.link_errors:
+            return events
+        return rx.redirect(self._url(self._days, self._project_id, found[0] if found else ""))
+
+    @rx.event
+    def clear_link_filter(self):
+        self.link_errors, self.link_form_key = {}, self.link_form_key + 1
+        return rx.redirect(self._url(self._days, self._project_id, ""))
+
+    @rx.event
+    def export_csv(self):
+        """Export CSV: the selected range, filters applied, one line per day and link."""
+        out: list[str] = []
+        start, end = analytics.date_range(self._days)
+
+        def export(session: Session, viewer: Viewer) -> None:
+            link_id = None
+            if self.link_filter:
+                link_id = analytics.find_link(
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id,
+                    slug=self.link_filter,
+                ).id
+            out.append(
+                analytics.export_csv(
+                    session,
+                    user=viewer.user,
+                    organization_id=viewer.session.active_org_id,
+                    start=start,
+                    end=end,
+                    project_id=self._project_id or None,
+                    link_id=link_id,
+                )
+            )
+
+        events = self._run(export, reload=False)
+        if not out:
+            return events
+        return rx.download(
+            data=out[0], filename=f"analytics-{start}-to-{end}.csv", mime_type="text/csv"
+        )
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.1f}%".replace(".0%", "%")
+
+
+def _with_rate(figure: Figure) -> FigureRow:
+    return FigureRow(
+        figure.label, f"{figure.clicks:,}", f"{figure.conversions:,}", _percent(figure.rate)
+    )
+
+
+def _shares(figures: list[Figure], total: int) -> list[FigureRow]:
+    return [
+        FigureRow(f.label, f"{f.clicks:,}", share=_percent(f.clicks / total if total else 0))
+        for f in figures
+    ]
+
+
+# --- live: at most one refresh per second per workspace ----------------------------------
+
+
+def _watch(key: tuple[str, int], client_token: str) -> None:
+    with _watchers_lock:
+        for tokens in _watchers.values():
+            tokens.discard(client_token)
+        if key[1] and client_token:
+            _watchers.setdefault(key, set()).add(client_token)
+
+
+def _unwatch(client_token: str) -> None:
+    with _watchers_lock:
+        for tokens in _watchers.values():
+            tokens.discard(client_token)
+
+
+async def push_analytics(app: rx.App, organization_id: int) -> None:
+    await _coalesced(app, ("analytics", organization_id))
+
+
+async def push_personal_analytics(app: rx.App, user_id: int) -> None:
+    await _coalesced(app, ("analytics_user", user_id))
+
+
+async def _coalesced(app: rx.App, key: tuple[str, int]) -> None:
+    """Refresh now if the last refresh was a second ago or more; else once, a second after
+    it (every change until then is included in that one refresh)."""
+    if key in _scheduled:
+        return
+    wait = _last_push.get(key, 0.0) + MIN_PUSH_INTERVAL - time.monotonic()
+    if wait <= 0:
+        await _refresh(app, key)
+        return
+
+    async def later() -> None:
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            _scheduled.pop(key, None)
+        await _refresh(app, key)
+
+    _scheduled[key] = asyncio.create_task(later())
+
+
+async def _refresh(app: rx.App, key: tuple[str, int]) -> None:
+    _last_push[key] = time.monotonic()
+    with _watchers_lock:
+        tokens = list(_watchers.get(key, ()))
+    await asyncio.gather(*(_push(app, token, key) for token in tokens))
+
+
+async def _push(app: rx.App, client_token: str, key: tuple[str, int]) -> None:
+    try:
+        async with app.modify_state(
+            rx.BaseStateToken(ident=client_token, cls=AnalyticsState)
+        ) as root:
+            state = await root.get_state(AnalyticsState)
+            if (state.router.url.path or "").rstrip("/") != routes.ANALYTICS:
+                _unwatch(client_token)  # that tab moved on
+                return
+            await run_in_threadpool(state._reload)  # authenticates, then `_load`
+            if not state.signed_in:
+                _unwatch(client_token)
+    except Exception:
+        log.exception("live analytics refresh failed for one client")

@@ -1,0 +1,197 @@
+"""The Projects list (/projects) and one project's page (/projects/<id>) (issue 15)."""
+
+import dataclasses
+
+import reflex as rx
+from sqlmodel import Session
+
+from orgportal import formatting, routes
+from orgportal.config import settings
+from orgportal.services import links, projects
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import DomainError
+from orgportal.state.base import AppState
+
+PAGE_SIZE = 25
+FORM_ERROR = "form"
+
+
+@dataclasses.dataclass
+class ProjectRow:
+    id: int
+    name: str
+    description: str
+    links: int
+    clicks: str
+    href: str
+    analytics_href: str
+    created: str
+
+
+@dataclasses.dataclass
+class ProjectLinkRow:
+    id: int
+    slug: str
+    short_url: str
+    target_url: str
+    status: str
+    created: str
+
+
+class ProjectsState(AppState):
+    rows: list[ProjectRow] = []
+    total: int = 0
+    page: int = 0
+    error: str = ""
+    errors: dict[str, str] = {}
+    form_key: int = 0
+    show_clicks: bool = False  # once the analytics service counts clicks per project
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        try:
+            found, self.total = self._list(session, viewer)
+            if not found and self.page > 0:
+                self.page = max(0, -(-self.total // PAGE_SIZE) - 1)
+                found, self.total = self._list(session, viewer)
+        except DomainError as exc:
+            self.rows, self.total, self.error = [], 0, exc.message
+            return
+        self.error = ""
+        self.show_clicks = any(row.click_count is not None for row in found)
+        self.rows = [
+            ProjectRow(
+                id=row.project.id or 0,
+                name=row.project.name,
+                description=row.project.description,
+                links=row.link_count,
+                clicks=f"{row.click_count:,}" if row.click_count is not None else "",
+                href=routes.project(row.project.id or 0),
+                analytics_href=routes.project_analytics(row.project.id or 0),
+                created=formatting.date(row.project.created_at),
+            )
+            for row in found
+        ]
+
+    def _list(self, session: Session, viewer: Viewer):
+        return projects.list_projects(
+            session,
+            user=viewer.user,
+            organization_id=viewer.session.active_org_id,
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
+        )
+
+    @rx.event
+    def go_to_page(self, page: int):
+        self.page = max(0, min(page, self.page_count - 1))
+        return self._run(lambda _session, _viewer: None)
+
+    @rx.event
+    def create(self, form: dict):
+        return self._act_form(
+            projects.create_project,
+            key="form_key",
+            errors="errors",
+            field=FORM_ERROR,
+            done=f"Project {form.get('name', '').strip()} created.",
+            name=form.get("name", ""),
+            description=form.get("description", ""),
+        )
+
+
+class ProjectState(AppState):
+    """One project: its details, its links (paged), rename and delete. The route's
+    `[project]` segment is the project's id."""
+
+    found: bool = False
+    error: str = ""
+    name: str = ""
+    description: str = ""
+    created: str = ""
+    analytics_href: str = ""
+    links_href: str = ""
+    rows: list[ProjectLinkRow] = []
+    total: int = 0
+    page: int = 0
+    errors: dict[str, str] = {}
+    form_key: int = 0
+    _project_id: int = 0
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def _requested_id(self) -> int:
+        raw = str(getattr(self, "project", "") or "")  # the route's [project] segment
+        return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        project_id = self._requested_id()
+        if project_id != self._project_id:
+            self.page, self.errors = 0, {}
+        org_id = viewer.session.active_org_id
+        try:
+            project = projects.get_project(
+                session, user=viewer.user, organization_id=org_id, project_id=project_id
+            )
+            found, self.total = links.list_links(
+                session,
+                user=viewer.user,
+                organization_id=org_id,
+                project_id=project.id,
+                limit=PAGE_SIZE,
+                offset=self.page * PAGE_SIZE,
+            )
+        except DomainError as exc:
+            self.found, self.error, self._project_id = False, exc.message, 0
+            self.name, self.description, self.rows, self.total = "", "", [], 0
+            return
+        self.found, self.error, self._project_id = True, "", project.id or 0
+        self.name, self.description = project.name, project.description
+        self.created = formatting.date(project.created_at)
+        self.analytics_href = routes.project_analytics(self._project_id)
+        self.links_href = routes.links_in_project(self._project_id)
+        self.rows = [
+            ProjectLinkRow(
+                id=link.id or 0,
+                slug=link.slug,
+                short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
+                target_url=link.target_url,
+                status="Pending" if link.pending_approval else "Active",
+                created=formatting.date(link.created_at),
+            )
+            for link in found
+        ]
+
+    @rx.event
+    def go_to_page(self, page: int):
+        self.page = max(0, min(page, self.page_count - 1))
+        return self._run(lambda _session, _viewer: None)
+
+    @rx.event
+    def rename(self, form: dict):
+        return self._act_form(
+            projects.update_project,
+            key="form_key",
+            errors="errors",
+            field=FORM_ERROR,
+            done="Project saved.",
+            project_id=self._project_id,
+            name=form.get("name", ""),
+            description=form.get("description", ""),
+        )
+
+    @rx.event
+    def delete(self):
+        name = self.name
+        events = self._act(
+            projects.delete_project, project_id=self._project_id, reload=False, errors="errors",
+            field=FORM_ERROR,
+        )  # fmt: skip
+        if self.errors or events is not None:
+            return events
+        return [rx.toast.success(f"Project {name} deleted."), rx.redirect(routes.PROJECTS)]

@@ -1,0 +1,173 @@
+"""Two-factor sign-in on /account (set up, recovery codes, turn off) and the pages an
+organization's Security settings send a refused member to (SPEC §13).
+
+The recovery codes exist only in `new_codes` of this tab right after they are made; `_load`
+clears them, so a reload never shows them again.
+"""
+
+from collections.abc import Callable
+
+import reflex as rx
+from sqlmodel import Session
+
+from orgportal import routes
+from orgportal.models import User
+from orgportal.services import org_security, two_factor
+from orgportal.services.accounts import Viewer
+from orgportal.services.errors import ValidationFailed
+from orgportal.state.base import AppState, navigate
+
+CODES_FILE = "orgportal-recovery-codes.txt"
+
+
+class TwoFactorState(AppState):
+    enabled: bool = False
+    codes_left: int = 0
+    # set-up in progress: the secret (for manual entry) and its QR code
+    setup_secret: str = ""
+    setup_qr: str = ""
+    new_codes: list[str] = []
+    errors: dict[str, str] = {}
+    form_key: int = 0
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        self.enabled = two_factor.is_enabled(session, viewer.user.id)
+        self.codes_left = two_factor.recovery_codes_left(session, viewer.user)
+        self.new_codes = []
+        if self.enabled:
+            self.setup_secret = self.setup_qr = ""
+
+    def _show_codes(self, codes: list[str]) -> None:
+        if codes:  # after the reload, which clears codes shown before
+            self.new_codes = codes
+            self.form_key += 1
+
+    @rx.event
+    def begin_setup(self):
+        started: list[two_factor.Setup] = []
+        events = self._run(lambda s, v: started.append(two_factor.start_setup(s, user=v.user)))
+        if started:
+            self.setup_secret, self.setup_qr = started[0].secret, started[0].qr_data_uri
+            self.errors = {}
+        return events
+
+    @rx.event
+    def cancel_setup(self):
+        self.setup_secret = self.setup_qr = ""
+        self.errors = {}
+
+    @rx.event
+    def confirm_setup(self, form: dict):
+        made: list[list[str]] = []
+        events = self._run(
+            _renamed(
+                lambda s, v: made.append(
+                    two_factor.confirm_setup(s, user=v.user, code=form.get("setup_code", ""))
+                ),
+                code="setup_code",
+            ),
+            errors="errors",
+            field="setup_code",
+        )
+        if made:
+            self.setup_secret = self.setup_qr = ""
+            self._show_codes(made[0])
+            return [rx.toast.success("Two-factor sign-in is on.")]
+        return events
+
+    @rx.event
+    def disable(self, form: dict):
+        events = self._run(
+            _renamed(
+                lambda s, v: two_factor.disable(
+                    s,
+                    user=v.user,
+                    password=form.get("disable_password", ""),
+                    code=form.get("disable_code", ""),
+                ),
+                code="disable_code",
+                password="disable_password",
+            ),
+            errors="errors",
+            field="disable_code",
+            done="Two-factor sign-in is off.",
+        )
+        if not self.errors:
+            self.form_key += 1
+        return events
+
+    @rx.event
+    def regenerate(self, form: dict):
+        made: list[list[str]] = []
+        events = self._run(
+            _renamed(
+                lambda s, v: made.append(
+                    two_factor.regenerate_recovery_codes(
+                        s, user=v.user, code=form.get("regenerate_code", "")
+                    )
+                ),
+                code="regenerate_code",
+            ),
+            errors="errors",
+            field="regenerate_code",
+        )
+        self._show_codes(made[0] if made else [])
+        return events
+
+    @rx.event
+    def download_codes(self):
+        return rx.download(data=two_factor.recovery_codes_text(self.new_codes), filename=CODES_FILE)
+
+    @rx.event
+    def dismiss_codes(self):
+        self.new_codes = []
+
+
+def _renamed(action: Callable[[Session, Viewer], object], **names: str):
+    """`action` with the service's field names in its ValidationFailed turned into this
+    card's (the account page has other password and code fields)."""
+
+    def run(session: Session, viewer: Viewer) -> object:
+        try:
+            return action(session, viewer)
+        except ValidationFailed as exc:
+            raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from exc
+
+    return run
+
+
+class SecurityGateState(AppState):
+    """The "set up two-factor sign-in to continue" and "address not allowed" pages: which
+    organization refused the viewer, why, and the address it saw; empty once it no longer
+    does (then the page offers to continue)."""
+
+    org_name: str = ""
+    reason: str = ""
+    address: str = ""
+    message: str = ""
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        self.address = self._client_address()
+        self.org_name = self.reason = self.message = ""
+        try:
+            _check(session, viewer.user, viewer.session.active_org_id, self.address)
+        except org_security.AccessRefused as exc:
+            self.org_name, self.reason, self.message = (
+                exc.organization_name,
+                exc.reason,
+                exc.message,
+            )
+
+    @rx.event
+    def to_personal(self):
+        return AppState.switch_workspace(0, routes.ORGANIZATION)
+
+    @rx.event
+    def continue_on(self):
+        return navigate(routes.ORGANIZATION)
+
+
+def _check(session: Session, user: User, organization_id: int | None, address: str) -> None:
+    org_security.check_access(
+        session, user=user, organization_id=organization_id, address=address
+    )
