@@ -58,12 +58,14 @@ class SubscriptionInfo:
 class BillingGateway(Protocol):
     test_mode: bool
 
-    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str: ...
+    def create_customer(
+        self, *, organization_id: int | None, name: str, user_id: int = 0
+    ) -> str: ...
 
     def create_checkout(
         self,
         *,
-        organization_id: int,
+        organization_id: int | None,
         customer_id: str,
         price_id: str,
         quantity: int,
@@ -122,7 +124,9 @@ class StripeBilling:
         except stripe.StripeError as exc:
             raise BillingUnavailable(getattr(exc, "user_message", None) or str(exc)) from exc
 
-    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str:
+    def create_customer(
+        self, *, organization_id: int | None, name: str, user_id: int = 0
+    ) -> str:
         owner = {"user_id": str(user_id)} if user_id else {"organization_id": str(organization_id)}
         customer = self._call(
             self.client.v1.customers.create, params={"name": name, "metadata": owner}
@@ -214,7 +218,9 @@ class TestModeBilling:
     def __init__(self, session: Session):
         self.session = session
 
-    def create_customer(self, *, organization_id: int, name: str, user_id: int = 0) -> str:
+    def create_customer(
+        self, *, organization_id: int | None, name: str, user_id: int = 0
+    ) -> str:
         return f"cus_test_{secrets.token_hex(8)}"
 
     def create_checkout(
@@ -229,7 +235,7 @@ class TestModeBilling:
         cancel_url,
         reference="",
     ) -> str:
-        """A personal plan's checkout has organization id 0 and its user id in metadata."""
+        """A personal plan's checkout has no organization and its user id in metadata."""
         checkout = TestModeCheckout(
             id=f"cs_test_{secrets.token_hex(12)}",
             organization_id=organization_id,
@@ -247,14 +253,13 @@ class TestModeBilling:
         checkout = self.session.get(TestModeCheckout, checkout_id)
         if checkout is None:
             raise BillingUnavailable("Unknown checkout session.")
-        user_id = personal_user(checkout.metadata_json)
         return CheckoutInfo(
             checkout.id,
-            None if user_id else checkout.organization_id,
+            checkout.organization_id,
             checkout.status == "complete",
             checkout.subscription_id,
             checkout.customer_id,
-            user_id,
+            personal_user(checkout.metadata_json),
         )
 
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:

@@ -45,7 +45,7 @@ class TestModeCheckout(SQLModel, table=True):
     __tablename__ = "test_mode_checkout"
 
     id: str = Field(primary_key=True, max_length=64)
-    organization_id: int = Field(index=True)
+    organization_id: int | None = Field(default=None, index=True)  # None: a personal plan
     customer_id: str = Field(max_length=64)
     price_id: str = Field(max_length=255)
     quantity: int = 1
@@ -63,7 +63,7 @@ class TestModeSubscription(SQLModel, table=True):
     __tablename__ = "test_mode_subscription"
 
     id: str = Field(primary_key=True, max_length=64)
-    organization_id: int = Field(index=True)
+    organization_id: int | None = Field(default=None, index=True)  # None: a personal plan
     customer_id: str = Field(max_length=64)
     price_id: str = Field(max_length=255)
     quantity: int = 1

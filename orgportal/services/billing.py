@@ -287,7 +287,7 @@ def start_personal_checkout(
     if _active_personal(session, user.id):
         raise Conflict("You already have a personal plan: use Manage Billing.")
     return gateway.create_checkout(
-        organization_id=0,
+        organization_id=None,
         customer_id=_personal_customer(session, gateway, user),
         price_id=plans.price_id(plan_key, interval),
         quantity=1,
@@ -362,7 +362,7 @@ def _personal_customer(session: Session, gateway: BillingGateway, user: User) ->
             return gateway.get_subscription(earlier.stripe_subscription_id).customer_id
         except BillingUnavailable:
             pass
-    return gateway.create_customer(organization_id=0, name=user.display_name, user_id=user.id)
+    return gateway.create_customer(organization_id=None, name=user.display_name, user_id=user.id)
 
 
 def _active_personal(session: Session, user_id: int) -> Subscription | None:
