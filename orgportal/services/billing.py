@@ -313,34 +313,22 @@ def test_mode_personal_change_plan(
     session: Session, gateway: TestModeBilling, *, user: User, plan_key: str, interval: str
 ) -> None:
     _require_test_mode()
-    if plan_key not in {p.key for p in plans.PAID} or interval not in plans.INTERVALS:
-        raise ValidationFailed({"plan": "Choose one of the paid plans."})
-    current = _require_personal(session, user.id)
-    updated = gateway.update_subscription(
-        current.stripe_subscription_id, price_id=plans.price_id(plan_key, interval)
-    )
-    handle_event(
-        session, gateway, gateway.subscription_event("customer.subscription.updated", updated.id)
+    _check_plan_choice(plan_key, interval)
+    _test_mode_switch_price(
+        session, gateway, _require_personal(session, user.id), plan_key, interval
     )
 
 
 def test_mode_personal_cancel(session: Session, gateway: TestModeBilling, *, user: User) -> None:
     _require_test_mode()
-    current = _require_personal(session, user.id)
-    gateway.cancel_subscription(current.stripe_subscription_id)
-    handle_event(
-        session,
-        gateway,
-        gateway.subscription_event("customer.subscription.deleted", current.stripe_subscription_id),
-    )
+    _test_mode_end(session, gateway, _require_personal(session, user.id))
 
 
 def test_mode_personal_fail_payment(
     session: Session, gateway: TestModeBilling, *, user: User
 ) -> None:
     _require_test_mode()
-    current = _require_personal(session, user.id)
-    handle_event(session, gateway, gateway.fail_renewal(current.stripe_subscription_id))
+    _test_mode_decline_renewal(session, gateway, _require_personal(session, user.id))
 
 
 def _complete_personal(
@@ -574,15 +562,9 @@ def test_mode_change_plan(
 ) -> None:
     _require_test_mode()
     require(session, user, organization_id, Permission.MANAGE_BILLING)
-    if plan_key not in {p.key for p in plans.PAID} or interval not in plans.INTERVALS:
-        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+    _check_plan_choice(plan_key, interval)
     current = _require_active(session, organization_id, PLAN)
-    updated = gateway.update_subscription(
-        current.stripe_subscription_id, price_id=plans.price_id(plan_key, interval)
-    )
-    handle_event(
-        session, gateway, gateway.subscription_event("customer.subscription.updated", updated.id)
-    )
+    _test_mode_switch_price(session, gateway, current, plan_key, interval)
 
 
 def test_mode_cancel(
@@ -590,13 +572,7 @@ def test_mode_cancel(
 ) -> None:
     _require_test_mode()
     require(session, user, organization_id, Permission.MANAGE_BILLING)
-    current = _require_active(session, organization_id, kind)
-    gateway.cancel_subscription(current.stripe_subscription_id)
-    handle_event(
-        session,
-        gateway,
-        gateway.subscription_event("customer.subscription.deleted", current.stripe_subscription_id),
-    )
+    _test_mode_end(session, gateway, _require_active(session, organization_id, kind))
 
 
 def test_mode_fail_payment(
@@ -605,7 +581,42 @@ def test_mode_fail_payment(
     """Simulates a declined renewal: Stripe sends invoice.payment_failed."""
     _require_test_mode()
     require(session, user, organization_id, Permission.MANAGE_BILLING)
-    current = _require_active(session, organization_id, PLAN)
+    _test_mode_decline_renewal(session, gateway, _require_active(session, organization_id, PLAN))
+
+
+# What the test portal does to one subscription (organization or personal): it changes the
+# stand-in's row, then hands Stripe's event to `handle_event`, as a webhook would.
+
+
+def _check_plan_choice(plan_key: str, interval: str) -> None:
+    if plan_key not in {p.key for p in plans.PAID} or interval not in plans.INTERVALS:
+        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+
+
+def _test_mode_switch_price(
+    session: Session, gateway: TestModeBilling, current: Subscription, plan_key: str, interval: str
+) -> None:
+    updated = gateway.update_subscription(
+        current.stripe_subscription_id, price_id=plans.price_id(plan_key, interval)
+    )
+    handle_event(
+        session, gateway, gateway.subscription_event("customer.subscription.updated", updated.id)
+    )
+
+
+def _test_mode_end(session: Session, gateway: TestModeBilling, current: Subscription) -> None:
+    gateway.cancel_subscription(current.stripe_subscription_id)
+    handle_event(
+        session,
+        gateway,
+        gateway.subscription_event("customer.subscription.deleted", current.stripe_subscription_id),
+    )
+
+
+def _test_mode_decline_renewal(
+    session: Session, gateway: TestModeBilling, current: Subscription
+) -> None:
+    """Simulates a declined renewal: Stripe sends invoice.payment_failed."""
     handle_event(session, gateway, gateway.fail_renewal(current.stripe_subscription_id))
 
 

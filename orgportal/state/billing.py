@@ -79,6 +79,13 @@ class PlanChoice(rx.State, mixin=True):
     chosen_plan: str = PLAN_OPTIONS[0]
     chosen_interval: str = "Monthly"
 
+    @rx.var
+    def chosen_price(self) -> str:
+        plan = plans.PLANS[PLAN_KEY_BY_NAME.get(self.chosen_plan, "starter")]
+        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "monthly")
+        per = "month" if interval == "monthly" else "year"
+        return f"{plans.pounds(plan.price_pence(interval))} / {per}"
+
     @rx.event
     def choose_plan(self, name: str):
         self.chosen_plan = name if name in PLAN_KEY_BY_NAME else PLAN_OPTIONS[0]
@@ -160,13 +167,6 @@ class BillingState(PlanChoice, AppState):
     @rx.var
     def seats_error(self) -> str:
         return "; ".join(self.seats_errors.values())
-
-    @rx.var
-    def chosen_price(self) -> str:
-        plan = plans.PLANS[PLAN_KEY_BY_NAME.get(self.chosen_plan, "starter")]
-        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "monthly")
-        per = "month" if interval == "monthly" else "year"
-        return f"{plans.pounds(plan.price_pence(interval))} / {per}"
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         """The cards; back from Checkout (`?checkout=success&session_id=…`) the subscription
@@ -256,13 +256,6 @@ class PersonalPlanState(PlanChoice, AppState):
     personal_notice: str = ""
     personal_error: str = ""
     _personal_activated: str = ""
-
-    @rx.var
-    def personal_price(self) -> str:
-        plan = plans.PLANS[PLAN_KEY_BY_NAME.get(self.chosen_plan, "starter")]
-        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "monthly")
-        per = "month" if interval == "monthly" else "year"
-        return f"{plans.pounds(plan.price_pence(interval))} / {per}"
 
     @rx.var
     def personal_active(self) -> bool:

@@ -104,26 +104,35 @@ def plan_card() -> rx.Component:
 
 
 def _plan_controls() -> rx.Component:
-    subscribe = rx.hstack(
+    return rx.cond(
+        (S.plan_status == "") | (S.plan_status == "canceled"),
+        _plan_chooser(S, "", on_subscribe=S.subscribe_plan),
+        rx.button("Manage Billing", variant="soft", on_click=S.manage_billing),
+    )
+
+
+def _plan_chooser(state, prefix: str, *, on_subscribe) -> rx.Component:
+    """Plan, billing interval, the price they cost, and Subscribe (organization or personal:
+    `prefix` keeps the two sets of ids apart)."""
+    return rx.hstack(
         labelled_select(
-            "Plan", "plan-select", PLAN_OPTIONS, value=S.chosen_plan, on_change=S.choose_plan
+            "Plan",
+            f"{prefix}plan-select",
+            PLAN_OPTIONS,
+            value=state.chosen_plan,
+            on_change=state.choose_plan,
         ),
         labelled_select(
             "Billing interval",
-            "interval-select",
+            f"{prefix}interval-select",
             ["Monthly", "Annual"],
-            value=S.chosen_interval,
-            on_change=S.choose_interval,
+            value=state.chosen_interval,
+            on_change=state.choose_interval,
         ),
-        rx.text(S.chosen_price, id="plan-price", weight="medium"),
-        rx.button("Subscribe", on_click=S.subscribe_plan),
+        rx.text(state.chosen_price, id=f"{prefix}plan-price", weight="medium"),
+        rx.button("Subscribe", on_click=on_subscribe),
         align="end",
         wrap="wrap",
-    )
-    return rx.cond(
-        (S.plan_status == "") | (S.plan_status == "canceled"),
-        subscribe,
-        rx.button("Manage Billing", variant="soft", on_click=S.manage_billing),
     )
 
 
@@ -278,26 +287,7 @@ def _support_checkout() -> rx.Component:
 def personal_plan_card() -> rx.Component:
     """/account's Plan section: which plan is in effect and why, and the user's own plan."""
     P = PersonalPlanState
-    subscribe = rx.hstack(
-        labelled_select(
-            "Plan",
-            "personal-plan-select",
-            PLAN_OPTIONS,
-            value=P.chosen_plan,
-            on_change=P.choose_plan,
-        ),
-        labelled_select(
-            "Billing interval",
-            "personal-interval-select",
-            ["Monthly", "Annual"],
-            value=P.chosen_interval,
-            on_change=P.choose_interval,
-        ),
-        rx.text(P.personal_price, id="personal-plan-price", weight="medium"),
-        rx.button("Subscribe", on_click=P.subscribe_personal),
-        align="end",
-        wrap="wrap",
-    )
+    subscribe = _plan_chooser(P, "personal-", on_subscribe=P.subscribe_personal)
     return rx.card(
         rx.vstack(
             rx.hstack(
