@@ -136,6 +136,28 @@ def assign_member(
     )
 
 
+def assign_member_by_email(
+    session: Session, *, user: User, organization_id: int, department_id: int, email: str
+) -> None:
+    """The picker's choice: a member of this organization named by their email."""
+    require_support_admin(session, user, organization_id, subscription=True)
+    wanted = email.strip().lower()
+    member = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.organization_id == organization_id, sa_func.lower(User.email) == wanted)
+    ).first()
+    if not wanted or member is None:
+        raise ValidationFailed({"member": "Choose a member of this organization."})
+    assign_member(
+        session,
+        user=user,
+        organization_id=organization_id,
+        department_id=department_id,
+        member_id=member.id,
+    )
+
+
 def unassign_member(
     session: Session, *, user: User, organization_id: int, department_id: int, member_id: int
 ) -> None:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, or_, select, update
 
 from orgportal.db import mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
@@ -28,6 +28,35 @@ def list_members(session: Session, *, user: User, organization_id: int) -> list[
         .join(User, col(User.id) == Membership.user_id)
         .where(Membership.organization_id == organization_id)
         .order_by(col(Membership.joined_at), col(Membership.id))
+    ).all()
+    return [Member(u.id, u.display_name, u.email, Role(m.role), m.joined_at) for m, u in rows]
+
+
+SEARCH_LIMIT = 10
+
+
+def search_members(
+    session: Session, *, user: User, organization_id: int, query: str, limit: int = SEARCH_LIMIT
+) -> list[Member]:
+    """Members whose name or email contains `query` (any case), the first `limit` by name.
+    Pickers ask this as people type instead of loading every member of a big organization."""
+    require(session, user, organization_id, Permission.VIEW)
+    needle = query.strip().lower()
+    if not needle:
+        return []
+    full_name = func.lower(User.first_name + " " + User.last_name)
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(
+            Membership.organization_id == organization_id,
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                full_name.contains(needle, autoescape=True),
+            ),
+        )
+        .order_by(full_name, col(User.email))
+        .limit(max(1, min(limit, 50)))
     ).all()
     return [Member(u.id, u.display_name, u.email, Role(m.role), m.joined_at) for m, u in rows]
 

@@ -47,7 +47,7 @@ class DomainRow:
 
 @dataclasses.dataclass
 class MemberOption:
-    user_id: str
+    email: str  # what the picker submits
     label: str
 
 
@@ -65,7 +65,9 @@ class SupportSettingsState(AppState):
     prefix_errors: dict[str, str] = {}
     prefix_key: int = 0
     departments: list[DepartmentRow] = []
-    member_options: list[MemberOption] = []
+    # The department picker's suggestions: the members matching what was typed, found on
+    # the server (a big organization's member list is never sent to the page).
+    member_matches: list[MemberOption] = []
     department_errors: dict[str, str] = {}
     # A refused rename, by department id (as text): shown beside that department's name.
     rename_errors: dict[str, str] = {}
@@ -78,7 +80,7 @@ class SupportSettingsState(AppState):
         org_id = viewer.session.active_org_id
         if not org_id or not self.caps.manage_support:
             self.support_active, self.prefix, self.intake_url = False, DEFAULT_TICKET_PREFIX, ""
-            self.departments, self.member_options, self.domains = [], [], []
+            self.departments, self.member_matches, self.domains = [], [], []
             return
         view = support_settings.overview(session, user=viewer.user, organization_id=org_id)
         self.support_active, self.prefix = view.support_active, view.prefix
@@ -91,10 +93,6 @@ class SupportSettingsState(AppState):
                 [DepartmentMemberChip(d.id, m.user_id, m.name, m.email) for m in d.members],
             )
             for d in listed
-        ]
-        people = members.list_members(session, user=viewer.user, organization_id=org_id)
-        self.member_options = [
-            MemberOption(str(p.user_id), f"{p.name} ({p.email})") for p in people
         ]
         authorized = domains.list_domains(session, user=viewer.user, organization_id=org_id)
         self.domains = [
@@ -151,12 +149,31 @@ class SupportSettingsState(AppState):
         )
 
     @rx.event
+    def find_members(self, query: str):
+        """Suggestions for the department picker as the person types."""
+        found: list[MemberOption] = []
+
+        def search(session: Session, viewer: Viewer) -> None:
+            people = members.search_members(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                query=str(query)[:100],
+            )
+            found.extend(MemberOption(p.email, f"{p.name} ({p.email})") for p in people)
+
+        events = self._run(search, reload=False)
+        self.member_matches = found
+        return events
+
+    @rx.event
     def assign_member(self, form: dict):
+        self.member_matches = []
         return self._department_change(
-            departments.assign_member,
+            departments.assign_member_by_email,
             "Member added to the department.",
             department_id=_int(form.get("department_id")),
-            member_id=_int(form.get("user_id")),
+            email=str(form.get("member_email", "")),
         )
 
     @rx.event

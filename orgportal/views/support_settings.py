@@ -26,12 +26,14 @@ def _label(text: str, html_for: str) -> rx.Component:
     return rx.el.label(text, html_for=html_for, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
 
 
-def _native_select(options, **props) -> rx.Component:
-    return rx.el.select(
-        rx.foreach(options, lambda o: rx.el.option(o.label, value=o.user_id)),
-        class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
-        style={"padding": "0 0.5em", "height": "32px"},
-        **props,
+MEMBER_MATCHES = "department-member-matches"
+
+
+def _member_matches() -> rx.Component:
+    """One list of suggestions for every department's picker, filled by the server search."""
+    return rx.el.datalist(
+        rx.foreach(S.member_matches, lambda o: rx.el.option(o.label, value=o.email)),
+        id=MEMBER_MATCHES,
     )
 
 
@@ -162,14 +164,20 @@ def _department(row: DepartmentRow) -> rx.Component:
         rx.form(
             rx.hstack(
                 _hidden_id(row),
-                _native_select(
-                    S.member_options, name="user_id", aria_label="Member for " + row.name
+                rx.input(
+                    name="member_email",
+                    list=MEMBER_MATCHES,
+                    placeholder="Name or email",
+                    aria_label="Member for " + row.name,
+                    custom_attrs={"autoComplete": "off"},
+                    on_change=S.find_members.debounce(250),
                 ),
                 rx.button(
                     "Assign", variant="soft", type="submit", aria_label="Assign to " + row.name
                 ),
             ),
             on_submit=S.assign_member,
+            reset_on_submit=True,
         ),
         padding="0.75em",
         border="1px solid var(--gray-a5)",
@@ -182,6 +190,7 @@ def _department(row: DepartmentRow) -> rx.Component:
 
 def _departments_editor() -> rx.Component:
     return rx.vstack(
+        _member_matches(),
         rx.form(
             rx.hstack(
                 rx.vstack(

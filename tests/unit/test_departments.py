@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session, delete, select
 
 from orgportal.models import Department, DepartmentMember, Membership, Role, Ticket
-from orgportal.services import departments, tickets
+from orgportal.services import departments, members, tickets
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.support_settings import SupportSubscriptionRequired
 from tests.unit.factories import add_member, make_org, make_user
@@ -134,6 +134,53 @@ def test_assign_and_unassign_members(session: Session, desk):
     actions = audit_actions(session, org.id)
     assert actions.count("support.department_member_added") == 2
     assert actions.count("support.department_member_removed") == 1
+
+
+def test_the_picker_searches_members_on_the_server_and_assigns_by_email(
+    session: Session, desk
+):
+    owner, org, agent = desk
+    sales = departments.create_department(session, user=owner, organization_id=org.id, name="Sales")
+    grace = make_user(session, "grace.hopper@example.com")
+    grace.first_name, grace.last_name = "Grace", "Hopper"
+    add_member(session, org, Role.VIEWER, grace)
+    make_user(session, "grace.outsider@example.com")  # not a member: never suggested
+    for n in range(15):
+        add_member(session, org, Role.AGENT, make_user(session, f"many-{n}@example.com"))
+
+    def found(query: str) -> list[str]:
+        people = members.search_members(session, user=owner, organization_id=org.id, query=query)
+        return [p.email for p in people]
+
+    assert found("GRACE") == ["grace.hopper@example.com"]  # by email, any case
+    assert found("ace hop") == ["grace.hopper@example.com"]  # by full name
+    assert found("") == []
+    assert found("%") == []  # LIKE wildcards are matched literally
+    assert len(found("many-")) == members.SEARCH_LIMIT  # a page of suggestions, not everyone
+
+    departments.assign_member_by_email(
+        session,
+        user=owner,
+        organization_id=org.id,
+        department_id=sales.id,
+        email=" Grace.Hopper@example.com ",
+    )
+    session.commit()
+    [view] = departments.list_departments(session, user=owner, organization_id=org.id)
+    assert [m.email for m in view.members] == ["grace.hopper@example.com"]
+    for email in ("grace.outsider@example.com", "nobody@example.com", ""):
+        with pytest.raises(ValidationFailed, match="member of this organization"):
+            departments.assign_member_by_email(
+                session, user=owner, organization_id=org.id, department_id=sales.id, email=email
+            )
+    with pytest.raises(PermissionDenied):  # an Agent may not manage departments
+        departments.assign_member_by_email(
+            session, user=agent, organization_id=org.id, department_id=sales.id, email=owner.email
+        )
+    other_owner = make_user(session)
+    make_org(session, other_owner, "Elsewhere")
+    with pytest.raises(NotFound):  # another organization's members are not searchable
+        members.search_members(session, user=other_owner, organization_id=org.id, query="grace")
 
 
 def test_people_who_left_are_not_listed_in_departments(session: Session, desk):
