@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from orgportal.api import auth, content, logos, public_tickets, stripe_webhook
+from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.api.rest import PREFIX as REST_PREFIX
 from orgportal.api.rest import routers as rest_routers
 
@@ -16,4 +17,5 @@ def build_api() -> FastAPI:
     api.include_router(content.router)
     for router in rest_routers:  # API-key REST API (SPEC §8)
         api.include_router(router, prefix=REST_PREFIX)
+    name_allowed_methods(api)
     return api

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from orgportal.adapters.rate_limit import limiter
+from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.db import unit_of_work
 from orgportal.models import Organization
 from orgportal.services import domains, tickets
@@ -118,4 +119,5 @@ def _create(organization: Organization, data: object) -> str:
 def public_api() -> FastAPI:
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     api.include_router(router)
+    name_allowed_methods(api)
     return api

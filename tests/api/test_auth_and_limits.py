@@ -5,6 +5,7 @@ import json
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from orgportal.api import public_tickets
 from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Organization
 from orgportal.services import api_keys
@@ -172,3 +173,18 @@ def test_openapi_documents_every_rest_operation(client: TestClient):
             body = op["requestBody"]["content"]["application/json"]["schema"]
             assert body["$ref"].startswith("#/components/schemas/")
     assert "HTTPValidationError" not in json.dumps(list(rest.values()))
+
+
+def test_a_wrong_method_is_405_naming_every_method_the_path_accepts(client: TestClient):
+    for method, path, allowed in [
+        ("DELETE", "/api/organizations", "GET, POST"),  # two routes share the path
+        ("PUT", "/api/organizations/1/usage", "GET"),
+        ("GET", "/api/auth/logout", "POST"),
+    ]:
+        response = client.request(method, path)
+        assert response.status_code == 405, path
+        assert response.headers["allow"] == allowed, path
+        assert response.json() == {"detail": "Method Not Allowed"}
+    public = TestClient(public_tickets.public_api())
+    response = public.patch("/api/public/organizations/acme/tickets")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST, OPTIONS")
