@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from orgportal import security
 from orgportal.config import settings
@@ -125,14 +125,28 @@ def revoke_invite(session: Session, *, user: User, organization_id: int, invite_
 
 def list_invites(session: Session, *, user: User, organization_id: int) -> list[Invite]:
     """Pending invites, expired ones included (shown as Expired, revivable by Resend)."""
+    return page_invites(session, user=user, organization_id=organization_id, limit=None)[0]
+
+
+def page_invites(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    limit: int | None = 25,
+    offset: int = 0,
+) -> tuple[list[Invite], int]:
+    """One page of pending invites, newest first, and how many there are."""
     require(session, user, organization_id, Permission.VIEW)
-    return list(
-        session.exec(
-            select(Invite)
-            .where(Invite.organization_id == organization_id, Invite.status == InviteStatus.PENDING)
-            .order_by(col(Invite.created_at).desc())
-        )
+    pending = (
+        Invite.organization_id == organization_id,
+        Invite.status == InviteStatus.PENDING,
     )
+    total = session.exec(select(func.count()).select_from(Invite).where(*pending)).one()
+    statement = select(Invite).where(*pending).order_by(col(Invite.created_at).desc())
+    if limit is not None:
+        statement = statement.offset(max(0, offset)).limit(max(1, limit))
+    return list(session.exec(statement)), total
 
 
 # --- the accept page ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case
 from sqlmodel import Session, col, func, or_, select, update
 
 from orgportal.db import mark_usage_changed
@@ -22,14 +23,68 @@ class Member:
 
 
 def list_members(session: Session, *, user: User, organization_id: int) -> list[Member]:
+    """Every member, oldest first: for small, known-bounded uses; pages use `page_members`."""
+    return page_members(session, user=user, organization_id=organization_id, limit=None)[0]
+
+
+def owner_id(session: Session, organization_id: int) -> int:
+    """The Owner's user id (every organization has exactly one; callers checked access)."""
+    return session.exec(
+        select(Membership.user_id).where(
+            Membership.organization_id == organization_id, Membership.role == Role.OWNER
+        )
+    ).one()
+
+
+# How a members page may be sorted: what people expect from a members table.
+SORTS = {
+    "joined": (col(Membership.joined_at), col(Membership.id)),
+    "name": (func.lower(User.first_name + " " + User.last_name), col(User.email)),
+    "email": (func.lower(User.email),),
+    # by rank: Owner, Admin, Billing Admin, Agent, Viewer
+    "role": (
+        case({role.value: rank for rank, role in enumerate(Role)}, value=Membership.role),
+        func.lower(User.email),
+    ),
+}
+
+
+def page_members(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    query: str = "",
+    sort: str = "joined",
+    limit: int | None = 25,
+    offset: int = 0,
+) -> tuple[list[Member], int]:
+    """One page of members (name or email containing `query`, any case) and how many match:
+    a big organization's list is read a page at a time, in the database."""
     require(session, user, organization_id, Permission.VIEW)
-    rows = session.exec(
-        select(Membership, User)
+    matching = [Membership.organization_id == organization_id]
+    needle = query.strip().lower()
+    if needle:
+        full_name = func.lower(User.first_name + " " + User.last_name)
+        matching.append(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                full_name.contains(needle, autoescape=True),
+            )
+        )
+    joined = select(Membership, User).join(User, col(User.id) == Membership.user_id)
+    total = session.exec(
+        select(func.count())
+        .select_from(Membership)
         .join(User, col(User.id) == Membership.user_id)
-        .where(Membership.organization_id == organization_id)
-        .order_by(col(Membership.joined_at), col(Membership.id))
-    ).all()
-    return [Member(u.id, u.display_name, u.email, Role(m.role), m.joined_at) for m, u in rows]
+        .where(*matching)
+    ).one()
+    statement = joined.where(*matching).order_by(*SORTS.get(sort, SORTS["joined"]))
+    if limit is not None:
+        statement = statement.offset(max(0, offset)).limit(max(1, limit))
+    rows = session.exec(statement).all()
+    found = [Member(u.id, u.display_name, u.email, Role(m.role), m.joined_at) for m, u in rows]
+    return found, total
 
 
 SEARCH_LIMIT = 10

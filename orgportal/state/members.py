@@ -19,6 +19,8 @@ from orgportal.services.errors import ValidationFailed
 from orgportal.state.base import AppState
 
 ROLE_BY_LABEL = {role.label: role for role in Role}
+PAGE_SIZE = 25
+SORT_LABELS = {"Joined": "joined", "Name": "name", "Email": "email", "Role": "role"}
 
 
 def role_of(label: str) -> Role:
@@ -59,6 +61,26 @@ class MembersState(AppState):
     invite_errors: dict[str, str] = {}  # "email", "role", or "form" for the whole invite
     resend_offer_id: int = 0
     form_key: int = 0
+    # Both lists are read a page at a time on the server (a big organization's thousand
+    # members never reach the page at once); the search and sort run in the database.
+    member_query: str = ""
+    member_sort: str = "Joined"
+    member_page: int = 0
+    member_total: int = 0
+    invite_page: int = 0
+    invite_total: int = 0
+
+    @rx.var
+    def member_page_count(self) -> int:
+        return max(1, -(-self.member_total // PAGE_SIZE))
+
+    @rx.var
+    def invite_page_count(self) -> int:
+        return max(1, -(-self.invite_total // PAGE_SIZE))
+
+    @rx.var
+    def member_sort_labels(self) -> list[str]:
+        return list(SORT_LABELS)
 
     @rx.var
     def can_manage(self) -> bool:
@@ -81,8 +103,8 @@ class MembersState(AppState):
         if not org_id:
             self.members, self.invites = [], []
             return
-        listed = members.list_members(session, user=viewer.user, organization_id=org_id)
-        pending = invitations.list_invites(session, user=viewer.user, organization_id=org_id)
+        listed = self._members_page(session, viewer, org_id)
+        pending = self._invites_page(session, viewer, org_id)
         now = utcnow()
         self.members = [
             MemberRow(
@@ -111,6 +133,63 @@ class MembersState(AppState):
             )
             for i in pending
         ]
+
+    def _members_page(self, session: Session, viewer: Viewer, org_id: int) -> list:
+        def read() -> list:
+            found, self.member_total = members.page_members(
+                session,
+                user=viewer.user,
+                organization_id=org_id,
+                query=self.member_query,
+                sort=SORT_LABELS.get(self.member_sort, "joined"),
+                limit=PAGE_SIZE,
+                offset=self.member_page * PAGE_SIZE,
+            )
+            return found
+
+        found = read()
+        if not found and self.member_page > 0:  # the last page emptied: show the new last one
+            self.member_page = self.member_page_count - 1
+            found = read()
+        return found
+
+    def _invites_page(self, session: Session, viewer: Viewer, org_id: int) -> list:
+        def read() -> list:
+            found, self.invite_total = invitations.page_invites(
+                session,
+                user=viewer.user,
+                organization_id=org_id,
+                limit=PAGE_SIZE,
+                offset=self.invite_page * PAGE_SIZE,
+            )
+            return found
+
+        found = read()
+        if not found and self.invite_page > 0:
+            self.invite_page = self.invite_page_count - 1
+            found = read()
+        return found
+
+    @rx.event
+    def search_members(self, query: str):
+        self.member_query, self.member_page = str(query)[:100], 0
+        return self._run(_nothing)
+
+    @rx.event
+    def sort_members(self, label: str):
+        self.member_sort = label if label in SORT_LABELS else "Joined"
+        self.member_page = 0
+        return self._run(_nothing)
+
+    @rx.event
+    def go_to_member_page(self, page: int):
+        self.member_page = max(0, min(int(page), self.member_page_count - 1))
+        return self._run(_nothing)
+
+    @rx.event
+    def go_to_invite_page(self, page: int):
+        self.invite_page = max(0, min(int(page), self.invite_page_count - 1))
+        return self._run(_nothing)
 
     @rx.event
     def send_invite(self, form: dict):
@@ -189,3 +268,8 @@ class MembersState(AppState):
         if events is not None:  # refused, or signed out
             return events
         return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]
+
+
+def _nothing(session: Session, viewer: Viewer) -> None:
+    """A page, search or sort change: nothing changes but what the page shows (reloaded)."""
+

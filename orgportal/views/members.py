@@ -5,7 +5,8 @@ import reflex as rx
 from orgportal import routes, styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error, form_error
+from orgportal.components.forms import field_error, form_error, labelled_select
+from orgportal.components.pager import pager
 from orgportal.state.members import InviteRow, MemberRow, MembersState
 
 
@@ -77,6 +78,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
             ),
         ),
         spacing="2",
+        wrap="wrap",  # a narrow column stacks its buttons rather than spill over the next
     )
 
 
@@ -97,10 +99,51 @@ def _member_row(member: MemberRow) -> rx.Component:
     )
 
 
+def _member_search() -> rx.Component:
+    """Search and sort run on the server, over every member, not just this page."""
+    return rx.hstack(
+        rx.vstack(
+            rx.el.label(
+                "Search members",
+                html_for="member-search",
+                class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
+            ),
+            rx.input(
+                id="member-search",
+                type="search",
+                placeholder="Name or email",
+                default_value=MembersState.member_query,
+                on_change=MembersState.search_members.debounce(300),
+            ),
+            spacing="1",
+        ),
+        labelled_select(
+            "Sort by",
+            "member-sort",
+            MembersState.member_sort_labels,
+            value=MembersState.member_sort,
+            on_change=MembersState.sort_members,
+        ),
+        align="end",
+        wrap="wrap",
+    )
+
+
 def members_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Members", size="4"),
+            rx.hstack(
+                rx.heading("Members", size="4"),
+                rx.text(
+                    MembersState.member_total.to_string() + " found",
+                    size="2",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    id="members-found",
+                ),
+                align="baseline",
+            ),
+            _member_search(),
             form_error(MembersState.member_errors.get("role", "")),
             rx.table.root(
                 rx.table.header(
@@ -114,6 +157,16 @@ def members_card() -> rx.Component:
                 ),
                 rx.table.body(rx.foreach(MembersState.members, _member_row)),
                 **styles.table((*MEMBER_COLUMNS, TWO_FACTOR_COLUMN)),
+            ),
+            rx.cond(
+                (MembersState.member_total == 0) & (MembersState.member_query != ""),
+                rx.text("No member matches this search.", size="2", color_scheme="gray"),
+            ),
+            pager(
+                "members",
+                MembersState.member_page,
+                MembersState.member_page_count,
+                MembersState.go_to_member_page,
             ),
             width="100%",
         ),
@@ -232,6 +285,12 @@ def invite_card() -> rx.Component:
                     **styles.table(INVITE_COLUMNS),
                 ),
                 rx.text("No pending invites.", size="2", color_scheme="gray", high_contrast=True),
+            ),
+            pager(
+                "invites",
+                MembersState.invite_page,
+                MembersState.invite_page_count,
+                MembersState.go_to_invite_page,
             ),
             width="100%",
         ),

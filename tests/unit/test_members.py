@@ -103,3 +103,39 @@ def test_other_organizations_admin_is_refused(session, team):
         members.remove_member(session, user=other_admin, organization_id=org.id, member_id=agent.id)
     with pytest.raises(NotFound):
         members.list_members(session, user=other_admin, organization_id=org.id)
+
+
+def test_members_are_read_a_page_at_a_time_searched_and_sorted_in_the_database(session, team):
+    org, owner, admin, agent = team
+    for n in range(30):
+        person = make_user(session, f"zz-{n:02d}@example.com")
+        person.first_name, person.last_name = "Zed", f"Number {n:02d}"
+        add_member(session, org, Role.VIEWER, person)
+
+    first, total = members.page_members(session, user=agent, organization_id=org.id, limit=25)
+    assert (len(first), total) == (25, 33)
+    assert first[0].email == owner.email  # oldest first by default
+    rest, _ = members.page_members(
+        session, user=agent, organization_id=org.id, limit=25, offset=25
+    )
+    assert len(rest) == 8
+    assert {m.user_id for m in first}.isdisjoint({m.user_id for m in rest})
+
+    found, total = members.page_members(
+        session, user=agent, organization_id=org.id, query="NUMBER 1", limit=5
+    )
+    assert total == 10 and len(found) == 5  # "Zed Number 10" … "Zed Number 19", by name
+    by_email, _ = members.page_members(
+        session, user=agent, organization_id=org.id, sort="email", limit=None
+    )
+    assert [m.email for m in by_email] == sorted(m.email.lower() for m in by_email)
+    by_role, _ = members.page_members(
+        session, user=agent, organization_id=org.id, sort="role", limit=3
+    )
+    assert [m.role for m in by_role] == [Role.OWNER, Role.ADMIN, Role.AGENT]  # by rank
+    assert members.page_members(
+        session, user=agent, organization_id=org.id, query="100%", limit=5
+    ) == ([], 0)
+    outsider = make_user(session)
+    with pytest.raises(NotFound):
+        members.page_members(session, user=outsider, organization_id=org.id)

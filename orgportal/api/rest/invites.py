@@ -44,9 +44,11 @@ def list_invites(
     organization_id: Id, caller: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> s.InvitePage:
     with unit_of_work() as session:
-        found = invitations.list_invites(session, user=caller.user, organization_id=organization_id)
-        page = [_out(i) for i in found[offset : offset + limit]]
-    return s.InvitePage(items=page, total=len(found), limit=limit, offset=offset)
+        found, total = invitations.page_invites(
+            session, user=caller.user, organization_id=organization_id, limit=limit, offset=offset
+        )
+        page = [_out(i) for i in found]
+    return s.InvitePage(items=page, total=total, limit=limit, offset=offset)
 
 
 @router.post("/{invite_id}/resend", summary="Send again, valid for 7 days from now")

@@ -24,9 +24,10 @@ def list_members(
     organization_id: Id, caller: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> s.MemberPage:
     with unit_of_work() as session:
-        found = members.list_members(session, user=caller.user, organization_id=organization_id)
-    page = [_out(m) for m in found[offset : offset + limit]]
-    return s.MemberPage(items=page, total=len(found), limit=limit, offset=offset)
+        found, total = members.page_members(
+            session, user=caller.user, organization_id=organization_id, limit=limit, offset=offset
+        )
+    return s.MemberPage(items=[_out(m) for m in found], total=total, limit=limit, offset=offset)
 
 
 @router.patch("/{user_id}", summary="Change a member's role (Owner or Admin)")

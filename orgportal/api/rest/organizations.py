@@ -37,8 +37,7 @@ def _detail(session: Session, user: User, organization_id: int) -> s.Organizatio
     view = orgs.get_organization(session, user=user, organization_id=organization_id)
     org = view.organization
     plan = billing.overview(session, user=user, organization_id=organization_id)
-    everyone = members.list_members(session, user=user, organization_id=organization_id)
-    owner_id = next(m.user_id for m in everyone if m.role == Role.OWNER)
+    owner_id = members.owner_id(session, organization_id)
     _, link_count = links.list_links(session, user=user, organization_id=org.id, limit=0)
     return s.OrganizationDetail(
         **_summary(org, owner_id, plan.plan.key),

@@ -1,0 +1,31 @@
+"""Previous / Next for a list read a page at a time on the server."""
+
+import reflex as rx
+from reflex.vars import Var
+
+
+def pager(what: str, page: Var, page_count: Var, go_to) -> rx.Component:
+    """Shown only when there is more than one page; `go_to(n)` loads page n (0-based)."""
+    return rx.cond(
+        page_count > 1,
+        rx.hstack(
+            rx.button(
+                "Previous",
+                size="1",
+                variant="soft",
+                disabled=page == 0,
+                on_click=go_to(page - 1),
+                aria_label=f"Previous page of {what}",
+            ),
+            rx.text("Page ", page + 1, " of ", page_count, size="2"),
+            rx.button(
+                "Next",
+                size="1",
+                variant="soft",
+                disabled=page + 1 >= page_count,
+                on_click=go_to(page + 1),
+                aria_label=f"Next page of {what}",
+            ),
+            align="center",
+        ),
+    )
