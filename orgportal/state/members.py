@@ -20,6 +20,7 @@ from orgportal.state.base import AppState
 
 ROLE_BY_LABEL = {role.label: role for role in Role}
 PAGE_SIZE = 25
+INVITE_PAGE_SIZE = 10  # pending invites are a short to-do list beside the members
 SORT_LABELS = {"Joined": "joined", "Name": "name", "Email": "email", "Role": "role"}
 
 
@@ -76,7 +77,7 @@ class MembersState(AppState):
 
     @rx.var
     def invite_page_count(self) -> int:
-        return max(1, -(-self.invite_total // PAGE_SIZE))
+        return max(1, -(-self.invite_total // INVITE_PAGE_SIZE))
 
     @rx.var
     def member_sort_labels(self) -> list[str]:
@@ -159,8 +160,8 @@ class MembersState(AppState):
                 session,
                 user=viewer.user,
                 organization_id=org_id,
-                limit=PAGE_SIZE,
-                offset=self.invite_page * PAGE_SIZE,
+                limit=INVITE_PAGE_SIZE,
+                offset=self.invite_page * INVITE_PAGE_SIZE,
             )
             return found
 
