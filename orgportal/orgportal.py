@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.adapters.mail import transport_from_settings
-from orgportal.api import build_api
+from orgportal.api import build_api, click_recording
 from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
 from orgportal.config import settings
@@ -116,6 +116,7 @@ app = OrgportalApp(
 )
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
+app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 app.add_page(
     login_page,

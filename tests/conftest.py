@@ -37,6 +37,16 @@ def scratch_postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def clicks_recorded_inline(monkeypatch) -> None:
+    """A short link followed in a test records its click in the redirect's own transaction,
+    so no background writer (CLICK_RECORDING=queued, the app's default) outlives the test's
+    database; tests of the queue set it themselves."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "click_recording", "inline")
+
+
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
     with scratch_postgres_database() as url:

@@ -7,6 +7,7 @@ batches off the redirect's path; `inline` writes it in the redirect's own transa
 cookie (`op_vid`); no IP address is kept anywhere.
 """
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -73,6 +74,15 @@ def _write(batch: list[Hit]) -> None:
 @cache
 def queue() -> BatchQueue[Hit]:
     return BatchQueue(_write, settings.click_flush_seconds)
+
+
+async def flush_at_shutdown() -> None:
+    """Lifespan task of each worker: the clicks still queued when it stops are written."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if queue.cache_info().currsize:  # this worker has queued clicks
+            await asyncio.to_thread(queue().stop)
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -103,35 +103,30 @@ VISUALLY_HIDDEN = {
 
 
 def _approval_link(badge_id: str | None = None, **props) -> rx.Component:
-    """Owners/Admins: the link Approval queue, with how many links wait (live, issue 15)."""
+    """Owners/Admins: the link Approval queue, with how many links wait beside it (live,
+    issue 15). The count sits outside the link, so the link's text keeps its contrast."""
     count = AppState.pending_approvals
-    here = AppState.current_section == routes.APPROVALS
     return rx.cond(
         AppState.caps.approve_links,
-        rx.link(
-            rx.hstack(
-                rx.text("Approval"),
-                rx.cond(
-                    count > 0,
-                    rx.badge(count, color_scheme="orange", variant="solid", high_contrast=True,
-                             radius="full", id=badge_id),
+        rx.hstack(
+            _nav_link("Approval", routes.APPROVALS),
+            rx.cond(
+                count > 0,
+                rx.badge(
+                    count,
+                    rx.el.span(" waiting for approval", style=VISUALLY_HIDDEN),
+                    color_scheme="orange",
+                    variant="solid",
+                    high_contrast=True,
+                    radius="full",
+                    id=badge_id,
                 ),
-                rx.cond(count > 0, rx.el.span(" links waiting", style=VISUALLY_HIDDEN)),
-                spacing="1",
-                align="center",
             ),
-            href=routes.APPROVALS,
-            size="2",
-            weight=rx.cond(here, "bold", "medium"),
-            underline="none",
-            color_scheme="gray",
-            high_contrast=True,
-            aria_current=rx.cond(here, "page", "false"),
-            padding_y="0.3em",
-            border_bottom=rx.cond(here, "2px solid var(--accent-9)", "2px solid transparent"),
+            spacing="1",
+            align="center",
             **props,
         ),
-    )  # fmt: skip
+    )
 
 
 def _desktop_nav() -> rx.Component:

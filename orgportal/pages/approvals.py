@@ -88,7 +88,7 @@ def approvals_page() -> rx.Component:
         workspace_heading("Approval"),
         rx.text(
             "With Require approval for links on (",
-            rx.link("Settings", href=routes.ORG_SETTINGS),
+            rx.link("Settings", href=routes.ORG_SETTINGS, underline="always"),
             "), links that Agents and Billing Admins create wait here: they count toward "
             "usage but do not redirect until approved. Rejecting deletes the link.",
             size="2",

@@ -21,11 +21,12 @@ def _continue() -> rx.Component:
         rx.callout.icon(rx.icon("check")),
         rx.hstack(
             rx.callout.text("Nothing stops you now."),
-            rx.button("Continue", size="1", on_click=G.continue_on),
+            rx.button("Continue", size="1", on_click=G.continue_on, high_contrast=True),
             align="center",
             wrap="wrap",
         ),
         color_scheme="green",
+        high_contrast=True,
         width="100%",
     )
 

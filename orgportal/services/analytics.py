@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, union_all
 from sqlmodel import Session, col, select
 
 from orgportal import routes
@@ -112,7 +112,10 @@ def date_range(
     More than a year, or a start after the end, is refused."""
     today = utcnow().date()
     end = end or today
-    start = start or end - timedelta(days=(days or DEFAULT_DAYS) - 1)
+    try:
+        start = start or end - timedelta(days=(days or DEFAULT_DAYS) - 1)
+    except OverflowError:  # e.g. to=0001-01-02 without a start
+        raise ValidationFailed({"from": "Choose a start date."}) from None
     if start > end:
         raise ValidationFailed({"from": "The start date must not be after the end date."})
     if (end - start).days + 1 > MAX_DAYS:
@@ -256,23 +259,30 @@ def _top_projects(session: Session, total_rows, sums) -> list[Figure]:
 def _dimensions(session: Session, scope: Scope, start: date, end: date) -> dict[str, list[Figure]]:
     """Clicks per referrer, browser, … over the range: the weekly rows of the weeks that lie
     wholly inside it, and the daily rows of the days before and after them."""
-    day, dimension = col(ClickRollup.day), col(ClickRollup.dimension)
+    one_day = timedelta(days=1)
     first = start + timedelta(days=(7 - start.weekday()) % 7)  # the first whole week's Monday
     last = week_of(end) if end.weekday() == 6 else week_of(end) - timedelta(days=7)
     if first <= last:
-        daily = or_(
-            and_(day >= start, day < first), and_(day > last + timedelta(days=6), day <= end)
-        )
-        wanted = or_(
-            and_(dimension.in_(DIMENSIONS), daily),
-            and_(dimension.in_(WEEKLY.values()), day >= first, day <= last),
-        )
+        parts = [
+            (DIMENSIONS, start, first - one_day),
+            (tuple(WEEKLY.values()), first, last),
+            (DIMENSIONS, last + timedelta(days=7), end),
+        ]
     else:
-        wanted = and_(dimension.in_(DIMENSIONS), day >= start, day <= end)
+        parts = [(DIMENSIONS, start, end)]
+    # one index range per part (link or organization, dimension, day): never the whole history
+    selects = [
+        select(ClickRollup.dimension, ClickRollup.value, ClickRollup.clicks).where(
+            scope.where(since, until, col(ClickRollup.dimension).in_(names))
+        )
+        for names, since, until in parts
+        if since <= until
+    ]
+    wanted = union_all(*selects).subquery() if len(selects) > 1 else selects[0].subquery()
     rows = session.exec(
-        select(ClickRollup.dimension, ClickRollup.value, func.sum(ClickRollup.clicks))
-        .where(scope.rows(wanted))
-        .group_by(ClickRollup.dimension, ClickRollup.value)
+        select(wanted.c.dimension, wanted.c.value, func.sum(wanted.c.clicks)).group_by(
+            wanted.c.dimension, wanted.c.value
+        )
     ).all()
     sums: dict[str, dict[str, int]] = {d: {} for d in DIMENSIONS}
     for name, value, clicks in rows:

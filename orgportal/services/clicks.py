@@ -229,20 +229,22 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
 
 
 def add_to_rollups(session: Session, rows: list[dict], counters: Sequence[str]) -> None:
-    """One upsert for many rollup rows: new keys inserted, existing ones incremented by
-    `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike)."""
-    if not rows:
-        return
+    """Many rollup rows in one executemany of one upsert: new keys inserted, existing ones
+    incremented by `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL
+    alike). One statement shape per counter set, so SQLAlchemy compiles it once."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        session.connection().execute(_upsert(dialect, tuple(counters)), rows)
+
+
+@lru_cache(maxsize=8)
+def _upsert(dialect: str, counters: tuple[str, ...]):
     table = ClickRollup.__table__
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
-        statement = make(table).values(rows[start : start + 500])
-        statement = statement.on_conflict_do_update(
-            index_elements=["link_id", "dimension", "day", "value"],
-            set_={name: table.c[name] + statement.excluded[name] for name in counters},
-        )
-        session.connection().execute(statement)
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["link_id", "dimension", "day", "value"],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    )
 
 
 def set_append_click_id(

@@ -9,6 +9,7 @@ missing, so ids of other organizations tell nothing.
 """
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from orgportal.services.permissions import membership_of
 from orgportal.services.validation import FieldError, text
 
 NAME_MAX = 100
+CLICK_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what `op_click` carries (url-safe base64)
 VALUE_MAX = 1e12
 
 
@@ -116,7 +118,7 @@ def _valid(name: str, value: float | None) -> tuple[str, float | None]:
 def _click_for(session: Session, user: User, token: str) -> Click:
     """The click with this id, if the user may report on it; else NotFound."""
     click = None
-    if token and len(token) <= 32:
+    if CLICK_ID.fullmatch(token or ""):
         click = session.exec(select(Click).where(Click.token == token)).first()
     if click is None:
         raise NotFound("Click not found.")

@@ -30,6 +30,7 @@ class LinkRow:
     project: str = ""  # the project's name, "" for none (issue 15)
     project_id: str = ""  # its id as the project dropdown's value, "" for none
     pending: bool = False  # waits for an Owner/Admin's approval: not redirecting yet
+    click_id: bool = False  # the redirect appends op_click=<click id> (issue 15)
 
 
 @dataclasses.dataclass
@@ -164,6 +165,7 @@ class LinksState(WorkspaceItems, AppState):
             project=self._project_names.get(link.project_id or 0, ""),
             project_id=str(link.project_id or ""),
             pending=link.pending_approval,
+            click_id=link.append_click_id,
         )
 
     @rx.event
@@ -200,6 +202,18 @@ class LinksState(WorkspaceItems, AppState):
             if self._created_pending:
                 return rx.toast.success(PENDING_NOTICE)
         return events
+
+    @rx.event
+    def set_click_id(self, link_id: int, enabled: bool):
+        """Issue 15: switch `op_click` on the link's redirects on or off."""
+        return self._act(
+            clicks.set_append_click_id,
+            done="The link now appends a click id." if enabled else "Click id switched off.",
+            errors="errors",
+            field=LINK_ERROR,
+            link_id=link_id,
+            enabled=bool(enabled),
+        )
 
     @rx.event
     def delete(self, link_id: int):

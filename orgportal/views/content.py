@@ -59,6 +59,17 @@ def _click_id_field() -> rx.Component:
     )
 
 
+def _click_id_toggle(row: LinkRow) -> rx.Component:
+    """Issue 15: whether this link's redirect appends `op_click` (its creator, Owner, Admin)."""
+    return rx.checkbox(
+        "Click id",
+        checked=row.click_id,
+        on_change=lambda checked: LinksState.set_click_id(row.id, checked),
+        size="1",
+        aria_label="Click id for " + row.slug,
+    )
+
+
 def create_link_card() -> rx.Component:
     return rx.card(
         rx.form(
@@ -204,16 +215,20 @@ def _link_row(row: LinkRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row.can_delete,
-                confirm_button(
-                    "Delete", size="1", variant="soft",
-                    title="Delete link",
-                    description=(
-                        "The short link ", rx.text.strong(row.short_url),
-                        " stops working at once: anyone who opens it gets “not found”. "
-                        "This cannot be undone.",
+                rx.flex(
+                    _click_id_toggle(row),
+                    confirm_button(
+                        "Delete", size="1", variant="soft",
+                        title="Delete link",
+                        description=(
+                            "The short link ", rx.text.strong(row.short_url),
+                            " stops working at once: anyone who opens it gets “not found”. "
+                            "This cannot be undone.",
+                        ),
+                        confirm_label="Delete link",
+                        on_confirm=LinksState.delete(row.id),
                     ),
-                    confirm_label="Delete link",
-                    on_confirm=LinksState.delete(row.id),
+                    gap="3", align="center", wrap="wrap",
                 ),
             )
         ),

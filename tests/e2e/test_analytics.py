@@ -7,6 +7,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import create_organization, register, unique_email, wait_for_hydration
+from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.test_phone_layout import PHONE, assert_fits
 
 VISITOR_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -25,6 +27,12 @@ def test_a_followed_link_moves_the_open_analytics_page(page: Page, browser: Brow
     page.get_by_label("Append a click id (op_click) to the target").check()
     page.get_by_role("button", name="Create Link").click()
     expect(page.get_by_label(f"Link {slug}", exact=True)).to_be_visible()
+    toggle = page.get_by_role("checkbox", name=f"Click id for {slug}")
+    expect(toggle).to_be_checked()
+    toggle.click()  # off, and on again: the row's switch for an existing link
+    expect(toggle).not_to_be_checked()
+    toggle.click()
+    expect(toggle).to_be_checked()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
     expect(page.get_by_role("heading", name="Analytics")).to_be_visible()
@@ -66,3 +74,12 @@ def test_a_followed_link_moves_the_open_analytics_page(page: Page, browser: Brow
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("date,link,project,clicks,bot_visits,conversions,conversion_value")
     assert f"/l/{slug},,2,0,0,0.00" in text
+
+    # with figures on it, the page passes axe and fits a phone (the page lists of
+    # test_accessibility.py and test_phone_layout.py check it empty)
+    page.locator("summary", has_text="Clicks per day as a table").click()
+    assert_accessible(page, "/analytics with clicks")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(page.locator("#analytics-clicks")).to_have_text("2")
+    assert_fits(page, "/analytics on a phone")

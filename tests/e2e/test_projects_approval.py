@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     wait_for_toasts_to_close,
 )
 from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.test_phone_layout import PHONE, assert_fits
 
 
 @pytest.fixture
@@ -92,6 +93,20 @@ def test_a_project_and_a_link_in_it(page: Page, base_url: str):
         "href", re.compile(r"/analytics\?project=\d+$")
     )
     assert_accessible(page, "a project's page")
+    page.set_viewport_size(PHONE)
+    assert_fits(page, "a project's page")
+    page.goto("/projects")
+    expect(page.get_by_label("Project Spring campaign", exact=True)).to_be_visible(timeout=20_000)
+    assert_fits(page, "/projects")
+    page.goto("/links")
+    expect(page.get_by_label("Link loose-one", exact=True)).to_be_visible(timeout=20_000)
+    assert_fits(page, "/links with projects")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto("/projects")
+    page.get_by_label("Project Spring campaign", exact=True).get_by_role(
+        "link", name="Spring campaign", exact=True
+    ).click()
+    expect(page.get_by_role("heading", name="Spring campaign")).to_be_visible(timeout=20_000)
 
     # deleting the project keeps its link, in no project
     confirm_in_dialog(page, page.get_by_role("button", name="Delete Project"), "Delete project")
@@ -132,27 +147,37 @@ def test_an_agents_link_waits_until_an_owner_approves_it(
     create_link(other_page, f"{base_url}/register", "agent-no")
 
     # the Owner's badge counts them without a reload
-    expect(page.locator("#approval-badge")).to_have_text("2", timeout=20_000)
+    expect(page.locator("#approval-badge")).to_have_text(
+        re.compile(r"^2 waiting"), timeout=20_000
+    )
 
     # following a pending link shows the plain page; API clients get 404
     other_page.goto("/l/agent-wait")
     expect(other_page.get_by_role("heading", name="This link is awaiting approval")).to_be_visible()
     pending = other_page.request.get("/l/agent-wait", max_redirects=0)
     assert pending.status == 404
+    assert other_page.request.get("/agent-wait", max_redirects=0).status == 404
 
     # the Owner approves one and rejects the other in the queue
     nav(page).get_by_role("link", name=re.compile("^Approval")).click()
     expect(page.get_by_role("heading", name="Approval", exact=True)).to_be_visible(timeout=20_000)
     waiting = page.get_by_label("Pending link agent-wait", exact=True)
     expect(waiting).to_contain_text(agent)
+    assert_accessible(page, "the approval queue")
+    page.set_viewport_size(PHONE)
+    assert_fits(page, "the approval queue")
+    page.set_viewport_size({"width": 1280, "height": 720})
     waiting.get_by_role("button", name="Approve link agent-wait").click()
     expect(page.get_by_label("Pending link agent-wait", exact=True)).to_have_count(
         0, timeout=20_000
     )
-    expect(page.locator("#approval-badge")).to_have_text("1", timeout=20_000)
+    expect(page.locator("#approval-badge")).to_have_text(
+        re.compile(r"^1 waiting"), timeout=20_000
+    )
     wait_for_toasts_to_close(page)
     confirm_in_dialog(page, page.get_by_role("button", name="Reject link agent-no"), "Reject link")
     expect(page.get_by_text("No links are waiting for approval.")).to_be_visible(timeout=20_000)
+    assert_accessible(page, "the empty approval queue")
     expect(page.locator("#approval-badge")).to_have_count(0)
 
     # the approved link redirects now; the rejected one is gone and its creator told

@@ -103,6 +103,16 @@ def test_set_up_two_factor_then_sign_in_needs_the_code(page: Page, tmp_path: Pat
     )
     page.goto("/account")
     expect(page.get_by_text("9 unused recovery codes left.")).to_be_visible(timeout=20_000)
+    assert_accessible(page, "account with two-factor sign-in on")
+    # the gate pages, reached with nothing refusing: they say so and offer to continue
+    for path, heading in (
+        ("/security/two-factor", "Set up two-factor sign-in to continue"),
+        ("/security/blocked", "Your address is not allowed"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=20_000)
+        expect(page.get_by_role("button", name="Continue")).to_be_visible()
+        assert_accessible(page, path)
 
 
 def test_an_organization_requiring_two_factor_and_an_allowlist(

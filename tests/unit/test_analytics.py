@@ -204,3 +204,59 @@ def test_weekly_rollups_give_the_same_figures_as_counting_clicks(session):
         got = {f.key: f.clicks for f in shown.dimensions["referrer"]}
         assert got == dict(expected), (start, end)
         assert shown.clicks == sum(expected.values())
+
+
+def test_a_range_at_the_edge_of_the_calendar_is_refused_not_crashed():
+    from datetime import date
+
+    with pytest.raises(ValidationFailed):
+        analytics.date_range(end=date(1, 1, 2))
+
+
+def test_the_page_load_reads_its_filters_from_the_url(session, engine, monkeypatch):
+    """/analytics?days=7&link=<slug>: the page's one load event fills the figures for that
+    link; a link of another workspace shows a message, not its figures."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    from reflex import constants
+    from reflex.state import State
+
+    from orgportal import db, routes
+    from orgportal.orgportal import app  # noqa: F401  (declares the pages)
+    from orgportal.state.analytics import AnalyticsState
+    from orgportal.state.base import AppState
+    from tests.unit.factories import open_session
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    owner, org, project, a, b, _ = setup_org(session)
+    other = make_link(session, make_user(session))
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+
+    def load(query: dict) -> AnalyticsState:
+        root = State(_reflex_internal_init=True)
+        root._update_router_vars(
+            {
+                constants.RouteVar.HEADERS: {"cookie": f"{routes.SESSION_COOKIE}={raw}"},
+                constants.RouteVar.PATH: routes.ANALYTICS,
+                constants.RouteVar.ORIGIN: f"{routes.ANALYTICS}?{urlencode(query)}",
+                constants.RouteVar.QUERY: query,
+            },
+            {},
+        )
+        state = root.get_substate(AppState.get_full_name().split(".")[1:])
+        asyncio.run(AppState.load_page.fn(state, routes.ANALYTICS))
+        return root.get_substate(AnalyticsState.get_full_name().split(".")[1:])
+
+    everything = load({})
+    assert (everything.clicks, everything.range_label) == (3, "Last 30 days")
+    assert everything.project_names == ["Spring"]
+    one = load({"days": "7", "link": a.slug})
+    assert (one.clicks, one.range_label, one.link_filter) == (2, "Last 7 days", a.slug)
+    assert [row.label for row in one.top_links] == [f"/l/{a.slug}"]
+    assert len(one.series) == 7
+    spring = load({"project": str(project.id)})
+    assert (spring.clicks, spring.project_filter) == (2, "Spring")
+    foreign = load({"link": other.slug})
+    assert "No link" in foreign.error and foreign.series == []

@@ -212,3 +212,51 @@ def test_redirect_records_through_the_http_route(engine, monkeypatch):
         assert answer.headers["location"].endswith(click.token)
         assert (click.referrer_host, click.country, click.device) == ("t.co", "NL", "mobile")
         assert click.clicked_at <= datetime.now(UTC)
+
+
+def test_the_default_queued_recording_writes_in_batches(engine, monkeypatch):
+    """CLICK_RECORDING=queued: the redirect only queues the click; the writer stores it."""
+    from sqlmodel import Session
+
+    from orgportal import db
+    from orgportal.api import click_recording
+    from orgportal.config import settings
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    monkeypatch.setattr(settings, "click_recording", "queued")
+    queue = BatchQueue(click_recording._write, interval=3600)
+    monkeypatch.setattr(click_recording, "queue", lambda: queue)
+    with Session(engine, expire_on_commit=False) as session:
+        link = make_link(session, make_user(session))
+        followed = click_recording.follow(session, link.slug, {"user-agent": CHROME})
+        assert followed is not None and followed.new_visitor
+        assert session.exec(select(Click)).all() == []  # not written by the redirect
+    assert queue.flush() == 1
+    with Session(engine) as session:
+        assert session.exec(select(Click)).one().browser == "Chrome"
+
+
+def test_who_may_switch_the_click_id_of_a_link(session):
+    import pytest
+
+    from orgportal.models import Role
+    from orgportal.services.errors import NotFound, PermissionDenied
+    from tests.unit.factories import add_member
+
+    owner = make_user(session)
+    org = make_org(session, owner)
+    link = make_link(session, owner, org.id)
+    changed = clicks.set_append_click_id(
+        session, user=owner, organization_id=org.id, link_id=link.id, enabled=True
+    )
+    assert changed.append_click_id
+    viewer = add_member(session, org, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        clicks.set_append_click_id(
+            session, user=viewer, organization_id=org.id, link_id=link.id, enabled=False
+        )
+    stranger = make_user(session)
+    with pytest.raises(NotFound):
+        clicks.set_append_click_id(
+            session, user=stranger, organization_id=None, link_id=link.id, enabled=False
+        )

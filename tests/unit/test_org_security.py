@@ -26,6 +26,7 @@ from orgportal.services.org_security import (
     parse_allowlist,
 )
 from orgportal.state.base import AppState
+from orgportal.state.members import MembersState
 from tests.unit.factories import add_member, audit_actions, make_org, make_user, open_session
 
 OFFICE = "203.0.113.7"
@@ -334,3 +335,22 @@ def test_events_of_a_refused_organization_are_redirected(session, app_db):
     AppState.switch_workspace.fn(state, 0)
     with Session(db.engine()) as fresh:
         assert accounts.authenticate(fresh, raw).session.active_org_id is None
+
+
+def test_owners_and_admins_see_who_has_two_factor_sign_in(session, app_db):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    agent = add_member(session, org, Role.AGENT)
+    enable_two_factor(session, owner)
+
+    def rows(user) -> dict[str, str]:
+        raw, _ = open_session(session, user, org.id)
+        session.commit()
+        state = connected(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_MEMBERS)
+        asyncio.run(AppState.load_page.fn(state, routes.ORG_MEMBERS))
+        root = state.parent_state
+        members = root.get_substate(MembersState.get_full_name().split(".")[1:])
+        return {row.email: row.two_factor for row in members.members}
+
+    assert rows(owner) == {owner.email: "On", agent.email: "Off"}
+    assert rows(agent) == {owner.email: "", agent.email: ""}  # not shown below Owner/Admin

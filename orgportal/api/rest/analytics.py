@@ -65,7 +65,7 @@ class AnalyticsOut(BaseModel):
 
 
 class ConversionIn(BaseModel):
-    click_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+    click_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
         description="The `op_click` value the link appended to its target."
     )
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(

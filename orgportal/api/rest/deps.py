@@ -88,8 +88,8 @@ def _organization_of(request: Request, caller: ApiCaller) -> int | None:
     """The organization a call is about: the one in its path, else (links, projects…) the
     key's active workspace; listing, creating and the Personal switch are about none."""
     raw = request.path_params.get("organization_id")
-    if raw is not None:
-        return int(raw) if str(raw).isdigit() else None
+    if raw is not None:  # not validated yet: the route refuses what is not a valid id
+        return int(raw) if str(raw).isdigit() and 1 <= int(raw) <= MAX_ID else None
     if request.url.path.startswith("/api/organizations"):
         return None
     return caller.active_org_id
@@ -169,7 +169,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Bad request",
         401: "Missing, unknown or revoked API key",
-        403: "Your role does not allow this",
+        403: "Your role does not allow this, or the organization's Security settings refuse "
+        "the call (two-factor sign-in required of the key's user; address not on its IP "
+        "allowlist)",
         404: "Not found (also for other organizations' objects)",
         409: "Conflicts with the current state (duplicate, limit reached)",
         413: "Request body too large",

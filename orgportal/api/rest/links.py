@@ -18,6 +18,7 @@ from orgportal.models import Link
 from orgportal.services import api_keys, clicks, link_approval, links
 
 router = rest_router("/links", "links")
+NO_REASON = s.LinkReject()  # the reject body is optional
 
 
 def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
@@ -133,13 +134,13 @@ def approve_link(link_id: Id, caller: Caller) -> s.LinkOut:
 
 
 @router.post("/{link_id}/reject", summary="Reject a pending link: deleted, its creator is told")
-def reject_link(link_id: Id, caller: Caller, body: s.LinkReject | None = None) -> s.MessageOut:
+def reject_link(link_id: Id, caller: Caller, body: s.LinkReject = NO_REASON) -> s.MessageOut:
     with unit_of_work() as session:
         link_approval.reject_link(
             session,
             user=caller.user,
             organization_id=api_keys.active_workspace(session, caller),
             link_id=link_id,
-            reason=body.reason if body else "",
+            reason=body.reason,
         )
     return s.MessageOut(message="Link rejected")
