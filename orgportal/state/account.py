@@ -5,6 +5,7 @@ clears it, so a reload or a later visit never shows it again (only its prefix).
 """
 
 import dataclasses
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -27,6 +28,8 @@ class KeyRow:
 
 
 class AccountState(AppState):
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
     keys: list[KeyRow] = []
     new_key: str = ""
     new_key_name: str = ""

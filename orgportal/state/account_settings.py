@@ -6,6 +6,7 @@ Password fields are never kept in the state: forms submit them once and are re-k
 
 import dataclasses
 from collections.abc import Callable
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -30,6 +31,8 @@ class SessionRow:
 
 
 class AccountSettingsState(AppState):
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
     first_name: str = ""
     last_name: str = ""
     pending_email: str = ""

@@ -8,6 +8,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from http.cookies import SimpleCookie
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -31,6 +32,11 @@ class WorkspaceItem:
 
 
 class AppState(rx.State):
+    # Whether this state's events are refused by the active organization's Security
+    # settings (SPEC §13). States of the account itself (where two-factor sign-in is set
+    # up) say False. A class property, never the page path an event claims to come from:
+    # the client writes that, so a refused member could name /account to slip past.
+    refused_by_organization: ClassVar[bool] = True
     signed_in: bool = False
     user_name: str = ""
     user_email: str = ""
@@ -128,7 +134,7 @@ class AppState(rx.State):
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
-                if guard:
+                if guard and self.refused_by_organization:
                     self._guard(session, viewer)
                 action(session, viewer)
                 # the action may have renamed a workspace or changed the viewer's own role
@@ -218,8 +224,9 @@ class AppState(rx.State):
     def _guard(self, session: Session, viewer: Viewer, route: str = "") -> None:
         """The active organization's Security settings (SPEC §13): AccessRefused for a member
         without two-factor sign-in where it is required, or a client outside its IP allowlist.
-        Pages about the account itself (where two-factor sign-in is set up) are exempt."""
-        if routes.unguarded(route or self.router.url.path or ""):
+        Page loads of the account's own pages (`route`) are exempt: a load only fills the
+        states that page declared (`page_load`), whatever route the client names."""
+        if route and routes.unguarded(route):
             return
         org_security.check_access(
             session,

@@ -5,6 +5,7 @@ Every handler runs its use case through `AppState._run`; what a viewer may do co
 """
 
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import reflex as rx
@@ -247,6 +248,8 @@ class BillingState(PlanChoice, AppState):
 
 class PersonalPlanState(PlanChoice, AppState):
     """The "Plan" section of /account: the user's own plan and which plan is in effect."""
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     personal_source: str = "Your plan: Free"
     personal_status: str = ""

@@ -3,6 +3,8 @@
 Signed-out pages: each handler runs its one service call in its own unit of work.
 """
 
+from typing import ClassVar
+
 import reflex as rx
 
 from orgportal import routes
@@ -24,6 +26,8 @@ def _token(path: str) -> str:
 
 class PasswordResetState(AppState):
     """`/password-reset`: the same "check your inbox" answer for every address."""
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     errors: dict[str, str] = {}
     sent_to: str = ""
@@ -53,6 +57,8 @@ class PasswordResetState(AppState):
 class ResetLinkState(AppState):
     """`/password-reset/<token>`: says at once whether the link still works, then sets the
     new password and sends the person to sign in with it."""
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     checked: bool = False
     link_error: str = ""
@@ -91,6 +97,8 @@ class ResetLinkState(AppState):
 
 class EmailChangeState(AppState):
     """`/account/email/<token>`: the link mailed to the new address applies the change."""
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     message: str = ""
     ok: bool = False

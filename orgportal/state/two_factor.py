@@ -6,6 +6,7 @@ clears them, so a reload never shows them again.
 """
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -21,6 +22,8 @@ CODES_FILE = "orgportal-recovery-codes.txt"
 
 
 class TwoFactorState(AppState):
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
     enabled: bool = False
     codes_left: int = 0
     # set-up in progress: the secret (for manual entry) and its QR code
@@ -140,6 +143,8 @@ class SecurityGateState(AppState):
     """The "set up two-factor sign-in to continue" and "address not allowed" pages: which
     organization refused the viewer, why, and the address it saw; empty once it no longer
     does (then the page offers to continue)."""
+
+    refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     org_name: str = ""
     reason: str = ""

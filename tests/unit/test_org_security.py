@@ -27,6 +27,7 @@ from orgportal.services.org_security import (
 )
 from orgportal.state.base import AppState
 from orgportal.state.members import MembersState
+from orgportal.state.two_factor import TwoFactorState
 from tests.unit.factories import add_member, audit_actions, make_org, make_user, open_session
 
 OFFICE = "203.0.113.7"
@@ -331,6 +332,17 @@ def test_events_of_a_refused_organization_are_redirected(session, app_db):
     ran: list[int] = []
     events = state._run(lambda s, v: ran.append(1))
     assert ran == [] and routes.TWO_FACTOR_REQUIRED in str(events)
+    # an event claiming to come from /account (the client writes the path) is refused too
+    crafted = connected(f"{routes.SESSION_COOKIE}={raw}", routes.ACCOUNT)
+    members = crafted.parent_state.get_substate(MembersState.get_full_name().split(".")[1:])
+    events = members._run(lambda s, v: ran.append(1))
+    assert ran == [] and routes.TWO_FACTOR_REQUIRED in str(events)
+    # ...while the account's own states (setting up two-factor sign-in) still work
+    two_factor = crafted.parent_state.get_substate(
+        TwoFactorState.get_full_name().split(".")[1:]
+    )
+    two_factor._run(lambda s, v: ran.append(1), reload=False)
+    assert ran == [1]
     # leaving the workspace is always allowed
     AppState.switch_workspace.fn(state, 0)
     with Session(db.engine()) as fresh:
