@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = []
     mail_dir: Path = Path("var/mail")
     data_dir: Path = Path("var/data")
+    # Uploaded bytes (My Files, logos): on local disk under DATA_DIR unless STORAGE_URL names
+    # an S3-compatible endpoint (AWS, SeaweedFS, MinIO…), which several app machines share.
+    storage_url: str = ""
+    storage_bucket: str = "orgportal"
+    storage_access_key_id: str = ""
+    storage_secret_access_key: str = ""
+    storage_region: str = "us-east-1"
     smtp_url: str | None = None
     mail_from: str = "orgportal <no-reply@orgportal.localhost>"
     port: int = 3000

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session as OrmSession
@@ -76,22 +77,29 @@ def mark_personal_usage_changed(session: Session, user_ids: Iterable[int | None]
     mark_changed(session, "personal_usage", user_ids)
 
 
-def remove_after_commit(session: Session, paths: Iterable[Path]) -> None:
-    """Delete these files once the session's transaction commits (services never commit).
+class Deletes(Protocol):
+    def delete(self, keys: Iterable[str]) -> None: ...
+
+
+def remove_after_commit(session: Session, store: Deletes, keys: Iterable[str]) -> None:
+    """Delete these keys from a blob store once the session's transaction commits (services
+    never commit).
 
     Removing bytes any earlier would lose them if the transaction then rolled back, leaving
-    rows that point at nothing; after a rollback the paths are forgotten and the files stay.
+    rows that point at nothing; after a rollback the keys are forgotten and the bytes stay.
     """
-    session.info.setdefault(REMOVE_AFTER_COMMIT, []).extend(paths)
+    keys = list(keys)
+    if keys:
+        session.info.setdefault(REMOVE_AFTER_COMMIT, []).append((store, keys))
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _remove_files(session: OrmSession) -> None:
-    for path in session.info.pop(REMOVE_AFTER_COMMIT, ()):
+    for store, keys in session.info.pop(REMOVE_AFTER_COMMIT, ()):
         try:
-            path.unlink(missing_ok=True)
-        except OSError:  # the commit stands; a leftover file is only wasted space
-            log.warning("could not remove %s after commit", path, exc_info=True)
+            store.delete(keys)
+        except Exception:  # the commit stands; leftover bytes are only wasted space
+            log.warning("could not remove %s after commit", keys, exc_info=True)
 
 
 @event.listens_for(OrmSession, "after_rollback")

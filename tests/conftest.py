@@ -47,6 +47,20 @@ def clicks_recorded_inline(monkeypatch) -> None:
     monkeypatch.setattr(settings, "click_recording", "inline")
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(monkeypatch, tmp_path) -> Iterator[None]:
+    """Each test stores uploaded bytes in its own DATA_DIR (local disk, the default store),
+    never in the project's var/data; a test of object storage sets STORAGE_URL itself."""
+    from orgportal.adapters import storage
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "data_dir", tmp_path / "data")
+    monkeypatch.setattr(settings, "storage_url", "")
+    storage.reset()
+    yield
+    storage.reset()
+
+
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
     with scratch_postgres_database() as url:

@@ -1,21 +1,22 @@
 """Short-link redirects and My Files downloads (session cookie, workspace checked)."""
 
 import re
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     Response,
+    StreamingResponse,
 )
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgportal import routes
+from orgportal.adapters.storage import BlobMissing
 from orgportal.api import click_recording
-from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
@@ -51,13 +52,20 @@ def download_file(file_id: int, request: Request) -> Response:
                     ",".join(request.headers.getlist("x-forwarded-for")) or None,
                 ),
             )
+        chunks = files.stream(stored)  # BlobMissing now, not halfway through the response
     except DomainError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
-    return FileResponse(
-        files.path_of(stored, settings.files_dir),
+    except BlobMissing:
+        return JSONResponse({"detail": "File not found."}, status_code=404)
+    return StreamingResponse(
+        chunks,
         media_type=stored.content_type,
-        filename=stored.name,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        headers={
+            "Content-Length": str(stored.size_bytes),
+            "Content-Disposition": f"attachment; filename*=utf-8''{quote(stored.name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 

@@ -1,19 +1,28 @@
-"""Serves uploaded organization logos (verified images under random names)."""
+"""Serves uploaded organization logos (verified images under random names), streamed from
+the logos store (local disk or object storage)."""
+
+import mimetypes
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
+from orgportal.adapters import storage
+from orgportal.adapters.storage import BlobMissing
 from orgportal.services import logos
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/api/logos/{name}")
-def logo(name: str) -> FileResponse:
-    path = logos.path_for(logos.logos_dir(), name)
-    if path is None:
+def logo(name: str) -> StreamingResponse:
+    if not logos.NAME.fullmatch(name):
         raise HTTPException(status_code=404, detail="Not found.")
-    return FileResponse(
-        path,
+    try:
+        chunks = storage.logos().stream(name)
+    except BlobMissing:
+        raise HTTPException(status_code=404, detail="Not found.") from None
+    return StreamingResponse(
+        chunks,
+        media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
     )

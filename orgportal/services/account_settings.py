@@ -11,6 +11,7 @@ from sqlalchemy import Table, union
 from sqlmodel import Session, SQLModel, col, delete, select, update
 
 from orgportal import routes, security
+from orgportal.adapters import storage
 from orgportal.adapters.billing import BillingGateway, BillingUnavailable
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed, remove_after_commit
@@ -236,7 +237,7 @@ def delete_account(
             StoredFile.owner_id == user.id, col(StoredFile.organization_id).is_(None)
         )
     ).all()
-    remove_after_commit(session, [settings.files_dir / key for key in keys])
+    remove_after_commit(session, storage.files(), keys)
     session.exec(delete(StoredFile).where(col(StoredFile.owner_id) == user.id))
     session.exec(delete(Link).where(col(Link.owner_id) == user.id))
     session.exec(delete(Membership).where(col(Membership.user_id) == user.id))

@@ -1,15 +1,19 @@
 """My Files (SPEC §7): upload within the pool's storage limit, list, download, delete.
 
-The bytes live under DATA_DIR/files with a random name, never in Reflex's public upload
-folder; downloads go through an API route that checks the session and the workspace.
+The bytes live in the files blob store (`adapters/storage.py`: DATA_DIR/files, or an
+S3-compatible bucket) under a random name, never in Reflex's public upload folder;
+downloads go through an API route that checks the session and the workspace, and stream.
 """
 
 import mimetypes
 import secrets
-from pathlib import Path, PurePath
+from collections.abc import Iterator
+from pathlib import PurePath
 
 from sqlmodel import Session, col, func, select
 
+from orgportal.adapters import storage
+from orgportal.adapters.storage import BlobStore
 from orgportal.config import settings
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
@@ -32,7 +36,7 @@ def upload_file(
     organization_id: int | None,
     name: str,
     data: bytes,
-    directory: Path,
+    store: BlobStore | None = None,
 ) -> StoredFile:
     """Check the pool, write the bytes, then the row; a failed insert removes the bytes."""
     require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
@@ -48,9 +52,8 @@ def upload_file(
     pool = usage.pool_for(session, user=user, organization_id=organization_id)
     usage.reserve(session, pool, storage_bytes=len(data))
     key = secrets.token_hex(16)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / key
-    path.write_bytes(data)
+    store = store or storage.files()
+    store.put(key, data)
     try:
         stored = StoredFile(
             organization_id=organization_id,
@@ -63,7 +66,7 @@ def upload_file(
         session.add(stored)
         session.flush()
     except BaseException:
-        path.unlink(missing_ok=True)
+        store.delete([key])
         raise
     mark_usage_changed(session, [pool.organization_id])
     mark_personal_usage_changed(session, [pool.user_id])
@@ -145,7 +148,12 @@ def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
 
 
 def delete_file(
-    session: Session, *, user: User, organization_id: int | None, file_id: int, directory: Path
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    file_id: int,
+    store: BlobStore | None = None,
 ) -> StoredFile:
     """The workspace is checked before the file is looked up: the answer never depends on
     whether the id exists somewhere else."""
@@ -159,7 +167,7 @@ def delete_file(
             raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
     session.delete(stored)
     session.flush()
-    remove_after_commit(session, [directory / stored.storage_key])
+    remove_after_commit(session, store or storage.files(), [stored.storage_key])
     mark_usage_changed(
         session,
         usage.affected_organizations(
@@ -170,5 +178,11 @@ def delete_file(
     return stored
 
 
-def path_of(stored: StoredFile, directory: Path) -> Path:
-    return directory / stored.storage_key
+def read_bytes(stored: StoredFile, store: BlobStore | None = None) -> bytes:
+    """A stored file's bytes, whole: for small files only (a logo picked from My Files)."""
+    return (store or storage.files()).read(stored.storage_key)
+
+
+def stream(stored: StoredFile, store: BlobStore | None = None) -> Iterator[bytes]:
+    """A stored file's bytes in chunks (a download); BlobMissing if they are gone."""
+    return (store or storage.files()).stream(stored.storage_key)

@@ -5,12 +5,11 @@ import secrets
 import string
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlmodel import Session, col, delete, func, select, update
 
+from orgportal.adapters import storage
 from orgportal.adapters.billing import BillingGateway
-from orgportal.config import settings
 from orgportal.db import remove_after_commit
 from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
@@ -204,25 +203,26 @@ def delete_organization(
         .where(col(UserSession.active_org_id) == organization_id)
         .values(active_org_id=None)
     )
-    remove_after_commit(session, _stored_bytes(session, organization))
+    file_keys, logo_keys = _stored_bytes(session, organization)
+    remove_after_commit(session, storage.files(), file_keys)
+    remove_after_commit(session, storage.logos(), logo_keys)
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
     session.delete(organization)
 
 
-def _stored_bytes(session: Session, organization: Organization) -> list[Path]:
-    """The files on disk that die with the organization: its My Files, and its uploaded logo
-    unless another organization shows the same one."""
+def _stored_bytes(session: Session, organization: Organization) -> tuple[list[str], list[str]]:
+    """The stored bytes that die with the organization: its My Files, and its uploaded logo
+    unless another organization shows the same one (keys of the files and logos stores)."""
     keys = session.exec(
         select(StoredFile.storage_key).where(StoredFile.organization_id == organization.id)
     ).all()
-    paths = [settings.files_dir / key for key in keys]
-    logo = logos.path_for_url(organization.logo_url)
+    logo = logos.key_for_url(organization.logo_url)
     others = select(Organization.id).where(
         Organization.logo_url == organization.logo_url, Organization.id != organization.id
     )
-    if logo is not None and session.exec(others).first() is None:
-        paths.append(logo)
-    return paths
+    if logo is None or session.exec(others).first() is not None:
+        return list(keys), []
+    return list(keys), [logo]
 
 
 def _touch(session: Session, organization: Organization) -> None:

@@ -261,7 +261,6 @@ class FilesState(WorkspaceItems, AppState):
                     organization_id=viewer.session.active_org_id,
                     name=name,
                     data=data,
-                    directory=settings.files_dir,
                 )
             self.page = 0  # the new files are listed first
 
@@ -276,7 +275,6 @@ class FilesState(WorkspaceItems, AppState):
             errors="errors",
             field=FILE_ERROR,
             file_id=file_id,
-            directory=settings.files_dir,
         )
 
 

@@ -8,7 +8,6 @@ from sqlmodel import Session
 
 from orgportal import formatting, routes
 from orgportal.adapters.billing import gateway_from_settings
-from orgportal.config import settings as app_settings
 from orgportal.models import Role
 from orgportal.services import files, logos, organizations
 from orgportal.services.accounts import Viewer
@@ -167,7 +166,7 @@ class OrgState(AppState):
         data = await files[0].read(logos.MAX_BYTES + 1)
 
         def store(session: Session, viewer: Viewer) -> None:
-            self.logo_draft = _logo(lambda: logos.store_upload(data, logos.logos_dir()))
+            self.logo_draft = _logo(lambda: logos.store_upload(data))
 
         return self._run(store, errors="errors", reload=False)
 
@@ -179,11 +178,7 @@ class OrgState(AppState):
         def pick(session: Session, viewer: Viewer) -> None:
             self.logo_draft = _logo(
                 lambda: logos.store_from_my_files(
-                    session,
-                    user=viewer.user,
-                    file_id=int(file_id),
-                    files_dir=app_settings.files_dir,
-                    directory=logos.logos_dir(),
+                    session, user=viewer.user, file_id=int(file_id)
                 )
             )
 

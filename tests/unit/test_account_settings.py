@@ -403,7 +403,7 @@ def test_deleting_ends_memberships_removes_personal_items_and_keeps_the_audit_em
         owner = make_user(session)
         org = make_org(session, owner, "Acme")
         user = add_member(session, org, Role.ADMIN, make_user(session, "leaver@example.com"))
-        upload = partial(files.upload_file, session, user=user, directory=settings.files_dir)
+        upload = partial(files.upload_file, session, user=user)
         personal_file = upload(organization_id=None, name="mine.txt", data=b"mine")
         org_file = upload(organization_id=org.id, name="team.txt", data=b"team")
         links.create_link(session, user=user, organization_id=None, target_url="https://a.example")

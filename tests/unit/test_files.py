@@ -34,7 +34,6 @@ def two_orgs(session: Session, tmp_path):
         organization_id=org_a.id,
         name="plan.txt",
         data=b"secret plan",
-        directory=tmp_path / "files",
     )
     link = links.create_link(
         session, user=alice, organization_id=org_a.id, target_url="https://example.com"
@@ -59,7 +58,6 @@ def test_another_organizations_file_id_looks_missing(session: Session, two_orgs,
                 user=bob,
                 organization_id=workspace,
                 file_id=file_id,
-                directory=tmp_path / "files",
             )
             for file_id in (stored.id, MISSING)
         }
@@ -92,7 +90,6 @@ def test_download_of_another_organizations_file_is_a_plain_404(
         organization_id=org_a.id,
         name="plan.txt",
         data=b"secret plan",
-        directory=settings.files_dir,
     )
     raw, _ = open_session(session, bob)
     alice_raw, _ = open_session(session, alice)
@@ -116,7 +113,6 @@ def test_my_files_names_who_uploaded_each_file(session: Session, tmp_path):
     for user, name in ((owner, "owner.txt"), (agent, "agent.txt")):
         files.upload_file(
             session, user=user, organization_id=org.id, name=name, data=b"x",
-            directory=tmp_path / "files",
         )  # fmt: skip
     listed, total = files.list_files_with_uploaders(session, user=agent, organization_id=org.id)
     assert total == 2

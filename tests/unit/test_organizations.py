@@ -342,10 +342,10 @@ def org_with_bytes(engine, name: str = "Doomed"):
     """An organization with an uploaded logo and a file; its owner has a personal file too."""
     with db.unit_of_work(engine) as session:
         owner = make_user(session)
-        logo = logos.store_upload(png(), settings.data_dir / "logos")
+        logo = logos.store_upload(png())
         org = organizations.create_organization(session, user=owner, name=name, logo_url=logo)
         session.flush()
-        upload = partial(files.upload_file, session, user=owner, directory=settings.files_dir)
+        upload = partial(files.upload_file, session, user=owner)
         stored = upload(organization_id=org.id, name="org.txt", data=b"org bytes")
         personal = upload(organization_id=None, name="mine.txt", data=b"personal bytes")
     paths = [

@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 from orgportal import db
 from orgportal.adapters.billing import TestModeBilling
 from orgportal.adapters.live import InProcessBus
+from orgportal.config import settings
 from orgportal.models import Link, Role, StoredFile, Subscription
 from orgportal.services import billing, files, links, usage
 from orgportal.services.errors import (
@@ -134,7 +135,6 @@ def test_storage_limit_and_no_bytes_left_behind(session: Session, tmp_path):
         organization_id=org.id,
         name="a.bin",
         data=b"a" * (40 * MB),
-        directory=tmp_path / "files",
     )
     files.upload_file(
         session,
@@ -142,7 +142,6 @@ def test_storage_limit_and_no_bytes_left_behind(session: Session, tmp_path):
         organization_id=org.id,
         name="b.bin",
         data=b"b" * (40 * MB),
-        directory=tmp_path / "files",
     )
     session.commit()
     with pytest.raises(Conflict, match="Storage limit reached: the Free plan allows 100 MB"):
@@ -152,10 +151,9 @@ def test_storage_limit_and_no_bytes_left_behind(session: Session, tmp_path):
             organization_id=org.id,
             name="c.bin",
             data=b"c" * (30 * MB),
-            directory=tmp_path / "files",
         )
     session.rollback()
-    assert len(list((tmp_path / "files").iterdir())) == 2
+    assert len(list(settings.files_dir.iterdir())) == 2
     assert org_usage(session, owner, org).usage.storage_bytes == 80 * MB
     assert usage.human_bytes(80 * MB) == "80 MB" and usage.human_bytes(1536) == "1.5 KB"
 
@@ -175,7 +173,6 @@ def test_usage_equals_the_real_totals_after_creates_deletes_and_failures(
         organization_id=org.id,
         name="k.txt",
         data=b"12345",
-        directory=tmp_path / "files",
     )
     gone = files.upload_file(
         session,
@@ -183,10 +180,9 @@ def test_usage_equals_the_real_totals_after_creates_deletes_and_failures(
         organization_id=org.id,
         name="g.txt",
         data=b"123",
-        directory=tmp_path / "files",
     )
     files.delete_file(
-        session, user=owner, organization_id=org.id, file_id=gone.id, directory=tmp_path / "files"
+        session, user=owner, organization_id=org.id, file_id=gone.id
     )
     session.commit()
     real_links = session.exec(select(func.count()).select_from(Link)).one()
@@ -239,7 +235,6 @@ def test_personal_files_stay_private(session: Session, tmp_path):
         organization_id=None,
         name="../../etc/passwd",
         data=b"x",
-        directory=tmp_path / "files",
     )
     session.commit()
     assert secret.name == "passwd"
