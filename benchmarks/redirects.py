@@ -21,6 +21,7 @@ import asyncio
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -340,6 +341,13 @@ def main() -> None:
         return serve(args.port)
 
     tmp = Path(tempfile.mkdtemp(prefix="orgportal-bench-"))
+    try:
+        run(tmp, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the 1,000,000-click database is ~400 MB
+
+
+def run(tmp: Path, args) -> None:
     db_url = f"sqlite:///{tmp / 'bench.db'}"
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = db_url

@@ -148,3 +148,25 @@ def test_pending_links_are_marked_and_owner_admin_approve_or_reject(
         client.post(f"/api/links/{third['id']}/reject", headers=team.keys["owner"]).status_code
         == 200
     )
+
+
+def test_openapi_documents_the_project_operations(client: TestClient):
+    spec = client.get("/api/openapi.json").json()
+    ops = {
+        (path, method): op
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/projects")
+        for method, op in methods.items()
+    }
+    assert len(ops) == 5
+    for (path, method), op in ops.items():
+        assert op["security"] == [{"ApiKey": []}], path
+        success = next(code for code in op["responses"] if code.startswith("2"))
+        assert "$ref" in op["responses"][success]["content"]["application/json"]["schema"]
+        for code in ("401", "404", "422", "429"):
+            schema = op["responses"][code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (path, method, code)
+        if method in ("post", "patch"):
+            body = op["requestBody"]["content"]["application/json"]["schema"]
+            assert body["$ref"].startswith("#/components/schemas/")
+    assert spec["components"]["schemas"]["ProjectCreate"]["properties"]["name"]["maxLength"] == 80

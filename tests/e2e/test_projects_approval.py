@@ -147,9 +147,7 @@ def test_an_agents_link_waits_until_an_owner_approves_it(
     create_link(other_page, f"{base_url}/register", "agent-no")
 
     # the Owner's badge counts them without a reload
-    expect(page.locator("#approval-badge")).to_have_text(
-        re.compile(r"^2 waiting"), timeout=20_000
-    )
+    expect(page.locator("#approval-badge")).to_have_text(re.compile(r"^2 waiting"), timeout=20_000)
 
     # following a pending link shows the plain page; API clients get 404
     other_page.goto("/l/agent-wait")
@@ -171,9 +169,7 @@ def test_an_agents_link_waits_until_an_owner_approves_it(
     expect(page.get_by_label("Pending link agent-wait", exact=True)).to_have_count(
         0, timeout=20_000
     )
-    expect(page.locator("#approval-badge")).to_have_text(
-        re.compile(r"^1 waiting"), timeout=20_000
-    )
+    expect(page.locator("#approval-badge")).to_have_text(re.compile(r"^1 waiting"), timeout=20_000)
     wait_for_toasts_to_close(page)
     confirm_in_dialog(page, page.get_by_role("button", name="Reject link agent-no"), "Reject link")
     expect(page.get_by_text("No links are waiting for approval.")).to_be_visible(timeout=20_000)

@@ -185,3 +185,23 @@ def test_pending_links_do_not_redirect_over_http(session: Session, engine, monke
         follow_redirects=False,
     )
     assert bot.status_code == 404
+
+
+def test_the_nav_badge_counts_for_owners_and_admins_only(session: Session):
+    from orgportal.state import approval_badge
+
+    owner, org = approval_org(session)
+    agent = add_member(session, org, Role.AGENT)
+    create(session, agent, org.id, "badge-one")
+    count = approval_badge.count_and_watch(
+        session, organization_id=org.id, may_approve=True, token="tab-1", user_id=owner.id
+    )
+    assert count == 1 and approval_badge.watching(org.id) == ["tab-1"]
+    # the same tab now shows an Agent's view (or another workspace): no count, not watched
+    assert (
+        approval_badge.count_and_watch(
+            session, organization_id=org.id, may_approve=False, token="tab-1", user_id=agent.id
+        )
+        == 0
+    )
+    assert approval_badge.watching(org.id) == []
