@@ -34,7 +34,10 @@ def table(headers: Sequence[str] = ()) -> dict:
     return {
         "width": "100%",
         "style": {
-            "& td, & th": {"overflow_wrap": "anywhere"},
+            # top-aligned cells: a value that grows (a focused, truncated URL shown whole)
+            # never moves the controls of the other cells under the pointer
+            "& td, & th": {"vertical_align": "top"},
+            "& td": {"overflow_wrap": "anywhere"},  # headers break between words only
             PHONE: {
                 # Radix's scroll area wraps the table in an inline `display: table` box that
                 # grows to the widest cell: a block keeps the rows to the card's width

@@ -195,11 +195,17 @@ def _departments_editor() -> rx.Component:
             rx.hstack(
                 rx.vstack(
                     _label("New department", "field-department"),
-                    rx.input(id="field-department", name="name", placeholder="Sales", width="16em"),
+                    rx.input(
+                        id="field-department",
+                        name="name",
+                        placeholder="Sales",
+                        width="min(16em, 100%)",
+                    ),
                     spacing="1",
                 ),
                 rx.button("Add Department", type="submit"),
                 align="end",
+                wrap="wrap",
             ),
             field_error(S.department_errors, "name"),
             on_submit=S.create_department,
@@ -272,12 +278,13 @@ def domains_card() -> rx.Component:
                             id="field-domain",
                             name="domain",
                             placeholder="shop.example.com",
-                            width="18em",
+                            width="min(18em, 100%)",
                         ),
                         spacing="1",
                     ),
                     rx.button("Add Domain", type="submit"),
                     align="end",
+                    wrap="wrap",  # on a phone the button goes under the field
                 ),
                 field_error(S.domain_errors, "domain"),
                 on_submit=S.add_domain,

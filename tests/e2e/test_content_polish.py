@@ -55,7 +55,9 @@ def test_links_table_truncates_targets_copies_and_puts_a_taken_slug_under_its_fi
     expect(target).to_have_css("white-space", "normal")
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    copy.click()
+    page.keyboard.press("Shift+Tab")  # back to Copy, still by keyboard
+    expect(copy).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_text("Short link copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == f"{base_url}/l/{slug}"
 
