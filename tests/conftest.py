@@ -17,14 +17,15 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def pg_url() -> str:
-    return Settings(database_url=PG_URL).sqlalchemy_url
+def pg_url(base: str = "") -> str:
+    return Settings(database_url=base or PG_URL).sqlalchemy_url
 
 
 @contextmanager
-def scratch_postgres_database() -> Iterator[str]:
-    """A brand-new empty PostgreSQL database, dropped afterwards."""
-    url = make_url(pg_url())
+def scratch_postgres_database(base: str = "") -> Iterator[str]:
+    """A brand-new empty PostgreSQL database on the server of `base` (default
+    TEST_DATABASE_URL), dropped afterwards."""
+    url = make_url(pg_url(base))
     name = f"orgportal_scratch_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
