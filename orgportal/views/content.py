@@ -195,15 +195,13 @@ def _project_cell(row: LinkRow) -> rx.Component:
 def _link_row(row: LinkRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.vstack(
-                rx.hstack(
-                    rx.link(row.short_url, href=row.short_url, is_external=True),
-                    _copy_button(row),
-                    align="center",
-                    spacing="2",
-                ),
+            rx.hstack(
+                rx.link(row.short_url, href=row.short_url, is_external=True),
+                _copy_button(row),
                 rx.cond(row.pending, status_badge("Pending approval")),
-                spacing="1",
+                align="center",
+                spacing="2",
+                wrap="wrap",
             )
         ),
         rx.table.cell(
