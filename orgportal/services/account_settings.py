@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, col, delete, select, update
 
 from orgportal import routes, security
 from orgportal.adapters import storage
-from orgportal.adapters.billing import BillingGateway, BillingUnavailable
+from orgportal.adapters.billing import BillingGateway
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed, remove_after_commit
 from orgportal.models import (
@@ -22,12 +22,18 @@ from orgportal.models import (
     Organization,
     Role,
     StoredFile,
-    Subscription,
     User,
 )
 from orgportal.models.base import utcnow
-from orgportal.services import account_audit, account_links, accounts, outbox, plans, user_sessions
-from orgportal.services.errors import Conflict, DomainError, InvalidToken, ValidationFailed
+from orgportal.services import (
+    account_audit,
+    account_links,
+    accounts,
+    billing,
+    outbox,
+    user_sessions,
+)
+from orgportal.services.errors import Conflict, InvalidToken, ValidationFailed
 from orgportal.services.password_reset import PASSWORD_RESET
 from orgportal.services.validation import FieldError, new_password, normalize_email, text
 
@@ -221,7 +227,7 @@ def delete_account(
             f"You own {', '.join(owned)}. Transfer ownership to another member or delete "
             f"{'it' if len(owned) == 1 else 'them'} first."
         )
-    _cancel_personal_plan(session, gateway, user)
+    billing.cancel_personal(session, gateway, user_id=user.id)
     organization_ids = list(
         session.exec(select(Membership.organization_id).where(Membership.user_id == user.id))
     )
@@ -244,25 +250,6 @@ def delete_account(
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email))
     mark_usage_changed(session, organization_ids)
     session.delete(user)  # sessions, tokens, API keys, projects… go with it (ON DELETE)
-
-
-def _cancel_personal_plan(session: Session, gateway: BillingGateway, user: User) -> None:
-    """As deleting an organization does: if Stripe refuses, nothing is deleted."""
-    live = session.exec(
-        select(Subscription).where(
-            Subscription.user_id == user.id,
-            col(Subscription.status).in_(plans.ENTITLED_STATUSES + ("incomplete",)),
-        )
-    ).all()
-    for row in live:
-        try:
-            gateway.cancel_subscription(row.stripe_subscription_id)
-        except BillingUnavailable as exc:
-            raise DomainError(
-                f"Could not cancel your plan at Stripe ({exc}). Your account was not deleted."
-            ) from exc
-        row.status, row.updated_at = "canceled", utcnow()
-        session.add(row)
 
 
 def _workspace_tables() -> list[Table]:

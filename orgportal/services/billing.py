@@ -216,19 +216,36 @@ def cancel_all(session: Session, gateway: BillingGateway, *, organization_id: in
     Called inside the delete's transaction: if Stripe refuses, nothing is deleted, so an
     organization can never vanish while it is still being charged.
     """
+    _cancel_live(
+        session,
+        gateway,
+        Subscription.organization_id == organization_id,
+        refused="Could not cancel the subscription at Stripe ({}). Nothing was deleted.",
+    )
+
+
+def cancel_personal(session: Session, gateway: BillingGateway, *, user_id: int) -> None:
+    """Cancel a user's own plan before their account is deleted (likewise: if Stripe
+    refuses, nothing is deleted)."""
+    _cancel_live(
+        session,
+        gateway,
+        Subscription.user_id == user_id,
+        refused="Could not cancel your plan at Stripe ({}). Your account was not deleted.",
+    )
+
+
+def _cancel_live(session: Session, gateway: BillingGateway, whose, *, refused: str) -> None:
     live = session.exec(
         select(Subscription).where(
-            Subscription.organization_id == organization_id,
-            col(Subscription.status).in_(plans.ENTITLED_STATUSES + ("incomplete",)),
+            whose, col(Subscription.status).in_(plans.ENTITLED_STATUSES + ("incomplete",))
         )
     ).all()
     for row in live:
         try:
             gateway.cancel_subscription(row.stripe_subscription_id)
         except BillingUnavailable as exc:
-            raise DomainError(
-                f"Could not cancel the subscription at Stripe ({exc}). Nothing was deleted."
-            ) from exc
+            raise DomainError(refused.format(exc)) from exc
         row.status, row.updated_at = "canceled", utcnow()
         session.add(row)
 

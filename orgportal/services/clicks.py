@@ -28,9 +28,7 @@ from orgportal.db import mark_changed
 from orgportal.models import Click, ClickRollup, Link, Organization, User
 from orgportal.models.analytics import DIMENSIONS, TOTAL, WEEKLY, week_of
 from orgportal.models.base import utcnow
-from orgportal.services import countries, usage
-from orgportal.services.errors import NotFound, PermissionDenied
-from orgportal.services.permissions import Permission, require, require_workspace
+from orgportal.services import countries, links
 
 VISITOR_COOKIE = "op_vid"
 VISITOR_COOKIE_DAYS = 365
@@ -252,17 +250,7 @@ def set_append_click_id(
 ) -> Link:
     """Switch `op_click` on or off for a link of the active workspace: its creator, or an
     Owner/Admin of the organization (like deleting it)."""
-    require_workspace(session, user, organization_id, Permission.VIEW)
-    link = session.get(Link, link_id)
-    if link is None or link.organization_id != organization_id:
-        raise NotFound("Link not found.")
-    if organization_id is None:
-        if link.owner_id != user.id:
-            raise NotFound("Link not found.")
-    else:
-        _, membership = require(session, user, organization_id, Permission.VIEW)
-        if not usage.may_delete(link, user, membership.role):
-            raise PermissionDenied("Only its creator, an Admin or the Owner can change this link.")
+    link = links.changeable_link(session, user, organization_id, link_id)
     link.append_click_id = enabled
     session.add(link)
     session.flush()

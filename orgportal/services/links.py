@@ -107,7 +107,7 @@ def list_links(
 def delete_link(session: Session, *, user: User, organization_id: int | None, link_id: int) -> Link:
     """The creator may delete; in an organization, Owners and Admins may too. The workspace
     is checked before the link is looked up, so another workspace's id reads as missing."""
-    link = _deletable_link(session, user, organization_id, link_id)
+    link = changeable_link(session, user, organization_id, link_id)
     was_pending = link.pending_approval
     session.delete(link)
     session.flush()
@@ -123,7 +123,7 @@ def delete_link(session: Session, *, user: User, organization_id: int | None, li
     return link
 
 
-def _deletable_link(
+def changeable_link(
     session: Session, user: User, organization_id: int | None, link_id: int
 ) -> Link:
     """A link of the workspace that `user` may change or delete. The workspace is checked
@@ -152,7 +152,7 @@ def set_link_project(
 ) -> Link:
     """Move a link to another project of its workspace (None: no project). Whoever may delete
     the link may do this: its creator, and in an organization the Owner and Admins."""
-    link = _deletable_link(session, user, organization_id, link_id)
+    link = changeable_link(session, user, organization_id, link_id)
     project = projects.project_for_link(
         session, user=user, organization_id=organization_id, project_id=project_id
     )
