@@ -165,12 +165,9 @@ async def push_usage(app: rx.App, organization_id: int) -> int:
 
 
 async def _push_organization(app: rx.App, organization_id: int) -> int:
-    watchers = WATCHERS.get(organization_id)
+    watchers = _connected(app, WATCHERS.get(organization_id))
     if not watchers:
         return 0
-    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
-    for token in [t for t in watchers if t not in connected]:
-        watchers.pop(token, None)
     view, members = await asyncio.to_thread(_read, organization_id)
     if view is None:
         WATCHERS.pop(organization_id, None)
@@ -195,6 +192,16 @@ async def _push_organization(app: rx.App, organization_id: int) -> int:
     return sum(1 for result in results if result is True)
 
 
+def _connected(app: rx.App, watchers: dict[str, int] | None) -> dict[str, int] | None:
+    """The watchers, less the pages whose socket is gone (dropped for good)."""
+    if not watchers:
+        return watchers
+    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
+    for token in [t for t in watchers if t not in connected]:
+        watchers.pop(token, None)
+    return watchers
+
+
 def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
     with unit_of_work() as session:
         return usage.usage_for_watchers(session, organization_id)
@@ -203,12 +210,9 @@ def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
 async def push_personal_usage(app: rx.App, user_id: int) -> int:
     """Push a user's Personal Workspace bars to their open pages (each tab re-checks that it
     still shows that user's Personal Workspace)."""
-    watchers = PERSONAL_WATCHERS.get(user_id)
+    watchers = _connected(app, PERSONAL_WATCHERS.get(user_id))
     if not watchers:
         return 0
-    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
-    for token in [t for t in watchers if t not in connected]:
-        watchers.pop(token, None)
     view = await asyncio.to_thread(_read_personal, user_id)
     if view is None or not watchers:
         PERSONAL_WATCHERS.pop(user_id, None)
