@@ -29,6 +29,8 @@ PAGES = [
     ("support", "/organization/support"),
     ("settings", "/organization/settings"),
     ("links", "/links"),
+    ("projects", "/projects"),
+    ("analytics", "/analytics"),
     ("files", "/files"),
     ("tickets", "/tickets"),
     ("account", "/account"),

@@ -231,6 +231,9 @@ def _link_row(row: LinkRow) -> rx.Component:
             )
         ),
         aria_label="Link " + row.slug,
+        # cells keep their top edge while a focused long target shows in full, so nothing
+        # jumps away from under the pointer when the focus moves on
+        align="start",
     )  # fmt: skip
 
 
