@@ -118,169 +118,63 @@ app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
-app.add_page(
-    login_page,
-    route=routes.LOGIN,
-    on_load=LoginState.start_over,  # the password step, not a code step left from before
-    title="Sign in · orgportal",
-)
-app.add_page(
-    register_page,
-    route=routes.REGISTER,
-    on_load=RegisterState.start_over,  # a fresh form, not the last "check your inbox"
-    title="Create account · orgportal",
-)
-app.add_page(
-    confirm_page,
-    route=routes.CONFIRM,
-    on_load=ConfirmState.confirm,
-    title="Confirm email · orgportal",
-)
-app.add_page(
-    overview_page,
-    route=routes.ORGANIZATION,
-    on_load=page_load(routes.ORGANIZATION, OrgState, UsageState, BillingState),
-    title="Organization · orgportal",
-)
-app.add_page(
-    new_organization_page,
-    route=routes.ORG_NEW,
-    on_load=page_load(routes.ORG_NEW, OrgState),
-    title="New organization · orgportal",
-)
-app.add_page(
-    members_page,
-    route=routes.ORG_MEMBERS,
-    on_load=page_load(routes.ORG_MEMBERS, MembersState),
-    title="Members · orgportal",
-)
-app.add_page(
-    billing_page,
-    route=routes.ORG_BILLING,
-    on_load=page_load(routes.ORG_BILLING, BillingState),
-    title="Billing · orgportal",
-)
-app.add_page(
-    support_page,
-    route=routes.ORG_SUPPORT,
-    on_load=page_load(routes.ORG_SUPPORT, SupportSettingsState),
-    title="Support · orgportal",
-)
-app.add_page(
-    settings_page,
-    route=routes.ORG_SETTINGS,
-    on_load=page_load(routes.ORG_SETTINGS, OrgState, BusinessDetailsState, OrgSecurityState),
-    title="Settings · orgportal",
-)
-app.add_page(
-    audit_log_page,
-    route=routes.AUDIT_LOG,
-    on_load=page_load(routes.AUDIT_LOG, AuditLogState),
-    title="Audit Log · orgportal",
-)
-app.add_page(
-    invite_page, route=routes.INVITE, on_load=InviteState.load, title="Invitation · orgportal"
-)
-app.add_page(
-    test_checkout_page,
-    route=routes.TEST_CHECKOUT,
-    on_load=page_load(routes.TEST_CHECKOUT, TestCheckoutState),
-    title="Test checkout · orgportal",
-)
-app.add_page(
-    test_portal_page,
-    route=routes.TEST_PORTAL,
-    on_load=page_load(routes.TEST_PORTAL, TestPortalState),
-    title="Test billing portal · orgportal",
-)
-app.add_page(
-    links_page,
-    route=routes.LINKS,
-    on_load=page_load(routes.LINKS, LinksState, UsageState),
-    title="Links · orgportal",
-)
-app.add_page(
-    files_page,
-    route=routes.FILES,
-    on_load=page_load(routes.FILES, FilesState, UsageState),
-    title="My Files · orgportal",
-)
-# Projects and the link Approval queue (issue 15, part A).
-app.add_page(
-    projects_page,
-    route=routes.PROJECTS,
-    on_load=page_load(routes.PROJECTS, ProjectsState),
-    title="Projects · orgportal",
-)
-app.add_page(
-    project_page,
-    route=routes.PROJECT,
-    on_load=page_load(routes.PROJECT, ProjectState),
-    title="Project · orgportal",
-)
-app.add_page(
-    approvals_page,
-    route=routes.APPROVALS,
-    on_load=page_load(routes.APPROVALS, ApprovalsState),
-    title="Approval · orgportal",
-)
-# Analytics of the active workspace (issue 15, part B).
-app.add_page(
-    analytics_page,
-    route=routes.ANALYTICS,
-    on_load=page_load(routes.ANALYTICS, AnalyticsState),
-    title="Analytics · orgportal",
-)
-app.add_page(
-    tickets_page,
-    route=routes.TICKETS,
-    on_load=page_load(routes.TICKETS, TicketsState),
-    title="Tickets · orgportal",
-)
-app.add_page(
-    ticket_page,
-    route=routes.TICKET,
-    on_load=page_load(routes.TICKET, TicketState),
-    title="Ticket · orgportal",
-)
-app.add_page(
-    account_page,
-    route=routes.ACCOUNT,
-    on_load=page_load(
-        routes.ACCOUNT, AccountState, PersonalPlanState, TwoFactorState, AccountSettingsState
+
+# Signed-in pages: (page, route, title, the states its one load event fills: `page_load`).
+SIGNED_IN_PAGES = [
+    (overview_page, routes.ORGANIZATION, "Organization", (OrgState, UsageState, BillingState)),
+    (new_organization_page, routes.ORG_NEW, "New organization", (OrgState,)),
+    (members_page, routes.ORG_MEMBERS, "Members", (MembersState,)),
+    (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
+    (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
+    (
+        settings_page,
+        routes.ORG_SETTINGS,
+        "Settings",
+        (OrgState, BusinessDetailsState, OrgSecurityState),
     ),
-    title="Account · orgportal",
-)
-# Where an organization's Security settings send a refused member (SPEC §13).
-app.add_page(
-    two_factor_required_page,
-    route=routes.TWO_FACTOR_REQUIRED,
-    on_load=page_load(routes.TWO_FACTOR_REQUIRED, SecurityGateState, TwoFactorState),
-    title="Set up two-factor sign-in · orgportal",
-)
-app.add_page(
-    address_blocked_page,
-    route=routes.ADDRESS_BLOCKED,
-    on_load=page_load(routes.ADDRESS_BLOCKED, SecurityGateState),
-    title="Address not allowed · orgportal",
-)
-app.add_page(
-    password_reset_page,
-    route=routes.PASSWORD_RESET,
-    on_load=PasswordResetState.start_over,  # a fresh form, not the last "check your inbox"
-    title="Reset password · orgportal",
-)
-app.add_page(
-    reset_link_page,
-    route=routes.PASSWORD_RESET_LINK,
-    on_load=ResetLinkState.check,
-    title="Choose a new password · orgportal",
-)
-app.add_page(
-    email_change_page,
-    route=routes.EMAIL_CHANGE,
-    on_load=EmailChangeState.confirm,
-    title="Email change · orgportal",
-)
+    (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),
+    (test_checkout_page, routes.TEST_CHECKOUT, "Test checkout", (TestCheckoutState,)),
+    (test_portal_page, routes.TEST_PORTAL, "Test billing portal", (TestPortalState,)),
+    (links_page, routes.LINKS, "Links", (LinksState, UsageState)),
+    (files_page, routes.FILES, "My Files", (FilesState, UsageState)),
+    (projects_page, routes.PROJECTS, "Projects", (ProjectsState,)),
+    (project_page, routes.PROJECT, "Project", (ProjectState,)),
+    (approvals_page, routes.APPROVALS, "Approval", (ApprovalsState,)),
+    (analytics_page, routes.ANALYTICS, "Analytics", (AnalyticsState,)),
+    (tickets_page, routes.TICKETS, "Tickets", (TicketsState,)),
+    (ticket_page, routes.TICKET, "Ticket", (TicketState,)),
+    (
+        account_page,
+        routes.ACCOUNT,
+        "Account",
+        (AccountState, PersonalPlanState, TwoFactorState, AccountSettingsState),
+    ),
+    # where an organization's Security settings send a refused member (SPEC §13)
+    (
+        two_factor_required_page,
+        routes.TWO_FACTOR_REQUIRED,
+        "Set up two-factor sign-in",
+        (SecurityGateState, TwoFactorState),
+    ),
+    (address_blocked_page, routes.ADDRESS_BLOCKED, "Address not allowed", (SecurityGateState,)),
+]
+# Pages reached signed out or from a link in a mail: each has a load event of its own.
+OWN_LOAD_PAGES = [
+    # the password step, not a code step left from before
+    (login_page, routes.LOGIN, "Sign in", LoginState.start_over),
+    # a fresh form, not the last "check your inbox"
+    (register_page, routes.REGISTER, "Create account", RegisterState.start_over),
+    (confirm_page, routes.CONFIRM, "Confirm email", ConfirmState.confirm),
+    (invite_page, routes.INVITE, "Invitation", InviteState.load),
+    (password_reset_page, routes.PASSWORD_RESET, "Reset password", PasswordResetState.start_over),
+    (reset_link_page, routes.PASSWORD_RESET_LINK, "Choose a new password", ResetLinkState.check),
+    (email_change_page, routes.EMAIL_CHANGE, "Email change", EmailChangeState.confirm),
+]
+for component, route, title, states in SIGNED_IN_PAGES:
+    app.add_page(
+        component, route=route, on_load=page_load(route, *states), title=f"{title} · orgportal"
+    )
+for component, route, title, load in OWN_LOAD_PAGES:
+    app.add_page(component, route=route, on_load=load, title=f"{title} · orgportal")
 # Any unknown path: Reflex serves the page registered under the route "404".
 app.add_page(not_found_page, route="404", title="Page not found · orgportal")

@@ -29,3 +29,9 @@ def pager(what: str, page: Var, page_count: Var, go_to) -> rx.Component:
             align="center",
         ),
     )
+
+
+def state_pager(what: str, state) -> rx.Component:
+    """`pager` for a state with the usual `page`, `page_count` and `go_to_page`."""
+    return pager(what, state.page, state.page_count, state.go_to_page)
+

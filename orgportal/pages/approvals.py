@@ -6,6 +6,7 @@ from orgportal import routes, styles
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error
 from orgportal.components.layout import page_frame
+from orgportal.components.pager import state_pager
 from orgportal.state.approvals import ApprovalsState, PendingRow
 from orgportal.views.content import workspace_heading
 
@@ -63,20 +64,7 @@ def _queue() -> rx.Component:
                 ),
                 rx.text("No links are waiting for approval.", color_scheme="gray"),
             ),
-            rx.cond(
-                ApprovalsState.page_count > 1,
-                rx.hstack(
-                    rx.button("Previous", size="1", variant="soft",
-                              disabled=ApprovalsState.page == 0,
-                              on_click=ApprovalsState.go_to_page(ApprovalsState.page - 1)),
-                    rx.text("Page ", ApprovalsState.page + 1, " of ", ApprovalsState.page_count,
-                            size="2"),
-                    rx.button("Next", size="1", variant="soft",
-                              disabled=ApprovalsState.page + 1 >= ApprovalsState.page_count,
-                              on_click=ApprovalsState.go_to_page(ApprovalsState.page + 1)),
-                    align="center",
-                ),
-            ),
+            state_pager("pending links", ApprovalsState),
             width="100%",
         ),
         width="100%",

@@ -8,6 +8,7 @@ from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_area_field, text_field
 from orgportal.components.layout import page_frame
+from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
 from orgportal.state.projects import (
     FORM_ERROR,
@@ -21,20 +22,6 @@ from orgportal.views.content import workspace_heading
 
 def _refusal(errors: rx.Var) -> rx.Component:
     return rx.cond(errors.contains(FORM_ERROR), form_error(errors[FORM_ERROR].to(str)))
-
-
-def _pager(state) -> rx.Component:
-    return rx.cond(
-        state.page_count > 1,
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=state.page == 0,
-                      on_click=state.go_to_page(state.page - 1)),
-            rx.text("Page ", state.page + 1, " of ", state.page_count, size="2"),
-            rx.button("Next", size="1", variant="soft", disabled=state.page + 1 >= state.page_count,
-                      on_click=state.go_to_page(state.page + 1)),
-            align="center",
-        ),
-    )  # fmt: skip
 
 
 def _create_card() -> rx.Component:
@@ -102,7 +89,7 @@ def _projects_table() -> rx.Component:
                     color_scheme="gray",
                 ),
             ),
-            _pager(ProjectsState),
+            state_pager("projects", ProjectsState),
             width="100%",
         ),
         width="100%",
@@ -156,7 +143,7 @@ def _project_links() -> rx.Component:
                 ),
                 rx.text("No links in this project yet.", color_scheme="gray"),
             ),
-            _pager(ProjectState),
+            state_pager("links", ProjectState),
             width="100%",
         ),
         width="100%",

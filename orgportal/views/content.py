@@ -6,6 +6,7 @@ from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, form_error, text_field
+from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
 from orgportal.state.content import (
     ALL_PROJECTS,
@@ -32,20 +33,6 @@ def workspace_heading(title: str) -> rx.Component:
 def _refusal(errors: rx.Var, key: str) -> rx.Component:
     """An action's refusal that belongs to no single field, above the form's button."""
     return rx.cond(errors.contains(key), form_error(errors[key].to(str)))
-
-
-def _pager(state) -> rx.Component:
-    return rx.cond(
-        state.page_count > 1,
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=state.page == 0,
-                      on_click=state.go_to_page(state.page - 1)),
-            rx.text("Page ", state.page + 1, " of ", state.page_count, size="2"),
-            rx.button("Next", size="1", variant="soft", disabled=state.page + 1 >= state.page_count,
-                      on_click=state.go_to_page(state.page + 1)),
-            align="center",
-        ),
-    )  # fmt: skip
 
 
 def _click_id_field() -> rx.Component:
@@ -254,7 +241,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
                 ),
                 rx.text(empty, color_scheme="gray"),
             ),
-            _pager(state),
+            state_pager(title.lower(), state),
             width="100%",
         ),
         width="100%",
