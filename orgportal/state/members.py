@@ -17,6 +17,7 @@ from orgportal.services import invitations, members, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import ValidationFailed
 from orgportal.state.base import AppState
+from orgportal.wording import count
 
 ROLE_BY_LABEL = {role.label: role for role in Role}
 PAGE_SIZE = 25
@@ -70,6 +71,13 @@ class MembersState(AppState):
     member_total: int = 0
     invite_page: int = 0
     invite_total: int = 0
+
+    @rx.var
+    def member_total_label(self) -> str:
+        """"31 members", or while searching "3 found"."""
+        if self.member_query.strip():
+            return f"{self.member_total:,} found"
+        return count(self.member_total, "member")
 
     @rx.var
     def member_page_count(self) -> int:

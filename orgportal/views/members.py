@@ -135,7 +135,7 @@ def members_card() -> rx.Component:
             rx.hstack(
                 rx.heading("Members", size="4"),
                 rx.text(
-                    MembersState.member_total.to_string() + " found",
+                    MembersState.member_total_label,
                     size="2",
                     color_scheme="gray",
                     high_contrast=True,

@@ -37,7 +37,7 @@ def test_members_are_paged_searched_and_sorted(page: Page, app_env):
     open_members(page)
 
     rows = page.get_by_role("row", name=re.compile(r"^Member "))
-    expect(page.locator("#members-found")).to_have_text("31 found")
+    expect(page.locator("#members-found")).to_have_text("31 members")
     expect(rows).to_have_count(25)
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
     page.get_by_role("button", name="Next page of members").click()
@@ -54,7 +54,7 @@ def test_members_are_paged_searched_and_sorted(page: Page, app_env):
     expect(page.get_by_text("No member matches this search.")).to_be_visible()
 
     page.get_by_label("Search members").fill("")
-    expect(page.locator("#members-found")).to_have_text("31 found")
+    expect(page.locator("#members-found")).to_have_text("31 members")
     expect(rows.first).to_contain_text("Olive Owner")  # joined first
     page.get_by_label("Sort by").select_option("Email")
     expect(rows.first).to_contain_text("crowd-00-")  # "crowd-…" before "olive-…"
