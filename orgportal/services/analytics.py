@@ -123,6 +123,19 @@ def date_range(
     return start, end
 
 
+def requested_range(start: date | None, end: date | None) -> tuple[date, date]:
+    """A range asked for over the API, made valid rather than refused (the answer says which
+    days it covers): the ends in order, at most MAX_DAYS days, ending at `end` (today)."""
+    end = end or utcnow().date()
+    if start is not None and start > end:
+        start, end = end, start
+
+    def back(days: int) -> date:
+        return end - timedelta(days=days - 1) if end.toordinal() >= days else date.min
+
+    return max(start or back(DEFAULT_DAYS), back(MAX_DAYS)), end
+
+
 def workspace_report(
     session: Session,
     *,

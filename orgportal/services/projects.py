@@ -15,7 +15,7 @@ from orgportal.models import Link, Project, User
 from orgportal.models.base import utcnow
 from orgportal.models.project import PROJECT_DESCRIPTION_MAX, PROJECT_NAME_MAX, workspace_key
 from orgportal.services import audit
-from orgportal.services.errors import NotFound, ValidationFailed
+from orgportal.services.errors import Conflict, NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, require_workspace
 from orgportal.services.validation import FieldError, text
 
@@ -162,12 +162,13 @@ def project_for_link(
     session: Session, *, user: User, organization_id: int | None, project_id: int | None
 ) -> Project | None:
     """The project a link in this workspace may be put in (None: no project). An id of another
-    workspace's project is refused exactly like an unknown one."""
+    workspace's project is refused exactly like an unknown one (404: a well-formed id that
+    names nothing here)."""
     if not project_id:
         return None
     project = session.get(Project, project_id)
     if project is None or project.workspace_key != workspace_key(organization_id, user.id):
-        raise ValidationFailed({"project_id": "Choose a project of this workspace."})
+        raise NotFound("Project not found.")
     return project
 
 
@@ -215,7 +216,7 @@ def _valid_name(session: Session, key: str, raw: str, keep: Project | None = Non
         select(Project).where(Project.workspace_key == key, Project.name_key == name.casefold())
     ).first()
     if clash is not None and (keep is None or clash.id != keep.id):
-        raise ValidationFailed({"name": f"There is already a project called {clash.name}."})
+        raise Conflict(f"There is already a project called {clash.name}.")
     return name
 
 

@@ -43,9 +43,11 @@ def test_a_personal_key_creates_personal_links(client: TestClient, session: Sess
 
 def test_refusals_create_nothing(client: TestClient, team: Team, session: Session):
     headers = team.keys["agent"]
-    bad = create(client, headers, url="ftp://example.com", slug="login")
-    assert bad.status_code == 422
+    bad = create(client, headers, url="ftp://example.com", slug="Not A Slug")
+    assert bad.status_code == 422  # both refused by the documented shapes, before any rule
     assert set(bad.json()["errors"]) == {"target_url", "slug"}
+    reserved = create(client, headers, slug="login")  # the shape allows it; the rule does not
+    assert reserved.status_code == 422 and "reserved" in reserved.json()["errors"]["slug"]
     assert create(client, headers, slug="taken").status_code == 201
     taken = create(client, headers, slug="taken")
     assert taken.status_code == 409 and "already taken" in taken.json()["detail"]

@@ -48,9 +48,7 @@ def test_duplicate_and_bad_names_are_refused(client: TestClient, team: Team):
     owner = team.keys["owner"]
     assert new_project(client, owner).status_code == 201
     duplicate = new_project(client, owner, name="launch")
-    assert (
-        duplicate.status_code == 422 and "already a project" in duplicate.json()["errors"]["name"]
-    )
+    assert duplicate.status_code == 409 and "already a project" in duplicate.json()["detail"]
     assert new_project(client, owner, name="").status_code == 422
     assert new_project(client, owner, name="x" * 81).status_code == 422
     assert client.get("/api/projects", headers=owner).json()["total"] == 1
@@ -85,7 +83,7 @@ def test_cross_organization_project_ids_are_refused(client: TestClient, team: Te
         headers=owner,
         json={"target_url": "https://example.com/a", "project_id": theirs},
     )
-    assert made.status_code == 422 and "project_id" in made.json()["errors"]
+    assert made.status_code == 404 and made.json()["detail"] == "Project not found."
     assert client.get(f"/api/links?project_id={theirs}", headers=owner).status_code == 404
     assert client.get(f"/api/projects/{theirs}", headers=owner).status_code == 404
     assert client.delete(f"/api/projects/{theirs}", headers=owner).status_code == 404

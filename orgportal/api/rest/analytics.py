@@ -13,17 +13,29 @@ from fastapi import Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, rest_router
+from orgportal.api.rest.schemas import Body, one_line
 from orgportal.db import unit_of_work
 from orgportal.services import analytics, conversions
 from orgportal.services.analytics import Figure, Report
+from orgportal.services.errors import ValidationFailed
 
 router = rest_router("", "analytics")
 
+# Dates exactly as YYYY-MM-DD (a bare number is not a date here, whatever pydantic allows).
+DAY = {"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "json_schema_extra": {"format": "date"}}
 From = Annotated[
-    date | None,
-    Query(alias="from", description="First day (UTC, YYYY-MM-DD); default: 29 days before `to`."),
+    str | None,
+    Query(
+        alias="from",
+        description="First day (UTC, YYYY-MM-DD); default: 29 days before `to`. A range "
+        f"longer than {analytics.MAX_DAYS} days is cut to the last {analytics.MAX_DAYS}; "
+        "ends given the wrong way round are swapped. The answer says which days it covers.",
+        **DAY,
+    ),
 ]
-To = Annotated[date | None, Query(description="Last day, inclusive (UTC); default: today.")]
+To = Annotated[
+    str | None, Query(description="Last day, inclusive (UTC, YYYY-MM-DD); default: today.", **DAY)
+]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
@@ -64,13 +76,11 @@ class AnalyticsOut(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-class ConversionIn(BaseModel):
+class ConversionIn(Body):
     click_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
         description="The `op_click` value the link appended to its target."
     )
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
-        examples=["signup"]
-    )
+    name: one_line(1, 100) = Field(examples=["signup"])
     value: float | None = Field(None, ge=-1e12, le=1e12, description="Optional amount.")
 
 
@@ -124,13 +134,23 @@ def _out(report: Report) -> AnalyticsOut:
     )
 
 
+def _range(start: str | None, end: str | None) -> tuple[date, date]:
+    days = {}
+    for name, raw in (("from", start), ("to", end)):
+        try:
+            days[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ValidationFailed({name: "Use a real date: YYYY-MM-DD."}) from None
+    return analytics.requested_range(days["from"], days["to"])
+
+
 @router.get(
     "/links/{link_id}/stats",
     summary="One link's clicks and conversions per day (members of its workspace)",
     response_model_by_alias=True,
 )
 def link_stats(link_id: Id, caller: Caller, from_: From = None, to: To = None) -> AnalyticsOut:
-    start, end = analytics.date_range(start=from_, end=to)
+    start, end = _range(from_, to)
     with unit_of_work() as session:
         report = analytics.link_report(
             session, user=caller.user, link_id=link_id, start=start, end=end
@@ -151,7 +171,7 @@ def organization_analytics(
     project_id: FilterId = None,
     link_id: FilterId = None,
 ) -> AnalyticsOut:
-    start, end = analytics.date_range(start=from_, end=to)
+    start, end = _range(from_, to)
     with unit_of_work() as session:
         report = analytics.workspace_report(
             session,

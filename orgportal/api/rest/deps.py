@@ -116,6 +116,17 @@ def from_domain_error(exc: DomainError) -> JSONResponse:
     return error_response(exc.status, exc.message, errors, **headers)
 
 
+# pydantic's wording where it is obscure (a regular expression is no message for a person).
+READABLE = {
+    "string_pattern_mismatch": "This value has a form the API does not accept: see the "
+    "field's description in /api/openapi.json (one line, no control characters; web "
+    "addresses as https://example.com/…).",
+    "string_too_short": "Use at least {min_length} characters.",
+    "string_too_long": "Use at most {max_length} characters.",
+    "extra_forbidden": "This field is not part of the request: leave it out.",
+}
+
+
 def from_validation_error(exc: RequestValidationError) -> JSONResponse:
     """FastAPI's list of errors as one readable `detail` plus `errors` by location."""
     errors: dict[str, str] = {}
@@ -124,7 +135,8 @@ def from_validation_error(exc: RequestValidationError) -> JSONResponse:
         if loc[:1] == ["body"] and len(loc) > 1:  # `name`, as services name their fields
             loc = loc[1:]
         where = ".".join(str(part) for part in loc) or "request"
-        errors[where] = "; ".join(filter(None, (errors.get(where), str(error.get("msg", "")))))
+        message = READABLE.get(error.get("type", ""), str(error.get("msg", "")))
+        errors[where] = "; ".join(filter(None, (errors.get(where), message.format(**error.get("ctx", {})))))
     detail = "; ".join(f"{where}: {msg}" for where, msg in errors.items()) or "Invalid request."
     return error_response(422, detail, errors)
 
