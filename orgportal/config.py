@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     click_recording: Literal["queued", "inline", "off"] = "queued"
     click_flush_seconds: float = 0.2
 
+    # Branded short-link domains (issue 17): the DNS server asked for the `_orgportal.<domain>`
+    # TXT records, as `host` or `host:port` (DNS_RESOLVER=127.0.0.1:5353); empty: the system's.
+    dns_resolver: str = ""
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

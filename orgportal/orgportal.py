@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.adapters.mail import transport_from_settings
-from orgportal.api import build_api, click_recording
+from orgportal.api import build_api, click_recording, custom_host
 from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
 from orgportal.config import settings
@@ -24,6 +24,7 @@ from orgportal.pages.invite import invite_page
 from orgportal.pages.not_found import not_found_page
 from orgportal.pages.organization import (
     billing_page,
+    domains_page,
     members_page,
     new_organization_page,
     overview_page,
@@ -56,6 +57,7 @@ from orgportal.state.billing import (
 )
 from orgportal.state.business_details import BusinessDetailsState
 from orgportal.state.content import FilesState, LinksState
+from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
 from orgportal.state.members import MembersState
@@ -104,7 +106,7 @@ class OrgportalApp(rx.App):
     public intake) and security headers on every response (`api/gateway.py`)."""
 
     def __call__(self):
-        return Gateway(super().__call__(), upload_limits=UPLOAD_LIMITS)
+        return Gateway(super().__call__(), upload_limits=UPLOAD_LIMITS, host_routing=True)
 
 
 # Plain toasts (dark text on the page background): sonner's rich colours fail contrast.
@@ -117,6 +119,7 @@ app = OrgportalApp(
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
+app.register_lifespan_task(custom_host.reverify_worker)  # custom domains, daily (issue 17)
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 
 # Signed-in pages: (page, route, title, the states its one load event fills: `page_load`).
@@ -126,6 +129,7 @@ SIGNED_IN_PAGES = [
     (members_page, routes.ORG_MEMBERS, "Members", (MembersState,)),
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
+    (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),
     (
         settings_page,
         routes.ORG_SETTINGS,

@@ -146,3 +146,8 @@ def links_in_project(project_id: int) -> str:
 def project_analytics(project_id: int) -> str:
     """The Analytics page (issue 15, part B) filtered to one project."""
     return f"/analytics?project={project_id}"
+
+
+# Branded short-link domains (issue 17): the organization's Domains sub-page.
+ORGANIZATION_DOMAINS = "/organization/domains"
+PAGES += (ORGANIZATION_DOMAINS,)

@@ -17,5 +17,5 @@ def build_api() -> FastAPI:
     api.include_router(content.router)
     for router in rest_routers:  # API-key REST API (SPEC §8)
         api.include_router(router, prefix=REST_PREFIX)
-    name_allowed_methods(api)
+    name_allowed_methods(api, catch_all="/api")  # last: only what nothing else serves
     return api

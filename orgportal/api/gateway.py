@@ -25,7 +25,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgportal import security
-from orgportal.api import build_api, public_tickets, security_headers, uploads
+from orgportal.api import build_api, custom_host, public_tickets, security_headers, uploads
 from orgportal.api import rest as rest_api
 from orgportal.config import settings
 
@@ -84,8 +84,13 @@ class Gateway:
         *,
         upload_limits: dict[str, uploads.UploadLimit] | None = None,
         rest_app: ASGIApp | None = None,
+        host_routing: bool = False,
     ) -> None:
         self.reflex_app = reflex_app
+        # Issue 17: requests for any host but the app's own go to `custom_host` (branded
+        # short-link domains; unknown hosts get 404). The app turns it on (orgportal.py);
+        # tests that use a made-up Host like `testserver` leave it off.
+        self.host_routing = host_routing
         self.uploads = uploads.UploadGate(reflex_app, upload_limits or {})
         self.public = public_tickets.public_api()
         self.rest = CORSMiddleware(
@@ -101,6 +106,11 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.reflex_app(scope, receive, send)
+            return
+        if self.host_routing and not custom_host.is_own_host(custom_host.request_host(scope)):
+            if scope["type"] == "http":
+                send = _with_security_headers(scope, send, browser_cookie=False)
+            await custom_host.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
             if cross_origin_refusal(scope):
@@ -123,8 +133,10 @@ class Gateway:
             await self.reflex_app(scope, receive, send)
 
 
-def _with_security_headers(scope: Scope, send: Send) -> Send:
-    headers = security_headers.for_path(scope["path"]) + _browser_cookie(scope)
+def _with_security_headers(scope: Scope, send: Send, *, browser_cookie: bool = True) -> Send:
+    headers = security_headers.for_path(scope["path"])
+    if browser_cookie:
+        headers += _browser_cookie(scope)
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":

@@ -5,7 +5,7 @@ import reflex as rx
 
 # By the label in lower case, underscores as spaces; anything else is gray.
 COLOURS = {
-    "green": ("active", "open", "paid", "accepted", "joined", "trialing"),
+    "green": ("active", "open", "paid", "accepted", "joined", "trialing", "verified"),
     "orange": ("pending", "past due", "incomplete", "unpaid", "pending approval"),
     "red": ("expired", "revoked", "canceled", "cancelled", "failed", "incomplete expired"),
     "blue": ("owner", "admin", "billing admin", "agent", "viewer", "member"),

@@ -298,6 +298,7 @@ ORG_SECTIONS = [
     ("Members", routes.ORG_MEMBERS),
     ("Billing", routes.ORG_BILLING),
     ("Support", routes.ORG_SUPPORT),
+    ("Domains", routes.ORGANIZATION_DOMAINS),  # issue 17
     ("Settings", routes.ORG_SETTINGS),
 ]
 

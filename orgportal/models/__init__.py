@@ -10,6 +10,7 @@ from orgportal.models.billing import (
     TestModeSubscription,
 )
 from orgportal.models.content import Link, StoredFile
+from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
@@ -39,6 +40,8 @@ __all__ = [
     "TestModeSubscription",
     "Invite",
     "Link",
+    "CustomDomain",
+    "DomainStatus",
     "StoredFile",
     "InviteStatus",
     "LoginAttempt",

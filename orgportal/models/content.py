@@ -33,6 +33,11 @@ class Link(SQLModel, table=True):
     approved_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     # Issue 15: the redirect adds `op_click=<click id>` to the target (conversion attribution).
     append_click_id: bool = False
+    # Issue 17: the branded domain the link is shared on (NULL, or once the domain is removed:
+    # the app's own host).
+    custom_domain_id: int | None = Field(
+        default=None, foreign_key="custom_domain.id", index=True, ondelete="SET NULL"
+    )
 
 
 class StoredFile(SQLModel, table=True):

@@ -9,6 +9,7 @@ from orgportal.components.layout import organization_frame, page_frame
 from orgportal.state.base import AppState
 from orgportal.views.billing import checkout_notice, plan_card, plan_summary, support_card
 from orgportal.views.business_details import business_details_card
+from orgportal.views.custom_domains import custom_domains_section
 from orgportal.views.members import invite_card, members_card
 from orgportal.views.org_security import security_card
 from orgportal.views.organization import (
@@ -71,4 +72,11 @@ def settings_page() -> rx.Component:
         rx.cond(AppState.caps.edit_organization, settings_card()),
         rx.cond(AppState.caps.edit_organization, security_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
+    )
+
+
+def domains_page() -> rx.Component:
+    """Branded short-link domains (issue 17)."""
+    return organization_frame(
+        routes.ORGANIZATION_DOMAINS, rx.heading("Domains", size="6"), custom_domains_section()
     )

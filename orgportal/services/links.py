@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from orgportal import routes
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import Link, User
-from orgportal.services import link_approval, projects, usage
+from orgportal.services import custom_domains, link_approval, projects, usage
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
@@ -34,10 +34,15 @@ def create_link(
     target_url: str,
     slug: str = "",
     project_id: int | None = None,
+    custom_domain_id: int | None = None,
 ) -> Link:
     """`project_id`: a project of the same workspace, or None. With the organization's
-    `require_approval_for_links` on, an Agent's or Billing Admin's link starts pending."""
+    `require_approval_for_links` on, an Agent's or Billing Admin's link starts pending.
+    `custom_domain_id`: a verified domain of the organization (issue 17), or None."""
     require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
+    domain = custom_domains.link_domain(
+        session, organization_id=organization_id, custom_domain_id=custom_domain_id
+    )
     project = projects.project_for_link(
         session, user=user, organization_id=organization_id, project_id=project_id
     )
@@ -67,6 +72,7 @@ def create_link(
         target_url=target,
         project_id=project.id if project else None,
         pending_approval=link_approval.starts_pending(session, user, organization_id),
+        custom_domain_id=domain.id if domain else None,
     )
     session.add(link)
     session.flush()

@@ -29,6 +29,8 @@ class Plan:
     annual_pence: int
     # Named features beyond the limits (SECURITY: the organization's Security card)
     features: frozenset[str] = frozenset()
+    # Branded short-link domains (issue 17); None: unlimited
+    domains: int | None = 0
 
     def price_pence(self, interval: str) -> int:
         """The configured price (PLAN_PRICES_PENCE) or the catalogue's default."""
@@ -37,12 +39,18 @@ class Plan:
 
 
 SECURITY = "security"  # require two-factor sign-in, IP allowlist (SPEC §13)
-FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0)
+FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0, domains=0)
 PAID = (
-    Plan("starter", "Starter", 500, 1 * GB, 5, 499, 4990),
-    Plan("basic", "Basic", 2_000, 5 * GB, 10, 999, 9990),
-    Plan("professional", "Professional", 10_000, 25 * GB, 25, 1999, 19990, frozenset({SECURITY})),
-    Plan("unlimited", "Unlimited", None, None, None, 4999, 49990, frozenset({SECURITY})),
+    Plan("starter", "Starter", 500, 1 * GB, 5, 499, 4990, domains=1),
+    Plan("basic", "Basic", 2_000, 5 * GB, 10, 999, 9990, domains=2),
+    Plan(
+        "professional", "Professional", 10_000, 25 * GB, 25, 1999, 19990, frozenset({SECURITY}),
+        domains=5,
+    ),
+    Plan(
+        "unlimited", "Unlimited", None, None, None, 4999, 49990, frozenset({SECURITY}),
+        domains=None,
+    ),
 )
 PLANS = {plan.key: plan for plan in (FREE, *PAID)}
 RANK = {plan.key: rank for rank, plan in enumerate((FREE, *PAID))}

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, func, select, update
 
-from orgportal.models import Link, Membership, Organization, StoredFile, Subscription, User
+from orgportal.models import (
+    CustomDomain,
+    Link,
+    Membership,
+    Organization,
+    StoredFile,
+    Subscription,
+    User,
+)
 from orgportal.services import plans, seats
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, has_permission, require
@@ -47,6 +55,7 @@ class OrganizationUsage:
     usage: Usage
     members: int  # seats used: members + pending invites
     seat_limit: int | None
+    custom_domains: int = 0  # branded short-link domains (issue 17), against plan.domains
 
 
 class LimitReached(Conflict):
@@ -145,6 +154,7 @@ def read_organization_usage(session: Session, organization: Organization) -> Org
         usage=pool_usage(session, pool),
         members=seats.seats_used(session, organization.id),
         seat_limit=plans.seat_limit(session, organization),
+        custom_domains=_custom_domain_count(session, organization.id),
     )
 
 
@@ -238,6 +248,16 @@ def _in_pool(model, organization_id: int | None, owners: list[int]) -> ColumnEle
     if organization_id is None:
         return personal
     return or_(col(model.organization_id) == organization_id, personal)
+
+
+def _custom_domain_count(session: Session, organization_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(CustomDomain)
+            .where(CustomDomain.organization_id == organization_id)
+        ).one()
+    )
 
 
 def _entitled_plan() -> tuple[ColumnElement[bool], ...]:

@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import reflex as rx
 from sqlmodel import Session
@@ -9,7 +10,7 @@ from sqlmodel import Session
 from orgportal import formatting, routes
 from orgportal.config import settings
 from orgportal.models import Link, StoredFile
-from orgportal.services import clicks, files, links, projects, usage
+from orgportal.services import clicks, custom_domains, files, links, projects, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.state.base import AppState
@@ -112,9 +113,19 @@ class LinksState(WorkspaceItems, AppState):
     _project_names: dict[int, str] = {}
     _applied_query: str = ""
     _created_pending: bool = False
+    # Issue 17: the organization's verified custom domains a new link may be put on
+    domain_options: list[ProjectOption] = []
+    app_host: str = ""  # the first choice: the app's own host
+    _domain_names: dict[int, str] = {}
 
     def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
         org_id = viewer.session.active_org_id
+        verified = custom_domains.verified_domains(
+            session, user=viewer.user, organization_id=org_id
+        )
+        self.domain_options = [ProjectOption(str(d.id), d.domain) for d in verified]
+        self._domain_names = {d.id: d.domain for d in verified}
+        self.app_host = urlsplit(settings.public_url).netloc
         choices = projects.project_choices(session, user=viewer.user, organization_id=org_id)
         self.project_options = [ProjectOption(str(i), name) for i, name in choices]
         self._project_names = dict(choices)
@@ -158,7 +169,9 @@ class LinksState(WorkspaceItems, AppState):
         return LinkRow(
             id=link.id,
             slug=link.slug,
-            short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
+            short_url=custom_domains.short_url(
+                link.slug, self._domain_names.get(link.custom_domain_id or 0)
+            ),
             target_url=link.target_url,
             created=formatting.date(link.created_at),
             can_delete=usage.may_delete(link, viewer.user, self.caps.role),
@@ -179,6 +192,7 @@ class LinksState(WorkspaceItems, AppState):
                     target_url=form.get("target_url", ""),
                     slug=form.get("slug", ""),
                     project_id=_project_id(form.get("project_id", "")),
+                    custom_domain_id=_project_id(form.get("custom_domain_id", "")),  # issue 17
                 )
                 if form.get("append_click_id"):  # issue 15: conversion attribution
                     clicks.set_append_click_id(

@@ -55,6 +55,8 @@ class UsageState(AppState):
     storage_limit: int = UNLIMITED
     members_used: int = 0
     members_limit: int = UNLIMITED
+    domains_used: int = 0  # custom domains (issue 17)
+    domains_limit: int = UNLIMITED
 
     @rx.var
     def links_label(self) -> str:
@@ -68,6 +70,14 @@ class UsageState(AppState):
     @rx.var
     def members_label(self) -> str:
         return f"{self.members_used} / {_limit(self.members_limit, str)}"
+
+    @rx.var
+    def domains_label(self) -> str:
+        return f"{self.domains_used} / {_limit(self.domains_limit, str)}"
+
+    @rx.var
+    def domains_percent(self) -> int:
+        return usage.percent(self.domains_used, _or_none(self.domains_limit))
 
     @rx.var
     def links_percent(self) -> int:
@@ -127,6 +137,8 @@ class UsageState(AppState):
         self.storage_limit = plan.storage_bytes if plan.storage_bytes is not None else UNLIMITED
         self.members_used = view.members
         self.members_limit = view.seat_limit if view.seat_limit is not None else UNLIMITED
+        self.domains_used = view.custom_domains
+        self.domains_limit = plan.domains if plan.domains is not None else UNLIMITED
 
 
 def _personal_usage(session: Session, user: User) -> PersonalUsage:

@@ -70,6 +70,7 @@ def create_link_card() -> rx.Component:
                     width="100%",
                 ),
                 _create_project_field(),
+                _create_domain_field(),
                 _click_id_field(),
                 _refusal(LinksState.errors, LINK_ERROR),
                 rx.button("Create Link", type="submit"),
@@ -139,6 +140,30 @@ def _create_project_field() -> rx.Component:
                 **SELECT_PROPS,
             ),
             field_error(LinksState.errors, "project_id"),
+            spacing="1",
+        ),
+    )  # fmt: skip
+
+
+def _create_domain_field() -> rx.Component:
+    """Issue 17: the new link's domain, the app's own or a verified custom domain."""
+    return rx.cond(
+        LinksState.domain_options.length() > 0,
+        rx.vstack(
+            rx.el.label("Domain", html_for="field-custom_domain_id",
+                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+            rx.el.select(
+                rx.el.option(LinksState.app_host, value=""),
+                rx.foreach(
+                    LinksState.domain_options,
+                    lambda option: rx.el.option(option.name, value=option.value),
+                ),
+                id="field-custom_domain_id",
+                name="custom_domain_id",
+                default_value="",
+                **SELECT_PROPS,
+            ),
+            field_error(LinksState.errors, "domain"),
             spacing="1",
         ),
     )  # fmt: skip

@@ -41,6 +41,7 @@ def usage_card() -> rx.Component:
                 rx.text(S.usage_source, size="1", color_scheme="gray", id="usage-source"),
                 rx.fragment(
                     _bar("Members / seats", S.members_label, S.members_percent, "usage-members"),
+                    _bar("Custom domains", S.domains_label, S.domains_percent, "usage-domains"),
                     rx.text(
                         "Includes the personal links and files of members who use this plan.",
                         size="1",

@@ -161,7 +161,8 @@ def test_openapi_documents_every_rest_operation(client: TestClient):
         if path.startswith(("/api/organizations", "/api/links"))
         for method, op in ops.items()
     }
-    assert len(rest) == 24  # 18, + 4 for link approval and projects, + 2 analytics (issue 15)
+    # 18, + 4 for link approval and projects, + 2 analytics (issue 15), + 4 custom domains (17)
+    assert len(rest) == 28
     for (path, method), op in rest.items():
         assert op["security"] == [{"ApiKey": []}], path
         success = next(code for code in op["responses"] if code.startswith("2"))

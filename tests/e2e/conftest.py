@@ -42,7 +42,18 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def app_env(tmp_path_factory) -> dict[str, str]:
+def local_dns():
+    """The DNS server the app asks for custom domains' TXT records (issue 17): a thread of
+    this process on 127.0.0.1; a test writes the records (`local_dns.set_txt`)."""
+    from tests.dns_server import LocalDns
+
+    server = LocalDns().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("app")
     port = _free_port()
     return {
@@ -54,6 +65,7 @@ def app_env(tmp_path_factory) -> dict[str, str]:
         # The browser is our "proxy": a test may send X-Forwarded-For to appear to come from
         # elsewhere (tests/e2e/test_two_factor.py, the IP allowlist); without it, the peer.
         "TRUSTED_PROXIES": "127.0.0.1,::1",
+        "DNS_RESOLVER": local_dns.address,
         **MANY_ATTEMPTS,
     }
 

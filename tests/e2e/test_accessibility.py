@@ -63,6 +63,7 @@ def test_every_page_of_a_free_and_a_subscribed_organization(page: Page):
         ("/organization/members", "Members"),
         ("/organization/billing", "Billing"),
         ("/organization/support", "Support"),
+        ("/organization/domains", "Domains"),
         ("/organization/settings", "Settings"),
         ("/organization/audit", "Audit Log"),
         ("/links", "Links"),

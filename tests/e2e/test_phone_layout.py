@@ -76,6 +76,7 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_works(page: Page):
         ("/organization/members", "Members"),
         ("/organization/billing", "Billing"),
         ("/organization/support", "Support"),
+        ("/organization/domains", "Domains"),
         ("/organization/settings", "Settings"),
         ("/organization/audit", "Audit Log"),
         ("/links", "Links"),

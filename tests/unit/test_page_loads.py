@@ -18,6 +18,7 @@ SIGNED_IN_PAGES = [
     routes.ORG_MEMBERS,
     routes.ORG_BILLING,
     routes.ORG_SUPPORT,
+    routes.ORGANIZATION_DOMAINS,
     routes.ORG_SETTINGS,
     routes.AUDIT_LOG,
     routes.LINKS,

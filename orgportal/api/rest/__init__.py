@@ -4,7 +4,15 @@
 webhook and public routes, and documented in `/api/openapi.json`.
 """
 
-from orgportal.api.rest import analytics, invites, links, members, organizations, projects
+from orgportal.api.rest import (
+    analytics,
+    custom_domains,
+    invites,
+    links,
+    members,
+    organizations,
+    projects,
+)
 
 PREFIX = "/api"
 routers = [
@@ -14,4 +22,5 @@ routers = [
     links.router,
     projects.router,
     analytics.router,
+    custom_domains.router,  # issue 17
 ]

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictFloat, StringConstraints
 
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, rest_router
 from orgportal.api.rest.schemas import Body, one_line
@@ -81,7 +81,7 @@ class ConversionIn(Body):
         description="The `op_click` value the link appended to its target."
     )
     name: one_line(1, 100) = Field(examples=["signup"])
-    value: float | None = Field(None, ge=-1e12, le=1e12, description="Optional amount.")
+    value: StrictFloat | None = Field(None, ge=-1e12, le=1e12, description="Optional amount.")
 
 
 class ConversionOut(BaseModel):

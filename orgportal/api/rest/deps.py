@@ -185,6 +185,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "the call (two-factor sign-in required of the key's user; address not on its IP "
         "allowlist)",
         404: "Not found (also for other organizations' objects)",
+        405: "This path does not take this method; Allow names those it takes",
         409: "Conflicts with the current state (duplicate, limit reached)",
         413: "Request body too large",
         422: "Invalid input",
@@ -194,6 +195,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+ERROR_RESPONSES[405]["headers"] = {
+    "Allow": {"description": "The methods this path takes.", "schema": {"type": "string"}}
+}
 ERROR_RESPONSES[429]["headers"] = {
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
 }

@@ -8,25 +8,26 @@ their bars for API-created links exactly as for links made on the Links page.
 from typing import Annotated
 
 from fastapi import Query
+from sqlalchemy.orm import Session
 
-from orgportal import routes
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, Limit, Offset, rest_router
-from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.models import Link
-from orgportal.services import api_keys, clicks, link_approval, links
+from orgportal.services import api_keys, clicks, custom_domains, link_approval, links
 
 router = rest_router("/links", "links")
 NO_REASON = s.LinkReject()  # the reject body is optional
 
 
 def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
+    domain = _domain(link)
     return out(
         **extra,
         id=link.id,
         slug=link.slug,
-        short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
+        short_url=custom_domains.short_url(link.slug, domain),
+        domain=domain,
         target_url=link.target_url,
         organization_id=link.organization_id,
         owner_id=link.owner_id,
@@ -37,16 +38,29 @@ def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
     )
 
 
+def _domain(link: Link) -> str | None:
+    """The link's verified custom domain (issue 17), read in the link's own session."""
+    session = Session.object_session(link)
+    if link.custom_domain_id is None or session is None:
+        return None
+    return custom_domains.domain_names(session, {link.custom_domain_id}).get(link.custom_domain_id)
+
+
 @router.post("", status_code=201, summary="Create a short link in the key's active workspace")
 def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
     with unit_of_work() as session:
+        workspace = api_keys.active_workspace(session, caller)
+        domain = custom_domains.link_domain_by_name(
+            session, organization_id=workspace, domain=body.domain
+        )
         link = links.create_link(
             session,
             user=caller.user,
-            organization_id=api_keys.active_workspace(session, caller),
+            organization_id=workspace,
             target_url=body.target_url,
             slug=body.slug,
             project_id=body.project_id,
+            custom_domain_id=domain.id if domain else None,
         )
         if body.append_click_id:  # issue 15: conversion attribution
             clicks.set_append_click_id(
@@ -82,7 +96,7 @@ def list_links(
     return s.LinkPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.delete("/{link_id}", summary="Delete a link (its creator, or an Owner/Admin)")
+@router.delete("/{link_id:int}", summary="Delete a link (its creator, or an Owner/Admin)")
 def delete_link(link_id: Id, caller: Caller) -> s.MessageOut:
     with unit_of_work() as session:
         links.delete_link(
@@ -94,7 +108,7 @@ def delete_link(link_id: Id, caller: Caller) -> s.MessageOut:
     return s.MessageOut(message="Link deleted")
 
 
-@router.patch("/{link_id}", summary="Move a link to a project (its creator, or an Owner/Admin)")
+@router.patch("/{link_id:int}", summary="Move a link to a project (its creator, or an Owner/Admin)")
 def update_link(link_id: Id, body: s.LinkUpdate, caller: Caller) -> s.LinkOut:
     with unit_of_work() as session:
         link = links.set_link_project(
@@ -121,7 +135,7 @@ def list_pending_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) ->
     return s.PendingLinkPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/{link_id}/approve", summary="Approve a pending link: it redirects at once")
+@router.post("/{link_id:int}/approve", summary="Approve a pending link: it redirects at once")
 def approve_link(link_id: Id, caller: Caller) -> s.LinkOut:
     with unit_of_work() as session:
         link = link_approval.approve_link(
@@ -133,7 +147,7 @@ def approve_link(link_id: Id, caller: Caller) -> s.LinkOut:
         return _out(link)
 
 
-@router.post("/{link_id}/reject", summary="Reject a pending link: deleted, its creator is told")
+@router.post("/{link_id:int}/reject", summary="Reject a pending link: deleted, its creator is told")
 def reject_link(link_id: Id, caller: Caller, body: s.LinkReject = NO_REASON) -> s.MessageOut:
     with unit_of_work() as session:
         link_approval.reject_link(

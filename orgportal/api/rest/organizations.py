@@ -13,7 +13,7 @@ from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
 from orgportal.db import unit_of_work
 from orgportal.models import Organization, Role, User
-from orgportal.services import accounts, api_keys, billing, domains, links, members, projects
+from orgportal.services import accounts, api_keys, billing, custom_domains, links, members, projects
 from orgportal.services import organizations as orgs
 from orgportal.services import usage as usage_service
 from orgportal.services.api_keys import ApiCaller
@@ -183,9 +183,7 @@ def get_usage(organization_id: Id, caller: Caller) -> s.UsageOut:
         view = usage_service.organization_usage(
             session, user=caller.user, organization_id=organization_id
         )
-        domain_count = api_keys.domain_count(
-            session, user=caller.user, organization_id=organization_id
-        )
+        domain_count = custom_domains.domain_count(session, organization_id)  # issue 17
     plan = view.plan
     return s.UsageOut(
         usage=s.UsageCounts(
@@ -198,7 +196,7 @@ def get_usage(organization_id: Id, caller: Caller) -> s.UsageOut:
             links=plan.links,
             storage_bytes=plan.storage_bytes,
             members=view.seat_limit,
-            domains=domains.MAX_DOMAINS,
+            domains=plan.domains,
         ),
         tier=plan.key,
     )

@@ -1,18 +1,79 @@
 """Pydantic bodies and responses of the REST API: they make `/api/openapi.json` precise.
 
-They describe shapes only. The rules (name lengths, URL and email checks, roles one may
-grant) stay in the services, which answer 422/403/409 with a message, so nothing is
-decided twice. Text fields refuse NUL characters, which PostgreSQL cannot store.
+The document says what the server enforces: every request it declares valid is one the
+services accept (lengths, one-line names, URL and email shapes, the roles one may grant,
+no unknown fields), and what it declares invalid is refused here with a 422 before any
+service runs. What no schema can say (a taken name, a project of another workspace) is a
+404 or 409. The services still check everything: the UI and scripts share them.
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from orgportal.models import Role
+from orgportal.services.links import RESERVED as RESERVED_SLUGS
 
+# Text fields refuse NUL characters, which PostgreSQL cannot store.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+# One line as `validation.text(single_line=True)` accepts it: no control characters or
+# line/paragraph separators, and no spaces at either end (the services trim them).
+_IN_LINE = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_AT_EDGE = r"[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_SPACE = r"[ \t\r\n]"  # what may surround it (the services trim it)
+# A web address `validation.http_url` accepts: http(s), a dotted host name, an optional
+# port and path (a stricter shape than the service's, so the schema never promises more).
+WEB_ADDRESS = r"^https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:/[^\s]*)?$"
+HTTPS_ADDRESS = WEB_ADDRESS.replace("https?", "https", 1)
+
+
+def _json_number(value: object) -> object:
+    """A JSON number only: "5" and true are not integers (pydantic would take them), 5.0 is."""
+    if isinstance(value, str | bool):
+        raise ValueError("Send a number, not a string or a boolean.")
+    return value
+
+
+# A JSON integer as JSON Schema means it: 540 and 540.0, never "540" or true.
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+
+
+def one_line(min_length: int, max_length: int) -> type[str]:
+    """At least `min_length` (1 or 2) characters once trimmed; at most `max_length` as sent."""
+    core = f"{_AT_EDGE}{_IN_LINE}*{_AT_EDGE}" if min_length >= 2 else f"{_AT_EDGE}(?:{_IN_LINE}*{_AT_EDGE})?"
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(
+            min_length=min_length, max_length=max_length, pattern=f"^{_SPACE}*{core}{_SPACE}*$"
+        ),
+    ]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused (`additionalProperties: false`). Its
+    booleans and numbers are the declared JSON type only (no 0 for false, no "5" for 5), as
+    the document says."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GrantableRole(StrEnum):
+    """The roles an invite or a role change may name (the Owner's moves only by transfer)."""
+
+    ADMIN = Role.ADMIN.value
+    BILLING_ADMIN = Role.BILLING_ADMIN.value
+    AGENT = Role.AGENT.value
+    VIEWER = Role.VIEWER.value
 
 
 class ErrorOut(BaseModel):
@@ -33,10 +94,12 @@ class PageInfo(BaseModel):
 # --- organizations --------------------------------------------------------------------------
 
 
-class OrganizationSettingsIn(BaseModel):
-    allow_members_to_invite: bool | None = None
-    require_approval_for_links: bool | None = None
-    default_attribution_window: int | None = Field(None, description="Hours, 1–8760.")
+class OrganizationSettingsIn(Body):
+    allow_members_to_invite: StrictBool | None = None
+    require_approval_for_links: StrictBool | None = None
+    default_attribution_window: JsonInt | None = Field(
+        None, ge=1, le=8760, description="Hours, 1–8760."
+    )
 
 
 class OrganizationSettingsOut(BaseModel):
@@ -45,17 +108,28 @@ class OrganizationSettingsOut(BaseModel):
     default_attribution_window: int
 
 
-class OrganizationCreate(BaseModel):
-    name: Text = Field(description="2–80 characters.", examples=["Acme Marketing Team"])
-    description: Text = Field("", description="At most 500 characters.", examples=["Campaigns"])
+OrganizationName = one_line(2, 80)
+Description = Annotated[Text, StringConstraints(max_length=500)]
+LogoUrl = Annotated[
+    str, StringConstraints(max_length=500, pattern=f"(?:^$)|(?:{HTTPS_ADDRESS})")
+]
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationCreate(Body):
+    name: OrganizationName = Field(
+        description="2–80 characters, one line.", examples=["Acme Marketing Team"]
+    )
+    description: Description = Field(
+        "", description="At most 500 characters.", examples=["Campaigns"]
+    )
+
+
+class OrganizationUpdate(Body):
     """Only the fields sent change. Owner or Admin."""
 
-    name: Text | None = None
-    description: Text | None = None
-    logo_url: Text | None = Field(None, description="An https:// image URL, or empty.")
+    name: OrganizationName | None = Field(None, description="2–80 characters, one line.")
+    description: Description | None = Field(None, description="At most 500 characters.")
+    logo_url: LogoUrl | None = Field(None, description="An https:// image URL, or empty.")
     settings: OrganizationSettingsIn | None = None
 
 
@@ -153,13 +227,17 @@ class MemberPage(PageInfo):
     items: list[MemberOut]
 
 
-class RoleChange(BaseModel):
-    role: Role = Field(description="admin, billing_admin, agent or viewer.")
+class RoleChange(Body):
+    role: GrantableRole = Field(description="admin, billing_admin, agent or viewer.")
 
 
-class InviteCreate(BaseModel):
-    email: Text = Field(examples=["sarah@example.com"])
-    role: Role = Field(description="admin, billing_admin, agent or viewer.", examples=["agent"])
+class InviteCreate(Body):
+    email: Annotated[EmailStr, StringConstraints(max_length=254)] = Field(
+        examples=["sarah@example.com"]
+    )
+    role: GrantableRole = Field(
+        description="admin, billing_admin, agent or viewer.", examples=["agent"]
+    )
 
 
 class InviteOut(BaseModel):
@@ -179,21 +257,36 @@ class InvitePage(PageInfo):
 # --- links ------------------------------------------------------------------------------------
 
 
-class LinkCreate(BaseModel):
-    target_url: Text = Field(description="An http(s) URL.", examples=["https://example.com/sale"])
-    slug: Text = Field(
-        "", description="Optional: 3–64 lower-case letters, digits, dashes.", examples=["sale"]
+class LinkCreate(Body):
+    target_url: Annotated[str, StringConstraints(max_length=2048, pattern=WEB_ADDRESS)] = Field(
+        description="An http(s) URL with a full domain name.",
+        examples=["https://example.com/sale"],
     )
-    project_id: int | None = Field(
+    slug: Annotated[
+        str, StringConstraints(pattern=r"^(?:[a-z0-9][a-z0-9-]{1,62}[a-z0-9])?$")
+    ] = Field(
+        "",
+        description="Optional: 3–64 lower-case letters, digits, dashes (not at either end); "
+        "not one of the app's own page names.",
+        examples=["sale"],
+        json_schema_extra={"not": {"enum": sorted(RESERVED_SLUGS)}},
+    )
+    project_id: JsonInt | None = Field(
         None, ge=1, le=2**31 - 1, description="Optional: a project of the same workspace."
     )
-    append_click_id: bool = Field(
+    append_click_id: StrictBool = Field(
         False, description="Add `op_click=<click id>` to the target on each redirect (issue 15)."
+    )
+    domain: Annotated[str, StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9.-]*$")] = Field(
+        "",
+        description="Optional: one of the organization's verified custom domains (issue 17), "
+        "in ASCII (punycode); empty: the app's own host.",
+        examples=["go.acme.com"],
     )
 
 
-class LinkUpdate(BaseModel):
-    project_id: int | None = Field(
+class LinkUpdate(Body):
+    project_id: JsonInt | None = Field(
         ge=1, le=2**31 - 1, description="A project of the link's workspace, or null for none."
     )
 
@@ -214,6 +307,10 @@ class LinkOut(BaseModel):
     append_click_id: bool = Field(
         False, description="The redirect adds `op_click=<click id>` for conversion attribution."
     )
+    domain: str | None = Field(
+        None,
+        description="The verified custom domain `short_url` is on (issue 17); None: the app's host.",
+    )
 
 
 class LinkPage(PageInfo):
@@ -228,21 +325,21 @@ class PendingLinkPage(PageInfo):
     items: list[PendingLinkOut]
 
 
-class LinkReject(BaseModel):
+class LinkReject(Body):
     reason: Text = Field("", max_length=500, description="Optional: told to the creator by mail.")
 
 
 # --- projects -------------------------------------------------------------------------------
 
 
-class ProjectCreate(BaseModel):
-    name: Text = Field(min_length=1, max_length=80, description="Unique in the workspace.")
-    description: Text = Field("", max_length=500)
+class ProjectCreate(Body):
+    name: one_line(1, 80) = Field(description="Unique in the workspace, one line.")
+    description: Description = ""
 
 
-class ProjectUpdate(BaseModel):
-    name: Text | None = Field(None, min_length=1, max_length=80, description="A new name.")
-    description: Text | None = Field(None, max_length=500)
+class ProjectUpdate(Body):
+    name: one_line(1, 80) | None = Field(None, description="A new name.")
+    description: Description | None = None
 
 
 class ProjectOut(BaseModel):
@@ -257,3 +354,35 @@ class ProjectOut(BaseModel):
 
 class ProjectPage(PageInfo):
     items: list[ProjectOut]
+
+
+# --- custom domains (issue 17) ------------------------------------------------------------------
+
+
+class CustomDomainCreate(Body):
+    domain: Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^\x00]*$")] = (
+        Field(
+            description="A bare domain name (no scheme, path, port or wildcard), not the app's "
+            "own host; stored IDNA-normalized and lower case, unique across organizations.",
+            examples=["go.acme.com"],
+        )
+    )
+
+
+class CustomDomainOut(BaseModel):
+    id: int
+    domain: str = Field(description="IDNA (punycode), lower case.")
+    status: str = Field(description="pending, verified or failed.", examples=["verified"])
+    failure_reason: str = Field(
+        description="Why the last check failed (`no TXT record found`, `token does not match`…)."
+    )
+    record_type: str = Field("TXT", description="Always TXT.")
+    record_name: str = Field(examples=["_orgportal.go.acme.com"])
+    record_value: str = Field(examples=["orgportal-verify=3f2a…"])
+    created_at: datetime
+    verified_at: datetime | None
+    checked_at: datetime | None = Field(description="The last DNS check.")
+
+
+class CustomDomainPage(PageInfo):
+    items: list[CustomDomainOut]

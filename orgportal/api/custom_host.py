@@ -1,0 +1,124 @@
+"""Requests whose Host is not the app's own (issue 17): branded short-link domains.
+
+The gateway sends every request for another host here, before anything of the app sees it.
+A verified custom domain serves `GET|HEAD /{slug}` of its own organization's links (through
+the same redirect and click recording as `/l/{slug}`); every other path there, every other
+organization's slug, every websocket and every unknown or unverified host gets 404. The
+app's pages, API and websocket are never served on a custom domain.
+
+Host → organization is cached per process for `CACHE_SECONDS` (both answers, so a flood of
+made-up hosts costs one query per host per interval, and the cache is bounded): a removed or
+failed domain stops serving within that time.
+"""
+
+import asyncio
+import logging
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
+from orgportal.api import click_recording
+from orgportal.db import unit_of_work
+from orgportal.services import custom_domains, links
+
+log = logging.getLogger("orgportal")
+CACHE_SECONDS = 5.0
+REVERIFY_POLL_SECONDS = 3600  # each domain is still re-checked at most once a day
+CACHE_MAX = 10_000
+_cache: dict[str, tuple[float, int | None]] = {}
+
+
+def request_host(scope: Scope) -> str:
+    """The Host header's name, lower case, without port or trailing dot ("" when absent)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"host":
+            host = value.decode("latin-1").strip().lower()
+            if host.startswith("["):  # [::1]:3000
+                return host[1:].split("]", 1)[0]
+            return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
+    return ""
+
+
+def is_own_host(host: str) -> bool:
+    """No Host header (HTTP/1.0, internal probes) or one of the app's own names."""
+    return not host or host in custom_domains.app_hosts()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+async def serving_organization(host: str) -> int | None:
+    now = time.monotonic()
+    cached = _cache.get(host)
+    if cached and cached[0] > now:
+        return cached[1]
+
+    def lookup() -> int | None:
+        with unit_of_work() as session:
+            return custom_domains.serving_organization(session, host)
+
+    organization_id = await run_in_threadpool(lookup)
+    if len(_cache) >= CACHE_MAX:
+        _cache.clear()
+    _cache[host] = (now + CACHE_SECONDS, organization_id)
+    return organization_id
+
+
+NOT_FOUND = PlainTextResponse("Not found.", status_code=404)
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The whole of what a non-app host is served."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    slug = scope.get("path", "").strip("/")
+    organization_id = None
+    if (
+        scope.get("method") in ("GET", "HEAD")
+        and slug
+        and "/" not in slug
+        and links.SLUG_PATTERN.match(slug)
+    ):
+        organization_id = await serving_organization(request_host(scope))
+    if organization_id is None:
+        await NOT_FOUND(scope, receive, send)
+        return
+    followed = await _follow(slug, organization_id, Headers(scope=scope))
+    if followed is None:
+        await NOT_FOUND(scope, receive, send)
+        return
+    await click_recording.redirect(followed)(scope, receive, send)
+
+
+async def _follow(
+    slug: str, organization_id: int, headers: Headers
+) -> click_recording.Followed | None:
+    def lookup() -> click_recording.Followed | None:
+        with unit_of_work() as session:
+            link = links.redirect_link(session, slug)
+            if link is None or link.organization_id != organization_id:
+                return None  # another organization's (or a personal) link: not here
+            return click_recording.follow(session, slug, headers)
+
+    return await run_in_threadpool(lookup)
+
+
+async def reverify_worker() -> None:
+    """Lifespan task: every hour, re-check the verified domains not checked for a day."""
+    while True:
+        try:
+            await asyncio.to_thread(_reverify)
+        except Exception:  # keep the worker alive; the domains are tried again next round
+            log.exception("custom domain re-verification round failed")
+        await asyncio.sleep(REVERIFY_POLL_SECONDS)
+
+
+def _reverify() -> None:
+    with unit_of_work() as session:
+        custom_domains.reverify_due(session)

@@ -1,0 +1,417 @@
+"""Branded short-link domains (SPEC §15, issue 17).
+
+An Owner/Admin adds `go.acme.com`; it is stored IDNA-normalized and unique across all
+organizations, with a random token. It is verified by a DNS TXT record
+`_orgportal.go.acme.com` = `orgportal-verify=<token>`, looked up with dnspython through
+DNS_RESOLVER (`host` or `host:port`; empty: the system's resolver). Only a verified domain
+serves links (`api/custom_host.py`), and `reverify_due` re-checks each verified domain at
+most once a day, marking it failed (and telling the Owner by mail) when the record is gone.
+
+A domain the DNS server could not be asked about (timeout, no server) is not failed by the
+daily re-check: it stays verified and is tried again on the next run.
+
+The separate list of *authorized* domains for the support plugin is `services/domains.py`.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.resolver
+from sqlmodel import Session, col, func, select, update
+
+from orgportal import routes
+from orgportal.config import LOOPBACK_HOSTS, settings
+from orgportal.db import mark_usage_changed
+from orgportal.models import CustomDomain, DomainStatus, Link, Membership, Organization, Role, User
+from orgportal.models.base import utcnow
+from orgportal.services import audit, outbox, plans, seats
+from orgportal.services.domains import normalize_domain
+from orgportal.services.errors import Conflict, NotFound, ValidationFailed
+from orgportal.services.permissions import Permission, require
+from orgportal.services.validation import FieldError
+
+RECORD_PREFIX = "_orgportal."
+TOKEN_PREFIX = "orgportal-verify="
+REVERIFY_EVERY = timedelta(days=1)
+DNS_TIMEOUT_SECONDS = 5.0
+NO_RECORD = "no TXT record found"
+TOKEN_MISMATCH = "token does not match"
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    reason: str = ""
+    definitive: bool = True  # False: the DNS server could not be asked (try again later)
+
+
+class DomainLimitReached(Conflict):
+    def __init__(self, plan: plans.Plan):
+        limit = plan.domains or 0
+        allows = (
+            f"{limit} custom domain{'s' if limit != 1 else ''}" if limit else "no custom domains"
+        )
+        super().__init__(f"Custom domain limit reached: the {plan.name} plan allows {allows}.")
+
+
+def app_hosts() -> set[str]:
+    """The app's own host names: PUBLIC_URL's, ALLOWED_ORIGINS' and the loopback names."""
+    hosts = set(LOOPBACK_HOSTS)
+    for origin in (settings.public_url, *settings.allowed_origins):
+        host = urlsplit(origin).hostname
+        if host:
+            hosts.add(host.lower())
+    return hosts
+
+
+def normalize(raw: str) -> str:
+    """`Go.Acme.com` → `go.acme.com`; a scheme, path, port, wildcard, IP address or the app's
+    own host is refused with a message (FieldError)."""
+    name = normalize_domain(raw)
+    if name in app_hosts():
+        raise FieldError(
+            f"{name} is this app's own address. Enter your own domain, like go.acme.com."
+        )
+    return name
+
+
+def record_name(domain: str) -> str:
+    return f"{RECORD_PREFIX}{domain}"
+
+
+def record_value(token: str) -> str:
+    return f"{TOKEN_PREFIX}{token}"
+
+
+def dns_record(row: CustomDomain) -> str:
+    """The exact record to create, as shown on the Domains page."""
+    return f'TXT {record_name(row.domain)} "{record_value(row.token)}"'
+
+
+def short_url(slug: str, domain: str | None) -> str:
+    """The full short URL of a link: on its verified custom domain, else on the app's host."""
+    if domain:
+        return f"https://{domain}/{slug}"
+    return f"{settings.public_url}{routes.short_link(slug)}"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def list_domains(
+    session: Session, *, user: User, organization_id: int, limit: int = 50, offset: int = 0
+) -> tuple[list[CustomDomain], int]:
+    """One page of the organization's custom domains (by name) and the total (Owner/Admin)."""
+    require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    where = CustomDomain.organization_id == organization_id
+    total = session.exec(select(func.count()).select_from(CustomDomain).where(where)).one()
+    rows = session.exec(
+        select(CustomDomain)
+        .where(where)
+        .order_by(col(CustomDomain.domain))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def verified_domains(
+    session: Session, *, user: User, organization_id: int | None
+) -> list[CustomDomain]:
+    """The domains a member may put a new link on (none in the Personal Workspace)."""
+    if organization_id is None:
+        return []
+    require(session, user, organization_id, Permission.VIEW)
+    return list(
+        session.exec(
+            select(CustomDomain)
+            .where(
+                CustomDomain.organization_id == organization_id,
+                CustomDomain.status == DomainStatus.VERIFIED,
+            )
+            .order_by(col(CustomDomain.domain))
+        )
+    )
+
+
+def domain_count(session: Session, organization_id: int) -> int:
+    """Custom domains counted against the plan's limit (every status)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(CustomDomain)
+            .where(CustomDomain.organization_id == organization_id)
+        ).one()
+    )
+
+
+def domain_limit(session: Session, organization: Organization) -> int | None:
+    return plans.organization_plan(session, organization).domains
+
+
+def link_domain(
+    session: Session, *, organization_id: int | None, custom_domain_id: int | None
+) -> CustomDomain | None:
+    """The verified domain of the link's organization a new link is put on, or a refusal."""
+    if custom_domain_id is None:
+        return None
+    row = session.get(CustomDomain, custom_domain_id)
+    if (
+        row is None
+        or organization_id is None
+        or row.organization_id != organization_id
+        or row.status != DomainStatus.VERIFIED
+    ):
+        raise ValidationFailed({"domain": "Choose a verified domain of this organization."})
+    return row
+
+
+def link_domain_by_name(
+    session: Session, *, organization_id: int | None, domain: str
+) -> CustomDomain | None:
+    """For the REST API: a domain named by host (`""` or the app's host: the app's)."""
+    name = (domain or "").strip().lower().rstrip(".")
+    if not name or name in app_hosts():
+        return None
+    row = session.exec(select(CustomDomain).where(CustomDomain.domain == name)).first()
+    return link_domain(
+        session, organization_id=organization_id, custom_domain_id=row.id if row else -1
+    )
+
+
+def domain_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Verified domains by id, for showing links' short URLs (a failed one falls back)."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(CustomDomain.id, CustomDomain.domain).where(
+            col(CustomDomain.id).in_(ids), CustomDomain.status == DomainStatus.VERIFIED
+        )
+    ).all()
+    return {row_id: name for row_id, name in rows}
+
+
+def serving_organization(session: Session, host: str) -> int | None:
+    """The organization whose links a request for this Host is served, or None."""
+    return session.exec(
+        select(CustomDomain.organization_id).where(
+            CustomDomain.domain == host, CustomDomain.status == DomainStatus.VERIFIED
+        )
+    ).first()
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def add_domain(session: Session, *, user: User, organization_id: int, domain: str) -> CustomDomain:
+    organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    try:
+        name = normalize(domain)
+    except FieldError as exc:
+        raise ValidationFailed({"domain": str(exc)}) from exc
+    seats.lock_organization(session, organization_id)  # two admins racing for the last slot
+    plan = plans.organization_plan(session, organization)
+    if plan.domains is not None and domain_count(session, organization_id) >= plan.domains:
+        raise DomainLimitReached(plan)
+    if session.exec(select(CustomDomain.id).where(CustomDomain.domain == name)).first():
+        raise Conflict(f"{name} is already in use by an organization.")
+    row = CustomDomain(organization_id=organization_id, domain=name, token=secrets.token_hex(16))
+    session.add(row)
+    session.flush()
+    mark_usage_changed(session, [organization_id])  # the usage bars count domains
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="domain.added",
+        summary=f"Custom domain {name} added",
+    )
+    return row
+
+
+def get_domain(
+    session: Session, *, user: User, organization_id: int, domain_id: int
+) -> CustomDomain:
+    require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
+    row = session.get(CustomDomain, domain_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound("Domain not found.")
+    return row
+
+
+def verify_domain(
+    session: Session, *, user: User, organization_id: int, domain_id: int
+) -> CustomDomain:
+    """Look the TXT record up now: Verified, or Failed with the reason. A DNS server that
+    does not answer is refused (Conflict) and changes nothing."""
+    row = get_domain(session, user=user, organization_id=organization_id, domain_id=domain_id)
+    check = check_record(row.domain, row.token)
+    if not check.definitive:  # says nothing about the record: change nothing
+        raise Conflict("The DNS server did not answer. Try again in a minute.")
+    now = utcnow()
+    row.checked_at = now
+    if check.ok:
+        row.status, row.failure_reason, row.verified_at = DomainStatus.VERIFIED, "", now
+        audit.record(
+            session,
+            organization_id=organization_id,
+            actor=user,
+            action="domain.verified",
+            summary=f"Custom domain {row.domain} verified",
+        )
+    else:
+        was_verified = row.status == DomainStatus.VERIFIED
+        row.status, row.failure_reason = DomainStatus.FAILED, check.reason[:200]
+        audit.record(
+            session,
+            organization_id=organization_id,
+            actor=user,
+            action="domain.failed",
+            summary=f"Custom domain {row.domain} failed verification: {check.reason}",
+        )
+        if was_verified:
+            _tell_owner(session, row)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_domain(session: Session, *, user: User, organization_id: int, domain_id: int) -> None:
+    row = get_domain(session, user=user, organization_id=organization_id, domain_id=domain_id)
+    # What ON DELETE SET NULL does, also where SQLite's foreign keys are off.
+    session.exec(
+        update(Link).where(col(Link.custom_domain_id) == row.id).values(custom_domain_id=None)
+    )
+    session.delete(row)
+    mark_usage_changed(session, [organization_id])
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="domain.removed",
+        summary=f"Custom domain {row.domain} removed",
+    )
+    session.flush()
+
+
+def reverify_due(
+    session: Session, *, now: datetime | None = None, batch: int = 200
+) -> list[CustomDomain]:
+    """The daily re-check: every verified domain not checked in the last day is looked up
+    again; those whose record is gone or changed are failed (their links stop being served
+    there) and the Owner is told by mail. Returns the domains failed by this run."""
+    now = now or utcnow()
+    due = session.exec(
+        select(CustomDomain)
+        .where(
+            CustomDomain.status == DomainStatus.VERIFIED,
+            (col(CustomDomain.checked_at).is_(None))
+            | (col(CustomDomain.checked_at) <= now - REVERIFY_EVERY),
+        )
+        .order_by(col(CustomDomain.id))
+        .limit(batch)
+    ).all()
+    failed = []
+    for row in due:
+        check = check_record(row.domain, row.token)
+        if not check.definitive:
+            continue  # the resolver could not answer: try again on the next run
+        if check.ok:
+            row.checked_at = now
+            session.add(row)
+            continue
+        # Conditional, so two app processes re-checking at once fail it (and mail) once.
+        changed = session.exec(
+            update(CustomDomain)
+            .where(col(CustomDomain.id) == row.id, CustomDomain.status == DomainStatus.VERIFIED)
+            .values(status=DomainStatus.FAILED, failure_reason=check.reason[:200], checked_at=now)
+        ).rowcount
+        session.refresh(row)
+        if changed:
+            audit.record(
+                session,
+                organization_id=row.organization_id,
+                actor=None,
+                action="domain.failed",
+                summary=f"Custom domain {row.domain} failed re-verification: {check.reason}",
+            )
+            _tell_owner(session, row)
+            failed.append(row)
+    session.flush()
+    return failed
+
+
+# --- DNS --------------------------------------------------------------------------------------
+
+
+def resolver() -> dns.resolver.Resolver:
+    """dnspython's resolver, pointed at DNS_RESOLVER when set."""
+    configured = settings.dns_resolver.strip()
+    if not configured:
+        made = dns.resolver.Resolver()
+    else:
+        made = dns.resolver.Resolver(configure=False)
+        host, port = _host_port(configured)
+        made.nameservers = [host]
+        made.port = port
+    made.lifetime = DNS_TIMEOUT_SECONDS
+    made.timeout = DNS_TIMEOUT_SECONDS
+    return made
+
+
+def check_record(domain: str, token: str) -> Check:
+    """Whether `_orgportal.<domain>` has the TXT value `orgportal-verify=<token>`."""
+    try:
+        answer = resolver().resolve(record_name(domain), "TXT", raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return Check(False, NO_RECORD)
+    except (dns.exception.DNSException, ValueError, OSError):
+        return Check(False, "the DNS server did not answer, try again later", False)
+    values = [
+        b"".join(record.strings).decode("utf-8", "replace").strip()
+        for record in (answer.rrset or ())
+    ]
+    if not values:
+        return Check(False, NO_RECORD)
+    if record_value(token) in values:
+        return Check(True)
+    return Check(False, TOKEN_MISMATCH)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    """`127.0.0.1:5353` → ("127.0.0.1", 5353); `[::1]:53`, `::1` and `8.8.8.8` too."""
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, int(rest.lstrip(":") or 53)
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, int(port)
+    return value, 53
+
+
+def _tell_owner(session: Session, row: CustomDomain) -> None:
+    owner = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.organization_id == row.organization_id, Membership.role == Role.OWNER)
+    ).first()
+    organization = session.get(Organization, row.organization_id)
+    if owner is None or organization is None:
+        return
+    link = f"{settings.public_url}{routes.ORGANIZATION_DOMAINS}"
+    outbox.queue_mail(
+        session,
+        to=owner.email,
+        subject=f"Custom domain {row.domain} stopped working",
+        body=(
+            f"The custom domain {row.domain} of {organization.name} failed verification: "
+            f"{row.failure_reason}.\n\nShort links are no longer served on it. Restore the DNS "
+            f"record {dns_record(row)} and press Verify on the Domains page:\n{link}\n"
+        ),
+        link=link,
+        kind="custom_domain_failed",
+        organization_id=row.organization_id,
+    )
