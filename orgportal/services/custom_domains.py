@@ -172,14 +172,18 @@ def link_domain(
 def link_domain_by_name(
     session: Session, *, organization_id: int | None, domain: str
 ) -> CustomDomain | None:
-    """For the REST API: a domain named by host (`""` or the app's host: the app's)."""
+    """For the REST API: a domain named by host (`""` or the app's host: the app's). A name
+    that is no verified domain of this organization is a 404, as any unknown object is."""
     name = (domain or "").strip().lower().rstrip(".")
     if not name or name in app_hosts():
         return None
     row = session.exec(select(CustomDomain).where(CustomDomain.domain == name)).first()
-    return link_domain(
-        session, organization_id=organization_id, custom_domain_id=row.id if row else -1
-    )
+    try:
+        return link_domain(
+            session, organization_id=organization_id, custom_domain_id=row.id if row else -1
+        )
+    except ValidationFailed:
+        raise NotFound(f"{name} is not a verified domain of this organization.") from None
 
 
 def domain_names(session: Session, ids: set[int]) -> dict[int, str]:

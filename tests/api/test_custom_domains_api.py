@@ -122,7 +122,8 @@ def test_links_on_a_verified_domain(client: TestClient, paid: Team, dns: LocalDn
     body = client.post(domains_url(paid), json={"domain": "go.acme.com"}, headers=owner).json()
     link = {"target_url": "https://example.com/sale", "slug": "sale", "domain": "go.acme.com"}
     refused = client.post("/api/links", json=link, headers=owner)  # not verified yet
-    assert refused.status_code == 422 and "domain" in refused.json()["errors"]
+    assert refused.status_code == 404  # not (yet) a verified domain of this organization
+    assert refused.json()["detail"] == "go.acme.com is not a verified domain of this organization."
 
     dns.set_txt(body["record_name"], body["record_value"])
     client.post(f"{domains_url(paid)}/{body['id']}/verify", headers=owner)

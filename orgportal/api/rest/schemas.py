@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from orgportal.models import Role
@@ -44,8 +45,25 @@ def _json_number(value: object) -> object:
     return value
 
 
-# A JSON integer as JSON Schema means it: 540 and 540.0, never "540" or true.
-JsonInt = Annotated[int, BeforeValidator(_json_number)]
+def json_int(minimum: int, maximum: int) -> type[int]:
+    """A JSON integer as JSON Schema means it (540 and 540.0, never "540" or true), within
+    `minimum`–`maximum` (declared inside the type, where the document shows it)."""
+    return Annotated[  # type: ignore[return-value]
+        int,
+        BeforeValidator(_json_number),
+        Field(ge=minimum, le=maximum),
+        # said explicitly: after a validator pydantic would write `ge`/`le`, not JSON Schema
+        WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum}),
+    ]
+
+
+MAX_ID = 2**31 - 1
+# A host name as DNS has it (ASCII: an IDN in its xn-- form): dot-separated labels of
+# letters, digits and inner hyphens, the last one starting with a letter.
+DOMAIN_NAME = (
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 
 
 def one_line(min_length: int, max_length: int) -> type[str]:
@@ -97,8 +115,8 @@ class PageInfo(BaseModel):
 class OrganizationSettingsIn(Body):
     allow_members_to_invite: StrictBool | None = None
     require_approval_for_links: StrictBool | None = None
-    default_attribution_window: JsonInt | None = Field(
-        None, ge=1, le=8760, description="Hours, 1–8760."
+    default_attribution_window: json_int(1, 8760) | None = Field(
+        None, description="Hours, 1–8760."
     )
 
 
@@ -271,8 +289,8 @@ class LinkCreate(Body):
         examples=["sale"],
         json_schema_extra={"not": {"enum": sorted(RESERVED_SLUGS)}},
     )
-    project_id: JsonInt | None = Field(
-        None, ge=1, le=2**31 - 1, description="Optional: a project of the same workspace."
+    project_id: json_int(1, MAX_ID) | None = Field(
+        None, description="Optional: a project of the same workspace."
     )
     append_click_id: StrictBool = Field(
         False, description="Add `op_click=<click id>` to the target on each redirect (issue 15)."
@@ -286,8 +304,8 @@ class LinkCreate(Body):
 
 
 class LinkUpdate(Body):
-    project_id: JsonInt | None = Field(
-        ge=1, le=2**31 - 1, description="A project of the link's workspace, or null for none."
+    project_id: json_int(1, MAX_ID) | None = Field(
+        description="A project of the link's workspace, or null for none."
     )
 
 
@@ -360,7 +378,7 @@ class ProjectPage(PageInfo):
 
 
 class CustomDomainCreate(Body):
-    domain: Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^\x00]*$")] = (
+    domain: Annotated[str, StringConstraints(max_length=253, pattern=DOMAIN_NAME)] = (
         Field(
             description="A bare domain name (no scheme, path, port or wildcard), not the app's "
             "own host; stored IDNA-normalized and lower case, unique across organizations.",
