@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
+import email_validator
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -58,6 +59,15 @@ def json_int(minimum: int, maximum: int) -> type[int]:
 
 
 MAX_ID = 2**31 - 1
+# Email domains email-validator refuses (RFC 6761 special-use names): the document says so.
+SPECIAL_USE_DOMAIN = (
+    r"[@.](?:"
+    + "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
+    )
+    + r")\.?$"
+)  # case-insensitive by character classes: JSON Schema's regexes have no flags
 # A host name as DNS has it (ASCII: an IDN in its xn-- form): dot-separated labels of
 # letters, digits and inner hyphens, the last one starting with a letter.
 DOMAIN_NAME = (
@@ -251,7 +261,9 @@ class RoleChange(Body):
 
 class InviteCreate(Body):
     email: Annotated[EmailStr, StringConstraints(max_length=254)] = Field(
-        examples=["sarah@example.com"]
+        examples=["sarah@example.com"],
+        description="An address mail can reach: not at a special-use name (.test, .local…).",
+        json_schema_extra={"not": {"pattern": SPECIAL_USE_DOMAIN}},
     )
     role: GrantableRole = Field(
         description="admin, billing_admin, agent or viewer.", examples=["agent"]
