@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from orgportal import security
-from orgportal.models import ApiKey, AuthorizedDomain, Organization, User
+from orgportal.models import ApiKey, Organization, User
 from orgportal.models.base import utcnow
 from orgportal.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, membership_of, require
@@ -136,14 +136,3 @@ def switch_workspace(
     key.active_org_id = organization_id
     session.add(key)
     return key, organization
-
-
-def domain_count(session: Session, *, user: User, organization_id: int) -> int:
-    """How many authorized domains an organization has: part of its usage, which every
-    member may read (the domain list itself is for Owners and Admins)."""
-    require(session, user, organization_id, Permission.VIEW)
-    return session.exec(
-        select(func.count())
-        .select_from(AuthorizedDomain)
-        .where(AuthorizedDomain.organization_id == organization_id)
-    ).one()

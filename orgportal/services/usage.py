@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, func, select, update
 
 from orgportal.models import (
-    CustomDomain,
     Link,
     Membership,
     Organization,
@@ -22,7 +21,7 @@ from orgportal.models import (
     Subscription,
     User,
 )
-from orgportal.services import plans, seats
+from orgportal.services import custom_domains, plans, seats
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, has_permission, require
 from orgportal.services.plans import Plan
@@ -154,7 +153,7 @@ def read_organization_usage(session: Session, organization: Organization) -> Org
         usage=pool_usage(session, pool),
         members=seats.seats_used(session, organization.id),
         seat_limit=plans.seat_limit(session, organization),
-        custom_domains=_custom_domain_count(session, organization.id),
+        custom_domains=custom_domains.domain_count(session, organization.id),
     )
 
 
@@ -248,16 +247,6 @@ def _in_pool(model, organization_id: int | None, owners: list[int]) -> ColumnEle
     if organization_id is None:
         return personal
     return or_(col(model.organization_id) == organization_id, personal)
-
-
-def _custom_domain_count(session: Session, organization_id: int) -> int:
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(CustomDomain)
-            .where(CustomDomain.organization_id == organization_id)
-        ).one()
-    )
 
 
 def _entitled_plan() -> tuple[ColumnElement[bool], ...]:

@@ -85,11 +85,3 @@ def test_a_removed_members_key_falls_back_to_personal(session: Session):
     assert api_keys.active_workspace(session, api_keys.authenticate(session, raw)) is None
     session.commit()
     assert session.get(ApiKey, key.id).active_org_id is None
-
-
-def test_domain_count_is_for_members_only(session: Session):
-    owner, stranger = make_user(session), make_user(session)
-    org = make_org(session, owner)
-    assert api_keys.domain_count(session, user=owner, organization_id=org.id) == 0
-    with pytest.raises(NotFound):
-        api_keys.domain_count(session, user=stranger, organization_id=org.id)
