@@ -68,3 +68,40 @@ def labelled_select(
         ),
         spacing="1",
     )
+
+
+def add_form(
+    label: str,
+    name: str,
+    button: str,
+    *,
+    errors: Var,
+    on_submit,
+    key: Var,
+    placeholder: str = "",
+    input_id: str = "",
+    width: str = "18em",
+) -> rx.Component:
+    """One field and its Add button (a domain, a department): the button goes under the
+    field on a phone; `key` re-mounts the form empty after each save (see the states)."""
+    input_id = input_id or f"field-{name}"
+    return rx.form(
+        rx.hstack(
+            rx.vstack(
+                rx.el.label(
+                    label, html_for=input_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"
+                ),
+                rx.input(
+                    id=input_id, name=name, placeholder=placeholder, width=f"min({width}, 100%)"
+                ),
+                spacing="1",
+            ),
+            rx.button(button, type="submit"),
+            align="end",
+            wrap="wrap",
+        ),
+        field_error(errors, name),
+        on_submit=on_submit,
+        key=key,
+    )
+

@@ -4,16 +4,12 @@ import reflex as rx
 
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error
+from orgportal.components.forms import add_form
 from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
 from orgportal.state.custom_domains import CustomDomainRow, CustomDomainsState
 
 S = CustomDomainsState
-
-
-def _label(text: str, html_for: str) -> rx.Component:
-    return rx.el.label(text, html_for=html_for, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
 
 
 def _domain(row: CustomDomainRow) -> rx.Component:
@@ -81,25 +77,15 @@ def domains_card() -> rx.Component:
                 size="2",
             ),
             rx.text(S.limit_label, size="2", color_scheme="gray", id="domain-limit"),
-            rx.form(
-                rx.hstack(
-                    rx.vstack(
-                        _label("Domain", "field-custom-domain"),
-                        rx.input(
-                            id="field-custom-domain",
-                            name="domain",
-                            placeholder="go.acme.com",
-                            width="min(18em, 100%)",
-                        ),
-                        spacing="1",
-                    ),
-                    rx.button("Add Domain", type="submit"),
-                    align="end",
-                    wrap="wrap",
-                ),
-                field_error(S.domain_errors, "domain"),
+            add_form(
+                "Domain",
+                "domain",
+                "Add Domain",
+                errors=S.domain_errors,
                 on_submit=S.add_domain,
                 key=S.domain_key,
+                placeholder="go.acme.com",
+                input_id="field-custom-domain",
             ),
             rx.foreach(S.domains, _domain),
             state_pager("domains", S),

@@ -8,7 +8,7 @@ import reflex as rx
 
 from orgportal import routes
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error
+from orgportal.components.forms import add_form, field_error
 from orgportal.state.base import AppState
 from orgportal.state.billing import BillingState
 from orgportal.state.support_settings import (
@@ -191,25 +191,16 @@ def _department(row: DepartmentRow) -> rx.Component:
 def _departments_editor() -> rx.Component:
     return rx.vstack(
         _member_matches(),
-        rx.form(
-            rx.hstack(
-                rx.vstack(
-                    _label("New department", "field-department"),
-                    rx.input(
-                        id="field-department",
-                        name="name",
-                        placeholder="Sales",
-                        width="min(16em, 100%)",
-                    ),
-                    spacing="1",
-                ),
-                rx.button("Add Department", type="submit"),
-                align="end",
-                wrap="wrap",
-            ),
-            field_error(S.department_errors, "name"),
+        add_form(
+            "New department",
+            "name",
+            "Add Department",
+            errors=S.department_errors,
             on_submit=S.create_department,
             key=S.department_key,
+            placeholder="Sales",
+            input_id="field-department",
+            width="16em",
         ),
         rx.foreach(S.departments, _department),
         width="100%",
@@ -270,25 +261,14 @@ def domains_card() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.form(
-                rx.hstack(
-                    rx.vstack(
-                        _label("Domain", "field-domain"),
-                        rx.input(
-                            id="field-domain",
-                            name="domain",
-                            placeholder="shop.example.com",
-                            width="min(18em, 100%)",
-                        ),
-                        spacing="1",
-                    ),
-                    rx.button("Add Domain", type="submit"),
-                    align="end",
-                    wrap="wrap",  # on a phone the button goes under the field
-                ),
-                field_error(S.domain_errors, "domain"),
+            add_form(
+                "Domain",
+                "domain",
+                "Add Domain",
+                errors=S.domain_errors,
                 on_submit=S.add_domain,
                 key=S.domain_key,
+                placeholder="shop.example.com",
             ),
             rx.foreach(S.domains, _domain),
             width="100%",
