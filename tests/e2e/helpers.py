@@ -152,3 +152,24 @@ def wait_for_toasts_to_close(page: Page) -> None:
     page.mouse.move(0, 0)
     toasts = page.get_by_role("region", name="Notifications alt+T").get_by_role("listitem")
     expect(toasts).to_have_count(0, timeout=15_000)
+
+
+# Every signed-in page but the overview (whose heading is the organization's name), with a
+# heading it shows: the accessibility and phone-layout tests visit each one.
+SIGNED_IN_PAGES = [
+    ("/organization/members", "Members"),
+    ("/organization/billing", "Billing"),
+    ("/organization/support", "Support"),
+    ("/organization/domains", "Domains"),
+    ("/organization/settings", "Settings"),
+    ("/organization/audit", "Audit Log"),
+    ("/links", "Links"),
+    ("/projects", "Projects"),
+    ("/approvals", "Approval"),
+    ("/analytics", "Analytics"),
+    ("/files", "My Files"),
+    ("/tickets", "Tickets"),
+    ("/account", "Account"),
+    ("/security/two-factor", "Set up two-factor sign-in to continue"),
+    ("/security/blocked", "Your address is not allowed"),
+]

@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import (
+    SIGNED_IN_PAGES,
     create_organization,
     invite,
     link_in,
@@ -58,24 +59,7 @@ def test_every_page_of_a_free_and_a_subscribed_organization(page: Page):
     register(page, unique_email("a11y"))
     assert_accessible(page, "create form")
     create_organization(page, "Accessible Org")
-    pages = [
-        ("/organization", "Accessible Org"),
-        ("/organization/members", "Members"),
-        ("/organization/billing", "Billing"),
-        ("/organization/support", "Support"),
-        ("/organization/domains", "Domains"),
-        ("/organization/settings", "Settings"),
-        ("/organization/audit", "Audit Log"),
-        ("/links", "Links"),
-        ("/projects", "Projects"),
-        ("/approvals", "Approval"),
-        ("/analytics", "Analytics"),
-        ("/files", "My Files"),
-        ("/tickets", "Tickets"),
-        ("/account", "Account"),
-        ("/security/two-factor", "Set up two-factor sign-in to continue"),
-        ("/security/blocked", "Your address is not allowed"),
-    ]
+    pages = [("/organization", "Accessible Org"), *SIGNED_IN_PAGES]
     for path, heading in pages:
         page.goto(path)
         expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=20_000)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_organization, register, unique_email
+from tests.e2e.helpers import SIGNED_IN_PAGES, create_organization, register, unique_email
 from tests.e2e.test_accessibility import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
@@ -71,24 +71,7 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_works(page: Page):
     page.get_by_role("button", name="Create Link").click()
     expect(page.get_by_role("button", name=re.compile("^Copy short link"))).to_be_visible()
 
-    pages = [
-        ("/organization", "Phone Org Two"),
-        ("/organization/members", "Members"),
-        ("/organization/billing", "Billing"),
-        ("/organization/support", "Support"),
-        ("/organization/domains", "Domains"),
-        ("/organization/settings", "Settings"),
-        ("/organization/audit", "Audit Log"),
-        ("/links", "Links"),
-        ("/projects", "Projects"),
-        ("/approvals", "Approval"),
-        ("/analytics", "Analytics"),
-        ("/files", "My Files"),
-        ("/tickets", "Tickets"),
-        ("/account", "Account"),
-        ("/security/two-factor", "Set up two-factor sign-in to continue"),
-        ("/security/blocked", "Your address is not allowed"),
-    ]
+    pages = [("/organization", "Phone Org Two"), *SIGNED_IN_PAGES]
     for path, heading in pages:
         page.goto(path)
         expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=20_000)
