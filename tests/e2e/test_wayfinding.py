@@ -72,6 +72,9 @@ def test_switching_organization_keeps_the_kind_of_page(page: Page):
 
     # an organization sub-page stays that sub-page
     switch_to(page, "Way Two")
+    # the switch reloads this page: let it finish before going elsewhere (a goto during that
+    # navigation is aborted)
+    expect(page.get_by_text("Workspace: Way Two")).to_be_visible(timeout=20_000)
     page.goto("/organization")
     open_members(page)
     switch_to(page, "Way One")
