@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orgportal.models import Invite, InviteStatus, Link, Membership, Organization, Role, User  # noqa: E402
 from orgportal.models.base import utcnow  # noqa: E402
-from orgportal.services import accounts, organizations  # noqa: E402
+from orgportal.services import accounts, organizations, usage_counters  # noqa: E402
 
 PASSWORD = "correct horse battery"
 UNUSABLE_HASH = "!"  # no password verifies against it
@@ -100,6 +100,8 @@ def seed_organization(
             for n in range(links)
         ],
     )
+    # bulk inserts bypass the services: count the links in the pool as they would
+    usage_counters.count_item(session, organization_id=org.id, owner_id=owner.id, links=links)
     session.commit()
     return owner, org
 

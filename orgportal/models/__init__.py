@@ -10,6 +10,7 @@ from orgportal.models.billing import (
     TestModeSubscription,
 )
 from orgportal.models.content import Link, StoredFile
+from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
@@ -40,6 +41,8 @@ __all__ = [
     "TestModeSubscription",
     "Invite",
     "Link",
+    "OrganizationCounter",
+    "PersonalCounter",
     "CustomDomain",
     "DomainStatus",
     "StoredFile",

@@ -31,6 +31,7 @@ from orgportal.services import (
     accounts,
     billing,
     outbox,
+    usage_counters,
     user_sessions,
 )
 from orgportal.services.errors import Conflict, InvalidToken, ValidationFailed
@@ -244,6 +245,7 @@ def delete_account(
         )
     ).all()
     remove_after_commit(session, storage.files(), keys)
+    usage_counters.forget_user(session, user.id)
     session.exec(delete(StoredFile).where(col(StoredFile.owner_id) == user.id))
     session.exec(delete(Link).where(col(Link.owner_id) == user.id))
     session.exec(delete(Membership).where(col(Membership.user_id) == user.id))

@@ -35,7 +35,7 @@ from orgportal.models import (
     User,
 )
 from orgportal.models.base import utcnow
-from orgportal.services import audit, plans, seats, usage
+from orgportal.services import audit, plans, seats, usage, usage_counters
 from orgportal.services.errors import (
     Conflict,
     DomainError,
@@ -425,6 +425,8 @@ def _apply_personal(
     row.current_period_end = info.current_period_end or row.current_period_end
     row.state_at, row.updated_at = max(state_at, row.state_at), utcnow()
     session.add(row)
+    session.flush()
+    usage_counters.resync(session, [user_id])
     organizations = session.exec(
         select(Membership.organization_id).where(Membership.user_id == user_id)
     ).all()
@@ -676,6 +678,8 @@ def _apply(
     session.add(row)
     if activated or previous != (row.plan_key, row.status, row.quantity):
         _audit_change(session, row, activated)
+        session.flush()
+        usage_counters.resync_organization(session, organization_id)
         mark_usage_changed(session, [organization_id])  # limits moved
     return row
 

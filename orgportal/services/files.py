@@ -17,7 +17,7 @@ from orgportal.adapters.storage import BlobStore
 from orgportal.config import settings
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
-from orgportal.services import usage
+from orgportal.services import usage, usage_counters
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
@@ -65,6 +65,9 @@ def upload_file(
         )
         session.add(stored)
         session.flush()
+        usage_counters.count_item(
+            session, organization_id=organization_id, owner_id=user.id, storage_bytes=len(data)
+        )
     except BaseException:
         store.delete([key])
         raise
@@ -167,6 +170,12 @@ def delete_file(
             raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
     session.delete(stored)
     session.flush()
+    usage_counters.count_item(
+        session,
+        organization_id=stored.organization_id,
+        owner_id=stored.owner_id,
+        storage_bytes=-stored.size_bytes,
+    )
     remove_after_commit(session, store or storage.files(), [stored.storage_key])
     mark_usage_changed(
         session,

@@ -10,7 +10,7 @@ from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, outbox, seats
+from orgportal.services import accounts, audit, outbox, seats, usage_counters
 from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
     Conflict,
@@ -307,6 +307,8 @@ def _join(session: Session, invite: Invite, organization: Organization, user: Us
     if membership_of(session, user, organization.id) is None:
         seats.require_free_seat(session, organization, excluding_invite=invite.id)
         session.add(Membership(organization_id=organization.id, user_id=user.id, role=invite.role))
+        session.flush()
+        usage_counters.resync(session, [user.id])  # may now draw on the organization's plan
     invite.status = InviteStatus.ACCEPTED
     invite.responded_at = utcnow()
     session.add(invite)

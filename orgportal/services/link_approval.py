@@ -14,7 +14,7 @@ from orgportal.config import settings
 from orgportal.db import mark_changed, mark_usage_changed
 from orgportal.models import Link, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import audit, outbox, usage
+from orgportal.services import audit, outbox, usage, usage_counters
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, membership_of, require
 from orgportal.services.validation import FieldError, text
@@ -116,6 +116,9 @@ def reject_link(
     creator = session.get(User, link.owner_id)
     session.delete(link)
     session.flush()
+    usage_counters.count_item(
+        session, organization_id=link.organization_id, owner_id=link.owner_id, links=-1
+    )
     audit.record(
         session,
         organization_id=organization_id,

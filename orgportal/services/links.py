@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from orgportal import routes
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import Link, User
-from orgportal.services import custom_domains, link_approval, projects, usage
+from orgportal.services import custom_domains, link_approval, projects, usage, usage_counters
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
@@ -76,6 +76,7 @@ def create_link(
     )
     session.add(link)
     session.flush()
+    usage_counters.count_item(session, organization_id=organization_id, owner_id=user.id, links=1)
     mark_usage_changed(session, [pool.organization_id])
     mark_personal_usage_changed(session, [pool.user_id])
     if link.pending_approval:
@@ -117,6 +118,9 @@ def delete_link(session: Session, *, user: User, organization_id: int | None, li
     was_pending = link.pending_approval
     session.delete(link)
     session.flush()
+    usage_counters.count_item(
+        session, organization_id=link.organization_id, owner_id=link.owner_id, links=-1
+    )
     mark_usage_changed(
         session,
         usage.affected_organizations(

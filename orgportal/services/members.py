@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, or_, select, update
 
 from orgportal.db import mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
-from orgportal.services import audit
+from orgportal.services import audit, usage_counters
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import ASSIGNABLE_ROLES, Permission, require
 
@@ -214,3 +214,5 @@ def _drop(session: Session, membership: Membership, organization_id: int) -> Non
         .values(active_org_id=None)
     )
     session.delete(membership)
+    session.flush()
+    usage_counters.resync(session, [membership.user_id])  # stops drawing on its plan

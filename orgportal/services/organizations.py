@@ -13,7 +13,7 @@ from orgportal.adapters.billing import BillingGateway
 from orgportal.db import remove_after_commit
 from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
-from orgportal.services import audit, billing, business_details, logos
+from orgportal.services import audit, billing, business_details, logos, usage_counters
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import ValidationFailed
 from orgportal.services.logos import validate_logo_url
@@ -66,6 +66,8 @@ def create_organization(
     session.add(organization)
     session.flush()
     session.add(Membership(organization_id=organization.id, user_id=user.id, role=Role.OWNER))
+    session.flush()
+    usage_counters.resync(session, [user.id])  # a new organization has no paid plan yet
     audit.record(
         session,
         organization_id=organization.id,
@@ -206,8 +208,12 @@ def delete_organization(
     file_keys, logo_keys = _stored_bytes(session, organization)
     remove_after_commit(session, storage.files(), file_keys)
     remove_after_commit(session, storage.logos(), logo_keys)
+    members = session.exec(
+        select(Membership.user_id).where(Membership.organization_id == organization_id)
+    ).all()
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
-    session.delete(organization)
+    usage_counters.resync(session, members)  # their personal items leave its pool
+    session.delete(organization)  # its counter goes with it (ON DELETE CASCADE)
 
 
 def _stored_bytes(session: Session, organization: Organization) -> tuple[list[str], list[str]]:

@@ -4,14 +4,14 @@ A user's effective plan is their personal paid plan if active, else the highest 
 organization they belong to that has an active subscription, else Free. An organization's
 pool is its workspace items plus the personal items of the members who draw on its plan.
 
-Reading usage costs three small queries (members' plan sources, personal plans, one
-aggregate over links and files), never a load of the items themselves.
+Reading usage is a primary-key lookup on the pool's counter (`usage_counters`, issue 16),
+which every create, delete, join, leave and plan change keeps in its own transaction.
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_
-from sqlmodel import Session, col, func, select, update
+from sqlalchemy import ColumnElement, and_
+from sqlmodel import Session, col, select, update
 
 from orgportal.models import (
     Link,
@@ -21,7 +21,7 @@ from orgportal.models import (
     Subscription,
     User,
 )
-from orgportal.services import custom_domains, plans, seats
+from orgportal.services import custom_domains, plans, seats, usage_counters
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, has_permission, require
 from orgportal.services.plans import Plan
@@ -87,17 +87,6 @@ def effective_plans(session: Session, user_ids: list[int]) -> dict[int, PlanSour
     return result
 
 
-def drawing_members(session: Session, organization_id: int) -> list[int]:
-    """Members whose effective plan is this organization's: their personal items join its pool."""
-    member_ids = list(
-        session.exec(
-            select(Membership.user_id).where(Membership.organization_id == organization_id)
-        )
-    )
-    sources = effective_plans(session, member_ids)
-    return [uid for uid, source in sources.items() if source.organization_id == organization_id]
-
-
 def pool_for(session: Session, *, user: User, organization_id: int | None) -> Pool:
     """The pool a new item in this workspace counts against."""
     if organization_id is not None:
@@ -110,10 +99,12 @@ def pool_for(session: Session, *, user: User, organization_id: int | None) -> Po
 
 
 def pool_usage(session: Session, pool: Pool) -> Usage:
+    """One primary-key lookup: the pool's counter (`usage_counters`), whatever its size."""
     if pool.organization_id is not None:
-        owners = drawing_members(session, pool.organization_id)
-        return _pool_totals(session, pool.organization_id, owners)
-    return _pool_totals(session, None, [pool.user_id])
+        totals = usage_counters.organization_totals(session, pool.organization_id)
+    else:
+        totals = usage_counters.personal_totals(session, pool.user_id)
+    return Usage(totals.links, totals.storage_bytes)
 
 
 def reserve(session: Session, pool: Pool, *, links: int = 0, storage_bytes: int = 0) -> None:
@@ -226,27 +217,6 @@ def may_delete(item: Link | StoredFile, user: User, role: str) -> bool:
         and bool(role)
         and has_permission(role, Permission.EDIT_ORGANIZATION)
     )
-
-
-def _pool_totals(session: Session, organization_id: int | None, owners: list[int]) -> Usage:
-    """One round trip: the organization's items plus the owners' personal items."""
-    links = (
-        select(func.count()).select_from(Link).where(_in_pool(Link, organization_id, owners))
-    ).scalar_subquery()
-    storage = (
-        select(func.coalesce(func.sum(StoredFile.size_bytes), 0))
-        .where(_in_pool(StoredFile, organization_id, owners))
-        .scalar_subquery()
-    )
-    count, total = session.exec(select(links, storage)).one()
-    return Usage(int(count), int(total))
-
-
-def _in_pool(model, organization_id: int | None, owners: list[int]) -> ColumnElement[bool]:
-    personal = and_(col(model.organization_id).is_(None), col(model.owner_id).in_(owners or [-1]))
-    if organization_id is None:
-        return personal
-    return or_(col(model.organization_id) == organization_id, personal)
 
 
 def _entitled_plan() -> tuple[ColumnElement[bool], ...]:

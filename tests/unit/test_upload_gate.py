@@ -14,7 +14,7 @@ from orgportal import db, routes
 from orgportal.api.gateway import Gateway
 from orgportal.config import settings
 from orgportal.models import Role, StoredFile
-from orgportal.services import accounts, files
+from orgportal.services import accounts, files, usage_counters
 from orgportal.services.accounts import Viewer
 from tests.unit.factories import add_member, make_org, make_user, open_session
 
@@ -137,6 +137,8 @@ def test_the_pools_free_storage_caps_an_upload(client, upload_app, session):
             content_type="application/octet-stream",
         )
     )
+    session.flush()
+    usage_counters.count_item(session, organization_id=None, owner_id=user.id, storage_bytes=used)
     session.commit()
     cookie = signed_in(session, user)
     response = client.post("/_upload", headers={**HEADERS, **cookie}, content=body(2 * 1024 * 1024))

@@ -10,7 +10,7 @@ from orgportal.adapters.billing import TestModeBilling
 from orgportal.adapters.live import InProcessBus
 from orgportal.config import settings
 from orgportal.models import Link, Role, StoredFile, Subscription
-from orgportal.services import billing, files, links, usage
+from orgportal.services import billing, files, links, usage, usage_counters
 from orgportal.services.errors import (
     Conflict,
     NotFound,
@@ -18,7 +18,7 @@ from orgportal.services.errors import (
     ValidationFailed,
 )
 from tests.conftest import PG_URL
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import add_member, bulk_links, make_org, make_user
 
 MB = 1024 * 1024
 
@@ -43,6 +43,8 @@ def personal_plan(session: Session, user, plan_key: str = "basic") -> None:
             stripe_subscription_id=f"sub_personal_{user.id}",
         )
     )
+    session.flush()
+    usage_counters.resync(session, [user.id])  # as the webhook's `_apply_personal` does
     session.commit()
 
 
@@ -97,11 +99,7 @@ def test_a_member_of_two_paid_organizations_draws_on_the_higher_tier(session: Se
 def test_the_limit_is_refused_with_its_number_and_nothing_is_half_created(session: Session):
     owner = make_user(session)
     org = make_org(session, owner)
-    session.add_all(
-        Link(organization_id=org.id, owner_id=owner.id, slug=f"seed{n}", target_url="https://x.io")
-        for n in range(50)
-    )
-    session.commit()
+    bulk_links(session, owner=owner, organization_id=org.id, count=50, prefix="seed")
     with pytest.raises(Conflict, match="the Free plan allows 50 links"):
         links.create_link(
             session, user=owner, organization_id=org.id, target_url="https://example.com"
@@ -117,11 +115,7 @@ def test_a_drawing_members_personal_link_counts_against_the_full_organization_po
     org = make_org(session, owner)
     subscribe(session, owner, org)
     member = add_member(session, org, Role.VIEWER)
-    session.add_all(
-        Link(organization_id=org.id, owner_id=owner.id, slug=f"s{n:03}", target_url="https://x.io")
-        for n in range(500)
-    )
-    session.commit()
+    bulk_links(session, owner=owner, organization_id=org.id, count=500, prefix="s")
     with pytest.raises(Conflict, match="Starter plan allows 500 links"):
         links.create_link(session, user=member, organization_id=None, target_url="https://a.io")
 
@@ -268,11 +262,7 @@ def test_changes_are_announced_only_after_commit(engine, monkeypatch):
 def test_two_members_racing_for_the_last_slot_never_pass_the_limit(engine, session):
     owner = make_user(session)
     org = make_org(session, owner)
-    session.add_all(
-        Link(organization_id=org.id, owner_id=owner.id, slug=f"r{n}", target_url="https://x.io")
-        for n in range(48)
-    )
-    session.commit()
+    bulk_links(session, owner=owner, organization_id=org.id, count=48, prefix="r")
     racers = [add_member(session, org, Role.AGENT) for _ in range(10)]
     barrier = threading.Barrier(len(racers))
     outcomes: list[str] = []
