@@ -288,6 +288,40 @@ def test_two_members_racing_for_the_last_slot_never_pass_the_limit(engine, sessi
     assert org_usage(session, owner, org).usage.links == 50
 
 
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_drawing_members_racing_with_personal_links_never_pass_the_pool(engine, session):
+    """Personal links of members who draw on the plan count in the organization's pool
+    (through their counters' `drawn_by`): the pool's lock still lets exactly the free slots
+    through, and the counters agree with the rows afterwards."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    subscribe(session, owner, org)  # Starter: 500 links
+    bulk_links(session, owner=owner, organization_id=org.id, count=497, prefix="p")
+    racers = [add_member(session, org, Role.VIEWER) for _ in range(10)]
+    barrier = threading.Barrier(len(racers))
+    outcomes: list[str] = []
+
+    def attempt(user) -> None:
+        with Session(engine) as own:
+            barrier.wait()
+            try:
+                links.create_link(own, user=user, organization_id=None, target_url="https://r.io")
+                own.commit()
+                outcomes.append("ok")
+            except Conflict:
+                outcomes.append("full")
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 3 and outcomes.count("full") == 7
+    assert org_usage(session, owner, org).usage.links == 500
+    assert usage_counters.check(session) == []
+
+
 def test_bars_and_the_owners_notice_at_80_and_100_percent():
     assert usage.percent(40, 50) == 80 and usage.percent(70, 50) == 100
     assert usage.percent(10**9, None) == 0  # unlimited is never full
