@@ -133,3 +133,46 @@ def test_sqlite_0007_keeps_every_row_and_never_reuses_ids(tmp_path):
             assert insert_row(conn, meta, "user", ids, "new") > gone_user
     finally:
         engine.dispose()
+
+
+def test_0015_fills_the_usage_counters_from_the_existing_rows(tmp_path):
+    """Counters start from the rows already there: the organization's pool holds its links
+    and a drawing member's personal link; a member without the plan keeps their own."""
+    url = f"sqlite:///{tmp_path / 'migrate.db'}"
+    config = Config(ROOT / "alembic.ini")
+    config.attributes["url"] = url
+    command.upgrade(config, "0014")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            meta = MetaData()
+            meta.reflect(conn)
+            ids: dict[str, int | None] = {}
+            ids["user"] = drawing = insert_row(conn, meta, "user", ids, "drawing")
+            alone = insert_row(conn, meta, "user", ids, "alone")
+            ids["organization"] = org = insert_row(conn, meta, "organization", ids, "org")
+            other = insert_row(conn, meta, "organization", ids, "other")
+            insert_row(conn, meta, "membership", ids, "m", organization_id=org, user_id=drawing)
+            insert_row(conn, meta, "membership", ids, "m", organization_id=other, user_id=alone)
+            insert_row(conn, meta, "subscription", ids, "sub", organization_id=org, user_id=None,
+                       kind="plan", plan_key="starter", status="active")  # fmt: skip
+            for n, (org_id, owner) in enumerate(
+                [(org, drawing), (org, alone), (None, drawing), (None, alone), (None, alone)]
+            ):
+                insert_row(conn, meta, "link", ids, f"l{n}", organization_id=org_id,
+                           owner_id=owner, slug=f"slug-{n}", project_id=None,
+                           custom_domain_id=None, approved_by_id=None)  # fmt: skip
+            insert_row(conn, meta, "stored_file", ids, "f", organization_id=None,
+                       owner_id=drawing, size_bytes=700)  # fmt: skip
+        command.upgrade(config, "0015")
+        with engine.connect() as conn:
+            organizations = conn.execute(
+                text("SELECT organization_id, links, storage_bytes FROM organization_counter")
+            ).all()
+            personal = conn.execute(
+                text("SELECT user_id, links, storage_bytes, drawn_by_id FROM personal_counter")
+            ).all()
+        assert sorted(organizations) == [(org, 3, 700)]
+        assert sorted(personal) == [(drawing, 1, 700, org), (alone, 2, 0, None)]
+    finally:
+        engine.dispose()
