@@ -167,8 +167,6 @@ class AnalyticsState(AppState):
             query["link"] = link
         return f"{routes.ANALYTICS}?{urlencode(query)}" if query else routes.ANALYTICS
 
-    def _reload(self):
-        return self._run(lambda _session, _viewer: None)
 
     @rx.event
     def set_range(self, label: str):
@@ -329,7 +327,7 @@ async def _push(app: rx.App, client_token: str, key: tuple[str, int]) -> None:
             if (state.router.url.path or "").rstrip("/") != routes.ANALYTICS:
                 _unwatch(client_token)  # that tab moved on
                 return
-            await run_in_threadpool(state._reload)  # authenticates, then `_load`
+            await run_in_threadpool(state._refresh)  # authenticates, then `_load`
             if not state.signed_in:
                 _unwatch(client_token)
     except Exception:

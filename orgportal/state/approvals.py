@@ -17,6 +17,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state import approval_badge
 from orgportal.state.base import AppState
+from orgportal.state.paging import Paged
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -33,16 +34,10 @@ class PendingRow:
     created: str
 
 
-class ApprovalsState(AppState):
+class ApprovalsState(Paged, AppState):
     rows: list[PendingRow] = []
-    total: int = 0
-    page: int = 0
     error: str = ""
     setting_on: bool = False
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
@@ -79,13 +74,6 @@ class ApprovalsState(AppState):
             for link, email in found
         ]
 
-    def _reload(self):
-        return self._run(lambda _session, _viewer: None)
-
-    @rx.event
-    def go_to_page(self, page: int):
-        self.page = max(0, min(page, self.page_count - 1))
-        return self._reload()
 
     @rx.event
     def approve(self, link_id: int):
@@ -125,7 +113,7 @@ async def _push(app: rx.App, token: str, organization_id: int, count: int) -> No
             path = (state.router.url.path or "").rstrip("/")
             if path == routes.APPROVALS:  # authenticates again, reloads rows and badge
                 queue = await root.get_state(ApprovalsState)
-                await run_in_threadpool(queue._reload)
+                await run_in_threadpool(queue._refresh)
             else:
                 state.pending_approvals = count
     except Exception:

@@ -62,9 +62,9 @@ class AuditLogState(AppState):
     @rx.event
     def next_page(self):
         self.page += 1
-        return self._run(lambda _session, _viewer: None)
+        return self._refresh()
 
     @rx.event
     def previous_page(self):
         self.page = max(0, self.page - 1)
-        return self._run(lambda _session, _viewer: None)
+        return self._refresh()

@@ -109,6 +109,10 @@ class AppState(rx.State):
         """Fill this state's view data for `viewer` (a feature state overrides it). Called by
         the page load and, after each use case, in the same transaction."""
 
+    def _refresh(self):
+        """Reload this state's view as it is now (after a page, filter or sort change)."""
+        return self._run(_view_only)
+
     def _run(
         self,
         action: Callable[[Session, Viewer], object],
@@ -338,3 +342,7 @@ def workspace_destination(path: str, organization_id: int) -> str:
     if path.startswith(routes.ORGANIZATION + "/") and organization_id:
         return path
     return routes.ORGANIZATION
+
+
+def _view_only(_session: Session, _viewer: Viewer) -> None:
+    """The action of a plain reload: nothing to change, only the view to read again."""

@@ -14,6 +14,7 @@ from orgportal.services import clicks, custom_domains, files, links, projects, u
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.state.base import AppState
+from orgportal.state.paging import Paged
 
 PAGE_SIZE = 25
 # Where a refusal that names no field goes in `errors`: the link form's, the upload's.
@@ -60,7 +61,7 @@ class FileRow:
     can_delete: bool
 
 
-class WorkspaceItems(rx.State, mixin=True):
+class WorkspaceItems(Paged, mixin=True):
     """Paging and messages of one workspace list; a mixin, so Links and Files each have their
     own copy (a shared parent state would share the page number between the two pages).
 
@@ -69,17 +70,6 @@ class WorkspaceItems(rx.State, mixin=True):
 
     error: str = ""
     errors: dict[str, str] = {}
-    total: int = 0
-    page: int = 0
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @rx.event
-    def go_to_page(self, page: int):
-        self.page = max(0, min(page, self.page_count - 1))
-        return self._run(lambda _session, _viewer: None)
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         try:
@@ -151,7 +141,7 @@ class LinksState(WorkspaceItems, AppState):
     @rx.event
     def filter_by_project(self, value: str):
         self.project_filter, self.page = value, 0
-        return self._run(lambda _session, _viewer: None)
+        return self._refresh()
 
     @rx.event
     def move(self, link_id: int, value: str):

@@ -5,6 +5,7 @@ removing run through `AppState._act`, which reloads this state in the same trans
 """
 
 import dataclasses
+from typing import ClassVar
 
 import idna
 import reflex as rx
@@ -15,6 +16,7 @@ from orgportal.models import Organization
 from orgportal.services import custom_domains
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.paging import Paged
 
 PAGE_SIZE = 20
 
@@ -39,21 +41,12 @@ def _readable(domain: str) -> str:
         return domain
 
 
-def _nothing(_session: Session, _viewer: Viewer) -> None:
-    return None
-
-
-class CustomDomainsState(AppState):
+class CustomDomainsState(Paged, AppState):
+    PAGE_SIZE: ClassVar[int] = PAGE_SIZE
     domains: list[CustomDomainRow] = []
-    total: int = 0
     limit_label: str = ""  # "1 of 5 custom domains used" / "… (unlimited)"
-    page: int = 0
     domain_errors: dict[str, str] = {}
     domain_key: int = 0
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
@@ -125,10 +118,6 @@ class CustomDomainsState(AppState):
     def remove_domain(self, domain_id: int):
         return self._act(custom_domains.remove_domain, done="Domain removed.", domain_id=domain_id)
 
-    @rx.event
-    def go_to_page(self, page: int):
-        self.page = max(0, min(int(page), self.page_count - 1))
-        return self._run(_nothing)
 
 
 def _verify(session: Session, viewer: Viewer, domain_id: int) -> None:

@@ -182,23 +182,23 @@ class MembersState(AppState):
     @rx.event
     def search_members(self, query: str):
         self.member_query, self.member_page = str(query)[:100], 0
-        return self._run(_nothing)
+        return self._refresh()
 
     @rx.event
     def sort_members(self, label: str):
         self.member_sort = label if label in SORT_LABELS else "Joined"
         self.member_page = 0
-        return self._run(_nothing)
+        return self._refresh()
 
     @rx.event
     def go_to_member_page(self, page: int):
         self.member_page = max(0, min(int(page), self.member_page_count - 1))
-        return self._run(_nothing)
+        return self._refresh()
 
     @rx.event
     def go_to_invite_page(self, page: int):
         self.invite_page = max(0, min(int(page), self.invite_page_count - 1))
-        return self._run(_nothing)
+        return self._refresh()
 
     @rx.event
     def send_invite(self, form: dict):
@@ -277,8 +277,4 @@ class MembersState(AppState):
         if events is not None:  # refused, or signed out
             return events
         return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]
-
-
-def _nothing(session: Session, viewer: Viewer) -> None:
-    """A page, search or sort change: nothing changes but what the page shows (reloaded)."""
 

@@ -11,6 +11,7 @@ from orgportal.services import links, projects
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
+from orgportal.state.paging import Paged
 
 PAGE_SIZE = 25
 FORM_ERROR = "form"
@@ -38,18 +39,12 @@ class ProjectLinkRow:
     created: str
 
 
-class ProjectsState(AppState):
+class ProjectsState(Paged, AppState):
     rows: list[ProjectRow] = []
-    total: int = 0
-    page: int = 0
     error: str = ""
     errors: dict[str, str] = {}
     form_key: int = 0
     show_clicks: bool = False  # once the analytics service counts clicks per project
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         try:
@@ -86,11 +81,6 @@ class ProjectsState(AppState):
         )
 
     @rx.event
-    def go_to_page(self, page: int):
-        self.page = max(0, min(page, self.page_count - 1))
-        return self._run(lambda _session, _viewer: None)
-
-    @rx.event
     def create(self, form: dict):
         return self._act_form(
             projects.create_project,
@@ -103,7 +93,7 @@ class ProjectsState(AppState):
         )
 
 
-class ProjectState(AppState):
+class ProjectState(Paged, AppState):
     """One project: its details, its links (paged), rename and delete. The route's
     `[project]` segment is the project's id."""
 
@@ -115,15 +105,9 @@ class ProjectState(AppState):
     analytics_href: str = ""
     links_href: str = ""
     rows: list[ProjectLinkRow] = []
-    total: int = 0
-    page: int = 0
     errors: dict[str, str] = {}
     form_key: int = 0
     _project_id: int = 0
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
     def _requested_id(self) -> int:
         raw = str(getattr(self, "project", "") or "")  # the route's [project] segment
@@ -166,11 +150,6 @@ class ProjectState(AppState):
             )
             for link in found
         ]
-
-    @rx.event
-    def go_to_page(self, page: int):
-        self.page = max(0, min(page, self.page_count - 1))
-        return self._run(lambda _session, _viewer: None)
 
     @rx.event
     def rename(self, form: dict):

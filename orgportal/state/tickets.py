@@ -176,9 +176,6 @@ class TicketsState(AppState):
         self.status_filter, self.department_filter = status_label, department_label
         return rx.redirect(self._url(status_label, department_label, page))
 
-    def _reload(self):
-        """Re-read the list (a live change elsewhere)."""
-        return self._run(lambda _session, _viewer: None)
 
     @rx.event
     def set_status_filter(self, label: str):
@@ -290,8 +287,6 @@ class TicketState(AppState):
         self.found, self.error, self._ticket_id = False, message, 0
         self.ticket_number, self.messages = self.number, []
 
-    def _reload(self):
-        return self._run(lambda _session, _viewer: None)
 
     @rx.event
     def close_ticket(self):
@@ -365,7 +360,7 @@ async def _push(
             ):
                 _unwatch(client_token)  # that tab moved on, or its state expired
                 return
-            await run_in_threadpool(state._reload)  # authenticates, then `_load`
+            await run_in_threadpool(state._refresh)  # authenticates, then `_load`
             if not state.signed_in:
                 _unwatch(client_token)  # signed out meanwhile
     except Exception:
