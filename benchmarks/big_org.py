@@ -127,7 +127,7 @@ def main() -> None:
         "PUBLIC_URL": f"http://localhost:{port}",
     }
     os.environ.update(env)
-    proc = start_app(env, tmp / "app.log")
+    proc = start_app(["make", "run"], ROOT, env, tmp / "app.log", "/organization")
     try:
         from seed_big_org import seed_organization
 
@@ -135,7 +135,10 @@ def main() -> None:
         from orgportal.services import accounts
 
         cookies = {}
-        for label, size in (("small", (3, 2, 10)), ("big", (args.members, args.invites, args.links))):
+        for label, size in (
+            ("small", (3, 2, 10)),
+            ("big", (args.members, args.invites, args.links)),
+        ):
             with unit_of_work() as session:
                 owner, org = seed_organization(
                     session, name=f"{label} org", members=size[0], invites=size[1], links=size[2]

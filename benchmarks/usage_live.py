@@ -1,17 +1,30 @@
-"""How fast do live usage bars follow a change? N watching clients on one organization.
+"""How fast do live usage bars follow a change? Watching clients, and the framework's floor.
 
 Starts the real app (`make run`) on a temporary SQLite database with Redis (so that this
 process can make changes the way another worker would), connects N Socket.IO clients that
 open /organization exactly like the browser does (signed-in cookie, hydrate + on_load),
 then creates links one by one through the service layer and measures, for each change,
-the time until every client has received the new count. Prints p50/p95.
+the time until every client has received the new count (from the start of the change's
+transaction). Prints p50/p95.
+
+Modes (issue 16, targets 4 and 5):
+  --floor      the same measurement on a bare Reflex app (benchmarks/floor_app: one state
+               var, one `app.modify_state` per watching token on each change published on
+               the same Redis, one worker): the framework's own floor.
+  --compare    orgportal and the floor in the same run, with the ratio orgportal / floor.
+  --orgs K     many organizations: K organizations × --per-org clients, one change per
+               --interval seconds in a random organization; counts the frames received by
+               the clients of organizations that did not change (must be 0).
 
     .venv/bin/python benchmarks/usage_live.py --clients 100 --changes 20 [--workers 1]
+    .venv/bin/python benchmarks/usage_live.py --compare --clients 100 500 --changes 20
+    .venv/bin/python benchmarks/usage_live.py --orgs 200 --per-org 5 --changes 30
 """
 
 import argparse
 import asyncio
 import os
+import random
 import signal
 import socket
 import statistics
@@ -20,13 +33,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import socketio
 
 ROOT = Path(__file__).resolve().parents[1]
+FLOOR_APP = Path(__file__).resolve().parent / "floor_app"
 sys.path.insert(0, str(ROOT))
+HYDRATE = "reflex___state____state.hydrate_and_load"
 
 
 def free_port() -> int:
@@ -35,10 +52,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_app(command: list[str], cwd: Path, env: dict[str, str], log: Path, page: str):
+    """Run a Reflex app in prod (one port) until /ping and `page` answer."""
     proc = subprocess.Popen(
-        ["make", "run"],
-        cwd=ROOT,
+        command,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -49,8 +67,8 @@ def start_app(env: dict[str, str], log: Path) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             ping = httpx.get(f"{base}/ping", timeout=2)
-            page = httpx.get(f"{base}/organization", timeout=5, follow_redirects=True)
-            if ping.status_code == page.status_code == 200:
+            answer = httpx.get(f"{base}{page}", timeout=5, follow_redirects=True)
+            if ping.status_code == answer.status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
@@ -60,92 +78,60 @@ def start_app(env: dict[str, str], log: Path) -> subprocess.Popen:
     raise SystemExit("app did not start")
 
 
-def seed() -> tuple[str, int, object]:
-    """A signed-in owner of one organization: (session cookie, organization id, owner)."""
-    from orgportal.db import unit_of_work
-    from orgportal.services import accounts, organizations
-
-    with unit_of_work() as session:
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-        owner = accounts.register(
-            session,
-            accounts.Registration(email, "correct horse battery", "Bench", "Mark"),
-            confirmed=True,
-        )
-        org = organizations.create_organization(session, user=owner, name="Benchmark Co")
-        session.flush()
-        ticket = accounts.issue_sign_in_ticket(session, owner, org.id, browser="benchmark")
-    with unit_of_work() as session:
-        raw, _ = accounts.open_session(session, ticket, browser="benchmark")
-    return raw, org.id, owner
+def stop_app(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
 
 
 class Watcher:
-    """One open organization page: remembers when each links count arrived."""
+    """One open page: remembers when each value of the watched var arrived, and counts
+    the frames that carried the watched state."""
 
-    def __init__(self, base: str, cookie: str):
-        self.base, self.cookie = base, cookie
+    def __init__(self, base: str, path: str, cookie: str, state: str, var: str):
+        self.base, self.path, self.cookie = base, path, cookie
+        self.state, self.var = state, var
         self.client = socketio.AsyncClient(reconnection=False)
         self.seen: dict[int, float] = {}
+        self.frames = 0
         self.client.on("event", self.on_event, namespace="/_event")
 
     async def on_event(self, data) -> None:
         for state_name, values in (data.get("delta") or {}).items():
-            if state_name.endswith("usage_state"):
+            if state_name.endswith(self.state):
+                self.frames += 1
                 for key, value in values.items():
-                    if key.startswith("links_used"):
+                    if key.startswith(self.var + "_rx_state_"):
                         self.seen.setdefault(int(value), time.perf_counter())
 
     async def connect(self) -> None:
         from orgportal.routes import SESSION_COOKIE
 
+        headers = {"Origin": self.base}
+        if self.cookie:
+            headers["Cookie"] = f"{SESSION_COOKIE}={self.cookie}"
         await self.client.connect(
             f"{self.base}?token={uuid.uuid4()}",
             transports=["websocket"],
             namespaces=["/_event"],
             socketio_path="/_event",
-            headers={"Origin": self.base, "Cookie": f"{SESSION_COOKIE}={self.cookie}"},
+            headers=headers,
             auth={
                 "event": {
-                    "name": "reflex___state____state.hydrate_and_load",
+                    "name": HYDRATE,
                     "payload": {},
-                    "router_data": {
-                        "pathname": "/organization/",
-                        "asPath": "/organization/",
-                        "query": {},
-                    },
+                    "router_data": {"pathname": self.path, "asPath": self.path, "query": {}},
                 }
             },
         )
 
 
-async def measure(base: str, cookie: str, org_id: int, owner, clients: int, changes: int):
-    from orgportal.db import unit_of_work
-    from orgportal.services import links
-
-    watchers = [Watcher(base, cookie) for _ in range(clients)]
-    for start in range(0, clients, 25):  # connect in small waves, as real visitors arrive
+async def connect_all(watchers: list[Watcher], initial: int) -> None:
+    for start in range(0, len(watchers), 25):  # small waves, as real visitors arrive
         await asyncio.gather(*(w.connect() for w in watchers[start : start + 25]))
-    await _until(lambda: all(0 in w.seen for w in watchers), 60, "initial usage")
-
-    to_last, per_client = [], []
-    for n in range(1, changes + 1):
-        started = time.perf_counter()
-        await asyncio.to_thread(_create_link, unit_of_work, links, owner, org_id, n)
-        await _until(lambda n=n: all(n in w.seen for w in watchers), 10, f"change {n}")
-        arrivals = [w.seen[n] - started for w in watchers]
-        to_last.append(max(arrivals))
-        per_client.extend(arrivals)
-        await asyncio.sleep(0.2)
-    await asyncio.gather(*(w.client.disconnect() for w in watchers))
-    return to_last, per_client
-
-
-def _create_link(unit_of_work, links, owner, org_id: int, n: int) -> None:
-    with unit_of_work() as session:
-        links.create_link(
-            session, user=owner, organization_id=org_id, target_url=f"https://example.com/{n}"
-        )
+    await _until(lambda: all(initial in w.seen for w in watchers), 120, "initial values")
+    # pages loaded in the last 2 s get their first push through their state (orgportal
+    # state/usage.py SETTLE): measure the steady state, as the floor's
+    await asyncio.sleep(3)
 
 
 async def _until(done, timeout: float, what: str) -> None:
@@ -156,17 +142,241 @@ async def _until(done, timeout: float, what: str) -> None:
         await asyncio.sleep(0.005)
 
 
+@dataclass
+class Round:
+    """What one measurement needs of an app: how to open a watching page, how to make
+    change n (returns the value the watchers must then show)."""
+
+    path: str
+    cookie: str
+    state: str
+    var: str
+    change: Callable[[int], int]
+
+
+async def measure(base: str, round_: Round, clients: int, changes: int):
+    watchers = [
+        Watcher(base, round_.path, round_.cookie, round_.state, round_.var) for _ in range(clients)
+    ]
+    await connect_all(watchers, 0)
+    to_last, per_client = [], []
+    for n in range(1, changes + 1):
+        started = time.perf_counter()
+        value = await asyncio.to_thread(round_.change, n)
+        await _until(lambda v=value: all(v in w.seen for w in watchers), 20, f"change {n}")
+        arrivals = [w.seen[value] - started for w in watchers]
+        to_last.append(max(arrivals))
+        per_client.extend(arrivals)
+        await asyncio.sleep(0.2)
+    await asyncio.gather(*(w.client.disconnect() for w in watchers))
+    return to_last, per_client
+
+
+# --- orgportal ---------------------------------------------------------------------------
+
+
+def seed(organizations: int = 1) -> tuple[object, list[tuple[int, str]]]:
+    """A signed-in owner of `organizations` organizations: (owner, [(org id, cookie)]),
+    one session per organization, each active in it."""
+    from orgportal.db import unit_of_work
+    from orgportal.services import accounts
+    from orgportal.services import organizations as orgs
+
+    with unit_of_work() as session:
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+        owner = accounts.register(
+            session,
+            accounts.Registration(email, "correct horse battery", "Bench", "Mark"),
+            confirmed=True,
+        )
+        created = [
+            orgs.create_organization(session, user=owner, name=f"Benchmark Co {i}")
+            for i in range(organizations)
+        ]
+        session.flush()
+        tickets = [
+            (org.id, accounts.issue_sign_in_ticket(session, owner, org.id, browser="benchmark"))
+            for org in created
+        ]
+    sessions = []
+    for org_id, ticket in tickets:
+        with unit_of_work() as session:
+            raw, _ = accounts.open_session(session, ticket, browser="benchmark")
+        sessions.append((org_id, raw))
+    return owner, sessions
+
+
+def create_link(owner, org_id: int, n: int) -> None:
+    from orgportal.db import unit_of_work
+    from orgportal.services import links
+
+    with unit_of_work() as session:
+        links.create_link(
+            session, user=owner, organization_id=org_id, target_url=f"https://example.com/{n}"
+        )
+
+
+def orgportal_round() -> Round:
+    owner, [(org_id, cookie)] = seed()
+
+    def change(n: int) -> int:
+        create_link(owner, org_id, n)
+        return n
+
+    return Round("/organization/", cookie, "usage_state", "links_used", change)
+
+
+class Orgportal:
+    name = "orgportal"
+
+    def __init__(self, env: dict[str, str], tmp: Path):
+        self.env, self.tmp = env, tmp
+
+    def __enter__(self) -> str:
+        self.proc = start_app(
+            ["make", "run"], ROOT, self.env, self.tmp / "app.log", "/organization"
+        )
+        return f"http://localhost:{self.env['PORT']}"
+
+    def __exit__(self, *exc) -> None:
+        stop_app(self.proc)
+
+    def round(self) -> Round:
+        return orgportal_round()
+
+
+# --- the floor: a bare Reflex app --------------------------------------------------------
+
+
+class Floor:
+    name = "floor"
+
+    def __init__(self, env: dict[str, str], tmp: Path):
+        self.env, self.tmp, self.rounds = env, tmp, 0
+
+    def __enter__(self) -> str:
+        path = f"{ROOT / 'tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}"
+        env = {
+            **self.env,
+            "PATH": path,
+            "REFLEX_USE_SYSTEM_BUN": "1",
+            "REFLEX_TELEMETRY_ENABLED": "false",
+        }
+        self.proc = start_app(
+            ["reflex", "run", "--env", "prod"], FLOOR_APP, env, self.tmp / "floor.log", "/"
+        )
+        import redis
+
+        self.redis = redis.Redis.from_url(self.env["REDIS_URL"])
+        return f"http://localhost:{self.env['PORT']}"
+
+    def __exit__(self, *exc) -> None:
+        stop_app(self.proc)
+
+    def round(self) -> Round:
+        self.rounds += 1
+        offset = 1000 * self.rounds  # new pages start at 0; each round's values are new
+
+        def change(n: int) -> int:
+            self.redis.publish("floor:changes", offset + n)
+            return offset + n
+
+        return Round("/", "", "floor_state", "value", change)
+
+
+# --- many organizations ------------------------------------------------------------------
+
+
+@dataclass
+class ManyResult:
+    to_last: list[float] = field(default_factory=list)
+    per_client: list[float] = field(default_factory=list)
+    changed: set[int] = field(default_factory=set)
+    frames_elsewhere: int = 0
+    frames_changed: int = 0
+    clients: int = 0
+
+
+async def measure_many(base: str, orgs: int, per_org: int, changes: int, interval: float):
+    owner, sessions = await asyncio.to_thread(seed, orgs)
+    pages = {
+        org_id: [
+            Watcher(base, "/organization/", cookie, "usage_state", "links_used")
+            for _ in range(per_org)
+        ]
+        for org_id, cookie in sessions
+    }
+    everyone = [w for ws in pages.values() for w in ws]
+    await connect_all(everyone, 0)
+    for w in everyone:
+        w.frames = 0
+    result, counts = ManyResult(clients=len(everyone)), dict.fromkeys(pages, 0)
+    rng = random.Random(16)
+    for n in range(1, changes + 1):
+        org_id = rng.choice(list(pages))
+        counts[org_id] += 1
+        result.changed.add(org_id)
+        started = time.perf_counter()
+        await asyncio.to_thread(create_link, owner, org_id, n)
+        watchers, value = pages[org_id], counts[org_id]
+        await _until(lambda ws=watchers, v=value: all(v in w.seen for w in ws), 20, f"change {n}")
+        arrivals = [w.seen[value] - started for w in watchers]
+        result.to_last.append(max(arrivals))
+        result.per_client.extend(arrivals)
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+    await asyncio.sleep(1)  # any stray frame has time to arrive
+    for org_id, watchers in pages.items():
+        frames = sum(w.frames for w in watchers)
+        if org_id in result.changed:
+            result.frames_changed += frames
+        else:
+            result.frames_elsewhere += frames
+    for start in range(0, len(everyone), 100):
+        await asyncio.gather(*(w.client.disconnect() for w in everyone[start : start + 100]))
+    return result
+
+
+# --- report ------------------------------------------------------------------------------
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def ms(value: float) -> str:
+    return f"{value * 1000:.0f} ms"
+
+
+def summary(to_last: list[float], per_client: list[float]) -> dict[str, float]:
+    return {
+        "last_p50": percentile(to_last, 50),
+        "last_p95": percentile(to_last, 95),
+        "last_max": max(to_last),
+        "each_p50": percentile(per_client, 50),
+        "each_p95": percentile(per_client, 95),
+        "each_mean": statistics.mean(per_client),
+    }
+
+
+def print_summary(label: str, s: dict[str, float]) -> None:
+    print(
+        f"  {label:<34} change → last: p50 {ms(s['last_p50'])}, p95 {ms(s['last_p95'])}, "
+        f"max {ms(s['last_max'])} | each: p50 {ms(s['each_p50'])}, p95 {ms(s['each_p95'])}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--clients", type=int, nargs="+", default=[100])
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/6")
+    parser.add_argument("--floor", action="store_true", help="the bare Reflex app only")
+    parser.add_argument("--compare", action="store_true", help="orgportal and the floor")
+    parser.add_argument("--orgs", type=int, default=0, help="many-organizations mode")
+    parser.add_argument("--per-org", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="usage-live-"))
@@ -184,27 +394,53 @@ def main() -> None:
     os.environ.update(env)  # this process uses the same database and bus as the app
     import redis
 
-    redis.Redis.from_url(args.redis).flushdb()
-    proc = start_app(env, tmp / "app.log")
-    try:
-        cookie, org_id, owner = seed()
-        base = f"http://localhost:{port}"
-        to_last, per_client = asyncio.run(
-            measure(base, cookie, org_id, owner, args.clients, args.changes)
+    apps = [Floor] if args.floor else [Floor, Orgportal] if args.compare else [Orgportal]
+    if args.orgs:
+        apps = [Orgportal]
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    many: ManyResult | None = None
+    for app_class in apps:
+        redis.Redis.from_url(args.redis).flushdb()
+        app = app_class(env, tmp)
+        with app as base:
+            for clients in [] if args.orgs else args.clients:
+                to_last, per_client = asyncio.run(measure(base, app.round(), clients, args.changes))
+                results[(app.name, clients)] = summary(to_last, per_client)
+            if args.orgs:
+                many = asyncio.run(
+                    measure_many(base, args.orgs, args.per_org, args.changes, args.interval)
+                )
+                for clients in args.clients:  # the single-organization figures, same run
+                    to_last, per_client = asyncio.run(
+                        measure(base, app.round(), clients, args.changes)
+                    )
+                    results[(app.name, clients)] = summary(to_last, per_client)
+
+    print(
+        f"{args.changes} changes per measurement, {args.workers} backend worker(s), "
+        f"{os.cpu_count()} cores"
+    )
+    for clients in args.clients:
+        print(f"{clients} watchers on one page each:")
+        for app_class in apps:
+            print_summary(app_class.name, results[(app_class.name, clients)])
+        if args.compare:
+            ours, floor = results[("orgportal", clients)], results[("floor", clients)]
+            print(
+                f"  orgportal / floor: p50 {ours['last_p50'] / floor['last_p50']:.2f}×, "
+                f"p95 {ours['last_p95'] / floor['last_p95']:.2f}× (change → last watcher)"
+            )
+    if many is not None:
+        print(
+            f"{args.orgs} organizations × {args.per_org} watchers ({many.clients} clients), "
+            f"one change every {args.interval:g} s in a random organization "
+            f"({len(many.changed)} organizations changed):"
         )
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    print(f"{args.clients} clients, {args.changes} changes, {args.workers} backend worker(s)")
-    print(
-        f"change → last client updated: p50 {percentile(to_last, 50) * 1000:.0f} ms, "
-        f"p95 {percentile(to_last, 95) * 1000:.0f} ms, max {max(to_last) * 1000:.0f} ms"
-    )
-    print(
-        f"change → each client updated: p50 {percentile(per_client, 50) * 1000:.0f} ms, "
-        f"p95 {percentile(per_client, 95) * 1000:.0f} ms "
-        f"(mean {statistics.mean(per_client) * 1000:.0f} ms)"
-    )
+        print_summary(
+            f"{args.per_org} watchers of the changed org", summary(many.to_last, many.per_client)
+        )
+        print(f"  frames received by clients of changed organizations: {many.frames_changed}")
+        print(f"  frames received by clients of unchanged organizations: {many.frames_elsewhere}")
 
 
 if __name__ == "__main__":

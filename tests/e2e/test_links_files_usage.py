@@ -55,6 +55,55 @@ def test_a_members_new_link_moves_the_owners_bar_without_reload(
     context.close()
 
 
+def test_a_removed_members_open_page_receives_no_further_usage_frames(
+    page: Page, browser: Browser, base_url: str, mail_dir
+):
+    """The live push sends frames straight to the sockets of an organization's pages; it
+    checks membership first, so a page left open by a removed member hears nothing more."""
+    register(page, unique_email("owner"))
+    create_organization(page, "Gone Co")
+    agent = unique_email("agent")
+    open_members(page)
+    invite(page, agent, "Agent")
+
+    context = browser.new_context(base_url=base_url)
+    member = context.new_page()
+    join_as_new_user(member, mail_dir, agent)
+    usage_frames: list[str] = []
+    member.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: usage_frames.append(payload) if "links_used" in str(payload) else None,
+        ),
+    )
+    member.goto("/organization")
+    expect(member.locator("#usage-links-label")).to_have_text("0 / 50")
+
+    watching = page.context.new_page()  # the owner's other tab: proves the push happened
+    watching.goto("/organization")
+    expect(watching.locator("#usage-links-label")).to_have_text("0 / 50")
+    page.reload()
+    expect(page.get_by_label(f"Member {agent}")).to_be_visible()
+    usage_frames.clear()
+    confirm_in_dialog(
+        page,
+        page.get_by_label(f"Member {agent}").get_by_role("button", name="Remove"),
+        "Remove member",
+    )
+    expect(page.get_by_text("Member removed.")).to_be_visible()
+    expect(watching.locator("#usage-members-label")).to_have_text("1 / 3", timeout=5_000)
+    page.goto("/links")
+    page.get_by_label("Target URL").fill("https://example.com/after-removal")
+    page.get_by_role("button", name="Create Link").click()
+    expect(watching.locator("#usage-links-label")).to_have_text("1 / 50", timeout=5_000)
+
+    member.wait_for_timeout(500)  # a frame sent in the same push would be here by now
+    assert usage_frames == []
+    expect(member.locator("#usage-links-label")).to_have_text("0 / 50")
+    context.close()
+
+
 def test_short_links_redirect_and_bad_input_is_refused(page: Page, base_url: str):
     register(page, unique_email("links"))
     page.goto("/links")
