@@ -1,14 +1,17 @@
 """Requests per second of `GET /api/organizations/{id}/usage` next to a bare FastAPI endpoint.
 
 Why: the usage endpoint is what monitoring scripts poll. This shows what one request costs
-on top of FastAPI itself: the key lookup (hash → row, user), the rate limiter, the member
-check and the pooled usage queries (plan, pool totals, seats, domains), each in its unit of
-work. The bare endpoint returns the very same JSON from memory, through the same server.
+on top of FastAPI itself. Since issue 16 a poll is served from the worker's caches (API key
+→ caller, the caller's access to the organization, the usage read and its JSON, all dropped
+by the live bus on a change), so what remains is the per-key rate limiter and the checks on
+cached data. The bare endpoints return the very same JSON from memory, through the same
+server: once as a plain `def` (FastAPI runs it in its threadpool) and once as `async def`.
 
-Both run one at a time under uvicorn (one worker, own process) on a temp SQLite database;
+All run one at a time under uvicorn (one worker, own process) on a temp SQLite database;
 the load comes from this process with aiohttp (CONCURRENCY connections for SECONDS each).
 
     .venv/bin/python benchmarks/api_usage.py [--seconds 5] [--concurrency 16]
+        [--redis redis://127.0.0.1:6379/7]   # rate limit and live bus in Redis
 """
 
 import argparse
@@ -68,11 +71,18 @@ def serve(kind: str, port: int, payload: str) -> None:
         from orgportal.api import build_api
 
         app = build_api()
-    else:
+    elif kind == "bare":
         app = FastAPI()
 
         @app.get("/api/organizations/{organization_id}/usage")
         def usage(organization_id: int) -> Response:
+            return Response(payload, media_type="application/json")
+
+    else:  # the same, as a coroutine: no threadpool hop, FastAPI's fastest plain endpoint
+        app = FastAPI()
+
+        @app.get("/api/organizations/{organization_id}/usage")
+        async def usage_async(organization_id: int) -> Response:
             return Response(payload, media_type="application/json")
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -135,7 +145,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--serve", choices=["real", "bare"])
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="run the real API with this REDIS_URL (rate limit and live bus in Redis)",
+    )
+    parser.add_argument("--serve", choices=["real", "bare", "bare_async"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     if args.serve:
@@ -150,13 +165,21 @@ def main() -> None:
     path = f"/api/organizations/{org_id}/usage"
     headers = {"Authorization": f"Bearer {key}"}
 
-    real, payload = measure("real", env, path, headers, args)
-    bare, same = measure("bare", {**env, "BENCH_PAYLOAD": payload}, path, headers, args)
-    assert same == payload, (same, payload)
+    real_env = {**env, "REDIS_URL": args.redis} if args.redis else env
+    real, payload = measure("real", real_env, path, headers, args)
+    bare_env = {**env, "BENCH_PAYLOAD": payload}
+    bare, same = measure("bare", bare_env, path, headers, args)
+    bare_async, same_async = measure("bare_async", bare_env, path, headers, args)
+    assert same == payload == same_async, (same, payload, same_async)
+    where = "Redis rate limit + bus" if args.redis else "in-process rate limit + bus"
     print(f"payload: {payload}")
-    print(f"GET /api/organizations/{{id}}/usage (API key, SQLite): {real:8.0f} req/s")
-    print(f"bare FastAPI endpoint, same JSON from memory:         {bare:8.0f} req/s")
-    print(f"ratio real / bare: {real / bare:.2f}  ({bare / real:.1f}x slower)")
+    print(f"GET /api/organizations/{{id}}/usage (API key, SQLite, {where}): {real:8.0f} req/s")
+    print(f"bare FastAPI endpoint (def), same JSON from memory:       {bare:8.0f} req/s")
+    print(f"bare FastAPI endpoint (async def), same JSON from memory: {bare_async:8.0f} req/s")
+    print(f"ratio real / bare (def):       {real / bare:.2f}  ({bare / real:.1f}x slower)")
+    print(
+        f"ratio real / bare (async def): {real / bare_async:.2f}  ({bare_async / real:.1f}x slower)"
+    )
     print(f"({args.concurrency} connections, {args.seconds:g} s each, one uvicorn worker)")
 
 

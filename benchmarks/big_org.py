@@ -3,7 +3,7 @@
 Starts the real app (`make run`) on a temporary SQLite database, seeds a small organization
 (3 members, 2 invites, 10 links) and a big one (default: 1,000 members, 100 invites,
 10,000 links) with scripts/seed_big_org.py, then opens every organization page in real
-Chromium as each Owner and measures, per page (median of --runs loads):
+Chromium as each Owner and measures, per page (median of --runs loads, each in a fresh tab):
 
 - "everything visible": the time of the page's last DOM change after navigation starts
   (measured once the page has been quiet — no websocket frame, no DOM change — for 1.5 s);
@@ -65,9 +65,11 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 """
 QUIET_SECONDS = 1.5
+# BIG_ORG_DUMP=<dir>: write each load's websocket frames there, to see what a page sends
+DUMP = Path(os.environ["BIG_ORG_DUMP"]) if os.environ.get("BIG_ORG_DUMP") else None
 
 
-def load(page: Page, url: str, frames: list[tuple[float, int]]) -> tuple[float, int, float]:
+def load(page: Page, url: str, frames: list) -> tuple[float, int, float]:
     """(ms until the last DOM change, websocket bytes, longest task ms) for one page load."""
     frames.clear()
     page.goto(url)
@@ -79,34 +81,47 @@ def load(page: Page, url: str, frames: list[tuple[float, int]]) -> tuple[float, 
             break
     visible = page.evaluate("window.__lastChange")
     longest = page.evaluate("Math.max(0, ...window.__longTasks)")
-    return visible, sum(size for _, size in frames), longest
+    if DUMP:
+        name = url.strip("/").replace("/", "_") or "root"
+        (DUMP / f"{name}-{len(list(DUMP.iterdir()))}.txt").write_text(
+            "\n".join(str(payload) for _, _, payload in frames)
+        )
+    return visible, sum(size for _, size, _ in frames), longest
 
 
 def measure(browser, base: str, cookie: str, runs: int) -> dict[str, tuple[float, int, float]]:
-    context = browser.new_context(base_url=base)
-    context.add_cookies([{"name": "orgportal_session", "value": cookie, "url": base}])
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    frames: list[tuple[float, int]] = []
-
-    def watch(ws) -> None:
-        ws.on(
-            "framereceived",
-            lambda payload: frames.append((time.monotonic(), len(payload))),
-        )
-
-    page.on("websocket", watch)
-    load(page, "/organization", frames)  # warm up: the first load compiles and caches
+    """Each load in a fresh tab (its own client token), as a person opening the page does:
+    a tab that visited other pages first would also be sent their states on hydrate."""
+    load_in_new_tab(browser, base, cookie, "/organization")  # warm up: compile and cache
     results = {}
     for path in PAGES:
-        samples = [load(page, path, frames) for _ in range(runs)]
+        samples = [load_in_new_tab(browser, base, cookie, path) for _ in range(runs)]
         results[path] = (
             statistics.median(s[0] for s in samples),
             int(statistics.median(s[1] for s in samples)),
             max(s[2] for s in samples),
         )
-    context.close()
     return results
+
+
+def load_in_new_tab(browser, base: str, cookie: str, path: str) -> tuple[float, int, float]:
+    context = browser.new_context(base_url=base)
+    context.add_cookies([{"name": "orgportal_session", "value": cookie, "url": base}])
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    frames: list[tuple[float, int, str]] = []
+
+    def watch(ws) -> None:
+        ws.on(
+            "framereceived",
+            lambda payload: frames.append((time.monotonic(), len(payload), payload)),
+        )
+
+    page.on("websocket", watch)
+    try:
+        return load(page, path, frames)
+    finally:
+        context.close()
 
 
 def main() -> None:

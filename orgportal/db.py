@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from orgportal import models  # noqa: F401  (registers the tables)
+from orgportal.adapters import worker_cache
 from orgportal.adapters.live import bus
 from orgportal.config import settings
 
@@ -50,6 +51,8 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
 
     Services note what they changed for live pages (`mark_changed`); only after the commit
     is that announced on the live bus, so no page is refreshed before the data is there.
+    This worker's caches forget what the change made wrong before anything else happens
+    (other workers' caches when the announcement reaches them).
     """
     with Session(bind or engine(), expire_on_commit=False) as session:
         try:
@@ -60,6 +63,7 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
             raise
         changed = session.info.pop(LIVE_CHANGES, None)
         if changed:
+            worker_cache.drop_local(changed)
             bus().publish(changed)
 
 
@@ -70,6 +74,18 @@ def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | 
 
 def mark_usage_changed(session: Session, organization_ids: Iterable[int | None]) -> None:
     mark_changed(session, "usage", organization_ids)
+
+
+def mark_access_changed(session: Session, organization_ids: Iterable[int | None]) -> None:
+    """Who may call the API about these organizations changed (role, removal, Security
+    settings, deletion): every worker drops its cached API callers for them."""
+    mark_changed(session, "access", organization_ids)
+
+
+def mark_user_access_changed(session: Session, user_ids: Iterable[int | None]) -> None:
+    """These users' API keys or sign-in factors changed (revoked key, switched workspace,
+    two-factor on or off, account deleted): every worker drops their cached callers."""
+    mark_changed(session, "access_user", user_ids)
 
 
 def mark_personal_usage_changed(session: Session, user_ids: Iterable[int | None]) -> None:

@@ -14,21 +14,27 @@ warning (at most once a minute). Limits protect capacity; refusing every sign-in
 call while Redis is down would turn a Redis outage into a full outage, and accounts stay
 guarded by the per-email lockout, which lives in the database.
 
+`ahit(key)` is the same for code on the event loop (the REST usage route, issue 16); in Redis
+it reserves hits a few at a time far from the limit (see `RedisLimiter.ahit`).
+
 `limit` and `window` are numbers or zero-argument callables read on every hit, so values
 from settings (and tests that lower them) take effect at once; both may be reassigned.
 """
 
+import asyncio
 import logging
 import os
 import secrets
 import threading
 import time
+import weakref
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+import redis.asyncio as aioredis
 
 from orgportal.config import settings
 
@@ -46,6 +52,10 @@ class RateLimiter(Protocol):
     def hit(self, key: Key) -> float:
         """Record a hit for `key` and return 0, or, when over the limit, the seconds to wait
         (a refused hit is not recorded)."""
+        ...
+
+    async def ahit(self, key: Key) -> float:
+        """`hit` for the event loop: never blocks it on Redis (REST fast paths, issue 16)."""
         ...
 
     def reset(self) -> None:
@@ -91,6 +101,9 @@ class MemoryLimiter(_Limiter):
                 self._forget(now, window)
             return 0
 
+    async def ahit(self, key: Key) -> float:
+        return self.hit(key)  # a lock and a deque: cheaper than leaving the loop
+
     def _forget(self, now: float, window: float) -> None:
         """Drop keys with no hit inside the window, so memory stays bounded."""
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
@@ -101,9 +114,12 @@ class MemoryLimiter(_Limiter):
             self._hits.clear()
 
 
-# KEYS[1]: the key's sorted set of hit times (ms, Redis's clock). ARGV: window in ms, limit,
-# a unique member. Returns 0 (hit recorded) or the milliseconds to wait.
-_SLIDING_WINDOW = """
+# The sliding window. KEYS[1]: the key's sorted set of hit times (ms, Redis's clock). ARGV:
+# window in ms, limit, a unique member, and the most hits to reserve at once (1 for a plain
+# hit; more for a worker's *lease*, spent locally): as many as fit, but never more than 1/16
+# of the room left, so near the limit every hit is asked for one by one. Returns
+# {hits reserved, ms to wait when none}.
+_RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -112,11 +128,17 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count >= limit then
   local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
-  return math.max(tonumber(edge[2]) + window - now, 1)
+  return {0, math.max(tonumber(edge[2]) + window - now, 1)}
 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
+local n = math.max(1, math.min(tonumber(ARGV[4]), math.floor((limit - count) / 16)))
+local members = {}
+for i = 1, n do
+  members[#members + 1] = now
+  members[#members + 1] = ARGV[3] .. ':' .. i
+end
+redis.call('ZADD', KEYS[1], unpack(members))
 redis.call('PEXPIRE', KEYS[1], window)
-return 0
+return {n, 0}
 """
 
 
@@ -124,24 +146,56 @@ class RedisLimiter(_Limiter):
     """The sliding window in Redis, shared by every worker and process using `url`."""
 
     WARN_EVERY = 60.0
+    LEASE = 64  # most hits one `ahit` round trip reserves
+    LEASE_SECONDS = 0.05  # how long this worker may spend them
     _last_warning: float | None = None  # shared by all Redis limiters of the process
 
     def __init__(self, name: str, limit: Limit, window: Window, url: str) -> None:
         super().__init__(name, limit, window)
         self.url = url
         self.prefix = f"orgportal:rl:{name}:"
+        self._leases: dict[Key, tuple[int, float]] = {}  # key: (hits left, monotonic end)
 
     def hit(self, key: Key) -> float:
         limit, window = self.current()
         try:
-            wait_ms = _script(self.url, os.getpid())(
+            granted, wait_ms = _script(self.url, os.getpid())(
                 keys=[f"{self.prefix}{key}"],
-                args=[max(1, int(window * 1000)), limit, secrets.token_hex(8)],
+                args=[max(1, int(window * 1000)), limit, secrets.token_hex(8), 1],
             )
         except redis.RedisError:
             self._warn()
             return 0
-        return int(wait_ms) / 1000
+        return 0 if granted else int(wait_ms) / 1000
+
+    async def ahit(self, key: Key) -> float:
+        """`hit` for a polled route, over the event loop's own Redis connections, and cheap:
+        far from the limit one round trip reserves several hits (a lease of up to LEASE
+        hits, at most 1/16 of the room left), which this worker then spends without asking
+        again for LEASE_SECONDS. Every hit is still counted in Redis, before it is allowed,
+        so the workers together never pass the limit; near it, leases shrink to one hit.
+        The cost: a reserved hit nobody spends still counts (a key may be refused a little
+        early), and a spent one counts from its reservation, at most LEASE_SECONDS early."""
+        slots, until = self._leases.get(key, (0, 0.0))
+        now = time.monotonic()
+        if slots > 0 and now < until:
+            self._leases[key] = (slots - 1, until)
+            return 0
+        limit, window = self.current()
+        try:
+            granted, wait_ms = await _async_script(
+                self.url, os.getpid(), asyncio.get_running_loop(), _RESERVE
+            )(
+                keys=[f"{self.prefix}{key}"],
+                args=[max(1, int(window * 1000)), limit, secrets.token_hex(8), self.LEASE],
+            )
+        except redis.RedisError:
+            self._warn()
+            return 0
+        if len(self._leases) > MemoryLimiter.MAX_KEYS:
+            self._leases = {k: v for k, v in self._leases.items() if v[1] > now}
+        self._leases[key] = (int(granted) - 1, now + self.LEASE_SECONDS)
+        return 0 if granted else int(wait_ms) / 1000
 
     def _warn(self) -> None:
         now, last = time.monotonic(), RedisLimiter._last_warning
@@ -150,6 +204,7 @@ class RedisLimiter(_Limiter):
             log.warning("rate limit %r not applied: Redis unreachable", self.name, exc_info=True)
 
     def reset(self) -> None:
+        self._leases.clear()
         client = _client(self.url, os.getpid())
         for key in client.scan_iter(match=f"{self.prefix}*"):
             client.delete(key)
@@ -168,7 +223,32 @@ def _client(url: str, pid: int) -> redis.Redis:
 @cache
 def _script(url: str, pid: int) -> Callable[..., int]:
     """The Lua script bound to the process's client (EVALSHA, loaded again if Redis forgot)."""
-    return _client(url, pid).register_script(_SLIDING_WINDOW)
+    return _client(url, pid).register_script(_RESERVE)
+
+
+_async_scripts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _async_script(
+    url: str, pid: int, loop: asyncio.AbstractEventLoop, source: str
+) -> Callable[..., Awaitable[Any]]:
+    """`source` on an asyncio client of this process and event loop (a client's
+    connections belong to the loop that opened them; tests run several loops)."""
+    scripts = _async_scripts.setdefault(loop, {})
+    script = scripts.get((url, pid, source))
+    if script is None:
+        client = scripts.get((url, pid))
+        if client is None:
+            client = scripts[(url, pid)] = aioredis.Redis.from_url(
+                url,
+                socket_timeout=1,
+                socket_connect_timeout=1,
+                client_name=f"orgportal-rate-limit-{pid}",
+            )
+        script = scripts[(url, pid, source)] = client.register_script(source)
+    return script
 
 
 def limiter(name: str, limit: Limit, window: Window) -> RateLimiter:

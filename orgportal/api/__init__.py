@@ -10,12 +10,14 @@ from orgportal.api.rest import routers as rest_routers
 
 def build_api() -> FastAPI:
     api = FastAPI(title="orgportal API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # The API-key REST API (SPEC §8) first: routes are tried in order, and its usage route is
+    # polled (issue 16). No path of it is also one of the routers after it.
+    for router in rest_routers:
+        api.include_router(router, prefix=REST_PREFIX)
     api.include_router(auth.router)
     api.include_router(logos.router)
     api.include_router(stripe_webhook.router)
     api.include_router(public_tickets.router)
     api.include_router(content.router)
-    for router in rest_routers:  # API-key REST API (SPEC §8)
-        api.include_router(router, prefix=REST_PREFIX)
     name_allowed_methods(api, catch_all="/api")  # last: only what nothing else serves
     return api

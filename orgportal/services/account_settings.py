@@ -14,7 +14,7 @@ from orgportal import routes, security
 from orgportal.adapters import storage
 from orgportal.adapters.billing import BillingGateway
 from orgportal.config import settings
-from orgportal.db import mark_usage_changed, remove_after_commit
+from orgportal.db import mark_usage_changed, mark_user_access_changed, remove_after_commit
 from orgportal.models import (
     Link,
     LoginAttempt,
@@ -251,6 +251,7 @@ def delete_account(
     session.exec(delete(Membership).where(col(Membership.user_id) == user.id))
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email))
     mark_usage_changed(session, organization_ids)
+    mark_user_access_changed(session, [user.id])  # its API keys stop at once (issue 16)
     session.delete(user)  # sessions, tokens, API keys, projects… go with it (ON DELETE)
 
 

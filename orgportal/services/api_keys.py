@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from orgportal import security
+from orgportal.db import mark_user_access_changed
 from orgportal.models import ApiKey, Organization, User
 from orgportal.models.base import utcnow
 from orgportal.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
@@ -85,6 +86,7 @@ def revoke_key(session: Session, *, user: User, key_id: int) -> ApiKey:
         raise NotFound("API key not found.")
     key.revoked_at = utcnow()
     session.add(key)
+    mark_user_access_changed(session, [user.id])  # refused at once by every worker
     return key
 
 
@@ -119,6 +121,7 @@ def active_workspace(session: Session, caller: ApiCaller) -> int | None:
     if key is not None:
         key.active_org_id = None
         session.add(key)
+        mark_user_access_changed(session, [caller.user.id])
     return None
 
 
@@ -135,4 +138,5 @@ def switch_workspace(
         raise NotAuthenticated("This API key has been revoked.")
     key.active_org_id = organization_id
     session.add(key)
+    mark_user_access_changed(session, [caller.user.id])  # cached callers hold the workspace
     return key, organization

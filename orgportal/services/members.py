@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import case
 from sqlmodel import Session, col, func, or_, select, update
 
-from orgportal.db import mark_usage_changed
+from orgportal.db import mark_access_changed, mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
 from orgportal.services import audit, usage_counters
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -132,6 +132,7 @@ def change_role(
     old = Role(target.role)
     target.role = role
     session.add(target)
+    mark_access_changed(session, [organization_id])  # cached API callers (issue 16)
     audit.record(
         session,
         organization_id=organization_id,
@@ -170,6 +171,7 @@ def transfer_ownership(
     own.role = Role.ADMIN
     target.role = Role.OWNER
     session.add_all([own, target])
+    mark_access_changed(session, [organization_id])
     audit.record(
         session,
         organization_id=organization_id,
@@ -214,5 +216,6 @@ def _drop(session: Session, membership: Membership, organization_id: int) -> Non
         .values(active_org_id=None)
     )
     session.delete(membership)
+    mark_access_changed(session, [organization_id])  # its API keys lose access at once
     session.flush()
     usage_counters.resync(session, [membership.user_id])  # stops drawing on its plan

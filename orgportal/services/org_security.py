@@ -13,6 +13,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from sqlmodel import Session
 
+from orgportal.db import mark_access_changed
 from orgportal.models import Organization, OrganizationSecurity, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, plans, two_factor
@@ -180,10 +181,22 @@ def update_settings(
         utcnow(),
     )
     session.add(row)
+    mark_access_changed(session, [organization_id])  # cached API callers (issue 16)
     return get_settings(session, user=user, organization_id=organization_id)
 
 
 # --- enforcement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """What an organization's Security settings ask of one member, read once: the allowlist
+    (empty: every address) and whether the member still lacks two-factor sign-in that the
+    organization requires. The REST API caches it per key and organization (issue 16)."""
+
+    organization: Organization
+    networks: tuple[Network, ...]
+    two_factor_missing: bool
 
 
 def check_access(
@@ -192,18 +205,36 @@ def check_access(
     """Refuse `user` at `address` for `organization_id` when its Security settings say so.
     The Personal Workspace, organizations the user is not in (their own checks answer
     those), and organizations without the plan feature are never refused here."""
+    rule = access_rule(session, user=user, organization_id=organization_id)
+    if rule is not None:
+        enforce(rule, user=user, address=address, api=api)
+
+
+def access_rule(
+    session: Session, *, user: User, organization_id: int | None
+) -> AccessRule | None:
+    """The rule `check_access` applies, or None when nothing is enforced for this user here."""
     if organization_id is None:
-        return
+        return None
     row = _row(session, organization_id)
     if row is None or not (row.require_two_factor or row.ip_allowlist):
-        return
+        return None
     organization = session.get(Organization, organization_id)
     if organization is None or membership_of(session, user, organization_id) is None:
-        return
+        return None
     if not is_available(session, organization):
-        return
-    networks = parse_allowlist(row.ip_allowlist)
-    if not address_allowed(address, networks):
+        return None
+    return AccessRule(
+        organization=organization,
+        networks=tuple(parse_allowlist(row.ip_allowlist)),
+        two_factor_missing=row.require_two_factor and not two_factor.is_enabled(session, user.id),
+    )
+
+
+def enforce(rule: AccessRule, *, user: User, address: str, api: bool = False) -> None:
+    """Refuse the address first (it says where to connect from), then missing two-factor."""
+    organization = rule.organization
+    if not address_allowed(address, list(rule.networks)):
         raise AccessRefused(
             "address",
             organization,
@@ -211,7 +242,7 @@ def check_access(
             f"{organization.name} accepts connections only from its IP allowlist, and your "
             f"address {address} is not on it.",
         )
-    if row.require_two_factor and not two_factor.is_enabled(session, user.id):
+    if rule.two_factor_missing:
         raise AccessRefused(
             "two_factor",
             organization,

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, func, select, update
 
 from orgportal.adapters import storage
 from orgportal.adapters.billing import BillingGateway
-from orgportal.db import remove_after_commit
+from orgportal.db import mark_access_changed, remove_after_commit
 from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
 from orgportal.services import audit, billing, business_details, logos, usage_counters
@@ -214,6 +214,7 @@ def delete_organization(
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
     usage_counters.resync(session, members)  # their personal items leave its pool
     session.delete(organization)  # its counter goes with it (ON DELETE CASCADE)
+    mark_access_changed(session, [organization_id])  # cached API callers and usage go
 
 
 def _stored_bytes(session: Session, organization: Organization) -> tuple[list[str], list[str]]:

@@ -21,6 +21,7 @@ import segno
 from sqlmodel import Session, col, delete, select
 
 from orgportal import security
+from orgportal.db import mark_user_access_changed
 from orgportal.models import LoginAttempt, Membership, RecoveryCode, TwoFactor, User, UserToken
 from orgportal.models.base import utcnow
 from orgportal.services import accounts, audit, secret_box
@@ -124,6 +125,7 @@ def confirm_setup(session: Session, *, user: User, code: str) -> list[str]:
     row.enabled_at = utcnow()
     session.add(row)
     codes = _new_recovery_codes(session, user)
+    mark_user_access_changed(session, [user.id])  # organizations requiring it accept the keys
     _audit_everywhere(session, user, "security.two_factor_enabled", "Two-factor sign-in on")
     return codes
 
@@ -142,6 +144,7 @@ def disable(session: Session, *, user: User, password: str, code: str) -> None:
         raise ValidationFailed(errors)
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     session.delete(row)
+    mark_user_access_changed(session, [user.id])  # organizations requiring it refuse the keys
     _audit_everywhere(session, user, "security.two_factor_disabled", "Two-factor sign-in off")
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
+from orgportal.db import mark_usage_changed
 from orgportal.models import Link, Membership, OrganizationCounter, PersonalCounter, StoredFile
 from orgportal.services import usage
 
@@ -63,20 +64,17 @@ class Drift:
 
 
 def organization_totals(session: Session, organization_id: int) -> Totals:
-    row = session.exec(
-        select(OrganizationCounter.links, OrganizationCounter.storage_bytes).where(
-            OrganizationCounter.organization_id == organization_id
-        )
-    ).first()
-    return Totals(*row) if row else ZERO
+    return _totals(session, OrganizationCounter, OrganizationCounter.organization_id, organization_id)
 
 
 def personal_totals(session: Session, user_id: int) -> Totals:
-    row = session.exec(
-        select(PersonalCounter.links, PersonalCounter.storage_bytes).where(
-            PersonalCounter.user_id == user_id
-        )
-    ).first()
+    return _totals(session, PersonalCounter, PersonalCounter.user_id, user_id)
+
+
+def _totals(session: Session, model, key_column, key: int) -> Totals:
+    """Columns, not the ORM object: the counters change by SQL, never through the identity
+    map, so a loaded object could be stale."""
+    row = session.exec(select(model.links, model.storage_bytes).where(key_column == key)).first()
     return Totals(*row) if row else ZERO
 
 
@@ -288,6 +286,7 @@ def _drawn_by(session: Session, user_id: int) -> int | None:
 def _add_to_organization(session: Session, organization_id: int, delta: Totals) -> None:
     if not delta:
         return
+    mark_usage_changed(session, [organization_id])  # every pool that moves is announced
     table = OrganizationCounter.__table__
     statement = _insert(session, OrganizationCounter).values(
         organization_id=organization_id, links=delta.links, storage_bytes=delta.storage_bytes

@@ -40,9 +40,7 @@ class MemberRow:
     name: str
     email: str
     role: str
-    joined: str
-    is_owner: bool
-    is_me: bool
+    joined: str  # who is the Owner, and who is me: the view compares role and email
     two_factor: str = ""  # "On"/"Off", filled for Owners/Admins only (SPEC §13)
 
 
@@ -122,8 +120,6 @@ class MembersState(AppState):
                 m.email,
                 m.role.label,
                 formatting.date(m.joined_at),
-                m.role == Role.OWNER,
-                m.user_id == viewer.user.id,
             )
             for m in listed
         ]

@@ -7,11 +7,21 @@ from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, form_error, labelled_select
 from orgportal.components.pager import pager
+from orgportal.models import Role
 from orgportal.state.members import InviteRow, MemberRow, MembersState
 
 
+def _is_owner(member: MemberRow):
+    return member.role == Role.OWNER.label
+
+
+def _is_me(member: MemberRow):
+    """Rows carry no per-viewer flags (issue 16: a page of rows stays small)."""
+    return member.email == MembersState.user_email
+
+
 def _role_cell(member: MemberRow) -> rx.Component:
-    editable = MembersState.can_manage & ~member.is_owner & ~member.is_me
+    editable = MembersState.can_manage & ~_is_owner(member) & ~_is_me(member)
     return rx.cond(
         editable,
         rx.select.root(
@@ -33,7 +43,7 @@ def _role_cell(member: MemberRow) -> rx.Component:
 def _member_actions(member: MemberRow) -> rx.Component:
     return rx.hstack(
         rx.cond(
-            MembersState.i_am_owner & ~member.is_me,
+            MembersState.i_am_owner & ~_is_me(member),
             confirm_button(
                 "Transfer Ownership",
                 size="1",
@@ -50,7 +60,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
             ),
         ),
         rx.cond(
-            MembersState.can_manage & ~member.is_owner & ~member.is_me,
+            MembersState.can_manage & ~_is_owner(member) & ~_is_me(member),
             confirm_button(
                 "Remove",
                 size="1",
@@ -65,7 +75,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
             ),
         ),
         rx.cond(
-            member.is_me & ~member.is_owner,
+            _is_me(member) & ~_is_owner(member),
             confirm_button(
                 "Leave Organization",
                 size="1",

@@ -5,6 +5,7 @@ The Redis tests need the Redis at 127.0.0.1:6379 (CI has one). They use database
 keys of limiters named for the test, which they delete, so they never disturb other suites.
 """
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -90,6 +91,57 @@ def test_two_workers_limiters_share_one_limit(name):
     first, second = RedisLimiter(name, 3, 60, REDIS_URL), RedisLimiter(name, 3, 60, REDIS_URL)
     assert [first.hit(7), second.hit(7), first.hit(7)] == [0, 0, 0]
     assert second.hit(7) > 0 and first.hit(7) > 0
+
+
+def test_the_event_loop_hit_counts_in_the_same_window(name):
+    """`ahit` (the REST fast path's, issue 16) and `hit` share one count in Redis."""
+    limiter = RedisLimiter(name, 3, 60, REDIS_URL)
+
+    async def hits() -> list[float]:
+        return [await limiter.ahit("key"), await limiter.ahit("key")]
+
+    assert asyncio.run(hits()) == [0, 0]
+    assert limiter.hit("key") == 0
+    assert 59 < asyncio.run(limiter.ahit("key")) <= 60
+    assert 59 < limiter.hit("key") <= 60
+
+
+def test_far_from_the_limit_one_round_trip_reserves_a_lease_of_hits(name):
+    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
+
+    async def hits(n: int) -> list[float]:
+        return [await limiter.ahit("key") for _ in range(n)]
+
+    async def scenario() -> None:
+        assert await hits(1) == [0]
+        assert counted() == RedisLimiter.LEASE  # reserved, so counted for every worker
+        assert await hits(RedisLimiter.LEASE - 1) == [0] * (RedisLimiter.LEASE - 1)
+        assert counted() == RedisLimiter.LEASE  # spent here without asking Redis
+        await hits(1)
+        assert counted() == 2 * RedisLimiter.LEASE
+
+    asyncio.run(scenario())
+
+
+def test_leasing_workers_together_never_pass_the_limit(name):
+    """Two limiters (two workers) alternate until both are refused: leases shrink near the
+    limit, so together they allow the limit, never more (a few fewer only if a lease
+    expired unspent on a stalled machine)."""
+    first, second = RedisLimiter(name, 100, 60, REDIS_URL), RedisLimiter(name, 100, 60, REDIS_URL)
+
+    async def scenario() -> int:
+        allowed, refused = 0, 0
+        while refused < 4:
+            for limiter in (first, second):
+                if await limiter.ahit("key"):
+                    refused += 1
+                else:
+                    allowed += 1
+        return allowed
+
+    allowed = asyncio.run(scenario())
+    assert 90 <= allowed <= 100
 
 
 def test_processes_hitting_at_once_never_pass_the_limit_together(name):

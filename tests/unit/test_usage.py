@@ -264,26 +264,7 @@ def test_two_members_racing_for_the_last_slot_never_pass_the_limit(engine, sessi
     org = make_org(session, owner)
     bulk_links(session, owner=owner, organization_id=org.id, count=48, prefix="r")
     racers = [add_member(session, org, Role.AGENT) for _ in range(10)]
-    barrier = threading.Barrier(len(racers))
-    outcomes: list[str] = []
-
-    def attempt(user) -> None:
-        with Session(engine) as own:
-            barrier.wait()
-            try:
-                links.create_link(
-                    own, user=user, organization_id=org.id, target_url="https://race.io"
-                )
-                own.commit()
-                outcomes.append("ok")
-            except Conflict:
-                outcomes.append("full")
-
-    threads = [threading.Thread(target=attempt, args=(u,)) for u in racers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race_for_links(engine, racers, organization_id=org.id)
     assert outcomes.count("ok") == 2 and outcomes.count("full") == 8
     assert org_usage(session, owner, org).usage.links == 50
 
@@ -299,6 +280,15 @@ def test_drawing_members_racing_with_personal_links_never_pass_the_pool(engine, 
     subscribe(session, owner, org)  # Starter: 500 links
     bulk_links(session, owner=owner, organization_id=org.id, count=497, prefix="p")
     racers = [add_member(session, org, Role.VIEWER) for _ in range(10)]
+    outcomes = race_for_links(engine, racers, organization_id=None)  # their personal links
+    assert outcomes.count("ok") == 3 and outcomes.count("full") == 7
+    assert org_usage(session, owner, org).usage.links == 500
+    assert usage_counters.check(session) == []
+
+
+def race_for_links(engine, racers, *, organization_id: int | None) -> list[str]:
+    """Every racer creates a link at the same moment, each in its own session and thread;
+    "ok" or "full" per racer."""
     barrier = threading.Barrier(len(racers))
     outcomes: list[str] = []
 
@@ -306,7 +296,9 @@ def test_drawing_members_racing_with_personal_links_never_pass_the_pool(engine, 
         with Session(engine) as own:
             barrier.wait()
             try:
-                links.create_link(own, user=user, organization_id=None, target_url="https://r.io")
+                links.create_link(
+                    own, user=user, organization_id=organization_id, target_url="https://r.io"
+                )
                 own.commit()
                 outcomes.append("ok")
             except Conflict:
@@ -317,9 +309,7 @@ def test_drawing_members_racing_with_personal_links_never_pass_the_pool(engine, 
         t.start()
     for t in threads:
         t.join()
-    assert outcomes.count("ok") == 3 and outcomes.count("full") == 7
-    assert org_usage(session, owner, org).usage.links == 500
-    assert usage_counters.check(session) == []
+    return outcomes
 
 
 def test_bars_and_the_owners_notice_at_80_and_100_percent():

@@ -20,6 +20,7 @@ from orgportal.models import (
     OutboxMessage,
     StoredFile,
     Subscription,
+    User,
 )
 from orgportal.services import (
     account_settings,
@@ -67,7 +68,7 @@ def test_no_drift_after_a_random_sequence_of_everything_that_moves_usage(session
     steps: list[str] = []
 
     def live_people():
-        return [p for p in people if session.get(type(p), p.id) is not None]
+        return [p for p in people if session.get(User, p.id) is not None]
 
     def step_create_link():
         user = rng.choice(live_people())
@@ -77,18 +78,22 @@ def test_no_drift_after_a_random_sequence_of_everything_that_moves_usage(session
         )
         return f"link by {user.id} in {workspace}"
 
-    def step_delete_link():
-        rows = session.exec(select(Link)).all()
+    def delete_one(model, delete, id_name: str):
+        """Its creator deletes a random link or file (a refusal when they left its org)."""
+        rows = session.exec(select(model)).all()
         if not rows:
-            return "no link"
-        link = rng.choice(rows)
-        links.delete_link(
+            return f"no {model.__name__}"
+        item = rng.choice(rows)
+        delete(
             session,
-            user=session.get(type(people[0]), link.owner_id),
-            organization_id=link.organization_id,
-            link_id=link.id,
+            user=session.get(User, item.owner_id),
+            organization_id=item.organization_id,
+            **{id_name: item.id},
         )
-        return f"deleted link {link.id}"
+        return f"deleted {model.__name__} {item.id}"
+
+    def step_delete_link():
+        return delete_one(Link, links.delete_link, "link_id")
 
     def step_upload():
         user = rng.choice(live_people())
@@ -100,17 +105,7 @@ def test_no_drift_after_a_random_sequence_of_everything_that_moves_usage(session
         return f"{size} bytes by {user.id} in {workspace}"
 
     def step_delete_file():
-        rows = session.exec(select(StoredFile)).all()
-        if not rows:
-            return "no file"
-        stored = rng.choice(rows)
-        files.delete_file(
-            session,
-            user=session.get(type(people[0]), stored.owner_id),
-            organization_id=stored.organization_id,
-            file_id=stored.id,
-        )
-        return f"deleted file {stored.id}"
+        return delete_one(StoredFile, files.delete_file, "file_id")
 
     def step_join():
         org_id, owner = rng.choice(orgs)
@@ -129,7 +124,7 @@ def test_no_drift_after_a_random_sequence_of_everything_that_moves_usage(session
                 session, user=owner, organization_id=org_id, member_id=member_id
             )
             return f"removed {member_id} from {org_id}"
-        leaver = session.get(type(owner), member_id)
+        leaver = session.get(User, member_id)
         members.leave(session, user=leaver, organization_id=org_id)
         return f"{member_id} left {org_id}"
 

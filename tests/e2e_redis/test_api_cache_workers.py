@@ -1,0 +1,217 @@
+"""Issue 16, target 3: two API workers, each with its own caches, never serve a change made
+elsewhere stale for longer than the live bus takes to bring it (< 1 s).
+
+Two uvicorn processes run the REST API (`build_api`, as the benchmark does) on one scratch
+PostgreSQL database and one Redis: A and B. A change made through A (a new link, a removed
+member) must be seen by B within a second, and by A at once; a key revoked by a third
+process (this one, publishing on the same Redis) must be refused by both within a second.
+First the test shows that B does answer from its cache: a write that nobody announces is
+not seen by it, so the timings below measure invalidation, not a database read.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlmodel import Session, SQLModel
+
+from orgportal import db
+from orgportal.adapters.live import RedisBus
+from orgportal.models import Role, User
+from orgportal.services import api_keys, links
+from tests.conftest import scratch_postgres_database
+from tests.e2e.conftest import ROOT, _free_port
+from tests.e2e_redis.conftest import POSTGRES
+from tests.unit.factories import add_member, make_org, make_user
+
+REDIS_URL = "redis://127.0.0.1:6379/8"  # not the app fixtures (5) nor the limiter tests (6)
+BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
+
+
+@dataclass
+class Cluster:
+    a: httpx.Client
+    b: httpx.Client
+    url: str  # the database
+    owner: User
+    agent: User
+    org_id: int
+    keys: dict[str, dict[str, str]]
+    agent_key_id: int
+
+    def usage(self, worker: httpx.Client, who: str = "owner") -> httpx.Response:
+        return worker.get(f"/api/organizations/{self.org_id}/usage", headers=self.keys[who])
+
+    def links(self, worker: httpx.Client) -> int:
+        response = self.usage(worker)
+        assert response.status_code == 200, response.text
+        return response.json()["usage"]["links"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[Cluster]:
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    with scratch_postgres_database(POSTGRES) as url:
+        engine = db.make_engine(url)
+        SQLModel.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            owner = make_user(session, "owner@example.com")
+            org = make_org(session, owner, "Two Workers Co")
+            agent = add_member(session, org, Role.AGENT, make_user(session, "agent@example.com"))
+            raw_owner, _ = api_keys.create_key(session, user=owner, name="a", active_org_id=org.id)
+            raw_agent, key = api_keys.create_key(
+                session, user=agent, name="b", active_org_id=org.id
+            )
+            session.commit()
+        engine.dispose()
+        tmp = tmp_path_factory.mktemp("api-workers")
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "DATA_DIR": str(tmp / "data"),
+            "API_RATE_LIMIT": "100000",
+            "PYTHONPATH": str(ROOT),
+        }
+        workers = [_start_worker(env, tmp / f"worker-{name}.log") for name in "ab"]
+        try:
+            a, b = (httpx.Client(base_url=base, timeout=10) for _, base in workers)
+            keys = {
+                "owner": {"Authorization": f"Bearer {raw_owner}"},
+                "agent": {"Authorization": f"Bearer {raw_agent}"},
+            }
+            yield Cluster(a, b, url, owner, agent, org.id, keys, key.id)
+        finally:
+            for process, _ in workers:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+def _start_worker(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "orgportal.api:build_api", "--factory"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/api/openapi.json", timeout=2)
+            return process, base
+        except httpx.HTTPError:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"worker did not start: {log.read_text()}")
+
+
+@pytest.fixture
+def this_process_publishes(cluster, monkeypatch) -> Iterator[None]:
+    """Changes made in this test process commit to the workers' database and are announced
+    on their Redis, as a third worker's would be."""
+    engine = db.make_engine(cluster.url)
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    monkeypatch.setattr(db, "bus", lambda: RedisBus(REDIS_URL))
+    yield
+    engine.dispose()
+
+
+def test_b_answers_from_its_cache(cluster, this_process_publishes):
+    """An unannounced write (a link inserted with a bare session: no bus, no drop) is not
+    seen by the workers, so the later tests time the bus, not a database read."""
+    before = _warm(cluster)
+    with Session(db.engine(), expire_on_commit=False) as session:
+        links.create_link(
+            session, user=cluster.owner, organization_id=cluster.org_id,
+            target_url="https://unannounced.example",
+        )  # fmt: skip
+        session.commit()
+    assert [cluster.links(cluster.b), cluster.links(cluster.a)] == [before, before]
+    with db.unit_of_work() as session:  # now announce it: the next tests start level
+        db.mark_usage_changed(session, [cluster.org_id])
+    assert _seconds_until(lambda: cluster.links(cluster.b) == before + 1) < BUS_LATENCY
+
+
+def test_a_usage_change_through_a_reaches_b_within_the_bus_latency(cluster):
+    _warm(cluster)
+    created = cluster.a.post(
+        "/api/links",
+        json={"target_url": "https://announced.example"},
+        headers=cluster.keys["owner"],
+    )
+    assert created.status_code == 201, created.text
+    expected = _count_links(cluster)
+    assert cluster.links(cluster.a) == expected  # the worker that made it: at once
+    assert _seconds_until(lambda: cluster.links(cluster.b) == expected) < BUS_LATENCY
+
+
+def test_a_member_removed_through_a_is_refused_by_b_within_the_bus_latency(cluster):
+    _warm(cluster)
+    assert cluster.usage(cluster.b, "agent").status_code == 200
+    removed = cluster.a.delete(
+        f"/api/organizations/{cluster.org_id}/members/{cluster.agent.id}",
+        headers=cluster.keys["owner"],
+    )
+    assert removed.status_code == 200, removed.text
+    assert cluster.usage(cluster.a, "agent").status_code == 404  # at once
+    refused = lambda: cluster.usage(cluster.b, "agent").status_code == 404  # noqa: E731
+    assert _seconds_until(refused) < BUS_LATENCY
+
+
+def test_a_key_revoked_elsewhere_is_refused_by_both_within_the_bus_latency(
+    cluster, this_process_publishes
+):
+    _warm(cluster)
+    with db.unit_of_work() as session:
+        api_keys.revoke_key(session, user=cluster.owner, key_id=_owner_key_id(session, cluster))
+    for worker in (cluster.a, cluster.b):
+        revoked = lambda w=worker: cluster.usage(w).status_code == 401  # noqa: E731
+        assert _seconds_until(revoked) < BUS_LATENCY
+
+
+def _warm(cluster: Cluster) -> int:
+    """Both workers serve the owner's usage from their caches (listener heard, values in)."""
+    time.sleep(2)  # each listener hears its first heartbeat within ~0.5 s
+    counts = {cluster.links(worker) for worker in (cluster.a, cluster.b) for _ in range(3)}
+    assert len(counts) == 1, counts
+    return counts.pop()
+
+
+def _count_links(cluster: Cluster) -> int:
+    from sqlmodel import func, select
+
+    from orgportal.models import Link
+
+    engine = db.make_engine(cluster.url)
+    try:
+        with Session(engine) as session:
+            return session.exec(
+                select(func.count()).select_from(Link).where(Link.organization_id == cluster.org_id)
+            ).one()
+    finally:
+        engine.dispose()
+
+
+def _owner_key_id(session: Session, cluster: Cluster) -> int:
+    return next(k.id for k in api_keys.list_keys(session, user=cluster.owner) if k.name == "a")
+
+
+def _seconds_until(condition: Callable[[], bool], timeout: float = 5.0) -> float:
+    """Seconds until `condition()` holds, polling every 20 ms (fails after `timeout`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, "never happened"
+        time.sleep(0.02)
+    return time.monotonic() - started
