@@ -20,8 +20,12 @@ def main_nav(page: Page):
 
 
 def switch_to(page: Page, workspace: str) -> None:
+    """Switch, and wait for the full page load the switch makes (a goto during it would be
+    aborted; the old page can already show the new workspace's name before it)."""
     page.get_by_role("button", name="Profile menu").click()
-    page.get_by_role("menuitem", name=workspace).click()
+    with page.expect_navigation(timeout=20_000):
+        page.get_by_role("menuitem", name=workspace).click()
+    wait_for_hydration(page)
 
 
 def test_the_top_bar_marks_the_current_page(page: Page):
