@@ -5,7 +5,7 @@ import reflex as rx
 from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error, form_error, text_field
+from orgportal.components.forms import field_error, form_error, native_select, text_field
 from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
 from orgportal.state.content import (
@@ -106,13 +106,6 @@ def _copy_button(row: LinkRow) -> rx.Component:
     )
 
 
-# A native <select> styled like the theme's (keyboard- and Playwright-friendly).
-SELECT_PROPS = {
-    "class_name": "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
-    "style": {"padding": "0 0.5em", "height": "32px", "max_width": "16em"},
-}
-
-
 def _project_options(*fixed: tuple[str, str]) -> list[rx.Component]:
     return [
         *[rx.el.option(label, value=value) for value, label in fixed],
@@ -130,14 +123,13 @@ def _create_project_field() -> rx.Component:
         rx.vstack(
             rx.el.label("Project", html_for="field-project_id",
                         class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            rx.el.select(
+            native_select(
                 *_project_options(("", "No project")),
                 id="field-project_id",
                 name="project_id",
                 default_value=rx.cond(
                     LinksState.project_filter == NO_PROJECT, "", LinksState.project_filter
                 ),
-                **SELECT_PROPS,
             ),
             field_error(LinksState.errors, "project_id"),
             spacing="1",
@@ -152,7 +144,7 @@ def _create_domain_field() -> rx.Component:
         rx.vstack(
             rx.el.label("Domain", html_for="field-custom_domain_id",
                         class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            rx.el.select(
+            native_select(
                 rx.el.option(LinksState.app_host, value=""),
                 rx.foreach(
                     LinksState.domain_options,
@@ -161,7 +153,6 @@ def _create_domain_field() -> rx.Component:
                 id="field-custom_domain_id",
                 name="custom_domain_id",
                 default_value="",
-                **SELECT_PROPS,
             ),
             field_error(LinksState.errors, "domain"),
             spacing="1",
@@ -176,12 +167,11 @@ def project_filter() -> rx.Component:
         rx.hstack(
             rx.el.label("Show links in", html_for="links-project-filter",
                         class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            rx.el.select(
+            native_select(
                 *_project_options((ALL_PROJECTS, "All projects"), (NO_PROJECT, "No project")),
                 id="links-project-filter",
                 value=LinksState.project_filter,
                 on_change=LinksState.filter_by_project,
-                **SELECT_PROPS,
             ),
             align="center",
             spacing="2",
@@ -193,12 +183,11 @@ def _project_cell(row: LinkRow) -> rx.Component:
     """Who may change the link picks its project here; others read its name."""
     return rx.cond(
         row.can_delete & (LinksState.project_options.length() > 0),
-        rx.el.select(
+        native_select(
             *_project_options(("", "No project")),
             value=row.project_id,
             on_change=lambda value: LinksState.move(row.id, value),
             aria_label="Project of link " + row.slug,
-            **SELECT_PROPS,
         ),
         rx.text(rx.cond(row.project != "", row.project, "—"), size="2"),
     )

@@ -5,7 +5,7 @@ import reflex as rx
 from orgportal import routes, styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error, form_error, labelled_select
+from orgportal.components.forms import field_error, form_error, labelled_select, native_select
 from orgportal.components.pager import pager
 from orgportal.models import Role
 from orgportal.state.members import InviteRow, MemberRow, MembersState
@@ -20,20 +20,23 @@ def _is_me(member: MemberRow):
     return member.email == MembersState.user_email
 
 
+def _role_options() -> rx.Component:
+    return rx.foreach(
+        MembersState.invite_role_labels, lambda label: rx.el.option(label, value=label)
+    )
+
+
 def _role_cell(member: MemberRow) -> rx.Component:
     editable = MembersState.can_manage & ~_is_owner(member) & ~_is_me(member)
     return rx.cond(
         editable,
-        rx.select.root(
-            rx.select.trigger(aria_label="Role for " + member.email),
-            rx.select.content(
-                rx.foreach(
-                    MembersState.invite_role_labels,
-                    lambda label: rx.select.item(label, value=label),
-                )
-            ),
+        native_select(
+            # the current role first, hidden: shown even when the viewer may not grant it
+            rx.el.option(member.role, value=member.role, hidden=True),
+            _role_options(),
             value=member.role,
             on_change=lambda label: MembersState.change_role(member.user_id, label),
+            aria_label="Role for " + member.email,
             size="1",
         ),
         status_badge(member.role),
@@ -247,16 +250,11 @@ def invite_card() -> rx.Component:
                             html_for="invite-role",
                             class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
                         ),
-                        rx.el.select(
-                            rx.foreach(
-                                MembersState.invite_role_labels,
-                                lambda label: rx.el.option(label, value=label),
-                            ),
+                        native_select(
+                            _role_options(),
                             id="invite-role",
                             name="role",
                             default_value="Agent",
-                            class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
-                            style={"padding": "0 0.5em", "height": "32px"},
                         ),
                         field_error(MembersState.invite_errors, "role"),
                         spacing="1",

@@ -4,7 +4,7 @@ import reflex as rx
 
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import action_button, confirm_dialog
-from orgportal.components.forms import field_error, text_area_field, text_field
+from orgportal.components.forms import field_error, native_select, text_area_field, text_field
 from orgportal.state.base import AppState
 from orgportal.state.organization import OrgState
 
@@ -55,7 +55,7 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
                     html_for="logo-pick",
                     class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
                 ),
-                rx.el.select(
+                native_select(
                     rx.el.option("Choose an image…", value=""),
                     rx.foreach(
                         OrgState.logo_choices,
@@ -65,8 +65,6 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
                     name="logo_pick",
                     default_value="",
                     on_change=OrgState.pick_logo,
-                    class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
-                    style={"padding": "0 0.5em", "height": "32px"},
                 ),
                 spacing="1",
             ),

@@ -9,6 +9,7 @@ from orgportal.components.forms import (
     field_error,
     form_error,
     labelled_select,
+    native_select,
     text_area_field,
     text_field,
 )
@@ -139,15 +140,13 @@ def new_ticket_form() -> rx.Component:
                         html_for="new-ticket-department",
                         class_name=LABEL_CLASS,
                     ),
-                    rx.el.select(
+                    native_select(
                         rx.foreach(
                             S.new_department_choices,
                             lambda option: rx.el.option(option, value=option),
                         ),
                         id="new-ticket-department",
                         name="department",
-                        class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
-                        style={"padding": "0 0.5em", "height": "32px"},
                     ),
                     field_error(S.new_errors, "department"),
                     spacing="1",

@@ -177,8 +177,7 @@ def test_role_change_and_ownership_transfer(page: Page, other_page: Page, mail_d
     expect(other_page.locator("#role-badge")).to_have_text("Viewer")
 
     page.reload()
-    page.get_by_label(f"Role for {member}").click()
-    page.get_by_role("option", name="Billing Admin").click()
+    page.get_by_label(f"Role for {member}").select_option("Billing Admin")
     expect(page.get_by_text("Role changed to Billing Admin.")).to_be_visible()
     other_page.reload()
     expect(other_page.locator("#role-badge")).to_have_text("Billing Admin")
