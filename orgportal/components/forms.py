@@ -64,6 +64,20 @@ def native_select(*options, size: str = "2", **props) -> rx.Component:
     )
 
 
+def form_select(
+    label: str, name: str, *options, errors: Var, error_key: str = "", **props
+) -> rx.Component:
+    """A labelled native select inside a form: uncontrolled, submitted as `name`, with its
+    field's error under it (`errors[error_key]`, by default `errors[name]`)."""
+    select_id = f"field-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=select_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        native_select(*options, id=select_id, name=name, **props),
+        field_error(errors, error_key or name),
+        spacing="1",
+    )
+
+
 def labelled_select(
     label: str, select_id: str, options: list[str] | Var, *, value: Var | str, on_change
 ) -> rx.Component:

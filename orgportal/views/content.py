@@ -5,7 +5,7 @@ import reflex as rx
 from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
-from orgportal.components.forms import field_error, form_error, native_select, text_field
+from orgportal.components.forms import form_error, form_select, native_select, text_field
 from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
 from orgportal.state.content import (
@@ -120,44 +120,35 @@ def _create_project_field() -> rx.Component:
     """The new link's project (issue 15): none, or one of the workspace's projects."""
     return rx.cond(
         LinksState.project_options.length() > 0,
-        rx.vstack(
-            rx.el.label("Project", html_for="field-project_id",
-                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            native_select(
-                *_project_options(("", "No project")),
-                id="field-project_id",
-                name="project_id",
-                default_value=rx.cond(
-                    LinksState.project_filter == NO_PROJECT, "", LinksState.project_filter
-                ),
+        form_select(
+            "Project",
+            "project_id",
+            *_project_options(("", "No project")),
+            errors=LinksState.errors,
+            default_value=rx.cond(
+                LinksState.project_filter == NO_PROJECT, "", LinksState.project_filter
             ),
-            field_error(LinksState.errors, "project_id"),
-            spacing="1",
         ),
-    )  # fmt: skip
+    )
 
 
 def _create_domain_field() -> rx.Component:
     """Issue 17: the new link's domain, the app's own or a verified custom domain."""
     return rx.cond(
         LinksState.domain_options.length() > 0,
-        rx.vstack(
-            rx.el.label("Domain", html_for="field-custom_domain_id",
-                        class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            native_select(
-                rx.el.option(LinksState.app_host, value=""),
-                rx.foreach(
-                    LinksState.domain_options,
-                    lambda option: rx.el.option(option.name, value=option.value),
-                ),
-                id="field-custom_domain_id",
-                name="custom_domain_id",
-                default_value="",
+        form_select(
+            "Domain",
+            "custom_domain_id",
+            rx.el.option(LinksState.app_host, value=""),
+            rx.foreach(
+                LinksState.domain_options,
+                lambda option: rx.el.option(option.name, value=option.value),
             ),
-            field_error(LinksState.errors, "domain"),
-            spacing="1",
+            errors=LinksState.errors,
+            error_key="domain",
+            default_value="",
         ),
-    )  # fmt: skip
+    )
 
 
 def project_filter() -> rx.Component:
