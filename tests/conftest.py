@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel
 
 from orgportal.config import Settings
 from orgportal.db import make_engine
+from tests.dns_server import LocalDns
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -90,3 +91,22 @@ def engine(request, tmp_path) -> Iterator[Engine]:
 def session(engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+def local_dns() -> Iterator[LocalDns]:
+    """A real DNS server on 127.0.0.1 (dnslib) for custom-domain verification (issue 17)."""
+    server = LocalDns().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns(local_dns, monkeypatch) -> Iterator[LocalDns]:
+    """`local_dns`, emptied, as the app's resolver (DNS_RESOLVER) for one test."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "dns_resolver", local_dns.address)
+    local_dns.clear()
+    yield local_dns
+    local_dns.clear()

@@ -1,7 +1,6 @@
 """REST for branded short-link domains (issue 17): list, add, verify, remove; `domain` on
 links; `domains` in the usage report. DNS answers come from the local test server."""
 
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,21 +10,6 @@ from orgportal.config import settings
 from orgportal.models import Role, Subscription
 from tests.api.conftest import Team
 from tests.dns_server import LocalDns
-
-
-@pytest.fixture(scope="module")
-def local_dns() -> Iterator[LocalDns]:
-    server = LocalDns().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def dns(local_dns, monkeypatch) -> Iterator[LocalDns]:
-    monkeypatch.setattr(settings, "dns_resolver", local_dns.address)
-    local_dns.clear()
-    yield local_dns
-    local_dns.clear()
 
 
 @pytest.fixture

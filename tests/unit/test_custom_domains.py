@@ -1,7 +1,6 @@
 """Branded short-link domains (issue 17): normalization, uniqueness, plan limits, DNS
 verification against a real (local) DNS server, the daily re-check, and links on a domain."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,21 +13,6 @@ from orgportal.services import custom_domains, links, plans
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.dns_server import LocalDns
 from tests.unit.factories import add_member, audit_actions, make_org, make_user
-
-
-@pytest.fixture(scope="module")
-def local_dns() -> Iterator[LocalDns]:
-    server = LocalDns().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def dns(local_dns, monkeypatch) -> Iterator[LocalDns]:
-    monkeypatch.setattr(settings, "dns_resolver", local_dns.address)
-    local_dns.clear()
-    yield local_dns
-    local_dns.clear()
 
 
 def subscribe(session: Session, org, plan_key: str) -> None:
