@@ -77,12 +77,14 @@ class Settings(BaseSettings):
     api_rate_window_seconds: float = 60
     api_max_body_bytes: int = 64 * 1024
 
-    # Per client address, checked before any password is hashed (SPEC §1, §11): sign-in
-    # attempts (SIGNIN_RATE_LIMIT per SIGNIN_RATE_WINDOW_SECONDS) and registrations
-    # (REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS).
-    signin_rate_limit: int = 20
-    signin_rate_window_seconds: float = 5 * 60
-    register_rate_limit: int = 10
+    # Per client address, checked before any password is hashed (SPEC §1, §11), generous
+    # enough for a whole office behind one NAT address (issue 23): FAILED sign-ins (unknown
+    # email, wrong password, wrong two-factor code; successes never count), at most
+    # SIGNIN_FAILURE_LIMIT per SIGNIN_FAILURE_WINDOW_SECONDS, and registrations, at most
+    # REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS (every one costs a hash).
+    signin_failure_limit: int = 100
+    signin_failure_window_seconds: float = 15 * 60
+    register_rate_limit: int = 200
     register_rate_window_seconds: float = 60 * 60
     # Reverse proxies whose X-Forwarded-For is believed: TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1
     # (IPs or CIDRs, comma-separated). Empty: the client address is the connection's peer.
@@ -104,7 +106,20 @@ class Settings(BaseSettings):
     # TXT records, as `host` or `host:port` (DNS_RESOLVER=127.0.0.1:5353); empty: the system's.
     dns_resolver: str = ""
 
-    @field_validator("trusted_proxies", mode="before")
+    # Operating it (issue 23 §4): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
+    # WARNING, ERROR). /metrics answers only when METRICS_TOKEN (required as
+    # `Authorization: Bearer <token>`) and/or METRICS_ALLOWED_ADDRESSES (IPs or CIDRs,
+    # comma-separated; the client's address as TRUSTED_PROXIES resolve it) is set; else 404.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_token: str = ""
+    metrics_allowed_addresses: Annotated[list[IPvAnyNetwork], NoDecode] = []
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies", "metrics_allowed_addresses", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):

@@ -7,6 +7,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
+from orgportal.adapters import logs, metrics
 from orgportal.adapters.mail import transport_from_settings
 from orgportal.api import build_api, click_recording, custom_host
 from orgportal.api.content import RootShortLinks
@@ -61,6 +62,7 @@ from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
 from orgportal.state.members import MembersState
+from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
@@ -120,6 +122,11 @@ app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
 app.register_lifespan_task(custom_host.reverify_worker)  # custom domains, daily (issue 17)
+# Operating it (issue 23 §4): JSON log lines at LOG_LEVEL in every worker, websocket events
+# in the metrics and the logs, a worker's live gauges gone with it (multiprocess metrics).
+app.register_lifespan_task(logs.configure)
+app.register_lifespan_task(metrics.worker_lifespan)
+app.add_middleware(EventObserver())
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 
 # Signed-in pages: (page, route, title, the states its one load event fills: `page_load`).

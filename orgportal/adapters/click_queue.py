@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from orgportal.adapters import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_PENDING = 100_000  # beyond this (the database down for long) new clicks are dropped
@@ -34,6 +36,7 @@ class BatchQueue(Generic[T]):
                 self._pending.append(item)
             else:
                 log.warning("click queue full: a click was not recorded")
+            self._gauge()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="click-queue", daemon=True)
                 self._thread.start()
@@ -57,7 +60,18 @@ class BatchQueue(Generic[T]):
                     with self._lock:
                         self._retry = batch
                 return 0
+            finally:
+                with self._lock:
+                    self._gauge()
             return len(batch)
+
+    def depth(self) -> int:
+        """Items queued and not written yet (retries included)."""
+        return len(self._pending) + len(self._retry)
+
+    def _gauge(self) -> None:
+        """The click-queue depth metric (issue 23 §4); called holding the lock."""
+        metrics.CLICK_QUEUE_DEPTH.set(self.depth())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -1,7 +1,11 @@
 """Rate limiters: `hit(key)` records one hit and returns 0, or the seconds to wait.
 
+`peek(key)` answers the same question without recording anything: for limits that count
+only some outcomes (sign-in failures per address, `services/client_limits.py`), the caller
+peeks before the costly work and hits only when the outcome is one that counts.
+
 Every limit of the app (REST per API key, public intake per address and per organization,
-sign-in and registration per address) is one of these, made by `limiter()`:
+failed sign-ins and registrations per address) is one of these, made by `limiter()`:
 
 - without REDIS_URL, a `MemoryLimiter`: a sliding window in this process. There is then one
   backend worker, so its count is the whole count;
@@ -36,6 +40,7 @@ from typing import Any, Protocol
 import redis
 import redis.asyncio as aioredis
 
+from orgportal.adapters import metrics
 from orgportal.config import settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +63,10 @@ class RateLimiter(Protocol):
         """`hit` for the event loop: never blocks it on Redis (REST fast paths, issue 16)."""
         ...
 
+    def peek(self, key: Key) -> float:
+        """What `hit` would answer now (0, or the seconds to wait), recording nothing."""
+        ...
+
     def reset(self) -> None:
         """Forget every hit (tests)."""
         ...
@@ -72,6 +81,10 @@ class _Limiter:
         limit = self.limit() if callable(self.limit) else self.limit
         window = self.window() if callable(self.window) else self.window
         return max(1, int(limit)), float(window)
+
+    def _refused(self, wait: float) -> float:
+        """`wait`, counted in the metrics as a refusal by this limiter (issue 23 §4)."""
+        return metrics.rate_limit_refused(self.name, wait)
 
 
 class MemoryLimiter(_Limiter):
@@ -95,7 +108,7 @@ class MemoryLimiter(_Limiter):
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:  # wait until enough hits leave to make room for one
-                return max(hits[len(hits) - limit] + window - now, 0.001)
+                return self._refused(max(hits[len(hits) - limit] + window - now, 0.001))
             hits.append(now)
             if len(self._hits) > self.MAX_KEYS:
                 self._forget(now, window)
@@ -103,6 +116,17 @@ class MemoryLimiter(_Limiter):
 
     async def ahit(self, key: Key) -> float:
         return self.hit(key)  # a lock and a deque: cheaper than leaving the loop
+
+    def peek(self, key: Key) -> float:
+        limit, window = self.current()
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key)  # no entry made: peeks alone never grow the dict
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if hits and len(hits) >= limit:
+                return self._refused(max(hits[len(hits) - limit] + window - now, 0.001))
+            return 0
 
     def _forget(self, now: float, window: float) -> None:
         """Drop keys with no hit inside the window, so memory stays bounded."""
@@ -117,8 +141,8 @@ class MemoryLimiter(_Limiter):
 # The sliding window. KEYS[1]: the key's sorted set of hit times (ms, Redis's clock). ARGV:
 # window in ms, limit, a unique member, and the most hits to reserve at once (1 for a plain
 # hit; more for a worker's *lease*, spent locally): as many as fit, but never more than 1/16
-# of the room left, so near the limit every hit is asked for one by one. Returns
-# {hits reserved, ms to wait when none}.
+# of the room left, so near the limit every hit is asked for one by one; 0 for a *peek*,
+# which reserves nothing. Returns {hits reserved, ms to wait when over the limit, else 0}.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -129,6 +153,9 @@ local count = redis.call('ZCARD', KEYS[1])
 if count >= limit then
   local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
   return {0, math.max(tonumber(edge[2]) + window - now, 1)}
+end
+if tonumber(ARGV[4]) == 0 then
+  return {0, 0}
 end
 local n = math.max(1, math.min(tonumber(ARGV[4]), math.floor((limit - count) / 16)))
 local members = {}
@@ -166,7 +193,21 @@ class RedisLimiter(_Limiter):
         except redis.RedisError:
             self._warn()
             return 0
-        return 0 if granted else int(wait_ms) / 1000
+        return 0 if granted else self._refused(int(wait_ms) / 1000)
+
+    def peek(self, key: Key) -> float:
+        """The same script reserving 0 hits: one round trip, on Redis's clock. Fails open,
+        like `hit`."""
+        limit, window = self.current()
+        try:
+            _, wait_ms = _script(self.url, os.getpid())(
+                keys=[f"{self.prefix}{key}"],
+                args=[max(1, int(window * 1000)), limit, "", 0],
+            )
+        except redis.RedisError:
+            self._warn()
+            return 0
+        return self._refused(int(wait_ms) / 1000)
 
     async def ahit(self, key: Key) -> float:
         """`hit` for a polled route, over the event loop's own Redis connections, and cheap:
@@ -195,7 +236,7 @@ class RedisLimiter(_Limiter):
         if len(self._leases) > MemoryLimiter.MAX_KEYS:
             self._leases = {k: v for k, v in self._leases.items() if v[1] > now}
         self._leases[key] = (int(granted) - 1, now + self.LEASE_SECONDS)
-        return 0 if granted else int(wait_ms) / 1000
+        return 0 if granted else self._refused(int(wait_ms) / 1000)
 
     def _warn(self) -> None:
         now, last = time.monotonic(), RedisLimiter._last_warning

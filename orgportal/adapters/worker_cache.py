@@ -33,6 +33,8 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from orgportal.adapters import metrics
+
 log = logging.getLogger(__name__)
 Change = tuple[str, int]
 K = TypeVar("K", bound=Hashable)
@@ -107,7 +109,9 @@ class WorkerCache(Generic[K, V]):
         """The cached value, or None: never cached, dropped, expired, or the bus is deaf."""
         entry = self._items.get(key)
         if entry is None or entry.expires <= time.monotonic() or not _registry.live():
+            metrics.cache_lookup(self.name, hit=False)
             return None
+        metrics.cache_lookup(self.name, hit=True)
         return entry.value
 
     def put(

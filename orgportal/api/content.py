@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgportal import routes
+from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
 from orgportal.api import click_recording
 from orgportal.db import unit_of_work
@@ -42,7 +43,9 @@ def download_file(file_id: int, request: Request) -> Response:
     try:
         with unit_of_work() as session:
             viewer = accounts.authenticate(session, request.cookies.get(routes.SESSION_COOKIE))
+            logs.bind(user_id=viewer.user.id)
             stored = files.get_file(session, user=viewer.user, file_id=file_id)
+            logs.bind(organization_id=stored.organization_id)
             org_security.check_access(  # the file's organization's Security settings
                 session,
                 user=viewer.user,

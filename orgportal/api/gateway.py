@@ -12,7 +12,8 @@ Three kinds of traffic share one port, and each gets its own origin rule:
 - **Public ticket intake** (`/api/public/…`): its own per-organization domain rule.
 
 Every HTTP response leaves with a Content-Security-Policy, `X-Frame-Options: DENY`,
-`Referrer-Policy` and `X-Content-Type-Options: nosniff`.
+`Referrer-Policy` and `X-Content-Type-Options: nosniff`, and an `X-Request-ID`; `/healthz`,
+`/readyz` and `/metrics` are answered first, on any host (`api/operations.py`).
 """
 
 import re
@@ -25,9 +26,18 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgportal import security
-from orgportal.api import build_api, custom_host, public_tickets, security_headers, uploads
+from orgportal.adapters import metrics
+from orgportal.api import (
+    build_api,
+    custom_host,
+    operations,
+    public_tickets,
+    security_headers,
+    uploads,
+)
 from orgportal.api import rest as rest_api
 from orgportal.config import settings
+from orgportal.services import client_address
 
 DOCS_PATHS = ("/api/docs", "/api/openapi.json")
 # Cookie-authenticated routes whose answers are private: no other origin may even embed them.
@@ -104,6 +114,17 @@ class Gateway:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Issue 23 §4: a request id, metrics and a JSON log line for every request. The
+            # probes and /metrics answer on any host and origin, and never set a cookie.
+            own = operations.OWN_PATHS.get(scope["path"])
+            if own is not None:
+                send = _with_security_headers(scope, send, browser_cookie=False)
+            await operations.observe(scope, receive, send, own or self._route)
+            return
+        await self._route(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.reflex_app(scope, receive, send)
             return
@@ -117,10 +138,17 @@ class Gateway:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            await self.reflex_app(scope, receive, send)
+            with metrics.WEBSOCKET_CONNECTIONS.track_inprogress():
+                await self.reflex_app(scope, receive, send)
             return
         send = _with_security_headers(scope, send)
         path = scope["path"]
+        # Every use case of this request runs for its client's address (the Security
+        # settings of any organization it touches are held there: `permissions.require`).
+        with client_address.calling_from(_client_of(scope), api=is_rest_path(path)):
+            await self._dispatch(scope, receive, send, path)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if path.startswith(public_tickets.PREFIX + "/"):
             await self.public(scope, receive, send)
         elif is_rest_path(path):
@@ -131,6 +159,15 @@ class Gateway:
             await self.uploads(scope, receive, send)
         else:
             await self.reflex_app(scope, receive, send)
+
+
+def _client_of(scope: Scope) -> str:
+    """The request's client address: its peer, or X-Forwarded-For from a trusted proxy."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    forwarded = [
+        value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"
+    ]
+    return client_address.client_address(peer, ",".join(forwarded) or None)
 
 
 def _with_security_headers(scope: Scope, send: Send, *, browser_cookie: bool = True) -> Send:

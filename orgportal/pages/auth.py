@@ -162,5 +162,16 @@ def confirm_page() -> rx.Component:
                 color_scheme=rx.cond(ConfirmState.ok, "green", "red"),
             ),
         ),
-        rx.link("Continue to your organization", href=routes.ORGANIZATION, underline="always"),
+        rx.cond(
+            ConfirmState.sign_in_first,
+            rx.hstack(
+                rx.link("Sign in to confirm", href=ConfirmState.sign_in_href, weight="medium"),
+                rx.link("Reset the password", href=routes.PASSWORD_RESET, underline="always"),
+                align="center",
+                spacing="4",
+            ),
+            rx.link(
+                "Continue to your organization", href=routes.ORGANIZATION, underline="always"
+            ),
+        ),
     )

@@ -20,7 +20,23 @@ def _summary() -> rx.Component:
 def _new_user() -> rx.Component:
     return rx.vstack(
         _summary(),
-        rx.text("Create your account to accept.", size="2"),
+        rx.cond(
+            S.unconfirmed_account,
+            rx.callout(
+                rx.text(
+                    "An account was created for ",
+                    rx.text.strong(S.invite_email),
+                    " but its address was never confirmed. If you created it, ",
+                    rx.link("sign in", href=S.sign_in_href, underline="always"),
+                    " to accept and keep what it holds. Otherwise create your account here: "
+                    "what that account set up is cleared.",
+                ),
+                icon="info",
+                color_scheme="amber",
+                size="1",
+            ),
+            rx.text("Create your account to accept.", size="2"),
+        ),
         form_error(S.message),
         rx.form(
             rx.vstack(

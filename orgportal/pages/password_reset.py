@@ -88,9 +88,22 @@ def reset_link_page() -> rx.Component:
 def _new_password_form() -> rx.Component:
     return rx.form(
         rx.vstack(
+            rx.cond(
+                ResetLinkState.unconfirmed,
+                rx.callout(
+                    "This account's email address was never confirmed, so we cannot tell "
+                    "who created it. Setting a password confirms the address and clears "
+                    "everything the account set up before: its links, files, organizations "
+                    "and API keys. If you created it and want to keep them, sign in and "
+                    "open the confirmation link instead.",
+                    icon="triangle_alert",
+                    color_scheme="amber",
+                    size="1",
+                ),
+            ),
             rx.text(
                 "For ", rx.text.strong(ResetLinkState.email), ". Setting it signs you out "
-                "everywhere.",
+                "everywhere and revokes your API keys.",
                 size="2",
             ),
             # lets password managers save the new password under the right account

@@ -5,10 +5,10 @@ per-email lockout (SPEC §1) also stops guessing through these forms with a stol
 Every change is audited (`account_audit`).
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Table, union
-from sqlmodel import Session, SQLModel, col, delete, select, update
+from sqlmodel import Session, col, delete, select
 
 from orgportal import routes, security
 from orgportal.adapters import storage
@@ -29,7 +29,9 @@ from orgportal.services import (
     account_audit,
     account_links,
     accounts,
+    api_keys,
     billing,
+    item_handover,
     outbox,
     usage_counters,
     user_sessions,
@@ -41,18 +43,11 @@ from orgportal.services.validation import FieldError, new_password, normalize_em
 EMAIL_CHANGE = "email_change"
 EMAIL_CHANGE_NOTICE = "email_change_notice"
 EMAIL_CHANGE_TTL = timedelta(hours=24)
-WRONG_PASSWORD = "Your current password is incorrect."
+WRONG_PASSWORD = accounts.WRONG_PASSWORD
 
 
 def _check_password(session: Session, user: User, password: str, field: str) -> None:
-    """The current password, or ValidationFailed on `field`; a wrong one counts toward the
-    sign-in lockout, and a locked email is refused before any hashing."""
-    accounts._refuse_if_locked(session, user.email)
-    if not security.verify_password(password or "", user.password_hash):
-        # As in accounts.sign_in: the failure must outlive the refusal it causes.
-        session.add(LoginAttempt(email=user.email, succeeded=False))
-        session.commit()
-        raise ValidationFailed({field: WRONG_PASSWORD})
+    accounts.verify_current_password(session, user, password, field)
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -88,10 +83,26 @@ def update_profile(session: Session, *, user: User, first_name: str, last_name: 
 # --- password --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SignedOut:
+    """What ended with a password change or "Sign out everywhere else"."""
+
+    sessions: int
+    api_keys: int
+
+    def sentence(self) -> str:
+        """"2 other sessions signed out and 1 API key revoked." for the page's message."""
+        sessions = f"{self.sessions} other session{'s' if self.sessions != 1 else ''} signed out"
+        if not self.api_keys:
+            return sessions + "."
+        return f"{sessions} and {self.api_keys} API key{'s' if self.api_keys != 1 else ''} revoked."
+
+
 def change_password(
     session: Session, *, user: User, current_session_id: int, current_password: str, password: str
-) -> int:
-    """Needs the current password; every other session ends (returns how many)."""
+) -> SignedOut:
+    """Needs the current password; every other session ends and every API key is revoked
+    (a key minted with a stolen session must not outlive the change)."""
     try:
         new_password(password, email=user.email)
     except FieldError as exc:
@@ -101,13 +112,23 @@ def change_password(
     session.add(user)
     account_links.cancel_pending(session, user_id=user.id, purpose=PASSWORD_RESET)
     ended = user_sessions.revoke_all(session, user_id=user.id, keep_id=current_session_id)
+    keys = api_keys.revoke_all(session, user=user, because="changed your password")
+    done = SignedOut(ended, keys)
     account_audit.record(
         session,
         user=user,
         action="account.password_changed",
-        summary=f"Changed password; {ended} other session{'s' if ended != 1 else ''} signed out",
+        summary=f"Changed password; {done.sentence()}",
     )
-    return ended
+    return done
+
+
+def sign_out_everywhere_else(session: Session, *, user: User, current_session_id: int) -> SignedOut:
+    """Every other session ends and every API key is revoked: what someone did with a stolen
+    session, a key included, stops here."""
+    ended = user_sessions.revoke_others(session, user=user, current_id=current_session_id)
+    keys = api_keys.revoke_all(session, user=user, because='used "Sign out everywhere else"')
+    return SignedOut(ended, keys)
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -115,7 +136,12 @@ def change_password(
 
 def request_email_change(session: Session, *, user: User, password: str, new_email: str) -> str:
     """Mail a confirmation link to the new address and a notice to the current one. The email
-    changes only when the link is used. Returns the new address."""
+    changes only when the link is used. Returns the new address.
+
+    An address that already has an account is answered exactly the same way (the page shows
+    the change waiting, the current address gets its notice): refusing it would tell anyone
+    signed in which addresses have accounts. The new address's mail says instead that
+    nothing can change, and counts in the mail throttle like the link would."""
     try:
         address = normalize_email(new_email)
     except FieldError as exc:
@@ -123,22 +149,25 @@ def request_email_change(session: Session, *, user: User, password: str, new_ema
     if address == user.email:
         raise ValidationFailed({"new_email": "This is already your email address."})
     _check_password(session, user, password, "email_password")
-    if accounts.find_user(session, address) is not None:
-        raise ValidationFailed({"new_email": "Another account already uses this email address."})
     outbox.check_throttle(session, kinds=(EMAIL_CHANGE,), to=address, user_id=user.id)
+    # issued either way, so the page shows the same waiting change; only mailed when free
     token = account_links.issue(session, user, EMAIL_CHANGE, EMAIL_CHANGE_TTL, new_email=address)
-    link = f"{settings.public_url}{routes.email_change_link(token)}"
-    outbox.queue_mail(
-        session,
-        to=address,
-        subject="Confirm your new orgportal email address",
-        body=f"Hello {user.first_name},\n\nYou asked to change the email address of your orgportal "
-        f"account from {user.email} to {address}. Confirm it by opening this link:\n{link}\n\n"
-        "The link is valid for 24 hours. Until you open it, your email address stays as it is.\n",
-        link=link,
-        kind=EMAIL_CHANGE,
-        user_id=user.id,
-    )
+    if accounts.find_user(session, address) is not None:
+        _tell_taken_address(session, user, address)
+    else:
+        link = f"{settings.public_url}{routes.email_change_link(token)}"
+        outbox.queue_mail(
+            session,
+            to=address,
+            subject="Confirm your new orgportal email address",
+            body=f"Hello {user.first_name},\n\nYou asked to change the email address of your "
+            f"orgportal account from {user.email} to {address}. Confirm it by opening this "
+            f"link:\n{link}\n\nThe link is valid for 24 hours. Until you open it, your email "
+            "address stays as it is.\n",
+            link=link,
+            kind=EMAIL_CHANGE,
+            user_id=user.id,
+        )
     login = f"{settings.public_url}{routes.LOGIN}"
     outbox.queue_mail(
         session,
@@ -159,6 +188,22 @@ def request_email_change(session: Session, *, user: User, password: str, new_ema
         summary=f"Asked to change email from {user.email} to {address}",
     )
     return address
+
+
+def _tell_taken_address(session: Session, user: User, address: str) -> None:
+    """The mail an address with an account gets instead of a confirmation link."""
+    outbox.queue_mail(
+        session,
+        to=address,
+        subject="Someone tried to move an orgportal account to your email address",
+        body="Hello,\n\nSomeone signed in to orgportal asked to change their account's email "
+        f"address to {address}. This address already has an orgportal "
+        "account, so nothing was changed and no account was moved.\n\nIf you have two "
+        "accounts and want one address for them, delete the account you no longer use "
+        "first. Otherwise you can ignore this email.\n",
+        kind=EMAIL_CHANGE,
+        user_id=user.id,
+    )
 
 
 def pending_email_change(session: Session, *, user: User) -> str:
@@ -238,7 +283,7 @@ def delete_account(
         action="account.deleted",
         summary=f"{user.email} deleted their account; their membership ended",
     )
-    _hand_over_organization_items(session, user)
+    item_handover.hand_over_organization_items(session, user)
     keys = session.exec(
         select(StoredFile.storage_key).where(
             StoredFile.owner_id == user.id, col(StoredFile.organization_id).is_(None)
@@ -253,40 +298,3 @@ def delete_account(
     mark_usage_changed(session, organization_ids)
     mark_user_access_changed(session, [user.id])  # its API keys stop at once (issue 16)
     session.delete(user)  # sessions, tokens, API keys, projects… go with it (ON DELETE)
-
-
-def _workspace_tables() -> list[Table]:
-    """Every table whose rows belong to a workspace through `organization_id` + `owner_id`
-    (links, files, and what hangs on links such as click analytics)."""
-    return [
-        table
-        for table in SQLModel.metadata.sorted_tables
-        if {"owner_id", "organization_id"} <= set(table.c.keys())
-    ]
-
-
-def _hand_over_organization_items(session: Session, user: User) -> None:
-    """What the user made inside organizations (links, files, their analytics) belongs to
-    those organizations: it passes to each organization's owner instead of vanishing with
-    the account (`owner_id` is ON DELETE CASCADE)."""
-    tables = _workspace_tables()
-    in_use = union(
-        *[
-            select(table.c.organization_id).where(
-                table.c.owner_id == user.id, table.c.organization_id.is_not(None)
-            )
-            for table in tables
-        ]
-    )
-    owners = session.exec(
-        select(Membership.organization_id, Membership.user_id).where(
-            Membership.role == Role.OWNER, col(Membership.organization_id).in_(in_use)
-        )
-    ).all()
-    for organization_id, owner_id in owners:
-        for table in tables:
-            session.exec(
-                update(table)
-                .where(table.c.owner_id == user.id, table.c.organization_id == organization_id)
-                .values(owner_id=owner_id)
-            )

@@ -12,9 +12,10 @@ from orgportal.config import settings
 from orgportal.models import LoginAttempt, Membership, Organization, User, UserSession, UserToken
 from orgportal.models.base import utcnow
 from orgportal.models.security import TwoFactor
-from orgportal.services import outbox, user_sessions
+from orgportal.services import account_links, outbox, user_sessions
 from orgportal.services.errors import (
     AccountLocked,
+    DomainError,
     InvalidCredentials,
     InvalidToken,
     NotAuthenticated,
@@ -37,6 +38,7 @@ SIGN_IN_LINK_FAILED = (
 )
 CONFIRM_TTL = timedelta(days=3)
 DEFAULT_AFTER_SIGN_IN = "/organization"
+WRONG_PASSWORD = "Your current password is incorrect."
 
 
 @dataclass(frozen=True)
@@ -157,15 +159,52 @@ def _tell_owner_of_registration_attempt(session: Session, user: User) -> None:
     )
 
 
-def confirm_email(session: Session, token: str) -> User:
-    row = _take_token(session, token, CONFIRM_EMAIL)
+class SignInToConfirm(DomainError):
+    """A confirmation link opened where its account is not signed in: whoever reads the
+    mailbox is not yet shown to know the password (issue 22, account pre-hijacking)."""
+
+    status = 403
+
+    def __init__(self, email: str):
+        super().__init__(
+            f"To confirm {email}, sign in to that account in this browser, then open the link "
+            "again. If you did not create this account, reset its password instead: that "
+            "proves the address is yours and clears what the unconfirmed account set up."
+        )
+        self.email = email
+
+
+def confirm_email(session: Session, token: str, *, signed_in_user_id: int | None) -> User:
+    """Confirm the address of the account the link was mailed for, only in a browser signed
+    in to that account (`signed_in_user_id`). Opening the link proves the mailbox; the
+    session proves the password: together they are one person. Anywhere else the link is
+    kept for later (SignInToConfirm), so a stranger's registration of someone's address can
+    never be confirmed by its owner's click, leaving the stranger's password in place; the
+    owner resets the password instead (`unconfirmed.reclaim`)."""
+    row = account_links.check(session, token, CONFIRM_EMAIL, what="confirmation")
     user = session.get(User, row.user_id)
     if user is None:
         raise InvalidToken("This confirmation link is not valid.")
+    if user.id != signed_in_user_id and not user.email_confirmed_at:
+        raise SignInToConfirm(user.email)
+    _take_token(session, token, CONFIRM_EMAIL)
     if not user.email_confirmed_at:
         user.email_confirmed_at = utcnow()
         session.add(user)
     return user
+
+
+def verify_current_password(session: Session, user: User, password: str, field: str) -> None:
+    """The user's current password, or ValidationFailed on `field`: for actions that must
+    not be open to whoever finds a browser signed in (password and email changes, account
+    deletion, new API keys). A wrong one counts toward the sign-in lockout, and a locked
+    email is refused before any hashing."""
+    _refuse_if_locked(session, user.email)
+    if not security.verify_password(password or "", user.password_hash):
+        # As in sign_in: the failure must outlive the refusal it causes.
+        session.add(LoginAttempt(email=user.email, succeeded=False))
+        session.commit()
+        raise ValidationFailed({field: WRONG_PASSWORD})
 
 
 # --- sign in ------------------------------------------------------------------------------

@@ -10,11 +10,19 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
-from orgportal import security
+from orgportal import routes, security
+from orgportal.config import settings
 from orgportal.db import mark_user_access_changed
 from orgportal.models import ApiKey, Organization, User
 from orgportal.models.base import utcnow
-from orgportal.services.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from orgportal.services import accounts, outbox, two_factor
+from orgportal.services.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from orgportal.services.permissions import Permission, membership_of, require
 from orgportal.services.validation import FieldError, text
 
@@ -24,6 +32,7 @@ MAX_ACTIVE_KEYS = 25
 # Writing `last_used_at` on every request would turn each read into a write; a minute's
 # precision is all the account page shows.
 LAST_USED_PRECISION = timedelta(minutes=1)
+KEYS_REVOKED = "api_keys_revoked"  # the outbox kind of the mail saying so
 
 
 @dataclass(frozen=True)
@@ -36,16 +45,33 @@ class ApiCaller:
 
 
 def create_key(
-    session: Session, *, user: User, name: str, active_org_id: int | None
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    active_org_id: int | None,
+    password: str = "",
+    code: str = "",
 ) -> tuple[str, ApiKey]:
-    """A new key starting in `active_org_id` (the creator's active workspace).
+    """A new key starting in `active_org_id` (the creator's active workspace), for a user
+    who proves it is them again: the current `password`, or with two-factor sign-in on, a
+    current `code` instead. A key outlives the session that made it, so a browser left
+    signed in, or a stolen session, must not be enough to mint one (issue 22); and an
+    account whose address is not confirmed gets none, as a key would outlive its owner
+    proving the address (SPEC §1).
 
     Returns the full secret, which is never shown again, and the stored row.
     """
+    if user.email_confirmed_at is None:
+        raise PermissionDenied(
+            "Confirm your email address before creating API keys: open the link we sent to "
+            f"{user.email} (the banner above can send it again)."
+        )
     try:
         clean_name = text(name, label="Key name", min_len=1, max_len=80)
     except FieldError as exc:
         raise ValidationFailed({"name": str(exc)}) from exc
+    _prove_it_is_them(session, user, password=password, code=code)
     if active_org_id is not None and membership_of(session, user, active_org_id) is None:
         active_org_id = None  # a workspace the user has left: start in Personal instead
     active = session.exec(
@@ -66,6 +92,44 @@ def create_key(
     session.add(key)
     session.flush()
     return raw, key
+
+
+def _prove_it_is_them(session: Session, user: User, *, password: str, code: str) -> None:
+    if code.strip() and two_factor.is_enabled(session, user.id):
+        two_factor.verify_code(session, user=user, code=code, field="key_code")
+        return
+    accounts.verify_current_password(session, user, password, "key_password")
+
+
+def revoke_all(session: Session, *, user: User, because: str) -> int:
+    """Revoke every working key of the user (a password reset or change, "Sign out
+    everywhere else": whatever a thief minted with a stolen session must stop too), mail
+    the user when there were any, and return how many. `because` completes "… because you
+    …" in that mail."""
+    keys = session.exec(
+        select(ApiKey).where(ApiKey.user_id == user.id, col(ApiKey.revoked_at).is_(None))
+    ).all()
+    if not keys:
+        return 0
+    now = utcnow()
+    for key in keys:
+        key.revoked_at = now
+        session.add(key)
+    mark_user_access_changed(session, [user.id])  # refused at once by every worker
+    names = ", ".join(key.name for key in keys)
+    outbox.queue_mail(
+        session,
+        to=user.email,
+        subject="Your orgportal API keys were revoked",
+        body=f"Hello {user.first_name},\n\nYour API keys ({names}) were revoked because you "
+        f"{because}. Scripts and plugins using them now get 401 Unauthorized.\n\n"
+        "Create new keys on your account page once you are signed in again. If you did not "
+        "do this, reset your password at once.\n",
+        link=f"{settings.public_url}{routes.ACCOUNT}",
+        kind=KEYS_REVOKED,
+        user_id=user.id,
+    )
+    return len(keys)
 
 
 def list_keys(session: Session, *, user: User) -> list[ApiKey]:

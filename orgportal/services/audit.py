@@ -53,6 +53,7 @@ ACTIONS = {
     "account.name_changed": "Name changed",
     "account.password_changed": "Password changed",
     "account.password_reset": "Password reset by email",
+    "account.reclaimed": "Unconfirmed account cleared for its address's owner",
     "account.email_change_requested": "Email change requested",
     "account.email_changed": "Email changed",
     "account.session_revoked": "Session signed out",

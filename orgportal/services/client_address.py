@@ -8,7 +8,9 @@ configured proxy (TRUSTED_PROXIES), and walk it from the right, skipping further
 proxies, to the first address that is not one of ours.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from orgportal.config import settings
@@ -52,3 +54,41 @@ def _normal(address: str) -> str:
     """One spelling per address (so `::FFFF:1.2.3.4` and `1.2.3.4` share a limit)."""
     ip = _parse(address)
     return str(ip) if ip is not None else address or "unknown"
+
+
+# --- the address a use case runs for ----------------------------------------------------------
+# Set once at each boundary (the gateway for every HTTP request, the state core for every
+# websocket event), read by `permissions.require` so that an organization's Security settings
+# (SPEC §13) are held for *whatever organization owns the object* a service touches, without
+# every service taking the address as an argument. Unset (a script, a job) it reads as
+# "unknown", which no IP allowlist allows: a boundary that forgets it fails closed.
+_current: ContextVar[str | None] = ContextVar("client_address", default=None)
+_through_api: ContextVar[bool] = ContextVar("client_through_api", default=False)
+
+
+def current() -> str:
+    """The address of the client the running use case is for ("unknown" when unset)."""
+    return _current.get() or "unknown"
+
+
+def current_is_api() -> bool:
+    """Whether the running use case came through the REST API (refusals then speak of keys)."""
+    return _through_api.get()
+
+
+def set_current(address: str) -> None:
+    """For a boundary that cannot wrap its work (a Reflex event authenticating its viewer):
+    every event sets it afresh before any service runs for a user."""
+    _current.set(address)
+    _through_api.set(False)
+
+
+@contextmanager
+def calling_from(address: str, *, api: bool = False) -> Iterator[None]:
+    """Run a block as a use case for the client at `address` (`api`: through the REST API)."""
+    token, api_token = _current.set(address), _through_api.set(api)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        _through_api.reset(api_token)

@@ -22,7 +22,7 @@ from orgportal.models.analytics import TOTAL
 from orgportal.models.base import utcnow
 from orgportal.services import clicks
 from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import membership_of
+from orgportal.services.permissions import Permission, require
 from orgportal.services.validation import FieldError, text
 
 NAME_MAX = 100
@@ -123,11 +123,13 @@ def _click_for(session: Session, user: User, token: str) -> Click:
     if click is None:
         raise NotFound("Click not found.")
     if click.organization_id is None:
-        allowed = click.owner_id == user.id
-    else:
-        allowed = membership_of(session, user, click.organization_id) is not None
-    if not allowed:
-        raise NotFound("Click not found.")
+        if click.owner_id != user.id:
+            raise NotFound("Click not found.")
+        return click
+    try:  # membership, and the organization's Security settings (SPEC §13)
+        require(session, user, click.organization_id, Permission.VIEW)
+    except NotFound:
+        raise NotFound("Click not found.") from None
     return click
 
 

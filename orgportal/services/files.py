@@ -21,7 +21,6 @@ from orgportal.services import usage, usage_counters
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
-    membership_of,
     require,
     require_workspace,
 )
@@ -142,11 +141,13 @@ def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
     if stored is None:
         raise NotFound("File not found.")
     if stored.organization_id is None:
-        readable = stored.owner_id == user.id
-    else:
-        readable = membership_of(session, user, stored.organization_id) is not None
-    if not readable:
-        raise NotFound("File not found.")
+        if stored.owner_id != user.id:
+            raise NotFound("File not found.")
+        return stored
+    try:  # membership, and the organization's Security settings (SPEC §13)
+        require(session, user, stored.organization_id, Permission.VIEW)
+    except NotFound:
+        raise NotFound("File not found.") from None
     return stored
 
 

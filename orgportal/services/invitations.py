@@ -6,11 +6,12 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from orgportal import security
+from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, outbox, seats, usage_counters
+from orgportal.services import accounts, audit, outbox, seats, unconfirmed, usage_counters
 from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
     Conflict,
@@ -161,32 +162,57 @@ class InviteDetails:
     organization_name: str
     organization_description: str
     has_account: bool
+    # an account exists for the email but its address was never confirmed: the page offers
+    # both signing in (its maker) and creating the account afresh (the address's owner)
+    account_unconfirmed: bool = False
 
 
 def inspect_invite(session: Session, token: str) -> InviteDetails:
     invite, organization = _usable(session, token)
+    user = accounts.find_user(session, invite.email)
     return InviteDetails(
         email=invite.email,
         role=Role(invite.role),
         organization_name=organization.name,
         organization_description=organization.description,
-        has_account=accounts.find_user(session, invite.email) is not None,
+        has_account=user is not None,
+        account_unconfirmed=user is not None and user.email_confirmed_at is None,
     )
 
 
 def accept_as_new_user(
-    session: Session, *, token: str, password: str, first_name: str, last_name: str
+    session: Session,
+    *,
+    token: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    gateway: BillingGateway | None = None,
 ) -> tuple[User, int]:
     """Case 1: create a confirmed account for the invited email (whatever the form said) and join.
+
+    An account whose address was never confirmed does not stand in the way: the invite link
+    proves the address, so that account is cleared (`unconfirmed.reclaim`; `gateway` cancels
+    what it may have bought) and taken over with this form's password and names.
 
     Returns the user and the organization id, for opening a session in that workspace.
     """
     invite, organization = _usable(session, token, lock=True)
-    if accounts.find_user(session, invite.email):
+    existing = accounts.find_user(session, invite.email)
+    if existing is not None and existing.email_confirmed_at is not None:
         raise Conflict("An account already exists for this email. Sign in to accept.")
-    user = accounts.register(
-        session, Registration(invite.email, password, first_name, last_name), confirmed=True
-    )
+    form = Registration(invite.email, password, first_name, last_name)
+    if existing is None:
+        user = accounts.register(session, form, confirmed=True)
+    else:
+        form = accounts.validate_registration(form)
+        unconfirmed.reclaim(
+            session, existing, proven_by="an invitation", gateway=gateway or UnconfiguredBilling()
+        )
+        existing.password_hash = security.hash_password(form.password)
+        existing.first_name, existing.last_name = form.first_name, form.last_name
+        session.add(existing)
+        user = existing
     _join(session, invite, organization, user)
     return user, organization.id
 
@@ -195,6 +221,11 @@ def accept_invite(session: Session, *, viewer: Viewer, token: str) -> int:
     """Cases 2 and 3: the signed-in user accepts; the organization becomes their workspace."""
     invite, organization = _usable(session, token, lock=True)
     _require_invited_user(invite, viewer.user)
+    if viewer.user.email_confirmed_at is None:
+        # Joining needs a confirmed address (SPEC §1). The link was mailed to it and the
+        # session proves the password: one person, so this confirms it.
+        viewer.user.email_confirmed_at = utcnow()
+        session.add(viewer.user)
     _join(session, invite, organization, viewer.user)
     viewer.session.active_org_id = organization.id
     session.add(viewer.session)

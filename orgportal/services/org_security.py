@@ -17,6 +17,8 @@ from orgportal.db import mark_access_changed
 from orgportal.models import Organization, OrganizationSecurity, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, plans, two_factor
+from orgportal.services.client_address import current as current_address
+from orgportal.services.client_address import current_is_api
 from orgportal.services.errors import Conflict, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import Permission, membership_of, require
 
@@ -126,7 +128,11 @@ def is_available(session: Session, organization: Organization) -> bool:
 
 def get_settings(session: Session, *, user: User, organization_id: int) -> SecuritySettings:
     organization, _ = require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
-    row = _row(session, organization_id)
+    return _settings(session, organization)
+
+
+def _settings(session: Session, organization: Organization) -> SecuritySettings:
+    row = _row(session, organization.id)
     available = is_available(session, organization)
     return SecuritySettings(
         available=available,
@@ -182,7 +188,9 @@ def update_settings(
     )
     session.add(row)
     mark_access_changed(session, [organization_id])  # cached API callers (issue 16)
-    return get_settings(session, user=user, organization_id=organization_id)
+    # Not `get_settings`: a list saved with "Save anyway", or a requirement the editor does
+    # not meet yet, refuses the editor from now on, and that must not undo the save.
+    return _settings(session, organization)
 
 
 # --- enforcement ---------------------------------------------------------------------------
@@ -222,6 +230,26 @@ def access_rule(
     organization = session.get(Organization, organization_id)
     if organization is None or membership_of(session, user, organization_id) is None:
         return None
+    return _rule(session, user, organization, row)
+
+
+def check_member(session: Session, *, user: User, organization: Organization) -> None:
+    """`check_access` for a member already looked up (`permissions.require` calls it for
+    every permission check), at the address of the running use case
+    (`client_address.current`): whatever organization owns the object a service reads or
+    writes, its rule holds, whichever workspace is active and whichever door (page event,
+    REST call, download) the call came through."""
+    row = _row(session, organization.id)
+    if row is None or not (row.require_two_factor or row.ip_allowlist):
+        return
+    rule = _rule(session, user, organization, row)
+    if rule is not None:
+        enforce(rule, user=user, address=current_address(), api=current_is_api())
+
+
+def _rule(
+    session: Session, user: User, organization: Organization, row: OrganizationSecurity
+) -> AccessRule | None:
     if not is_available(session, organization):
         return None
     return AccessRule(

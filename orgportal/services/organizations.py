@@ -15,9 +15,9 @@ from orgportal.models import Membership, Organization, Role, StoredFile, User, U
 from orgportal.models.base import utcnow
 from orgportal.services import audit, billing, business_details, logos, usage_counters
 from orgportal.services.business_details import BusinessDetails
-from orgportal.services.errors import ValidationFailed
+from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.logos import validate_logo_url
-from orgportal.services.permissions import Permission, require
+from orgportal.services.permissions import Permission, membership_of, require
 from orgportal.services.validation import FieldError, text
 
 SLUG_ALPHABET = string.ascii_lowercase + string.digits
@@ -80,6 +80,19 @@ def create_organization(
 
 def get_organization(session: Session, *, user: User, organization_id: int) -> OrganizationView:
     organization, membership = require(session, user, organization_id, Permission.VIEW)
+    return OrganizationView(
+        organization, Role(membership.role), member_count(session, organization_id)
+    )
+
+
+def listed_organization(session: Session, *, user: User, organization_id: int) -> OrganizationView:
+    """One entry of the user's own list of workspaces (name, role, member count). Like the
+    workspace switcher, the list is never refused by an organization's Security settings:
+    it says where the user is a member, so they can switch there and meet its gate."""
+    membership = membership_of(session, user, organization_id)
+    organization = session.get(Organization, organization_id) if membership else None
+    if membership is None or organization is None:
+        raise NotFound("Organization not found.")
     return OrganizationView(
         organization, Role(membership.role), member_count(session, organization_id)
     )
@@ -192,11 +205,21 @@ def delete_organization(
     organization, _ = require(session, user, organization_id, Permission.DELETE_ORGANIZATION)
     if confirm_name != organization.name:
         raise ValidationFailed({"confirm_name": "Type the organization name exactly to confirm."})
+    remove(session, organization, actor=user, gateway=gateway)
+
+
+def remove(
+    session: Session, organization: Organization, *, actor: User, gateway: BillingGateway
+) -> None:
+    """Delete an organization with everything it holds, its subscriptions canceled at Stripe
+    first: the Owner's delete, and an unconfirmed account's organizations when its address
+    is proven by someone else (`unconfirmed.reclaim`). No permission check here."""
+    organization_id = organization.id
     billing.cancel_all(session, gateway, organization_id=organization_id)
     audit.record(
         session,
         organization_id=organization_id,
-        actor=user,
+        actor=actor,
         action="organization.deleted",
         summary=f"Deleted organization {organization.name}",
     )

@@ -2,19 +2,29 @@
 
 Asking answers the same for every address (nothing tells whether it has an account); only
 the link's hash is stored. Using it sets the new password (registration's rules), signs
-out every session of the user, cancels the account's other reset links and clears the
-sign-in lockout. Reset mails are throttled per address and per user like other account mail
+out every session of the user, revokes their API keys, cancels the account's other reset
+links and clears the sign-in lockout; an unconfirmed account is cleared first (issue 22). Reset mails are throttled per address and per user like other account mail
 (over the limit nothing is sent, silently: a refusal would reveal the account).
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session
 
 from orgportal import routes, security
+from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
 from orgportal.config import settings
 from orgportal.models import LoginAttempt, User
-from orgportal.services import account_audit, account_links, accounts, outbox, user_sessions
+from orgportal.services import (
+    account_audit,
+    account_links,
+    accounts,
+    api_keys,
+    outbox,
+    unconfirmed,
+    user_sessions,
+)
 from orgportal.services.errors import InvalidToken, ValidationFailed
 from orgportal.services.validation import FieldError, new_password, normalize_email
 
@@ -65,18 +75,41 @@ def check_link(session: Session, *, token: str) -> User:
     return user
 
 
-def reset_password(session: Session, *, token: str, password: str) -> User:
-    """Set the new password through the link. A refused password leaves the link usable."""
+@dataclass(frozen=True)
+class ResetDone:
+    user: User
+    api_keys_revoked: int
+    # not None when the address had never been confirmed: what the account held was
+    # cleared before the link's holder took it over (`unconfirmed.reclaim`)
+    reclaimed: unconfirmed.Cleared | None
+
+
+def reset_password(
+    session: Session, *, token: str, password: str, gateway: BillingGateway | None = None
+) -> ResetDone:
+    """Set the new password through the link. A refused password leaves the link usable.
+
+    Every session ends and every API key is revoked (a thief's key must not outlive the
+    reset). An unconfirmed account is first cleared and then confirmed: the link proved the
+    address, not that its holder made the account (`gateway` cancels a subscription it
+    may have bought)."""
     user = check_link(session, token=token)
     try:
         new_password(password, email=user.email)
     except FieldError as exc:
         raise ValidationFailed({"password": str(exc)}) from exc
     account_links.take(session, token, PASSWORD_RESET, what=WHAT)
+    reclaimed = None
+    if user.email_confirmed_at is None:
+        reclaimed = unconfirmed.reclaim(
+            session, user, proven_by="a password reset link",
+            gateway=gateway or UnconfiguredBilling(),
+        )  # fmt: skip
     user.password_hash = security.hash_password(password)
     session.add(user)
     account_links.cancel_pending(session, user_id=user.id, purpose=PASSWORD_RESET)
     ended = user_sessions.revoke_all(session, user_id=user.id)
+    keys = api_keys.revoke_all(session, user=user, because="reset your password")
     # The lockout counts failures since the last success (accounts._refuse_if_locked): this
     # row ends it, so the owner can sign in with the new password at once.
     session.add(LoginAttempt(email=user.email, succeeded=True))
@@ -85,6 +118,9 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
         user=user,
         action="account.password_reset",
         summary=f"Set a new password through an emailed link; {ended} session"
-        f"{'s' if ended != 1 else ''} signed out",
+        f"{'s' if ended != 1 else ''} signed out, {keys} API key{'s' if keys != 1 else ''} "
+        "revoked",
     )
-    return user
+    if reclaimed is not None:
+        keys += reclaimed.api_keys
+    return ResetDone(user=user, api_keys_revoked=keys, reclaimed=reclaimed)

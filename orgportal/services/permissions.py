@@ -116,7 +116,9 @@ def membership_of(session: Session, user: User, organization_id: int) -> Members
 def require(
     session: Session, user: User, organization_id: int, permission: Permission
 ) -> tuple[Organization, Membership]:
-    """The organization and the user's membership, or a refusal.
+    """The organization and the user's membership, or a refusal: NotFound, PermissionDenied
+    for the role, or `org_security.AccessRefused` when the organization's Security settings
+    refuse the user at the running use case's address.
 
     Non-members get NotFound rather than PermissionDenied so that probing ids tells an
     outsider nothing about which organizations exist.
@@ -129,6 +131,11 @@ def require(
         raise PermissionDenied(
             f"Your role ({Role(membership.role).label}) does not allow this action."
         )
+    # The organization's Security settings (SPEC §13) hold for every use of it, not only
+    # for the active workspace: a lazy import, as org_security builds on this module.
+    from orgportal.services import org_security
+
+    org_security.check_member(session, user=user, organization=organization)
     return organization, membership
 
 

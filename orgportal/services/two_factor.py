@@ -198,6 +198,19 @@ def complete_sign_in(session: Session, *, challenge: str, code: str, browser: st
     return accounts.issue_sign_in_ticket(session, user, browser=browser)
 
 
+def verify_code(session: Session, *, user: User, code: str, field: str = "code") -> None:
+    """A current code (not a recovery code) from a signed-in user proving it is them again
+    (e.g. before a new API key), or ValidationFailed on `field`. Replays are refused, and a
+    wrong code counts toward the sign-in lockout like a wrong password."""
+    accounts._refuse_if_locked(session, user.email)
+    row = _locked_row(session, user.id)
+    if row is None or row.enabled_at is None or not _accept_totp(row, code):
+        session.add(LoginAttempt(email=user.email, succeeded=False))
+        session.commit()  # the failure must outlive the refusal it causes
+        raise ValidationFailed({field: "That code is not valid."})
+    session.add(row)
+
+
 # --- codes ---------------------------------------------------------------------------------
 
 

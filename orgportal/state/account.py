@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from orgportal import formatting
 from orgportal.models import ApiKey
-from orgportal.services import api_keys
+from orgportal.services import api_keys, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
 
@@ -36,8 +36,10 @@ class AccountState(AppState):
     _new_key_id: int = 0
     errors: dict[str, str] = {}
     form_key: int = 0
+    has_two_factor: bool = False  # then a current code may stand in for the password
 
     def _load(self, session: Session, viewer: Viewer) -> None:
+        self.has_two_factor = two_factor.is_enabled(session, viewer.user.id)
         self.new_key, self.new_key_name, self._new_key_id = "", "", 0
         self.keys = [self._row(key) for key in api_keys.list_keys(session, user=viewer.user)]
 
@@ -63,6 +65,8 @@ class AccountState(AppState):
                     user=v.user,
                     name=form.get("name", ""),
                     active_org_id=v.session.active_org_id,
+                    password=str(form.get("key_password", "")),
+                    code=str(form.get("key_code", "")),
                 )
             ),
             errors="errors",

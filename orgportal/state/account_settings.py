@@ -114,7 +114,7 @@ class AccountSettingsState(AppState):
 
     @rx.event
     def change_password(self, form: dict):
-        ended: list[int] = []
+        ended: list[account_settings.SignedOut] = []
         events = self._form(
             lambda s, v: ended.append(
                 account_settings.change_password(
@@ -132,8 +132,7 @@ class AccountSettingsState(AppState):
         )
         if not ended:
             return events
-        others = f"{ended[0]} other session{'s' if ended[0] != 1 else ''}"
-        return rx.toast.success(f"Password changed. {others} signed out.")
+        return rx.toast.success(f"Password changed. {ended[0].sentence()}")
 
     @rx.event
     def request_email_change(self, form: dict):
@@ -169,16 +168,21 @@ class AccountSettingsState(AppState):
 
     @rx.event
     def revoke_other_sessions(self):
-        ended: list[int] = []
+        ended: list[account_settings.SignedOut] = []
         events = self._run(
             lambda s, v: ended.append(
-                user_sessions.revoke_others(s, user=v.user, current_id=v.session.id)
+                account_settings.sign_out_everywhere_else(
+                    s, user=v.user, current_session_id=v.session.id
+                )
             )
         )
         if not ended:
             return events
+        done = ended[0]
+        keys = f" {done.api_keys} API key{'s' if done.api_keys != 1 else ''} revoked."
         return rx.toast.success(
-            f"Signed out {ended[0]} other session{'s' if ended[0] != 1 else ''}."
+            f"Signed out {done.sessions} other session{'s' if done.sessions != 1 else ''}."
+            + (keys if done.api_keys else "")
         )
 
     @rx.event

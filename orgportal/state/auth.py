@@ -5,7 +5,7 @@ import reflex as rx
 from orgportal import routes
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, client_limits, two_factor
-from orgportal.services.errors import DomainError, InvalidToken, ValidationFailed
+from orgportal.services.errors import DomainError, InvalidToken, NotAuthenticated, ValidationFailed
 from orgportal.state.base import AppState, navigate
 
 
@@ -36,8 +36,8 @@ class LoginState(AppState):
     def submit(self, form: dict):
         self.error = ""
         try:
-            client_limits.check_sign_in(self._client_address())  # before any hashing
-            with unit_of_work() as session:
+            # Refused before any hashing when the address failed too often; counts a failure.
+            with client_limits.sign_in_attempt(self._client_address()), unit_of_work() as session:
                 ticket = accounts.sign_in(
                     session,
                     email=form.get("email", ""),
@@ -57,8 +57,8 @@ class LoginState(AppState):
         """The second step: a code from the authenticator app, or a recovery code."""
         self.error = ""
         try:
-            client_limits.check_sign_in(self._client_address())
-            with unit_of_work() as session:
+            # A wrong code is a failure of the address too, like a wrong password.
+            with client_limits.sign_in_attempt(self._client_address()), unit_of_work() as session:
                 ticket = two_factor.complete_sign_in(
                     session,
                     challenge=self._challenge,
@@ -119,14 +119,27 @@ class RegisterState(AppState):
 class ConfirmState(AppState):
     message: str = ""
     ok: bool = False
+    sign_in_first: bool = False  # the link works once this browser is signed in to it
 
     @rx.event
     def confirm(self):
         token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        self.sign_in_first = False
         try:
             with unit_of_work() as session:
-                user = accounts.confirm_email(session, token)
+                try:
+                    signed_in = accounts.authenticate(session, self._session_token()).user.id
+                except NotAuthenticated:
+                    signed_in = None
+                user = accounts.confirm_email(session, token, signed_in_user_id=signed_in)
+        except accounts.SignInToConfirm as exc:
+            self.ok, self.message, self.sign_in_first = False, exc.message, True
+            return
         except DomainError as exc:
             self.ok, self.message = False, exc.message
             return
         self.ok, self.message = True, f"Thank you: {user.email} is confirmed."
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        return routes.login(self.router.url.path.rstrip("/"))

@@ -14,9 +14,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
+from orgportal.adapters import logs
 from orgportal.config import settings as app_settings
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, org_security, permissions
+from orgportal.services import client_address as client_context
 from orgportal.services.accounts import Viewer
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -76,6 +78,9 @@ class AppState(rx.State):
     def _viewer(self, session: Session) -> Viewer:
         """The signed-in user, or NotAuthenticated; refreshes the profile menu data."""
         viewer = accounts.authenticate(session, self._session_token())
+        logs.bind_viewer(viewer)  # the log lines of this event name its user and organization
+        # the address the services hold organizations' Security settings at (SPEC §13)
+        client_context.set_current(self._client_address())
         self._show_viewer(session, viewer)
         return viewer
 
@@ -148,7 +153,7 @@ class AppState(rx.State):
         except NotAuthenticated:
             return self._to_login()
         except org_security.AccessRefused as exc:
-            return rx.redirect(routes.security_gate(exc.reason))
+            return self._refused(exc)
         except ValidationFailed as exc:
             if errors:
                 setattr(self, errors, exc.errors)
@@ -221,9 +226,17 @@ class AppState(rx.State):
         except NotAuthenticated:
             return self._to_login()
         except org_security.AccessRefused as exc:
-            return rx.redirect(routes.security_gate(exc.reason))
+            return self._refused(exc)
         except DomainError as exc:
             return rx.toast.error(exc.message)
+
+    def _refused(self, exc: org_security.AccessRefused):
+        """The active organization refusing sends to its gate (set up two-factor sign-in,
+        address blocked); another organization refusing (its file, its link's figures) is
+        said where it happened."""
+        if exc.organization_id == (self.active_org_id or None):
+            return rx.redirect(routes.security_gate(exc.reason))
+        return rx.toast.error(exc.message)
 
     def _guard(self, session: Session, viewer: Viewer, route: str = "") -> None:
         """The active organization's Security settings (SPEC §13): AccessRefused for a member

@@ -6,6 +6,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
+from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, invitations
 from orgportal.services.accounts import Viewer
@@ -27,6 +28,8 @@ class InviteState(AppState):
     role_label: str = ""
     invite_email: str = ""
     errors: dict[str, str] = {}
+    # the invited email has an account whose address was never confirmed (issue 22)
+    unconfirmed_account: bool = False
 
     def _token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -53,7 +56,9 @@ class InviteState(AppState):
                 viewer = self._viewer(session)
             except NotAuthenticated:
                 self.signed_in = False
-                self.stage = "sign_in" if details.has_account else "new_user"
+                self.unconfirmed_account = details.account_unconfirmed
+                confirmed_account = details.has_account and not details.account_unconfirmed
+                self.stage = "sign_in" if confirmed_account else "new_user"
                 return
             self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
 
@@ -99,6 +104,7 @@ class InviteState(AppState):
                     password=form.get("password", ""),
                     first_name=form.get("first_name", ""),
                     last_name=form.get("last_name", ""),
+                    gateway=gateway_from_settings(session),
                 )
                 ticket = accounts.issue_sign_in_ticket(
                     session, user, org_id, browser=self._browser_nonce()

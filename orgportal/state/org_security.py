@@ -41,10 +41,11 @@ class OrgSecurityState(AppState):
         self.confirm_message = ""
         address = self._client_address()
         needs_confirmation: list[str] = []
+        saved: list[org_security.SecuritySettings] = []
 
         def action(session: Session, viewer: Viewer) -> None:
             try:
-                org_security.update_settings(
+                settings = org_security.update_settings(
                     session,
                     user=viewer.user,
                     organization_id=viewer.session.active_org_id,
@@ -56,17 +57,22 @@ class OrgSecurityState(AppState):
             except org_security.OwnAddressExcluded as exc:
                 needs_confirmation.append(exc.message)
                 raise
+            saved.append(settings)
 
-        events = self._run(action, errors="errors", field="ip_allowlist")
+        # No reload: a list saved with "Save anyway" (or a requirement the editor does not
+        # meet yet) refuses the editor from now on, and a refused reload would undo the save.
+        events = self._run(action, errors="errors", field="ip_allowlist", reload=False)
         if needs_confirmation:
             self.errors = {}
             self._pending, self.confirm_message = dict(form), needs_confirmation[0]
             return None
         self._pending = {}
-        if not self.errors:
-            self.form_key += 1
-            return rx.toast.success("Security settings saved.")
-        return events
+        if not saved:  # refused: by a field, or by the organization itself (its gate)
+            return events
+        self.require_two_factor = saved[0].require_two_factor
+        self.ip_allowlist = saved[0].ip_allowlist
+        self.form_key += 1
+        return rx.toast.success("Security settings saved.")
 
     @rx.event
     def save(self, form: dict):

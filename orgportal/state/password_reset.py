@@ -8,14 +8,17 @@ from typing import ClassVar
 import reflex as rx
 
 from orgportal import routes
+from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import account_settings, password_reset
 from orgportal.services.errors import DomainError, ValidationFailed
 from orgportal.state.base import AppState, navigate
 
 LOGIN_NOTICES = {
-    "reset": "Your password has been changed and every session signed out. "
-    "Sign in with your new password.",
+    "reset": "Your password has been changed, every session signed out and your API keys "
+    "revoked. Sign in with your new password.",
+    "reclaimed": "Your password is set and your email address confirmed. What the account "
+    "held before its address was confirmed has been cleared. Sign in with your new password.",
     "deleted": "Your account has been deleted.",
 }
 
@@ -64,6 +67,8 @@ class ResetLinkState(AppState):
     link_error: str = ""
     email: str = ""
     errors: dict[str, str] = {}
+    # the account's address was never confirmed: setting a password clears it (issue 22)
+    unconfirmed: bool = False
 
     @rx.event
     def check(self):
@@ -72,6 +77,7 @@ class ResetLinkState(AppState):
             with unit_of_work() as session:
                 user = password_reset.check_link(session, token=_token(self.router.url.path))
                 self.email = user.email
+                self.unconfirmed = user.email_confirmed_at is None
         except DomainError as exc:
             self.link_error = exc.message
         self.checked = True
@@ -81,10 +87,11 @@ class ResetLinkState(AppState):
         self.errors = {}
         try:
             with unit_of_work() as session:
-                password_reset.reset_password(
+                done = password_reset.reset_password(
                     session,
                     token=_token(self.router.url.path),
                     password=form.get("password", ""),
+                    gateway=gateway_from_settings(session),
                 )
         except ValidationFailed as exc:
             self.errors = exc.errors
@@ -92,7 +99,7 @@ class ResetLinkState(AppState):
         except DomainError as exc:
             self.link_error = exc.message
             return
-        return navigate(f"{routes.LOGIN}?reset=1")
+        return navigate(f"{routes.LOGIN}?{'reclaimed' if done.reclaimed else 'reset'}=1")
 
 
 class EmailChangeState(AppState):

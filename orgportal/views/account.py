@@ -10,16 +10,48 @@ from orgportal.state.account import KeyRow
 
 
 def _create_form() -> rx.Component:
-    return rx.form(
-        rx.hstack(
-            text_field("Key name", "name", S.errors, placeholder="Deploy script", required=True),
-            rx.button("Create API key", type="submit"),
-            align="end",
+    """A new key outlives this session, so it asks who you are again (issue 22)."""
+    return rx.cond(
+        S.email_confirmed,
+        rx.form(
+            rx.vstack(
+                text_field(
+                    "Key name", "name", S.errors, placeholder="Deploy script", required=True
+                ),
+                rx.hstack(
+                    text_field(
+                        "Your password",
+                        "key_password",
+                        S.errors,
+                        type="password",
+                        auto_complete="current-password",
+                    ),
+                    rx.cond(
+                        S.has_two_factor,
+                        text_field(
+                            "Or a two-factor code",
+                            "key_code",
+                            S.errors,
+                            auto_complete="one-time-code",
+                            input_mode="numeric",
+                        ),
+                    ),
+                    width="100%",
+                ),
+                rx.button("Create API key", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=S.create,
+            key=S.form_key,
             width="100%",
         ),
-        on_submit=S.create,
-        key=S.form_key,
-        width="100%",
+        rx.callout(
+            "Confirm your email address to create API keys: a key keeps working after "
+            "confirmation, so only a confirmed address gets one.",
+            icon="info",
+            size="1",
+        ),
     )
 
 

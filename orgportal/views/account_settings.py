@@ -55,7 +55,10 @@ def password_card() -> rx.Component:
     e = S.password_errors
     return _card(
         "Password",
-        rx.text("Changing your password signs you out everywhere else.", size="2"),
+        rx.text(
+            "Changing your password signs you out everywhere else and revokes your API keys.",
+            size="2",
+        ),
         _form(
             field_error(e, "password_form"),
             _password("Current password", "current_password", e, "current-password"),
@@ -188,7 +191,8 @@ def sessions_card() -> rx.Component:
                 description=(
                     "Every other session of your account ends now (",
                     S.other_sessions.to_string(),
-                    " in all); only this browser stays signed in.",
+                    " in all); only this browser stays signed in. Your API keys are "
+                    "revoked too.",
                 ),
                 confirm_label="Sign out other sessions",
                 on_confirm=S.revoke_other_sessions,

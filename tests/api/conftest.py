@@ -11,7 +11,7 @@ from orgportal.api import build_api
 from orgportal.api.rest.deps import limiter
 from orgportal.models import Organization, Role, User
 from orgportal.services import api_keys
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import PASSWORD, add_member, make_org, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,9 @@ def client(engine, monkeypatch, live) -> TestClient:
 
 def bearer(session: Session, user: User, organization_id: int | None = None) -> dict[str, str]:
     """Headers with a fresh key of `user` whose active workspace is `organization_id`."""
-    raw, _ = api_keys.create_key(session, user=user, name="test", active_org_id=organization_id)
+    raw, _ = api_keys.create_key(
+        session, user=user, name="test", active_org_id=organization_id, password=PASSWORD
+    )
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
 

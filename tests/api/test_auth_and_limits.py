@@ -10,7 +10,7 @@ from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Organization
 from orgportal.services import api_keys
 from tests.api.conftest import bearer
-from tests.unit.factories import make_org, make_user
+from tests.unit.factories import PASSWORD, make_org, make_user
 
 
 def test_without_a_key_every_route_is_refused_with_401(client: TestClient, session: Session):
@@ -45,7 +45,9 @@ def test_a_wrong_scheme_or_an_unknown_key_is_401(client: TestClient, session: Se
 def test_a_revoked_key_stops_working_at_once(client: TestClient, session: Session):
     user = make_user(session)
     org = make_org(session, user)
-    raw, key = api_keys.create_key(session, user=user, name="ci", active_org_id=org.id)
+    raw, key = api_keys.create_key(
+        session, user=user, name="ci", active_org_id=org.id, password=PASSWORD
+    )
     session.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     assert (
@@ -75,7 +77,9 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, session: Sessio
 
 def test_the_key_records_when_it_was_last_used(client: TestClient, session: Session):
     user = make_user(session)
-    raw, key = api_keys.create_key(session, user=user, name="ci", active_org_id=None)
+    raw, key = api_keys.create_key(
+        session, user=user, name="ci", active_org_id=None, password=PASSWORD
+    )
     session.commit()
     assert key.last_used_at is None
     client.get("/api/links", headers={"Authorization": f"Bearer {raw}"})

@@ -29,7 +29,7 @@ from orgportal.api.rest.deps import limiter
 from orgportal.models import Role, Subscription, User
 from orgportal.models.base import utcnow
 from orgportal.services import api_keys, invitations, links, members, org_security
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import PASSWORD, add_member, make_org, make_user
 
 BUS_DELAY = 0.3  # seconds
 
@@ -65,9 +65,11 @@ def polled(engine, session: Session, monkeypatch) -> Iterator[Polled]:
     owner = make_user(session, "owner@example.com")
     org = make_org(session, owner, "Polled Co")
     agent = add_member(session, org, Role.AGENT, make_user(session, "agent@example.com"))
-    raw_owner, _ = api_keys.create_key(session, user=owner, name="mon", active_org_id=org.id)
+    raw_owner, _ = api_keys.create_key(
+        session, user=owner, name="mon", active_org_id=org.id, password=PASSWORD
+    )
     raw_agent, agent_key = api_keys.create_key(
-        session, user=agent, name="mon", active_org_id=org.id
+        session, user=agent, name="mon", active_org_id=org.id, password=PASSWORD
     )
     session.commit()
     keys = {

@@ -95,6 +95,17 @@ def link_in(message: Message) -> str:
     return next(word for word in body.split() if word.startswith("http"))
 
 
+def confirm_email(page: Page, mail_dir: Path, address: str) -> None:
+    """Open the confirmation mail's link in this (signed-in) browser, as its owner does;
+    the page then goes on where it was."""
+    back = page.url
+    page.goto(link_in(wait_for_mail(mail_dir, address, "Confirm your")))
+    expect(page.get_by_text(f"Thank you: {address.lower()} is confirmed.")).to_be_visible(
+        timeout=20_000
+    )
+    page.goto(back)
+
+
 def join_as_new_user(page: Page, mail_dir: Path, address: str, first: str = "New") -> None:
     """Open the invitation mail sent to `address` and accept it with a new account."""
     page.goto(link_in(wait_for_mail(mail_dir, address, "invited you to join")))

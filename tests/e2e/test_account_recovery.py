@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import (
     PASSWORD,
+    confirm_email,
     confirm_in_dialog,
     create_organization,
     link_in,
@@ -55,6 +56,7 @@ def test_forgot_password_sets_a_new_one_and_signs_out_the_old_session(
 ):
     address = unique_email("forgetful")
     register(other_page, address)  # the old session, in another browser
+    confirm_email(other_page, mail_dir, address)  # an unconfirmed one would be cleared
 
     page.goto("/login")
     wait_for_hydration(page)

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page
 
-from tests.e2e.helpers import create_organization, register, unique_email
+from tests.e2e.helpers import confirm_email, create_organization, register, unique_email
 from tests.e2e.test_api_keys import create_key_in_ui
 
 EXCLUDED = r"^/api/(stripe|public)/"
@@ -130,10 +130,12 @@ def run_schemathesis(
 
 
 def test_every_rest_operation_honours_the_openapi_document(
-    page: Page, base_url: str, tmp_path: Path
+    page: Page, base_url: str, tmp_path: Path, mail_dir: Path
 ):
-    register(page, unique_email("contract"))
+    address = unique_email("contract")
+    register(page, address)
     create_organization(page, "Contract Co")
+    confirm_email(page, mail_dir, address)
     key = create_key_in_ui(page, "schemathesis")
 
     output = run_schemathesis(

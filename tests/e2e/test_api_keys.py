@@ -3,14 +3,23 @@
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import confirm_in_dialog, create_organization, register, unique_email
+from tests.e2e.helpers import (
+    PASSWORD,
+    confirm_email,
+    confirm_in_dialog,
+    create_organization,
+    register,
+    unique_email,
+)
 
 
-def create_key_in_ui(page: Page, name: str) -> str:
-    """Create a key on /account and return the full key, read from the once-only display."""
+def create_key_in_ui(page: Page, name: str, password: str = PASSWORD) -> str:
+    """Create a key on /account (a confirmed account, its password asked again) and return
+    the full key, read from the once-only display."""
     page.get_by_role("link", name="Account", exact=True).click()
     expect(page.get_by_role("heading", name="API keys")).to_be_visible(timeout=20_000)
     page.get_by_label("Key name").fill(name)
+    page.get_by_label("Your password").fill(password)
     page.get_by_role("button", name="Create API key").click()
     shown = page.locator("#new-api-key")
     expect(shown).to_contain_text("op_")
@@ -19,10 +28,12 @@ def create_key_in_ui(page: Page, name: str) -> str:
 
 
 def test_a_key_from_the_account_page_creates_a_link_and_the_open_bar_moves(
-    page: Page, base_url: str
+    page: Page, base_url: str, mail_dir
 ):
-    register(page, unique_email("keys"))
+    address = unique_email("keys")
+    register(page, address)
     create_organization(page, "Key Co")
+    confirm_email(page, mail_dir, address)
     key = create_key_in_ui(page, "Deploy script")
     row = page.get_by_label("API key Deploy script")
     expect(row).to_contain_text("Key Co")  # the workspace active when it was made
@@ -48,8 +59,10 @@ def test_a_key_from_the_account_page_creates_a_link_and_the_open_bar_moves(
     expect(page.locator("#usage-links-label")).to_have_text("0 / 50", timeout=5_000)
 
 
-def test_a_key_is_shown_once_and_revoking_it_stops_it(page: Page, base_url: str):
-    register(page, unique_email("revoke"))
+def test_a_key_is_shown_once_and_revoking_it_stops_it(page: Page, base_url: str, mail_dir):
+    address = unique_email("revoke")
+    register(page, address)
+    confirm_email(page, mail_dir, address)
     key = create_key_in_ui(page, "Old laptop")
     headers = {"Authorization": f"Bearer {key}"}
     assert httpx.get(f"{base_url}/api/organizations", headers=headers).status_code == 200

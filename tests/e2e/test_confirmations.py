@@ -9,6 +9,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.helpers import (
+    confirm_email,
     create_organization,
     open_billing,
     open_support,
@@ -138,8 +139,12 @@ def test_delete_department_and_remove_domain_ask_first(page: Page):
     assert post_ticket(url, "No longer authorized").status_code == 403
 
 
-def test_revoke_api_key_asks_first_and_escape_keeps_it_working(page: Page, base_url: str):
-    register(page, unique_email("c-key"))
+def test_revoke_api_key_asks_first_and_escape_keeps_it_working(
+    page: Page, base_url: str, mail_dir
+):
+    address = unique_email("c-key")
+    register(page, address)
+    confirm_email(page, mail_dir, address)
     key = create_key_in_ui(page, "Build server")
     headers = {"Authorization": f"Bearer {key}"}
     revoke = page.get_by_label("API key Build server").get_by_role("button", name="Revoke")

@@ -29,7 +29,7 @@ from orgportal.services import api_keys, links
 from tests.conftest import scratch_postgres_database
 from tests.e2e.conftest import ROOT, _free_port
 from tests.e2e_redis.conftest import POSTGRES
-from tests.unit.factories import add_member, make_org, make_user
+from tests.unit.factories import PASSWORD, add_member, make_org, make_user
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # not the app fixtures (5) nor the limiter tests (6)
 BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
@@ -68,9 +68,11 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             owner = make_user(session, "owner@example.com")
             org = make_org(session, owner, "Two Workers Co")
             agent = add_member(session, org, Role.AGENT, make_user(session, "agent@example.com"))
-            raw_owner, _ = api_keys.create_key(session, user=owner, name="a", active_org_id=org.id)
+            raw_owner, _ = api_keys.create_key(
+                session, user=owner, name="a", active_org_id=org.id, password=PASSWORD
+            )
             raw_agent, key = api_keys.create_key(
-                session, user=agent, name="b", active_org_id=org.id
+                session, user=agent, name="b", active_org_id=org.id, password=PASSWORD
             )
             session.commit()
         engine.dispose()

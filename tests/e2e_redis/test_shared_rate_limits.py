@@ -71,7 +71,10 @@ def create_api_key(app_env: dict[str, str]) -> str:
                 "limits@example.com", "correct horse battery", "Rate", "Limit"
             )
             user = accounts.register(session, form, confirmed=True)
-            raw, _ = api_keys.create_key(session, user=user, name="limits", active_org_id=None)
+            raw, _ = api_keys.create_key(
+                session, user=user, name="limits", active_org_id=None,
+                password="correct horse battery",
+            )
         print(raw)
         """
     )

@@ -28,6 +28,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import (
     account_settings,
     accounts,
+    api_keys,
     billing,
     files,
     links,
@@ -135,6 +136,10 @@ def test_changing_the_password_ends_every_other_session(session):
     org = make_org(session, user)
     mine, current = open_session(session, user)
     other, _ = open_session(session, user)
+    key, _ = api_keys.create_key(
+        session, user=user, name="made with a stolen session", active_org_id=None,
+        password=PASSWORD,
+    )  # fmt: skip
     session.commit()
     ended = account_settings.change_password(
         session,
@@ -144,10 +149,14 @@ def test_changing_the_password_ends_every_other_session(session):
         password=NEW_PASSWORD,
     )
     session.commit()
-    assert ended == 1
+    assert (ended.sessions, ended.api_keys) == (1, 1)
     assert accounts.authenticate(session, mine).session.id == current.id
     with pytest.raises(NotAuthenticated):
         accounts.authenticate(session, other)
+    with pytest.raises(NotAuthenticated, match="revoked"):  # the key dies with the old password
+        api_keys.authenticate(session, key)
+    [told] = mails(session, api_keys.KEYS_REVOKED)
+    assert told.to_address == user.email and "changed your password" in told.body_text
     assert security.verify_password(NEW_PASSWORD, session.get(User, user.id).password_hash)
     assert audit_actions(session, org.id)[-1] == "account.password_changed"
 
@@ -206,14 +215,34 @@ def test_email_change_needs_the_current_password(session):
     assert mails(session, account_settings.EMAIL_CHANGE) == []
 
 
-def test_an_address_of_another_account_is_refused(session):
-    user = make_user(session)
+def test_an_address_of_another_account_is_answered_like_any_other(session, monkeypatch):
+    """Issue 22 finding 4: the form must not tell which addresses have accounts. Same
+    answer, same waiting change on the page, same notice to the current address; the taken
+    address is told that nothing changed (no link), and it counts in the mail throttle."""
+    user = make_user(session, "asker@example.com")
     make_user(session, "taken@example.com")
-    with pytest.raises(ValidationFailed) as err:
-        account_settings.request_email_change(
-            session, user=user, password=PASSWORD, new_email="TAKEN@example.com"
-        )
-    assert "another account" in err.value.errors["new_email"].lower()
+    free = account_settings.request_email_change(
+        session, user=user, password=PASSWORD, new_email="free@example.com"
+    )
+    session.commit()
+    taken = account_settings.request_email_change(
+        session, user=user, password=PASSWORD, new_email="TAKEN@example.com"
+    )
+    session.commit()
+    assert (free, taken) == ("free@example.com", "taken@example.com")
+    assert account_settings.pending_email_change(session, user=user) == "taken@example.com"
+    to_taken = [m for m in mails(session, account_settings.EMAIL_CHANGE) if m.to_address == taken]
+    assert len(to_taken) == 1 and to_taken[0].link == ""  # nothing to open: no account moves
+    assert "already has an orgportal account" in to_taken[0].body_text
+    notices = mails(session, account_settings.EMAIL_CHANGE_NOTICE)
+    assert [n.to_address for n in notices] == ["asker@example.com"] * 2
+    # counted like any change mail: over the throttle, a taken address is refused the same way
+    monkeypatch.setattr(settings, "mail_throttle_per_hour", 1)
+    for address in ("taken@example.com", "free@example.com"):
+        with pytest.raises(TooManyRequests):
+            account_settings.request_email_change(
+                session, user=user, password=PASSWORD, new_email=address
+            )
 
 
 def test_the_own_address_and_bad_addresses_are_refused(session):
@@ -344,14 +373,23 @@ def test_sign_out_everywhere_else_keeps_only_this_session(session):
     org = make_org(session, user)
     raw, current = open_session(session, user)
     others = [open_session(session, user)[0] for _ in range(3)]
+    key, _ = api_keys.create_key(
+        session, user=user, name="minted by a thief", active_org_id=None, password=PASSWORD
+    )
     session.commit()
-    assert user_sessions.revoke_others(session, user=user, current_id=current.id) == 3
+    done = account_settings.sign_out_everywhere_else(
+        session, user=user, current_session_id=current.id
+    )
     session.commit()
+    assert (done.sessions, done.api_keys) == (3, 1)
     assert accounts.authenticate(session, raw)
     for token in others:
         with pytest.raises(NotAuthenticated):
             accounts.authenticate(session, token)
+    with pytest.raises(NotAuthenticated, match="revoked"):  # issue 22: the key ends too
+        api_keys.authenticate(session, key)
     assert audit_actions(session, org.id)[-1] == "account.sessions_revoked"
+    assert mails(session, api_keys.KEYS_REVOKED)[0].to_address == user.email
 
 
 # --- delete ------------------------------------------------------------------------------------

@@ -142,10 +142,10 @@ def test_confirmation_mail_is_queued_with_a_single_use_hashed_token(session):
     stored = session.exec(select(UserToken)).one()
     assert stored.token_hash == security.token_hash(raw) and raw not in stored.token_hash
 
-    assert accounts.confirm_email(session, raw).email_confirmed_at is not None
+    assert accounts.confirm_email(session, raw, signed_in_user_id=user.id).email_confirmed_at
     session.commit()
     with pytest.raises(InvalidToken, match="already been used"):
-        accounts.confirm_email(session, raw)
+        accounts.confirm_email(session, raw, signed_in_user_id=None)
 
 
 def test_expired_confirmation_link_is_refused(session):
@@ -156,7 +156,7 @@ def test_expired_confirmation_link_is_refused(session):
     session.add(token)
     session.commit()
     with pytest.raises(InvalidToken, match="expired"):
-        accounts.confirm_email(session, raw)
+        accounts.confirm_email(session, raw, signed_in_user_id=None)
 
 
 def test_sign_in_issues_ticket_that_opens_one_session(session):

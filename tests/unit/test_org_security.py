@@ -16,7 +16,7 @@ from orgportal.config import settings
 from orgportal.models import Role, Subscription
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
 from orgportal.services import accounts, org_security, secret_box, two_factor
-from orgportal.services.client_address import client_address
+from orgportal.services.client_address import calling_from, client_address
 from orgportal.services.errors import PermissionDenied, ValidationFailed
 from orgportal.services.org_security import (
     AccessRefused,
@@ -27,6 +27,7 @@ from orgportal.services.org_security import (
 )
 from orgportal.state.base import AppState
 from orgportal.state.members import MembersState
+from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.two_factor import TwoFactorState
 from tests.unit.factories import add_member, audit_actions, make_org, make_user, open_session
 
@@ -50,15 +51,16 @@ def on_plan(session: Session, org, plan_key: str = "professional") -> None:
 
 
 def save(session, user, org, *, require=False, allowlist="", address=OFFICE, confirm=False):
-    result = org_security.update_settings(
-        session,
-        user=user,
-        organization_id=org.id,
-        require_two_factor=require,
-        ip_allowlist=allowlist,
-        client_address=address,
-        confirm_own_address=confirm,
-    )
+    with calling_from(address):  # the editor is at `address`, as the boundaries say
+        result = org_security.update_settings(
+            session,
+            user=user,
+            organization_id=org.id,
+            require_two_factor=require,
+            ip_allowlist=allowlist,
+            client_address=address,
+            confirm_own_address=confirm,
+        )
     session.commit()
     return result
 
@@ -166,8 +168,10 @@ def test_owner_and_admin_edit_them_on_the_top_plans(session, plan):
         "security.two_factor_requirement_changed",
         "security.ip_allowlist_changed",
     ]
+    enable_two_factor(session, owner)  # from now on the organization requires it of them
+    before = audit_actions(session, org.id)
     save(session, owner, org, require=True, allowlist=f"{OFFICE}\n2001:db8::/32")
-    assert audit_actions(session, org.id)[-1] == "security.ip_allowlist_changed"  # no change
+    assert audit_actions(session, org.id) == before  # nothing changed, nothing recorded
 
 
 @pytest.mark.parametrize("role", [Role.BILLING_ADMIN, Role.AGENT, Role.VIEWER])
@@ -204,7 +208,8 @@ def test_a_bad_list_changes_nothing(session):
     with pytest.raises(ValidationFailed):
         save(session, owner, org, require=True, allowlist=f"{OFFICE}\nnot-an-ip")
     session.rollback()
-    current = org_security.get_settings(session, user=owner, organization_id=org.id)
+    with calling_from(OFFICE):
+        current = org_security.get_settings(session, user=owner, organization_id=org.id)
     assert current.ip_allowlist == OFFICE and not current.require_two_factor
 
 
@@ -366,3 +371,22 @@ def test_owners_and_admins_see_who_has_two_factor_sign_in(session, app_db):
 
     assert rows(owner) == {owner.email: "On", agent.email: "Off"}
     assert rows(agent) == {owner.email: "", agent.email: ""}  # not shown below Owner/Admin
+
+
+def test_save_anyway_on_the_page_saves_a_list_that_locks_the_editor_out(session, app_db):
+    """The save commits although its own reload would now be refused (issue 22: a refused
+    reload used to undo it silently)."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    on_plan(session, org)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    root = connected(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_SETTINGS, peer=OFFICE)
+    card = root.parent_state.get_substate(OrgSecurityState.get_full_name().split(".")[1:])
+    asked = OrgSecurityState.save.fn(card, {"ip_allowlist": "198.51.100.0/24"})
+    assert asked is None and OFFICE in card.confirm_message  # nothing saved yet
+    saved = OrgSecurityState.save_anyway.fn(card)
+    assert '["success"]' in str(saved)
+    with Session(db.engine()) as fresh:
+        rule = org_security.access_rule(fresh, user=owner, organization_id=org.id)
+        assert rule is not None and [str(n) for n in rule.networks] == ["198.51.100.0/24"]

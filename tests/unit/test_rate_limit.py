@@ -54,6 +54,17 @@ def test_limit_and_window_may_be_settings_read_on_every_hit():
     assert window.hit("k") == pytest.approx(1 + 10 - 2)
 
 
+def test_peek_answers_like_hit_and_records_nothing_in_memory():
+    now = [0.0]
+    window = MemoryLimiter("t", 2, 10, clock=lambda: now[0])
+    assert [window.peek("a") for _ in range(5)] == [0] * 5
+    assert window._hits == {}  # peeks alone keep no key
+    assert window.hit("a") == 0 and window.peek("a") == 0 and window.hit("a") == 0
+    assert window.peek("a") == pytest.approx(10) == window.hit("a")
+    now[0] = 10.5
+    assert window.peek("a") == 0
+
+
 def test_without_redis_url_limiters_count_in_memory(monkeypatch):
     monkeypatch.setattr(settings, "redis_url", None)
     assert isinstance(rate_limit.limiter("x", 1, 1), MemoryLimiter)
@@ -159,6 +170,20 @@ def test_processes_hitting_at_once_never_pass_the_limit_together(name):
     assert sum(allowed) == 25
 
 
+def test_redis_peek_answers_like_hit_and_records_nothing(name):
+    """The in-memory peek's behaviour, on the shared count (sign-in failures, issue 23)."""
+    limiter = RedisLimiter(name, 2, 60, REDIS_URL)
+    other_worker = RedisLimiter(name, 2, 60, REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL)
+    assert [limiter.peek("k") for _ in range(5)] == [0] * 5
+    assert not client.exists(f"orgportal:rl:{name}:k")  # peeks alone keep no key
+    assert limiter.hit("k") == 0 and other_worker.peek("k") == 0 and other_worker.hit("k") == 0
+    assert client.zcard(f"orgportal:rl:{name}:k") == 2
+    assert 59 < limiter.peek("k") <= 60 and 59 < other_worker.peek("k") <= 60
+    assert 59 < limiter.hit("k") <= 60
+    assert client.zcard(f"orgportal:rl:{name}:k") == 2
+
+
 def test_redis_window_slides(name):
     limiter = RedisLimiter(name, 2, 0.4, REDIS_URL)
     assert limiter.hit("k") == 0
@@ -183,6 +208,6 @@ def test_redis_limit_may_change_at_run_time(name):
 def test_an_unreachable_redis_fails_open_with_a_warning(caplog, monkeypatch):
     monkeypatch.setattr(RedisLimiter, "_last_warning", None)
     limiter = RedisLimiter("down", 1, 60, "redis://127.0.0.1:1/0")
-    assert [limiter.hit("k"), limiter.hit("k")] == [0, 0]
+    assert [limiter.hit("k"), limiter.hit("k"), limiter.peek("k")] == [0, 0, 0]
     warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
     assert len(warnings) == 1  # not once per request

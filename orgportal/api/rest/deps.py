@@ -17,14 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from orgportal.adapters import rate_limit, worker_cache
+from orgportal.adapters import logs, rate_limit, worker_cache
 from orgportal.adapters.billing import BillingUnavailable
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import api_callers, api_keys, org_security
 from orgportal.services.api_keys import ApiCaller
-from orgportal.services.client_address import client_address
+from orgportal.services.client_address import calling_from, client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones cannot exist
@@ -68,6 +68,7 @@ def current_caller(
     block the event loop."""
     with unit_of_work() as session:
         caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
+    logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
     wait = limiter.hit(caller.key_id)
     if wait:
         raise RateLimited(wait)
@@ -94,6 +95,7 @@ async def cached_caller(request: Request) -> ApiCaller:
     caller = (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
         api_callers.load_caller, raw
     )
+    logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
     wait = await limiter.ahit(caller.key_id)
     if wait:
         raise RateLimited(wait)
@@ -198,7 +200,9 @@ class RestRoute(APIRoute):
             try:
                 if request.method in ("POST", "PUT", "PATCH"):
                     await _read_capped(request, settings.api_max_body_bytes)
-                return await handler(request)
+                # the address every service of this call checks Security settings at
+                with calling_from(_address(request), api=True):
+                    return await handler(request)
             except DomainError as exc:
                 return from_domain_error(exc)
             except RequestValidationError as exc:

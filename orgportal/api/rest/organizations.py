@@ -121,7 +121,7 @@ def _workspace(session: Session, caller: ApiCaller, organization_id: int | None)
             id=None, name="Personal Workspace", slug=None, personal=True, role=Role.OWNER,
             member_count=1, joined_at=caller.user.created_at, active=active,
         )  # fmt: skip
-    view = orgs.get_organization(session, user=caller.user, organization_id=organization_id)
+    view = orgs.listed_organization(session, user=caller.user, organization_id=organization_id)
     membership = membership_of(session, caller.user, organization_id)
     return s.WorkspaceOut(
         id=organization_id, name=view.organization.name, slug=view.organization.slug,

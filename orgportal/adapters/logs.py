@@ -1,0 +1,136 @@
+"""Structured logs (issue 23 §4): one JSON object per line, with who and what it was for.
+
+Every record of the `orgportal` loggers leaves as one JSON line on stderr (`configure`, run
+by each backend worker at start-up), at LOG_LEVEL and above. A record made while a request
+or a websocket event is handled also carries that request's fields:
+
+- `request_id`: the incoming `X-Request-ID` when well-formed (`request_id`), else a new
+  one; HTTP responses return it in their own `X-Request-ID` header;
+- `user_id`, `organization_id`: once the request's session or API key is authenticated,
+  bound there with `bind(...)` (the state core's `_viewer`, the REST key check, downloads).
+
+The fields live in a dict held by a context variable: the request's boundary starts one
+(`request_context`), and code anywhere below it (threads of the pool too: they run in a copy
+of the context, which holds the same dict) adds to it. Nothing secret is ever a field: no
+query string, no cookie or Authorization header, and the paths of links that carry a token
+are logged as their route template (`loggable_path`).
+"""
+
+import json
+import logging
+import re
+import secrets
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+LOGGER = "orgportal"
+REQUEST_ID_HEADER = "x-request-id"
+# An incoming X-Request-ID is kept when it looks like an id (a UUID, a proxy's hex id…);
+# anything else (too long, spaces, quotes, control characters) is replaced by a fresh one.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+# Path segments that look like a random token (ours are 43 URL-safe characters) are never
+# logged, whatever route they reached.
+_TOKEN_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-.~%]{24,}(?=/|$)")
+_SECRET_PARAMS = re.compile(r"[\[{](token|ticket|key|secret|code)[\]}:]", re.IGNORECASE)
+
+_fields: ContextVar[dict[str, Any] | None] = ContextVar("orgportal_log_fields", default=None)
+
+
+def request_id(incoming: str | None) -> str:
+    """The incoming id when well-formed, else a new random one."""
+    if incoming and _REQUEST_ID.match(incoming):
+        return incoming
+    return secrets.token_hex(16)
+
+
+@contextmanager
+def request_context(**fields: Any) -> Iterator[dict[str, Any]]:
+    """Start a request's fields (e.g. its `request_id`); yields the dict `bind` adds to."""
+    current = {key: value for key, value in fields.items() if value is not None}
+    token = _fields.set(current)
+    try:
+        yield current
+    finally:
+        _fields.reset(token)
+
+
+def start(**fields: Any) -> dict[str, Any]:
+    """`request_context` for a boundary that cannot wrap its work in a block (a websocket
+    event's task): the fields stay set for the rest of the current context."""
+    current = {key: value for key, value in fields.items() if value is not None}
+    _fields.set(current)
+    return current
+
+
+def bind(**fields: Any) -> None:
+    """Add fields (`user_id=…`, `organization_id=…`) to the running request's log lines.
+    Outside any request (a script, a background job) it starts a context of its own."""
+    current = _fields.get()
+    if current is None:
+        current = {}
+        _fields.set(current)
+    current.update({key: value for key, value in fields.items() if value is not None})
+
+
+def bind_viewer(viewer: Any) -> None:
+    """`bind` for an authenticated session (`services.accounts.Viewer`)."""
+    bind(user_id=viewer.user.id, organization_id=viewer.session.active_org_id)
+
+
+def current() -> dict[str, Any]:
+    """The running request's fields (a copy)."""
+    return dict(_fields.get() or {})
+
+
+def loggable_path(path: str, template: str | None = None) -> str:
+    """`path` as it may be logged: its route template when the route carries a token
+    (`/password-reset/[token]`), else the path with anything token-like cut out. Never a
+    query string (the caller passes the path alone)."""
+    if template and _SECRET_PARAMS.search(template):
+        return template
+    return _TOKEN_SEGMENT.sub("…", path[:300])
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, the request's fields, the
+    record's own `fields` (`log.info("…", extra={"fields": {...}})`) and any exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(_fields.get() or {})
+        line.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            line["exception"] = "".join(traceback.format_exception(*record.exc_info)).strip()
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+_handler: logging.Handler | None = None
+
+
+def configure(level: str | None = None, stream: Any = None) -> logging.Logger:
+    """Send the `orgportal` loggers' records, at `level` (default LOG_LEVEL) and above, to
+    `stream` (default stderr) as JSON lines. Idempotent: each backend worker calls it at
+    start-up (a lifespan task), after the server configured its own logging."""
+    global _handler
+    from orgportal.config import settings
+
+    logger = logging.getLogger(LOGGER)
+    if _handler is not None:
+        logger.removeHandler(_handler)
+    _handler = logging.StreamHandler(stream or sys.stderr)
+    _handler.setFormatter(JsonFormatter())
+    logger.addHandler(_handler)
+    logger.setLevel((level or settings.log_level).upper())
+    logger.propagate = False  # the server's own (plain-text) handlers would repeat it
+    logger.disabled = False
+    return logger

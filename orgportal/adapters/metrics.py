@@ -1,0 +1,167 @@
+"""Prometheus metrics (issue 23 §4), served at `/metrics` (`api/operations.py`).
+
+Counted as things happen: HTTP requests by route template (never the raw path, so the
+number of series stays bounded), method and status class, with their latency; websocket
+events by handler, with theirs; connected websockets; the click queue's depth; worker-cache
+hits and misses; rate-limit refusals. Read at scrape time (`OutboxCollector`): the mail
+outbox's pending and failed messages, two COUNTs over the indexed `sent_at` column.
+
+Each backend worker counts in its own memory, and a scrape reaches whichever worker accepts
+the connection. With several workers set PROMETHEUS_MULTIPROC_DIR to an empty directory
+(emptied before each start) in the server's environment: prometheus-client then keeps every
+worker's values in files there, and any worker's `/metrics` sums them (gauges of live
+workers only; the outbox numbers are the database's, the same from every worker).
+"""
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+disable_created_metrics()  # no `_created` twin of every counter and histogram series
+
+HTTP_REQUESTS = Counter(
+    "orgportal_http_requests",
+    "HTTP requests answered, by route template, method and status class (2xx, 4xx…).",
+    ["route", "method", "status_class"],
+)
+HTTP_DURATION = Histogram(
+    "orgportal_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by route template.",
+    ["route", "method", "status_class"],
+)
+WEBSOCKET_CONNECTIONS = Gauge(
+    "orgportal_websocket_connections",
+    "Websockets (the pages' live connections) open now.",
+    multiprocess_mode="livesum",
+)
+WEBSOCKET_EVENTS = Counter(
+    "orgportal_websocket_events",
+    "Websocket (Reflex) events handled, by handler and outcome (ok, error, cancelled).",
+    ["handler", "outcome"],
+)
+WEBSOCKET_EVENT_DURATION = Histogram(
+    "orgportal_websocket_event_duration_seconds",
+    "Time an event handler ran, from getting its session's state to its last update.",
+    ["handler"],
+)
+CLICK_QUEUE_DEPTH = Gauge(
+    "orgportal_click_queue_depth",
+    "Short-link clicks queued in memory, not yet written to the database.",
+    multiprocess_mode="livesum",
+)
+CACHE_LOOKUPS = Counter(
+    "orgportal_cache_lookups",
+    "Worker-cache lookups, by cache and result (hit or miss).",
+    ["cache", "result"],
+)
+RATE_LIMIT_REFUSALS = Counter(
+    "orgportal_rate_limit_refusals",
+    "Requests refused by a rate limit, by limiter name.",
+    ["limiter"],
+)
+
+
+def status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+def cache_lookup(cache: str, hit: bool) -> None:
+    CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+
+
+def rate_limit_refused(limiter: str, wait: float) -> float:
+    """Count a refusal when `wait` (a limiter's answer) is one; returns `wait`."""
+    if wait:
+        RATE_LIMIT_REFUSALS.labels(limiter).inc()
+    return wait
+
+
+class OutboxCollector(Collector):
+    """The mail outbox, read at scrape time. Messages not sent yet are few (sent ones are the
+    bulk), and `sent_at IS NULL` finds them through its index."""
+
+    def describe(self):
+        return []  # not known before a scrape: never collected at registration
+
+    def collect(self):
+        from sqlalchemy import and_, case
+        from sqlmodel import Session, col, func, select
+
+        from orgportal import db
+        from orgportal.models import OutboxMessage
+
+        retrying = and_(col(OutboxMessage.failed_at).is_(None), col(OutboxMessage.attempts) > 0)
+        try:
+            with Session(db.engine()) as session:
+                unsent, failed, retrying, oldest = session.exec(
+                    select(
+                        func.count(),
+                        func.count(col(OutboxMessage.failed_at)),  # counts the non-null ones
+                        func.count(case((retrying, 1))),
+                        func.min(OutboxMessage.created_at),
+                    ).where(col(OutboxMessage.sent_at).is_(None))
+                ).one()
+        except Exception:  # a scrape still answers with everything else
+            log.warning("outbox metrics unavailable", exc_info=True)
+            return
+        messages = GaugeMetricFamily(
+            "orgportal_outbox_messages",
+            "Mail outbox messages not delivered: pending (queued or retrying) and failed "
+            "(given up after MAIL_MAX_ATTEMPTS). Database-wide.",
+            labels=["state"],
+        )
+        messages.add_metric(["pending"], unsent - failed)
+        messages.add_metric(["retrying"], retrying)
+        messages.add_metric(["failed"], failed)
+        yield messages
+        age = GaugeMetricFamily(
+            "orgportal_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest undelivered (pending or failed) outbox message; 0 when none.",
+        )
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        age.add_metric([], (datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
+        yield age
+
+
+_outbox = OutboxCollector()
+if not MULTIPROCESS:
+    REGISTRY.register(_outbox)
+
+
+def render() -> bytes:
+    """The exposition text of every metric (blocking: the outbox is read from the database)."""
+    if not MULTIPROCESS:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(_outbox)
+    return generate_latest(registry)
+
+
+@asynccontextmanager
+async def worker_lifespan():
+    """A backend worker's lifespan (multiprocess mode): its live gauges leave with it."""
+    try:
+        yield
+    finally:
+        if MULTIPROCESS:
+            multiprocess.mark_process_dead(os.getpid())
