@@ -33,6 +33,13 @@ $(STAMP)/chromium:
 	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
 	touch $@
 
+# Debian's nginx for tests/deploy (the shipped deploy/nginx.conf in front of the app).
+$(STAMP)/nginx:
+	@mkdir -p $(STAMP)
+	[ -x /usr/sbin/nginx ] || (apt-get install -y -q nginx-light >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null))
+	touch $@
+
 .PHONY: install migrate run test test-unit test-e2e lint clean
 install: $(STAMP)/venv $(STAMP)/bun
 
@@ -42,11 +49,13 @@ migrate: install
 run: migrate
 	reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
-test: install $(STAMP)/test-deps $(STAMP)/chromium
+test: install $(STAMP)/test-deps $(STAMP)/chromium $(STAMP)/nginx
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest tests/unit tests/api -q
 	$(VENV)/bin/pytest tests/e2e -q
 	$(VENV)/bin/pytest tests/e2e_redis -q  # two backend workers sharing Redis (127.0.0.1:6379)
+	$(VENV)/bin/pytest tests/deploy -q     # behind nginx with TLS (deploy/nginx.conf)
+	$(VENV)/bin/pytest tests/faults -q     # its own Redis, PostgreSQL, SMTP, storage, stopped
 
 lint: $(STAMP)/test-deps
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,9 @@ config = rx.Config(
     redis_url=settings.redis_url or None,
     frontend_port=settings.port,
     backend_port=settings.port,
+    # Pages open their websocket and uploads at PUBLIC_URL: behind a TLS proxy on any port
+    # (README "Deploying"). Reflex would otherwise drop the port of an https page.
+    api_url=settings.public_url,
     # The websocket handshake and Reflex's CORS layer accept only the app's own origins.
     cors_allowed_origins=settings.own_origins,
     show_built_with_reflex=False,

@@ -114,6 +114,8 @@ class Gateway:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = _forwarded_scheme(scope)
         if scope["type"] == "http":
             # Issue 23 §4: a request id, metrics and a JSON log line for every request. The
             # probes and /metrics answer on any host and origin, and never set a cookie.
@@ -159,6 +161,19 @@ class Gateway:
             await self.uploads(scope, receive, send)
         else:
             await self.reflex_app(scope, receive, send)
+
+
+def _forwarded_scheme(scope: Scope) -> Scope:
+    """Behind a TLS-terminating proxy in TRUSTED_PROXIES, the scheme the client used
+    (`X-Forwarded-Proto`), so that redirects the app builds (`/register` → `/register/`)
+    keep `https`. From anyone else the header is ignored."""
+    proto = _header(scope, b"x-forwarded-proto")
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    if proto not in ("http", "https") or not client_address.is_trusted_proxy(peer):
+        return scope
+    if scope["type"] == "websocket":
+        return {**scope, "scheme": "wss" if proto == "https" else "ws"}
+    return {**scope, "scheme": proto}
 
 
 def _client_of(scope: Scope) -> str:

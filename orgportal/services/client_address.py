@@ -45,6 +45,11 @@ def _parse(address: str) -> IPv4Address | IPv6Address | None:
     return ip
 
 
+def is_trusted_proxy(peer: str) -> bool:
+    """Is the connection's peer one of TRUSTED_PROXIES (whose X-Forwarded-* we believe)?"""
+    return _is_trusted(peer.strip(), settings.trusted_proxies)
+
+
 def _is_trusted(address: str, proxies: Sequence[Network]) -> bool:
     ip = _parse(address)
     return ip is not None and any(ip in network for network in proxies)

@@ -118,3 +118,24 @@ def test_inline_scripts_of_built_pages_are_allowed_by_hash(tmp_path):
     (tmp_path / "b.html").write_text("<script>boot()</script>")
     hashes = inline_script_hashes(tmp_path)
     assert len(hashes) == 2 and all(h.startswith("'sha256-") for h in hashes)
+
+
+def test_the_forwarded_scheme_counts_only_from_a_trusted_proxy(monkeypatch):
+    """Behind a TLS proxy the app's own redirects keep https (README "Deploying"); a client
+    that is not a proxy cannot make the app believe its scheme."""
+    from ipaddress import ip_network
+
+    from starlette.responses import PlainTextResponse
+
+    async def scheme(scope, receive, send):
+        await PlainTextResponse(scope["scheme"])(scope, receive, send)
+
+    gateway = Gateway(scheme)
+    https = {"X-Forwarded-Proto": "https"}
+    from_proxy = TestClient(gateway, base_url="http://localhost", client=("10.0.0.2", 5000))
+    assert from_proxy.get("/x", headers=https).text == "http"  # not trusted yet
+    monkeypatch.setattr(settings, "trusted_proxies", [ip_network("10.0.0.0/8")])
+    assert from_proxy.get("/x", headers=https).text == "https"
+    assert from_proxy.get("/x", headers={"X-Forwarded-Proto": "gopher"}).text == "http"
+    stranger = TestClient(gateway, base_url="http://localhost", client=("198.51.100.1", 5000))
+    assert stranger.get("/x", headers=https).text == "http"
