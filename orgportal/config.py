@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     # Branded short-link domains (issue 17): the DNS server asked for the `_orgportal.<domain>`
     # TXT records, as `host` or `host:port` (DNS_RESOLVER=127.0.0.1:5353); empty: the system's.
     dns_resolver: str = ""
+    # What a custom domain's CNAME record points at (CNAME_TARGET, a host name such as
+    # links.orgportal.com); empty: PUBLIC_URL's host. Shown on the Domains page (issue 24).
+    cname_target: str = ""
+    # How often domains still waiting for their DNS records (their first 48 hours) are looked
+    # up again in the background (PENDING_DOMAIN_RECHECK_SECONDS); verified ones stay daily.
+    pending_domain_recheck_seconds: float = 300
 
     # Operating it (issue 23 §4): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
     # WARNING, ERROR). /metrics answers only when METRICS_TOKEN (required as
@@ -155,6 +161,14 @@ class Settings(BaseSettings):
         """The sign-in nonce cookie (login CSRF); `__Host-` on https, so no other subdomain
         or port can plant one."""
         return "__Host-orgportal_browser" if self.secure_cookies else "orgportal_browser"
+
+    @property
+    def cname_host(self) -> str:
+        """The CNAME target custom domains point at: CNAME_TARGET, else PUBLIC_URL's host."""
+        target = self.cname_target.strip().lower()
+        if "://" in target:  # a URL given where a host was meant
+            target = urlsplit(target).hostname or ""
+        return target.rstrip(".") or (urlsplit(self.public_url).hostname or "localhost")
 
     @property
     def is_local(self) -> bool:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import threading
 
 import reflex as rx
 from sqlmodel import Session
@@ -61,6 +62,7 @@ from orgportal.state.content import FilesState, LinksState
 from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
+from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.members import MembersState
 from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
@@ -75,12 +77,30 @@ from orgportal.state.usage import UsageState
 log = logging.getLogger("orgportal")
 
 
+# Seconds a stopping worker waits for the message it is sending (Reflex waits 5 for its tasks).
+MAIL_SHUTDOWN_GRACE = 4.5
+
+
 async def mail_worker() -> None:
-    """Delivers the outbox every second; failures stay queued and are retried."""
+    """Delivers the outbox every second; failures stay queued and are retried.
+
+    On shutdown (SIGTERM) the round in flight finishes the message it is sending and claims
+    no other, so no message stays claimed by a worker that is gone, and none is cut off
+    halfway and sent twice (issue 23 §2)."""
     transport = transport_from_settings(settings)
+    stop = threading.Event()
     while True:
+        round_ = asyncio.ensure_future(
+            asyncio.to_thread(deliver_pending, engine(), transport, stop=stop)
+        )
         try:
-            await asyncio.to_thread(deliver_pending, engine(), transport)
+            await asyncio.shield(round_)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.wait([round_], timeout=MAIL_SHUTDOWN_GRACE)
+            if round_.done() and not round_.cancelled() and round_.exception():
+                log.error("mail delivery round failed", exc_info=round_.exception())
+            raise
         except Exception:  # keep the worker alive; the message stays in the outbox
             log.exception("mail delivery round failed")
         await asyncio.sleep(1)
@@ -121,7 +141,8 @@ app = OrgportalApp(
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
-app.register_lifespan_task(custom_host.reverify_worker)  # custom domains, daily (issue 17)
+# custom domains: pending ones every few minutes for 48 h (issue 24), verified ones daily
+app.register_lifespan_task(custom_host.reverify_worker)
 # Operating it (issue 23 §4): JSON log lines at LOG_LEVEL in every worker, websocket events
 # in the metrics and the logs, a worker's live gauges gone with it (multiprocess metrics).
 app.register_lifespan_task(logs.configure)
@@ -131,9 +152,14 @@ app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION),
 
 # Signed-in pages: (page, route, title, the states its one load event fills: `page_load`).
 SIGNED_IN_PAGES = [
-    (overview_page, routes.ORGANIZATION, "Organization", (OrgState, UsageState, BillingState)),
+    (
+        overview_page,
+        routes.ORGANIZATION,
+        "Organization",
+        (OrgState, UsageState, BillingState, MemberLimitState),
+    ),
     (new_organization_page, routes.ORG_NEW, "New organization", (OrgState,)),
-    (members_page, routes.ORG_MEMBERS, "Members", (MembersState,)),
+    (members_page, routes.ORG_MEMBERS, "Members", (MembersState, MemberLimitState)),
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
     (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),

@@ -5,6 +5,7 @@ activation and webhook code in `services/billing.py` is the same whichever runs.
 """
 
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,6 +18,17 @@ from sqlmodel import Session
 from orgportal.config import settings
 from orgportal.models import TestModeCheckout, TestModeSubscription
 from orgportal.models.base import utcnow
+
+log = logging.getLogger(__name__)
+# Stripe calls (issue 23 §2): seconds to connect and to wait for an answer, and retries after
+# a network failure. stripe-python's default waits 80 s per try, so a Stripe that hangs would
+# hold the page for minutes; a retried POST carries the same idempotency key (applied once).
+STRIPE_TIMEOUT_SECONDS = (5, 10)
+STRIPE_NETWORK_RETRIES = 2
+UNREACHABLE = (
+    "We could not reach Stripe, our payment provider, so nothing was changed. "
+    "Please try again in a few minutes."
+)
 
 
 class BillingUnavailable(Exception):
@@ -113,7 +125,10 @@ class StripeBilling:
     test_mode = False
 
     def __init__(self, api_key: str, api_base: str | None = None):
-        options: dict[str, Any] = {"max_network_retries": 2}
+        options: dict[str, Any] = {
+            "max_network_retries": STRIPE_NETWORK_RETRIES,
+            "http_client": stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
+        }
         if api_base:
             options["base_addresses"] = {"api": api_base}
         self.client = stripe.StripeClient(api_key, **options)
@@ -121,6 +136,9 @@ class StripeBilling:
     def _call(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except stripe.APIConnectionError as exc:  # refused, timed out, DNS: no answer at all
+            log.warning("Stripe could not be reached: %s", exc)
+            raise BillingUnavailable(UNREACHABLE) from exc
         except stripe.StripeError as exc:
             raise BillingUnavailable(getattr(exc, "user_message", None) or str(exc)) from exc
 

@@ -51,8 +51,19 @@ class FileTransport:
         log.warning("mail to %s: %s %s", message.to_address, message.subject, message.link)
 
 
+class MailServerUnreachable(Exception):
+    """The mail server could not be reached, or went away before it took the message. Nothing
+    is wrong with the message: the outbox keeps it for when the server is back, without using
+    up one of its MAIL_MAX_ATTEMPTS (issue 23 §2)."""
+
+
 class SmtpTransport:
-    """`smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…` (implicit TLS)."""
+    """`smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…` (implicit TLS).
+
+    Connection failures (refused, timed out, lost, a 421 "service not available") raise
+    MailServerUnreachable; a refusal of the message itself (5xx, 451) raises smtplib's own
+    error. Once the server has accepted the message, QUIT's answer no longer matters: a
+    server shutting down may answer it with 421, and the message must not be sent again."""
 
     def __init__(self, url: str, sender: str, timeout: float = 10.0):
         self.parts = urlsplit(url)
@@ -64,14 +75,47 @@ class SmtpTransport:
         implicit_tls = parts.scheme == "smtps"
         cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
         default_port = 465 if implicit_tls else 25
-        with cls(
-            parts.hostname or "localhost", parts.port or default_port, timeout=self.timeout
-        ) as smtp:
+        try:
+            smtp = cls(
+                parts.hostname or "localhost", parts.port or default_port, timeout=self.timeout
+            )
+        except OSError as exc:  # refused, timeout, DNS, TLS, or a greeting other than 220
+            raise _unreachable(exc) from exc
+        try:
             if not implicit_tls and smtp.has_extn("starttls"):
                 smtp.starttls()
             if parts.username:
                 smtp.login(unquote(parts.username), unquote(parts.password or ""))
             smtp.send_message(build_message(message, self.sender))
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPHeloError) as exc:
+            raise _unreachable(exc) from exc
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:
+                raise _unreachable(exc) from exc
+            raise
+        except smtplib.SMTPRecipientsRefused as exc:
+            if all(code == 421 for code, _ in exc.recipients.values()):
+                raise _unreachable(exc) from exc
+            raise
+        except smtplib.SMTPException:  # the message refused: counted, retried with back-off
+            raise
+        except OSError as exc:  # the connection broke (reset, timeout, TLS)
+            raise _unreachable(exc) from exc
+        finally:
+            _close(smtp)
+
+
+def _unreachable(exc: Exception) -> MailServerUnreachable:
+    return MailServerUnreachable(f"mail server could not be reached: {type(exc).__name__}: {exc}")
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass  # the message was accepted, or its failure is already being reported
+    finally:
+        smtp.close()
 
 
 def transport_from_settings(settings) -> FileTransport | SmtpTransport:

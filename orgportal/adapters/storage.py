@@ -5,20 +5,40 @@ Local disk under DATA_DIR (the default, one machine), or any S3-compatible objec
 machines share. Keys are random names chosen by the services; each store holds one
 namespace ("files", "logos") as a folder or a key prefix. Reads stream in chunks, so a
 download never holds a whole file in memory.
+
+An object store that cannot be reached (down, restarting, answering 5xx) raises
+StorageUnavailable, a refusal the pages and routes show as one plain sentence (issue 23 §2);
+the client gives up after a few seconds instead of botocore's minutes of retries.
 """
 
+import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from orgportal.config import settings
+from orgportal.services.errors import DomainError
 
 CHUNK = 64 * 1024
+# The S3 client: seconds to connect and to wait for an answer, and tries per call (standard
+# retry mode, with back-off); a store that is down is reported in seconds, not minutes.
+S3_CONNECT_TIMEOUT, S3_READ_TIMEOUT, S3_MAX_ATTEMPTS = 5, 30, 3
+log = logging.getLogger(__name__)
 
 
 class BlobMissing(Exception):
     """No bytes under that key (deleted meanwhile, or never stored)."""
+
+
+class StorageUnavailable(DomainError):
+    """The object store could not be reached or failed: nothing was stored or read."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("Storage is unavailable right now; please try again in a minute.")
 
 
 class BlobStore(Protocol):
@@ -87,21 +107,24 @@ class S3Store:
         self.client, self.bucket, self.prefix = client, bucket, prefix
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
+        with _reachable():
+            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
 
     def read(self, key: str) -> bytes:
         return b"".join(self.stream(key))
 
     def stream(self, key: str) -> Iterator[bytes]:
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+            with _reachable():
+                body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
         except self.client.exceptions.NoSuchKey as exc:
             raise BlobMissing(key) from exc
         return _s3_chunks(body)
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            with _reachable():
+                self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
         except self.client.exceptions.ClientError:
             return False
         return True
@@ -109,9 +132,29 @@ class S3Store:
     def delete(self, keys: Iterable[str]) -> None:
         names = [{"Key": self.prefix + key} for key in keys]
         for start in range(0, len(names), 1000):  # the API's most per request
-            self.client.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": names[start : start + 1000]}
-            )
+            with _reachable():
+                self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": names[start : start + 1000]}
+                )
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """botocore's connection failures and the store's own 5xx answers as StorageUnavailable
+    (logged with the cause); other answers (no such key, denied) pass through."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    try:
+        yield
+    except (BotoConnectionError, HTTPClientError) as exc:
+        log.warning("object storage unavailable: %s", exc)
+        raise StorageUnavailable() from exc
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500:
+            raise
+        log.warning("object storage unavailable: %s", exc)
+        raise StorageUnavailable() from exc
 
 
 def _s3_chunks(body) -> Iterator[bytes]:
@@ -141,6 +184,7 @@ def _store(namespace: str) -> BlobStore:
 @cache
 def _s3_client():
     import boto3  # only needed with object storage
+    from botocore.config import Config
 
     return boto3.client(
         "s3",
@@ -148,6 +192,11 @@ def _s3_client():
         aws_access_key_id=settings.storage_access_key_id or None,
         aws_secret_access_key=settings.storage_secret_access_key or None,
         region_name=settings.storage_region,
+        config=Config(
+            connect_timeout=S3_CONNECT_TIMEOUT,
+            read_timeout=S3_READ_TIMEOUT,
+            retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+        ),
     )
 
 

@@ -18,7 +18,9 @@ Two races are closed on purpose:
 - *a lost announcement*: values are served only while this worker hears its own heartbeat
   on the bus (every HEARTBEAT seconds). A silence longer than DEAF_AFTER (Redis gone, or a
   subscription that reconnected and may have missed messages) empties every cache and
-  serves none until the heartbeat is heard again. Each value also has a time to live, the
+  serves none until the heartbeat is heard again. When the subscription itself reports the
+  loss (`live.LOST`: the connection to Redis broke, or Redis stopped answering its ping),
+  the caches empty and go off at once, without waiting for the silence. Each value also has a time to live, the
   last resort for a change written outside the services (a manual SQL fix).
 """
 
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from orgportal.adapters import metrics
+from orgportal.adapters.live import LOST
 
 log = logging.getLogger(__name__)
 Change = tuple[str, int]
@@ -190,9 +193,13 @@ async def listen() -> None:
     beats = asyncio.get_running_loop().create_task(_heartbeats(bus, me))
     try:
         async for changes in bus.subscribe():
+            lost = any(topic == LOST for topic, _ in changes)
             mine = (HEARTBEAT_TOPIC, me) in changes
-            _registry.drop(c for c in changes if c[0] != HEARTBEAT_TOPIC)
-            if mine:
+            _registry.drop(c for c in changes if c[0] not in (HEARTBEAT_TOPIC, LOST))
+            if lost:  # messages may be missed from now on: off until our heartbeat is back
+                _registry.heard = float("-inf")
+                _registry.clear()
+            elif mine:
                 _heard()
     except Exception:
         log.exception("worker cache listener stopped: caches are off until it restarts")

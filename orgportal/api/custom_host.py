@@ -21,12 +21,12 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from orgportal.api import click_recording
+from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import custom_domains, links
 
 log = logging.getLogger("orgportal")
 CACHE_SECONDS = 5.0
-REVERIFY_POLL_SECONDS = 3600  # each domain is still re-checked at most once a day
 CACHE_MAX = 10_000
 _cache: dict[str, tuple[float, int | None]] = {}
 
@@ -110,15 +110,19 @@ async def _follow(
 
 
 async def reverify_worker() -> None:
-    """Lifespan task: every hour, re-check the verified domains not checked for a day."""
+    """Lifespan task: every PENDING_DOMAIN_RECHECK_SECONDS (5 minutes), look up the domains
+    still waiting for their DNS records (their first 48 hours, issue 24), and re-check the
+    verified domains not checked for a day."""
     while True:
         try:
             await asyncio.to_thread(_reverify)
         except Exception:  # keep the worker alive; the domains are tried again next round
             log.exception("custom domain re-verification round failed")
-        await asyncio.sleep(REVERIFY_POLL_SECONDS)
+        await asyncio.sleep(settings.pending_domain_recheck_seconds)
 
 
 def _reverify() -> None:
+    with unit_of_work() as session:
+        custom_domains.recheck_pending(session)
     with unit_of_work() as session:
         custom_domains.reverify_due(session)

@@ -26,7 +26,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgportal import security
-from orgportal.adapters import metrics
+from orgportal.adapters import live, metrics
 from orgportal.api import (
     build_api,
     custom_host,
@@ -140,6 +140,10 @@ class Gateway:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})
                 return
+            if not redis_reachable():  # the page's state lives there: try again later
+                await receive()
+                await send({"type": "websocket.close", "code": 1013})
+                return
             with metrics.WEBSOCKET_CONNECTIONS.track_inprogress():
                 await self.reflex_app(scope, receive, send)
             return
@@ -174,6 +178,14 @@ def _forwarded_scheme(scope: Scope) -> Scope:
     if scope["type"] == "websocket":
         return {**scope, "scheme": "wss" if proto == "https" else "ws"}
     return {**scope, "scheme": proto}
+
+
+def redis_reachable() -> bool:
+    """False while this worker's live-bus subscription has lost Redis (issue 23 §2): every
+    page's state lives in Redis then, so a websocket would connect to a page that cannot
+    hydrate. Refused at once (close 1013, "try again later"), the browser shows Reflex's
+    connection banner and retries until Redis is back. Always True without REDIS_URL."""
+    return getattr(live.bus(), "available", True)
 
 
 def _client_of(scope: Scope) -> str:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
 from orgportal.adapters import storage
-from orgportal.adapters.storage import BlobMissing
+from orgportal.adapters.storage import BlobMissing, StorageUnavailable
 from orgportal.services import logos
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +21,8 @@ def logo(name: str) -> StreamingResponse:
         chunks = storage.logos().stream(name)
     except BlobMissing:
         raise HTTPException(status_code=404, detail="Not found.") from None
+    except StorageUnavailable as exc:  # a clear 503, not a traceback (issue 23)
+        raise HTTPException(status_code=503, detail=exc.message) from None
     return StreamingResponse(
         chunks,
         media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",

@@ -7,10 +7,18 @@ in any amount. Here the session cookie is checked before a single body byte is r
 handler named in `Reflex-Event-Handler` must be one of ours, its limit for this viewer is
 asked (a logo's 2 MB; a file's per-file cap or the pool's free storage), a declared
 `Content-Length` over it is refused at once, and a body that grows past it is cut off.
+
+The browser's upload call drops a refused answer's body (Reflex's `uploadFiles` only logs
+"HTTP error"), so the page that started the upload is told why as well: after answering,
+the gate calls `_upload_refused(message)` on the state of the refused handler, for that
+client (`app.modify_state`), and the page shows the reason beside its upload control.
 """
 
+import logging
+import sys
 from collections.abc import Callable
 
+import reflex as rx
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -22,7 +30,9 @@ from orgportal import routes
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, usage
 from orgportal.services.accounts import Viewer
-from orgportal.services.errors import DomainError
+from orgportal.services.errors import DomainError, NotAuthenticated
+
+log = logging.getLogger(__name__)
 
 UploadLimit = Callable[[Session, Viewer], int]
 # Room for the multipart framing and the small form fields around the file bytes.
@@ -52,20 +62,25 @@ class UploadGate:
             limit = await run_in_threadpool(_limit, cookie, limit_for)
         except DomainError as exc:
             await _refuse(scope, receive, send, exc.status, exc.message)
+            if not isinstance(exc, NotAuthenticated):  # a signed-out page has no upload
+                await tell_page(headers, exc.message)
             return
         allowed = limit + MULTIPART_OVERHEAD
         too_large = f"This upload is larger than the {usage.human_bytes(limit)} allowed now."
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > allowed:
             await _refuse(scope, receive, send, 413, too_large)
+            await tell_page(headers, too_large)
             return
-        await self._capped(scope, receive, send, allowed, too_large)
+        if await self._capped(scope, receive, send, allowed, too_large):
+            await tell_page(headers, too_large)
 
     async def _capped(
         self, scope: Scope, receive: Receive, send: Send, allowed: int, too_large: str
-    ) -> None:
+    ) -> bool:
         """Pass the request on, counting body bytes; past `allowed` the app sees the client
-        disconnect (it stops parsing) and the client gets 413 instead of the app's answer."""
+        disconnect (it stops parsing) and the client gets 413 instead of the app's answer.
+        Whether it was cut off."""
         seen = 0
         cut = False
         started = False
@@ -99,6 +114,39 @@ class UploadGate:
                 raise
         if cut and not started:
             await _refusal(413, too_large)(scope, _no_body, send)
+        return cut
+
+
+async def tell_page(headers: Headers, message: str) -> None:
+    """Give the refusal to the page whose upload it was: `_upload_refused(message)` on the
+    handler's state, for the client named by `Reflex-Client-Token`. Only handlers in the
+    gate's table get here, and only signed-in callers; a state without the hook, an app
+    not running in this process (the gate's unit tests) or a failure is passed over: the
+    HTTP answer has been sent already."""
+    token = headers.get("reflex-client-token", "")
+    handler = headers.get("reflex-event-handler", "")
+    app = _running_app()
+    if not token or app is None:
+        return
+    try:
+        state_class = app._state.get_class_substate(handler.rpartition(".")[0])
+        if not callable(getattr(state_class, "_upload_refused", None)):
+            return
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=state_class)) as root:
+            state = await root.get_state(state_class)
+            state._upload_refused(message)
+    except Exception:
+        log.exception("could not show an upload refusal on its page")
+
+
+def _running_app() -> rx.App | None:
+    """The app this worker serves, if its module is loaded (never imported from here)."""
+    from reflex.config import get_config
+
+    module = sys.modules.get(get_config().module)
+    app = getattr(module, "app", None)
+    running = isinstance(app, rx.App) and app._state is not None and app.event_namespace
+    return app if running else None
 
 
 def _limit(cookie: str | None, limit_for: UploadLimit) -> int:

@@ -91,6 +91,18 @@ def _nav_link(label: str, path: str, **props) -> rx.Component:
     )
 
 
+def _nav_entry(label: str, path: str, **props) -> rx.Component:
+    """A top-bar entry, left out where the viewer's role has no use for its page (issue 24):
+    Tickets for a member who does not handle them (Viewer, Billing Admin: the tickets
+    service refuses them). In the Personal Workspace the Tickets page points to the
+    organizations, so it stays."""
+    link = _nav_link(label, path, **props)
+    if path == routes.TICKETS:
+        caps = AppState.caps
+        return rx.cond((caps.role == "") | caps.handle_tickets, link)
+    return link
+
+
 # Read by screen readers, not shown.
 VISUALLY_HIDDEN = {
     "position": "absolute",
@@ -132,7 +144,7 @@ def _approval_link(badge_id: str | None = None, **props) -> rx.Component:
 def _desktop_nav() -> rx.Component:
     return rx.el.nav(
         rx.hstack(
-            *[_nav_link(label, path) for label, path in NAV],
+            *[_nav_entry(label, path) for label, path in NAV],
             _approval_link(badge_id="approval-badge"),
             spacing="4",
         ),
@@ -181,7 +193,7 @@ def phone_menu() -> rx.Component:
                 ),
                 rx.el.nav(
                     rx.vstack(
-                        *[_nav_link(label, path, width="100%") for label, path in NAV],
+                        *[_nav_entry(label, path, width="100%") for label, path in NAV],
                         _approval_link(width="100%"),
                         spacing="2",
                         width="100%",
@@ -355,7 +367,7 @@ def _no_organization() -> rx.Component:
     return rx.callout(
         rx.text(
             "You are in your Personal Workspace. ",
-            rx.link("Create an organization", href=routes.ORGANIZATION, underline="always"),
+            rx.link("Create an organization", href=routes.ORG_NEW, underline="always"),
             " or switch to one in the profile menu.",
         ),
         icon="info",

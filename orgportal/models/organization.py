@@ -60,3 +60,6 @@ class Membership(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     role: str = Field(max_length=20)
     joined_at: datetime = Field(default_factory=utcnow)
+    # When the user last opened this organization as their workspace (SPEC §1): the
+    # switcher lists the most recent first; None: never opened (listed after, by name).
+    last_used_at: datetime | None = None

@@ -19,6 +19,10 @@ class User(SQLModel, table=True):
     last_name: str = Field(max_length=80)
     email_confirmed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The workspace the user last chose (SPEC §1): a new session opens it while they are
+    # still a member; None is the Personal Workspace. No foreign key (adding one would
+    # rebuild this table on SQLite): every read checks the membership instead.
+    last_org_id: int | None = None
 
     @property
     def display_name(self) -> str:
@@ -26,7 +30,8 @@ class User(SQLModel, table=True):
 
 
 class UserSession(SQLModel, table=True):
-    """A browser sign-in. Only the token's hash is stored; the active workspace lives here."""
+    """A browser sign-in. Only the token's hash is stored; the active workspace lives here
+    (a new session starts in the user's `last_org_id`)."""
 
     __tablename__ = "user_session"
 

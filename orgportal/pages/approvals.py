@@ -3,26 +3,36 @@
 import reflex as rx
 
 from orgportal import routes, styles
+from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error
 from orgportal.components.layout import page_frame
 from orgportal.components.pager import state_pager
+from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.approvals import ApprovalsState, PendingRow
+from orgportal.state.base import AppState
 from orgportal.views.content import workspace_heading
 
 HEADERS = ["Short link", "Target", "Created by", "Created", "Actions"]
+# Issue 24: the queue is the Owner's and Admins' (the nav shows it only to them); anyone
+# else who opens it reads who decides.
+NOT_AN_APPROVER = (
+    "The Owner and Admins approve new links here. "
+    "Ask an Admin if a link of yours is waiting for approval."
+)
 
 
 def _row(row: PendingRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row.short_url, size="2")),
-        rx.table.cell(rx.link(row.target_url, href=row.target_url, is_external=True, size="2")),
+        rx.table.cell(rx.text(row.short_url, size="2", title=row.short_url, style=TRUNCATED)),
+        rx.table.cell(rx.link(row.target_url, href=row.target_url, is_external=True, size="2",
+                              title=row.target_url, style=TRUNCATED), style=FILL_CELL),
         rx.table.cell(row.creator),
-        rx.table.cell(row.created),
+        rx.table.cell(rx.text(row.created, style=NOWRAP)),
         rx.table.cell(
             rx.hstack(
                 rx.button("Approve", size="1", on_click=ApprovalsState.approve(row.id),
-                          aria_label="Approve link " + row.slug),
+                          aria_label="Approve link " + row.slug, style=NOWRAP),
                 confirm_button(
                     "Reject", size="1", variant="soft",
                     aria_label="Reject link " + row.slug,
@@ -32,6 +42,7 @@ def _row(row: PendingRow) -> rx.Component:
                                  " is told by email. This cannot be undone."),
                     confirm_label="Reject link",
                     on_confirm=ApprovalsState.reject(row.id),
+                    style=NOWRAP,
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -74,6 +85,13 @@ def _queue() -> rx.Component:
 def approvals_page() -> rx.Component:
     return page_frame(
         workspace_heading("Approval"),
+        if_allowed(AppState.caps.approve_links, _approval_queue(),
+                   read_only_note(NOT_AN_APPROVER, note_id="approvals-read-only")),
+    )  # fmt: skip
+
+
+def _approval_queue() -> rx.Component:
+    return rx.vstack(
         rx.text(
             "With Require approval for links on (",
             rx.link("Settings", href=routes.ORG_SETTINGS, underline="always"),
@@ -82,4 +100,6 @@ def approvals_page() -> rx.Component:
             size="2",
         ),
         rx.cond(ApprovalsState.error != "", form_error(ApprovalsState.error), _queue()),
+        spacing="4",
+        width="100%",
     )

@@ -60,7 +60,16 @@ def _password_step() -> rx.Component:
                 form_error(LoginState.retry_notice),
                 _notice(PasswordResetState.login_notice),
                 form_error(LoginState.error),
-                text_field("Email", "email", type="email", auto_complete="email", required=True),
+                text_field(
+                    "Email",
+                    "email",
+                    type="email",
+                    auto_complete="email",
+                    required=True,
+                    default_value=LoginState.prefill_email,
+                    # mounted again once the address from the link is known (uncontrolled)
+                    key=LoginState.prefill_email,
+                ),
                 text_field(
                     "Password",
                     "password",

@@ -5,11 +5,11 @@ import reflex as rx
 
 from orgportal.components.layout import page_frame
 from orgportal.views.content import (
-    create_link_card,
+    create_link_section,
     files_table,
     links_table,
     project_filter,
-    upload_card,
+    upload_section,
     workspace_heading,
 )
 from orgportal.views.usage import usage_line
@@ -19,7 +19,7 @@ def links_page() -> rx.Component:
     return page_frame(
         workspace_heading("Links"),
         usage_line("links"),
-        create_link_card(),
+        create_link_section(),  # or, for a Viewer, who can create links
         project_filter(),
         links_table(),
     )
@@ -27,5 +27,5 @@ def links_page() -> rx.Component:
 
 def files_page() -> rx.Component:
     return page_frame(
-        workspace_heading("My Files"), usage_line("storage"), upload_card(), files_table()
+        workspace_heading("My Files"), usage_line("storage"), upload_section(), files_table()
     )

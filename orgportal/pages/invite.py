@@ -3,6 +3,7 @@
 import reflex as rx
 
 from orgportal import routes
+from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
 from orgportal.state.invite import InviteState as S
@@ -85,7 +86,18 @@ def _confirm() -> rx.Component:
         _summary(),
         rx.hstack(
             rx.button("Accept", on_click=S.accept),
-            rx.button("Decline", variant="soft", color_scheme="gray", on_click=S.decline),
+            confirm_button(
+                "Decline",
+                title=f"Decline the invitation to {S.org_name}?",
+                description=(
+                    "You will not join ",
+                    rx.text.strong(S.org_name),
+                    ". This invitation link stops working; to join later, ask for a new one.",
+                ),
+                confirm_label="Decline invitation",
+                on_confirm=S.decline,
+                variant="soft",
+            ),
         ),
         spacing="3",
         width="100%",

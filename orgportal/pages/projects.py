@@ -5,10 +5,12 @@ import reflex as rx
 
 from orgportal import routes, styles
 from orgportal.components.badges import status_badge
+from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_area_field, text_field
 from orgportal.components.layout import page_frame
 from orgportal.components.pager import state_pager
+from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.base import AppState
 from orgportal.state.projects import (
     FORM_ERROR,
@@ -18,6 +20,12 @@ from orgportal.state.projects import (
     ProjectState,
 )
 from orgportal.views.content import workspace_heading
+
+# Issue 24: who may not create, rename or delete projects reads who can.
+PROJECTS_NOTE = (
+    "You can view this workspace's projects and their links. "
+    "Ask an Admin to create, rename or delete projects."
+)
 
 
 def _refusal(errors: rx.Var) -> rx.Component:
@@ -56,11 +64,11 @@ def _project_row(row: ProjectRow) -> rx.Component:
                 spacing="0",
             )
         ),
-        rx.table.cell(row.links),
-        rx.table.cell(rx.cond(ProjectsState.show_clicks, row.clicks, "—")),
-        rx.table.cell(row.created),
+        rx.table.cell(rx.text(row.links, style=NOWRAP)),
+        rx.table.cell(rx.text(rx.cond(ProjectsState.show_clicks, row.clicks, "—"), style=NOWRAP)),
+        rx.table.cell(rx.text(row.created, style=NOWRAP)),
         rx.table.cell(
-            rx.link("Analytics", href=row.analytics_href, size="2",
+            rx.link("Analytics", href=row.analytics_href, size="2", style=NOWRAP,
                     aria_label="Analytics of project " + row.name),
         ),
         aria_label="Project " + row.name,
@@ -99,7 +107,8 @@ def _projects_table() -> rx.Component:
 def projects_page() -> rx.Component:
     return page_frame(
         workspace_heading("Projects"),
-        rx.cond(AppState.caps.manage_projects, _create_card()),
+        if_allowed(AppState.caps.manage_projects, _create_card(),
+                   read_only_note(PROJECTS_NOTE, note_id="projects-read-only")),
         _projects_table(),
     )
 
@@ -109,10 +118,12 @@ def projects_page() -> rx.Component:
 
 def _project_link_row(row: ProjectLinkRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True)),
-        rx.table.cell(rx.text(row.target_url, size="2")),
-        rx.table.cell(status_badge(row.status)),
-        rx.table.cell(row.created),
+        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True,
+                              title=row.short_url, style=TRUNCATED)),
+        rx.table.cell(rx.text(row.target_url, size="2", title=row.target_url, style=TRUNCATED),
+                      style=FILL_CELL),
+        rx.table.cell(status_badge(row.status, style=NOWRAP)),
+        rx.table.cell(rx.text(row.created, style=NOWRAP)),
         aria_label="Link " + row.slug,
     )
 
@@ -212,7 +223,8 @@ def project_page() -> rx.Component:
                         rx.text(ProjectState.description, size="2")),
                 _project_links(),
                 _project_analytics(),
-                rx.cond(AppState.caps.manage_projects, _manage_card()),
+                if_allowed(AppState.caps.manage_projects, _manage_card(),
+                           read_only_note(PROJECTS_NOTE, note_id="projects-read-only")),
                 spacing="4",
                 width="100%",
             ),

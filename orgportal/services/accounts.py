@@ -290,13 +290,21 @@ def open_session(session: Session, ticket: str, *, browser: str) -> tuple[str, U
     except InvalidToken as exc:
         raise InvalidToken(SIGN_IN_LINK_FAILED) from exc
     raw = security.new_token()
+    user = session.get(User, row.user_id)
+    if user is None:
+        raise InvalidToken(SIGN_IN_LINK_FAILED)
+    # The workspace the ticket names (a joined organization), else the one last used.
+    workspace = _member_workspace(session, user, row.organization_id) or last_workspace(
+        session, user
+    )
     user_session = UserSession(
         user_id=row.user_id,
         token_hash=security.token_hash(raw),
         expires_at=utcnow() + timedelta(days=settings.session_days),
-        active_org_id=row.organization_id,
+        active_org_id=workspace,
     )
     session.add(user_session)
+    remember_workspace(session, user, workspace)
     session.flush()
     return raw, user_session
 
@@ -355,28 +363,67 @@ class Workspace:
 
 
 def list_workspaces(session: Session, user: User) -> list[Workspace]:
+    """The Personal Workspace first (always in the same place, so it is easy to find), then
+    the user's organizations, the most recently used first; those never opened follow, by
+    name (SPEC §1: the switcher lists the most recent first)."""
     rows = session.exec(
         select(Organization, Membership)
         .join(Membership, col(Membership.organization_id) == Organization.id)
         .where(Membership.user_id == user.id)
-        .order_by(func.lower(Organization.name))
+        .order_by(
+            col(Membership.last_used_at).is_(None),
+            col(Membership.last_used_at).desc(),
+            func.lower(Organization.name),
+            col(Organization.id),
+        )
     ).all()
     personal = Workspace(None, "Personal Workspace", "owner")
     return [personal] + [Workspace(org.id, org.name, m.role) for org, m in rows]
 
 
 def switch_workspace(session: Session, viewer: Viewer, organization_id: int | None) -> None:
-    if organization_id is not None:
-        member = session.exec(
-            select(Membership).where(
-                Membership.organization_id == organization_id,
-                Membership.user_id == viewer.user.id,
-            )
-        ).first()
-        if member is None:
-            raise NotFound("Organization not found.")
+    """Make a workspace the session's active one, remembered as the user's last (SPEC §1)."""
+    if organization_id is not None and not _member_workspace(session, viewer.user, organization_id):
+        raise NotFound("Organization not found.")
     viewer.session.active_org_id = organization_id
     session.add(viewer.session)
+    remember_workspace(session, viewer.user, organization_id)
+
+
+def last_workspace(session: Session, user: User) -> int | None:
+    """The workspace a new session opens: the one the user last used while they are still a
+    member of it (removed, or the organization deleted: the Personal Workspace, None)."""
+    return _member_workspace(session, user, user.last_org_id)
+
+
+def remember_workspace(session: Session, user: User, organization_id: int | None) -> None:
+    """Note `organization_id` (None: the Personal Workspace) as the user's last workspace and,
+    for an organization, when its membership was last opened (the switcher's order). The
+    caller has checked the membership."""
+    user.last_org_id = organization_id
+    session.add(user)
+    if organization_id is None:
+        return
+    membership = session.exec(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user.id
+        )
+    ).first()
+    if membership is not None:
+        membership.last_used_at = utcnow()
+        session.add(membership)
+
+
+def _member_workspace(session: Session, user: User, organization_id: int | None) -> int | None:
+    """`organization_id` if the user is a member of it, else None."""
+    if organization_id is None:
+        return None
+    found = session.exec(
+        select(Membership.id).where(
+            Membership.organization_id == organization_id, Membership.user_id == user.id
+        )
+    ).first()
+    return organization_id if found is not None else None
 
 
 # --- tokens ---------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from orgportal.services.plans import Plan
 from orgportal.wording import count
 
 PLAN, SUPPORT = "plan", "support"
-MAX_SEATS = 1000
+MAX_SEATS = seats.MAX_SEATS
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class BillingOverview:
     seats_used: int
     test_mode: bool
     role: str
+    member_limit: seats.MemberLimit  # what limits members, said beside the limit
 
     @property
     def support_active(self) -> bool:
@@ -92,6 +93,7 @@ def overview(session: Session, *, user: User, organization_id: int) -> BillingOv
         seats_used=seats.seats_used(session, organization_id),
         test_mode=not settings.stripe_secret_key and settings.test_mode_billing_allowed,
         role=membership.role,
+        member_limit=seats.member_limit(session, organization),
     )
 
 
@@ -112,20 +114,11 @@ def start_checkout(
     becomes the organization's member limit once paid."""
     organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
     if kind == PLAN:
-        if plan_key not in {p.key for p in plans.PAID}:
-            raise ValidationFailed({"plan": "Choose one of the paid plans."})
-        if interval not in plans.INTERVALS:
-            raise ValidationFailed({"interval": "Choose Monthly or Annual billing."})
-        price, quantity = plans.price_id(plan_key, interval), 1
+        price, quantity = _plan_price(plan_key, interval), 1
     elif kind == SUPPORT:
-        minimum = max(1, seats.seats_used(session, organization_id))
-        quantity = minimum if quantity is None else quantity
-        if quantity < minimum:
-            raise ValidationFailed(
-                {"seats": f"Seats cannot go below {minimum}: that many are in use."}
-            )
-        if quantity > MAX_SEATS:
-            raise ValidationFailed({"seats": f"At most {MAX_SEATS} seats; contact us for more."})
+        used = seats.seats_used(session, organization_id)
+        quantity = max(1, used) if quantity is None else quantity
+        seats.require_seat_count(quantity, used)
         price = plans.seat_price_id()
     else:
         raise ValidationFailed({"kind": "Unknown subscription."})
@@ -184,13 +177,7 @@ def change_seats(
     support = plans.active_subscription(session, organization_id, SUPPORT)
     if support is None:
         raise Conflict("Subscribe to support before changing seats.")
-    used = seats.seats_used(session, organization_id)
-    if seats_wanted < max(1, used):
-        raise ValidationFailed(
-            {"seats": f"Seats cannot go below {max(1, used)}: that many are in use."}
-        )
-    if seats_wanted > MAX_SEATS:
-        raise ValidationFailed({"seats": f"At most {MAX_SEATS} seats; contact us for more."})
+    seats.require_seat_count(seats_wanted, seats.seats_used(session, organization_id))
     before = support.quantity
     updated = gateway.update_subscription(support.stripe_subscription_id, quantity=seats_wanted)
     support.quantity, support.state_at, support.updated_at = (
@@ -208,6 +195,42 @@ def change_seats(
         summary=f"Changed support seats from {before} to {support.quantity}",
     )
     return support
+
+
+def change_plan(
+    session: Session,
+    gateway: BillingGateway,
+    *,
+    user: User,
+    organization_id: int,
+    plan_key: str,
+    interval: str,
+) -> Subscription:
+    """Move the organization's active plan subscription to another plan or billing interval,
+    after the Billing page has shown what changes (`plan_changes.summarize`). Stripe prorates
+    the difference; the new limits apply at once, through the same `_apply` as a webhook."""
+    require(session, user, organization_id, Permission.MANAGE_BILLING)
+    price = _plan_price(plan_key, interval)
+    seats.lock_organization(session, organization_id)
+    current = plans.active_subscription(session, organization_id, PLAN)
+    if current is None:
+        raise Conflict("There is no active plan to change: subscribe first.")
+    if (current.plan_key, current.interval) == (plan_key, interval):
+        raise Conflict("That is already the organization's plan.")
+    updated = gateway.update_subscription(current.stripe_subscription_id, price_id=price)
+    row = _apply(
+        session, organization_id, updated, int(time.time()), authoritative=True, actor=user
+    )
+    return row or current
+
+
+def _plan_price(plan_key: str, interval: str) -> str:
+    """The Stripe price of a paid plan and interval; anything else is refused."""
+    if plan_key not in {p.key for p in plans.PAID}:
+        raise ValidationFailed({"plan": "Choose one of the paid plans."})
+    if interval not in plans.INTERVALS:
+        raise ValidationFailed({"interval": "Choose Monthly or Annual billing."})
+    return plans.price_id(plan_key, interval)
 
 
 def cancel_all(session: Session, gateway: BillingGateway, *, organization_id: int) -> None:
@@ -649,9 +672,11 @@ def _apply(
     state_at: int,
     *,
     authoritative: bool = False,
+    actor: User | None = None,
 ) -> Subscription | None:
     """Insert or update our copy of a subscription. Event payloads older than what we hold
-    are ignored; `authoritative` states were just read from Stripe and always win."""
+    are ignored; `authoritative` states were just read from Stripe and always win. `actor`:
+    who made the change from this app (the audit entry names them), None for Stripe's."""
     described = plans.describe_price(info.price_id)
     if described is None:
         return None
@@ -677,14 +702,16 @@ def _apply(
     row.state_at, row.updated_at = max(state_at, row.state_at), utcnow()
     session.add(row)
     if activated or previous != (row.plan_key, row.status, row.quantity):
-        _audit_change(session, row, activated)
+        _audit_change(session, row, activated, actor)
         session.flush()
         usage_counters.resync_organization(session, organization_id)
         mark_usage_changed(session, [organization_id])  # limits moved
     return row
 
 
-def _audit_change(session: Session, row: Subscription, activated: bool) -> None:
+def _audit_change(
+    session: Session, row: Subscription, activated: bool, actor: User | None = None
+) -> None:
     what = (
         f"{plans.PLANS[row.plan_key].name} plan ({row.interval})"
         if row.kind == PLAN
@@ -693,7 +720,7 @@ def _audit_change(session: Session, row: Subscription, activated: bool) -> None:
     action = "billing.subscribed" if activated else "billing.subscription_updated"
     summary = f"Subscribed to the {what}" if activated else f"The {what} is now {row.status}"
     audit.record(
-        session, organization_id=row.organization_id, actor=None, action=action, summary=summary
+        session, organization_id=row.organization_id, actor=actor, action=action, summary=summary
     )
 
 

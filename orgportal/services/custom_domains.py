@@ -1,14 +1,21 @@
 """Branded short-link domains (SPEC §15, issue 17).
 
 An Owner/Admin adds `go.acme.com`; it is stored IDNA-normalized and unique across all
-organizations, with a random token. It is verified by a DNS TXT record
-`_orgportal.go.acme.com` = `orgportal-verify=<token>`, looked up with dnspython through
-DNS_RESOLVER (`host` or `host:port`; empty: the system's resolver). Only a verified domain
-serves links (`api/custom_host.py`), and `reverify_due` re-checks each verified domain at
-most once a day, marking it failed (and telling the Owner by mail) when the record is gone.
+organizations, with a random token. The Domains page lists the two records to create
+(`dns_records`): a CNAME pointing the domain at the app (CNAME_TARGET, else PUBLIC_URL's
+host) and the TXT record `_orgportal.go.acme.com` = `orgportal-verify=<token>` that proves
+it is theirs, looked up with dnspython through DNS_RESOLVER (`host` or `host:port`; empty:
+the system's resolver). Only a verified domain serves links (`api/custom_host.py`).
 
-A domain the DNS server could not be asked about (timeout, no server) is not failed by the
-daily re-check: it stays verified and is tried again on the next run.
+Pending, verified, failed (issue 24): DNS changes take time, so a record not found yet keeps
+a new domain Pending ("not found yet"), and `recheck_pending` looks it up again every
+PENDING_DOMAIN_RECHECK_SECONDS for its first 48 hours. Failed means a lookup found something
+wrong: a TXT record with another value, or the record of a domain verified before gone.
+`reverify_due` re-checks each verified domain at most once a day, failing it (and telling the
+Owner by mail) when the record is gone or changed.
+
+A domain the DNS server could not be asked about (timeout, no server) changes nothing: it is
+tried again on the next run.
 
 The separate list of *authorized* domains for the support plugin is `services/domains.py`.
 """
@@ -36,9 +43,10 @@ from orgportal.services.validation import FieldError
 RECORD_PREFIX = "_orgportal."
 TOKEN_PREFIX = "orgportal-verify="
 REVERIFY_EVERY = timedelta(days=1)
+PENDING_WINDOW = timedelta(hours=48)  # how long DNS changes may take to show
 DNS_TIMEOUT_SECONDS = 5.0
 NO_RECORD = "no TXT record found"
-TOKEN_MISMATCH = "token does not match"
+NOT_FOUND_YET = "not found yet"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,17 @@ class Check:
     ok: bool
     reason: str = ""
     definitive: bool = True  # False: the DNS server could not be asked (try again later)
+    missing: bool = False  # no TXT record at all (not yet there, or gone)
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """One record to create at the domain's DNS provider, as the Domains page lists it."""
+
+    type: str
+    name: str
+    value: str
+    purpose: str
 
 
 class DomainLimitReached(Conflict):
@@ -87,8 +106,62 @@ def record_value(token: str) -> str:
 
 
 def dns_record(row: CustomDomain) -> str:
-    """The exact record to create, as shown on the Domains page."""
+    """The TXT record in zone-file form (the mail telling the Owner a domain failed)."""
     return f'TXT {record_name(row.domain)} "{record_value(row.token)}"'
+
+
+def dns_records(row: CustomDomain) -> list[DnsRecord]:
+    """The records to create, one per line with its own name and value (each copied alone)."""
+    return [
+        DnsRecord("CNAME", row.domain, settings.cname_host, "points the domain at this app"),
+        DnsRecord(
+            "TXT", record_name(row.domain), record_value(row.token), "proves the domain is yours"
+        ),
+    ]
+
+
+def wrong_value(found: str) -> str:
+    """The reason of a TXT record with another value: what was found, cut to fit."""
+    shown = found if len(found) <= 80 else found[:79] + "…"
+    return f'the TXT record holds "{shown}", not the value shown here'
+
+
+def status_note(row: CustomDomain, *, now: datetime | None = None) -> str:
+    """What a domain's status means and what to do next, as the Domains page says it."""
+    now = now or utcnow()
+    if row.status == DomainStatus.VERIFIED:
+        return "Short links are served on it. Keep both records: the TXT record is checked daily."
+    if row.status == DomainStatus.FAILED:
+        return f"Verification failed: {row.failure_reason}. Correct the record, then press Verify."
+    if row.created_at <= now - PENDING_WINDOW:
+        return (
+            "Pending — the TXT record was not found within 48 hours, so we stopped checking on "
+            "our own. Check both records, then press Verify."
+        )
+    return (
+        "Pending — DNS changes can take up to 48 hours. We check again "
+        f"{_every(settings.pending_domain_recheck_seconds)}; press Verify to check now."
+    )
+
+
+def is_rechecked(row: CustomDomain, *, now: datetime | None = None) -> bool:
+    """Whether the background re-check (`recheck_pending`) still looks this domain up: never
+    verified, and added less than 48 hours ago."""
+    now = now or utcnow()
+    return (
+        row.status != DomainStatus.VERIFIED
+        and row.verified_at is None
+        and row.created_at > now - PENDING_WINDOW
+    )
+
+
+def _every(seconds: float) -> str:
+    """300 → "every 5 minutes", 60 → "every minute", 2 → "every 2 seconds"."""
+    whole = max(1, round(seconds))
+    if whole % 60:
+        return "every second" if whole == 1 else f"every {whole} seconds"
+    minutes = whole // 60
+    return "every minute" if minutes == 1 else f"every {minutes} minutes"
 
 
 def short_url(slug: str, domain: str | None) -> str:
@@ -249,38 +322,50 @@ def get_domain(
 def verify_domain(
     session: Session, *, user: User, organization_id: int, domain_id: int
 ) -> CustomDomain:
-    """Look the TXT record up now: Verified, or Failed with the reason. A DNS server that
-    does not answer is refused (Conflict) and changes nothing."""
+    """Look the TXT record up now: Verified; Failed with the reason when the record found is
+    wrong (or a verified domain's record is gone); still Pending ("not found yet") when a
+    new domain's record is not there yet. A DNS server that does not answer is refused
+    (Conflict) and changes nothing."""
     row = get_domain(session, user=user, organization_id=organization_id, domain_id=domain_id)
     check = check_record(row.domain, row.token)
     if not check.definitive:  # says nothing about the record: change nothing
         raise Conflict("The DNS server did not answer. Try again in a minute.")
+    was_verified = row.status == DomainStatus.VERIFIED
+    status, reason = judge(row, check)
     now = utcnow()
-    row.checked_at = now
-    if check.ok:
-        row.status, row.failure_reason, row.verified_at = DomainStatus.VERIFIED, "", now
-        audit.record(
+    row.checked_at, row.status, row.failure_reason = now, status, reason[:200]
+    if status == DomainStatus.VERIFIED:
+        row.verified_at = now
+        _audit(session, row, user, "domain.verified", f"Custom domain {row.domain} verified")
+    elif status == DomainStatus.FAILED:
+        _audit(
             session,
-            organization_id=organization_id,
-            actor=user,
-            action="domain.verified",
-            summary=f"Custom domain {row.domain} verified",
-        )
-    else:
-        was_verified = row.status == DomainStatus.VERIFIED
-        row.status, row.failure_reason = DomainStatus.FAILED, check.reason[:200]
-        audit.record(
-            session,
-            organization_id=organization_id,
-            actor=user,
-            action="domain.failed",
-            summary=f"Custom domain {row.domain} failed verification: {check.reason}",
+            row,
+            user,
+            "domain.failed",
+            f"Custom domain {row.domain} failed verification: {reason}",
         )
         if was_verified:
             _tell_owner(session, row)
     session.add(row)
     session.flush()
     return row
+
+
+def judge(row: CustomDomain, check: Check) -> tuple[str, str]:
+    """(status, reason) after a definitive lookup. A missing record keeps a domain that was
+    never verified Pending: DNS changes take time, and nothing wrong was found."""
+    if check.ok:
+        return DomainStatus.VERIFIED, ""
+    if check.missing and row.verified_at is None:
+        return DomainStatus.PENDING, NOT_FOUND_YET
+    return DomainStatus.FAILED, check.reason
+
+
+def _audit(session: Session, row: CustomDomain, actor: User | None, action: str, summary: str):
+    audit.record(
+        session, organization_id=row.organization_id, actor=actor, action=action, summary=summary
+    )
 
 
 def remove_domain(session: Session, *, user: User, organization_id: int, domain_id: int) -> None:
@@ -348,6 +433,59 @@ def reverify_due(
     return failed
 
 
+def recheck_pending(
+    session: Session, *, now: datetime | None = None, batch: int = 200
+) -> list[CustomDomain]:
+    """The frequent background look-up (issue 24): every domain never verified, added in the
+    last 48 hours and not looked up for PENDING_DOMAIN_RECHECK_SECONDS, is looked up again,
+    so it turns Verified without anyone pressing Verify. Returns those whose status changed.
+    """
+    now = now or utcnow()
+    every = timedelta(seconds=settings.pending_domain_recheck_seconds)
+    due = session.exec(
+        select(CustomDomain)
+        .where(
+            col(CustomDomain.status).in_([DomainStatus.PENDING, DomainStatus.FAILED]),
+            col(CustomDomain.verified_at).is_(None),
+            CustomDomain.created_at > now - PENDING_WINDOW,
+            (col(CustomDomain.checked_at).is_(None))
+            | (col(CustomDomain.checked_at) <= now - every),
+        )
+        .order_by(col(CustomDomain.id))
+        .limit(batch)
+    ).all()
+    changed = []
+    for row in due:
+        check = check_record(row.domain, row.token)
+        if not check.definitive:
+            continue  # the resolver could not answer: try again on the next run
+        before = row.status
+        status, reason = judge(row, check)
+        # Conditional, so two app processes checking at once record (and audit) it once.
+        done = session.exec(
+            update(CustomDomain)
+            .where(col(CustomDomain.id) == row.id, CustomDomain.status == before)
+            .values(
+                status=status,
+                failure_reason=reason[:200],
+                checked_at=now,
+                verified_at=now if status == DomainStatus.VERIFIED else None,
+            )
+        ).rowcount
+        session.refresh(row)
+        if not done or status == before:
+            continue
+        if status == DomainStatus.VERIFIED:
+            summary = f"Custom domain {row.domain} verified (found by the automatic check)"
+            _audit(session, row, None, "domain.verified", summary)
+        elif status == DomainStatus.FAILED:
+            summary = f"Custom domain {row.domain} failed verification: {reason}"
+            _audit(session, row, None, "domain.failed", summary)
+        changed.append(row)
+    session.flush()
+    return changed
+
+
 # --- DNS --------------------------------------------------------------------------------------
 
 
@@ -371,7 +509,7 @@ def check_record(domain: str, token: str) -> Check:
     try:
         answer = resolver().resolve(record_name(domain), "TXT", raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:
-        return Check(False, NO_RECORD)
+        return Check(False, NO_RECORD, missing=True)
     except (dns.exception.DNSException, ValueError, OSError):
         return Check(False, "the DNS server did not answer, try again later", False)
     values = [
@@ -379,10 +517,12 @@ def check_record(domain: str, token: str) -> Check:
         for record in (answer.rrset or ())
     ]
     if not values:
-        return Check(False, NO_RECORD)
+        return Check(False, NO_RECORD, missing=True)
     if record_value(token) in values:
         return Check(True)
-    return Check(False, TOKEN_MISMATCH)
+    # ours, if there is one of ours (a stale token), else whatever is there
+    found = next((value for value in values if value.startswith(TOKEN_PREFIX)), values[0])
+    return Check(False, wrong_value(found))
 
 
 def _host_port(value: str) -> tuple[str, int]:

@@ -60,12 +60,18 @@ class InvalidToken(DomainError):
 
 
 class ValidationFailed(DomainError):
-    """Per-field messages; nothing was written."""
+    """Per-field messages; nothing was written.
+
+    `errors` maps each field to its message, for a page to show beside that field (and
+    the REST API to return by name). `message` is the same messages in the product's own
+    words, without the field keys: it is what a toast or an API's `detail` shows when no
+    field is there to show them beside ("Choose a member of this organization.", never
+    "member: Choose …")."""
 
     status = 422
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__(" ".join(dict.fromkeys(m.strip() for m in errors.values() if m)))
         self.errors = errors
 
 

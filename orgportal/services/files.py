@@ -8,6 +8,7 @@ downloads go through an API route that checks the session and the workspace, and
 import mimetypes
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from sqlmodel import Session, col, func, select
@@ -18,7 +19,7 @@ from orgportal.config import settings
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
 from orgportal.services import usage, usage_counters
-from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
     require,
@@ -73,6 +74,51 @@ def upload_file(
     mark_usage_changed(session, [pool.organization_id])
     mark_personal_usage_changed(session, [pool.user_id])
     return stored
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one file of an upload: stored, or refused and why (in our words)."""
+
+    name: str
+    stored: StoredFile | None = None
+    refusal: str = ""
+
+
+def upload_each(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    uploads: list[tuple[str, bytes]],
+    store: BlobStore | None = None,
+) -> list[UploadOutcome]:
+    """Several files chosen together, each stored or refused on its own: one too large, of
+    no name, or past the storage limit does not stop the others (each in a savepoint, so a
+    refused one leaves nothing behind). A refusal of the whole workspace (the role, the
+    organization's Security settings) is raised before any file is looked at."""
+    require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
+    outcomes: list[UploadOutcome] = []
+    for name, data in uploads:
+        try:
+            with session.begin_nested():
+                stored = upload_file(
+                    session,
+                    user=user,
+                    organization_id=organization_id,
+                    name=name,
+                    data=data,
+                    store=store,
+                )
+        except (ValidationFailed, Conflict) as exc:  # Conflict: usage.LimitReached
+            outcomes.append(UploadOutcome(name=_shown_name(name), refusal=exc.message))
+        else:
+            outcomes.append(UploadOutcome(name=stored.name, stored=stored))
+    return outcomes
+
+
+def _shown_name(name: str) -> str:
+    return PurePath(name.replace("\\", "/")).name.strip()[:255] or "A file without a name"
 
 
 def upload_allowance(session: Session, *, user: User, organization_id: int | None) -> int:

@@ -30,6 +30,8 @@ from orgportal.services.permissions import (
 from orgportal.services.validation import FieldError, normalize_email
 
 INVITE_TTL = timedelta(days=7)
+# The invite page accepts at once after its own Sign in (`accepts_on_return`) this long.
+ACCEPT_ON_RETURN_WITHIN = timedelta(minutes=2)
 
 
 class AlreadyInvited(Conflict):
@@ -214,6 +216,7 @@ def accept_as_new_user(
         session.add(existing)
         user = existing
     _join(session, invite, organization, user)
+    accounts.remember_workspace(session, user, organization.id)  # its first session opens it
     return user, organization.id
 
 
@@ -227,9 +230,19 @@ def accept_invite(session: Session, *, viewer: Viewer, token: str) -> int:
         viewer.user.email_confirmed_at = utcnow()
         session.add(viewer.user)
     _join(session, invite, organization, viewer.user)
-    viewer.session.active_org_id = organization.id
-    session.add(viewer.session)
+    # SPEC §4: joining makes it the active workspace, and the one the next sign-in opens
+    accounts.switch_workspace(session, viewer, organization.id)
     return organization.id
+
+
+def accepts_on_return(viewer: Viewer) -> bool:
+    """Whether the invite page may accept at once, without an Accept click: its Sign in
+    button comes back with a marker (`?accept=1`), honoured only for a session opened in
+    the last two minutes (the sign-in redirects straight back). So the person has just
+    signed in to accept; a link carrying the marker, opened by someone who was already
+    signed in, still asks. `accept_invite` then checks
+    everything else (the invite usable, the signed-in email the invited one)."""
+    return viewer.session.created_at >= utcnow() - ACCEPT_ON_RETURN_WITHIN
 
 
 def decline_invite(session: Session, *, viewer: Viewer, token: str) -> None:

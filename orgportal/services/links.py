@@ -3,13 +3,17 @@
 import re
 import secrets
 import string
+from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import and_
+from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select
 
 from orgportal import routes
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed
-from orgportal.models import Link, User
+from orgportal.models import ClickRollup, Link, User
+from orgportal.models.analytics import TOTAL
+from orgportal.models.base import utcnow
 from orgportal.services import custom_domains, link_approval, projects, usage, usage_counters
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import (
@@ -95,20 +99,71 @@ def list_links(
 ) -> tuple[list[Link], int]:
     """One page of the workspace's links, newest first, and the total count. `project_id`
     filters by project (NO_PROJECT: links in none); another workspace's project is refused."""
-    require_workspace(session, user, organization_id, Permission.VIEW)
-    where = usage.in_workspace(Link, user, organization_id)
-    if project_id == NO_PROJECT:
-        where = and_(where, col(Link.project_id).is_(None))
-    elif project_id is not None:
-        projects.get_project(
-            session, user=user, organization_id=organization_id, project_id=project_id
-        )
-        where = and_(where, Link.project_id == project_id)
+    where = _listing(session, user, organization_id, project_id)
     total = session.exec(select(func.count()).select_from(Link).where(where)).one()
     rows = session.exec(
         select(Link).where(where).order_by(col(Link.id).desc()).offset(offset).limit(limit)
     ).all()
     return list(rows), int(total)
+
+
+@dataclass(frozen=True)
+class ListedLink:
+    """A link of the Links table with its clicks (bots never count), from the daily rollups."""
+
+    link: Link
+    clicks: int  # all time
+    clicks_7_days: int  # today and the six days before it (UTC days, as the rollups)
+
+
+def list_links_with_clicks(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int | None,
+    limit: int = 50,
+    offset: int = 0,
+    project_id: int | None = None,
+) -> tuple[list[ListedLink], int]:
+    """`list_links`, each link with its clicks of all time and of the last 7 days. The page's
+    rows and their counts come in one query (a correlated sum per row over the rollups'
+    `(link_id, dimension, day)` key), however many rows the page has."""
+    where = _listing(session, user, organization_id, project_id)
+    total = session.exec(select(func.count()).select_from(Link).where(where)).one()
+    since = utcnow().date() - timedelta(days=6)
+    counted = and_(ClickRollup.link_id == Link.id, ClickRollup.dimension == TOTAL)
+    all_time = select(func.coalesce(func.sum(ClickRollup.clicks), 0)).where(counted)
+    recent = select(
+        func.coalesce(
+            func.sum(case((col(ClickRollup.day) >= since, ClickRollup.clicks), else_=0)), 0
+        )
+    ).where(counted)
+    rows = session.exec(
+        select(
+            Link,
+            all_time.scalar_subquery().correlate(Link),
+            recent.scalar_subquery().correlate(Link),
+        )
+        .where(where)
+        .order_by(col(Link.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [ListedLink(link, int(a or 0), int(r or 0)) for link, a, r in rows], int(total)
+
+
+def _listing(session: Session, user: User, organization_id: int | None, project_id: int | None):
+    """The filter of a workspace's Links list, once the viewer may see it."""
+    require_workspace(session, user, organization_id, Permission.VIEW)
+    where = usage.in_workspace(Link, user, organization_id)
+    if project_id == NO_PROJECT:
+        return and_(where, col(Link.project_id).is_(None))
+    if project_id is not None:
+        projects.get_project(
+            session, user=user, organization_id=organization_id, project_id=project_id
+        )
+        return and_(where, Link.project_id == project_id)
+    return where
 
 
 def delete_link(session: Session, *, user: User, organization_id: int | None, link_id: int) -> Link:

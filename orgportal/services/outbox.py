@@ -5,15 +5,24 @@ retried with back-off, so neither the message nor the action that caused it is l
 message that still fails after MAIL_MAX_ATTEMPTS (a bad address, a header the server
 refuses) is marked failed instead of being retried forever, and when it was sent for an
 organization, its Owner/Admins read why in the audit log.
+
+A mail server that cannot be reached (down, restarting, the network gone) is not the
+message's fault (issue 23 §2): the round stops, the message keeps its place and its
+attempts, and the next round (a second later in the worker) tries again, so an outage of
+any length gives nothing up and everything goes out as soon as the server answers.
 """
 
+import logging
 import math
+import threading
+import time
 from collections.abc import Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, func, select, update
 
+from orgportal.adapters.mail import MailServerUnreachable
 from orgportal.config import settings
 from orgportal.models import OutboxMessage
 from orgportal.models.base import utcnow
@@ -23,6 +32,9 @@ from orgportal.services.errors import TooManyRequests
 Transport = Callable[[OutboxMessage], None]
 MAX_BACKOFF = timedelta(hours=1)
 THROTTLE_WINDOW = timedelta(hours=1)
+UNREACHABLE_LOG_EVERY = 60.0  # seconds: an outage is logged, not every round of it
+log = logging.getLogger(__name__)
+_unreachable_logged = float("-inf")
 
 
 class MailThrottled(TooManyRequests):
@@ -79,8 +91,19 @@ def check_throttle(
         raise MailThrottled(limit, oldest + THROTTLE_WINDOW - utcnow())
 
 
-def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) -> int:
-    """Try every due message once; returns how many were delivered."""
+def deliver_pending(
+    engine: Engine,
+    transport: Transport,
+    *,
+    batch: int = 50,
+    stop: threading.Event | None = None,
+) -> int:
+    """Try every due message once; returns how many were delivered.
+
+    When the transport cannot reach its server, the round ends there: the message is released
+    as it was (still due, its attempts unchanged) and the others are not tried against a
+    server that is down. `stop` (set when the worker shuts down) ends the round before the
+    next message is claimed: the message being sent is finished, none is left claimed."""
     delivered = 0
     with Session(engine, expire_on_commit=False) as session:
         due = session.exec(
@@ -91,12 +114,18 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
             .limit(batch)
         ).all()
         for message in due:
+            if stop is not None and stop.is_set():
+                break
+            was_due_at = message.next_attempt_at
             if not _claim(session, message):
                 continue  # another worker is delivering it
             message.attempts += 1
             try:
                 transport(message)
-            except Exception as exc:  # any transport failure is retried later
+            except MailServerUnreachable as exc:
+                _release(session, message, was_due_at, str(exc))
+                break
+            except Exception as exc:  # any other transport failure is retried later
                 message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
                 if message.attempts >= settings.mail_max_attempts:
                     _give_up(session, message)
@@ -109,6 +138,20 @@ def deliver_pending(engine: Engine, transport: Transport, *, batch: int = 50) ->
             session.add(message)
             session.commit()
     return delivered
+
+
+def _release(session: Session, message: OutboxMessage, due_at: datetime, error: str) -> None:
+    """Give the message back as it was before this attempt: the server, not the message,
+    failed. It stays first in line for the next round."""
+    global _unreachable_logged
+    message.attempts -= 1
+    message.next_attempt_at = due_at
+    message.last_error = error[:1000]
+    session.add(message)
+    session.commit()
+    if time.monotonic() - _unreachable_logged >= UNREACHABLE_LOG_EVERY:
+        _unreachable_logged = time.monotonic()
+        log.warning("outbox: %s; mail waits and is retried every round", error)
 
 
 def retry_delay(attempts: int) -> timedelta:

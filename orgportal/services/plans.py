@@ -37,6 +37,11 @@ class Plan:
         default = self.annual_pence if interval == "annual" else self.monthly_pence
         return settings.plan_prices_pence.get(f"{self.key}_{interval}", default)
 
+    @property
+    def annual_saving_pence(self) -> int:
+        """What a year costs less billed annually than twelve monthly payments (never < 0)."""
+        return max(0, 12 * self.price_pence("monthly") - self.price_pence("annual"))
+
 
 SECURITY = "security"  # require two-factor sign-in, IP allowlist (SPEC §13)
 FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0, domains=0)
@@ -53,7 +58,8 @@ PAID = (
     ),
 )
 PLANS = {plan.key: plan for plan in (FREE, *PAID)}
-RANK = {plan.key: rank for rank, plan in enumerate((FREE, *PAID))}
+ALL = (FREE, *PAID)  # in the order of the pricing table (issue 24)
+RANK = {plan.key: rank for rank, plan in enumerate(ALL)}
 
 
 def plans_with(feature: str) -> list[Plan]:

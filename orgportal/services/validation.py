@@ -10,13 +10,67 @@ class FieldError(ValueError):
     """One field's message; services gather these into ValidationFailed."""
 
 
+EMAIL_EXAMPLE = "Enter an email address like name@example.com."
+# email-validator's refusals, by a phrase of its message, in our own words (its text is
+# never shown: it speaks of "@-signs" and "special-use names"). First match wins.
+EMAIL_REASONS = (
+    ("too long", "This email address is too long."),
+    ("period", "Check the dots: an email address cannot start or end with one, or have "
+     "two in a row."),
+    ("hyphen", "The part after the @ cannot start or end with a hyphen."),
+    ("before the @-sign", "The part before the @ has a character an email address cannot "
+     "have; letters, digits and . _ - + are fine."),
+    ("invalid characters", "The part after the @ has a character a domain cannot have; use "
+     "letters, digits, dots and hyphens, like example.com."),
+    ("special-use", "Use an email address on a real domain, like name@example.com."),
+    ("top-level domain", "Use an email address on a real domain, like name@example.com."),
+    ("bracketed", "Use an email address on a domain name, like name@example.com."),
+)  # fmt: skip
+
+
 def normalize_email(raw: str) -> str:
-    """Trimmed, lower-cased, syntactically valid email (no DNS lookups: we may be offline)."""
+    """Trimmed, lower-cased, syntactically valid email (no DNS lookups: we may be offline).
+    A refusal says what is wrong in plain words (`email_problem`)."""
+    value = raw.strip()
+    problem = email_problem(value)
+    if problem:
+        raise FieldError(problem)
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise FieldError(f"Enter a valid email address ({exc}).") from exc
+        raise FieldError(_email_reason(str(exc))) from exc
     return result.normalized.lower()
+
+
+def email_problem(value: str) -> str:
+    """The common mistakes, checked before email-validator so the message can be specific:
+    "" when none of them applies."""
+    if not value:
+        return EMAIL_EXAMPLE
+    if any(ch.isspace() for ch in value):
+        return "An email address cannot contain spaces."
+    if value.count("@") != 1:
+        return (
+            "An email address needs an @, like name@example.com."
+            if "@" not in value
+            else "An email address has only one @, like name@example.com."
+        )
+    local, domain = value.split("@")
+    if not local:
+        return "Add the name before the @, like name@example.com."
+    if not domain:
+        return "Add the domain after the @, like name@example.com."
+    if "." not in domain:
+        return "The part after the @ needs a dot, like name@example.com."
+    return ""
+
+
+def _email_reason(library_message: str) -> str:
+    lowered = library_message.lower()
+    for phrase, reason in EMAIL_REASONS:
+        if phrase in lowered:
+            return reason
+    return EMAIL_EXAMPLE
 
 
 def http_url(raw: str, *, https_only: bool = False) -> str:

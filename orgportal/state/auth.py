@@ -6,7 +6,10 @@ from orgportal import routes
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, client_limits, two_factor
 from orgportal.services.errors import DomainError, InvalidToken, NotAuthenticated, ValidationFailed
+from orgportal.services.validation import FieldError, normalize_email
 from orgportal.state.base import AppState, navigate
+
+MAX_EMAIL = 254
 
 
 class LoginState(AppState):
@@ -20,6 +23,18 @@ class LoginState(AppState):
     @rx.var
     def next_path(self) -> str:
         return accounts.safe_next(self.router.url.query_parameters.get("next"))
+
+    @rx.var
+    def prefill_email(self) -> str:
+        """The Email field's first value: the invite page's Sign in names the invited address
+        (`email=`). Only a convenience: shown if it is a valid address, never trusted."""
+        raw = self.router.url.query_parameters.get("email", "")
+        if not raw or len(raw) > MAX_EMAIL:
+            return ""
+        try:
+            return normalize_email(raw)
+        except FieldError:
+            return ""
 
     @rx.var
     def retry_notice(self) -> str:

@@ -18,10 +18,12 @@ from orgportal.adapters.billing import (
     gateway_from_settings,
 )
 from orgportal.config import settings
-from orgportal.services import billing, plans
+from orgportal.services import billing, plan_changes, plans, seats
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
+from orgportal.state import plan_table
 from orgportal.state.base import AppState, navigate
+from orgportal.state.plan_table import NO_CHANGE, PlanChangeView, PlanColumn, PricingRowView
 from orgportal.wording import count
 
 PLAN_OPTIONS = [plan.name for plan in plans.PAID]
@@ -118,6 +120,13 @@ class BillingState(PlanChoice, AppState):
     seats_pending: int = 1
     support_seats: int = 1  # the seat count asked before Subscribe to Support
     plan_member_limit: int = -1  # the plan's member limit today (-1: unlimited)
+    plan_key: str = "free"
+    member_limit_note: str = ""  # "Members are limited by your 6 support seats (…)."
+    # The plan comparison (issue 24 §7): everyone sees the table; the summaries of what a
+    # change would do are filled for who may buy (Owner, Billing Admin) only.
+    plan_columns: list[PlanColumn] = []
+    pricing_rows: list[PricingRowView] = []
+    plan_changes: list[PlanChangeView] = []
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
@@ -151,19 +160,39 @@ class BillingState(PlanChoice, AppState):
         )
 
     @rx.var
+    def chosen_change(self) -> PlanChangeView:
+        """What the chosen plan and interval would change, said before Checkout or Change."""
+        key = plan_table.key_of(
+            PLAN_KEY_BY_NAME.get(self.chosen_plan, ""),
+            INTERVAL_BY_LABEL.get(self.chosen_interval, ""),
+        )
+        return next((change for change in self.plan_changes if change.key == key), NO_CHANGE)
+
+    @rx.var
+    def support_seats_problem(self) -> str:
+        """Why the Support checkout's seat count cannot be bought, as it is typed (the
+        service refuses it with the same words)."""
+        return seats.seat_count_problem(self.support_seats, self.seats_used)
+
+    @rx.var
     def support_cost(self) -> str:
+        if seats.seat_count_problem(self.support_seats, self.seats_used):
+            return "—"
         return plans.pounds(self.support_seats * self.seat_price_pence)
 
     @rx.var
-    def support_seats_warning(self) -> str:
-        """Support seats replace the plan's member limit: say so when they lower it."""
-        seats, today = self.support_seats, self.plan_member_limit
-        if today < 0 or seats >= today:
+    def support_limit_summary(self) -> str:
+        """Before paying: the seats become the member limit ("Your member limit becomes 6")."""
+        if seats.seat_count_problem(self.support_seats, self.seats_used):
             return ""
-        return (
-            f"With {count(seats, 'seat')} your organization can have "
-            f"{count(seats, 'member')} (today {today})."
+        return seats.limit_after_support(
+            self.support_seats, plans.PLANS.get(self.plan_key, plans.FREE)
         )
+
+    @rx.var
+    def support_limit_lower(self) -> bool:
+        """The seats would lower the member limit: the summary is shown as a warning."""
+        return 0 <= self.support_seats < self.plan_member_limit
 
     @rx.var
     def seats_error(self) -> str:
@@ -191,6 +220,17 @@ class BillingState(PlanChoice, AppState):
         self.support_seats = view.min_seats
         self.plan_member_limit = view.plan.members if view.plan.members is not None else -1
         self.monthly_cost = plans.pounds(view.seats_purchased * self.seat_price_pence)
+        self.plan_key = view.plan.key
+        self.member_limit_note = view.member_limit.sentence
+        self.plan_columns = plan_table.columns(view.plan.key)
+        self.pricing_rows = plan_table.rows()
+        self.plan_changes = (
+            plan_table.changes(
+                plan_changes.plan_changes(session, user=viewer.user, organization_id=org_id)
+            )
+            if self.caps.manage_billing
+            else []
+        )
 
     def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
         shown = _checkout_outcome(self, session, viewer, self._checkout_activated)
@@ -204,6 +244,8 @@ class BillingState(PlanChoice, AppState):
         self.seats_pending = self.support_seats = 1
         self.plan_member_limit = -1
         self.checkout_notice = self.checkout_error = ""
+        self.plan_key, self.member_limit_note = "free", ""
+        self.plan_columns, self.pricing_rows, self.plan_changes = [], [], []
 
     @rx.event
     def subscribe_plan(self):
@@ -212,12 +254,30 @@ class BillingState(PlanChoice, AppState):
         return _open(self, action, reload=False)
 
     @rx.event
+    def change_plan(self):
+        """Switch the active subscription to the chosen plan and interval (after the
+        confirmation that shows `chosen_change`)."""
+        plan_key, interval = self._choice()
+        return self._run(
+            _for_org(billing.change_plan, plan_key=plan_key, interval=interval),
+            done=f"Plan changed to {self.chosen_plan}, billed {plan_changes.BILLED.get(interval, interval)}.",
+        )
+
+    @rx.event
     def set_support_seats(self, value: str):
-        """The seat count field; the service checks the bounds on Subscribe."""
+        """The seat count field; a count that cannot be bought is said beside it at once
+        (`support_seats_problem`), and the service refuses it on Subscribe."""
         try:
             self.support_seats = max(0, min(billing.MAX_SEATS + 1, int(str(value).strip())))
         except ValueError:
             self.support_seats = 0
+        self.seats_errors = {}
+
+    @rx.event
+    def step_support_seats(self, delta: int):
+        """The Support checkout's − / +: never below the minimum (Seats Used, at least 1)."""
+        wanted = self.support_seats + delta
+        self.support_seats = max(self.min_seats, min(billing.MAX_SEATS, wanted))
         self.seats_errors = {}
 
     @rx.event
@@ -361,7 +421,7 @@ class TestCheckoutState(AppState):
         else:
             plan = plans.PLANS[plan_key]
             per = "month" if interval == "monthly" else "year"
-            self.description = f"{plan.name} plan, billed {INTERVAL_LABELS[interval].lower()}"
+            self.description = f"{plan.name} plan, billed {plan_changes.BILLED[interval]}"
             self.price = f"{plans.pounds(plan.price_pence(interval))} / {per}"
         self.found = True
 

@@ -1,6 +1,8 @@
 """The Links and My Files pages: the active workspace's items (SPEC §7)."""
 
+import contextlib
 import dataclasses
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -9,7 +11,7 @@ from sqlmodel import Session
 
 from orgportal import formatting, routes
 from orgportal.config import settings
-from orgportal.models import Link, StoredFile
+from orgportal.models import StoredFile
 from orgportal.services import clicks, custom_domains, files, links, projects, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
@@ -33,6 +35,8 @@ class LinkRow:
     project_id: str = ""  # its id as the project dropdown's value, "" for none
     pending: bool = False  # waits for an Owner/Admin's approval: not redirecting yet
     click_id: bool = False  # the redirect appends op_click=<click id> (issue 15)
+    clicks: str = "0"  # all time, from the rollups (issue 24)
+    clicks_7_days: str = "0"  # today and the six days before
 
 
 @dataclasses.dataclass
@@ -48,6 +52,17 @@ PENDING_NOTICE = (
 )
 # The Links page's project filter: every link, or those in no project (else a project id).
 ALL_PROJECTS, NO_PROJECT = "", "0"
+
+
+# What became of each file of the last upload (issue 24), as the list beside the control says.
+UPLOADING, UPLOADED, NOT_UPLOADED = "Uploading…", "Uploaded", "Not uploaded"
+
+
+@dataclasses.dataclass
+class UploadRow:
+    name: str
+    status: str  # UPLOADING, UPLOADED or NOT_UPLOADED
+    reason: str = ""  # why it was not uploaded
 
 
 @dataclasses.dataclass
@@ -108,7 +123,7 @@ class LinksState(WorkspaceItems, AppState):
     app_host: str = ""  # the first choice: the app's own host
     _domain_names: dict[int, str] = {}
 
-    def _list(self, session: Session, viewer: Viewer) -> tuple[list[Link], int]:
+    def _list(self, session: Session, viewer: Viewer) -> tuple[list[links.ListedLink], int]:
         org_id = viewer.session.active_org_id
         verified = custom_domains.verified_domains(
             session, user=viewer.user, organization_id=org_id
@@ -126,7 +141,7 @@ class LinksState(WorkspaceItems, AppState):
         if self.project_filter not in {ALL_PROJECTS, NO_PROJECT, *self._project_value_set()}:
             self.project_filter = ALL_PROJECTS  # that project is gone, or of another workspace
         chosen = int(self.project_filter) if self.project_filter else None
-        return links.list_links(
+        return links.list_links_with_clicks(  # the rows and their click counts: one query
             session,
             user=viewer.user,
             organization_id=org_id,
@@ -155,7 +170,8 @@ class LinksState(WorkspaceItems, AppState):
             project_id=int(value) if value.isdigit() and len(value) < 10 else None,
         )
 
-    def _row(self, link: Link, viewer: Viewer) -> LinkRow:
+    def _row(self, listed: links.ListedLink, viewer: Viewer) -> LinkRow:
+        link = listed.link
         return LinkRow(
             id=link.id,
             slug=link.slug,
@@ -169,6 +185,8 @@ class LinksState(WorkspaceItems, AppState):
             project_id=str(link.project_id or ""),
             pending=link.pending_approval,
             click_id=link.append_click_id,
+            clicks=f"{listed.clicks:,}",
+            clicks_7_days=f"{listed.clicks_7_days:,}",
         )
 
     @rx.event
@@ -232,6 +250,32 @@ class LinksState(WorkspaceItems, AppState):
 
 class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
+    # Issue 24: the bytes one upload may carry now (the per-file cap, or the free storage
+    # when less): the drop zone refuses a larger file before sending it; the upload gate
+    # (`api/uploads.py`) and the service check again.
+    allowance: int = 0
+    outcomes: list[UploadRow] = []  # each file of the last upload: uploaded, or why not
+    uploading: bool = False
+    progress: int = 0  # percent of the upload's bytes sent
+    # An upload's outcome that came before its `choose` (results, or the gate's refusal)
+    _early: list[UploadRow] | str | None = None
+    _early_at: float = 0.0
+
+    @rx.var
+    def upload_hint(self) -> str:
+        """Under the upload control: how much one upload may carry now."""
+        if self.allowance <= 0:
+            return "No storage is left in this workspace: delete files to make room."
+        return f"Up to {usage.human_bytes(self.allowance)} per upload now."
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        super()._load(session, viewer)
+        self.allowance = 0
+        if self.caps.create_items:
+            with contextlib.suppress(DomainError):  # e.g. the organization's Security rules
+                self.allowance = files.upload_allowance(
+                    session, user=viewer.user, organization_id=viewer.session.active_org_id
+                )
 
     def _list(self, session: Session, viewer: Viewer) -> tuple[list[tuple[StoredFile, str]], int]:
         return self._page_of(files.list_files_with_uploaders, session, viewer)
@@ -249,27 +293,134 @@ class FilesState(WorkspaceItems, AppState):
         )
 
     @rx.event
+    def choose(self, chosen: list[dict]):
+        """The files the drop zone accepted (`[{name, size}]`), before their bytes are sent:
+        listed as uploading. The drop zone's refusals follow (`refuse_chosen`).
+
+        This event and the upload travel apart (the websocket, an HTTP request), so the
+        upload's outcome (`upload`, or the gate's `_upload_refused`) may come first: it is
+        kept a few seconds (`_early`) and used here."""
+        early = self._early if time.monotonic() - self._early_at < EARLY_SECONDS else None
+        self._early, self._early_at = None, 0.0
+        names = [_file_name(c) for c in chosen[:MAX_LISTED]]
+        if isinstance(early, str):  # the gate refused the upload before this came
+            self.outcomes = [UploadRow(n, NOT_UPLOADED, early) for n in names]
+        else:
+            done = {row.name: row for row in early or []}
+            self.outcomes = [done.pop(n, None) or UploadRow(n, UPLOADING) for n in names]
+        self.errors = {}
+        self.uploading = any(row.status == UPLOADING for row in self.outcomes)
+        self.progress = 0
+
+    @rx.event
+    def refuse_chosen(self, rejected: list[dict]):
+        """Files the drop zone refused to send (larger than `allowance`), with the reason in
+        our words (react-dropzone's own text is never shown)."""
+        room = MAX_LISTED - len(self.outcomes)
+        self.outcomes = self.outcomes + [
+            UploadRow(_file_name(r), NOT_UPLOADED, self._drop_reason(r)) for r in rejected[:room]
+        ]
+
+    def _drop_reason(self, rejected: dict) -> str:
+        codes = rejected.get("codes") or []
+        if "file-too-large" in codes:
+            if self.allowance <= 0:
+                return "No storage is left in this workspace: delete files to make room."
+            return f"Larger than the {usage.human_bytes(self.allowance)} allowed now."
+        if "too-many-files" in codes:
+            return "Too many files at once: choose fewer."
+        return "This file cannot be uploaded."
+
+    @rx.event
+    def upload_progress(self, progress: dict):
+        """Reflex's upload progress (bytes sent of the whole upload), as a percent."""
+        try:
+            share = float(progress.get("progress", 0))
+        except (TypeError, ValueError):
+            return
+        if self.uploading:
+            self.progress = max(0, min(100, int(share * 100)))
+
+    def _upload_refused(self, message: str) -> None:
+        """The upload gate refused the whole upload (larger than allowed now, the role) before
+        any byte was read: called by the gate (`api/uploads.py`), as the browser's upload
+        call drops the answer. Each file waiting is marked with the reason."""
+        self._settle(message)
+
+    def _settle(self, refusal: str) -> None:
+        """The upload is over, refused as a whole: files waiting were not uploaded. With none
+        waiting (`choose` has not come yet) the reason shows beside the control, and waits
+        for `choose`."""
+        if any(row.status == UPLOADING for row in self.outcomes):
+            self.outcomes = [
+                UploadRow(row.name, NOT_UPLOADED, refusal) if row.status == UPLOADING else row
+                for row in self.outcomes
+            ]
+            self.errors = {}
+        elif refusal:
+            self._early, self._early_at = refusal, time.monotonic()
+            self.errors = {FILE_ERROR: refusal}
+        self.uploading = False
+
+    @rx.event
     async def upload(self, uploads: list[rx.UploadFile]):
         """The upload gate (`api/uploads.py`) authenticated the viewer and capped the body at
         what the workspace may take before any byte was read; each file is read only up to
-        the per-file cap (one byte more, so the service names it), and the service checks
-        the pool under its lock."""
+        the per-file cap (one byte more, so the service names it), and the service stores
+        or refuses each file on its own, checking the pool under its lock."""
         cap = settings.max_file_bytes + 1
         contents = [(upload.name or "file", await upload.read(cap)) for upload in uploads]
+        if not contents:  # the drop zone refused every file: nothing was sent
+            self.uploading = False
+            return None
+        outcomes: list[files.UploadOutcome] = []
 
         def store(session: Session, viewer: Viewer) -> None:
-            for name, data in contents:
-                files.upload_file(
+            outcomes.extend(
+                files.upload_each(
                     session,
                     user=viewer.user,
                     organization_id=viewer.session.active_org_id,
-                    name=name,
-                    data=data,
+                    uploads=contents,
                 )
-            self.page = 0  # the new files are listed first
+            )
+            if any(outcome.stored for outcome in outcomes):
+                self.page = 0  # the new files are listed first
 
-        names = ", ".join(name for name, _ in contents)
-        return self._run(store, done=f"Uploaded {names}.", errors="errors", field=FILE_ERROR)
+        events = self._run(store, errors="errors", field=FILE_ERROR)
+        if not outcomes:  # refused as a whole (the role, the organization's settings)
+            self._settle(self.errors.get(FILE_ERROR, ""))
+            return events
+        self._show_results(
+            [
+                UploadRow(o.name, UPLOADED)
+                if o.stored
+                else UploadRow(o.name, NOT_UPLOADED, o.refusal)
+                for o in outcomes
+            ]
+        )
+        if all(outcome.stored for outcome in outcomes):
+            names = ", ".join(outcome.name for outcome in outcomes)
+            return rx.toast.success(f"Uploaded {names}.")
+        return events
+
+    def _show_results(self, results: list[UploadRow]) -> None:
+        """Each result in place of its file's "Uploading…" row (by name); before `choose`
+        has listed the files, the results are shown as they are, and kept for it."""
+        rows = list(self.outcomes)
+        waiting = [i for i, row in enumerate(rows) if row.status == UPLOADING]
+        if not waiting:
+            self._early, self._early_at = results, time.monotonic()
+            rows = results + [row for row in rows if row.status == NOT_UPLOADED]
+        for result in results:
+            index = next((i for i in waiting if rows[i].name == result.name), None)
+            if index is None and waiting:
+                index = waiting[0]
+            if index is not None:
+                waiting.remove(index)
+                rows[index] = result
+        self.outcomes = rows[:MAX_LISTED]
+        self.uploading, self.progress = False, 100
 
     @rx.event
     def delete(self, file_id: int):
@@ -280,6 +431,19 @@ class FilesState(WorkspaceItems, AppState):
             field=FILE_ERROR,
             file_id=file_id,
         )
+
+
+# The outcome list shows this many files of one upload at most.
+MAX_LISTED = 50
+# How long an upload's outcome waits for its `choose` (they arrive milliseconds apart).
+EARLY_SECONDS = 10.0
+
+
+def _file_name(chosen: object) -> str:
+    """A chosen file's name as the browser gave it (`components/dropzone.py`), shown only
+    as text: its last path segment, as the service stores it."""
+    raw = str(chosen.get("name") or "") if isinstance(chosen, dict) else ""
+    return raw.replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "A file without a name"
 
 
 def _project_id(value: object) -> int | None:

@@ -1,24 +1,41 @@
 """The Domains sub-page (issue 17): branded short-link domains, Owner/Admin.
 
-Each domain shows the exact DNS record to create and a Verify button; adding, verifying and
-removing run through `AppState._act`, which reloads this state in the same transaction.
+Each domain lists the DNS records to create (type, name, value, each copied on its own), what
+its status means, and a Verify button; adding, verifying and removing run through
+`AppState._act`, which reloads this state in the same transaction. While a domain waits for
+its records, the page reads its rows again every few seconds, so what the app's background
+re-check finds (`custom_domains.recheck_pending`) shows without a reload (issue 24).
 """
 
+import asyncio
 import dataclasses
+from datetime import datetime
 from typing import ClassVar
 
 import idna
 import reflex as rx
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from orgportal import formatting
-from orgportal.models import Organization
+from orgportal import formatting, routes
+from orgportal.models import CustomDomain, DomainStatus, Organization
+from orgportal.models.base import utcnow
 from orgportal.services import custom_domains
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 20
+WATCH_SECONDS = 5.0  # how often an open page reads pending domains again
+WATCH_ROUNDS = 360  # …for at most half an hour; Verify (or a reload) checks after that
+
+
+@dataclasses.dataclass
+class DnsRecordRow:
+    type: str  # CNAME, TXT
+    name: str
+    value: str
+    purpose: str
 
 
 @dataclasses.dataclass
@@ -27,10 +44,11 @@ class CustomDomainRow:
     domain: str  # as stored (punycode)
     display: str  # as people read it
     status: str  # pending, verified, failed
-    reason: str  # why the last check failed
-    record: str  # TXT _orgportal.go.acme.com "orgportal-verify=…"
-    record_name: str
-    record_value: str
+    reason: str  # why the last check failed, or "not found yet"
+    note: str  # what the status means and what to do next
+    last_checked: str  # when the records were last looked up, and what was found
+    rechecked: bool  # the background re-check still looks it up
+    records: list[DnsRecordRow]
     added: str
 
 
@@ -47,6 +65,7 @@ class CustomDomainsState(Paged, AppState):
     limit_label: str = ""  # "1 of 5 custom domains used" / "… (unlimited)"
     domain_errors: dict[str, str] = {}
     domain_key: int = 0
+    _watching: bool = False  # a `watch_pending` loop runs for this tab
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
@@ -70,20 +89,8 @@ class CustomDomainsState(Paged, AppState):
                 offset=self.page * PAGE_SIZE,
             )
         self.total = total
-        self.domains = [
-            CustomDomainRow(
-                id=row.id,
-                domain=row.domain,
-                display=_readable(row.domain),
-                status=row.status,
-                reason=row.failure_reason,
-                record=custom_domains.dns_record(row),
-                record_name=custom_domains.record_name(row.domain),
-                record_value=custom_domains.record_value(row.token),
-                added=formatting.date(row.created_at),
-            )
-            for row in rows
-        ]
+        now = utcnow()
+        self.domains = [_row(row, now) for row in rows]
         limit = custom_domains.domain_limit(session, session.get(Organization, org_id))
         if limit is None:
             self.limit_label = f"{total:,} custom domain{'s' if total != 1 else ''} (unlimited)"
@@ -93,14 +100,15 @@ class CustomDomainsState(Paged, AppState):
     @rx.event
     def add_domain(self, form: dict):
         domain = form.get("domain", "")
-        return self._act_form(
+        events = self._act_form(
             custom_domains.add_domain,
-            done="Domain added. Create the DNS record below, then press Verify.",
+            done="Domain added. Create the DNS records below: we check them on our own.",
             errors="domain_errors",
             field="domain",
             key="domain_key",
             domain=domain,
         )
+        return events if self.domain_errors else [events, CustomDomainsState.watch_pending]
 
     @rx.event
     def verify_domain(self, domain_id: int):
@@ -110,14 +118,73 @@ class CustomDomainsState(Paged, AppState):
         row = next((d for d in self.domains if d.id == domain_id), None)
         if row is None:
             return None
-        if row.status == "verified":
+        if row.status == DomainStatus.VERIFIED:
             return rx.toast.success(f"{row.display} is verified.")
+        if row.status == DomainStatus.PENDING:
+            return rx.toast.info(
+                f"{row.display}: the TXT record was not found yet. DNS changes can take up to "
+                "48 hours."
+            )
         return rx.toast.error(f"{row.display} could not be verified: {row.reason}.")
+
+    @rx.event(background=True)
+    async def watch_pending(self):
+        """While this page shows a domain the background re-check still looks up, read the
+        rows again every WATCH_SECONDS (the DNS lookups run in the app's worker, not here)."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+        try:
+            for _ in range(WATCH_ROUNDS):
+                await asyncio.sleep(WATCH_SECONDS)
+                async with self:
+                    if not self._still_watching():
+                        return
+                    await run_in_threadpool(self._refresh)
+        finally:
+            async with self:
+                self._watching = False
+
+    def _still_watching(self) -> bool:
+        """The tab still shows this page (before its first load: wait) and a domain on it is
+        still re-checked."""
+        if (self.router.url.path or "").rstrip("/") != routes.ORGANIZATION_DOMAINS:
+            return False
+        return not self.page_ready or any(row.rechecked for row in self.domains)
 
     @rx.event
     def remove_domain(self, domain_id: int):
         return self._act(custom_domains.remove_domain, done="Domain removed.", domain_id=domain_id)
 
+
+def _row(row: CustomDomain, now: datetime) -> CustomDomainRow:
+    return CustomDomainRow(
+        id=row.id,
+        domain=row.domain,
+        display=_readable(row.domain),
+        status=row.status,
+        reason=row.failure_reason,
+        note=custom_domains.status_note(row, now=now),
+        last_checked=_last_check(row),
+        rechecked=custom_domains.is_rechecked(row, now=now),
+        records=[
+            DnsRecordRow(record.type, record.name, record.value, record.purpose)
+            for record in custom_domains.dns_records(row)
+        ],
+        added=formatting.date(row.created_at),
+    )
+
+
+def _last_check(row: CustomDomain) -> str:
+    """When the records were last looked up and, while pending, what was found: "Last checked
+    6 Dec 2026, 12:40 UTC: TXT record not found yet." ("" before the first lookup)."""
+    if row.checked_at is None:
+        return ""
+    said = f"Last checked {formatting.date_time(row.checked_at)}"
+    if row.status == DomainStatus.PENDING and row.failure_reason:
+        return f"{said}: TXT record {row.failure_reason}."
+    return said + "."
 
 
 def _verify(session: Session, viewer: Viewer, domain_id: int) -> None:

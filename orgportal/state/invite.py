@@ -1,6 +1,7 @@
 """The accept page /support/invite/{token}: new user, existing user, signed-in user."""
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
@@ -17,6 +18,9 @@ from orgportal.services.errors import (
     ValidationFailed,
 )
 from orgportal.state.base import AppState, navigate
+
+# The query marker the invite page's Sign in adds to its own address (see `sign_in_href`).
+ACCEPT_MARKER = "accept"
 
 
 class InviteState(AppState):
@@ -36,7 +40,13 @@ class InviteState(AppState):
 
     @rx.var
     def sign_in_href(self) -> str:
-        return routes.login(self.router.url.path.rstrip("/"))
+        """Sign in (SPEC §4 case 2), then back here to accept at once (`?accept=1`), with the
+        invited email filled in on the sign-in page."""
+        back = routes.login(f"{self.router.url.path.rstrip('/')}?{ACCEPT_MARKER}=1")
+        return f"{back}&email={quote(self.invite_email, safe='')}" if self.invite_email else back
+
+    def _accept_requested(self) -> bool:
+        return self.router.url.query_parameters.get(ACCEPT_MARKER) == "1"
 
     @rx.event
     def load(self):
@@ -61,6 +71,14 @@ class InviteState(AppState):
                 self.stage = "sign_in" if confirmed_account else "new_user"
                 return
             self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
+            accept_now = (
+                self.stage == "confirm"
+                and self._accept_requested()
+                and invitations.accepts_on_return(viewer)
+            )
+        if accept_now:  # back from this page's Sign in: no second click (issue 24)
+            return self._accept()
+        return None
 
     def _answer(self, respond: Callable[..., object], answered: str):
         """The use case of Accept / Decline (run by `_run`): on success the page moves to the
@@ -79,6 +97,9 @@ class InviteState(AppState):
 
     @rx.event
     def accept(self):
+        return self._accept()
+
+    def _accept(self):
         events = self._run(self._answer(invitations.accept_invite, "joined"), reload=False)
         if self.stage == "joined":  # the organization is now the active workspace
             return navigate(routes.ORGANIZATION)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from orgportal import formatting, routes
 from orgportal.adapters.billing import gateway_from_settings
 from orgportal.models import Role
-from orgportal.services import files, logos, organizations
+from orgportal.services import accounts, files, logos, organizations
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
@@ -21,6 +21,24 @@ from orgportal.state.base import AppState, navigate
 class LogoChoice:
     id: str
     name: str
+
+
+@dataclasses.dataclass
+class OrganizationChoice:
+    """One of the viewer's organizations, listed on the Personal Workspace's overview."""
+
+    id: int
+    name: str
+    role_label: str
+
+
+# The drop zone's refusal codes, in the words `logos.store_upload` uses for the same cases.
+NOT_AN_IMAGE = "The logo must be a PNG, JPEG, WebP or GIF image."
+LOGO_REFUSALS = {
+    "file-too-large": "The logo must be 2 MB or smaller.",
+    "too-many-files": "Choose one image for the logo.",
+    "file-invalid-type": NOT_AN_IMAGE,
+}
 
 
 def _logo(store: Callable[[], str]) -> str:
@@ -57,6 +75,9 @@ class OrgState(AppState):
     default_attribution_window: str = "168"
 
     delete_confirm: str = ""
+    # The Personal Workspace's overview (issue 24): the viewer's organizations, the most
+    # recently used first. Empty: `/organization` shows the create form instead.
+    my_organizations: list[OrganizationChoice] = []
 
     @rx.var
     def role_label(self) -> str:
@@ -71,6 +92,7 @@ class OrgState(AppState):
             self._show(view)
         else:
             self.name = self.slug = self.description = self.logo_url = self.role = ""
+        self.my_organizations = [] if view is not None else self._my_organizations(session, viewer)
         self.logo_choices = self._logo_choices(session, viewer) if self._picks_logo() else []
         self.profile_key += self._profile() != shown[0]
         self.settings_key += self._settings() != shown[1]
@@ -97,6 +119,15 @@ class OrgState(AppState):
             )
         except NotFound:
             return None
+
+    @staticmethod
+    def _my_organizations(session: Session, viewer: Viewer) -> list[OrganizationChoice]:
+        """The organizations to open from the Personal Workspace, in the switcher's order."""
+        return [
+            OrganizationChoice(id=w.organization_id, name=w.name, role_label=Role(w.role).label)
+            for w in accounts.list_workspaces(session, viewer.user)
+            if w.organization_id is not None
+        ]
 
     def _show(self, view: organizations.OrganizationView) -> None:
         org = view.organization
@@ -140,8 +171,8 @@ class OrgState(AppState):
                 description=form.get("description", ""),
                 logo_url=self.logo_draft or form.get("logo_url", ""),
             )
-            viewer.session.active_org_id = org.id
-            session.add(viewer.session)
+            # active now, and the workspace the next sign-in opens (SPEC §1)
+            accounts.switch_workspace(session, viewer, org.id)
             created.append(org.name)
 
         events = self._run(action, errors="errors", reload=False)
@@ -169,6 +200,19 @@ class OrgState(AppState):
             self.logo_draft = _logo(lambda: logos.store_upload(data))
 
         return self._run(store, errors="errors", reload=False)
+
+    def _upload_refused(self, message: str) -> None:
+        """The upload gate refused the logo before reading it (`api/uploads.py`, issue 24):
+        the reason goes beside the logo control, as the browser's upload call drops it."""
+        self.errors = {**self.errors, "logo_url": message}
+
+    @rx.event
+    def refuse_logo(self, rejected: list[dict]):
+        """The drop zone refused the chosen file (`components/dropzone.py`): why, in our
+        words, beside the logo control (react-dropzone's own text is never shown)."""
+        codes = {code for item in rejected for code in (item.get("codes") or [])}
+        reason = next((LOGO_REFUSALS[c] for c in LOGO_REFUSALS if c in codes), NOT_AN_IMAGE)
+        self.errors = {**self.errors, "logo_url": reason}
 
     @rx.event
     def pick_logo(self, file_id: str):

@@ -71,6 +71,9 @@ class SupportSettingsState(AppState):
     department_errors: dict[str, str] = {}
     # A refused rename, by department id (as text): shown beside that department's name.
     rename_errors: dict[str, str] = {}
+    # A refused assignment (no such member…), by department id: beside that department's
+    # picker, not in a toast (issue 24).
+    assign_errors: dict[str, str] = {}
     department_key: int = 0  # re-keys the create form and every department's rename form
     domains: list[DomainRow] = []
     domain_errors: dict[str, str] = {}
@@ -169,12 +172,18 @@ class SupportSettingsState(AppState):
     @rx.event
     def assign_member(self, form: dict):
         self.member_matches = []
-        return self._department_change(
+        department_id = _int(form.get("department_id"))
+        events = self._department_change(
             departments.assign_member_by_email,
             "Member added to the department.",
-            department_id=_int(form.get("department_id")),
+            errors="assign_errors",
+            field="member",
+            department_id=department_id,
             email=str(form.get("member_email", "")),
         )
+        if self.assign_errors:  # shown beside the department's picker
+            self.assign_errors = {str(department_id): next(iter(self.assign_errors.values()))}
+        return events
 
     @rx.event
     def unassign_member(self, department_id: int, member_id: int):
@@ -188,7 +197,7 @@ class SupportSettingsState(AppState):
     def _department_change(self, service, done: str, **arguments):
         """A change to the department rows: the list is re-read by `_act`; the rows' rename
         forms are re-keyed so they show the names as they are now (refusals: a toast)."""
-        self.rename_errors = {}
+        self.rename_errors, self.assign_errors = {}, {}
         events = self._act(service, done=done, **arguments)
         self.department_key += 1
         return events

@@ -8,6 +8,7 @@ from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, labelled_select
 from orgportal.state.base import AppState
 from orgportal.state.billing import CANCELED, PLAN_OPTIONS, BillingState, PersonalPlanState
+from orgportal.views.plan_table import change_summary, pricing_table
 
 S = BillingState
 CAN_MANAGE = AppState.caps.manage_billing  # decided by the services (Owner, Billing Admin)
@@ -96,24 +97,78 @@ def plan_card() -> rx.Component:
                     role="alert",
                 ),
             ),
-            rx.cond(CAN_MANAGE, _plan_controls()),
+            _comparison(),
+            rx.cond(
+                CAN_MANAGE,
+                _plan_controls(),
+                rx.text(
+                    "An Owner or Billing Admin can change the plan.", size="1", color_scheme="gray"
+                ),
+            ),
             width="100%",
         ),
         width="100%",
     )
 
 
+def _comparison() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Compare plans", size="3", as_="h3"),
+        pricing_table(),
+        rx.text(
+            "Members: the limit without support seats. With a Support Subscription, its seats "
+            "set how many members the organization can have.",
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def _plan_controls() -> rx.Component:
-    return rx.cond(
-        (S.plan_status == "") | (S.plan_status == "canceled"),
-        _plan_chooser(S, "", on_subscribe=S.subscribe_plan),
-        rx.button("Manage Billing", variant="soft", on_click=S.manage_billing),
+    """Choose a plan and interval, read what it changes, then Subscribe (Checkout) or, on a
+    paid plan, Change plan (confirmed, prorated by Stripe)."""
+    subscribed = (S.plan_status != "") & (S.plan_status != "canceled")
+    return rx.vstack(
+        _plan_choice(S, ""),
+        change_summary(),
+        rx.cond(
+            subscribed,
+            rx.hstack(
+                confirm_button(
+                    "Change plan",
+                    color=None,
+                    disabled=S.chosen_change.kind == "current",
+                    title="Change plan",
+                    description=rx.text.span(
+                        S.chosen_change.headline, ". ", S.chosen_change.billing
+                    ),
+                    confirm_label="Change plan",
+                    on_confirm=S.change_plan,
+                ),
+                rx.button("Manage Billing", variant="soft", on_click=S.manage_billing),
+                spacing="3",
+                wrap="wrap",
+            ),
+            rx.button("Subscribe", on_click=S.subscribe_plan),
+        ),
+        width="100%",
     )
 
 
 def _plan_chooser(state, prefix: str, *, on_subscribe) -> rx.Component:
     """Plan, billing interval, the price they cost, and Subscribe (organization or personal:
     `prefix` keeps the two sets of ids apart)."""
+    return rx.hstack(
+        _plan_choice(state, prefix),
+        rx.button("Subscribe", on_click=on_subscribe),
+        align="end",
+        wrap="wrap",
+    )
+
+
+def _plan_choice(state, prefix: str) -> rx.Component:
     return rx.hstack(
         labelled_select(
             "Plan",
@@ -130,7 +185,6 @@ def _plan_chooser(state, prefix: str, *, on_subscribe) -> rx.Component:
             on_change=state.choose_interval,
         ),
         rx.text(state.chosen_price, id=f"{prefix}plan-price", weight="medium"),
-        rx.button("Subscribe", on_click=on_subscribe),
         align="end",
         wrap="wrap",
     )
@@ -151,6 +205,16 @@ def support_card() -> rx.Component:
                 size="2",
             ),
             rx.cond(S.support_active, _seats(), _locked()),
+            rx.cond(
+                S.member_limit_note != "",
+                rx.text(
+                    rx.icon("users", size=14, aria_hidden="true"),
+                    " ",
+                    S.member_limit_note,
+                    size="2",
+                    id="billing-member-limit",
+                ),
+            ),
             width="100%",
         ),
         id="seats",  # "Add seats" in the seat-limit refusal on Members links here
@@ -232,7 +296,8 @@ def _locked() -> rx.Component:
 
 
 def _support_checkout() -> rx.Component:
-    """The seat count first (at least Seats Used): it becomes the member limit."""
+    """The seat count first, on a stepper that cannot go below Seats Used (nor 1); what it
+    costs and the member limit it sets are said before paying."""
     return rx.vstack(
         rx.hstack(
             rx.vstack(
@@ -241,15 +306,34 @@ def _support_checkout() -> rx.Component:
                     html_for="support-seats",
                     class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
                 ),
-                rx.input(
-                    id="support-seats",
-                    type="number",
-                    min=S.min_seats,
-                    max=1000,
-                    value=S.support_seats,
-                    on_change=S.set_support_seats,
-                    width="6em",
-                    aria_describedby="support-seats-help",
+                rx.hstack(
+                    rx.icon_button(
+                        rx.icon("minus"),
+                        aria_label="Fewer support seats",
+                        variant="soft",
+                        disabled=S.support_seats <= S.min_seats,
+                        on_click=S.step_support_seats(-1),
+                    ),
+                    rx.input(
+                        id="support-seats",
+                        type="number",
+                        min=S.min_seats,
+                        max=1000,
+                        value=S.support_seats,
+                        on_change=S.set_support_seats,
+                        width="6em",
+                        aria_describedby="support-seats-help support-seats-problem",
+                        aria_invalid=rx.cond(S.support_seats_problem != "", "true", "false"),
+                    ),
+                    rx.icon_button(
+                        rx.icon("plus"),
+                        aria_label="More support seats",
+                        variant="soft",
+                        disabled=S.support_seats >= 1000,
+                        on_click=S.step_support_seats(1),
+                    ),
+                    align="center",
+                    spacing="2",
                 ),
                 spacing="1",
             ),
@@ -257,6 +341,16 @@ def _support_checkout() -> rx.Component:
             rx.button("Subscribe to Support", on_click=S.subscribe_support),
             align="end",
             wrap="wrap",
+        ),
+        rx.text(
+            rx.cond(S.support_seats_problem != "", S.support_seats_problem, S.seats_error),
+            color_scheme="red",
+            size="1",
+            role="alert",
+            id="support-seats-problem",
+            display=rx.cond(
+                (S.support_seats_problem != "") | (S.seats_error != ""), "block", "none"
+            ),
         ),
         rx.text(
             "At least ",
@@ -267,18 +361,15 @@ def _support_checkout() -> rx.Component:
             id="support-seats-help",
         ),
         rx.cond(
-            S.support_seats_warning != "",
+            S.support_limit_summary != "",
             rx.callout(
-                S.support_seats_warning,
-                icon="triangle_alert",
-                color_scheme="orange",
+                S.support_limit_summary,
+                icon=rx.cond(S.support_limit_lower, "triangle_alert", "users"),
+                color_scheme=rx.cond(S.support_limit_lower, "orange", "indigo"),
                 high_contrast=True,
                 role="status",
-                id="support-seats-warning",
+                id="support-limit-summary",
             ),
-        ),
-        rx.cond(
-            S.seats_error != "", rx.text(S.seats_error, color_scheme="red", size="1", role="alert")
         ),
         width="100%",
     )

@@ -4,19 +4,24 @@ import reflex as rx
 
 from orgportal import styles
 from orgportal.components.badges import status_badge
+from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
+from orgportal.components.dropzone import chosen_files, on_drop_files, rejected_files
 from orgportal.components.forms import form_error, form_select, native_select, text_field
 from orgportal.components.pager import state_pager
+from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.base import AppState
 from orgportal.state.content import (
     ALL_PROJECTS,
     FILE_ERROR,
     LINK_ERROR,
     NO_PROJECT,
+    UPLOADED,
     FileRow,
     FilesState,
     LinkRow,
     LinksState,
+    UploadRow,
 )
 
 UPLOAD_ID = "my-files-upload"
@@ -54,6 +59,7 @@ def _click_id_toggle(row: LinkRow) -> rx.Component:
         on_change=lambda checked: LinksState.set_click_id(row.id, checked),
         size="1",
         aria_label="Click id for " + row.slug,
+        style=NOWRAP,
     )
 
 
@@ -83,16 +89,33 @@ def create_link_card() -> rx.Component:
     )  # fmt: skip
 
 
-# One line with an ellipsis; the full address in the tooltip (title) and, once the link has
-# the keyboard focus, wrapped in place.
-TRUNCATED = {
-    "display": "block",
-    "max_width": "24em",
-    "overflow": "hidden",
-    "text_overflow": "ellipsis",
-    "white_space": "nowrap",
-    "_focus_visible": {"white_space": "normal", "overflow_wrap": "anywhere"},
-}
+# Issue 24: who cannot create links or upload files reads why, in place of the controls.
+LINKS_NOTE = (
+    "You can view this workspace's links and their clicks. "
+    "Ask an Admin to make you an Agent to create links."
+)
+FILES_NOTE = (
+    "You can view and download this workspace's files. "
+    "Ask an Admin to make you an Agent to upload files."
+)
+
+
+def create_link_section() -> rx.Component:
+    """The create form for who may create links; for a Viewer, the line saying why not."""
+    return if_allowed(
+        AppState.caps.create_items,
+        create_link_card(),
+        read_only_note(LINKS_NOTE, note_id="links-read-only"),
+    )
+
+
+def upload_section() -> rx.Component:
+    """The upload control for who may upload; for a Viewer, the line saying why not."""
+    return if_allowed(
+        AppState.caps.create_items,
+        upload_card(),
+        read_only_note(FILES_NOTE, note_id="files-read-only"),
+    )
 
 
 def _copy_button(row: LinkRow) -> rx.Component:
@@ -184,24 +207,45 @@ def _project_cell(row: LinkRow) -> rx.Component:
     )
 
 
+def _link_cell(row: LinkRow) -> rx.Component:
+    """The short link (one line, Copy beside it) and, under it, where it leads (cut with an
+    ellipsis, whole in its tooltip): the column takes the width the others leave."""
+    return rx.table.cell(
+        rx.vstack(
+            rx.hstack(
+                rx.link(row.short_url, href=row.short_url, is_external=True, title=row.short_url,
+                        class_name="link-short", style=TRUNCATED),
+                _copy_button(row),
+                rx.cond(row.pending, status_badge("Pending approval", style=NOWRAP)),
+                align="center", spacing="2", wrap="wrap", min_width="0", max_width="100%",
+            ),
+            rx.link(row.target_url, href=row.target_url, is_external=True, title=row.target_url,
+                    class_name="link-target", size="2", style=TRUNCATED),
+            spacing="1", min_width="0", width="100%",
+        ),
+        style=FILL_CELL,
+    )  # fmt: skip
+
+
+def _clicks_cell(row: LinkRow) -> rx.Component:
+    """Clicks of all time and of the last 7 days (bots not counted), from the rollups."""
+    return rx.table.cell(
+        rx.vstack(
+            rx.text(row.clicks, " total", size="2", weight="medium", style=NOWRAP),
+            rx.text(row.clicks_7_days, " in 7 days", size="1", color_scheme="gray",
+                    high_contrast=True, style=NOWRAP),
+            spacing="0",
+        ),
+        class_name="link-clicks",
+    )  # fmt: skip
+
+
 def _link_row(row: LinkRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.hstack(
-                rx.link(row.short_url, href=row.short_url, is_external=True),
-                _copy_button(row),
-                rx.cond(row.pending, status_badge("Pending approval")),
-                align="center",
-                spacing="2",
-                wrap="wrap",
-            )
-        ),
-        rx.table.cell(
-            rx.link(row.target_url, href=row.target_url, is_external=True, title=row.target_url,
-                    class_name="link-target", **TRUNCATED),
-        ),
+        _link_cell(row),
+        _clicks_cell(row),
         rx.table.cell(_project_cell(row)),
-        rx.table.cell(row.created),
+        rx.table.cell(rx.text(row.created, size="2", style=NOWRAP)),
         rx.table.cell(
             rx.cond(
                 row.can_delete,
@@ -254,7 +298,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
 
 
 def links_table() -> rx.Component:
-    headers = ["Short link", "Target", "Project", "Created", "Actions"]
+    headers = ["Short link", "Clicks", "Project", "Created", "Actions"]
     return items_table("Links", LinksState, headers, _link_row, "No links yet.")
 
 
@@ -270,12 +314,27 @@ def upload_card() -> rx.Component:
                     rx.hstack(
                         rx.icon("upload", size=16, aria_hidden="true"),
                         rx.text("Choose files to upload", size="2"),
-                        rx.text("or drop them here", size="2", color_scheme="gray"),
+                        rx.text("or drop them here", size="2", color_scheme="gray",
+                                high_contrast=True),
+                        wrap="wrap",
                     ),
                     id=UPLOAD_ID,
                     multiple=True,
                     no_click=True,
-                    on_drop=FilesState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                    # a file over what the workspace takes now is refused before it is sent
+                    max_size=FilesState.allowance,
+                    on_drop=[
+                        on_drop_files(lambda files: FilesState.choose(chosen_files(files))),
+                        FilesState.upload(
+                            rx.upload_files(
+                                upload_id=UPLOAD_ID,
+                                on_upload_progress=FilesState.upload_progress.throttle(200),
+                            )
+                        ),
+                    ],
+                    on_drop_rejected=lambda rejected: FilesState.refuse_chosen(
+                        rejected_files(rejected)
+                    ),
                     border="1px dashed var(--gray-a7)",
                     padding="1em",
                     border_radius="8px",
@@ -285,9 +344,69 @@ def upload_card() -> rx.Component:
                 display="block",
                 width="100%",
             ),
+            rx.text(FilesState.upload_hint, size="1", color_scheme="gray", high_contrast=True,
+                    id="upload-hint"),
+            _upload_progress(),
             _refusal(FilesState.errors, FILE_ERROR),
+            _upload_outcomes(),
             width="100%",
         ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _upload_progress() -> rx.Component:
+    """How much of the upload has been sent (a large file takes a while)."""
+    return rx.cond(
+        FilesState.uploading,
+        rx.vstack(
+            rx.text("Uploading… ", FilesState.progress, "%", size="2", id="upload-progress-text"),
+            rx.progress(
+                value=FilesState.progress,
+                max=100,
+                aria_label="Upload progress",
+                id="upload-progress",
+                width="100%",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+    )
+
+
+def _upload_outcome(row: UploadRow) -> rx.Component:
+    uploaded = row.status == UPLOADED
+    return rx.el.li(
+        rx.hstack(
+            rx.text(row.name, weight="medium", size="2", style={"overflow_wrap": "anywhere"}),
+            rx.text(row.status, size="2", color_scheme=rx.cond(uploaded, "green", "gray"),
+                    high_contrast=True, style=NOWRAP),
+            align="baseline",
+            spacing="2",
+            wrap="wrap",
+        ),
+        rx.cond(row.reason != "", rx.text(row.reason, size="2", color_scheme="red")),
+        aria_label="Upload of " + row.name,
+        list_style="none",
+        padding_y="0.25em",
+    )  # fmt: skip
+
+
+def _upload_outcomes() -> rx.Component:
+    """Each file of the last upload: uploaded, or why not. A live region, so a screen reader
+    hears the outcome of an upload that finishes after the focus moved on."""
+    return rx.box(
+        rx.cond(
+            FilesState.outcomes.length() > 0,
+            rx.el.ul(
+                rx.foreach(FilesState.outcomes, _upload_outcome),
+                padding="0",
+                margin="0",
+                aria_label="Upload results",
+                id="upload-outcomes",
+            ),
+        ),
+        role="status",
         width="100%",
     )
 

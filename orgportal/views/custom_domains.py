@@ -2,17 +2,69 @@
 
 import reflex as rx
 
+from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import add_form
+from orgportal.components.layout import VISUALLY_HIDDEN
 from orgportal.components.pager import state_pager
 from orgportal.state.base import AppState
-from orgportal.state.custom_domains import CustomDomainRow, CustomDomainsState
+from orgportal.state.custom_domains import CustomDomainRow, CustomDomainsState, DnsRecordRow
 
 S = CustomDomainsState
 
 
+RECORD_COLUMNS = ("Type", "Name", "Value")
+
+
+def _copyable(text: rx.Var, label: rx.Var, copied: str) -> rx.Component:
+    """A value in monospace with its own Copy button (DNS forms want name and value apart)."""
+    return rx.hstack(
+        rx.code(text, style={"overflow_wrap": "anywhere"}),
+        rx.icon_button(
+            rx.icon("copy", size=14, aria_hidden="true"),
+            size="1",
+            variant="ghost",
+            aria_label=label,
+            title="Copy",
+            on_click=[rx.set_clipboard(text), rx.toast.success(copied)],
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def _records(row: CustomDomainRow) -> rx.Component:
+    def record(item: DnsRecordRow) -> rx.Component:
+        suffix = " for " + row.domain
+        return rx.table.row(
+            rx.table.cell(
+                rx.vstack(
+                    rx.text.strong(item.type), rx.text(item.purpose, size="1"), spacing="0"
+                )
+            ),
+            rx.table.cell(
+                _copyable(item.name, "Copy " + item.type + " name" + suffix, "Name copied.")
+            ),
+            rx.table.cell(
+                _copyable(item.value, "Copy " + item.type + " value" + suffix, "Value copied.")
+            ),
+            aria_label=item.type + " record for " + row.domain,
+        )
+
+    return rx.table.root(
+        rx.el.caption("DNS records for ", row.domain, style=VISUALLY_HIDDEN),
+        rx.table.header(
+            rx.table.row(*[rx.table.column_header_cell(h) for h in RECORD_COLUMNS])
+        ),
+        rx.table.body(rx.foreach(row.records, record)),
+        size="1",
+        **styles.table(RECORD_COLUMNS),
+    )
+
+
 def _domain(row: CustomDomainRow) -> rx.Component:
+    failed = row.status == "failed"
     return rx.box(
         rx.vstack(
             rx.hstack(
@@ -23,16 +75,22 @@ def _domain(row: CustomDomainRow) -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
+            rx.text(
+                row.note,
+                size="2",
+                color_scheme=rx.cond(failed, "red", "gray"),
+                high_contrast=True,
+                class_name="domain-status-note",
+            ),
             rx.cond(
-                row.status == "failed",
-                rx.text("Verification failed: ", row.reason, size="2", color_scheme="red"),
+                row.last_checked != "",
+                rx.text(row.last_checked, size="1", color_scheme="gray", high_contrast=True),
             ),
             rx.cond(
                 row.status != "verified",
-                rx.text("Create this DNS record, then press Verify:", size="2"),
-                rx.text("Keep this DNS record: it is checked again every day.", size="2"),
+                rx.text("Create these records at your DNS provider:", size="2"),
             ),
-            rx.code(row.record, word_break="break-all", aria_label="DNS record for " + row.domain),
+            _records(row),
             rx.hstack(
                 rx.button(
                     "Verify",
@@ -73,7 +131,8 @@ def domains_card() -> rx.Component:
             rx.heading("Custom Domains", size="4"),
             rx.text(
                 "Share short links on your own domain, like go.acme.com/sale. Point the domain "
-                "at this app (a CNAME record), then prove it is yours with a TXT record.",
+                "at this app (a CNAME record), then prove it is yours with a TXT record. We "
+                "look the records up on our own while DNS changes spread (up to 48 hours).",
                 size="2",
             ),
             rx.text(S.limit_label, size="2", color_scheme="gray", id="domain-limit"),
@@ -92,6 +151,7 @@ def domains_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        on_mount=S.watch_pending,  # shows what the background re-check finds (issue 24)
     )
 
 

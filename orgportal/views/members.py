@@ -4,10 +4,13 @@ import reflex as rx
 
 from orgportal import routes, styles
 from orgportal.components.badges import status_badge
+from orgportal.components.cells import NOWRAP, email_text
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, form_error, labelled_select, native_select
 from orgportal.components.pager import pager
+from orgportal.components.read_only import read_only_note
 from orgportal.models import Role
+from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.members import InviteRow, MemberRow, MembersState
 
 
@@ -39,7 +42,7 @@ def _role_cell(member: MemberRow) -> rx.Component:
             aria_label="Role for " + member.email,
             size="1",
         ),
-        status_badge(member.role),
+        status_badge(member.role, style=NOWRAP),
     )
 
 
@@ -60,6 +63,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
                 ),
                 confirm_label="Transfer ownership",
                 on_confirm=MembersState.transfer_ownership(member.user_id),
+                style=NOWRAP,
             ),
         ),
         rx.cond(
@@ -75,6 +79,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
                 ),
                 confirm_label="Remove member",
                 on_confirm=MembersState.remove(member.user_id),
+                style=NOWRAP,
             ),
         ),
         rx.cond(
@@ -88,6 +93,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
                 "new invite.",
                 confirm_label="Leave organization",
                 on_confirm=MembersState.leave,
+                style=NOWRAP,
             ),
         ),
         spacing="2",
@@ -95,6 +101,12 @@ def _member_actions(member: MemberRow) -> rx.Component:
     )
 
 
+# Issue 24: a member who may not invite (Viewer, Billing Admin; an Agent unless the
+# organization lets members invite) reads who can, where the Invite form would be.
+NO_INVITES = (
+    "You can see who belongs to this organization. "
+    "Ask an Admin to invite someone or to change a member's role."
+)
 MEMBER_COLUMNS = ("Name", "Email", "Role", "Joined", "Actions")
 TWO_FACTOR_COLUMN = "Two-factor"  # last: shown to Owners/Admins only
 INVITE_COLUMNS = ("Email", "Role", "Sent", "Expires", "Status", "Actions")
@@ -103,11 +115,11 @@ INVITE_COLUMNS = ("Email", "Role", "Sent", "Expires", "Status", "Actions")
 def _member_row(member: MemberRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(member.name),
-        rx.table.cell(member.email),
+        rx.table.cell(email_text(member.email)),
         rx.table.cell(_role_cell(member)),
-        rx.table.cell(member.joined),
+        rx.table.cell(rx.text(member.joined, style=NOWRAP)),
         rx.table.cell(_member_actions(member)),
-        rx.cond(MembersState.can_manage, rx.table.cell(member.two_factor)),
+        rx.cond(MembersState.can_manage, rx.table.cell(rx.text(member.two_factor, style=NOWRAP))),
         aria_label="Member " + member.email,
     )
 
@@ -181,6 +193,10 @@ def members_card() -> rx.Component:
                 MembersState.member_page_count,
                 MembersState.go_to_member_page,
             ),
+            rx.cond(  # issue 24: who cannot invite reads who can
+                MembersState.caps.invite_roles.length() == 0,
+                read_only_note(NO_INVITES, note_id="members-read-only"),
+            ),
             width="100%",
         ),
         width="100%",
@@ -189,17 +205,21 @@ def members_card() -> rx.Component:
 
 def _invite_row(invite: InviteRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(invite.email),
-        rx.table.cell(invite.role),
-        rx.table.cell(invite.sent),
-        rx.table.cell(invite.expires),
-        rx.table.cell(status_badge(invite.status)),
+        rx.table.cell(email_text(invite.email)),
+        rx.table.cell(rx.text(invite.role, style=NOWRAP)),
+        rx.table.cell(rx.text(invite.sent, style=NOWRAP)),
+        rx.table.cell(rx.text(invite.expires, style=NOWRAP)),
+        rx.table.cell(status_badge(invite.status, style=NOWRAP)),
         rx.table.cell(
             rx.cond(
                 MembersState.can_manage,
-                rx.hstack(
+                rx.flex(
                     rx.button(
-                        "Resend", size="1", variant="soft", on_click=MembersState.resend(invite.id)
+                        "Resend",
+                        size="1",
+                        variant="soft",
+                        on_click=MembersState.resend(invite.id),
+                        style=NOWRAP,
                     ),
                     confirm_button(
                         "Revoke",
@@ -213,7 +233,10 @@ def _invite_row(invite: InviteRow) -> rx.Component:
                         ),
                         confirm_label="Revoke invite",
                         on_confirm=MembersState.revoke(invite.id),
+                        style=NOWRAP,
                     ),
+                    gap="2",
+                    wrap="wrap",  # a narrow column stacks the buttons; none is cut off
                 ),
             )
         ),
@@ -225,6 +248,10 @@ def invite_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Invite Members", size="4"),
+            rx.cond(  # what limits invites (issue 24): support seats replace the plan's limit
+                MemberLimitState.member_limit_note != "",
+                rx.text(MemberLimitState.member_limit_note, size="2", id="invite-limit-note"),
+            ),
             rx.form(
                 rx.hstack(
                     rx.vstack(

@@ -4,7 +4,10 @@ import reflex as rx
 
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import action_button, confirm_dialog
+from orgportal.components.dropzone import rejected_files
 from orgportal.components.forms import field_error, native_select, text_area_field, text_field
+from orgportal.components.read_only import read_only_note
+from orgportal.services import logos
 from orgportal.state.base import AppState
 from orgportal.state.organization import OrgState
 
@@ -36,9 +39,11 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
                     "image/gif": [".gif"],
                 },
                 max_files=1,
+                max_size=logos.MAX_BYTES,  # refused before sending, in our words (issue 24)
                 multiple=False,
                 no_click=True,
                 on_drop=OrgState.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID)),
+                on_drop_rejected=lambda rejected: OrgState.refuse_logo(rejected_files(rejected)),
                 border="1px dashed var(--gray-a7)",
                 padding="0.75em",
                 border_radius="8px",
@@ -149,34 +154,46 @@ def organization_header() -> rx.Component:
     )
 
 
+# Issue 24: who may not edit the organization reads who can, where the forms would be.
+NOT_AN_EDITOR = (
+    "You can see this organization's details on its Overview. "
+    "Ask an Admin to change its name, description, logo or settings."
+)
+
+
 def profile_card() -> rx.Component:
     """Name, description and logo (Owner/Admin edit; others read them on the overview)."""
     return rx.cond(
-        AppState.caps.edit_organization,
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.heading("Details", size="4"),
-                    text_field(
-                        "Organization Name", "name", OrgState.errors, default_value=OrgState.name
-                    ),
-                    text_area_field(
-                        "Description",
-                        "description",
-                        OrgState.errors,
-                        default_value=OrgState.description,
-                    ),
-                    logo_inputs(OrgState.logo_url),
-                    rx.button("Save", type="submit"),
-                    width="100%",
+        ~AppState.caps.edit_organization,
+        read_only_note(NOT_AN_EDITOR, note_id="settings-read-only"),
+        _profile_form(),
+    )
+
+
+def _profile_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Details", size="4"),
+                text_field(
+                    "Organization Name", "name", OrgState.errors, default_value=OrgState.name
                 ),
-                key=OrgState.profile_key,
-                aria_label="Organization details",
-                on_submit=OrgState.save_profile,
-                reset_on_submit=False,
+                text_area_field(
+                    "Description",
+                    "description",
+                    OrgState.errors,
+                    default_value=OrgState.description,
+                ),
+                logo_inputs(OrgState.logo_url),
+                rx.button("Save", type="submit"),
+                width="100%",
             ),
-            width="100%",
+            key=OrgState.profile_key,
+            aria_label="Organization details",
+            on_submit=OrgState.save_profile,
+            reset_on_submit=False,
         ),
+        width="100%",
     )
 
 

@@ -128,6 +128,14 @@ def _rename_error(row: DepartmentRow) -> rx.Component:
     )
 
 
+def _assign_error(row: DepartmentRow) -> rx.Component:
+    key = row.id.to_string()
+    return rx.cond(
+        S.assign_errors.contains(key),
+        rx.text(S.assign_errors[key], color_scheme="red", size="1", role="alert"),
+    )
+
+
 def _department(row: DepartmentRow) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -179,6 +187,7 @@ def _department(row: DepartmentRow) -> rx.Component:
             on_submit=S.assign_member,
             reset_on_submit=True,
         ),
+        _assign_error(row),
         padding="0.75em",
         border="1px solid var(--gray-a5)",
         border_radius="var(--radius-3)",
@@ -280,7 +289,8 @@ def domains_card() -> rx.Component:
 def _not_manager() -> rx.Component:
     return rx.callout(
         rx.text(
-            "The Owner and Admins manage the ticket prefix, departments and authorized domains. ",
+            "The Owner and Admins manage the ticket prefix, departments and authorized domains: "
+            "ask an Admin for a change. ",
             rx.cond(
                 AppState.caps.handle_tickets,
                 rx.link("Open the tickets", href=routes.TICKETS, underline="always"),

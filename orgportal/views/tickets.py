@@ -5,6 +5,7 @@ import reflex as rx
 
 from orgportal import styles
 from orgportal.components.badges import status_badge
+from orgportal.components.cells import NOWRAP
 from orgportal.components.forms import (
     field_error,
     form_error,
@@ -13,6 +14,7 @@ from orgportal.components.forms import (
     text_area_field,
     text_field,
 )
+from orgportal.components.read_only import read_only_note
 from orgportal.state.tickets import STATUS_FILTERS, MessageRow, TicketRow, TicketsState, TicketState
 
 S = TicketsState
@@ -23,7 +25,20 @@ STRETCHED = {"&::after": {"content": '""', "position": "absolute", "inset": "0"}
 
 
 def _status_badge(status) -> rx.Component:
-    return status_badge(status)  # "Open" (green) / "Closed" (gray)
+    return status_badge(status, style=NOWRAP)  # "Open" (green) / "Closed" (gray)
+
+
+# Issue 24: a member whose role does not handle tickets (Viewer, Billing Admin) reads who
+# does, instead of the service's refusal. The services decide (`caps.handle_tickets`).
+NOT_AN_AGENT = (
+    "Agents, Admins and the Owner answer this organization's tickets. "
+    "Ask an Admin to make you an Agent to see and answer them."
+)
+
+
+def _not_an_agent(caps) -> rx.Var:
+    """A member of the active organization whose role does not handle tickets."""
+    return (caps.role != "") & ~caps.handle_tickets
 
 
 def _row(ticket: TicketRow) -> rx.Component:
@@ -34,14 +49,14 @@ def _row(ticket: TicketRow) -> rx.Component:
                 href=ticket.href,
                 weight="medium",
                 aria_label="Open " + ticket.number,
-                style=STRETCHED,
+                style={**STRETCHED, **NOWRAP},
             )
         ),
         rx.table.cell(ticket.subject),
         rx.table.cell(ticket.requester),
         rx.table.cell(ticket.department),
         rx.table.cell(_status_badge(ticket.status)),
-        rx.table.cell(ticket.created),
+        rx.table.cell(rx.text(ticket.created, style=NOWRAP)),
         aria_label="Ticket " + ticket.number,
         position="relative",
         cursor="pointer",
@@ -168,6 +183,19 @@ def new_ticket_form() -> rx.Component:
 
 
 def tickets_view() -> rx.Component:
+    return rx.cond(
+        _not_an_agent(S.caps),
+        rx.vstack(
+            rx.heading("Tickets", size="6"),
+            read_only_note(NOT_AN_AGENT, note_id="tickets-read-only"),
+            spacing="4",
+            width="100%",
+        ),
+        _ticket_desk(),
+    )
+
+
+def _ticket_desk() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Tickets", size="6"),
@@ -296,6 +324,22 @@ def ticket_view() -> rx.Component:
     return rx.vstack(
         _back(),
         rx.cond(
+            _not_an_agent(T.caps),
+            rx.vstack(
+                rx.heading("Ticket ", T.ticket_number, size="6", as_="h1"),
+                read_only_note(NOT_AN_AGENT, note_id="tickets-read-only"),
+                width="100%",
+            ),
+            _ticket_or_error(),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _ticket_or_error() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
             T.found,
             ticket_detail(),
             rx.cond(
@@ -307,6 +351,4 @@ def ticket_view() -> rx.Component:
                 ),
             ),
         ),
-        spacing="4",
-        width="100%",
     )

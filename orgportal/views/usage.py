@@ -4,6 +4,7 @@ the personal pool, with the line saying which plan is in effect."""
 
 import reflex as rx
 
+from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.usage import UsageState as S
 
 
@@ -41,6 +42,17 @@ def usage_card() -> rx.Component:
                 rx.text(S.usage_source, size="1", color_scheme="gray", id="usage-source"),
                 rx.fragment(
                     _bar("Members / seats", S.members_label, S.members_percent, "usage-members"),
+                    # what sets that limit: the support seats replace the plan's (issue 24)
+                    rx.cond(
+                        MemberLimitState.member_limit_note != "",
+                        rx.text(
+                            MemberLimitState.member_limit_note,
+                            size="1",
+                            color_scheme="gray",
+                            high_contrast=True,
+                            id="usage-members-note",
+                        ),
+                    ),
                     _bar("Custom domains", S.domains_label, S.domains_percent, "usage-domains"),
                     rx.text(
                         "Includes the personal links and files of members who use this plan.",
@@ -74,8 +86,10 @@ def usage_line(kind: str) -> rx.Component:
         rx.text(text, size="2", id=f"usage-{kind}-line"),
         rx.cond(
             percent >= 100,
-            rx.badge("Limit reached", color_scheme="red"),
-            rx.cond(percent >= 80, rx.badge("Nearly full", color_scheme="orange")),
+            rx.badge("Limit reached", color_scheme="red", high_contrast=True),
+            rx.cond(
+                percent >= 80, rx.badge("Nearly full", color_scheme="orange", high_contrast=True)
+            ),
         ),
         align="center",
         spacing="2",

@@ -5,9 +5,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from orgportal.models import ApiKey, AuthorizedDomain, CustomDomain, Link, Organization, Role
-from orgportal.services import links
+from orgportal.services import accounts, links
 from tests.api.conftest import Team, bearer
-from tests.unit.factories import make_org, make_user
+from tests.unit.factories import make_org, make_user, open_session
 
 NOT_FOUND = {"detail": "Organization not found."}
 
@@ -232,3 +232,20 @@ def test_usage_reports_the_pool_its_limits_and_domains(
         "tier": "free",
     }
     assert session.exec(select(Link)).one().organization_id == team.org.id
+
+
+def test_list_follows_the_switchers_order_most_recently_used_first(
+    client: TestClient, session: Session
+):
+    """Issue 24: the organizations opened in the app most recently come first (those never
+    opened there follow, by name); the Personal Workspace stays first."""
+    user = make_user(session)
+    orgs = {name: make_org(session, user, name) for name in ("Alpha", "Beta", "Gamma")}
+    raw, _ = open_session(session, user)
+    session.commit()
+    viewer = accounts.authenticate(session, raw)
+    for name in ("Gamma", "Beta"):
+        accounts.switch_workspace(session, viewer, orgs[name].id)
+        session.commit()
+    items = client.get("/api/organizations", headers=bearer(session, user)).json()["items"]
+    assert [i["name"] for i in items] == ["Personal Workspace", "Beta", "Gamma", "Alpha"]

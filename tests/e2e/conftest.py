@@ -67,6 +67,8 @@ def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
         # elsewhere (tests/e2e/test_two_factor.py, the IP allowlist); without it, the peer.
         "TRUSTED_PROXIES": "127.0.0.1,::1",
         "DNS_RESOLVER": local_dns.address,
+        # pending custom domains are looked up again this often (issue 24; default 5 minutes)
+        "PENDING_DOMAIN_RECHECK_SECONDS": "2",
         **MANY_ATTEMPTS,
     }
 

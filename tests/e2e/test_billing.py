@@ -149,16 +149,16 @@ def test_support_checkout_asks_the_seat_count_and_warns_below_the_plan_limit(pag
 
     seats = page.get_by_label("Seats", exact=True)
     expect(seats).to_have_value("1")  # default: Seats Used
-    expect(page.locator("#support-seats-warning")).to_have_text(
-        "With 1 seat your organization can have 1 member (today 5)."
+    summary = page.locator("#support-limit-summary")
+    expect(summary).to_have_text(
+        "Your member limit becomes 1 (today 5): support seats replace the Starter plan's "
+        "member limit."
     )
     seats.fill("6")
-    expect(page.locator("#support-seats-warning")).to_have_count(0)
+    expect(summary).to_contain_text("Your member limit becomes 6 (today 5)")
     expect(page.locator("#support-cost")).to_have_text("£35.94")
     seats.fill("2")
-    expect(page.locator("#support-seats-warning")).to_have_text(
-        "With 2 seats your organization can have 2 members (today 5)."
-    )
+    expect(summary).to_contain_text("Your member limit becomes 2 (today 5)")
     page.get_by_role("button", name="Subscribe to Support").click()
     expect(page.locator("#checkout-description")).to_have_text("Support Subscription: 2 seats")
     pay_test_checkout(page)

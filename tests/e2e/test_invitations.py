@@ -93,7 +93,7 @@ def test_existing_user_signs_in_then_accepts(page: Page, other_page: Page, mail_
     other_page.get_by_role("button", name="Sign in").click()
     expect(other_page).to_have_url(re.compile(r"/login\?next="))
     sign_in(other_page, member)
-    other_page.get_by_role("button", name="Accept").click()
+    # back on the invite page it accepts at once (issue 24): no second click
     expect(other_page.get_by_role("heading", name="Existing Co")).to_be_visible(timeout=20_000)
     expect(other_page.locator("#role-badge")).to_have_text("Viewer")
 
@@ -105,7 +105,11 @@ def test_signed_in_user_declines_and_the_link_then_says_so(page: Page, other_pag
     invite(page, member)
     path = invite_path(mail_dir, member)
     other_page.goto(path)
-    other_page.get_by_role("button", name="Decline").click()
+    confirm_in_dialog(  # Decline asks first (issue 24)
+        other_page,
+        other_page.get_by_role("button", name="Decline", exact=True),
+        "Decline invitation",
+    )
     expect(other_page.get_by_text("You declined the invitation to Decline Co.")).to_be_visible()
     other_page.goto(path)
     expect(other_page.get_by_text("This invitation was declined.")).to_be_visible()

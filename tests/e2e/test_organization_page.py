@@ -102,7 +102,9 @@ def test_switch_organization_from_the_profile_menu(page: Page):
 
     page.get_by_role("button", name="Profile menu").click()
     page.get_by_role("menuitem", name="Personal Workspace").click()
-    expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(timeout=20_000)
+    # with organizations: the Personal Workspace's overview, not the create form (issue 24)
+    expect(page.get_by_role("heading", name="Personal Workspace")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Create an organization")).to_have_count(0)
 
 
 def test_settings_and_rename_are_saved_and_audited(page: Page):

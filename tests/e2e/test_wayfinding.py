@@ -86,9 +86,9 @@ def test_switching_organization_keeps_the_kind_of_page(page: Page):
     expect(page.get_by_role("heading", name="Members", exact=True).first).to_be_visible()
     assert page.url.rstrip("/").endswith("/organization/members")
 
-    # the Personal Workspace has no sub-pages: to /organization (the create form)
+    # the Personal Workspace has no sub-pages: to /organization (its overview, issue 24)
     switch_to(page, "Personal Workspace")
-    expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Personal Workspace")).to_be_visible(timeout=20_000)
     assert page.url.rstrip("/").endswith("/organization")
 
 

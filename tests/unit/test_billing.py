@@ -239,7 +239,8 @@ def test_support_seats_bounds_cost_and_invite_limit(session: Session):
         )
     # the support seats set the limit (not the Free plan's 3), and the message says so
     assert refused.value.message.startswith(
-        "No seats available: your support subscription has 2 seats."
+        "No seats available: members are limited by your 2 support seats "
+        "(the Free plan alone allows 3)."
     )
     session.rollback()
 

@@ -103,7 +103,15 @@ def create_organization(body: s.OrganizationCreate, caller: Caller) -> s.Organiz
         return s.OrganizationOut(**_summary(org, caller.user.id, "free"))
 
 
-@router.get("", summary="Your workspaces: the Personal Workspace first, then organizations")
+@router.get(
+    "",
+    summary="Your workspaces: the Personal Workspace first, then organizations",
+    description=(
+        "The Personal Workspace, then your organizations in the order of the app's "
+        "workspace switcher: the most recently used in the app first, then those never "
+        "opened there, by name. Switching a key's workspace does not change the order."
+    ),
+)
 def list_organizations(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.WorkspacePage:
     with unit_of_work() as session:
         workspaces = accounts.list_workspaces(session, caller.user)
