@@ -3,7 +3,11 @@
 import reflex as rx
 
 from orgportal import styles
+from orgportal.adapters.server import respawn_failed_workers
 from orgportal.config import settings
+
+# One backend worker dying (OOM killer, SIGKILL) must not stop the others (issue 23 §2).
+respawn_failed_workers()
 
 config = rx.Config(
     app_name="orgportal",

@@ -20,19 +20,32 @@ think time of `--think` seconds (uniform 0.5–1.5×) before every action:
 - the REST API with its key: GET /api/organizations/{id}/usage and GET /api/links;
 - after `--iterations` rounds, sign out (POST /api/auth/logout); a new browser signs in.
 
-One VU in `1/--watch-every` also keeps a second tab open on /organization the whole run (a
-watcher): after each link that VU creates, the time from the create event being sent to the
-watcher's frame with the new count is the "live bar" latency (a missing frame is an error).
+One VU in every `--watch-every` (default 2) also keeps a second tab open on /organization the
+whole run (a watcher): after each link that VU creates, the time from the create event being
+sent to the watcher's frame with the new count is the "live bar" latency (a missing frame is
+an error).
 
-Reports, per action: count, throughput, p50/p95/p99/max latency and errors. A level passes
-with 0 errors and p95 < 1 s for every page action (page loads, sign in, switch, create).
-Then each worker's resident memory (VmRSS), and again after `--visitors` page loads of
-/organization by distinct short-lived clients (new tokens each: hydrate + load, disconnect),
-to show that memory does not grow with the number of past visitors.
+A level first warms up (VUs arrive over up to 30 s and sign in; each first session starts
+at a random round, so sign-ins are spread in the measured window as in a steady day), then
+is measured for `--minutes`. Reports, per action: count, throughput, p50/p95/p99/max latency
+and errors, plus the workers' and this process's CPU. A level passes with 0 errors (warm-up
+included) and p95 < 1 s for every page action (page loads, sign in, switch, create).
+`--find` doubles the VUs from `--start` while `--step-minutes` steps pass (halving while the
+first fails), narrows between the last pass and the first failure, then confirms the best
+level for `--minutes` (stepping down by a fifth if the confirmation fails).
+
+Memory: each worker's resident memory (VmRSS of the granian worker processes) after the run,
+then while `--visitors` distinct short-lived clients (a new token each) open /organization
+(hydrate + load) and leave, at each quarter, with Redis's memory and keys: Reflex keeps each
+tab's state in Redis, not in the worker, for REFLEX_REDIS_TOKEN_EXPIRATION (set here to its
+default, 3600 s); the report checks that every key expires.
 
     .venv/bin/python benchmarks/load.py --users 5 --minutes 0.5 --visitors 200   # a short try
-    .venv/bin/python benchmarks/load.py --users 40 --minutes 5                    # one level
+    .venv/bin/python benchmarks/load.py --users 20 --minutes 5                    # one level
     .venv/bin/python benchmarks/load.py --find --step-minutes 1 --minutes 5       # step up, confirm
+
+(run from the repository root; needs PostgreSQL on 127.0.0.1:5432 as TEST_DATABASE_URL or
+postgres@…/test, redis-server and the `make install` tools, as `make test` does)
 """
 
 import argparse
@@ -623,6 +636,7 @@ def _event_names() -> dict[str, str]:
         "create": f"{LinksState.get_full_name()}.create",
         "links_state": LinksState.get_full_name(),
         "login_state": LoginState.get_full_name(),
+        "app_state": AppState.get_full_name(),
     }
 
 
@@ -755,25 +769,58 @@ class VirtualUser:
 
         def answered(data: dict) -> bool:
             error = (data.get("delta") or {}).get(names["login_state"], {}).get("error_rx_state_")
-            return bool(error) or _script(data, "/api/auth/session?ticket=") is not None
+            return bool(error) or _script(data, "/api/auth/session") is not None
 
         data = await login.wait_for(answered, mark)
-        code = _script(data, "/api/auth/session?ticket=")
+        code = _script(data, "/api/auth/session")
         if code is None:
             raise ActionError(data["delta"][names["login_state"]]["error_rx_state_"])
-        url = json.loads(code[code.index("(") + 1 : code.rindex(")")])
-        async with self.http.get(url, allow_redirects=False) as answer:
-            await answer.read()
-            if answer.status != 303 or "retry" in answer.headers.get("Location", ""):
-                raise ActionError(f"ticket exchange: {answer.status} {answer.headers}")
+        await self.redeem(code)
         if "orgportal_session" not in self.cookies():
             raise ActionError("no session cookie")
+
+    async def redeem(self, code: str) -> None:
+        """Do what the sign-in's script does with its ticket. Either the browser loads the
+        ticket link (`window.location.assign("/api/auth/session?ticket=…")`: 303 with the
+        cookie), or (issue 24) the page posts the ticket (`fetch("/api/auth/session", POST)`:
+        204 with the cookie) and then reconnects its websocket."""
+        if "?ticket=" in code:
+            url = json.loads(code[code.index("(") + 1 : code.rindex(")")])
+            async with self.http.get(url, allow_redirects=False) as answer:
+                await answer.read()
+                if answer.status != 303 or "retry" in answer.headers.get("Location", ""):
+                    raise ActionError(f"ticket link: {answer.status}")
+            return
+        found = re.search(r'\}\)\(\s*("(?:[^"\\]|\\.)*")', code)  # the script's first argument
+        if found is None:
+            raise ActionError(f"no ticket in the sign-in script: {code[:80]}")
+        form = {"ticket": json.loads(found.group(1))}
+        headers = {"Origin": self.run.base}
+        async with self.http.post("/api/auth/session", data=form, headers=headers) as answer:
+            await answer.read()
+            if answer.status != 204:
+                raise ActionError(f"ticket post: {answer.status}")
 
     async def switch(self, tab: Tab) -> None:
         mark = await tab.send(
             self.run.names["switch"], {"organization_id": self.account.org_id, "to": ""}
         )
-        await tab.wait_for(lambda d: _script(d, "window.location.assign") is not None, mark)
+
+        app_state = self.run.names["app_state"]
+
+        def moved(data: dict) -> bool:
+            """A page load of the destination; or (issue 24) a client-side route change, or
+            this very page filled for the new workspace in the same event."""
+            if _script(data, "window.location.assign") is not None:
+                return True
+            shown = (data.get("delta") or {}).get(app_state, {}).get("active_org_id_rx_state_")
+            return shown == self.account.org_id or any(
+                e.get("name") == "_redirect"
+                and str((e.get("payload") or {}).get("path", "")).startswith("/organization")
+                for e in _events(data)
+            )
+
+        await tab.wait_for(moved, mark)
 
     async def create(self, tab: Tab) -> None:
         self.created += 1
@@ -871,6 +918,11 @@ async def visitors(stack: Stack, accounts: list[Account], count: int, concurrenc
             done += 1
             if done in marks:  # taken at once by whoever finished that visitor
                 checkpoints.append((done, stack.rss_kib(), stack.redis_memory()))
+                rss = ", ".join(f"{kib / 1024:.0f}" for kib in checkpoints[-1][1].values())
+                print(
+                    f"  {done:,} visitors, {done / metrics.seconds:.1f}/s; workers' RSS {rss} MiB",
+                    flush=True,
+                )
 
     cpu_before, began = stack.cpu_seconds(), os.times()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -992,19 +1044,25 @@ class Bench:
         return run
 
 
-def find(bench: Bench, args) -> Run | None:
-    """Double the VUs while a short step passes, narrow between the last pass and the first
-    failure, then confirm the best passing level for --minutes (stepping down on failure)."""
+def find(bench: Bench, args) -> Run:
+    """Double the VUs while a short step passes (halve them while the first fails), narrow
+    between the last pass and the first failure, then confirm the best passing level for
+    --minutes (stepping down on failure). Returns the confirming run (or the last one)."""
     print(f"Stepping up ({args.step_minutes:g} min per step, think {args.think:g} s):", flush=True)
     passed: int | None = None
     failed: int | None = None
     users = args.start
     while users <= args.max_users:
-        if bench.level(users, args.step_minutes).passed():
+        run = bench.level(users, args.step_minutes)
+        if run.passed():
             passed, users = users, users * 2
-        else:
-            failed = users
+            if failed is not None:  # came down from a failing start: narrow from here
+                break
+            continue
+        failed = users
+        if passed is not None or users == 1:
             break
+        users = max(1, users // 2)
     for _ in range(args.refine):
         if passed is None or failed is None or failed - passed <= max(2, passed // 8):
             break
@@ -1015,7 +1073,7 @@ def find(bench: Bench, args) -> Run | None:
             failed = users
     if passed is None:
         print("No level passed.")
-        return None
+        return run
     for _ in range(3):
         print(f"Confirming {passed} VUs for {args.minutes:g} min…", flush=True)
         run = bench.level(passed, args.minutes)
@@ -1062,8 +1120,6 @@ def main() -> None:
               flush=True)  # fmt: skip
         bench = Bench(stack, args)
         run = find(bench, args) if args.find else bench.level(args.users, args.minutes)
-        if run is None:
-            return
         metrics = run.metrics
         print_table(
             metrics,

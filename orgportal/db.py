@@ -22,7 +22,13 @@ log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets a busy timeout and foreign keys switched on."""
+    """An engine for `url`; SQLite gets a busy timeout and foreign keys switched on.
+
+    PostgreSQL (issue 23 §2): `pool_pre_ping` tests each pooled connection as it is checked
+    out, so after a restart or failover the next use case reconnects instead of failing on a
+    connection the server closed; `connect_timeout` bounds a connect to a server that does
+    not answer. A use case caught mid-transaction fails as a whole (the transaction is rolled
+    back by the server), and callers answer it as `database_unavailable`."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != url:
@@ -30,7 +36,24 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is `exc` (or what caused it) the database being unreachable or going away mid-use (a
+    restart, a failover, the server down), rather than a bug? Such a use case changed
+    nothing (its transaction never committed) and can simply be tried again."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (OperationalError, InterfaceError)):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -5,6 +5,7 @@ import logging
 import threading
 
 import reflex as rx
+from reflex.app import EventSpec, default_backend_exception_handler
 from sqlmodel import Session
 
 from orgportal import routes
@@ -14,8 +15,14 @@ from orgportal.api import build_api, click_recording, custom_host
 from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
 from orgportal.config import settings
-from orgportal.db import engine
-from orgportal.pages.account import account_page
+from orgportal.db import database_unavailable, engine
+from orgportal.pages.account import (
+    account_page,
+    plan_page,
+    profile_page,
+    security_page,
+    sessions_page,
+)
 from orgportal.pages.analytics import analytics_page
 from orgportal.pages.approvals import approvals_page
 from orgportal.pages.audit_log import audit_log_page
@@ -123,6 +130,19 @@ UPLOAD_LIMITS = {
 }
 
 
+def backend_error(exception: Exception) -> EventSpec:
+    """A page's event failed. When the database went away mid-event (a restart, a failover:
+    issue 23 §2) its use case was rolled back as a whole: say so, and that trying again
+    works, instead of "contact the administrator". Anything else: Reflex's own handler."""
+    if database_unavailable(exception):
+        log.warning("database unavailable during a page event: %s", type(exception).__name__)
+        return rx.toast.error(
+            "The database is unavailable for a moment. Nothing was changed: try again.",
+            id="database-unavailable",
+        )
+    return default_backend_exception_handler(exception)
+
+
 class OrgportalApp(rx.App):
     """rx.App behind orgportal's gateway: origin rules per kind of route (cookie pages, REST,
     public intake) and security headers on every response (`api/gateway.py`)."""
@@ -137,6 +157,7 @@ app = OrgportalApp(
     toaster=rx.toast.provider(rich_colors=False, close_button=True),
     # Loaded in <head> before the page's forms exist: see the file for why.
     head_components=[rx.el.script(src="/forms_before_hydration.js")],
+    backend_exception_handler=backend_error,
 )
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
@@ -180,12 +201,17 @@ SIGNED_IN_PAGES = [
     (analytics_page, routes.ANALYTICS, "Analytics", (AnalyticsState,)),
     (tickets_page, routes.TICKETS, "Tickets", (TicketsState,)),
     (ticket_page, routes.TICKET, "Ticket", (TicketState,)),
+    # the Account page's sections (issue 24); /account shows the first
+    (account_page, routes.ACCOUNT, "Account", (AccountSettingsState,)),
+    (profile_page, routes.ACCOUNT_PROFILE, "Profile · Account", (AccountSettingsState,)),
     (
-        account_page,
-        routes.ACCOUNT,
-        "Account",
-        (AccountState, PersonalPlanState, TwoFactorState, AccountSettingsState),
+        security_page,
+        routes.ACCOUNT_SECURITY,
+        "Sign-in & security · Account",
+        (AccountSettingsState, TwoFactorState, AccountState),
     ),
+    (sessions_page, routes.ACCOUNT_SESSIONS, "Sessions · Account", (AccountSettingsState,)),
+    (plan_page, routes.ACCOUNT_PLAN, "Plan · Account", (PersonalPlanState,)),
     # where an organization's Security settings send a refused member (SPEC §13)
     (
         two_factor_required_page,

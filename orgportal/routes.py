@@ -151,3 +151,12 @@ def project_analytics(project_id: int) -> str:
 # Branded short-link domains (issue 17): the organization's Domains sub-page.
 ORGANIZATION_DOMAINS = "/organization/domains"
 PAGES += (ORGANIZATION_DOMAINS,)
+
+
+# The Account page's sections (issue 24), each with its own address; `/account` shows the
+# first (Profile). Their first segment, "account", is reserved already.
+ACCOUNT_PROFILE = "/account/profile"
+ACCOUNT_SECURITY = "/account/security"
+ACCOUNT_SESSIONS = "/account/sessions"
+ACCOUNT_PLAN = "/account/plan"
+PAGES += (ACCOUNT_PROFILE, ACCOUNT_SECURITY, ACCOUNT_SESSIONS, ACCOUNT_PLAN)

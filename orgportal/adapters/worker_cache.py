@@ -20,8 +20,9 @@ Two races are closed on purpose:
   subscription that reconnected and may have missed messages) empties every cache and
   serves none until the heartbeat is heard again. When the subscription itself reports the
   loss (`live.LOST`: the connection to Redis broke, or Redis stopped answering its ping),
-  the caches empty and go off at once, without waiting for the silence. Each value also has a time to live, the
-  last resort for a change written outside the services (a manual SQL fix).
+  the caches empty and go off at once, without waiting for the silence. Each value also
+  has a time to live, the last resort for a change written outside the services (a manual
+  SQL fix).
 """
 
 import asyncio

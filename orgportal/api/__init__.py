@@ -1,11 +1,18 @@
 """HTTP routes mounted beside the Reflex app (same port) through `api_transformer`."""
 
-from fastapi import FastAPI
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from orgportal.api import auth, content, logos, public_tickets, stripe_webhook
 from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.api.rest import PREFIX as REST_PREFIX
 from orgportal.api.rest import routers as rest_routers
+from orgportal.db import database_unavailable
+
+log = logging.getLogger(__name__)
 
 
 def build_api() -> FastAPI:
@@ -20,4 +27,20 @@ def build_api() -> FastAPI:
     api.include_router(public_tickets.router)
     api.include_router(content.router)
     name_allowed_methods(api, catch_all="/api")  # last: only what nothing else serves
+    api.add_exception_handler(DBAPIError, _database_error)
     return api
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away during the request (a restart, a failover: issue 23 §2): its
+    use case was rolled back as a whole, so the caller is told to try again, in the API's
+    error shape, instead of a bare 500. Any other database error stays a 500."""
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
+    return JSONResponse(
+        {"detail": "The database is unavailable for a moment. Nothing was changed: try again."},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )

@@ -1,7 +1,7 @@
 """Cookie endpoints: only an HTTP response can set or clear the HttpOnly session cookie."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from orgportal import routes
 from orgportal.config import settings
@@ -15,9 +15,30 @@ router = APIRouter(prefix="/api/auth", include_in_schema=False)
 
 @router.get("/session")
 def open_session(request: Request, ticket: str, next: str = "/organization") -> Response:
-    """Exchange the sign-in ticket a page received for a session cookie, then go on. Only the
-    browser the ticket was issued to (its nonce cookie) can redeem it."""
+    """Exchange the sign-in ticket a page received for a session cookie, then go on (a full
+    page load). Only the browser the ticket was issued to (its nonce cookie) can redeem it.
+    The pages use the POST below; this link stays for a page whose scripts cannot."""
     destination = accounts.safe_next(next)
+    raw = _redeem(request, ticket)
+    if raw is None:
+        return RedirectResponse(routes.login_retry(destination), status_code=303)
+    return _with_session_cookie(RedirectResponse(destination, status_code=303), raw)
+
+
+@router.post("/session")
+def open_session_in_page(request: Request, ticket: str = Form("")) -> Response:
+    """The same exchange for the signed-in page itself (`fetch`, same origin: the gateway
+    refuses any other `Origin`): 204 with the HttpOnly cookie, or 400. The page then opens
+    its websocket again (its handshake carries the cookie) and changes page client-side,
+    instead of loading the ticket link and then the destination (issue 24)."""
+    raw = _redeem(request, ticket)
+    if raw is None:
+        return JSONResponse({"detail": accounts.SIGN_IN_LINK_FAILED}, status_code=400)
+    return _with_session_cookie(Response(status_code=204), raw)
+
+
+def _redeem(request: Request, ticket: str) -> str | None:
+    """The new session's raw token, or None when the ticket is not good for this browser."""
     browser = request.cookies.get(settings.browser_cookie, "")
     try:
         with unit_of_work() as session:
@@ -31,8 +52,11 @@ def open_session(request: Request, ticket: str, next: str = "/organization") -> 
                 ),
             )
     except InvalidToken:
-        return RedirectResponse(routes.login_retry(destination), status_code=303)
-    response = RedirectResponse(destination, status_code=303)
+        return None
+    return raw
+
+
+def _with_session_cookie(response: Response, raw: str) -> Response:
     response.set_cookie(
         routes.SESSION_COOKIE,
         raw,

@@ -4,12 +4,7 @@ import re
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import (
-    HTMLResponse,
-    JSONResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from orgportal import routes
 from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
-from orgportal.api import click_recording
+from orgportal.api import click_recording, public_pages
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
@@ -33,8 +28,8 @@ def follow_short_link(slug: str, request: Request) -> Response:
         pending = followed is None and links.awaiting_approval(session, slug)
     if pending:
         return awaiting_approval_response(request.headers)
-    if followed is None:
-        return JSONResponse({"detail": "No such short link."}, status_code=404)
+    if followed is None:  # a styled page for browsers, JSON for programs (issue 24)
+        return public_pages.respond(request.headers, public_pages.NO_SUCH_LINK, status=404)
     return click_recording.redirect(followed)
 
 
@@ -118,24 +113,13 @@ async def _awaiting_approval(slug: str) -> bool:
 
 # Crawlers and link-preview fetchers: a pending link is simply not there for them.
 _BOT = re.compile(r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly", re.IGNORECASE)
-AWAITING_APPROVAL_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Link awaiting approval</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em">
-<main><h1>This link is awaiting approval</h1>
-<p>An administrator of the organization has not approved this short link yet.
-Please try again later.</p></main></body></html>
-"""
 
 
 def awaiting_approval_response(headers: Headers) -> Response:
-    """A pending link (issue 15): a plain page for people's browsers; 404 for bots and API
-    clients, which must never treat it as a working link. Never cached."""
-    no_store = {"Cache-Control": "no-store"}
-    accept = headers.get("accept", "")
-    if "text/html" in accept and not _BOT.search(headers.get("user-agent", "")):
-        return HTMLResponse(AWAITING_APPROVAL_HTML, status_code=200, headers=no_store)
-    return JSONResponse(
-        {"detail": "This link is awaiting approval."}, status_code=404, headers=no_store
-    )
+    """A pending link (issue 15): a page saying so for people's browsers (200, never a
+    redirect); 404 for bots and API clients, which must never treat it as a working link.
+    Never cached (`public_pages.respond`)."""
+    page = public_pages.AWAITING_APPROVAL
+    if _BOT.search(headers.get("user-agent", "")):
+        return public_pages.respond(headers, page, status=404)
+    return public_pages.respond(headers, page, status=404, html_status=200)

@@ -3,8 +3,9 @@
 The gateway sends every request for another host here, before anything of the app sees it.
 A verified custom domain serves `GET|HEAD /{slug}` of its own organization's links (through
 the same redirect and click recording as `/l/{slug}`); every other path there, every other
-organization's slug, every websocket and every unknown or unverified host gets 404. The
-app's pages, API and websocket are never served on a custom domain.
+organization's slug, every websocket and every unknown or unverified host gets 404 (a
+styled page for browsers, JSON for programs: `public_pages`; its stylesheet is the one other
+path served). The app's pages, API and websocket are never served on a custom domain.
 
 Host → organization is cached per process for `CACHE_SECONDS` (both answers, so a flood of
 made-up hosts costs one query per host per interval, and the cache is bounded): a removed or
@@ -17,10 +18,9 @@ import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from orgportal.api import click_recording
+from orgportal.api import click_recording, public_pages
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import custom_domains, links
@@ -68,7 +68,12 @@ async def serving_organization(host: str) -> int | None:
     return organization_id
 
 
-NOT_FOUND = PlainTextResponse("Not found.", status_code=404)
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    """No such short link here: nothing tells an unknown host from a missing slug."""
+    response = public_pages.respond(
+        Headers(scope=scope), public_pages.NO_SUCH_LINK, status=404, home_link=False
+    )
+    await response(scope, receive, send)
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,6 +81,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1008})
+        return
+    if scope.get("method") in ("GET", "HEAD") and scope.get("path") == public_pages.STYLESHEET_PATH:
+        await public_pages.stylesheet_response()(scope, receive, send)
         return
     slug = scope.get("path", "").strip("/")
     organization_id = None
@@ -87,11 +95,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     ):
         organization_id = await serving_organization(request_host(scope))
     if organization_id is None:
-        await NOT_FOUND(scope, receive, send)
+        await not_found(scope, receive, send)
         return
     followed = await _follow(slug, organization_id, Headers(scope=scope))
     if followed is None:
-        await NOT_FOUND(scope, receive, send)
+        await not_found(scope, receive, send)
         return
     await click_recording.redirect(followed)(scope, receive, send)
 

@@ -4,6 +4,7 @@ import reflex as rx
 
 from orgportal import routes, styles
 from orgportal.state.base import AppState, WorkspaceItem
+from orgportal.views.two_factor import recovery_codes_banner
 
 
 def _workspace_mark(workspace: WorkspaceItem) -> rx.Component:
@@ -236,6 +237,11 @@ def phone_menu() -> rx.Component:
 
 
 def top_bar() -> rx.Component:
+    """The page's banner landmark (`header`): nothing of a page is outside a landmark."""
+    return rx.el.header(_top_bar_row(), width="100%")
+
+
+def _top_bar_row() -> rx.Component:
     return rx.hstack(
         rx.link(rx.heading(styles.PRODUCT, size="5"), href=routes.ORGANIZATION, underline="none"),
         rx.cond(AppState.signed_in, _desktop_nav()),
@@ -282,16 +288,48 @@ def confirm_banner() -> rx.Component:
     )
 
 
+# Issue 24: "Skip to content" is the first thing Tab reaches on every page; it leads to the
+# page's main landmark (focusable by script only, so the focus moves there, unoutlined).
+MAIN_ID = "main-content"
+MAIN_PROPS = {"id": MAIN_ID, "tab_index": -1, "_focus": {"outline": "none"}}
+
+
+def skip_link() -> rx.Component:
+    """Off-screen until focused, then shown at the top left above everything."""
+    return rx.el.a(
+        "Skip to content",
+        href=f"#{MAIN_ID}",
+        id="skip-link",
+        position="absolute",
+        left="0.5em",
+        top="-10em",
+        z_index="1000",
+        padding="0.5em 1em",
+        border_radius="var(--radius-2)",
+        background="var(--gray-12)",
+        color="var(--gray-1)",
+        font_weight="500",
+        text_decoration="underline",
+        _focus={"top": "0.5em", "outline": "2px solid var(--accent-9)", "outline_offset": "2px"},
+        # Following the link scrolls to the landmark; Chrome leaves the focus where it was
+        # (it only moves where the next Tab starts), so the landmark takes the focus too.
+        on_click=rx.set_focus(MAIN_ID),
+    )
+
+
 def page_frame(*children: rx.Component) -> rx.Component:
     return rx.vstack(
+        skip_link(),
         top_bar(),
         rx.el.main(
             rx.vstack(
+                recovery_codes_banner(),  # after a sign-in with a recovery code (issue 24)
                 confirm_banner(),
                 *children,
                 spacing="4",
                 width="100%",
             ),
+            **MAIN_PROPS,
             width="100%",
             max_width=styles.PAGE_MAX_WIDTH,
             padding=styles.PAGE_PADDING,
@@ -414,6 +452,10 @@ def brand() -> rx.Component:
 
 
 def centered_card(*children: rx.Component) -> rx.Component:
+    return rx.fragment(skip_link(), _centered_main(*children))
+
+
+def _centered_main(*children: rx.Component) -> rx.Component:
     return rx.el.main(
         rx.center(
             rx.vstack(
@@ -430,5 +472,6 @@ def centered_card(*children: rx.Component) -> rx.Component:
             ),
             min_height="100vh",
             padding="1em",
-        )
+        ),
+        **MAIN_PROPS,
     )

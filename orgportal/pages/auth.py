@@ -5,6 +5,7 @@ import reflex as rx
 from orgportal import routes
 from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
+from orgportal.components.prefetch import prefetch_page
 from orgportal.state.auth import ConfirmState, LoginState, RegisterState
 from orgportal.state.password_reset import PasswordResetState
 
@@ -18,7 +19,11 @@ def _notice(message: rx.Var) -> rx.Component:
 
 
 def login_page() -> rx.Component:
-    return rx.cond(LoginState.step == "code", _code_step(), _password_step())
+    return rx.fragment(
+        rx.cond(LoginState.step == "code", _code_step(), _password_step()),
+        # the page a sign-in leads to: its scripts fetched while the password is typed
+        prefetch_page(page=LoginState.next_path),
+    )
 
 
 def _code_step() -> rx.Component:

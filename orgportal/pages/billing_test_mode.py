@@ -92,7 +92,7 @@ def test_portal_page() -> rx.Component:
         ),
         rx.cond(
             S.personal,
-            rx.link("Return to Account", href=routes.ACCOUNT),
+            rx.link("Return to Account", href=routes.ACCOUNT_PLAN),
             rx.link("Return to Billing", href=routes.ORG_BILLING),
         ),
     )

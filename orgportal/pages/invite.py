@@ -6,6 +6,7 @@ from orgportal import routes
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
+from orgportal.components.prefetch import prefetch_page
 from orgportal.state.invite import InviteState as S
 
 
@@ -145,5 +146,7 @@ def invite_page() -> rx.Component:
             ("confirm", _confirm()),
             ("mismatch", _mismatch()),
             rx.spinner(),
-        )
+        ),
+        # joining leads to the organization's overview: its scripts fetched in advance
+        prefetch_page(page=routes.ORGANIZATION),
     )

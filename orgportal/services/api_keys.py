@@ -125,7 +125,7 @@ def revoke_all(session: Session, *, user: User, because: str) -> int:
         f"{because}. Scripts and plugins using them now get 401 Unauthorized.\n\n"
         "Create new keys on your account page once you are signed in again. If you did not "
         "do this, reset your password at once.\n",
-        link=f"{settings.public_url}{routes.ACCOUNT}",
+        link=f"{settings.public_url}{routes.ACCOUNT_SECURITY}",  # where API keys are made
         kind=KEYS_REVOKED,
         user_id=user.id,
     )

@@ -332,9 +332,9 @@ def start_personal_checkout(
         price_id=plans.price_id(plan_key, interval),
         quantity=1,
         metadata={"user_id": str(user.id), "kind": PLAN},
-        success_url=f"{settings.public_url}{routes.ACCOUNT}?checkout=success"
+        success_url=f"{settings.public_url}{routes.ACCOUNT_PLAN}?checkout=success"
         "&session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=f"{settings.public_url}{routes.ACCOUNT}?checkout=canceled",
+        cancel_url=f"{settings.public_url}{routes.ACCOUNT_PLAN}?checkout=canceled",
         reference=personal_reference(user.id),
     )
 
@@ -344,7 +344,7 @@ def personal_portal(session: Session, gateway: BillingGateway, *, user: User) ->
         raise Conflict("You have no personal plan to manage.")
     url = gateway.portal_url(
         customer_id=_personal_customer(session, gateway, user),
-        return_url=f"{settings.public_url}{routes.ACCOUNT}",
+        return_url=f"{settings.public_url}{routes.ACCOUNT_PLAN}",
     )
     return f"{url}?personal=1" if gateway.test_mode else url  # the test portal's own plan view
 

@@ -94,14 +94,38 @@ def _phone(raw: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# The prefix a VAT number carries in the EU's VIES and on UK invoices (Greece's is EL).
+VAT_PREFIXES = {
+    **{cc: cc for cc in ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR",
+                         "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT",
+                         "RO", "SE", "SI", "SK", "GB")},
+    "GR": "EL",
+}  # fmt: skip
+VAT_MAX = 32  # the column's length
+
+
 def _vat(raw: str, country: str) -> str:
-    """Checked with python-stdnum where it knows the country's VAT format (EU, UK and more)."""
+    """Checked with python-stdnum where it knows the country's VAT format (EU, UK and more),
+    then kept as entered (issue 24): stdnum's compact form drops the country prefix."""
     if not country:
         raise FieldError("Choose the country first so the VAT number can be checked.")
-    module = get_cc_module("el" if country == "GR" else country.lower(), "vat")
-    if module is None:
-        return raw.upper()
-    try:
-        return module.validate(raw)
-    except StdnumError as exc:
-        raise FieldError(f"This is not a valid {country} VAT number.") from exc
+    module = get_cc_module(country.lower(), "vat")
+    if module is not None:
+        try:
+            compact = module.compact(module.validate(raw))
+        except StdnumError as exc:
+            raise FieldError(f"This is not a valid {country} VAT number.") from exc
+        shown = vat_as_entered(raw, country)
+        return shown if len(shown) <= VAT_MAX else vat_as_entered(compact, country)
+    return vat_as_entered(raw, country)[:VAT_MAX]
+
+
+def vat_as_entered(raw: str, country: str) -> str:
+    """The VAT number as typed (upper case, single spaces) with the country's prefix when it
+    was left out: "gb 980 7806 84" → "GB 980 7806 84", "980780684" → "GB980780684". Also
+    shows numbers saved before issue 24 (stdnum's compact form, without the prefix)."""
+    shown = " ".join((raw or "").upper().split())
+    prefix = VAT_PREFIXES.get(country.upper(), "")
+    if not shown or not prefix or shown.replace(" ", "").startswith(prefix):
+        return shown
+    return f"{prefix} {shown}" if " " in shown else f"{prefix}{shown}"

@@ -240,8 +240,8 @@ def accepts_on_return(viewer: Viewer) -> bool:
     button comes back with a marker (`?accept=1`), honoured only for a session opened in
     the last two minutes (the sign-in redirects straight back). So the person has just
     signed in to accept; a link carrying the marker, opened by someone who was already
-    signed in, still asks. `accept_invite` then checks
-    everything else (the invite usable, the signed-in email the invited one)."""
+    signed in, still asks. `accept_invite` then checks everything else (the invite usable,
+    the signed-in email the invited one)."""
     return viewer.session.created_at >= utcnow() - ACCEPT_ON_RETURN_WITHIN
 
 

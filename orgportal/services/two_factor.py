@@ -138,7 +138,7 @@ def disable(session: Session, *, user: User, password: str, code: str) -> None:
     errors: dict[str, str] = {}
     if not security.verify_password(password, user.password_hash):
         errors["password"] = "Your password is not correct."
-    elif not _accept_any(session, row, user, code):
+    elif not _accept_any(session, row, user, code)[0]:
         errors["code"] = "That code is not valid."
     if errors:
         raise ValidationFailed(errors)
@@ -171,9 +171,24 @@ def recovery_codes_text(codes: list[str]) -> str:
 # --- sign in -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """The second step passed: the sign-in ticket, and when a recovery code was used, how
+    many unused ones are left (the page the user lands on says so, issue 24)."""
+
+    ticket: str
+    recovery_codes_left: int | None = None
+
+
 def complete_sign_in(session: Session, *, challenge: str, code: str, browser: str) -> str:
     """The second step: the challenge from `accounts.sign_in` and a code (TOTP or recovery).
-    Returns the sign-in ticket. A wrong code is a failed sign-in for the lockout."""
+    Returns the sign-in ticket (`finish_sign_in` also says whether a recovery code was used)."""
+    return finish_sign_in(session, challenge=challenge, code=code, browser=browser).ticket
+
+
+def finish_sign_in(session: Session, *, challenge: str, code: str, browser: str) -> SignedIn:
+    """`complete_sign_in`, with the recovery codes left when one was used. A wrong code is a
+    failed sign-in for the lockout."""
     token = session.exec(
         select(UserToken).where(
             UserToken.token_hash == security.token_hash(challenge + browser),
@@ -187,7 +202,8 @@ def complete_sign_in(session: Session, *, challenge: str, code: str, browser: st
     if user is None or row is None or row.enabled_at is None:
         raise InvalidToken(CHALLENGE_ENDED)
     accounts._refuse_if_locked(session, user.email)
-    if not _accept_any(session, row, user, code):
+    accepted, codes_left = _accept_any(session, row, user, code)
+    if not accepted:
         # Committed like a wrong password: the failure must outlive the refusal.
         session.add(LoginAttempt(email=user.email, succeeded=False))
         session.commit()
@@ -195,7 +211,7 @@ def complete_sign_in(session: Session, *, challenge: str, code: str, browser: st
     token.used_at = utcnow()
     session.add(token)
     session.add(LoginAttempt(email=user.email, succeeded=True))
-    return accounts.issue_sign_in_ticket(session, user, browser=browser)
+    return SignedIn(accounts.issue_sign_in_ticket(session, user, browser=browser), codes_left)
 
 
 def verify_code(session: Session, *, user: User, code: str, field: str = "code") -> None:
@@ -241,12 +257,15 @@ def _accept_totp(row: TwoFactor, code: str) -> bool:
     return False
 
 
-def _accept_any(session: Session, row: TwoFactor, user: User, code: str) -> bool:
-    """A TOTP code, or else an unused recovery code (then marked used and audited)."""
+def _accept_any(
+    session: Session, row: TwoFactor, user: User, code: str
+) -> tuple[bool, int | None]:
+    """A TOTP code, or else an unused recovery code (then marked used and audited): whether
+    it was accepted, and after a recovery code how many are left."""
     if CODE_PATTERN.match(_clean(code)):
         accepted = _accept_totp(row, code)
         session.add(row)
-        return accepted
+        return accepted, None
     recovery = session.exec(
         select(RecoveryCode)
         .where(
@@ -257,14 +276,15 @@ def _accept_any(session: Session, row: TwoFactor, user: User, code: str) -> bool
         .with_for_update()
     ).first()
     if recovery is None:
-        return False
+        return False, None
     recovery.used_at = utcnow()
     session.add(recovery)
-    left = recovery_codes_left(session, user) - 1
+    session.flush()  # counted as used below
+    left = recovery_codes_left(session, user)
     _audit_everywhere(
         session, user, "security.recovery_code_used", f"Recovery code used ({left} left)"
     )
-    return True
+    return True, left
 
 
 def _recovery_hash(user_id: int, code: str) -> str:

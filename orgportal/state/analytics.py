@@ -68,7 +68,7 @@ class AnalyticsState(AppState):
     bots: int = 0
     conversions: int = 0
     conversion_rate: str = "0%"
-    conversion_value: str = "0.00"
+    conversion_value: str = "£0.00"
     series: list[dict] = []
     day_rows: list[DayRow] = []
     top_links: list[FigureRow] = []
@@ -139,7 +139,7 @@ class AnalyticsState(AppState):
         self.period = f"{formatting.date(report.start)} to {formatting.date(report.end)}"
         self.clicks, self.bots, self.conversions = report.clicks, report.bots, report.conversions
         self.conversion_rate = _percent(report.rate)
-        self.conversion_value = f"{report.value:,.2f}"
+        self.conversion_value = money(report.value)
         self.series = [
             {"day": f"{d.day.day} {d.day:%b}", "Clicks": d.clicks, "Conversions": d.conversions}
             for d in report.days
@@ -240,6 +240,12 @@ class AnalyticsState(AppState):
         return rx.download(
             data=out[0], filename=f"analytics-{start}-to-{end}.csv", mime_type="text/csv"
         )
+
+
+def money(value: float) -> str:
+    """A conversion value with its currency (issue 24): GBP, the currency the organization is
+    billed in (SPEC §6); no other currency is recorded for an organization."""
+    return f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
 
 
 def _int(value: object) -> int:

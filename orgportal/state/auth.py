@@ -7,7 +7,9 @@ from orgportal.db import unit_of_work
 from orgportal.services import accounts, client_limits, two_factor
 from orgportal.services.errors import DomainError, InvalidToken, NotAuthenticated, ValidationFailed
 from orgportal.services.validation import FieldError, normalize_email
-from orgportal.state.base import AppState, navigate
+from orgportal.state.base import AppState
+from orgportal.state.session_cookie import open_session
+from orgportal.state.two_factor import RecoveryCodesNotice
 
 MAX_EMAIL = 254
 
@@ -65,16 +67,17 @@ class LoginState(AppState):
         if isinstance(ticket, accounts.SecondStep):
             self.step, self._challenge = "code", ticket.challenge
             return
-        return navigate(routes.open_session(ticket, self.next_path))
+        return open_session(ticket, self.next_path)
 
     @rx.event
-    def submit_code(self, form: dict):
-        """The second step: a code from the authenticator app, or a recovery code."""
+    async def submit_code(self, form: dict):
+        """The second step: a code from the authenticator app, or a recovery code (then the
+        page the user lands on says how many are left: `RecoveryCodesNotice`)."""
         self.error = ""
         try:
             # A wrong code is a failure of the address too, like a wrong password.
             with client_limits.sign_in_attempt(self._client_address()), unit_of_work() as session:
-                ticket = two_factor.complete_sign_in(
+                signed_in = two_factor.finish_sign_in(
                     session,
                     challenge=self._challenge,
                     code=form.get("code", ""),
@@ -87,7 +90,10 @@ class LoginState(AppState):
             self.error = exc.message
             return
         self.step, self._challenge = "password", ""
-        return navigate(routes.open_session(ticket, self.next_path))
+        if signed_in.recovery_codes_left is not None:
+            notice = await self.get_state(RecoveryCodesNotice)
+            notice._show(signed_in.recovery_codes_left)
+        return open_session(signed_in.ticket, self.next_path)
 
     @rx.event
     def start_over(self):

@@ -215,9 +215,19 @@ class AppState(rx.State):
     async def load_page(self, route: str):
         """The one load event of every signed-in page: authenticates once, then fills each
         state the page declared (`page_load`) inside one transaction."""
+        return await self._fill_page(route)
+
+    async def _fill_page(
+        self, route: str, action: Callable[[Session, Viewer], object] | None = None
+    ):
+        """`load_page`, after `action` (a use case that changes what the page shows, such as
+        the active workspace) in the same transaction: one authentication, one round trip."""
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
+                if action is not None:
+                    action(session, viewer)
+                    self._show_viewer(session, viewer)
                 self._guard(session, viewer, route)
                 for state_class in PAGE_STATES.get(route, ()):
                     state = await self.get_state(state_class)
@@ -253,22 +263,30 @@ class AppState(rx.State):
         )
 
     @rx.event
-    def switch_workspace(self, organization_id: int, to: str = ""):
-        """Profile menu → Switch Organization; remembered on the server-side session. Then
-        the same kind of page in the new workspace (`workspace_destination`), or `to`."""
-        events = self._run(
-            lambda session, viewer: accounts.switch_workspace(
-                session, viewer, organization_id or None
-            ),
-            reload=False,
-            guard=False,  # leaving a workspace that refuses you is always allowed
-        )
+    async def switch_workspace(self, organization_id: int, to: str = ""):
+        """Profile menu → Switch Organization; remembered on the server-side session (the
+        cookie stays the same, so no page load is needed: issue 24). Then the same kind of
+        page in the new workspace (`workspace_destination`), or `to`: when that is this very
+        page, it is filled for the new workspace in this event; else a client-side route
+        change goes there and its load event fills it."""
+
+        def switch(session: Session, viewer: Viewer) -> None:
+            accounts.switch_workspace(session, viewer, organization_id or None)
+
+        destination = to or workspace_destination(self.router.url.path, organization_id)
+        route = self.router.route_id
+        url = self.router.url
+        if _clean(destination) == _clean(url.path) and not url.query and route in PAGE_STATES:
+            # the switch itself is never refused; the page then meets the new workspace's
+            # Security settings, as its load would
+            return await self._fill_page(route, switch)
+        events = self._run(switch, reload=False, guard=False)  # leaving is always allowed
         if events is not None:
             return events
         # the spinner until the new page has loaded: this page must not show the new
-        # workspace half-filled (a form typed into now would be lost in the reload)
+        # workspace half-filled (a form typed into now would be lost in the page change)
         self.page_ready = False
-        return navigate(to or workspace_destination(self.router.url.path, organization_id))
+        return rx.redirect(destination)
 
     @rx.event
     def sign_out(self):
@@ -317,7 +335,10 @@ def page_load(route: str, *states: type[AppState]) -> rx.event.EventSpec:
 
 
 def navigate(path: str) -> rx.event.EventSpec:
-    """A full page load, so a new websocket carries the new cookie (client redirects keep the old)."""
+    """A full page load: only for a page outside the app (a payment page). Everything else
+    changes page client-side (`rx.redirect`): the active workspace lives in the server-side
+    session, so only a sign-in changes the cookie, and it reconnects instead
+    (`session_cookie.open_session`)."""
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 

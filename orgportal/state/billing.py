@@ -169,6 +169,12 @@ class BillingState(PlanChoice, AppState):
         return next((change for change in self.plan_changes if change.key == key), NO_CHANGE)
 
     @rx.var
+    def change_confirmation(self) -> str:
+        """The Change plan dialog: the headline, what is left over the limits, the charge."""
+        change = self.chosen_change
+        return " ".join([f"{change.headline}.", *change.stops, change.billing])
+
+    @rx.var
     def support_seats_problem(self) -> str:
         """Why the Support checkout's seat count cannot be bought, as it is typed (the
         service refuses it with the same words)."""

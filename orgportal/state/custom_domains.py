@@ -147,11 +147,13 @@ class CustomDomainsState(Paged, AppState):
                 self._watching = False
 
     def _still_watching(self) -> bool:
-        """The tab still shows this page (before its first load: wait) and a domain on it is
-        still re-checked."""
+        """The tab is signed in and still shows this page (before its first load: wait), and
+        a domain on it is still re-checked."""
         if (self.router.url.path or "").rstrip("/") != routes.ORGANIZATION_DOMAINS:
             return False
-        return not self.page_ready or any(row.rechecked for row in self.domains)
+        if not self.page_ready:
+            return True
+        return self.signed_in and any(row.rechecked for row in self.domains)
 
     @rx.event
     def remove_domain(self, domain_id: int):

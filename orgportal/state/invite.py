@@ -17,7 +17,8 @@ from orgportal.services.errors import (
     NotAuthenticated,
     ValidationFailed,
 )
-from orgportal.state.base import AppState, navigate
+from orgportal.state.base import AppState
+from orgportal.state.session_cookie import open_session
 
 # The query marker the invite page's Sign in adds to its own address (see `sign_in_href`).
 ACCEPT_MARKER = "accept"
@@ -101,8 +102,8 @@ class InviteState(AppState):
 
     def _accept(self):
         events = self._run(self._answer(invitations.accept_invite, "joined"), reload=False)
-        if self.stage == "joined":  # the organization is now the active workspace
-            return navigate(routes.ORGANIZATION)
+        if self.stage == "joined":  # the organization is now the active workspace: same
+            return rx.redirect(routes.ORGANIZATION)  # session, so a client-side page change
         return None if self.stage == "unusable" else events
 
     @rx.event
@@ -139,7 +140,7 @@ class InviteState(AppState):
         except DomainError as exc:
             self.message = exc.message
             return
-        return navigate(routes.open_session(ticket, routes.ORGANIZATION))
+        return open_session(ticket, routes.ORGANIZATION)
 
     @rx.event
     def sign_out_here(self):

@@ -14,7 +14,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
 from orgportal.services.validation import FieldError
-from orgportal.state.base import AppState, navigate
+from orgportal.state.base import AppState
 
 
 @dataclasses.dataclass
@@ -61,6 +61,7 @@ class OrgState(AppState):
 
     errors: dict[str, str] = {}
     logo_draft: str = ""  # an uploaded or picked logo, used when the form is saved
+    logo_removed: bool = False  # Remove pressed: the next save of Details drops the logo
     logo_choices: list[LogoChoice] = []
     # The Details and Settings forms' keys. Their inputs are uncontrolled: they read the
     # values only when they mount (REFLEX_NOTES §11). So a key changes only in the same event
@@ -83,9 +84,25 @@ class OrgState(AppState):
     def role_label(self) -> str:
         return Role(self.role).label if self.role else ""
 
+    @rx.var
+    def logo_external_url(self) -> str:
+        """The Logo URL field's value: an https address typed before, never the internal
+        path of an uploaded image (issue 24: the form says "Uploaded image" instead)."""
+        return "" if self.logo_url.startswith(logos.URL_PREFIX) else self.logo_url
+
+    @rx.var
+    def logo_image(self) -> str:
+        """The uploaded image the Details form shows (and keeps when saved): the one just
+        uploaded or picked, else the saved one unless Remove was pressed."""
+        if self.logo_draft:
+            return self.logo_draft
+        kept = self.logo_url.startswith(logos.URL_PREFIX) and not self.logo_removed
+        return self.logo_url if kept else ""
+
     def _load(self, session: Session, viewer: Viewer) -> None:
         shown = self._profile(), self._settings()
         self.errors, self.logo_draft, self.delete_confirm = {}, "", ""
+        self.logo_removed = False
         view = self._organization(session, viewer)
         self.org_id = view.organization.id if view else 0
         if view is not None:
@@ -215,6 +232,12 @@ class OrgState(AppState):
         self.errors = {**self.errors, "logo_url": reason}
 
     @rx.event
+    def remove_logo(self):
+        """Drop the uploaded image from the form; saving the form then removes the logo."""
+        self.logo_draft, self.logo_removed = "", True
+        self.errors = {k: v for k, v in self.errors.items() if k != "logo_url"}
+
+    @rx.event
     def pick_logo(self, file_id: str):
         if not file_id.isdigit():
             return None
@@ -249,7 +272,7 @@ class OrgState(AppState):
                 organization_id=self.org_id,
                 name=form.get("name", ""),
                 description=form.get("description", ""),
-                logo_url=self.logo_draft or form.get("logo_url", ""),
+                logo_url=self.logo_image or form.get("logo_url", ""),
             ),
             "Organization updated.",
         )
@@ -302,4 +325,5 @@ class OrgState(AppState):
         if not deleted:
             return events
         self.delete_confirm, self.org_id = "", 0
-        return [navigate(routes.ORGANIZATION), rx.toast.success(f"Deleted {deleted[0]}.")]
+        # the active workspace moved in the server-side session: a client-side page change
+        return [rx.redirect(routes.ORGANIZATION), rx.toast.success(f"Deleted {deleted[0]}.")]

@@ -12,7 +12,7 @@ from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import account_settings, password_reset
 from orgportal.services.errors import DomainError, ValidationFailed
-from orgportal.state.base import AppState, navigate
+from orgportal.state.base import AppState
 
 LOGIN_NOTICES = {
     "reset": "Your password has been changed, every session signed out and your API keys "
@@ -99,7 +99,7 @@ class ResetLinkState(AppState):
         except DomainError as exc:
             self.link_error = exc.message
             return
-        return navigate(f"{routes.LOGIN}?{'reclaimed' if done.reclaimed else 'reset'}=1")
+        return rx.redirect(f"{routes.LOGIN}?{'reclaimed' if done.reclaimed else 'reset'}=1")
 
 
 class EmailChangeState(AppState):

@@ -220,6 +220,9 @@ class TicketsState(AppState):
         if not created:
             return events
         self.show_new_form, self.new_key = False, self.new_key + 1
+        # this tab leaves the list for the ticket's page (whose load watches it again): no
+        # live refresh of the list it is leaving, on the way
+        _unwatch(self.router.session.client_token)
         return [
             rx.toast.success(f"Ticket {created[0]} created."),
             rx.redirect(routes.ticket(created[0])),

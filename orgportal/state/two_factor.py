@@ -16,7 +16,7 @@ from orgportal.models import User
 from orgportal.services import org_security, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import ValidationFailed
-from orgportal.state.base import AppState, navigate
+from orgportal.state.base import AppState
 
 CODES_FILE = "orgportal-recovery-codes.txt"
 
@@ -126,6 +126,31 @@ class TwoFactorState(AppState):
         self.new_codes = []
 
 
+class RecoveryCodesNotice(rx.State):
+    """After a sign-in with a recovery code, the pages say how many are left until dismissed
+    (issue 24): the codes are the way back in when the phone is lost. Kept in this tab's
+    session storage, as the sign-in ends with a full page load (a new websocket)."""
+
+    codes_left: str = rx.SessionStorage("", name="recovery_codes_left")
+
+    @rx.var
+    def message(self) -> str:
+        if self.codes_left == "":
+            return ""
+        left = int(self.codes_left) if self.codes_left.isdigit() else 0
+        if left == 0:
+            return "You used your last recovery code. Make new ones now"
+        are = "1 is" if left == 1 else f"{left} are"
+        return f"You used a recovery code; {are} left. Make new ones"
+
+    def _show(self, codes_left: int) -> None:
+        self.codes_left = str(max(codes_left, 0))
+
+    @rx.event
+    def dismiss(self):
+        self.codes_left = ""
+
+
 def _renamed(action: Callable[[Session, Viewer], object], **names: str):
     """`action` with the service's field names in its ValidationFailed turned into this
     card's (the account page has other password and code fields)."""
@@ -169,7 +194,7 @@ class SecurityGateState(AppState):
 
     @rx.event
     def continue_on(self):
-        return navigate(routes.ORGANIZATION)
+        return rx.redirect(routes.ORGANIZATION)  # same session: a client-side page change
 
 
 def _check(session: Session, user: User, organization_id: int | None, address: str) -> None:

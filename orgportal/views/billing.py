@@ -141,9 +141,7 @@ def _plan_controls() -> rx.Component:
                     color=None,
                     disabled=S.chosen_change.kind == "current",
                     title="Change plan",
-                    description=rx.text.span(
-                        S.chosen_change.headline, ". ", S.chosen_change.billing
-                    ),
+                    description=rx.text.span(S.change_confirmation, id="plan-change-confirm"),
                     confirm_label="Change plan",
                     on_confirm=S.change_plan,
                 ),
@@ -207,12 +205,11 @@ def support_card() -> rx.Component:
             rx.cond(S.support_active, _seats(), _locked()),
             rx.cond(
                 S.member_limit_note != "",
-                rx.text(
-                    rx.icon("users", size=14, aria_hidden="true"),
-                    " ",
-                    S.member_limit_note,
-                    size="2",
-                    id="billing-member-limit",
+                rx.hstack(
+                    rx.icon("users", size=14, aria_hidden="true", flex_shrink="0"),
+                    rx.text(S.member_limit_note, size="2", id="billing-member-limit"),
+                    align="center",
+                    spacing="2",
                 ),
             ),
             width="100%",

@@ -53,13 +53,16 @@ def _click_id_field() -> rx.Component:
 
 def _click_id_toggle(row: LinkRow) -> rx.Component:
     """Issue 15: whether this link's redirect appends `op_click` (its creator, Owner, Admin)."""
-    return rx.checkbox(
-        "Click id",
-        checked=row.click_id,
-        on_change=lambda checked: LinksState.set_click_id(row.id, checked),
-        size="1",
-        aria_label="Click id for " + row.slug,
-        style=NOWRAP,
+    return rx.box(
+        rx.checkbox(
+            "Click id",
+            checked=row.click_id,
+            on_change=lambda checked: LinksState.set_click_id(row.id, checked),
+            size="1",
+            aria_label="Click id for " + row.slug,
+        ),
+        class_name="one-line-check",
+        style=NOWRAP,  # "Click id" on one line
     )
 
 
@@ -126,6 +129,7 @@ def _copy_button(row: LinkRow) -> rx.Component:
         aria_label="Copy short link " + row.slug,
         title="Copy short link",
         on_click=[rx.set_clipboard(row.short_url), rx.toast.success("Short link copied.")],
+        margin="0",  # a ghost button's negative margin would spill over the cell's edge
     )
 
 
@@ -215,12 +219,12 @@ def _link_cell(row: LinkRow) -> rx.Component:
             rx.hstack(
                 rx.link(row.short_url, href=row.short_url, is_external=True, title=row.short_url,
                         class_name="link-short", style=TRUNCATED),
-                _copy_button(row),
-                rx.cond(row.pending, status_badge("Pending approval", style=NOWRAP)),
-                align="center", spacing="2", wrap="wrap", min_width="0", max_width="100%",
+                _copy_button(row),  # beside the link: the link gives way, never the button
+                align="center", spacing="2", min_width="0", max_width="100%",
             ),
             rx.link(row.target_url, href=row.target_url, is_external=True, title=row.target_url,
                     class_name="link-target", size="2", style=TRUNCATED),
+            rx.cond(row.pending, status_badge("Pending approval", style=NOWRAP)),
             spacing="1", min_width="0", width="100%",
         ),
         style=FILL_CELL,

@@ -14,14 +14,63 @@ from orgportal.state.organization import OrgState
 LOGO_UPLOAD_ID = "logo-upload"
 
 
-def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
-    """Logo by https URL or by upload (verified server-side by decoding the image)."""
+def _uploaded_logo(image: rx.Var) -> rx.Component:
+    """An uploaded (or picked) image in use: shown as such, with Remove (issue 24), never as
+    the internal address it is served from."""
+    return rx.hstack(
+        rx.image(
+            src=image,
+            height="40px",
+            max_width="120px",
+            object_fit="contain",
+            alt="Uploaded logo",
+            border="1px solid var(--gray-a5)",
+            border_radius="var(--radius-2)",
+        ),
+        rx.vstack(
+            rx.text("Uploaded image", size="2", weight="medium", id="logo-uploaded"),
+            rx.cond(
+                OrgState.logo_draft != "",
+                rx.text("Uploaded logo will be used when you save.", size="1"),
+            ),
+            spacing="0",
+        ),
+        rx.button(
+            rx.icon("trash-2", size=14, aria_hidden="true"),
+            "Remove",
+            type="button",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            aria_label="Remove logo",
+            on_click=OrgState.remove_logo,
+        ),
+        align="center",
+        spacing="3",
+        wrap="wrap",
+    )
+
+
+def logo_inputs(saved: bool = False) -> rx.Component:
+    """Logo by https URL or by upload (verified server-side by decoding the image). `saved`:
+    the Details form of an existing organization, whose saved logo may be an uploaded one;
+    the create form has only what was just uploaded or picked."""
+    image = OrgState.logo_image if saved else OrgState.logo_draft
     return rx.vstack(
-        text_field(
-            "Logo URL",
-            "logo_url",
-            default_value=default_url,
-            placeholder="https://example.com/logo.png",
+        rx.cond(
+            image != "",
+            rx.vstack(
+                rx.text("Logo", size="2", weight="medium"),
+                _uploaded_logo(image),
+                spacing="1",
+                width="100%",
+            ),
+            text_field(
+                "Logo URL",
+                "logo_url",
+                default_value=OrgState.logo_external_url if saved else "",
+                placeholder="https://example.com/logo.png",
+            ),
         ),
         # The label names the dropzone's file input (and opens it); the dropzone itself
         # takes drops and the keyboard, not clicks, so one click opens one file chooser.
@@ -29,7 +78,11 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
             rx.upload.root(
                 rx.hstack(
                     rx.icon("upload", size=16),
-                    rx.text("Upload logo (PNG, JPEG, WebP, GIF; 2 MB)", size="2"),
+                    rx.text(
+                        rx.cond(image != "", "Replace with another image", "Upload logo"),
+                        " (PNG, JPEG, WebP, GIF; 2 MB)",
+                        size="2",
+                    ),
                 ),
                 id=LOGO_UPLOAD_ID,
                 accept={
@@ -72,13 +125,6 @@ def logo_inputs(default_url: rx.Var | str = "") -> rx.Component:
                     on_change=OrgState.pick_logo,
                 ),
                 spacing="1",
-            ),
-        ),
-        rx.cond(
-            OrgState.logo_draft != "",
-            rx.hstack(
-                rx.image(src=OrgState.logo_draft, height="40px", alt="Uploaded logo"),
-                rx.text("Uploaded logo will be used", size="1"),
             ),
         ),
         field_error(OrgState.errors, "logo_url"),
@@ -184,7 +230,7 @@ def _profile_form() -> rx.Component:
                     OrgState.errors,
                     default_value=OrgState.description,
                 ),
-                logo_inputs(OrgState.logo_url),
+                logo_inputs(saved=True),
                 rx.button("Save", type="submit"),
                 width="100%",
             ),

@@ -3,7 +3,7 @@ one ticket's page (conversation, reply, department, close and reopen)."""
 
 import reflex as rx
 
-from orgportal import styles
+from orgportal import routes, styles
 from orgportal.components.badges import status_badge
 from orgportal.components.cells import NOWRAP
 from orgportal.components.forms import (
@@ -14,6 +14,7 @@ from orgportal.components.forms import (
     text_area_field,
     text_field,
 )
+from orgportal.components.prefetch import prefetch_page
 from orgportal.components.read_only import read_only_note
 from orgportal.state.tickets import STATUS_FILTERS, MessageRow, TicketRow, TicketsState, TicketState
 
@@ -217,6 +218,8 @@ def _ticket_desk() -> rx.Component:
                 width="100%",
             ),
         ),
+        # a ticket's page (a row, or Create Ticket): its scripts fetched in advance
+        prefetch_page(page=routes.ticket("next")),
         spacing="4",
         width="100%",
     )

@@ -2,7 +2,9 @@
 
 import reflex as rx
 
+from orgportal import routes
 from orgportal.components.forms import field_error, text_field
+from orgportal.state.two_factor import RecoveryCodesNotice
 from orgportal.state.two_factor import TwoFactorState as S
 
 
@@ -152,4 +154,46 @@ def two_factor_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def recovery_codes_banner() -> rx.Component:
+    """On every signed-in page after a sign-in with a recovery code, until dismissed
+    (issue 24): how many are left, and where to make new ones."""
+    return rx.cond(
+        RecoveryCodesNotice.message != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key_round")),
+            rx.hstack(
+                rx.text(
+                    RecoveryCodesNotice.message,
+                    " on the ",
+                    rx.link(
+                        "Sign-in & security",
+                        href=routes.ACCOUNT_SECURITY,
+                        underline="always",
+                        color="inherit",  # the callout's own high-contrast text colour
+                        weight="medium",
+                    ),
+                    " page.",
+                    size="2",
+                    id="recovery-codes-notice",
+                ),
+                rx.button(
+                    "Dismiss",
+                    size="1",
+                    variant="soft",
+                    high_contrast=True,
+                    on_click=RecoveryCodesNotice.dismiss,
+                ),
+                align="center",
+                justify="between",
+                wrap="wrap",
+                width="100%",
+            ),
+            color_scheme="amber",
+            high_contrast=True,
+            role="status",
+            width="100%",
+        ),
     )

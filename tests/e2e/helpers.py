@@ -181,6 +181,22 @@ SIGNED_IN_PAGES = [
     ("/files", "My Files"),
     ("/tickets", "Tickets"),
     ("/account", "Account"),
+    ("/account/security", "Two-factor sign-in"),  # the Account page's sections (issue 24)
+    ("/account/sessions", "Sessions"),
+    ("/account/plan", "Plan"),
     ("/security/two-factor", "Set up two-factor sign-in to continue"),
     ("/security/blocked", "Your address is not allowed"),
 ]
+
+
+def open_account_section(page: Page, name: str) -> None:
+    """Go to a section of the Account page (issue 24: Profile, Sign-in & security, Sessions,
+    Plan) by the top bar's Account and the page's section nav, as a person does."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    sections = page.get_by_role("navigation", name="Account")
+    expect(sections).to_be_visible(timeout=20_000)
+    sections.get_by_role("link", name=name, exact=True).click()
+    expect(sections.get_by_role("link", name=name, exact=True)).to_have_attribute(
+        "aria-current", "page", timeout=20_000
+    )
+    wait_for_hydration(page)

@@ -40,9 +40,11 @@ def signed_in_elsewhere(page: Page, address: str, password: str = PASSWORD) -> N
     expect(page).to_have_url(SIGNED_IN, timeout=20_000)
 
 
-def open_account(page: Page) -> None:
-    page.goto("/account")
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible(timeout=20_000)
+def open_account(page: Page, section: str = "/account", heading: str = "Profile") -> None:
+    """A section of the Account page (issue 24: Profile, Sign-in & security, Sessions, Plan;
+    /account shows Profile)."""
+    page.goto(section)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=20_000)
     wait_for_hydration(page)
 
 
@@ -132,19 +134,21 @@ def test_sessions_profile_password_and_sign_out_everywhere_else(page: Page, othe
     address = unique_email("sessions")
     register(page, address)
     signed_in_elsewhere(other_page, address)
-    open_account(page)
+    open_account(page, "/account/sessions", "Sessions")
 
     sessions = page.get_by_role("table").filter(has_text="This session")
     expect(sessions.get_by_role("row")).to_have_count(3)  # the header and two sessions
     expect(sessions).to_contain_text("Chrome")
     expect(sessions).to_contain_text(re.compile(r"127\.0\.0\.1|::1"))
 
+    open_account(page)
     profile = page.get_by_role("form", name="Profile")
     profile.get_by_label("First name").fill("Grace")
     profile.get_by_label("Last name").fill("Hopper")
     profile.get_by_role("button", name="Save name").click()
     expect(page.get_by_text("Grace Hopper", exact=False).first).to_be_visible(timeout=20_000)
 
+    open_account(page, "/account/sessions", "Sessions")
     confirm_in_dialog(
         page,
         page.get_by_role("button", name="Sign out everywhere else"),
@@ -155,7 +159,7 @@ def test_sessions_profile_password_and_sign_out_everywhere_else(page: Page, othe
     expect_signed_out(other_page)
 
     signed_in_elsewhere(other_page, address)
-    open_account(page)
+    open_account(page, "/account/security", "Password")
     change = page.get_by_role("form", name="Change password")
     change.get_by_label("Current password").fill("wrong password here")
     change.get_by_label("New password").fill(NEW_PASSWORD)

@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     create_organization,
     invite,
     link_in,
+    open_account_section,
     open_members,
     register,
     sign_in,
@@ -38,7 +39,7 @@ def test_a_pre_registered_address_is_cleared_when_its_owner_resets_and_joins(
     # the stranger registers her address, never confirms it, and sets up camp
     register(stranger, victim)
     create_organization(stranger, "Victim Co")
-    stranger.get_by_role("link", name="Account", exact=True).click()
+    open_account_section(stranger, "Sign-in & security")
     expect(stranger.get_by_role("heading", name="API keys")).to_be_visible(timeout=20_000)
     expect(stranger.get_by_text("Confirm your email address to create API keys")).to_be_visible()
     expect(stranger.get_by_role("button", name="Create API key")).to_have_count(0)
@@ -79,5 +80,5 @@ def test_a_pre_registered_address_is_cleared_when_its_owner_resets_and_joins(
     expect(page.get_by_role("menuitem", name="Victim Co")).to_have_count(0)
     page.keyboard.press("Escape")
     # her account is confirmed now: she may create API keys (asked for her password)
-    page.get_by_role("link", name="Account", exact=True).click()
+    open_account_section(page, "Sign-in & security")
     expect(page.get_by_label("Your password")).to_be_visible(timeout=20_000)

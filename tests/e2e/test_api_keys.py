@@ -8,15 +8,16 @@ from tests.e2e.helpers import (
     confirm_email,
     confirm_in_dialog,
     create_organization,
+    open_account_section,
     register,
     unique_email,
 )
 
 
 def create_key_in_ui(page: Page, name: str, password: str = PASSWORD) -> str:
-    """Create a key on /account (a confirmed account, its password asked again) and return
-    the full key, read from the once-only display."""
-    page.get_by_role("link", name="Account", exact=True).click()
+    """Create a key on Account's Sign-in & security (a confirmed account, its password asked
+    again) and return the full key, read from the once-only display."""
+    open_account_section(page, "Sign-in & security")
     expect(page.get_by_role("heading", name="API keys")).to_be_visible(timeout=20_000)
     page.get_by_label("Key name").fill(name)
     page.get_by_label("Your password").fill(password)

@@ -123,7 +123,11 @@ def test_an_agent_sees_the_plan_but_no_billing_controls(
         open_billing(other)
         expect(other.locator("#plan-name")).to_have_text("Free")
         expect(other.get_by_text("An Owner or Billing Admin can subscribe.")).to_be_visible()
-        for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update"):
+        # the plan comparison read-only: no plan choice, no summary, no Change plan
+        expect(other.get_by_role("table", name="Plan comparison")).to_be_visible()
+        expect(other.get_by_text("An Owner or Billing Admin can change the plan.")).to_be_visible()
+        expect(other.get_by_label("Plan", exact=True)).to_have_count(0)
+        for name in ("Subscribe", "Subscribe to Support", "Manage Billing", "Update", "Change plan"):
             expect(other.get_by_role("button", name=name, exact=True)).to_have_count(0)
 
         # an Agent sees no control it cannot use: no invite form, no audit log anywhere

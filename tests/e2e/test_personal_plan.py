@@ -24,6 +24,7 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     expect(page.locator("#usage-storage-line")).to_have_text("0 B of 100 MB storage used")
 
     open_from_nav(page, "Account", "Account")
+    open_from_nav(page, "Plan", "Plan")  # the Account page's Plan section (issue 24)
     plan = page.get_by_role("region", name="Plan")
     expect(plan.locator("#personal-plan-source")).to_have_text("Your plan: Free")
     assert_accessible(page, "account with the Plan section")
@@ -31,10 +32,10 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     plan.get_by_label("Billing interval").select_option("Monthly")
     expect(plan.locator("#personal-plan-price")).to_have_text("£19.99 / month")
     plan.get_by_role("button", name="Subscribe").click()
-    # changing one's mind leads back to Account, where the purchase started
+    # changing one's mind leads back to Account's Plan, where the purchase started
     expect(page.get_by_role("heading", name="Test checkout — no card is charged")).to_be_visible()
     page.get_by_role("link", name="Cancel").click()
-    expect(page).to_have_url(re.compile(r"/account/?\?checkout=canceled"), timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/account/plan/?\?checkout=canceled"), timeout=20_000)
     plan.get_by_label("Plan", exact=True).select_option("Professional")
     plan.get_by_label("Billing interval").select_option("Monthly")
     plan.get_by_role("button", name="Subscribe").click()
@@ -42,7 +43,7 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     expect(page.get_by_role("heading", name="Test checkout — no card is charged")).to_be_visible()
     expect(page.locator("#checkout-description")).to_have_text("Professional plan, billed monthly")
     page.get_by_role("button", name="Pay").click()
-    expect(page).to_have_url(re.compile(r"/account/?\?checkout=success"), timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/account/plan/?\?checkout=success"), timeout=20_000)
     expect(page.get_by_text("Subscription active.")).to_be_visible(timeout=20_000)
     expect(plan.locator("#personal-plan-source")).to_have_text(
         "Your plan: Professional — your own subscription"
@@ -54,6 +55,7 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     expect(page.locator("#usage-links-line")).to_have_text("0 of 10,000 links used")
 
     open_from_nav(page, "Account", "Account")
+    open_from_nav(page, "Plan", "Plan")
     page.get_by_role("button", name="Manage Billing").click()
     expect(
         page.get_by_role("heading", name="Test billing portal — no card is charged")

@@ -20,7 +20,7 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.test_analytics import VISITOR_UA
-from tests.e2e.test_phone_layout import PHONE, assert_fits
+from tests.e2e.test_phone_layout import PHONE, SHOTS, assert_fits
 
 WIDE = {"width": 1280, "height": 900}
 MB = 1024 * 1024
@@ -181,12 +181,23 @@ def test_a_refused_upload_says_why_beside_the_control(page: Page, tmp_path: Path
 OVERFLOWING_CELLS = """(table) => [...table.querySelectorAll('td')]
   .filter((td) => td.offsetParent !== null && td.scrollWidth > td.clientWidth + 1)
   .map((td) => td.textContent.trim().slice(0, 40))"""
-WRAPPED = """(table) => [...table.querySelectorAll(
-    'td button, td .rt-Badge, td .link-short, td .link-clicks p, td select, td p')]
-  .filter((e) => e.offsetParent !== null && getComputedStyle(e).whiteSpace === 'nowrap')
-  .filter((e) => e.getBoundingClientRect().height >
-                 1.6 * parseFloat(getComputedStyle(e).lineHeight || '20') + 12)
-  .map((e) => e.textContent.trim().slice(0, 40))"""
+# Whether an element's text runs over more than one line: two of its text fragments one
+# above the other (a control beside the text, like a checkbox, does not count).
+TEXT_WRAPS = """(e) => { const rects = [];
+  const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) { if (!walk.currentNode.textContent.trim()) continue;
+    const r = document.createRange(); r.selectNodeContents(walk.currentNode);
+    rects.push(...[...r.getClientRects()].filter((x) => x.width > 0)); }
+  return rects.some((a) => rects.some((b) => a.bottom <= b.top + 1)); }"""
+# One-line things (short links, counts, roles, dates, badges, buttons) on more than one line.
+WRAPPED = (
+    """(table) => { const wraps = """
+    + TEXT_WRAPS
+    + """; return [...table.querySelectorAll('td button, td .rt-Badge, td select,'
+    + ' td .link-short, td .link-target, td .link-clicks p, td .one-line-check')]
+  .filter((e) => e.offsetParent !== null).filter(wraps)
+  .map((e) => e.textContent.trim().slice(0, 40)); }"""
+)
 CUT_BUTTONS = """(table) => [...table.querySelectorAll('td button, td select')]
   .filter((e) => e.offsetParent !== null)
   .filter((e) => { const c = e.closest('td').getBoundingClientRect();
@@ -196,6 +207,9 @@ CUT_BUTTONS = """(table) => [...table.querySelectorAll('td button, td select')]
 
 
 def assert_no_broken_words(page: Page, table: Locator, what: str) -> None:
+    if SHOTS:
+        name = what.strip("/").replace("/", "-").replace(" ", "-")
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
     handle = table.element_handle()
     assert handle is not None
     assert page.evaluate(OVERFLOWING_CELLS, handle) == [], f"{what}: a cell overflows"
@@ -204,9 +218,7 @@ def assert_no_broken_words(page: Page, table: Locator, what: str) -> None:
 
 
 def one_line(locator: Locator) -> None:
-    box = locator.bounding_box()
-    line = locator.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
-    assert box is not None and box["height"] < 1.5 * line, locator
+    assert not locator.evaluate(TEXT_WRAPS), f"{locator} wraps"
 
 
 def test_links_show_their_clicks_and_no_table_breaks_a_word(page: Page, base_url: str):

@@ -27,8 +27,9 @@ LOOPBACK = re.compile(r"^(127\.0\.0\.1|::1)$")
 
 
 def set_up_two_factor(page: Page) -> str:
-    """On /account: scan (read) the secret, confirm with a code, keep the recovery codes."""
-    page.goto("/account")
+    """On Account's Sign-in & security: scan (read) the secret, confirm with a code, keep the
+    recovery codes."""
+    page.goto("/account/security")
     page.get_by_role("button", name="Set up two-factor sign-in").click()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     assert_accessible(page, "two-factor set-up")
@@ -101,7 +102,7 @@ def test_set_up_two_factor_then_sign_in_needs_the_code(page: Page, tmp_path: Pat
     expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(
         timeout=20_000
     )
-    page.goto("/account")
+    page.goto("/account/security")
     expect(page.get_by_text("9 unused recovery codes left.")).to_be_visible(timeout=20_000)
     assert_accessible(page, "account with two-factor sign-in on")
     # the gate pages, reached with nothing refusing: they say so and offer to continue

@@ -86,8 +86,11 @@ def test_switching_organization_keeps_the_kind_of_page(page: Page):
     expect(page.get_by_role("heading", name="Members", exact=True).first).to_be_visible()
     assert page.url.rstrip("/").endswith("/organization/members")
 
-    # the Personal Workspace has no sub-pages: to /organization (its overview, issue 24)
-    switch_to(page, "Personal Workspace")
+    # the Personal Workspace has no sub-pages: to /organization (its overview, issue 24,
+    # which has no form for `switch_to` to wait on)
+    page.get_by_role("button", name="Profile menu").click()
+    with page.expect_navigation(timeout=20_000):
+        page.get_by_role("menuitem", name="Personal Workspace").click()
     expect(page.get_by_role("heading", name="Personal Workspace")).to_be_visible(timeout=20_000)
     assert page.url.rstrip("/").endswith("/organization")
 

@@ -33,6 +33,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stable_port() -> int:
+    """A free port outside the kernel's ephemeral range, for a server that will be stopped and
+    started again on the same port: while nothing listens on an ephemeral-range port, a
+    client retrying connects to it can be given that very port as its own source port (a TCP
+    self-connect), and then the server cannot bind it again."""
+    import random
+
+    low, _ = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for _ in range(200):
+        port = random.randrange(10_000, max(10_001, low))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 def require_binary(name: str, *extra_dirs: str) -> str:
     """The binary's path, or the test is skipped naming it (the only reason to skip)."""
     found = shutil.which(name, path=os.pathsep.join([*extra_dirs, os.environ.get("PATH", "")]))
@@ -50,7 +69,7 @@ class RedisServer:
         self.binary = require_binary("redis-server")
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
+        self.port = port or stable_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
@@ -118,7 +137,7 @@ class PostgresCluster:
             require_binary("runuser")
         base = Path(tempfile.mkdtemp(prefix="orgportal-pg-"))
         base.chmod(0o755)
-        cluster = cls(base=base, port=free_port(), bindir=os.path.dirname(initdb))
+        cluster = cls(base=base, port=stable_port(), bindir=os.path.dirname(initdb))
         for sub in ("data", "sock"):
             (base / sub).mkdir(mode=0o700)
         (base / "pg.log").touch()
@@ -196,6 +215,7 @@ class RunningApp:
     url: str
     log: Path
     env: dict[str, str]
+    snapshot: Path | None = None  # the private checkout it runs in, removed by `stop()`
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -230,6 +250,8 @@ class RunningApp:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        if self.snapshot is not None:
+            shutil.rmtree(self.snapshot, ignore_errors=True)
 
 
 def app_environment(tmp: Path, *, database_url: str, redis_url: str | None, workers: int = 2,
@@ -283,8 +305,12 @@ def start_app(
     `log`, unless `root` is given), waiting until the backend and the page bundle answer."""
     from tests.e2e.conftest import _wait_for
 
+    if root is None and os.environ.get("FAULTS_APP_ROOT"):
+        # a checkout prepared by hand, e.g. with older product code, to see a test fail there
+        root = Path(os.environ["FAULTS_APP_ROOT"])
+    snapshot = None
     if root is None:
-        root = snapshot_checkout(log.parent / f"checkout-{uuid.uuid4().hex[:6]}")
+        root = snapshot = snapshot_checkout(log.parent / f"checkout-{uuid.uuid4().hex[:6]}")
     full = {**os.environ, **env}
     for name in ("REFLEX_DB_URL", "REFLEX_REDIS_URL", "REDIS_URL", "TEST_DATABASE_URL"):
         if name not in env:
@@ -295,7 +321,7 @@ def start_app(
         ["make", "run"], cwd=root, env=full, stdout=handle, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-    app = RunningApp(process, f"http://localhost:{env['PORT']}", log, env)
+    app = RunningApp(process, f"http://localhost:{env['PORT']}", log, env, snapshot)
     try:
         _wait_for(app.url, process, str(log), timeout=timeout)
     except BaseException:
@@ -578,3 +604,103 @@ class StripeServer:
     def thaw(self) -> None:
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGCONT)
+
+
+# --- Part B, continued: requests that know which worker answered, database checks ----------
+
+
+@dataclass
+class Answer:
+    """One HTTP request on a connection of its own: what came back, how long it took and
+    which backend worker (pid) served it; `error` when no answer came at all."""
+
+    status: int | None
+    body: object
+    seconds: float
+    pid: int | None
+    error: str = ""
+    headers: dict[str, str] | None = None  # the response's, names in lower case
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and self.status < 500
+
+
+def request(
+    app: RunningApp, method: str, path: str, *, headers: dict[str, str] | None = None,
+    json_body: object = None, raw_body: bytes | None = None, timeout: float = 30,
+) -> Answer:  # fmt: skip
+    """`method path` on a new connection (Granian hands connections, not requests, to its
+    workers, so each request may land on either). The body is parsed JSON when it is JSON,
+    else the text."""
+    import http.client
+    import json
+
+    port = int(app.env["PORT"])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        payload = raw_body if json_body is None else json.dumps(json_body)
+        sent = {**(headers or {}), "Host": f"localhost:{port}"}
+        if json_body is not None:
+            sent["Content-Type"] = "application/json"
+        conn.request(method, path, body=payload, headers=sent)
+        response = conn.getresponse()
+        raw = response.read()
+        seconds = time.monotonic() - started
+        pid = serving_pid(port, conn.sock.getsockname()[1]) if conn.sock else None
+        kind = response.getheader("content-type") or ""
+        body: object = raw.decode(errors="replace")
+        if kind.startswith("application/json"):
+            body = json.loads(raw)
+        received = {name.lower(): value for name, value in response.getheaders()}
+        return Answer(response.status, body, seconds, pid, headers=received)
+    except (OSError, http.client.HTTPException) as exc:
+        return Answer(None, None, time.monotonic() - started, None, f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def database(url: str):
+    """A SQLModel session on the app's database, from the test process."""
+    from sqlmodel import Session
+
+    from orgportal.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def count_links(url: str, organization_id: int) -> int:
+    from sqlmodel import func, select
+
+    from orgportal.models import Link
+
+    with database(url) as session:
+        return session.exec(
+            select(func.count()).select_from(Link).where(Link.organization_id == organization_id)
+        ).one()
+
+
+def counter_drift(url: str) -> list:
+    """`services/usage_counters.check`: every stored counter against a recount (empty: exact)."""
+    from orgportal.services import usage_counters
+
+    with database(url) as session:
+        return usage_counters.check(session)
+
+
+def through_every_worker(app: RunningApp, send, most: int = 40) -> list[Answer]:
+    """`send()` (a request on a new connection) again until every worker has answered one,
+    at most `most` times; the answers, for the caller to check."""
+    answers: list[Answer] = []
+    workers = set(app.worker_pids())
+    while len(answers) < most and not workers <= {a.pid for a in answers}:
+        answers.append(send())
+    assert workers <= {a.pid for a in answers}, f"not every worker answered: {answers}"
+    return answers

@@ -356,7 +356,7 @@ def subscribe_personal(session: Session, user, plan_key="professional", interval
     )
     checkout_id = checkout_id_of(url)
     back = billing.pay_test_checkout(session, gateway, user=user, checkout_id=checkout_id)
-    assert back.endswith(f"/account?checkout=success&session_id={checkout_id}")
+    assert back.endswith(f"/account/plan?checkout=success&session_id={checkout_id}")
     session.commit()
     return checkout_id
 

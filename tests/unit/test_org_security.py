@@ -298,8 +298,9 @@ def test_pages_of_an_organization_requiring_two_factor_send_to_set_up(session, a
     on_plan(session, org)
     member = add_member(session, org, Role.AGENT)
     save(session, owner, org, require=True)
-    in_org, _ = open_session(session, member, org.id)
+    # first the Personal one: a new session opens the workspace last used (issue 24)
     personal, _ = open_session(session, member, None)
+    in_org, _ = open_session(session, member, org.id)
     session.commit()
     for route in (routes.ORGANIZATION, routes.ORG_MEMBERS, routes.LINKS, routes.FILES):
         assert routes.TWO_FACTOR_REQUIRED in load(in_org, route)

@@ -28,6 +28,11 @@ SIGNED_IN_PAGES = [
     routes.PROJECTS,
     routes.APPROVALS,
     routes.ANALYTICS,
+    # the Account page's sections (issue 24)
+    routes.ACCOUNT_PROFILE,
+    routes.ACCOUNT_SECURITY,
+    routes.ACCOUNT_SESSIONS,
+    routes.ACCOUNT_PLAN,
 ]
 
 

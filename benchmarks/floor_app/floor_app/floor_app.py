@@ -4,6 +4,12 @@ One state var. Each page registers its client token on load; each message on the
 channel `floor:changes` sets that var in every registered page with `app.modify_state`,
 all at once (`asyncio.gather`), which is the per-token push orgportal's usage bars used to
 make. `benchmarks/usage_live.py --floor` drives it exactly like orgportal's /organization.
+
+Two more pages, /start and /next, are the floor of a page change (issue 24, item 3;
+`benchmarks/navigation.py`): each shows its heading once its own load event has run, like
+orgportal's pages, and /start goes to /next three ways: a link (a client-side route
+change), a button whose event returns `rx.redirect` (the same, one event later), and a
+button that loads the page anew (`window.location.assign`).
 """
 
 import asyncio
@@ -41,7 +47,10 @@ async def push(value: int) -> None:
 
 
 async def listen() -> None:
-    """Lifespan task: one subscription per worker, like orgportal's live bus."""
+    """Lifespan task: one subscription per worker, like orgportal's live bus (none without
+    REDIS_URL: the navigation pages need no bus)."""
+    if not os.environ.get("REDIS_URL"):
+        return
     client = aioredis.from_url(os.environ["REDIS_URL"])
     pubsub = client.pubsub()
     await pubsub.subscribe(CHANNEL)
@@ -50,6 +59,42 @@ async def listen() -> None:
             await push(int(message["data"]))
 
 
+class NavState(rx.State):
+    """Which page's load event ran last: a page shows its heading only after its own load."""
+
+    shown: str = ""
+
+    @rx.event
+    def load_start(self):
+        self.shown = "start"
+
+    @rx.event
+    def load_next(self):
+        self.shown = "next"
+
+    @rx.event
+    def go_next(self):
+        return rx.redirect("/next")
+
+
+def start() -> rx.Component:
+    return rx.el.main(
+        rx.cond(NavState.shown == "start", rx.heading("Start page", as_="h1")),
+        rx.link("Next page", href="/next"),
+        rx.button("Next by event", on_click=NavState.go_next),
+        rx.button("Next by full load", on_click=rx.call_script("window.location.assign('/next')")),
+    )
+
+
+def next_page() -> rx.Component:
+    return rx.el.main(
+        rx.cond(NavState.shown == "next", rx.heading("Next page", as_="h1")),
+        rx.link("Start page", href="/start"),
+    )
+
+
 app = rx.App()
 app.add_page(index, route="/", on_load=FloorState.on_load)
+app.add_page(start, route="/start", on_load=NavState.load_start)
+app.add_page(next_page, route="/next", on_load=NavState.load_next)
 app.register_lifespan_task(listen)
