@@ -10,9 +10,11 @@ Each virtual user (VU) is a browser of its own (cookie jar, tab token) that loop
 think time of `--think` seconds (uniform 0.5–1.5×) before every action:
 
 - sign in: GET /login/, the page's websocket (hydrate + on_load), the sign-in event
-  (`LoginState.submit`: real argon2) whose answer sends the browser to
-  /api/auth/session?ticket=… (bound to the browser-nonce cookie), which sets the session
-  cookie (303); then Switch Organization (`AppState.switch_workspace`) into its organization;
+  (`LoginState.submit`: real argon2) whose answer carries a ticket bound to the
+  browser-nonce cookie, redeemed as the page's script does it (the ticket link
+  GET /api/auth/session?ticket=… → 303, or since issue 24 POST /api/auth/session → 204),
+  which sets the session cookie; then Switch Organization (`AppState.switch_workspace`)
+  into its organization;
 - open /organization, /organization/members and /links as full page loads (GET of the page,
   then a new websocket that hydrates and runs the page's load event, as the browser does);
 - create a link with the Links page's create event over that websocket;

@@ -492,6 +492,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(actions: list[Action], floor: str, hash_ms: float, runs: int, busy: int) -> None:
     base = statistics.median(next(a for a in actions if a.name == floor).times)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nload average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
     sign_in = next((a for a in actions if a.name.startswith("sign in")), None)
     check = statistics.median(sign_in.answers) if sign_in else 0.0
     print(

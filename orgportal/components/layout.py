@@ -328,6 +328,9 @@ def page_frame(*children: rx.Component) -> rx.Component:
                 *children,
                 spacing="4",
                 width="100%",
+                # switched to another workspace without a page load (issue 24): its forms
+                # mount anew, so their inputs start from its values, not the last one's
+                key=AppState.workspace_key,
             ),
             **MAIN_PROPS,
             width="100%",

@@ -49,6 +49,7 @@ class AppState(rx.State):
     caps: Capabilities = Capabilities()
     page_ready: bool = False  # the first page load of this tab has filled the state
     pending_approvals: int = 0  # the nav's Approval badge (Owner/Admin; live, issue 15)
+    workspace_key: int = 0  # the page's content key: moves on when a switch fills it in place
 
     def _cookie(self, name: str) -> str | None:
         """A cookie of the websocket handshake (HttpOnly cookies included)."""
@@ -75,13 +76,15 @@ class AppState(rx.State):
         forwarded = self.router.headers.raw_headers.get("x-forwarded-for")
         return client_address(self.router.session.client_ip, forwarded)
 
-    def _viewer(self, session: Session) -> Viewer:
-        """The signed-in user, or NotAuthenticated; refreshes the profile menu data."""
+    def _viewer(self, session: Session, *, show: bool = True) -> Viewer:
+        """The signed-in user, or NotAuthenticated; refreshes the profile menu data (unless
+        `show` is off: the caller shows it after a use case that changes it)."""
         viewer = accounts.authenticate(session, self._session_token())
         logs.bind_viewer(viewer)  # the log lines of this event name its user and organization
         # the address the services hold organizations' Security settings at (SPEC §13)
         client_context.set_current(self._client_address())
-        self._show_viewer(session, viewer)
+        if show:
+            self._show_viewer(session, viewer)
         return viewer
 
     def _show_viewer(self, session: Session, viewer: Viewer) -> None:
@@ -221,17 +224,28 @@ class AppState(rx.State):
         self, route: str, action: Callable[[Session, Viewer], object] | None = None
     ):
         """`load_page`, after `action` (a use case that changes what the page shows, such as
-        the active workspace) in the same transaction: one authentication, one round trip."""
+        the active workspace) in the same transaction: one authentication, one round trip.
+        When the page's Security settings then refuse the viewer, the action still stands
+        (switching to a workspace that refuses you leads to its gate) and nothing is shown."""
+        refused: org_security.AccessRefused | None = None
         try:
             with unit_of_work() as session:
-                viewer = self._viewer(session)
+                viewer = self._viewer(session, show=action is None)
                 if action is not None:
                     action(session, viewer)
                     self._show_viewer(session, viewer)
-                self._guard(session, viewer, route)
-                for state_class in PAGE_STATES.get(route, ()):
-                    state = await self.get_state(state_class)
-                    state._load(session, viewer)
+                try:
+                    self._guard(session, viewer, route)
+                except org_security.AccessRefused as exc:
+                    if action is None:
+                        raise
+                    refused = exc  # committed with the action, the page left unfilled
+                else:
+                    for state_class in PAGE_STATES.get(route, ()):
+                        state = await self.get_state(state_class)
+                        state._load(session, viewer)
+            if refused is not None:
+                return self._refused(refused)
             self.page_ready = True
         except NotAuthenticated:
             return self._to_login()
@@ -278,7 +292,8 @@ class AppState(rx.State):
         url = self.router.url
         if _clean(destination) == _clean(url.path) and not url.query and route in PAGE_STATES:
             # the switch itself is never refused; the page then meets the new workspace's
-            # Security settings, as its load would
+            # Security settings, as its load would. Its content mounts anew (`page_frame`).
+            self.workspace_key += 1
             return await self._fill_page(route, switch)
         events = self._run(switch, reload=False, guard=False)  # leaving is always allowed
         if events is not None:

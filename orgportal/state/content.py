@@ -300,7 +300,7 @@ class FilesState(WorkspaceItems, AppState):
         This event and the upload travel apart (the websocket, an HTTP request), so the
         upload's outcome (`upload`, or the gate's `_upload_refused`) may come first: it is
         kept a few seconds (`_early`) and used here."""
-        early = self._early if time.monotonic() - self._early_at < EARLY_SECONDS else None
+        early = self._early if time.time() - self._early_at < EARLY_SECONDS else None
         self._early, self._early_at = None, 0.0
         names = [_file_name(c) for c in chosen[:MAX_LISTED]]
         if isinstance(early, str):  # the gate refused the upload before this came
@@ -358,7 +358,7 @@ class FilesState(WorkspaceItems, AppState):
             ]
             self.errors = {}
         elif refusal:
-            self._early, self._early_at = refusal, time.monotonic()
+            self._early, self._early_at = refusal, time.time()
             self.errors = {FILE_ERROR: refusal}
         self.uploading = False
 
@@ -410,7 +410,7 @@ class FilesState(WorkspaceItems, AppState):
         rows = list(self.outcomes)
         waiting = [i for i, row in enumerate(rows) if row.status == UPLOADING]
         if not waiting:
-            self._early, self._early_at = results, time.monotonic()
+            self._early, self._early_at = results, time.time()
             rows = results + [row for row in rows if row.status == NOT_UPLOADED]
         for result in results:
             index = next((i for i in waiting if rows[i].name == result.name), None)

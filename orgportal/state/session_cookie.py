@@ -52,7 +52,12 @@ def is_page(path: str) -> bool:
     return segment == "" or (segment in routes.RESERVED_SEGMENTS and segment not in routes.SERVED)
 
 
+def script(ticket: str, next_path: str) -> str:
+    """The code of `open_session`, its values written as JSON (strings and a boolean)."""
+    arguments = (ticket, next_path, routes.login_retry(next_path), is_page(next_path))
+    return SCRIPT % tuple(json.dumps(a) for a in arguments)
+
+
 def open_session(ticket: str, next_path: str) -> rx.event.EventSpec:
     """Redeem `ticket` for the session cookie from this page, then show `next_path`."""
-    arguments = (ticket, next_path, routes.login_retry(next_path), is_page(next_path))
-    return rx.call_script(SCRIPT % tuple(json.dumps(a) for a in arguments))
+    return rx.call_script(script(ticket, next_path))

@@ -53,9 +53,9 @@ def sign_in_again(page: Page, address: str) -> None:
 
 
 def switch_to(page: Page, workspace: str) -> None:
+    """Switch (no page load: the page is filled in place or changes client-side, issue 24)."""
     page.get_by_role("button", name="Profile menu").click()
-    with page.expect_navigation(timeout=20_000):
-        page.get_by_role("menuitem", name=workspace).click()
+    page.get_by_role("menuitem", name=workspace).click()
     expect(page.get_by_role("button", name="Profile menu")).to_contain_text(
         workspace, timeout=20_000
     )

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
@@ -136,15 +137,16 @@ def test_a_sign_in_link_made_for_another_browser_does_not_sign_this_one_in(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
     captured: list[str] = []
 
-    def keep(route):
-        captured.append(route.request.url)
+    def keep(route):  # the page posts its ticket (issue 24); the same ticket makes a link
+        ticket = parse_qs(route.request.post_data or "").get("ticket", [""])[0]
+        captured.append(f"/api/auth/session?{urlencode({'ticket': ticket})}")
         route.abort()
 
     page.route("**/api/auth/session*", keep)
     sign_in(page, attacker_email, PASSWORD)
     page.wait_for_timeout(2_000)
     attacker.close()
-    assert captured, "the sign-in step did not produce a ticket link"
+    assert captured and "ticket=&" not in captured[0] + "&", "no ticket was produced"
 
     victim = browser.new_context(base_url=base_url)
     victim_page = victim.new_page()

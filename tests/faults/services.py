@@ -74,6 +74,7 @@ class RedisServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> "RedisServer":
+        self.kill()  # never two: a previous one left running would keep the port
         command = [
             self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),

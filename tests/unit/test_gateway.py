@@ -72,6 +72,7 @@ def test_rest_api_is_open_to_every_origin_but_never_with_credentials(client):
     [
         ("post", "/api/auth/logout"),
         ("get", "/api/auth/session?ticket=x"),
+        ("post", "/api/auth/session"),
         ("get", "/api/files/1"),
         ("post", "/_upload"),
     ],

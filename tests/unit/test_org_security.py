@@ -350,7 +350,9 @@ def test_events_of_a_refused_organization_are_redirected(session, app_db):
     two_factor._run(lambda s, v: ran.append(1), reload=False)
     assert ran == [1]
     # leaving the workspace is always allowed
-    AppState.switch_workspace.fn(state, 0)
+    switched = AppState.switch_workspace.fn(state, 0)
+    if asyncio.iscoroutine(switched):
+        asyncio.run(switched)
     with Session(db.engine()) as fresh:
         assert accounts.authenticate(fresh, raw).session.active_org_id is None
 
