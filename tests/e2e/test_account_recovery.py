@@ -45,7 +45,12 @@ def open_account(page: Page, section: str = "/account", heading: str = "Profile"
     /account shows Profile)."""
     page.goto(section)
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=20_000)
-    wait_for_hydration(page)
+    # React has taken over the page (not every section has a form to wait for)
+    page.wait_for_function(
+        "() => Object.keys(document.querySelector('main') || {})"
+        ".some(k => k.startsWith('__react'))",
+        timeout=30_000,
+    )
 
 
 def expect_signed_out(page: Page) -> None:
