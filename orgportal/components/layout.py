@@ -92,12 +92,14 @@ def _nav_link(label: str, path: str, **props) -> rx.Component:
     )
 
 
-def _nav_entry(label: str, path: str, **props) -> rx.Component:
+def _nav_entry(label: str, path: str, in_menu: bool = False, **props) -> rx.Component:
     """A top-bar entry, left out where the viewer's role has no use for its page (issue 24):
     Tickets for a member who does not handle them (Viewer, Billing Admin: the tickets
     service refuses them). In the Personal Workspace the Tickets page points to the
     organizations, so it stays."""
     link = _nav_link(label, path, **props)
+    if in_menu:  # the phone menu closes as its entry is followed
+        link = rx.dialog.close(link)
     if path == routes.TICKETS:
         caps = AppState.caps
         return rx.cond((caps.role == "") | caps.handle_tickets, link)
@@ -115,14 +117,16 @@ VISUALLY_HIDDEN = {
 }
 
 
-def _approval_link(badge_id: str | None = None, **props) -> rx.Component:
+def _approval_link(badge_id: str | None = None, in_menu: bool = False, **props) -> rx.Component:
     """Owners/Admins: the link Approval queue, with how many links wait beside it (live,
     issue 15). The count sits outside the link, so the link's text keeps its contrast."""
     count = AppState.pending_approvals
     return rx.cond(
         AppState.caps.approve_links,
         rx.hstack(
-            _nav_link("Approval", routes.APPROVALS),
+            rx.dialog.close(_nav_link("Approval", routes.APPROVALS))
+            if in_menu
+            else _nav_link("Approval", routes.APPROVALS),
             rx.cond(
                 count > 0,
                 rx.badge(
@@ -156,15 +160,19 @@ def _desktop_nav() -> rx.Component:
 
 
 def _drawer_workspace(workspace: WorkspaceItem) -> rx.Component:
-    return rx.button(
-        _workspace_mark(workspace),
-        rx.text(workspace.name, trim="both"),
-        variant="ghost",
-        color_scheme="gray",
-        high_contrast=True,
-        justify_content="flex-start",
-        width="100%",
-        on_click=AppState.switch_workspace(workspace.id, ""),
+    """A workspace of the phone menu: switching closes the menu (the page may be filled in
+    place, so no route change would close it)."""
+    return rx.dialog.close(
+        rx.button(
+            _workspace_mark(workspace),
+            rx.text(workspace.name, trim="both"),
+            variant="ghost",
+            color_scheme="gray",
+            high_contrast=True,
+            justify_content="flex-start",
+            width="100%",
+            on_click=AppState.switch_workspace(workspace.id, ""),
+        )
     )
 
 
@@ -194,8 +202,11 @@ def phone_menu() -> rx.Component:
                 ),
                 rx.el.nav(
                     rx.vstack(
-                        *[_nav_entry(label, path, width="100%") for label, path in NAV],
-                        _approval_link(width="100%"),
+                        *[
+                            _nav_entry(label, path, in_menu=True, width="100%")
+                            for label, path in NAV
+                        ],
+                        _approval_link(in_menu=True, width="100%"),
                         spacing="2",
                         width="100%",
                     ),
@@ -206,12 +217,14 @@ def phone_menu() -> rx.Component:
                 _drawer_heading("Switch Organization"),
                 rx.vstack(
                     rx.foreach(AppState.workspaces, _drawer_workspace),
-                    rx.button(
-                        "Create Organization",
-                        variant="ghost",
-                        justify_content="flex-start",
-                        width="100%",
-                        on_click=rx.redirect(routes.ORG_NEW),
+                    rx.dialog.close(
+                        rx.button(
+                            "Create Organization",
+                            variant="ghost",
+                            justify_content="flex-start",
+                            width="100%",
+                            on_click=rx.redirect(routes.ORG_NEW),
+                        )
                     ),
                     spacing="3",
                     width="100%",

@@ -107,8 +107,11 @@ def _projects_table() -> rx.Component:
 def projects_page() -> rx.Component:
     return page_frame(
         workspace_heading("Projects"),
-        if_allowed(AppState.caps.manage_projects, _create_card(),
-                   read_only_note(PROJECTS_NOTE, note_id="projects-read-only")),
+        if_allowed(
+            AppState.caps.manage_projects,
+            _create_card(),
+            read_only_note(PROJECTS_NOTE, note_id="projects-read-only"),
+        ),
         _projects_table(),
     )
 
@@ -118,10 +121,19 @@ def projects_page() -> rx.Component:
 
 def _project_link_row(row: ProjectLinkRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row.short_url, href=row.short_url, is_external=True,
-                              title=row.short_url, style=TRUNCATED)),
-        rx.table.cell(rx.text(row.target_url, size="2", title=row.target_url, style=TRUNCATED),
-                      style=FILL_CELL),
+        rx.table.cell(
+            rx.link(
+                row.short_url,
+                href=row.short_url,
+                is_external=True,
+                title=row.short_url,
+                style=TRUNCATED,
+            )
+        ),
+        rx.table.cell(
+            rx.text(row.target_url, size="2", title=row.target_url, style=TRUNCATED),
+            style=FILL_CELL,
+        ),
         rx.table.cell(status_badge(row.status, style=NOWRAP)),
         rx.table.cell(rx.text(row.created, style=NOWRAP)),
         aria_label="Link " + row.slug,

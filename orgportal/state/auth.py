@@ -1,4 +1,10 @@
-"""Register, sign in and email confirmation pages."""
+"""Register, sign in and email confirmation pages.
+
+Sign-in and registration hash a password (argon2id, deliberately slow: 64 MiB, 3 passes), so
+their work runs in a worker thread (`asyncio.to_thread`): a burst of sign-ins must not hold
+up every other page and request on the worker's event loop (issue 23)."""
+
+import asyncio
 
 import reflex as rx
 
@@ -50,17 +56,22 @@ class LoginState(AppState):
         return f"{routes.REGISTER}?next={nxt}" if nxt else routes.REGISTER
 
     @rx.event
-    def submit(self, form: dict):
+    async def submit(self, form: dict):
         self.error = ""
-        try:
+        address, browser = self._client_address(), self._browser_nonce()
+
+        def sign_in() -> "str | accounts.SecondStep":
             # Refused before any hashing when the address failed too often; counts a failure.
-            with client_limits.sign_in_attempt(self._client_address()), unit_of_work() as session:
-                ticket = accounts.sign_in(
+            with client_limits.sign_in_attempt(address), unit_of_work() as session:
+                return accounts.sign_in(
                     session,
                     email=form.get("email", ""),
                     password=form.get("password", ""),
-                    browser=self._browser_nonce(),
+                    browser=browser,
                 )
+
+        try:
+            ticket = await asyncio.to_thread(sign_in)
         except DomainError as exc:
             self.error = exc.message
             return
@@ -116,7 +127,7 @@ class RegisterState(AppState):
         self.errors, self.sent_to = {}, ""
 
     @rx.event
-    def submit(self, form: dict):
+    async def submit(self, form: dict):
         self.errors = {}
         try:
             client_limits.check_registration(self._client_address())  # before any hashing
@@ -128,9 +139,13 @@ class RegisterState(AppState):
             first_name=form.get("first_name", ""),
             last_name=form.get("last_name", ""),
         )
-        try:
+
+        def register() -> None:
             with unit_of_work() as session:
                 accounts.register(session, registration)
+
+        try:
+            await asyncio.to_thread(register)
         except ValidationFailed as exc:
             self.errors = exc.errors
             return

@@ -6,6 +6,7 @@ cookie of the websocket handshake and re-checks it against the database.
 
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import ClassVar
@@ -50,6 +51,10 @@ class AppState(rx.State):
     page_ready: bool = False  # the first page load of this tab has filled the state
     pending_approvals: int = 0  # the nav's Approval badge (Owner/Admin; live, issue 15)
     workspace_key: int = 0  # the page's content key: moves on when a switch fills it in place
+    # A page an action has just filled for this tab, and when (`_filled_ahead`): its load
+    # event, which the client-side route change sends next, then reads nothing again.
+    _filled_path: str = ""
+    _filled_at: float = 0.0
 
     def _cookie(self, name: str) -> str | None:
         """A cookie of the websocket handshake (HttpOnly cookies included)."""
@@ -217,8 +222,34 @@ class AppState(rx.State):
     @rx.event
     async def load_page(self, route: str):
         """The one load event of every signed-in page: authenticates once, then fills each
-        state the page declared (`page_load`) inside one transaction."""
+        state the page declared (`page_load`) inside one transaction. Nothing to do when
+        the action that led here has just filled this page (`_filled_ahead`)."""
+        if self._filled_path and self._take_filled_ahead():
+            self.page_ready = True
+            return None
         return await self._fill_page(route)
+
+    def _filled_ahead(self, path: str) -> None:
+        """The page at `path` has just been filled, in an authenticated transaction, for the
+        route change to it that follows (issue 24: the page shows its content as it
+        appears, and its load event does not read it all again)."""
+        self._filled_path, self._filled_at = _clean(path), time.time()
+
+    def _take_filled_ahead(self) -> bool:
+        """Whether this very address was filled ahead a moment ago (used once)."""
+        path, at = self._filled_path, self._filled_at
+        self._filled_path = ""
+        return path == _clean(self.router.url.path) and time.time() - at < FILLED_AHEAD_FOR
+
+    @rx.event
+    async def fill_ahead(self, route: str):
+        """Chained by an action right after its `rx.redirect` to `route` (a page whose
+        states read nothing from its address): fills that page while the browser changes
+        route, so the two overlap instead of following each other."""
+        events = await self._fill_page(route)
+        if events is None:
+            self._filled_ahead(route)
+        return events
 
     async def _fill_page(
         self, route: str, action: Callable[[Session, Viewer], object] | None = None
@@ -338,6 +369,8 @@ class AppState(rx.State):
         return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
+# How long a page filled ahead (`AppState._filled_ahead`) waits for its route change.
+FILLED_AHEAD_FOR = 10.0
 # route → the states whose `_load` fills that page (declared with `page_load`)
 PAGE_STATES: dict[str, tuple[type[AppState], ...]] = {}
 

@@ -102,8 +102,9 @@ class InviteState(AppState):
 
     def _accept(self):
         events = self._run(self._answer(invitations.accept_invite, "joined"), reload=False)
-        if self.stage == "joined":  # the organization is now the active workspace: same
-            return rx.redirect(routes.ORGANIZATION)  # session, so a client-side page change
+        if self.stage == "joined":  # the organization is now the active workspace (same
+            # session: a client-side page change), its overview filled meanwhile
+            return [rx.redirect(routes.ORGANIZATION), AppState.fill_ahead(routes.ORGANIZATION)]
         return None if self.stage == "unusable" else events
 
     @rx.event

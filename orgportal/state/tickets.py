@@ -198,14 +198,16 @@ class TicketsState(AppState):
         self.show_new_form, self.new_errors = not self.show_new_form, {}
 
     @rx.event
-    def create_ticket(self, form: dict):
-        """New ticket (for a customer): on success, that ticket's page."""
+    async def create_ticket(self, form: dict):
+        """New ticket (for a customer): on success, that ticket's page, filled in the same
+        transaction, so it shows the ticket as soon as the route has changed."""
         data: dict[str, object] = {field: form.get(field, "") for field in NEW_TICKET_FIELDS}
         label = form.get("department", NO_DEPARTMENT)
         data["department_id"] = (
             None if label == NO_DEPARTMENT else self._department_ids.get(label, -1)
         )
         created: list[str] = []
+        page = await self.get_state(TicketState)
 
         def action(session: Session, viewer: Viewer) -> None:
             ticket = tickets.create_ticket(
@@ -215,6 +217,8 @@ class TicketsState(AppState):
                 data=data,
             )
             created.append(ticket.number)
+            session.flush()
+            page._show(session, viewer, ticket.number)
 
         events = self._run(action, errors="new_errors", field="form", reload=False)
         if not created:
@@ -253,19 +257,25 @@ class TicketState(AppState):
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         """The ticket named by the URL; this tab is then watched for live changes."""
+        _watch(viewer.session.active_org_id or 0, self.router.session.client_token, TicketState)
+        self._show(session, viewer, self.number)
+
+    def _show(self, session: Session, viewer: Viewer, number: str) -> None:
+        """Ticket `number` of the active organization. Create Ticket fills it ahead, in its
+        own transaction, before the URL names it (issue 24: the page shows it as it appears;
+        its load event then reads it again and watches this tab)."""
         self._org_id = viewer.session.active_org_id or 0
-        _watch(self._org_id, self.router.session.client_token, TicketState)
-        if self.ticket_number != self.number:
+        if self.ticket_number != number:
             self.reply_errors = {}  # another ticket: nothing left over from the last one
         if not self._org_id:
-            self._clear(NO_ORGANIZATION)
+            self._clear(NO_ORGANIZATION, number)
             return
         try:
             detail = tickets.find_ticket(
-                session, user=viewer.user, organization_id=self._org_id, number=self.number
+                session, user=viewer.user, organization_id=self._org_id, number=number
             )
         except DomainError as exc:  # not found in this organization, or not for this role
-            self._clear(exc.message)
+            self._clear(exc.message, number)
             return
         ticket, names = detail.ticket, detail.department_names
         self.found, self.error, self._ticket_id = True, "", ticket.id or 0
@@ -286,9 +296,9 @@ class TicketState(AppState):
             for m in detail.messages
         ]
 
-    def _clear(self, message: str) -> None:
+    def _clear(self, message: str, number: str) -> None:
         self.found, self.error, self._ticket_id = False, message, 0
-        self.ticket_number, self.messages = self.number, []
+        self.ticket_number, self.messages = number, []
 
 
     @rx.event

@@ -117,7 +117,7 @@ def connected(cls, peer: str, forwarded_for: str | None = None):
 
 def sign_in(peer: str, email: str, password: str = WRONG, forwarded=None) -> str:
     state = connected(LoginState, peer, forwarded)
-    state.submit({"email": email, "password": password})
+    asyncio.run(state.submit({"email": email, "password": password}))
     return state.error
 
 
@@ -188,7 +188,7 @@ def test_wrong_two_factor_codes_count_as_failures_of_the_address(session, hashes
     session.commit()
 
     state = connected(LoginState, "203.0.113.7")
-    state.submit({"email": user.email, "password": PASSWORD})
+    asyncio.run(state.submit({"email": user.email, "password": PASSWORD}))
     assert (state.error, state.step) == ("", "code")
     for _ in range(3):
         asyncio.run(state.submit_code({"code": "000000"}))  # async: it may show a notice
@@ -233,7 +233,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_on_its_own(hash
 def register(peer: str, email: str):
     state = connected(RegisterState, peer)
     form = {"email": email, "password": PASSWORD, "first_name": "A", "last_name": "B"}
-    return state, state.submit(form)
+    return state, asyncio.run(state.submit(form))
 
 
 def test_a_team_of_50_registers_from_one_address(session, hashes, workers):
@@ -265,3 +265,36 @@ def test_the_message_says_how_long_to_wait():
     assert client_limits.TooManyAttempts(61).message.endswith("Try again in 2 minutes.")
     assert client_limits.TooManyAttempts(61).status == 429
     assert client_limits.TooManyAttempts(61).retry_after == 61
+
+
+# --- the event loop during a password check ------------------------------------------------
+
+
+def test_the_worker_keeps_serving_while_a_sign_in_hashes(session, hashes, workers, monkeypatch):
+    """The password check runs off the event loop: while a sign-in waits on a (slowed)
+    argon2 verification, other events and requests of the worker still run."""
+    user = make_user(session, "busy@office.example")
+    session.commit()
+    slow_verify = security.verify_password
+    started = []
+
+    def verify(password: str, password_hash: str) -> bool:
+        started.append(True)
+        time.sleep(0.5)  # a real argon2id check under load: what must not block the loop
+        return slow_verify(password, password_hash)
+
+    monkeypatch.setattr(security, "verify_password", verify)
+    state = connected(LoginState, "203.0.113.9")
+
+    async def both() -> int:
+        sign_in = asyncio.create_task(state.submit({"email": user.email, "password": PASSWORD}))
+        ticks = 0
+        while not sign_in.done():  # another coroutine of the same loop: it gets its turns
+            await asyncio.sleep(0.01)
+            ticks += started and 1 or 0
+        await sign_in
+        return ticks
+
+    ticks = asyncio.run(both())
+    assert started and ticks >= 10, f"the loop ran {ticks} times during the password check"
+    assert state.error == ""
