@@ -21,6 +21,7 @@ The separate list of *authorized* domains for the support plugin is `services/do
 """
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -269,6 +270,17 @@ def domain_names(session: Session, ids: set[int]) -> dict[int, str]:
         )
     ).all()
     return {row_id: name for row_id, name in rows}
+
+
+def short_urls(session: Session, links: Iterable[Link]) -> dict[int, str]:
+    """Each link's full short URL by link id: on its verified custom domain, else on the
+    app's host. The one place every list of links (Links, a project, the approval queue,
+    the API) gets its short URLs from, so branded links show their own domain everywhere."""
+    links = list(links)
+    names = domain_names(session, {link.custom_domain_id for link in links} - {None})
+    return {
+        link.id: short_url(link.slug, names.get(link.custom_domain_id or 0)) for link in links
+    }
 
 
 def serving_organization(session: Session, host: str) -> int | None:

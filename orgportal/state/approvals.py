@@ -10,9 +10,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from orgportal import formatting, routes
-from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import link_approval
+from orgportal.services import custom_domains, link_approval
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state import approval_badge
@@ -62,11 +61,12 @@ class ApprovalsState(Paged, AppState):
             return
         self.error = ""
         self.setting_on = link_approval.setting_on(session, org_id)
+        urls = custom_domains.short_urls(session, [link for link, _ in found])
         self.rows = [
             PendingRow(
                 id=link.id or 0,
                 slug=link.slug,
-                short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
+                short_url=urls[link.id],
                 target_url=link.target_url,
                 creator=email,
                 created=formatting.date_time(link.created_at),

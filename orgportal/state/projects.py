@@ -6,8 +6,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting, routes
-from orgportal.config import settings
-from orgportal.services import links, projects
+from orgportal.services import custom_domains, links, projects
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
@@ -139,11 +138,12 @@ class ProjectState(Paged, AppState):
         self.created = formatting.date(project.created_at)
         self.analytics_href = routes.project_analytics(self._project_id)
         self.links_href = routes.links_in_project(self._project_id)
+        urls = custom_domains.short_urls(session, found)
         self.rows = [
             ProjectLinkRow(
                 id=link.id or 0,
                 slug=link.slug,
-                short_url=f"{settings.public_url}{routes.short_link(link.slug)}",
+                short_url=urls[link.id],
                 target_url=link.target_url,
                 status="Pending" if link.pending_approval else "Active",
                 created=formatting.date(link.created_at),

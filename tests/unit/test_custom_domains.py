@@ -376,3 +376,52 @@ def test_removing_a_domain_puts_its_links_back_on_the_apps_host(session, team, d
     assert custom_domains.serving_organization(session, "go.acme.com") is None
     assert audit_actions(session, org.id)[-1] == "domain.removed"
     assert custom_domains.short_url("sale", None) == f"{settings.public_url}/l/sale"
+
+
+def test_projects_and_the_approval_queue_show_branded_short_urls(session, team, dns, monkeypatch):
+    """A link on a verified custom domain shows that domain's short URL on its project's
+    page and in the approval queue too, not only on the Links page."""
+    from orgportal import routes
+    from orgportal.orgportal import app  # noqa: F401  (declares the pages)
+    from orgportal.services import accounts, projects
+    from orgportal.state.approvals import ApprovalsState
+    from orgportal.state.projects import ProjectState
+    from tests.unit.factories import open_session
+    from tests.unit.test_page_loads import connected
+
+    owner, org = team
+    domain = verified_domain(session, owner, org, dns)
+    project = projects.create_project(session, user=owner, organization_id=org.id, name="Spring")
+    branded = links.create_link(
+        session,
+        user=owner,
+        organization_id=org.id,
+        target_url="https://example.com/spring-sale",
+        slug="spring",
+        project_id=project.id,
+        custom_domain_id=domain.id,
+    )
+    plain = links.create_link(
+        session,
+        user=owner,
+        organization_id=org.id,
+        target_url="https://example.com/plain",
+        slug="plain",
+        project_id=project.id,
+    )
+    branded.pending_approval = plain.pending_approval = True
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    viewer = accounts.authenticate(session, raw)
+    expected = {"https://go.acme.com/spring", f"{settings.public_url}/l/plain"}
+
+    state = connected(f"{routes.SESSION_COOKIE}={raw}", routes.project(project.id))
+    page = state.get_substate(ProjectState.get_full_name().split(".")[2:])
+    monkeypatch.setattr(ProjectState, "_requested_id", lambda self: project.id)
+    page._load(session, viewer)
+    assert {row.short_url for row in page.rows} == expected
+
+    queue = state.get_substate(ApprovalsState.get_full_name().split(".")[2:])
+    state._show_viewer(session, viewer)  # the Owner's capabilities: may approve
+    queue._load(session, viewer)
+    assert {row.short_url for row in queue.rows} == expected
