@@ -74,7 +74,30 @@ def login_retry(next_path: str) -> str:
 
 
 def open_session(ticket: str, next_path: str) -> str:
-    return f"/api/auth/session?ticket={quote(ticket)}&next={quote(next_path, safe='')}"
+    return f"{API_AUTH}/session?ticket={quote(ticket)}&next={quote(next_path, safe='')}"
+
+
+def register(next_path: str | None = None) -> str:
+    return f"{REGISTER}?next={quote(next_path, safe='')}" if next_path else REGISTER
+
+
+def invite(token: str) -> str:
+    """The invite link sent by email: the page that accepts or declines it."""
+    return f"/support/invite/{quote(token, safe='')}"
+
+
+def test_checkout(checkout_id: str) -> str:
+    """Test mode's own checkout page (no Stripe keys: `adapters/billing.TestModeGateway`)."""
+    return f"/billing/test-checkout/{quote(checkout_id, safe='')}"
+
+
+API_AUTH = "/api/auth"
+DEFAULT_AFTER_SIGN_IN = ORGANIZATION
+
+
+def public_ticket_intake(organization_slug: str) -> str:
+    """The website plugin's ticket endpoint of one organization (SPEC support intake)."""
+    return f"/api/public/organizations/{quote(organization_slug, safe='')}/tickets"
 
 
 def short_link(slug: str) -> str:

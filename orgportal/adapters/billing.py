@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import stripe
 from sqlmodel import Session
 
+from orgportal import routes
 from orgportal.config import settings
 from orgportal.models import TestModeCheckout, TestModeSubscription
 from orgportal.models.base import utcnow
@@ -265,7 +266,7 @@ class TestModeBilling:
             metadata_json=json.dumps(metadata),
         )
         self.session.add(checkout)
-        return f"/billing/test-checkout/{checkout.id}"
+        return routes.test_checkout(str(checkout.id))
 
     def get_checkout(self, checkout_id: str) -> CheckoutInfo:
         checkout = self.session.get(TestModeCheckout, checkout_id)
@@ -287,7 +288,7 @@ class TestModeBilling:
         return subscription_from_object(self.subscription_object(row))
 
     def portal_url(self, *, customer_id: str, return_url: str) -> str:
-        return "/billing/test-portal"
+        return routes.TEST_PORTAL
 
     def update_subscription(self, subscription_id, *, quantity=None, price_id=None):
         row = self.session.get(TestModeSubscription, subscription_id)

@@ -10,11 +10,13 @@ from orgportal.services import accounts, user_sessions
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import InvalidToken
 
-router = APIRouter(prefix="/api/auth", include_in_schema=False)
+router = APIRouter(prefix=routes.API_AUTH, include_in_schema=False)
 
 
 @router.get("/session")
-def open_session(request: Request, ticket: str, next: str = "/organization") -> Response:
+def open_session(
+    request: Request, ticket: str, next: str = routes.DEFAULT_AFTER_SIGN_IN
+) -> Response:
     """Exchange the sign-in ticket a page received for a session cookie, then go on (a full
     page load). Only the browser the ticket was issued to (its nonce cookie) can redeem it.
     The pages use the POST below; this link stays for a page whose scripts cannot."""

@@ -37,7 +37,7 @@ SIGN_IN_LINK_FAILED = (
     "another browser). Please sign in here."
 )
 CONFIRM_TTL = timedelta(days=3)
-DEFAULT_AFTER_SIGN_IN = "/organization"
+DEFAULT_AFTER_SIGN_IN = routes.DEFAULT_AFTER_SIGN_IN
 WRONG_PASSWORD = "Your current password is incorrect."
 
 

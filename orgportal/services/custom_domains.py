@@ -278,9 +278,7 @@ def short_urls(session: Session, links: Iterable[Link]) -> dict[int, str]:
     the API) gets its short URLs from, so branded links show their own domain everywhere."""
     links = list(links)
     names = domain_names(session, {link.custom_domain_id for link in links} - {None})
-    return {
-        link.id: short_url(link.slug, names.get(link.custom_domain_id or 0)) for link in links
-    }
+    return {link.id: short_url(link.slug, names.get(link.custom_domain_id or 0)) for link in links}
 
 
 def serving_organization(session: Session, host: str) -> int | None:

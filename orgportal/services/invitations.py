@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
-from orgportal import security
+from orgportal import routes, security
 from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed
@@ -41,7 +41,7 @@ class AlreadyInvited(Conflict):
 
 
 def invite_link(token: str) -> str:
-    return f"{settings.public_url}/support/invite/{token}"
+    return f"{settings.public_url}{routes.invite(token)}"
 
 
 def create_invite(

@@ -53,7 +53,7 @@ class LoginState(AppState):
     @rx.var
     def register_href(self) -> str:
         nxt = self.router.url.query_parameters.get("next")
-        return f"{routes.REGISTER}?next={nxt}" if nxt else routes.REGISTER
+        return routes.register(nxt)
 
     @rx.event
     async def submit(self, form: dict):

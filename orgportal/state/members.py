@@ -15,7 +15,7 @@ from orgportal.models import Role
 from orgportal.models.base import utcnow
 from orgportal.services import invitations, members, two_factor
 from orgportal.services.accounts import Viewer
-from orgportal.services.errors import ValidationFailed
+from orgportal.services.errors import NoSeatsAvailable, ValidationFailed
 from orgportal.state.base import AppState
 from orgportal.wording import count
 
@@ -59,6 +59,7 @@ class MembersState(AppState):
     invites: list[InviteRow] = []
     member_errors: dict[str, str] = {}  # a refused role change ("role")
     invite_errors: dict[str, str] = {}  # "email", "role", or "form" for the whole invite
+    seats_offer: bool = False  # the invite was refused for want of a seat: offer Add seats
     resend_offer_id: int = 0
     form_key: int = 0
     # Both lists are read a page at a time on the server (a big organization's thousand
@@ -72,7 +73,7 @@ class MembersState(AppState):
 
     @rx.var
     def member_total_label(self) -> str:
-        """"31 members", or while searching "3 found"."""
+        """ "31 members", or while searching "3 found"."""
         if self.member_query.strip():
             return f"{self.member_total:,} found"
         return count(self.member_total, "member")
@@ -198,10 +199,10 @@ class MembersState(AppState):
 
     @rx.event
     def send_invite(self, form: dict):
-        sent, offered = "", 0
+        sent, offered, no_seats = "", 0, False
 
         def action(session: Session, viewer: Viewer) -> None:
-            nonlocal sent, offered
+            nonlocal sent, offered, no_seats
             try:
                 invite = invitations.create_invite(
                     session,
@@ -213,10 +214,13 @@ class MembersState(AppState):
             except invitations.AlreadyInvited as exc:
                 offered = exc.invite_id
                 raise
+            except NoSeatsAvailable:
+                no_seats = True
+                raise
             sent = invite.email
 
         events = self._run(action, errors="invite_errors", field="form")
-        self.resend_offer_id = offered
+        self.resend_offer_id, self.seats_offer = offered, no_seats
         if not sent or self.invite_errors:
             return events
         self.form_key += 1  # after the reload: the new form starts empty
@@ -273,4 +277,3 @@ class MembersState(AppState):
         if events is not None:  # refused, or signed out
             return events
         return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]
-

@@ -11,7 +11,7 @@ import idna
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import formatting
+from orgportal import formatting, routes
 from orgportal.config import settings
 from orgportal.models.support import DEFAULT_TICKET_PREFIX
 from orgportal.services import departments, domains, members, plans, support_settings
@@ -87,7 +87,7 @@ class SupportSettingsState(AppState):
             return
         view = support_settings.overview(session, user=viewer.user, organization_id=org_id)
         self.support_active, self.prefix = view.support_active, view.prefix
-        self.intake_url = f"{settings.public_url}/api/public/organizations/{view.slug}/tickets"
+        self.intake_url = f"{settings.public_url}{routes.public_ticket_intake(view.slug)}"
         listed = departments.list_departments(session, user=viewer.user, organization_id=org_id)
         self.departments = [
             DepartmentRow(

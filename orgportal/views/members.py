@@ -296,8 +296,7 @@ def invite_card() -> rx.Component:
             ),
             form_error(MembersState.invite_errors.get("form", "")),
             rx.cond(  # the seat-limit refusal: a way to more seats, for who may buy them
-                MembersState.caps.manage_billing
-                & MembersState.invite_errors.get("form", "").to(str).contains("No seats available"),
+                MembersState.caps.manage_billing & MembersState.seats_offer,
                 rx.link("Add seats", href=routes.ORG_BILLING + "#seats", underline="always"),
             ),
             rx.cond(
@@ -312,9 +311,7 @@ def invite_card() -> rx.Component:
                 MembersState.invites.length() > 0,
                 rx.table.root(
                     rx.table.header(
-                        rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in INVITE_COLUMNS]
-                        )
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in INVITE_COLUMNS])
                     ),
                     rx.table.body(rx.foreach(MembersState.invites, _invite_row)),
                     **styles.table(INVITE_COLUMNS),
