@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -167,8 +167,10 @@ def clear() -> None:
     _registry.clear()
 
 
-def ensure_listening() -> None:
+def ensure_listening(bus: Callable[[], object]) -> None:
     """Start this worker's bus listener on the running event loop unless it runs already.
+    `bus` gives the live-update bus to hear (`db.bus`; the caller passes it, so this adapter
+    does not import the database module that imports it).
 
     Called by the request paths that use a cache, so no lifespan wiring is needed; until the
     listener hears its first heartbeat, caches serve nothing (and store nothing)."""
@@ -180,14 +182,12 @@ def ensure_listening() -> None:
             return
         task.cancel()  # deaf for long: its subscription is gone; subscribe again
     _registry.loop, _registry.started = loop, time.monotonic()
-    _registry.task = loop.create_task(listen(), name="worker-cache-listener")
+    _registry.task = loop.create_task(listen(bus), name="worker-cache-listener")
 
 
-async def listen() -> None:
+async def listen(bus_of: Callable[[], object]) -> None:
     """Drop cached values as changes arrive from any worker; publish heartbeats meanwhile."""
-    from orgportal import db  # the bus db publishes on (tests replace it)
-
-    bus = db.bus()
+    bus = bus_of()
     if not hasattr(bus, "subscribe"):
         return  # a bus that only records (tests): caches stay off
     me = secrets.randbelow(2**31 - 1) + 1

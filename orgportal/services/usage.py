@@ -4,7 +4,7 @@ A user's effective plan is their personal paid plan if active, else the highest 
 organization they belong to that has an active subscription, else Free. An organization's
 pool is its workspace items plus the personal items of the members who draw on its plan.
 
-Reading usage is a primary-key lookup on the pool's counter (`usage_counters`, issue 16),
+Reading usage is a primary-key lookup on the pool's counter (`usage_counters`),
 which every create, delete, join, leave and plan change keeps in its own transaction.
 """
 
@@ -18,19 +18,13 @@ from orgportal.models import (
     Membership,
     Organization,
     StoredFile,
-    Subscription,
     User,
 )
 from orgportal.services import custom_domains, plans, seats, usage_counters
+from orgportal.services.effective_plans import effective_plans
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, has_permission, require
 from orgportal.services.plans import Plan
-
-
-@dataclass(frozen=True)
-class PlanSource:
-    plan: Plan
-    organization_id: int | None  # the organization whose plan the user draws on, if any
 
 
 @dataclass(frozen=True)
@@ -60,31 +54,6 @@ class OrganizationUsage:
 class LimitReached(Conflict):
     def __init__(self, what: str, limit: str, plan: Plan):
         super().__init__(f"{what} limit reached: the {plan.name} plan allows {limit}.")
-
-
-def effective_plans(session: Session, user_ids: list[int]) -> dict[int, PlanSource]:
-    """Every user's effective plan and where it comes from, in two queries for all of them."""
-    result = {user_id: PlanSource(plans.FREE, None) for user_id in user_ids}
-    if not user_ids:
-        return result
-    org_plans = session.exec(
-        select(Membership.user_id, Subscription.organization_id, Subscription.plan_key)
-        .join(Subscription, col(Subscription.organization_id) == Membership.organization_id)
-        .where(col(Membership.user_id).in_(user_ids), *_entitled_plan())
-        .order_by(col(Subscription.organization_id))
-    ).all()
-    for user_id, organization_id, plan_key in org_plans:
-        plan = plans.PLANS.get(plan_key, plans.FREE)
-        if plans.RANK[plan.key] > plans.RANK[result[user_id].plan.key]:
-            result[user_id] = PlanSource(plan, organization_id)
-    personal = session.exec(
-        select(Subscription.user_id, Subscription.plan_key).where(
-            col(Subscription.user_id).in_(user_ids), *_entitled_plan()
-        )
-    ).all()
-    for user_id, plan_key in personal:
-        result[user_id] = PlanSource(plans.PLANS.get(plan_key, plans.FREE), None)
-    return result
 
 
 def pool_for(session: Session, *, user: User, organization_id: int | None) -> Pool:
@@ -216,11 +185,4 @@ def may_delete(item: Link | StoredFile, user: User, role: str) -> bool:
         item.organization_id is not None
         and bool(role)
         and has_permission(role, Permission.EDIT_ORGANIZATION)
-    )
-
-
-def _entitled_plan() -> tuple[ColumnElement[bool], ...]:
-    return (
-        Subscription.kind == "plan",
-        col(Subscription.status).in_(plans.ENTITLED_STATUSES),
     )

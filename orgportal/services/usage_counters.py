@@ -27,7 +27,7 @@ from sqlmodel import Session, col, func, select, update
 
 from orgportal.db import mark_usage_changed
 from orgportal.models import Link, Membership, OrganizationCounter, PersonalCounter, StoredFile
-from orgportal.services import usage
+from orgportal.services.effective_plans import effective_plans
 
 CHUNK = 500  # ids per IN (...) list when recounting
 
@@ -64,7 +64,9 @@ class Drift:
 
 
 def organization_totals(session: Session, organization_id: int) -> Totals:
-    return _totals(session, OrganizationCounter, OrganizationCounter.organization_id, organization_id)
+    return _totals(
+        session, OrganizationCounter, OrganizationCounter.organization_id, organization_id
+    )
 
 
 def personal_totals(session: Session, user_id: int) -> Totals:
@@ -108,7 +110,7 @@ def resync(session: Session, user_ids: Iterable[int]) -> None:
     ids = sorted(set(user_ids))
     if not ids:
         return
-    sources = usage.effective_plans(session, ids)
+    sources = effective_plans(session, ids)
     rows = session.exec(
         select(
             PersonalCounter.user_id,
@@ -239,7 +241,7 @@ def _recount(
     ordered = sorted(users)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
-        for user_id, source in usage.effective_plans(session, chunk).items():
+        for user_id, source in effective_plans(session, chunk).items():
             sources[user_id] = source.organization_id
     organizations = dict(own)
     for user_id, totals in personal_items.items():
@@ -273,7 +275,7 @@ def _drawn_by(session: Session, user_id: int) -> int | None:
     )
     row = session.exec(query).first()
     if row is None:
-        source = usage.effective_plans(session, [user_id])[user_id].organization_id
+        source = effective_plans(session, [user_id])[user_id].organization_id
         session.execute(
             _insert(session, PersonalCounter)
             .values(user_id=user_id, links=0, storage_bytes=0, drawn_by_id=source)

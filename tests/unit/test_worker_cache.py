@@ -73,7 +73,7 @@ def test_a_change_published_by_another_worker_drops_the_value_within_a_second(mo
     cache: worker_cache.WorkerCache[int, str] = worker_cache.WorkerCache("test", ttl=60)
 
     async def scenario() -> float:
-        worker_cache.ensure_listening()
+        worker_cache.ensure_listening(db.bus)
         await _until(worker_cache.is_live)
         cache.put(7, "old usage", tags=[("usage", 7)], token=worker_cache.token())
         assert cache.get(7) == "old usage"

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from orgportal import db
 from orgportal.adapters import logs, rate_limit, worker_cache
 from orgportal.adapters.billing import BillingUnavailable
 from orgportal.api.rest.schemas import ErrorOut
@@ -89,7 +90,7 @@ async def cached_caller(request: Request) -> ApiCaller:
     threadpool. For routes that read about an organization the caller must belong to; they
     declare `openapi_extra=API_KEY_SECURITY`, as the key is read here, not by a dependency
     (each level of dependencies costs a polled route several microseconds)."""
-    worker_cache.ensure_listening()
+    worker_cache.ensure_listening(db.bus)
     credentials = await bearer(request)
     raw = credentials.credentials if credentials else None
     caller = (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
