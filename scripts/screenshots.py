@@ -5,6 +5,7 @@ http://localhost:3000`): registers a new user with an organization, visits each 
 saves `<page>-desktop.png` (1280×900) and `<page>-phone.png` (390×844).
 """
 
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -22,18 +23,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PAGES = [
-    ("sign-in", "/login"),
     ("overview", "/organization"),
     ("members", "/organization/members"),
     ("billing", "/organization/billing"),
     ("support", "/organization/support"),
     ("settings", "/organization/settings"),
+    ("domains", "/organization/domains"),
     ("links", "/links"),
     ("projects", "/projects"),
     ("analytics", "/analytics"),
     ("files", "/files"),
     ("tickets", "/tickets"),
     ("account", "/account"),
+    ("account-security", "/account/security"),
 ]
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 PASSWORD = "correct horse battery"
@@ -45,6 +47,12 @@ def main(base_url: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(base_url=base_url, viewport={"width": 1280, "height": 900})
+        page.goto("/login")  # signed out: the sign-in page as a visitor sees it
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=OUT / f"sign-in-{size}.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.goto("/register")
         page.get_by_label("First name").fill("Ada")
         page.get_by_label("Last name").fill("Lovelace")
@@ -63,6 +71,12 @@ def main(base_url: str) -> None:
         page.get_by_label("Organization Name").fill("Acme Marketing Team")
         page.get_by_role("button", name="Create Organization").click()
         expect(page.get_by_role("heading", name="Acme Marketing Team")).to_be_visible(
+            timeout=20_000
+        )
+        page.goto("/links")  # a link, so the table shows a row with its clicks
+        page.get_by_label("Target URL").fill("https://example.com/spring-sale")
+        page.get_by_role("button", name="Create Link").click()
+        expect(page.get_by_role("button", name=re.compile("^Copy short link"))).to_be_visible(
             timeout=20_000
         )
         for size, (width, height) in SIZES.items():

@@ -88,6 +88,7 @@ def _nav_link(label: str, path: str, **props) -> rx.Component:
         padding_y="0.3em",
         border_bottom=rx.cond(here, "2px solid var(--accent-9)", "2px solid transparent"),
         _hover={"color": "var(--gray-12)", "text_decoration": "underline"},
+        on_click=AppState.fill_ahead(path),  # the page fills while its route loads
         **props,
     )
 
@@ -389,6 +390,7 @@ def _section_link(label: str, path: str, current: str) -> rx.Component:
         background="var(--gray-a3)" if here else "transparent",
         _hover={"color": "var(--gray-12)", "background": "var(--gray-a4)"},
         width=rx.breakpoints(initial="auto", md="100%"),
+        on_click=AppState.fill_ahead(path),  # the page fills while its route loads
     )
 
 

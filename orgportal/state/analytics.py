@@ -101,7 +101,7 @@ class AnalyticsState(AppState):
             ("analytics", org_id) if org_id else ("analytics_user", viewer.user.id or 0),
             self.router.session.client_token,
         )
-        query = self.router.url.query_parameters
+        query = self._page_query()
         self._days = _int(query.get("days")) if _int(query.get("days")) in RANGE_LABELS else 30
         self.range_label = RANGE_LABELS[self._days]
         choices = projects.project_choices(session, user=viewer.user, organization_id=org_id)

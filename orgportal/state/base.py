@@ -8,6 +8,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from http.cookies import SimpleCookie
 from typing import ClassVar
 
@@ -236,20 +237,37 @@ class AppState(rx.State):
         self._filled_path, self._filled_at = _clean(path), time.time()
 
     def _take_filled_ahead(self) -> bool:
-        """Whether this very address was filled ahead a moment ago (used once)."""
+        """Whether this very address (without a query) was filled ahead a moment ago (used
+        once)."""
         path, at = self._filled_path, self._filled_at
         self._filled_path = ""
-        return path == _clean(self.router.url.path) and time.time() - at < FILLED_AHEAD_FOR
+        url = self.router.url
+        here = _clean(url.path) == path and not url.query
+        return here and time.time() - at < FILLED_AHEAD_FOR
 
     @rx.event
     async def fill_ahead(self, route: str):
-        """Chained by an action right after its `rx.redirect` to `route` (a page whose
-        states read nothing from its address): fills that page while the browser changes
-        route, so the two overlap instead of following each other."""
-        events = await self._fill_page(route)
+        """Fills the page at `route` (a fixed address, no query) while the browser changes
+        route to it, so the two overlap instead of following each other: chained by an
+        action right after its `rx.redirect`, and sent by the navigation's links as they are
+        clicked. Meanwhile the page's states read their address through `_page_path` and
+        `_page_query`, which name `route`, not the page the click came from."""
+        token = _FILLING_AHEAD.set(_clean(route))
+        try:
+            events = await self._fill_page(route)
+        finally:
+            _FILLING_AHEAD.reset(token)
         if events is None:
             self._filled_ahead(route)
         return events
+
+    def _page_path(self) -> str:
+        """The address of the page being filled (without a query or trailing slash)."""
+        return _FILLING_AHEAD.get() or _clean(self.router.url.path)
+
+    def _page_query(self) -> dict[str, str]:
+        """The query of the page being filled: none for a page filled ahead."""
+        return {} if _FILLING_AHEAD.get() else dict(self.router.url.query_parameters)
 
     async def _fill_page(
         self, route: str, action: Callable[[Session, Viewer], object] | None = None
@@ -371,6 +389,8 @@ class AppState(rx.State):
 
 # How long a page filled ahead (`AppState._filled_ahead`) waits for its route change.
 FILLED_AHEAD_FOR = 10.0
+# The page `AppState.fill_ahead` is filling, while it does (read by `_page_path`).
+_FILLING_AHEAD: ContextVar[str] = ContextVar("filling_ahead", default="")
 # route → the states whose `_load` fills that page (declared with `page_load`)
 PAGE_STATES: dict[str, tuple[type[AppState], ...]] = {}
 

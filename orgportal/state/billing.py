@@ -363,7 +363,7 @@ def _checkout_outcome(
     """Back from Checkout (`?checkout=success&session_id=…`) the subscription is activated at
     once, in case Stripe's webhook is late: (notice, error, the Checkout this tab completed),
     or None when this tab already completed it (nothing again on every reload)."""
-    query = state.router.url.query_parameters
+    query = state._page_query()
     outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
     if outcome == "canceled":
         return CANCELED, "", activated_before
@@ -459,7 +459,7 @@ class TestPortalState(PlanChoice, AppState):
         or in the Personal Workspace."""
         org_id = viewer.session.active_org_id
         self.support_status = ""
-        self.personal = not org_id or self.router.url.query_parameters.get("personal") == "1"
+        self.personal = not org_id or self._page_query().get("personal") == "1"
         if self.personal:
             own = billing.personal_overview(session, user=viewer.user)
             self.plan_name = own.plan.name if own.own_active else ""

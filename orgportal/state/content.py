@@ -134,7 +134,7 @@ class LinksState(WorkspaceItems, AppState):
         choices = projects.project_choices(session, user=viewer.user, organization_id=org_id)
         self.project_options = [ProjectOption(str(i), name) for i, name in choices]
         self._project_names = dict(choices)
-        query = str(self.router.url.query_parameters.get("project", "") or "")
+        query = str(self._page_query().get("project", "") or "")
         if query != self._applied_query:  # the page was opened with ?project=<id>
             self._applied_query, self.page = query, 0
             self.project_filter = query if query.isdigit() and len(query) < 10 else ALL_PROJECTS

@@ -160,7 +160,7 @@ class OrgState(AppState):
         """The logo picker is shown by the create form and by the Settings page's Details."""
         if not self.org_id:
             return True
-        here = self.router.url.path.rstrip("/")
+        here = self._page_path()
         if here == routes.ORG_NEW:
             return True
         return self.caps.edit_organization and here == routes.ORG_SETTINGS

@@ -103,7 +103,7 @@ class TicketsState(AppState):
         if not self._org_id:
             self._clear(NO_ORGANIZATION)
             return
-        query = self.router.url.query_parameters
+        query = self._page_query()
         status = str(query.get("status", "open"))
         status = status if status in STATUS_FILTERS.values() else "open"
         department = str(query.get("department", ""))

@@ -75,3 +75,23 @@ def test_create_ticket_fills_the_new_tickets_page(session, counted, owner_cookie
     assert page.found and page.ticket_number == "TKT-001"
     assert page.subject == "Printer on fire" and page.messages[0].body == "Please come quickly."
     assert counted == [owner_cookie]  # one authentication for the ticket and its page
+
+
+def test_a_page_filled_ahead_reads_its_own_address_not_the_one_clicked_from(
+    session,
+    counted,  # noqa: F811
+    owner_cookie,
+):
+    """A navigation link fills its page as it is clicked, while the browser still shows the
+    page the click came from: the filled page reads its own address (no query), so the
+    closed tickets' filter of the page left behind does not leak into the plain list."""
+    state = connected(f"{routes.SESSION_COOKIE}={owner_cookie}", "/tickets?status=closed&page=2")
+    desk = asyncio.run(state.get_state(TicketsState))
+    asyncio.run(AppState.load_page.fn(state, routes.TICKETS))
+    assert desk.status_filter == "Closed"  # the address's own filter, read as usual
+    assert asyncio.run(AppState.fill_ahead.fn(state, routes.TICKETS)) is None
+    assert desk.status_filter == "Open" and desk.page == 0
+    assert state._page_path() == "/tickets" and state._page_query() == {
+        "status": "closed",
+        "page": "2",
+    }  # outside a fill, the browser's address again
