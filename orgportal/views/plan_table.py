@@ -43,7 +43,9 @@ def _table_props() -> dict:
     props = styles.table([plan.name for plan in plans.ALL])
     phone = dict(props["style"][styles.PHONE])
     phone["& tbody th"] = {"display": "block", "font_weight": "600", "padding": "0.2em 0"}
-    props["style"] = {**props["style"], styles.PHONE: phone}
+    # every value here is a short word or figure: a column is never narrower than its
+    # longest word, so none breaks mid-word ("Availabl/e")
+    props["style"] = {**props["style"], "& td": {"overflow_wrap": "normal"}, styles.PHONE: phone}
     return props
 
 

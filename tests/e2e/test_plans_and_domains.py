@@ -24,6 +24,21 @@ from tests.e2e.test_custom_domains import open_domains
 from tests.e2e.test_phone_layout import PHONE, assert_fits
 from tests.e2e.test_two_factor import subscribe_professional
 
+# Words (between spaces, hyphens and slashes) of a table's text drawn on more than one line.
+BROKEN_WORDS = """(table) => {
+  const broken = [];
+  const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.textContent.matchAll(/[^\\s\\-\\/]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
 SEAT_RULE = "Members are limited by your 2 support seats (the Starter plan alone allows 5)."
 
 
@@ -52,6 +67,7 @@ def test_the_pricing_table_and_what_a_plan_change_does_before_paying(page: Page)
         "Included"
     )
     expect(table.get_by_role("row", name=re.compile("^Single sign-on"))).to_contain_text("Coming")
+    assert table.evaluate(BROKEN_WORDS) == [], "a word of the plan comparison breaks mid-word"
     assert_accessible(page, "billing with the plan comparison")
 
     # choosing a plan says what changes and what it costs, before Checkout
