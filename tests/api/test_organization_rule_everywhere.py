@@ -28,9 +28,9 @@ from tests.api.test_org_security_api import (  # noqa: F401  (fixtures)
     secured,
     test_key,
 )
-from tests.unit.factories import open_session
-from tests.unit.test_clicks import hit, make_link
-from tests.unit.test_org_security import connected
+from tests.factories import open_session
+from tests.services.test_clicks import hit, make_link
+from tests.services.test_org_security import connected
 
 
 def org_click(session: Session, team: Team) -> tuple[int, str]:

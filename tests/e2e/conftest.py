@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
 
 
 # Every browser of the suite registers and fails sign-ins (lockout tests) from 127.0.0.1, and
-# one test's count must not refuse another's; tests/unit/test_client_limits.py covers the
+# one test's count must not refuse another's; tests/state/test_client_limits.py covers the
 # per-address limits.
 MANY_ATTEMPTS = {"SIGNIN_FAILURE_LIMIT": "100000", "REGISTER_RATE_LIMIT": "100000"}
 

@@ -29,7 +29,7 @@ from orgportal.services import api_keys, links
 from tests.conftest import scratch_postgres_database
 from tests.e2e.conftest import ROOT, _free_port
 from tests.e2e_redis.conftest import POSTGRES
-from tests.unit.factories import PASSWORD, add_member, make_org, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # not the app fixtures (5) nor the limiter tests (6)
 BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
