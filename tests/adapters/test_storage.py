@@ -3,11 +3,7 @@ tests/object_storage.py): stored, streamed back through the session-checked rout
 after the commit, and readable from another worker that has no local copy."""
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +20,7 @@ from orgportal.services import files, logos, organizations
 from orgportal.services.errors import NotFound
 from tests.factories import make_org, make_user, open_session
 from tests.object_storage import client, seaweedfs
+from tests.processes import free_port, listening, start, stop
 from tests.services.test_organizations import delete_org
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,12 +111,6 @@ def test_logos_and_a_deleted_organizations_bytes(session, engine, bucket, s3_end
         files.get_file(session, user=owner, file_id=stored.id)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_file_uploaded_through_one_worker_downloads_through_another(
     session, engine, bucket, s3_endpoint, tmp_path
 ):
@@ -133,7 +124,7 @@ def test_a_file_uploaded_through_one_worker_downloads_through_another(
     raw, _ = open_session(session, owner, org.id)
     session.commit()
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": engine.url.render_as_string(hide_password=False),
@@ -144,26 +135,19 @@ def test_a_file_uploaded_through_one_worker_downloads_through_another(
         "STORAGE_SECRET_ACCESS_KEY": "test",
         "PUBLIC_URL": f"http://localhost:{port}",
     }
-    other = subprocess.Popen(
+    other = start(
         [sys.executable, "-m", "uvicorn", "--factory", "orgportal.api:build_api"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
         env=env,
-        start_new_session=True,
+        ready=listening(port),
+        timeout=30,
+        what="the other worker",
     )
     try:
         url = f"http://127.0.0.1:{port}/api/files/{stored.id}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(url, cookies={routes.SESSION_COOKIE: raw}, timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or other.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        response = httpx.get(url, cookies={routes.SESSION_COOKIE: raw}, timeout=5)
         assert response.status_code == 200 and response.content == b"shared bytes"
         assert not (tmp_path / "other-worker" / "files").exists()
     finally:
-        os.killpg(other.pid, signal.SIGTERM)
-        other.wait(timeout=20)
+        stop(other)

@@ -48,6 +48,7 @@ from tests.api.test_gateway import reflex_wrapped
 from tests.factories import PASSWORD, make_org, make_user, open_session
 from tests.object_storage import client as s3_client
 from tests.object_storage import seaweedfs
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-secret-0123456789"
@@ -75,13 +76,6 @@ def log_lines() -> Iterator[Callable[[], list[dict]]]:
     logger.handlers[:] = saved[2]
     logger.setLevel(saved[0])
     logger.propagate = saved[1]
-
-
-def free_port() -> int:
-    """A local port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def sample(name: str, **labels: str) -> float:
