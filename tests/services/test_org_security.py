@@ -15,7 +15,7 @@ from orgportal import db, routes
 from orgportal.config import settings
 from orgportal.models import Role, Subscription
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
-from orgportal.services import accounts, org_security, secret_box, two_factor
+from orgportal.services import accounts, org_security, two_factor
 from orgportal.services.client_address import calling_from, client_address
 from orgportal.services.errors import PermissionDenied, ValidationFailed
 from orgportal.services.org_security import (
@@ -34,12 +34,7 @@ from tests.factories import add_member, audit_actions, make_org, make_user, open
 OFFICE = "203.0.113.7"
 
 
-@pytest.fixture(autouse=True)
-def test_key(monkeypatch):
-    monkeypatch.setattr(settings, "secret_key", "test secret key for org security")
-    secret_box._master_key.cache_clear()
-    yield
-    secret_box._master_key.cache_clear()
+pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 
 def on_plan(session: Session, org, plan_key: str = "professional") -> None:

@@ -22,12 +22,8 @@ STEP = int(NOW // 30)
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock_and_key(monkeypatch):
+def fixed_clock_and_key(monkeypatch, secret_key):
     monkeypatch.setattr(two_factor, "clock", lambda: NOW)
-    monkeypatch.setattr(settings, "secret_key", "test secret key for two-factor")
-    secret_box._master_key.cache_clear()
-    yield
-    secret_box._master_key.cache_clear()
 
 
 def code(secret: str, step_offset: int = 0) -> str:

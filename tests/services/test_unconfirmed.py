@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import Session, col, select
 
 from orgportal import security
-from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Membership, Organization, OutboxMessage, User
 from orgportal.models.base import utcnow
 from orgportal.services import (
@@ -18,7 +17,6 @@ from orgportal.services import (
     invitations,
     links,
     password_reset,
-    secret_box,
     two_factor,
 )
 from orgportal.services.errors import (
@@ -34,12 +32,7 @@ from tests.services.test_password_reset import NEW_PASSWORD, ask
 VICTIM = "victim@example.com"
 
 
-@pytest.fixture(autouse=True)
-def test_key(monkeypatch):
-    monkeypatch.setattr(settings, "secret_key", "test secret key for unconfirmed accounts")
-    secret_box._master_key.cache_clear()
-    yield
-    secret_box._master_key.cache_clear()
+pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 
 def key_for(session: Session, user: User, **proof) -> str:

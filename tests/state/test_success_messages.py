@@ -20,7 +20,9 @@ from orgportal.models import Role
 from orgportal.orgportal import app  # noqa: F401  (declares every page and state)
 from orgportal.state.base import AppState
 from tests.factories import add_member, make_org, make_user, open_session
-from tests.services.test_org_security import connected, on_plan, save, test_key  # noqa: F401
+from tests.services.test_org_security import connected, on_plan, save
+
+pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 SUCCESS = '["success"]'  # how rx.toast.success reads inside the returned events
 # Success messages about the browser itself, not about a change on the server.
