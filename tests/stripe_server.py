@@ -16,11 +16,8 @@ makes pytest warn that it cannot rewrite its asserts. Fixtures:
 
 import json
 import secrets
-import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +29,7 @@ import stripe
 
 from orgportal.adapters.billing import StripeBilling
 from orgportal.services import plans
+from tests.processes import free_port, listening, start, stop
 
 STRIPE_KEY = "sk_test_x"
 FAKE_SERVER = Path(__file__).with_name("fake_stripe.py")
@@ -109,46 +107,20 @@ class FakeStripe:
         create_plans(self.url)
 
 
-def free_port() -> int:
-    """A port nothing listens on (until someone binds it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"fake Stripe server exited:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"fake Stripe server did not listen on {port}:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def stripe_server(tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("fake_stripe") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(FAKE_SERVER), str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
+    process = start(
+        [sys.executable, str(FAKE_SERVER), str(port)], ready=listening(port), log=log,
+        timeout=15, interval=0.05, what="fake Stripe server",
+    )  # fmt: skip
     try:
-        _wait_until_listening(port, process, log)
         url = f"http://127.0.0.1:{port}"
         create_plans(url)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
 
 
 @pytest.fixture(scope="session")

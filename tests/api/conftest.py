@@ -11,7 +11,7 @@ from orgportal.api import build_api
 from orgportal.api.rest.deps import limiter
 from orgportal.models import Organization, Role, User
 from orgportal.services import api_keys
-from tests.unit.factories import PASSWORD, add_member, make_org, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from orgportal.models import Click
 from orgportal.services import clicks
 from tests.api.conftest import Team, bearer
-from tests.unit.factories import make_user
-from tests.unit.test_clicks import GOOGLEBOT, hit, make_link
+from tests.factories import make_user
+from tests.services.test_clicks import GOOGLEBOT, hit, make_link
 
 
 def clicked(session: Session, team: Team, n: int = 2):

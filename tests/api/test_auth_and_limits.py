@@ -10,7 +10,7 @@ from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Organization
 from orgportal.services import api_keys
 from tests.api.conftest import bearer
-from tests.unit.factories import PASSWORD, make_org, make_user
+from tests.factories import PASSWORD, make_org, make_user
 
 
 def test_without_a_key_every_route_is_refused_with_401(client: TestClient, session: Session):

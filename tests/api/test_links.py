@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from orgportal.models import Link
 from orgportal.services import links
 from tests.api.conftest import Recorder, Team, bearer
-from tests.unit.factories import make_user
+from tests.factories import make_user
 
 
 def create(client: TestClient, headers: dict, url: str = "https://example.com/a", slug: str = ""):

@@ -12,18 +12,13 @@ from sqlmodel import Session, select
 
 from orgportal.config import settings
 from orgportal.models import Role, Subscription
-from orgportal.services import org_security, secret_box, two_factor
+from orgportal.services import org_security, two_factor
 from tests.api.conftest import Team, bearer
 
 OFFICE = "203.0.113.7"
 
 
-@pytest.fixture(autouse=True)
-def test_key(monkeypatch):
-    monkeypatch.setattr(settings, "secret_key", "test secret key for the api")
-    secret_box._master_key.cache_clear()
-    yield
-    secret_box._master_key.cache_clear()
+pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 
 @pytest.fixture

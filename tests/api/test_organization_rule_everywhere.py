@@ -26,11 +26,12 @@ from tests.api.test_org_security_api import (  # noqa: F401  (fixtures)
     configure,
     from_address,
     secured,
-    test_key,
 )
-from tests.unit.factories import open_session
-from tests.unit.test_clicks import hit, make_link
-from tests.unit.test_org_security import connected
+from tests.factories import open_session
+from tests.services.test_clicks import hit, make_link
+from tests.services.test_org_security import connected
+
+pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 
 def org_click(session: Session, team: Team) -> tuple[int, str]:

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from orgportal.models import ApiKey, AuthorizedDomain, CustomDomain, Link, Organization, Role
 from orgportal.services import accounts, links
 from tests.api.conftest import Team, bearer
-from tests.unit.factories import make_org, make_user, open_session
+from tests.factories import make_org, make_user, open_session
 
 NOT_FOUND = {"detail": "Organization not found."}
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from orgportal.models import Link, Organization, OutboxMessage
 from tests.api.conftest import Team, bearer
-from tests.unit.factories import make_user
+from tests.factories import make_user
 
 
 def new_project(client: TestClient, headers: dict, name: str = "Launch", **extra):

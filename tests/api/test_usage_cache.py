@@ -29,7 +29,7 @@ from orgportal.api.rest.deps import limiter
 from orgportal.models import Role, Subscription, User
 from orgportal.models.base import utcnow
 from orgportal.services import api_keys, invitations, links, members, org_security
-from tests.unit.factories import PASSWORD, add_member, make_org, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
 
 BUS_DELAY = 0.3  # seconds
 

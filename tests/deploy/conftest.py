@@ -7,17 +7,16 @@ import re
 import signal
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
 from tests.conftest import scratch_postgres_database
 from tests.e2e.conftest import *  # noqa: F403  (browser, healthy_app, mail_dir fixtures)
-from tests.e2e.conftest import MANY_ATTEMPTS, ROOT, _free_port, _wait_for
+from tests.e2e.conftest import MANY_ATTEMPTS, ROOT
+from tests.processes import answers, app_environment, free_port, start, start_app, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/4"
 POSTGRES = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
@@ -28,7 +27,7 @@ OFFICE, ELSEWHERE = "127.0.0.2", "127.0.0.3"
 
 @pytest.fixture(scope="session")
 def ports() -> dict[str, int]:
-    return {"app": _free_port(), "https": _free_port(), "http": _free_port()}
+    return {"app": free_port(), "https": free_port(), "http": free_port()}
 
 
 @pytest.fixture(scope="session")
@@ -59,23 +58,11 @@ def app_env(tmp_path_factory, app_database, ports) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def app_url(app_env, app_log) -> Iterator[str]:
     """`make run`, as tests/e2e/conftest.py starts it, reached directly (not through nginx)."""
-    log = app_log.open("w")
-    env = {**os.environ, **app_env}
-    env.pop("REFLEX_DB_URL", None)
-    proc = subprocess.Popen(
-        ["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    url = f"http://localhost:{app_env['PORT']}"
+    proc = start_app(app_environment(app_env), app_log)
     try:
-        _wait_for(url, proc, log.name)
-        yield url
+        yield f"http://localhost:{app_env['PORT']}"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
 
 
 def render(conf: str, *, ports: dict[str, int], cert: Path, key: Path) -> str:
@@ -124,29 +111,16 @@ def proxy(app_url, ports, tmp_path_factory) -> Iterator[dict[str, str]]:
         + site
         + "\n}\n"
     )
-    proc = subprocess.Popen(
-        [str(NGINX), "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
     https = f"https://127.0.0.1:{ports['https']}"
+    proc = start(
+        [str(NGINX), "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        ready=answers(https, "/healthz", verify=False), log=prefix / "nginx.out", timeout=30,
+        what="nginx",
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{https}/healthz", verify=False, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.3)
         yield {"https": https, "http": f"http://127.0.0.1:{ports['http']}"}
     finally:
-        proc.send_signal(signal.SIGQUIT)  # graceful
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, sig=signal.SIGQUIT, timeout=10)  # graceful
 
 
 @pytest.fixture(scope="session")

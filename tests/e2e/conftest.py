@@ -1,14 +1,10 @@
 """E2E fixtures: the real app started with `make run` on a temp database, real Chromium."""
 
-import os
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.processes import app_environment, free_port, start_app, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -22,15 +18,9 @@ CHROMIUM_ARGS = [
 
 
 # Every browser of the suite registers and fails sign-ins (lockout tests) from 127.0.0.1, and
-# one test's count must not refuse another's; tests/unit/test_client_limits.py covers the
+# one test's count must not refuse another's; tests/state/test_client_limits.py covers the
 # per-address limits.
 MANY_ATTEMPTS = {"SIGNIN_FAILURE_LIMIT": "100000", "REGISTER_RATE_LIMIT": "100000"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +46,7 @@ def local_dns():
 @pytest.fixture(scope="session")
 def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("app")
-    port = _free_port()
+    port = free_port()
     return {
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
@@ -82,44 +72,11 @@ def app_log(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def base_url(app_env, app_log) -> str:
     """Runs exactly what a new user runs: `make run`, then waits for the app to answer."""
-    log = app_log.open("w")
-    env = {**os.environ, **app_env}
-    env.pop("REFLEX_DB_URL", None)
-    proc = subprocess.Popen(
-        ["make", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://localhost:{app_env['PORT']}"
+    proc = start_app(app_environment(app_env), app_log)
     try:
-        _wait_for(url, proc, log.name)
-        yield url
+        yield f"http://localhost:{app_env['PORT']}"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _wait_for(url: str, proc: subprocess.Popen, log_name: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited early:\n{Path(log_name).read_text()[-4000:]}")
-        try:
-            # the page bundle must be served too, not only the backend
-            ping = httpx.get(f"{url}/ping", timeout=2)
-            login = httpx.get(f"{url}/login", timeout=5, follow_redirects=True)
-            if ping.status_code == login.status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"app did not start:\n{Path(log_name).read_text()[-4000:]}")
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import _free_port
 from tests.e2e.helpers import PASSWORD, create_organization, register, sign_in, unique_email
 from tests.e2e.test_links_files_usage import PNG_1x1
+from tests.processes import free_port
 
 # What the hostile page tries, reporting each outcome into window.results: the app's
 # websocket (Reflex's Engine.IO endpoint answers "0{...}" when it accepts a client), a
@@ -54,7 +54,7 @@ def hostile_origin(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("hostile")
     (root / "index.html").write_text("<!doctype html><title>Win a prize</title><h1>Prize</h1>")
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://localhost:{server.server_address[1]}"
     server.shutdown()
@@ -143,8 +143,9 @@ def test_a_sign_in_link_made_for_another_browser_does_not_sign_this_one_in(
         route.abort()
 
     page.route("**/api/auth/session*", keep)
-    sign_in(page, attacker_email, PASSWORD)
-    page.wait_for_timeout(2_000)
+    aborted = lambda request: "/api/auth/session" in request.url  # noqa: E731  (after `keep`)
+    with page.expect_event("requestfailed", aborted, timeout=20_000):
+        sign_in(page, attacker_email, PASSWORD)
     attacker.close()
     assert captured and "ticket=&" not in captured[0] + "&", "no ticket was produced"
 
@@ -196,7 +197,10 @@ def test_a_click_before_the_page_is_ready_never_puts_the_password_in_the_address
     page.goto(f"{base_url}/login")
     page.get_by_label("Email").fill("someone@example.com")
     page.get_by_label("Password").fill(PASSWORD)
+    page.evaluate(  # how the browser's own submission of the click ended
+        "addEventListener('submit', e => { window.submitted = e.defaultPrevented ? 'refused' : 'sent' })"
+    )
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_timeout(1000)
+    page.wait_for_function("window.submitted === 'refused'", timeout=10_000)
     assert "password" not in page.url.lower()
     assert PASSWORD not in page.url

@@ -15,7 +15,8 @@ import redis
 
 from tests.conftest import scratch_postgres_database
 from tests.e2e.conftest import *  # noqa: F403  (browser, base_url, mail_dir fixtures)
-from tests.e2e.conftest import MANY_ATTEMPTS, _free_port
+from tests.e2e.conftest import MANY_ATTEMPTS
+from tests.processes import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 POSTGRES = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
@@ -32,7 +33,7 @@ def app_database() -> Iterator[str]:
 def app_env(tmp_path_factory, app_database) -> dict[str, str]:
     redis.Redis.from_url(REDIS_URL).flushdb()  # a database of its own, emptied
     tmp = tmp_path_factory.mktemp("app")
-    port = _free_port()
+    port = free_port()
     return {
         "PORT": str(port),
         "DATABASE_URL": app_database,

@@ -27,9 +27,10 @@ from orgportal.adapters.live import RedisBus
 from orgportal.models import Role, User
 from orgportal.services import api_keys, links
 from tests.conftest import scratch_postgres_database
-from tests.e2e.conftest import ROOT, _free_port
+from tests.e2e.conftest import ROOT
 from tests.e2e_redis.conftest import POSTGRES
-from tests.unit.factories import PASSWORD, add_member, make_org, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
+from tests.processes import answers, free_port, start, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # not the app fixtures (5) nor the limiter tests (6)
 BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
@@ -95,28 +96,19 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             yield Cluster(a, b, url, owner, agent, org.id, keys, key.id)
         finally:
             for process, _ in workers:
-                process.terminate()
-                process.wait(timeout=10)
+                stop(process, timeout=10)
 
 
 def _start_worker(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "orgportal.api:build_api", "--factory"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/api/openapi.json", timeout=2)
-            return process, base
-        except httpx.HTTPError:
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"worker did not start: {log.read_text()}")
+    process = start(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, log=log, ready=answers(base, "/api/openapi.json"), interval=0.2,
+        what="API worker",
+    )  # fmt: skip
+    return process, base
 
 
 @pytest.fixture

@@ -21,16 +21,12 @@ import httpx
 import psutil
 import pytest
 
+from tests.processes import app_answers, free_port, listening, start, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- Own Redis, own PostgreSQL cluster, the app with N workers (issue 23 §2 part B) ---------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stable_port() -> int:
@@ -79,15 +75,11 @@ class RedisServer:
             self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
         ]  # fmt: skip
-        log = (self.workdir / "redis.log").open("a")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ping():
-                return self
-            assert self.process.poll() is None, (self.workdir / "redis.log").read_text()
-            time.sleep(0.05)
-        raise AssertionError(f"redis-server did not start on {self.port}")
+        self.process = start(
+            command, ready=self.ping, log=self.workdir / "redis.log", append=True,
+            timeout=timeout, interval=0.05, what=f"redis-server on {self.port}",
+        )  # fmt: skip
+        return self
 
     def ping(self) -> bool:
         import redis
@@ -243,14 +235,7 @@ class RunningApp:
         return sorted(pids)
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop(self.process)
         if self.snapshot is not None:
             shutil.rmtree(self.snapshot, ignore_errors=True)
 
@@ -304,8 +289,6 @@ def start_app(
 ) -> RunningApp:
     """`make run` with `env` in a snapshot of the checkout (`snapshot_checkout`, next to
     `log`, unless `root` is given), waiting until the backend and the page bundle answer."""
-    from tests.e2e.conftest import _wait_for
-
     if root is None and os.environ.get("FAULTS_APP_ROOT"):
         # a checkout prepared by hand, e.g. with older product code, to see a test fail there
         root = Path(os.environ["FAULTS_APP_ROOT"])
@@ -317,18 +300,17 @@ def start_app(
         if name not in env:
             full.pop(name, None)
     full["PATH"] = f"{ROOT / 'tools' / 'node_modules' / '.bin'}:{full.get('PATH', '')}"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        ["make", "run"], cwd=root, env=full, stdout=handle, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    app = RunningApp(process, f"http://localhost:{env['PORT']}", log, env, snapshot)
+    url = f"http://localhost:{env['PORT']}"
     try:
-        _wait_for(app.url, process, str(log), timeout=timeout)
+        process = start(
+            ["make", "run"], ready=app_answers(url), log=log, cwd=root, env=full,
+            timeout=timeout, interval=1, what="the app",
+        )  # fmt: skip
     except BaseException:
-        app.stop()
+        if snapshot is not None:
+            shutil.rmtree(snapshot, ignore_errors=True)
         raise
-    return app
+    return RunningApp(process, url, log, env, snapshot)
 
 
 def wait_for_workers(app: RunningApp, count: int, timeout: float = 60) -> list[int]:
@@ -518,16 +500,9 @@ class SeaweedFS:
         from botocore.exceptions import ClientError
 
         assert self.process is None, "already running"
-        with (self.folder / "weed.log").open("a") as log:
-            self.process = subprocess.Popen(
-                self.args, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
-                start_new_session=True,
-            )  # fmt: skip
         s3 = self.client()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"weed mini exited:\n{self.log()}")
+
+        def ready() -> bool:
             try:
                 try:
                     s3.create_bucket(Bucket=self.PROBE_BUCKET)
@@ -535,22 +510,20 @@ class SeaweedFS:
                     if "BucketAlready" not in exc.response["Error"]["Code"]:
                         raise
                 s3.put_object(Bucket=self.PROBE_BUCKET, Key="probe", Body=b"ok")
-                return self
+                return True
             except Exception:
-                time.sleep(0.3)
-        raise AssertionError(f"weed mini did not start:\n{self.log()}")
+                return False
+
+        self.process = start(
+            self.args, ready=ready, log=self.folder / "weed.log", append=True, cwd=self.folder,
+            timeout=timeout, what="weed mini",
+        )  # fmt: skip
+        return self
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop(self.process, sig=signal.SIGKILL if kill else signal.SIGTERM)
         self.process = None
 
     def destroy(self) -> None:
@@ -573,16 +546,13 @@ class StripeServer:
     def start(self) -> "StripeServer":
         import sys
 
-        from tests.stripe_server import FAKE_SERVER, _wait_until_listening, create_plans
+        from tests.stripe_server import FAKE_SERVER, create_plans
 
         assert self.process is None, "already running"
-        with self.logfile.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, str(FAKE_SERVER), str(self.port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_until_listening(self.port, self.process, self.logfile)
+        self.process = start(
+            [sys.executable, str(FAKE_SERVER), str(self.port)], ready=listening(self.port),
+            log=self.logfile, append=True, timeout=15, interval=0.05, what="fake Stripe server",
+        )  # fmt: skip
         create_plans(self.url)
         return self
 
@@ -590,12 +560,7 @@ class StripeServer:
         if self.process is None:
             return
         self.thaw()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process, timeout=10)
         self.process = None
 
     def freeze(self) -> None:

@@ -29,8 +29,8 @@ from orgportal.models import Click, ClickRollup, OutboxMessage
 from orgportal.models.analytics import TOTAL
 from orgportal.models.base import utcnow
 from orgportal.services import links, outbox
+from tests.factories import make_user
 from tests.faults.services import SmtpServer, free_port, start_app
-from tests.unit.factories import make_user
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 SUPERVISOR_GRACE = 10.0  # seconds between SIGTERM and SIGKILL (docker stop's default)

@@ -26,8 +26,8 @@ from orgportal.db import make_engine
 from orgportal.models import OrganizationCounter, StoredFile
 from orgportal.services import usage_counters
 from orgportal.state.content import FilesState
+from tests.factories import make_org, make_user, open_session
 from tests.faults.services import SeaweedFS
-from tests.unit.factories import make_org, make_user, open_session
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ from orgportal.db import make_engine
 from orgportal.models import AuditEvent, Organization, Subscription
 from orgportal.services import billing
 from orgportal.state.billing import BillingState
+from tests.factories import make_org, make_user, open_session
 from tests.faults.services import StripeServer, free_port
 from tests.stripe_server import FakeStripe, stripe_client
-from tests.unit.factories import make_org, make_user, open_session
 
 KEY = "sk_test_faults"
 

@@ -1,0 +1,89 @@
+"""Every signed-in page loads with one event that authenticates the session once, and a
+signed-out visitor is sent to sign in, whichever page they open (the state core)."""
+
+import asyncio
+
+import pytest
+from reflex import constants
+from reflex.state import State
+
+from orgportal import db, routes
+from orgportal.orgportal import app  # noqa: F401  (declares the pages)
+from orgportal.services import accounts
+from orgportal.state.base import PAGE_STATES, AppState
+from tests.factories import make_org, make_user, open_session
+
+SIGNED_IN_PAGES = [
+    routes.ORGANIZATION,
+    routes.ORG_MEMBERS,
+    routes.ORG_BILLING,
+    routes.ORG_SUPPORT,
+    routes.ORGANIZATION_DOMAINS,
+    routes.ORG_SETTINGS,
+    routes.AUDIT_LOG,
+    routes.LINKS,
+    routes.FILES,
+    routes.TICKETS,
+    routes.ACCOUNT,
+    routes.PROJECTS,
+    routes.APPROVALS,
+    routes.ANALYTICS,
+    # the Account page's sections (issue 24)
+    routes.ACCOUNT_PROFILE,
+    routes.ACCOUNT_SECURITY,
+    routes.ACCOUNT_SESSIONS,
+    routes.ACCOUNT_PLAN,
+]
+
+
+def connected(cookie: str, path: str) -> AppState:
+    """The app's state tree as a websocket with this cookie, on this page, would see it."""
+    root = State(_reflex_internal_init=True)
+    headers = {"cookie": cookie, "asgi-scope-client": "127.0.0.1"}
+    root._update_router_vars(
+        {
+            constants.RouteVar.HEADERS: headers,
+            constants.RouteVar.PATH: path,
+            constants.RouteVar.ORIGIN: path,
+        },
+        {},
+    )
+    return root.get_substate(AppState.get_full_name().split(".")[1:])
+
+
+@pytest.fixture
+def counted(engine, monkeypatch) -> list[str]:
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    calls: list[str] = []
+    real = accounts.authenticate
+
+    def authenticate(session, raw_token):
+        calls.append(raw_token or "")
+        return real(session, raw_token)
+
+    monkeypatch.setattr(accounts, "authenticate", authenticate)
+    return calls
+
+
+def test_every_signed_in_page_is_declared():
+    assert set(SIGNED_IN_PAGES) <= set(PAGE_STATES)
+
+
+@pytest.mark.parametrize("route", SIGNED_IN_PAGES)
+def test_a_page_load_authenticates_once(session, counted, route):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    state = connected(f"{routes.SESSION_COOKIE}={raw}", route)
+    events = asyncio.run(AppState.load_page.fn(state, route))
+    assert counted == [raw]
+    assert state.page_ready and state.active_org_id == org.id
+    assert events is None
+
+
+@pytest.mark.parametrize("route", SIGNED_IN_PAGES)
+def test_a_signed_out_visitor_is_sent_to_sign_in(session, counted, route):
+    state = connected("", route)
+    events = asyncio.run(AppState.load_page.fn(state, route))
+    assert "login" in str(events) and "next" in str(events)
