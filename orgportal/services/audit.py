@@ -6,7 +6,7 @@ from orgportal.models import AuditEvent, User
 from orgportal.services.permissions import Permission, require
 
 # Every action code recorded anywhere (`audit.record(..., action=...)`), in words for the
-# Audit Log page; tests/unit/test_audit_words.py checks the code base against this table.
+# Audit Log page; tests/services/test_audit.py checks the code base against this table.
 ACTIONS = {
     "organization.created": "Organization created",
     "organization.updated": "Organization updated",
