@@ -149,14 +149,34 @@ def require_workspace(
         require(session, user, organization_id, permission)
 
 
-class WorkspaceItem(Protocol):
+class OrganizationItem(Protocol):
+    """A row that belongs to one organization (or, where None is allowed, to no organization)."""
+
+    @property
+    def organization_id(self) -> int | None: ...
+
+
+class WorkspaceItem(OrganizationItem, Protocol):
     """A thing of one workspace: an organization's (`organization_id`), or else its owner's."""
 
-    organization_id: int | None
-    owner_id: int
+    @property
+    def owner_id(self) -> int: ...
 
 
 Item = TypeVar("Item", bound=WorkspaceItem)
+Row = TypeVar("Row", bound=OrganizationItem)
+
+
+def organization_row(
+    session: Session, model: type[Row], row_id: int, organization_id: int | None, missing: str
+) -> Row:
+    """The `model` row `row_id` if it belongs to this organization, else NotFound(`missing`):
+    another organization's id reads exactly as one that does not exist. The caller has
+    checked the viewer's permission in the organization first."""
+    row = session.get(model, row_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound(missing)
+    return row
 
 
 def require_readable(session: Session, user: User, item: Item | None, missing: str) -> Item:

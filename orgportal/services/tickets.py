@@ -20,7 +20,7 @@ from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
 from orgportal.services import audit, outbox, seats
 from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require
+from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import current_prefix
 from orgportal.services.validation import FieldError, normalize_email, text
 
@@ -290,9 +290,9 @@ def assign_department(
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
     if department_id is not None:
-        department = session.get(Department, department_id)
-        if department is None or department.organization_id != organization_id:
-            raise NotFound("Department not found.")
+        organization_row(
+            session, Department, department_id, organization_id, "Department not found."
+        )
     ticket.department_id = department_id
     ticket.updated_at = utcnow()
     session.add(ticket)
@@ -321,10 +321,7 @@ def _set_status(session: Session, ticket: Ticket, status: TicketStatus) -> Ticke
 
 
 def _ticket(session: Session, organization_id: int, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.organization_id != organization_id:
-        raise NotFound("Ticket not found.")
-    return ticket
+    return organization_row(session, Ticket, ticket_id, organization_id, "Ticket not found.")
 
 
 def _department_names(session: Session, organization_id: int) -> dict[int, str]:

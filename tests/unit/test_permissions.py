@@ -9,6 +9,7 @@ from orgportal.services.permissions import Permission as P
 from orgportal.services.permissions import (
     has_permission,
     in_workspace,
+    organization_row,
     require_changeable,
     require_readable,
 )
@@ -112,3 +113,14 @@ def test_changing_refuses_other_members_and_reads_other_workspaces_as_missing(se
         require_changeable(
             session, make_user(session), org.id, Link, shared.id, missing="gone", denied="no"
         )
+
+
+def test_an_organization_row_is_found_only_in_its_own_organization(session, team):
+    org, owner, agent, _ = team
+    other = make_org(session, make_user(session), "Other Org")
+    shared = _link(session, agent, org.id)
+    assert organization_row(session, Link, shared.id, org.id, "gone") is shared
+    for row_id, organization_id in [(shared.id, other.id), (shared.id, None), (10**6, org.id)]:
+        with pytest.raises(NotFound) as missing:
+            organization_row(session, Link, row_id, organization_id, "Link not found.")
+        assert missing.value.message == "Link not found."
