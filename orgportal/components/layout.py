@@ -373,9 +373,10 @@ ORG_SECTIONS = [
 ]
 
 
-def _section_link(label: str, path: str, current: str) -> rx.Component:
-    """A sidebar entry; the current page is marked for screen readers (aria-current) and by
-    weight, background and a bar, never by colour alone."""
+def section_link(label: str, path: str, current: str, **props) -> rx.Component:
+    """An entry of a section nav (the organization's sidebar, the account's sections); the
+    current page is marked for screen readers (aria-current) and by weight, background and a
+    bar, never by colour alone."""
     here = path == current
     return rx.link(
         label,
@@ -392,6 +393,7 @@ def _section_link(label: str, path: str, current: str) -> rx.Component:
         border_left="3px solid var(--accent-9)" if here else "3px solid transparent",
         background="var(--gray-a3)" if here else "transparent",
         _hover={"color": "var(--gray-12)", "background": "var(--gray-a4)"},
+        **props,
         width=rx.breakpoints(initial="auto", md="100%"),
         on_click=AppState.fill_ahead(path),  # the page fills while its route loads
     )
@@ -403,11 +405,11 @@ def organization_sidebar(current: str) -> rx.Component:
         rx.vstack(
             rx.text(AppState.active_workspace_name, weight="bold", size="2", padding_x="0.75em"),
             rx.flex(
-                *[_section_link(label, path, current) for label, path in ORG_SECTIONS],
+                *[section_link(label, path, current) for label, path in ORG_SECTIONS],
                 *[prefetch_page(page=path) for _, path in ORG_SECTIONS if path != current],
                 rx.cond(
                     AppState.caps.view_audit_log,
-                    _section_link("Audit Log", routes.AUDIT_LOG, current),
+                    section_link("Audit Log", routes.AUDIT_LOG, current),
                 ),
                 direction=rx.breakpoints(initial="row", md="column"),
                 wrap="wrap",
@@ -452,6 +454,53 @@ def organization_frame(current: str, *children: rx.Component) -> rx.Component:
                 ),
             ),
             rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+        ),
+    )
+
+
+# The account's sections (issue 24), in the nav's order: (label, path).
+ACCOUNT_SECTIONS = [
+    ("Profile", routes.ACCOUNT_PROFILE),
+    ("Sign-in & security", routes.ACCOUNT_SECURITY),
+    ("Sessions", routes.ACCOUNT_SESSIONS),
+    ("Plan", routes.ACCOUNT_PLAN),
+]
+
+
+def account_nav(current: str) -> rx.Component:
+    """Beside the section on a wide screen; above it, its entries wrapping, on a phone."""
+    return rx.el.nav(
+        rx.flex(
+            *[
+                section_link(label, path, current, white_space="nowrap")
+                for label, path in ACCOUNT_SECTIONS
+            ],
+            direction=rx.breakpoints(initial="row", md="column"),
+            wrap="wrap",
+            gap="1",
+            width="100%",
+        ),
+        aria_label="Account",
+        width=rx.breakpoints(initial="100%", md="13em"),
+        flex_shrink="0",
+    )
+
+
+def account_frame(current: str, *children: rx.Component) -> rx.Component:
+    """A section of /account: the account's name and email, its section nav beside the
+    content."""
+    return page_frame(
+        rx.vstack(
+            rx.heading("Account", size="6"),
+            rx.text(AppState.user_name, " · ", AppState.user_email, size="2", color_scheme="gray"),
+            spacing="1",
+        ),
+        rx.flex(
+            account_nav(current),
+            rx.vstack(*children, spacing="4", width="100%", min_width="0"),
+            direction=rx.breakpoints(initial="column", md="row"),
+            gap="1.5em",
+            width="100%",
         ),
     )
 

@@ -3,85 +3,17 @@ other sub-pages."""
 
 import reflex as rx
 
-from orgportal import routes, styles
-from orgportal.components.forms import form_error
+from orgportal import routes
 from orgportal.components.layout import organization_frame, page_frame
-from orgportal.state.audit_log import AuditLogState, AuditRow
 from orgportal.state.base import AppState
-
-# (header, column width): a fixed layout whose cells wrap, so the table never needs to
-# scroll sideways (a scrolling region without anything focusable is out of keyboard reach).
-COLUMNS = (("When", "11em"), ("Who", "22%"), ("Action", "24%"), ("Details", "auto"))
-WRAP = {"overflow_wrap": "anywhere"}
-
-
-def _row(row: AuditRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.when, **WRAP),
-        rx.table.cell(row.actor, **WRAP),
-        rx.table.cell(row.action, **WRAP),
-        rx.table.cell(row.summary, **WRAP),
-    )
-
-
-def _table() -> rx.Component:
-    return rx.cond(
-        AuditLogState.rows.length() > 0,
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[rx.table.column_header_cell(h, width=w) for h, w in COLUMNS],
-                )
-            ),
-            rx.table.body(rx.foreach(AuditLogState.rows, _row)),
-            layout=rx.breakpoints(initial="auto", md="fixed"),
-            **styles.table([h for h, _ in COLUMNS]),
-        ),
-        rx.cond(
-            AuditLogState.error == "",
-            rx.text("Nothing has been recorded yet.", color_scheme="gray"),
-        ),
-    )
-
-
-def _personal_workspace() -> rx.Component:
-    return page_frame(
-        rx.heading("Audit Log", size="6"),
-        rx.callout(
-            "The Personal Workspace has no audit log: organizations keep one. Switch to an "
-            "organization in the profile menu to see its log.",
-            icon="info",
-            width="100%",
-        ),
-    )
+from orgportal.views.audit_log import audit_log_entries, no_personal_audit_log
 
 
 def audit_log_page() -> rx.Component:
     return rx.cond(
         AppState.page_ready & (AppState.active_org_id == 0),
-        _personal_workspace(),
-        _organization_log(),
-    )
-
-
-def _organization_log() -> rx.Component:
-    return organization_frame(
-        routes.AUDIT_LOG,
-        rx.heading("Audit Log", size="6"),
-        form_error(AuditLogState.error),
-        _table(),
-        rx.hstack(
-            rx.button(
-                "Newer",
-                variant="soft",
-                on_click=AuditLogState.previous_page,
-                disabled=AuditLogState.page == 0,
-            ),
-            rx.button(
-                "Older",
-                variant="soft",
-                on_click=AuditLogState.next_page,
-                disabled=~AuditLogState.has_more,
-            ),
+        page_frame(rx.heading("Audit Log", size="6"), no_personal_audit_log()),
+        organization_frame(
+            routes.AUDIT_LOG, rx.heading("Audit Log", size="6"), audit_log_entries()
         ),
     )

@@ -5,78 +5,17 @@ the Personal Workspace, which no organization's settings affect."""
 import reflex as rx
 
 from orgportal.components.layout import page_frame
-from orgportal.state.two_factor import SecurityGateState as G
-from orgportal.state.two_factor import TwoFactorState
+from orgportal.views.security_gate import address_refusal, two_factor_requirement
 from orgportal.views.two_factor import two_factor_card
-
-
-def _to_personal() -> rx.Component:
-    return rx.button(
-        "Switch to Personal Workspace", variant="soft", on_click=G.to_personal, type="button"
-    )
-
-
-def _continue() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("check")),
-        rx.hstack(
-            rx.callout.text("Nothing stops you now."),
-            rx.button("Continue", size="1", on_click=G.continue_on, high_contrast=True),
-            align="center",
-            wrap="wrap",
-        ),
-        color_scheme="green",
-        high_contrast=True,
-        width="100%",
-    )
 
 
 def two_factor_required_page() -> rx.Component:
     return page_frame(
         rx.heading("Set up two-factor sign-in to continue", size="6"),
-        rx.cond(
-            G.reason == "two_factor",
-            rx.vstack(
-                rx.text(
-                    rx.text.strong(G.org_name),
-                    " requires two-factor sign-in for its members. Set it up below to open "
-                    "the organization; your Personal Workspace works without it.",
-                    size="2",
-                ),
-                _to_personal(),
-                spacing="2",
-            ),
-        ),
-        rx.cond(TwoFactorState.enabled, _continue()),
+        two_factor_requirement(),
         two_factor_card(),
     )
 
 
 def address_blocked_page() -> rx.Component:
-    return page_frame(
-        rx.heading("Your address is not allowed", size="6"),
-        rx.cond(
-            G.reason == "address",
-            rx.vstack(
-                rx.callout(
-                    G.message,
-                    icon="shield_alert",
-                    color_scheme="red",
-                    role="alert",
-                    width="100%",
-                ),
-                rx.text(
-                    "Address seen: ",
-                    rx.code(G.address, id="seen-address"),
-                    ". Ask an Owner or Admin of ",
-                    G.org_name,
-                    " to add it to the IP allowlist, or connect from an allowed network.",
-                    size="2",
-                ),
-                _to_personal(),
-                spacing="3",
-                width="100%",
-            ),
-            _continue(),
-        ),
-    )
+    return page_frame(rx.heading("Your address is not allowed", size="6"), address_refusal())

@@ -9,12 +9,11 @@ from sqlmodel import Session, col, func, select
 
 from orgportal import routes, security
 from orgportal.config import settings
-from orgportal.models import LoginAttempt, Membership, Organization, User, UserSession, UserToken
+from orgportal.models import Membership, Organization, User, UserSession, UserToken
 from orgportal.models.base import utcnow
 from orgportal.models.security import TwoFactor
-from orgportal.services import account_links, outbox, user_sessions
+from orgportal.services import account_links, outbox, sign_in_lockout, user_sessions
 from orgportal.services.errors import (
-    AccountLocked,
     DomainError,
     InvalidCredentials,
     InvalidToken,
@@ -199,12 +198,11 @@ def verify_current_password(session: Session, user: User, password: str, field: 
     not be open to whoever finds a browser signed in (password and email changes, account
     deletion, new API keys). A wrong one counts toward the sign-in lockout, and a locked
     email is refused before any hashing."""
-    _refuse_if_locked(session, user.email)
+    sign_in_lockout.refuse_if_locked(session, user.email)
     if not security.verify_password(password or "", user.password_hash):
-        # As in sign_in: the failure must outlive the refusal it causes.
-        session.add(LoginAttempt(email=user.email, succeeded=False))
-        session.commit()
-        raise ValidationFailed({field: WRONG_PASSWORD})
+        sign_in_lockout.refuse_attempt(
+            session, user.email, ValidationFailed({field: WRONG_PASSWORD})
+        )
 
 
 # --- sign in ------------------------------------------------------------------------------
@@ -218,16 +216,12 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> "st
     websocket event cannot set one. It works only in the browser that asked for it.
     """
     email = email.strip().lower()
-    _refuse_if_locked(session, email)
+    sign_in_lockout.refuse_if_locked(session, email)
     user = find_user(session, email) if email else None
     if user is None:
         security.burn_password_check(password)
     if user is None or not security.verify_password(password, user.password_hash):
-        # The one commit inside a service: the failure must outlive the refusal it causes,
-        # or the lockout could never count it.
-        session.add(LoginAttempt(email=email, succeeded=False))
-        session.commit()
-        raise InvalidCredentials()
+        sign_in_lockout.refuse_attempt(session, email, InvalidCredentials())
     second_factor = session.get(TwoFactor, user.id)
     if second_factor is not None and second_factor.enabled_at is not None:
         # Password right, but no ticket yet: the code step (services/two_factor.py) issues it,
@@ -235,7 +229,7 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> "st
         return SecondStep(
             _issue_token(session, user, TWO_FACTOR_STEP, TWO_FACTOR_STEP_TTL, bind=browser)
         )
-    session.add(LoginAttempt(email=email, succeeded=True))
+    sign_in_lockout.record_success(session, email)
     return issue_sign_in_ticket(session, user, browser=browser)
 
 
@@ -256,30 +250,6 @@ def issue_sign_in_ticket(
     if not browser:
         raise NotAuthenticated("Please allow cookies for this site, reload the page and try again.")
     return _issue_token(session, user, SIGN_IN, SIGN_IN_TICKET_TTL, organization_id, bind=browser)
-
-
-def _refuse_if_locked(session: Session, email: str) -> None:
-    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    last_success = session.exec(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
-        )
-    ).one()
-    since = max(window_start, last_success) if last_success else window_start
-    failures = session.exec(
-        select(func.count(), func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email,
-            col(LoginAttempt.succeeded).is_(False),
-            LoginAttempt.at > since,
-        )
-    ).one()
-    count, latest = failures
-    if count >= settings.login_max_failures:
-        unlock = latest + timedelta(minutes=settings.login_window_minutes)
-        minutes = max(1, int((unlock - utcnow()).total_seconds() // 60) + 1)
-        raise AccountLocked(
-            f"Too many failed sign-in attempts for this email. Try again in {minutes} minutes."
-        )
 
 
 def open_session(session: Session, ticket: str, *, browser: str) -> tuple[str, UserSession]:

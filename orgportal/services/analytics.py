@@ -20,7 +20,7 @@ from orgportal.models.analytics import DIMENSIONS, TOTAL, WEEKLY, week_of
 from orgportal.models.base import utcnow
 from orgportal.models.project import workspace_key
 from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require, require_workspace
+from orgportal.services.permissions import Permission, in_workspace, require, require_workspace
 
 RANGES = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -182,22 +182,16 @@ def _scope(
             raise NotFound("Project not found.")
     if link_id is not None:
         link = session.get(Link, link_id)
-        if link is None or not _in_workspace(link, organization_id, user):
+        if link is None or not in_workspace(link, user, organization_id):
             raise NotFound("Link not found.")
     return Scope(organization_id, user.id or 0, project_id, link_id)
-
-
-def _in_workspace(link: Link, organization_id: int | None, user: User) -> bool:
-    if link.organization_id != organization_id:
-        return False
-    return organization_id is not None or link.owner_id == user.id
 
 
 def find_link(session: Session, *, user: User, organization_id: int | None, slug: str) -> Link:
     """A link of the workspace by its slug (the page's link filter)."""
     require_workspace(session, user, organization_id, Permission.VIEW)
     link = session.exec(select(Link).where(Link.slug == slug.strip().lower())).first()
-    if link is None or not _in_workspace(link, organization_id, user):
+    if link is None or not in_workspace(link, user, organization_id):
         raise NotFound(f"No link /{slug.strip()} in this workspace.")
     return link
 

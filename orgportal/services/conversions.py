@@ -21,8 +21,8 @@ from orgportal.models import Click, Conversion, User
 from orgportal.models.analytics import TOTAL
 from orgportal.models.base import utcnow
 from orgportal.services import clicks
-from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require
+from orgportal.services.errors import ValidationFailed
+from orgportal.services.permissions import require_readable
 from orgportal.services.validation import FieldError, text
 
 NAME_MAX = 100
@@ -120,17 +120,7 @@ def _click_for(session: Session, user: User, token: str) -> Click:
     click = None
     if CLICK_ID.fullmatch(token or ""):
         click = session.exec(select(Click).where(Click.token == token)).first()
-    if click is None:
-        raise NotFound("Click not found.")
-    if click.organization_id is None:
-        if click.owner_id != user.id:
-            raise NotFound("Click not found.")
-        return click
-    try:  # membership, and the organization's Security settings (SPEC §13)
-        require(session, user, click.organization_id, Permission.VIEW)
-    except NotFound:
-        raise NotFound("Click not found.") from None
-    return click
+    return require_readable(session, user, click, "Click not found.")
 
 
 def _existing(session: Session, click: Click, name: str) -> Conversion | None:

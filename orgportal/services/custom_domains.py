@@ -38,7 +38,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, plans, seats
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require
+from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.validation import FieldError
 
 RECORD_PREFIX = "_orgportal."
@@ -323,10 +323,7 @@ def get_domain(
     session: Session, *, user: User, organization_id: int, domain_id: int
 ) -> CustomDomain:
     require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
-    row = session.get(CustomDomain, domain_id)
-    if row is None or row.organization_id != organization_id:
-        raise NotFound("Domain not found.")
-    return row
+    return organization_row(session, CustomDomain, domain_id, organization_id, "Domain not found.")
 
 
 def verify_domain(

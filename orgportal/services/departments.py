@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select, update
 from orgportal.models import Department, DepartmentMember, Membership, Ticket, User
 from orgportal.services import audit
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require
+from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import require_support_admin
 from orgportal.services.validation import FieldError, text
 
@@ -196,10 +196,9 @@ def _valid_name(
 
 
 def _department(session: Session, organization_id: int, department_id: int) -> Department:
-    department = session.get(Department, department_id)
-    if department is None or department.organization_id != organization_id:
-        raise NotFound("Department not found.")
-    return department
+    return organization_row(
+        session, Department, department_id, organization_id, "Department not found."
+    )
 
 
 def _member(session: Session, organization_id: int, user_id: int) -> User:

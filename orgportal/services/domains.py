@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from orgportal.models import AuthorizedDomain, Organization, User
 from orgportal.services import audit
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.permissions import organization_row
 from orgportal.services.support_settings import require_support_admin
 from orgportal.services.validation import FieldError
 
@@ -129,9 +130,9 @@ def add_domain(
 
 def remove_domain(session: Session, *, user: User, organization_id: int, domain_id: int) -> None:
     require_support_admin(session, user, organization_id, subscription=False)
-    row = session.get(AuthorizedDomain, domain_id)
-    if row is None or row.organization_id != organization_id:
-        raise NotFound("Domain not found.")
+    row = organization_row(
+        session, AuthorizedDomain, domain_id, organization_id, "Domain not found."
+    )
     session.delete(row)
     audit.record(
         session,

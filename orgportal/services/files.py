@@ -19,10 +19,11 @@ from orgportal.config import settings
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove_after_commit
 from orgportal.models import StoredFile, User
 from orgportal.services import usage, usage_counters
-from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.errors import Conflict, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
-    require,
+    require_changeable,
+    require_readable,
     require_workspace,
 )
 
@@ -183,18 +184,7 @@ def get_file(session: Session, *, user: User, file_id: int) -> StoredFile:
     Anyone else's file id gets the very same NotFound as an id that does not exist, so probing
     ids tells nothing about other workspaces (every member role may view files).
     """
-    stored = session.get(StoredFile, file_id)
-    if stored is None:
-        raise NotFound("File not found.")
-    if stored.organization_id is None:
-        if stored.owner_id != user.id:
-            raise NotFound("File not found.")
-        return stored
-    try:  # membership, and the organization's Security settings (SPEC §13)
-        require(session, user, stored.organization_id, Permission.VIEW)
-    except NotFound:
-        raise NotFound("File not found.") from None
-    return stored
+    return require_readable(session, user, session.get(StoredFile, file_id), "File not found.")
 
 
 def delete_file(
@@ -207,14 +197,15 @@ def delete_file(
 ) -> StoredFile:
     """The workspace is checked before the file is looked up: the answer never depends on
     whether the id exists somewhere else."""
-    require_workspace(session, user, organization_id, Permission.VIEW)
-    stored = get_file(session, user=user, file_id=file_id)
-    if stored.organization_id != organization_id:
-        raise NotFound("File not found.")
-    if organization_id is not None:
-        _, membership = require(session, user, organization_id, Permission.VIEW)
-        if not usage.may_delete(stored, user, membership.role):
-            raise PermissionDenied("Only its uploader, an Admin or the Owner can delete this file.")
+    stored = require_changeable(
+        session,
+        user,
+        organization_id,
+        StoredFile,
+        file_id,
+        missing="File not found.",
+        denied="Only its uploader, an Admin or the Owner can delete this file.",
+    )
     session.delete(stored)
     session.flush()
     usage_counters.count_item(

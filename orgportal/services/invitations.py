@@ -16,7 +16,6 @@ from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
     Conflict,
     InviteUnusable,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
@@ -25,6 +24,7 @@ from orgportal.services.permissions import (
     Permission,
     invite_roles,
     membership_of,
+    organization_row,
     require,
 )
 from orgportal.services.validation import FieldError, normalize_email
@@ -285,9 +285,7 @@ def _member_by_email(session: Session, organization_id: int, email: str) -> Memb
 
 
 def _pending_invite(session: Session, organization_id: int, invite_id: int) -> Invite:
-    invite = session.get(Invite, invite_id)
-    if invite is None or invite.organization_id != organization_id:
-        raise NotFound("Invite not found.")
+    invite = organization_row(session, Invite, invite_id, organization_id, "Invite not found.")
     if invite.status != InviteStatus.PENDING:
         raise Conflict(f"This invite was already {invite.status}.")
     return invite

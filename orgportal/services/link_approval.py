@@ -16,7 +16,7 @@ from orgportal.models import Link, Organization, Role, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, usage, usage_counters
 from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, membership_of, require
+from orgportal.services.permissions import Permission, membership_of, organization_row, require
 from orgportal.services.validation import FieldError, text
 
 LIVE_TOPIC = "approvals"
@@ -162,9 +162,7 @@ def _require_approver(session: Session, user: User, organization_id: int | None)
 
 def _pending_link(session: Session, organization_id: int, link_id: int) -> Link:
     """A pending link of this organization; another organization's id reads as missing."""
-    link = session.get(Link, link_id)
-    if link is None or link.organization_id != organization_id:
-        raise NotFound("Link not found.")
+    link = organization_row(session, Link, link_id, organization_id, "Link not found.")
     if not link.pending_approval:
         raise NotFound("That link is not waiting for approval.")
     return link

@@ -15,10 +15,10 @@ from orgportal.models import ClickRollup, Link, User
 from orgportal.models.analytics import TOTAL
 from orgportal.models.base import utcnow
 from orgportal.services import custom_domains, link_approval, projects, usage, usage_counters
-from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orgportal.services.errors import Conflict, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
-    require,
+    require_changeable,
     require_workspace,
 )
 from orgportal.services.validation import FieldError, http_url
@@ -39,10 +39,13 @@ def create_link(
     slug: str = "",
     project_id: int | None = None,
     custom_domain_id: int | None = None,
+    append_click_id: bool = False,
 ) -> Link:
     """`project_id`: a project of the same workspace, or None. With the organization's
     `require_approval_for_links` on, an Agent's or Billing Admin's link starts pending.
-    `custom_domain_id`: a verified domain of the organization (issue 17), or None."""
+    `custom_domain_id`: a verified domain of the organization (issue 17), or None.
+    `append_click_id`: its redirects append `op_click=<click id>` (issue 15, conversion
+    attribution; its creator may switch that later with `clicks.set_append_click_id`)."""
     require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
     domain = custom_domains.link_domain(
         session, organization_id=organization_id, custom_domain_id=custom_domain_id
@@ -77,6 +80,7 @@ def create_link(
         project_id=project.id if project else None,
         pending_approval=link_approval.starts_pending(session, user, organization_id),
         custom_domain_id=domain.id if domain else None,
+        append_click_id=append_click_id,
     )
     session.add(link)
     session.flush()
@@ -193,18 +197,15 @@ def changeable_link(
 ) -> Link:
     """A link of the workspace that `user` may change or delete. The workspace is checked
     before the link is looked up, so another workspace's id reads as missing."""
-    require_workspace(session, user, organization_id, Permission.VIEW)
-    link = session.get(Link, link_id)
-    if link is None or link.organization_id != organization_id:
-        raise NotFound("Link not found.")
-    if organization_id is None:
-        if link.owner_id != user.id:
-            raise NotFound("Link not found.")
-    else:
-        _, membership = require(session, user, organization_id, Permission.VIEW)
-        if not usage.may_delete(link, user, membership.role):
-            raise PermissionDenied("Only its creator, an Admin or the Owner can change this link.")
-    return link
+    return require_changeable(
+        session,
+        user,
+        organization_id,
+        Link,
+        link_id,
+        missing="Link not found.",
+        denied="Only its creator, an Admin or the Owner can change this link.",
+    )
 
 
 def set_link_project(

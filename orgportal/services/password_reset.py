@@ -15,13 +15,14 @@ from sqlmodel import Session
 from orgportal import routes, security
 from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
 from orgportal.config import settings
-from orgportal.models import LoginAttempt, User
+from orgportal.models import User
 from orgportal.services import (
     account_audit,
     account_links,
     accounts,
     api_keys,
     outbox,
+    sign_in_lockout,
     unconfirmed,
     user_sessions,
 )
@@ -110,9 +111,9 @@ def reset_password(
     account_links.cancel_pending(session, user_id=user.id, purpose=PASSWORD_RESET)
     ended = user_sessions.revoke_all(session, user_id=user.id)
     keys = api_keys.revoke_all(session, user=user, because="reset your password")
-    # The lockout counts failures since the last success (accounts._refuse_if_locked): this
-    # row ends it, so the owner can sign in with the new password at once.
-    session.add(LoginAttempt(email=user.email, succeeded=True))
+    # The lockout counts failures since the last success: this ends it, so the owner can
+    # sign in with the new password at once.
+    sign_in_lockout.record_success(session, user.email)
     account_audit.record(
         session,
         user=user,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, select
 
@@ -146,3 +147,96 @@ def require_workspace(
     organization the role table decides."""
     if organization_id is not None:
         require(session, user, organization_id, permission)
+
+
+class OrganizationItem(Protocol):
+    """A row that belongs to one organization (or, where None is allowed, to no organization)."""
+
+    @property
+    def organization_id(self) -> int | None: ...
+
+
+class WorkspaceItem(OrganizationItem, Protocol):
+    """A thing of one workspace: an organization's (`organization_id`), or else its owner's."""
+
+    @property
+    def owner_id(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=WorkspaceItem)
+Row = TypeVar("Row", bound=OrganizationItem)
+
+
+def organization_row(
+    session: Session, model: type[Row], row_id: int, organization_id: int | None, missing: str
+) -> Row:
+    """The `model` row `row_id` if it belongs to this organization, else NotFound(`missing`):
+    another organization's id reads exactly as one that does not exist. The caller has
+    checked the viewer's permission in the organization first."""
+    row = session.get(model, row_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound(missing)
+    return row
+
+
+def require_readable(session: Session, user: User, item: Item | None, missing: str) -> Item:
+    """`item` if the user may read it: their own personal one, or one of an organization they
+    are a member of (every role may view; the organization's Security settings, SPEC §13,
+    still apply). Otherwise NotFound(`missing`), the very refusal of an id that does not
+    exist, so probing ids tells nothing about other workspaces."""
+    if item is None:
+        raise NotFound(missing)
+    if item.organization_id is None:
+        if item.owner_id != user.id:
+            raise NotFound(missing)
+        return item
+    try:
+        require(session, user, item.organization_id, Permission.VIEW)
+    except NotFound:
+        raise NotFound(missing) from None
+    return item
+
+
+def in_workspace(item: WorkspaceItem, user: User, organization_id: int | None) -> bool:
+    """Whether `item` belongs to this workspace: the organization's, or in the Personal
+    Workspace (None) the user's own (`usage.in_workspace` is the same rule as a query)."""
+    if item.organization_id != organization_id:
+        return False
+    return organization_id is not None or item.owner_id == user.id
+
+
+def may_delete(item: WorkspaceItem, user: User, role: str) -> bool:
+    """Who may delete a link or file (SPEC §3): its creator; in an organization, the Owner and
+    Admins too. `role` is the user's role in the item's organization ("" for none). The
+    delete services enforce it (`require_changeable`); lists show it per row."""
+    if item.owner_id == user.id:
+        return True
+    return (
+        item.organization_id is not None
+        and bool(role)
+        and has_permission(role, Permission.EDIT_ORGANIZATION)
+    )
+
+
+def require_changeable(
+    session: Session,
+    user: User,
+    organization_id: int | None,
+    model: type[Item],
+    item_id: int,
+    *,
+    missing: str,
+    denied: str,
+) -> Item:
+    """The `model` row `item_id` of the workspace that `user` may change or delete
+    (`may_delete`), else NotFound(`missing`) or PermissionDenied(`denied`). The workspace is
+    checked before the item is looked up, so another workspace's id reads as missing."""
+    require_workspace(session, user, organization_id, Permission.VIEW)
+    item = session.get(model, item_id)
+    if item is None or not in_workspace(item, user, organization_id):
+        raise NotFound(missing)
+    if organization_id is not None:
+        _, membership = require(session, user, organization_id, Permission.VIEW)
+        if not may_delete(item, user, membership.role):
+            raise PermissionDenied(denied)
+    return item

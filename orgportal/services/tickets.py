@@ -20,7 +20,7 @@ from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
 from orgportal.services import audit, outbox, seats
 from orgportal.services.errors import NotFound, ValidationFailed
-from orgportal.services.permissions import Permission, require
+from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import current_prefix
 from orgportal.services.validation import FieldError, normalize_email, text
 
@@ -119,24 +119,7 @@ def validate_submission(data: Any) -> Submission:
 def submit_public_ticket(session: Session, *, organization: Organization, data: Any) -> Ticket:
     """A ticket from the website plugin; the caller has already authorized its Origin."""
     submission = validate_submission(data)
-    ticket = Ticket(
-        organization_id=organization.id,
-        number=next_number(session, organization.id),
-        subject=submission.subject,
-        requester_name=submission.name,
-        requester_email=submission.email,
-        source="web",
-    )
-    session.add(ticket)
-    session.flush()
-    session.add(
-        TicketMessage(
-            ticket_id=ticket.id,
-            author_name=submission.name,
-            from_requester=True,
-            body=submission.message,
-        )
-    )
+    ticket = _open(session, organization.id, submission, source="web")
     mark_changed(session, TOPIC, [organization.id])
     return ticket
 
@@ -156,6 +139,28 @@ def create_ticket(session: Session, *, user: User, organization_id: int, data: A
         errors["department"] = "Choose one of the departments."
     if errors:
         raise ValidationFailed(errors)
+    ticket = _open(session, organization_id, submission, source="app", department_id=department_id)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=user,
+        action="ticket.created",
+        summary=f"Opened {ticket.number} for {submission.email}",
+    )
+    mark_changed(session, TOPIC, [organization_id])
+    return ticket
+
+
+def _open(
+    session: Session,
+    organization_id: int,
+    submission: Submission,
+    *,
+    source: str,
+    department_id: int | None = None,
+) -> Ticket:
+    """A new ticket with the next number and the requester's message as its first one (the
+    public intake and tickets opened in the app alike)."""
     ticket = Ticket(
         organization_id=organization_id,
         number=next_number(session, organization_id),
@@ -163,7 +168,7 @@ def create_ticket(session: Session, *, user: User, organization_id: int, data: A
         requester_name=submission.name,
         requester_email=submission.email,
         department_id=department_id,
-        source="app",
+        source=source,
     )
     session.add(ticket)
     session.flush()
@@ -175,14 +180,6 @@ def create_ticket(session: Session, *, user: User, organization_id: int, data: A
             body=submission.message,
         )
     )
-    audit.record(
-        session,
-        organization_id=organization_id,
-        actor=user,
-        action="ticket.created",
-        summary=f"Opened {ticket.number} for {submission.email}",
-    )
-    mark_changed(session, TOPIC, [organization_id])
     return ticket
 
 
@@ -293,9 +290,9 @@ def assign_department(
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
     if department_id is not None:
-        department = session.get(Department, department_id)
-        if department is None or department.organization_id != organization_id:
-            raise NotFound("Department not found.")
+        organization_row(
+            session, Department, department_id, organization_id, "Department not found."
+        )
     ticket.department_id = department_id
     ticket.updated_at = utcnow()
     session.add(ticket)
@@ -324,10 +321,7 @@ def _set_status(session: Session, ticket: Ticket, status: TicketStatus) -> Ticke
 
 
 def _ticket(session: Session, organization_id: int, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.organization_id != organization_id:
-        raise NotFound("Ticket not found.")
-    return ticket
+    return organization_row(session, Ticket, ticket_id, organization_id, "Ticket not found.")
 
 
 def _department_names(session: Session, organization_id: int) -> dict[int, str]:

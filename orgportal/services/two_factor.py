@@ -22,9 +22,9 @@ from sqlmodel import Session, col, delete, select
 
 from orgportal import security
 from orgportal.db import mark_user_access_changed
-from orgportal.models import LoginAttempt, Membership, RecoveryCode, TwoFactor, User, UserToken
+from orgportal.models import Membership, RecoveryCode, TwoFactor, User, UserToken
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, secret_box
+from orgportal.services import accounts, audit, secret_box, sign_in_lockout
 from orgportal.services.errors import (
     Conflict,
     DomainError,
@@ -201,16 +201,13 @@ def finish_sign_in(session: Session, *, challenge: str, code: str, browser: str)
     row = _locked_row(session, token.user_id)
     if user is None or row is None or row.enabled_at is None:
         raise InvalidToken(CHALLENGE_ENDED)
-    accounts._refuse_if_locked(session, user.email)
+    sign_in_lockout.refuse_if_locked(session, user.email)
     accepted, codes_left = _accept_any(session, row, user, code)
     if not accepted:
-        # Committed like a wrong password: the failure must outlive the refusal.
-        session.add(LoginAttempt(email=user.email, succeeded=False))
-        session.commit()
-        raise InvalidCode()
+        sign_in_lockout.refuse_attempt(session, user.email, InvalidCode())
     token.used_at = utcnow()
     session.add(token)
-    session.add(LoginAttempt(email=user.email, succeeded=True))
+    sign_in_lockout.record_success(session, user.email)
     return SignedIn(accounts.issue_sign_in_ticket(session, user, browser=browser), codes_left)
 
 
@@ -218,12 +215,12 @@ def verify_code(session: Session, *, user: User, code: str, field: str = "code")
     """A current code (not a recovery code) from a signed-in user proving it is them again
     (e.g. before a new API key), or ValidationFailed on `field`. Replays are refused, and a
     wrong code counts toward the sign-in lockout like a wrong password."""
-    accounts._refuse_if_locked(session, user.email)
+    sign_in_lockout.refuse_if_locked(session, user.email)
     row = _locked_row(session, user.id)
     if row is None or row.enabled_at is None or not _accept_totp(row, code):
-        session.add(LoginAttempt(email=user.email, succeeded=False))
-        session.commit()  # the failure must outlive the refusal it causes
-        raise ValidationFailed({field: "That code is not valid."})
+        sign_in_lockout.refuse_attempt(
+            session, user.email, ValidationFailed({field: "That code is not valid."})
+        )
     session.add(row)
 
 
@@ -257,9 +254,7 @@ def _accept_totp(row: TwoFactor, code: str) -> bool:
     return False
 
 
-def _accept_any(
-    session: Session, row: TwoFactor, user: User, code: str
-) -> tuple[bool, int | None]:
+def _accept_any(session: Session, row: TwoFactor, user: User, code: str) -> tuple[bool, int | None]:
     """A TOTP code, or else an unused recovery code (then marked used and audited): whether
     it was accepted, and after a recovery code how many are left."""
     if CODE_PATTERN.match(_clean(code)):

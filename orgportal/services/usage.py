@@ -14,16 +14,14 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select, update
 
 from orgportal.models import (
-    Link,
     Membership,
     Organization,
-    StoredFile,
     User,
 )
 from orgportal.services import custom_domains, plans, seats, usage_counters
 from orgportal.services.effective_plans import effective_plans
 from orgportal.services.errors import Conflict
-from orgportal.services.permissions import Permission, has_permission, require
+from orgportal.services.permissions import Permission, require
 from orgportal.services.plans import Plan
 
 
@@ -173,16 +171,3 @@ def in_workspace(model, user: User, organization_id: int | None) -> ColumnElemen
     if organization_id is None:
         return and_(col(model.organization_id).is_(None), model.owner_id == user.id)
     return model.organization_id == organization_id
-
-
-def may_delete(item: Link | StoredFile, user: User, role: str) -> bool:
-    """Who may delete a link or file (SPEC §3): its creator; in an organization, the Owner and
-    Admins too. `role` is the user's role in the item's organization ("" for none). The
-    delete services enforce it; lists show it per row."""
-    if item.owner_id == user.id:
-        return True
-    return (
-        item.organization_id is not None
-        and bool(role)
-        and has_permission(role, Permission.EDIT_ORGANIZATION)
-    )

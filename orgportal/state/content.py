@@ -15,6 +15,7 @@ from orgportal.models import StoredFile
 from orgportal.services import clicks, custom_domains, files, links, projects, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
+from orgportal.services.permissions import may_delete
 from orgportal.state.base import AppState
 from orgportal.state.paging import Paged
 
@@ -180,7 +181,7 @@ class LinksState(WorkspaceItems, AppState):
             ),
             target_url=link.target_url,
             created=formatting.date(link.created_at),
-            can_delete=usage.may_delete(link, viewer.user, self.caps.role),
+            can_delete=may_delete(link, viewer.user, self.caps.role),
             project=self._project_names.get(link.project_id or 0, ""),
             project_id=str(link.project_id or ""),
             pending=link.pending_approval,
@@ -201,15 +202,8 @@ class LinksState(WorkspaceItems, AppState):
                     slug=form.get("slug", ""),
                     project_id=_project_id(form.get("project_id", "")),
                     custom_domain_id=_project_id(form.get("custom_domain_id", "")),  # issue 17
+                    append_click_id=bool(form.get("append_click_id")),  # issue 15
                 )
-                if form.get("append_click_id"):  # issue 15: conversion attribution
-                    clicks.set_append_click_id(
-                        session,
-                        user=viewer.user,
-                        organization_id=viewer.session.active_org_id,
-                        link_id=made.id,
-                        enabled=True,
-                    )
             except usage.LimitReached:
                 raise  # the pool's refusal belongs to the whole form
             except Conflict as exc:  # the slug is taken: say so under the slug field
@@ -289,7 +283,7 @@ class FilesState(WorkspaceItems, AppState):
             created=formatting.date(stored.created_at),
             uploaded_by=uploaded_by,
             download_url=routes.file_download(stored.id),
-            can_delete=usage.may_delete(stored, viewer.user, self.caps.role),
+            can_delete=may_delete(stored, viewer.user, self.caps.role),
         )
 
     @rx.event

@@ -2,13 +2,15 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from orgportal.adapters.click_queue import BatchQueue
-from orgportal.models import Click, ClickRollup, Link
+from orgportal.models import Click, ClickRollup, Link, Role
 from orgportal.models.analytics import TOTAL
 from orgportal.services import clicks, links
-from tests.factories import make_org, make_user
+from orgportal.services.errors import PermissionDenied, ValidationFailed
+from tests.factories import add_member, make_org, make_user
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -133,6 +135,46 @@ def test_click_id_appended_keeping_the_targets_query(session):
     assert clicks.target_for(link, one) == f"https://example.com/page?op_click={one.token}#top"
     link.append_click_id = False
     assert clicks.target_for(link, one) == "https://example.com/page#top"
+
+
+def test_a_link_can_be_created_appending_click_ids(session):
+    """One use case for the Links page and `POST /api/links`: created with the click id on."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    on = links.create_link(
+        session,
+        user=owner,
+        organization_id=org.id,
+        target_url="https://shop.example/p",
+        append_click_id=True,
+    )
+    off = links.create_link(
+        session, user=owner, organization_id=org.id, target_url="https://shop.example/q"
+    )
+    session.commit()
+    assert (
+        session.get(Link, on.id).append_click_id and not session.get(Link, off.id).append_click_id
+    )
+
+
+def test_a_refused_link_is_not_created_with_its_click_id(session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    viewer = add_member(session, org, Role.VIEWER)
+    with pytest.raises(PermissionDenied):  # a Viewer creates nothing (SPEC §3)
+        links.create_link(
+            session,
+            user=viewer,
+            organization_id=org.id,
+            target_url="https://shop.example/p",
+            append_click_id=True,
+        )
+    with pytest.raises(ValidationFailed):
+        links.create_link(
+            session, user=owner, organization_id=org.id, target_url="nope", append_click_id=True
+        )
+    session.rollback()
+    assert session.exec(select(Link)).all() == []
 
 
 def test_click_ids_are_random_tokens(session):

@@ -14,7 +14,7 @@ from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, Limit, Offset, rest_router
 from orgportal.db import unit_of_work
 from orgportal.models import Link
-from orgportal.services import api_keys, clicks, custom_domains, link_approval, links
+from orgportal.services import api_keys, custom_domains, link_approval, links
 
 router = rest_router("/links", "links")
 NO_REASON = s.LinkReject()  # the reject body is optional
@@ -61,15 +61,8 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
             slug=body.slug,
             project_id=body.project_id,
             custom_domain_id=domain.id if domain else None,
+            append_click_id=body.append_click_id,  # issue 15: conversion attribution
         )
-        if body.append_click_id:  # issue 15: conversion attribution
-            clicks.set_append_click_id(
-                session,
-                user=caller.user,
-                organization_id=link.organization_id,
-                link_id=link.id,
-                enabled=True,
-            )
         return _out(link)
 
 

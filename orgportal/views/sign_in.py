@@ -1,0 +1,93 @@
+"""The sign-in card of /login: the password, then (with two-factor sign-in on) the code."""
+
+import reflex as rx
+
+from orgportal import routes
+from orgportal.components.forms import form_error, text_field
+from orgportal.components.layout import centered_card
+from orgportal.state.auth import LoginState
+from orgportal.state.password_reset import PasswordResetState
+
+
+def sign_in_card() -> rx.Component:
+    return rx.cond(LoginState.step == "code", _code_step(), _password_step())
+
+
+def _notice(message: rx.Var) -> rx.Component:
+    """A note that is not an error (after a password reset, a deleted account)."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="info", color_scheme="green", role="status", width="100%"),
+    )
+
+
+def _code_step() -> rx.Component:
+    """The second step of a sign-in with two-factor sign-in on (SPEC §13)."""
+    return centered_card(
+        rx.heading("Two-factor sign-in", size="6"),
+        rx.form(
+            rx.vstack(
+                form_error(LoginState.error),
+                rx.text(
+                    "Enter the 6-digit code from your authenticator app, or one of your "
+                    "recovery codes.",
+                    size="2",
+                ),
+                text_field(
+                    "Authentication code",
+                    "code",
+                    auto_complete="one-time-code",
+                    required=True,
+                    auto_focus=True,
+                ),
+                rx.button("Verify", type="submit", width="100%"),
+                spacing="3",
+            ),
+            on_submit=LoginState.submit_code,
+            reset_on_submit=True,
+        ),
+        rx.button(
+            "Start over", variant="ghost", size="2", on_click=LoginState.start_over, type="button"
+        ),
+    )
+
+
+def _password_step() -> rx.Component:
+    return centered_card(
+        rx.heading("Sign in", size="6"),
+        rx.form(
+            rx.vstack(
+                form_error(LoginState.retry_notice),
+                _notice(PasswordResetState.login_notice),
+                form_error(LoginState.error),
+                text_field(
+                    "Email",
+                    "email",
+                    type="email",
+                    auto_complete="email",
+                    required=True,
+                    default_value=LoginState.prefill_email,
+                    # mounted again once the address from the link is known (uncontrolled)
+                    key=LoginState.prefill_email,
+                ),
+                text_field(
+                    "Password",
+                    "password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                ),
+                rx.button("Sign in", type="submit", width="100%"),
+                rx.link(
+                    "Forgot password?", href=routes.PASSWORD_RESET, underline="always", size="2"
+                ),
+                spacing="3",
+            ),
+            on_submit=LoginState.submit,
+        ),
+        rx.text(
+            "No account yet? ",
+            rx.link("Create one", href=LoginState.register_href, underline="always"),
+            size="2",
+        ),
+    )
