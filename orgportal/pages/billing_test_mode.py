@@ -1,7 +1,7 @@
 """Test-mode billing pages: the in-app stand-ins for Stripe Checkout and the Customer Portal.
 
 Shown only when no Stripe key is configured; their buttons drive the same activation and
-event-handling code as Stripe's webhooks (services/billing.py).
+event-handling code as Stripe's webhooks (services/billing/webhooks.py).
 """
 
 import reflex as rx

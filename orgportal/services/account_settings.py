@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 
 from orgportal import routes, security
 from orgportal.adapters import storage
-from orgportal.adapters.billing import BillingGateway
+from orgportal.adapters.billing import BillingGateway, gateway_from_settings
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed, mark_user_access_changed, remove_after_commit
 from orgportal.models import (
@@ -91,7 +91,7 @@ class SignedOut:
     api_keys: int
 
     def sentence(self) -> str:
-        """"2 other sessions signed out and 1 API key revoked." for the page's message."""
+        """ "2 other sessions signed out and 1 API key revoked." for the page's message."""
         sessions = f"{self.sessions} other session{'s' if self.sessions != 1 else ''} signed out"
         if not self.api_keys:
             return sessions + "."
@@ -258,12 +258,17 @@ def owned_organizations(session: Session, *, user: User) -> list[str]:
 
 
 def delete_account(
-    session: Session, *, user: User, password: str, confirm_email: str, gateway: BillingGateway
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    confirm_email: str,
+    gateway: BillingGateway | None = None,
 ) -> None:
     """Password and the typed email; refused while the user owns an organization. Their
     memberships end, their personal links and files (bytes too) and personal plan go, the
     links and files they made in organizations pass to each organization's owner, and audit
-    entries keep their email as text."""
+    entries keep their email as text. `gateway`: by default the site's."""
     if confirm_email.strip().lower() != user.email:
         raise ValidationFailed({"confirm_email": "Type your email address exactly to confirm."})
     _check_password(session, user, password, "delete_password")
@@ -273,7 +278,7 @@ def delete_account(
             f"You own {', '.join(owned)}. Transfer ownership to another member or delete "
             f"{'it' if len(owned) == 1 else 'them'} first."
         )
-    billing.cancel_personal(session, gateway, user_id=user.id)
+    billing.cancel_personal(session, gateway or gateway_from_settings(session), user_id=user.id)
     organization_ids = list(
         session.exec(select(Membership.organization_id).where(Membership.user_id == user.id))
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from orgportal import routes, security
-from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
+from orgportal.adapters.billing import BillingGateway, gateway_from_settings
 from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
@@ -194,8 +194,9 @@ def accept_as_new_user(
     """Case 1: create a confirmed account for the invited email (whatever the form said) and join.
 
     An account whose address was never confirmed does not stand in the way: the invite link
-    proves the address, so that account is cleared (`unconfirmed.reclaim`; `gateway` cancels
-    what it may have bought) and taken over with this form's password and names.
+    proves the address, so that account is cleared (`unconfirmed.reclaim`; `gateway`, by
+    default the site's, cancels what it may have bought) and taken over with this form's
+    password and names.
 
     Returns the user and the organization id, for opening a session in that workspace.
     """
@@ -209,7 +210,10 @@ def accept_as_new_user(
     else:
         form = accounts.validate_registration(form)
         unconfirmed.reclaim(
-            session, existing, proven_by="an invitation", gateway=gateway or UnconfiguredBilling()
+            session,
+            existing,
+            proven_by="an invitation",
+            gateway=gateway or gateway_from_settings(session),
         )
         existing.password_hash = security.hash_password(form.password)
         existing.first_name, existing.last_name = form.first_name, form.last_name

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, delete, func, select, update
 
 from orgportal.adapters import storage
-from orgportal.adapters.billing import BillingGateway
+from orgportal.adapters.billing import BillingGateway, gateway_from_settings
 from orgportal.db import mark_access_changed, remove_after_commit
 from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
@@ -198,14 +198,14 @@ def delete_organization(
     user: User,
     organization_id: int,
     confirm_name: str,
-    gateway: BillingGateway,
+    gateway: BillingGateway | None = None,
 ) -> None:
     """Owner only, after typing the exact name. Everything the organization holds goes too,
-    and its subscriptions are canceled at Stripe first."""
+    and its subscriptions are canceled at Stripe first (`gateway`: by default the site's)."""
     organization, _ = require(session, user, organization_id, Permission.DELETE_ORGANIZATION)
     if confirm_name != organization.name:
         raise ValidationFailed({"confirm_name": "Type the organization name exactly to confirm."})
-    remove(session, organization, actor=user, gateway=gateway)
+    remove(session, organization, actor=user, gateway=gateway or gateway_from_settings(session))
 
 
 def remove(

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from orgportal import routes, security
-from orgportal.adapters.billing import BillingGateway, UnconfiguredBilling
+from orgportal.adapters.billing import BillingGateway, gateway_from_settings
 from orgportal.config import settings
 from orgportal.models import User
 from orgportal.services import (
@@ -92,8 +92,8 @@ def reset_password(
 
     Every session ends and every API key is revoked (a thief's key must not outlive the
     reset). An unconfirmed account is first cleared and then confirmed: the link proved the
-    address, not that its holder made the account (`gateway` cancels a subscription it
-    may have bought)."""
+    address, not that its holder made the account (`gateway`, by default the site's, cancels a
+    subscription it may have bought)."""
     user = check_link(session, token=token)
     try:
         new_password(password, email=user.email)
@@ -104,7 +104,7 @@ def reset_password(
     if user.email_confirmed_at is None:
         reclaimed = unconfirmed.reclaim(
             session, user, proven_by="a password reset link",
-            gateway=gateway or UnconfiguredBilling(),
+            gateway=gateway or gateway_from_settings(session),
         )  # fmt: skip
     user.password_hash = security.hash_password(password)
     session.add(user)

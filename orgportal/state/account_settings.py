@@ -12,7 +12,6 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting, routes
-from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import account_settings, accounts, user_sessions
 from orgportal.services.accounts import Viewer
@@ -31,7 +30,6 @@ class SessionRow:
 
 
 class AccountSettingsState(AppState):
-
     refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
     first_name: str = ""
     last_name: str = ""
@@ -204,7 +202,6 @@ class AccountSettingsState(AppState):
                     user=viewer.user,
                     password=form.get("delete_password", ""),
                     confirm_email=form.get("confirm_email", ""),
-                    gateway=gateway_from_settings(session),
                 )
         except NotAuthenticated:
             return self._to_login()

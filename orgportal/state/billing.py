@@ -1,7 +1,11 @@
-"""The Organization Plan and Support Subscription cards, and the test-mode billing pages.
+"""The Organization Plan and Support Subscription cards, the Personal plan section of
+/account, and the test-mode billing pages.
 
-Every handler runs its use case through `AppState._run`; what a viewer may do comes from
-`AppState.caps` (the services decide it).
+One payer per page (`PayerActions._organization`: the active organization, or None for the
+user's own plan); the organization's page and the personal one share Subscribe, Manage
+Billing and the notice back from Checkout (`PayerPage`). Every handler runs its use case
+through `AppState._run`; the services choose the payment gateway and turn its refusals into
+DomainErrors; what a viewer may do comes from `AppState.caps` (the services decide it).
 """
 
 from collections.abc import Callable
@@ -12,11 +16,6 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting, routes
-from orgportal.adapters.billing import (
-    BillingUnavailable,
-    TestModeBilling,
-    gateway_from_settings,
-)
 from orgportal.config import settings
 from orgportal.services import billing, plan_changes, plans, seats
 from orgportal.services.accounts import Viewer
@@ -43,27 +42,6 @@ def seats_label(seats: int) -> str:
 def configured_seat_price() -> int:
     """The price of one support seat per month, as configured (SEAT_PRICE_PENCE)."""
     return settings.seat_price_pence
-
-
-def _for_org(service: Callable[..., object], gateway=gateway_from_settings, **arguments):
-    """An action for `_run`: a billing use case for the viewer's active organization, over
-    the site's payment gateway. An unreachable or refusing provider becomes a refusal the
-    page shows, like any other."""
-
-    def action(session: Session, viewer: Viewer) -> object:
-        organization_id = viewer.session.active_org_id or 0
-        try:
-            return service(
-                session,
-                gateway(session),
-                user=viewer.user,
-                organization_id=organization_id,
-                **arguments,
-            )
-        except BillingUnavailable as exc:
-            raise DomainError(str(exc) or "The payment provider is unavailable.") from exc
-
-    return action
 
 
 def _open(state: AppState, start: Callable[[Session, Viewer], str], **run_options):
@@ -105,7 +83,66 @@ class PlanChoice(rx.State, mixin=True):
         )
 
 
-class BillingState(PlanChoice, AppState):
+class PayerActions(PlanChoice, mixin=True):
+    """A page that bills one payer: `_organization` names it (the active organization; None
+    for the user's own plan), `_billing` runs a use case for it."""
+
+    def _organization(self, viewer: Viewer) -> int | None:
+        raise NotImplementedError
+
+    def _billing(self, use_case: Callable[..., object], **arguments):
+        """An action for `_run`: a billing use case for this page's payer. The service
+        chooses the payment gateway and turns its refusals into DomainErrors."""
+
+        def action(session: Session, viewer: Viewer) -> object:
+            organization_id = self._organization(viewer)
+            return use_case(session, user=viewer.user, organization_id=organization_id, **arguments)
+
+        return action
+
+
+class PayerPage(PayerActions, mixin=True):
+    """What the organization's Billing page and the Personal plan page share: Subscribe,
+    Manage Billing, and the notice back from Checkout."""
+
+    checkout_notice: str = ""  # back from Checkout: activated, pending or canceled
+    checkout_error: str = ""
+    _checkout_activated: str = ""  # the Checkout session this tab already completed
+
+    def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
+        """Back from Checkout (`?checkout=success&session_id=…`) the subscription is
+        activated at once, in case Stripe's webhook is late; nothing again on every reload
+        of the tab that already completed it."""
+        query = self._page_query()
+        outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
+        if outcome == "success" and checkout_id and checkout_id == self._checkout_activated:
+            return
+        self.checkout_notice = CANCELED if outcome == "canceled" else ""
+        self.checkout_error = ""
+        if outcome != "success" or not checkout_id:
+            return
+        try:
+            activated = billing.complete_checkout(
+                session, user=viewer.user, checkout_id=checkout_id
+            )
+        except DomainError as exc:
+            self.checkout_error = exc.message
+            return
+        self.checkout_notice = ACTIVATED if activated else PAID_PENDING
+        self._checkout_activated = checkout_id if activated else ""
+
+    @rx.event
+    def subscribe_plan(self):
+        plan_key, interval = self._choice()
+        action = self._billing(billing.start_checkout, plan_key=plan_key, interval=interval)
+        return _open(self, action, reload=False)
+
+    @rx.event
+    def manage_billing(self):
+        return _open(self, self._billing(billing.billing_portal), reload=False)
+
+
+class BillingState(PayerPage, AppState):
     """The Billing sub-page (plan, support seats) and the overview's plan summary."""
 
     test_mode: bool = True
@@ -130,9 +167,6 @@ class BillingState(PlanChoice, AppState):
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
-    checkout_notice: str = ""  # back from Checkout: activated, pending or canceled
-    checkout_error: str = ""
-    _checkout_activated: str = ""  # the Checkout session this tab already completed
 
     @rx.var
     def support_active(self) -> bool:
@@ -238,10 +272,8 @@ class BillingState(PlanChoice, AppState):
             else []
         )
 
-    def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
-        shown = _checkout_outcome(self, session, viewer, self._checkout_activated)
-        if shown is not None:
-            self.checkout_notice, self.checkout_error, self._checkout_activated = shown
+    def _organization(self, viewer: Viewer) -> int | None:
+        return viewer.session.active_org_id or 0  # none: the service refuses (not found)
 
     def _clear(self) -> None:
         self.plan_name, self.plan_status, self.plan_interval = "Free", "", ""
@@ -254,18 +286,12 @@ class BillingState(PlanChoice, AppState):
         self.plan_columns, self.pricing_rows, self.plan_changes = [], [], []
 
     @rx.event
-    def subscribe_plan(self):
-        plan_key, interval = self._choice()
-        action = _for_org(billing.start_checkout, kind="plan", plan_key=plan_key, interval=interval)
-        return _open(self, action, reload=False)
-
-    @rx.event
     def change_plan(self):
         """Switch the active subscription to the chosen plan and interval (after the
         confirmation that shows `chosen_change`)."""
         plan_key, interval = self._choice()
         return self._run(
-            _for_org(billing.change_plan, plan_key=plan_key, interval=interval),
+            self._billing(billing.change_plan, plan_key=plan_key, interval=interval),
             done=f"Plan changed to {self.chosen_plan}, billed {plan_changes.BILLED.get(interval, interval)}.",
         )
 
@@ -288,12 +314,8 @@ class BillingState(PlanChoice, AppState):
 
     @rx.event
     def subscribe_support(self):
-        action = _for_org(billing.start_checkout, kind="support", quantity=self.support_seats)
+        action = self._billing(billing.start_checkout, kind="support", quantity=self.support_seats)
         return _open(self, action, reload=False, errors="seats_errors", field="seats")
-
-    @rx.event
-    def manage_billing(self):
-        return _open(self, _for_org(billing.billing_portal), reload=False)
 
     @rx.event
     def step_seats(self, delta: int):
@@ -305,14 +327,14 @@ class BillingState(PlanChoice, AppState):
     def update_seats(self):
         wanted = self.seats_pending
         return self._run(
-            _for_org(billing.change_seats, seats_wanted=wanted),
+            self._billing(billing.change_seats, seats_wanted=wanted),
             done=f"Seats updated to {wanted}.",
             errors="seats_errors",
             field="seats",
         )
 
 
-class PersonalPlanState(PlanChoice, AppState):
+class PersonalPlanState(PayerPage, AppState):
     """The "Plan" section of /account: the user's own plan and which plan is in effect."""
 
     refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
@@ -322,9 +344,6 @@ class PersonalPlanState(PlanChoice, AppState):
     personal_interval: str = ""
     personal_renews_on: str = ""
     personal_test_mode: bool = True
-    personal_notice: str = ""
-    personal_error: str = ""
-    _personal_activated: str = ""
 
     @rx.var
     def personal_active(self) -> bool:
@@ -338,58 +357,8 @@ class PersonalPlanState(PlanChoice, AppState):
         self.personal_renews_on = formatting.date(view.renews_at)
         self.personal_test_mode = view.test_mode
 
-    def _back_from_checkout(self, session: Session, viewer: Viewer) -> None:
-        shown = _checkout_outcome(self, session, viewer, self._personal_activated)
-        if shown is not None:
-            self.personal_notice, self.personal_error, self._personal_activated = shown
-
-    @rx.event
-    def subscribe_personal(self):
-        plan_key, interval = self._choice()
-        return _open(
-            self,
-            _personal(billing.start_personal_checkout, plan_key=plan_key, interval=interval),
-            reload=False,
-        )
-
-    @rx.event
-    def manage_personal_billing(self):
-        return _open(self, _personal(billing.personal_portal), reload=False)
-
-
-def _checkout_outcome(
-    state: AppState, session: Session, viewer: Viewer, activated_before: str
-) -> tuple[str, str, str] | None:
-    """Back from Checkout (`?checkout=success&session_id=…`) the subscription is activated at
-    once, in case Stripe's webhook is late: (notice, error, the Checkout this tab completed),
-    or None when this tab already completed it (nothing again on every reload)."""
-    query = state._page_query()
-    outcome, checkout_id = query.get("checkout", ""), str(query.get("session_id", ""))
-    if outcome == "canceled":
-        return CANCELED, "", activated_before
-    if outcome != "success" or not checkout_id:
-        return "", "", activated_before
-    if checkout_id == activated_before:
-        return None
-    try:
-        activated = billing.complete_checkout(
-            session, gateway_from_settings(session), user=viewer.user, checkout_id=checkout_id
-        )
-    except (DomainError, BillingUnavailable) as exc:
-        return "", getattr(exc, "message", "") or str(exc), activated_before
-    return (ACTIVATED if activated else PAID_PENDING), "", checkout_id if activated else ""
-
-
-def _personal(service: Callable[..., object], gateway=gateway_from_settings, **arguments):
-    """`_for_org` for the viewer's own (personal) plan."""
-
-    def action(session: Session, viewer: Viewer) -> object:
-        try:
-            return service(session, gateway(session), user=viewer.user, **arguments)
-        except BillingUnavailable as exc:
-            raise DomainError(str(exc) or "The payment provider is unavailable.") from exc
-
-    return action
+    def _organization(self, viewer: Viewer) -> int | None:
+        return None  # the user's own plan
 
 
 class TestCheckoutState(AppState):
@@ -437,7 +406,7 @@ class TestCheckoutState(AppState):
         return _open(
             self,
             lambda session, viewer: billing.pay_test_checkout(
-                session, TestModeBilling(session), user=viewer.user, checkout_id=checkout_id
+                session, user=viewer.user, checkout_id=checkout_id
             ),
             errors="errors",
             field="checkout",
@@ -445,7 +414,7 @@ class TestCheckoutState(AppState):
         )
 
 
-class TestPortalState(PlanChoice, AppState):
+class TestPortalState(PayerActions, AppState):
     """/billing/test-portal: test mode's stand-in for the Stripe Customer Portal."""
 
     __test__ = False
@@ -469,43 +438,27 @@ class TestPortalState(PlanChoice, AppState):
         self.plan_name, self.plan_status = view.plan.name, view.plan_status
         self.support_status = view.support_status
 
-    def _either(self, organization_service, personal_service, **arguments):
-        """The organization's use case, or the personal one in the Personal Workspace."""
-        organization = _for_org(organization_service, TestModeBilling, **arguments)
-        arguments.pop("kind", None)
-        personal = _personal(personal_service, TestModeBilling, **arguments)
-
-        chosen = personal if self.personal else organization
-
-        def action(session: Session, viewer: Viewer) -> object:
-            return chosen(session, viewer)
-
-        return action
+    def _organization(self, viewer: Viewer) -> int | None:
+        return None if self.personal else viewer.session.active_org_id or 0
 
     @rx.event
     def change_plan(self):
         plan_key, interval = self._choice()
         return self._run(
-            self._either(
-                billing.test_mode_change_plan,
-                billing.test_mode_personal_change_plan,
-                plan_key=plan_key,
-                interval=interval,
-            ),
+            self._billing(billing.test_mode_change_plan, plan_key=plan_key, interval=interval),
             done=f"Plan changed to {self.chosen_plan}.",
         )
 
     @rx.event
     def cancel(self, kind: str):
         return self._run(
-            self._either(billing.test_mode_cancel, billing.test_mode_personal_cancel, kind=kind),
-            done="Subscription canceled.",
+            self._billing(billing.test_mode_cancel, kind=kind), done="Subscription canceled."
         )
 
     @rx.event
     def fail_payment(self):
         return self._run(
-            self._either(billing.test_mode_fail_payment, billing.test_mode_personal_fail_payment),
+            self._billing(billing.test_mode_fail_payment),
             done="The renewal payment failed: the plan is now past due.",
         )
 

@@ -7,7 +7,6 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
-from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import accounts, invitations
 from orgportal.services.accounts import Viewer
@@ -127,7 +126,6 @@ class InviteState(AppState):
                     password=form.get("password", ""),
                     first_name=form.get("first_name", ""),
                     last_name=form.get("last_name", ""),
-                    gateway=gateway_from_settings(session),
                 )
                 ticket = accounts.issue_sign_in_ticket(
                     session, user, org_id, browser=self._browser_nonce()

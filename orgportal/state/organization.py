@@ -7,7 +7,6 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting, routes
-from orgportal.adapters.billing import gateway_from_settings
 from orgportal.models import Role
 from orgportal.services import accounts, files, logos, organizations
 from orgportal.services.accounts import Viewer
@@ -244,9 +243,7 @@ class OrgState(AppState):
 
         def pick(session: Session, viewer: Viewer) -> None:
             self.logo_draft = _logo(
-                lambda: logos.store_from_my_files(
-                    session, user=viewer.user, file_id=int(file_id)
-                )
+                lambda: logos.store_from_my_files(session, user=viewer.user, file_id=int(file_id))
             )
 
         return self._run(pick, errors="errors", field="logo_url", reload=False)
@@ -317,7 +314,6 @@ class OrgState(AppState):
                 user=viewer.user,
                 organization_id=self.org_id,
                 confirm_name=self.delete_confirm,
-                gateway=gateway_from_settings(session),
             )
             deleted.append(self.name)
 

@@ -8,7 +8,6 @@ from typing import ClassVar
 import reflex as rx
 
 from orgportal import routes
-from orgportal.adapters.billing import gateway_from_settings
 from orgportal.db import unit_of_work
 from orgportal.services import account_settings, password_reset
 from orgportal.services.errors import DomainError, ValidationFailed
@@ -91,7 +90,6 @@ class ResetLinkState(AppState):
                     session,
                     token=_token(self.router.url.path),
                     password=form.get("password", ""),
-                    gateway=gateway_from_settings(session),
                 )
         except ValidationFailed as exc:
             self.errors = exc.errors

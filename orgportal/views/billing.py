@@ -7,7 +7,13 @@ from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, labelled_select
 from orgportal.state.base import AppState
-from orgportal.state.billing import CANCELED, PLAN_OPTIONS, BillingState, PersonalPlanState
+from orgportal.state.billing import (
+    CANCELED,
+    PLAN_OPTIONS,
+    BillingState,
+    PayerPage,
+    PersonalPlanState,
+)
 from orgportal.views.plan_table import change_summary, pricing_table
 
 S = BillingState
@@ -49,21 +55,22 @@ def plan_summary() -> rx.Component:
     )
 
 
-def checkout_notice() -> rx.Component:
-    """Back from Checkout: whether the subscription is active (or the checkout canceled)."""
+def checkout_notice(state: type[PayerPage] = BillingState) -> rx.Component:
+    """Back from Checkout: whether the subscription is active (or the checkout canceled), on
+    the organization's Billing page or the Personal plan page."""
     return rx.fragment(
         rx.cond(
-            S.checkout_notice != "",
+            state.checkout_notice != "",
             rx.callout(
-                S.checkout_notice,
+                state.checkout_notice,
                 icon="info",
-                color_scheme=rx.cond(S.checkout_notice == CANCELED, "gray", "green"),
+                color_scheme=rx.cond(state.checkout_notice == CANCELED, "gray", "green"),
                 high_contrast=True,
                 role="status",
                 width="100%",
             ),
         ),
-        form_error(S.checkout_error),
+        form_error(state.checkout_error),
     )
 
 
@@ -375,7 +382,7 @@ def _support_checkout() -> rx.Component:
 def personal_plan_card() -> rx.Component:
     """/account's Plan section: which plan is in effect and why, and the user's own plan."""
     P = PersonalPlanState
-    subscribe = _plan_chooser(P, "personal-", on_subscribe=P.subscribe_personal)
+    subscribe = _plan_chooser(P, "personal-", on_subscribe=P.subscribe_plan)
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -388,18 +395,7 @@ def personal_plan_card() -> rx.Component:
                 width="100%",
             ),
             rx.text(P.personal_source, weight="medium", id="personal-plan-source"),
-            rx.cond(
-                P.personal_notice != "",
-                rx.callout(
-                    P.personal_notice,
-                    icon="info",
-                    color_scheme=rx.cond(P.personal_notice == CANCELED, "gray", "green"),
-                    high_contrast=True,
-                    role="status",
-                    width="100%",
-                ),
-            ),
-            form_error(P.personal_error),
+            checkout_notice(P),
             rx.cond(
                 P.personal_status != "",
                 rx.hstack(
@@ -424,7 +420,7 @@ def personal_plan_card() -> rx.Component:
             ),
             rx.cond(
                 P.personal_active,
-                rx.button("Manage Billing", variant="soft", on_click=P.manage_personal_billing),
+                rx.button("Manage Billing", variant="soft", on_click=P.manage_billing),
                 subscribe,
             ),
             width="100%",

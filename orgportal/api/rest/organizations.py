@@ -10,7 +10,6 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from orgportal.adapters.billing import gateway_from_settings
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import (
     API_KEY_SECURITY,
@@ -186,7 +185,6 @@ def delete_organization(organization_id: Id, caller: Caller) -> s.MessageOut:
             user=caller.user,
             organization_id=organization_id,
             confirm_name=org.name,
-            gateway=gateway_from_settings(session),
         )
     return s.MessageOut(message="Organization deleted successfully")
 
