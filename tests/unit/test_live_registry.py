@@ -29,8 +29,8 @@ def test_every_topic_the_services_mark_is_followed_by_one_page():
         link_approval.LIVE_TOPIC: approvals.ApprovalsState,
     }
     for topic, state in pages.items():
-        assert live._FOLLOWS[topic] is live.follow_of(state), topic
-    assert live.follow_of(ticket_pages.TicketState) is live.follow_of(ticket_pages.TicketsState)
+        assert live._FOLLOWS[topic] == live.follow_of(state), topic
+    assert live.follow_of(ticket_pages.TicketState) == live.follow_of(ticket_pages.TicketsState)
     assert LOST not in live._FOLLOWS and HEARTBEAT_TOPIC not in live._FOLLOWS
 
 
