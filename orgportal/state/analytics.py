@@ -10,7 +10,6 @@ trailing one: `live.follows(..., every=MIN_PUSH_INTERVAL)`).
 """
 
 import dataclasses
-import logging
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -24,7 +23,6 @@ from orgportal.services.errors import DomainError
 from orgportal.state import live
 from orgportal.state.base import AppState
 
-log = logging.getLogger(__name__)
 RANGE_LABELS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
 ALL_PROJECTS = "All projects"
 MIN_PUSH_INTERVAL = 1.0  # seconds between two refreshes of one workspace's pages

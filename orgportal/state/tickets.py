@@ -15,7 +15,6 @@ worker made them.
 """
 
 import dataclasses
-import logging
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -28,7 +27,6 @@ from orgportal.services.errors import DomainError
 from orgportal.state import live
 from orgportal.state.base import AppState
 
-log = logging.getLogger(__name__)
 STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": "all"}
 ALL_DEPARTMENTS, UNASSIGNED, NO_DEPARTMENT = "All departments", "Unassigned", "No department"
 NEW_TICKET_FIELDS = ("name", "email", "subject", "message")
