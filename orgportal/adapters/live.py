@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "orgportal:live"
 Change = tuple[str, int]  # (topic, organization id)
 # Yielded by a subscription, as ("bus_lost", 0), when it lost Redis: changes may have been
-# missed until it is back. Unknown to state/live.py's PUSHES, so no push is made for it.
+# missed until it is back. No page follows it (state/live.py), so no push is made for it.
 LOST = "bus_lost"
 
 

@@ -44,7 +44,7 @@ Change = tuple[str, int]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-HEARTBEAT_TOPIC = "worker_cache_heartbeat"  # unknown to state/live.py's PUSHES: ignored there
+HEARTBEAT_TOPIC = "worker_cache_heartbeat"  # no page follows it (state/live.py): ignored there
 HEARTBEAT = 0.5  # seconds between this worker's heartbeats
 DEAF_AFTER = 3.0  # no own heartbeat heard for this long: the bus may have lost messages
 RESTART_AFTER = 5.0  # a listener deaf this long is started again (a subscription that died)

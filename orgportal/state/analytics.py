@@ -4,38 +4,30 @@ Filters live in the URL (`?days=7&project=3&link=spring-sale`), so the page can 
 and reloaded; its load reads them and fills everything from the daily rollups
 (`services/analytics.py`). The page is live: clicks mark their organization's `analytics`
 topic on the live bus (the Personal Workspace's: `analytics_user` by user id), and each
-worker reloads the open analytics pages it serves, at most once a second per workspace
-however many clicks arrive (a burst becomes one refresh, with a trailing one).
+worker reloads the open analytics pages it serves (`live.reload_shown`), at most once a
+second per workspace however many clicks arrive (a burst becomes one refresh, with a
+trailing one: `live.follows(..., every=MIN_PUSH_INTERVAL)`).
 """
 
-import asyncio
 import dataclasses
-import logging
-import threading
-import time
 from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from orgportal import formatting, routes
 from orgportal.services import analytics, projects
 from orgportal.services.accounts import Viewer
 from orgportal.services.analytics import Figure, Report
 from orgportal.services.errors import DomainError
+from orgportal.state import live
 from orgportal.state.base import AppState
 
-log = logging.getLogger(__name__)
 RANGE_LABELS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
 ALL_PROJECTS = "All projects"
 MIN_PUSH_INTERVAL = 1.0  # seconds between two refreshes of one workspace's pages
-
-# (topic, organization or user id) → {client token}; the keys of scheduled refreshes.
-_watchers: dict[tuple[str, int], set[str]] = {}
-_watchers_lock = threading.Lock()
-_last_push: dict[tuple[str, int], float] = {}
-_scheduled: dict[tuple[str, int], asyncio.Task] = {}
+PAGE = TOPIC = "analytics"  # by organization id (services/clicks.py TOPIC)
+PERSONAL_TOPIC = "analytics_user"  # the Personal Workspace's, by user id
 
 
 @dataclasses.dataclass
@@ -55,6 +47,7 @@ class DayRow:
     conversions: int
 
 
+@live.follows(PAGE, TOPIC, PERSONAL_TOPIC, every=MIN_PUSH_INTERVAL)
 class AnalyticsState(AppState):
     range_label: str = RANGE_LABELS[analytics.DEFAULT_DAYS]
     project_filter: str = ALL_PROJECTS
@@ -97,10 +90,10 @@ class AnalyticsState(AppState):
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
-        _watch(
-            ("analytics", org_id) if org_id else ("analytics_user", viewer.user.id or 0),
-            self.router.session.client_token,
-        )
+        if org_id:
+            live.watch(self, org_id, topic=TOPIC)
+        else:
+            live.watch(self, viewer.user.id or 0, topic=PERSONAL_TOPIC)
         query = self._page_query()
         self._days = _int(query.get("days")) if _int(query.get("days")) in RANGE_LABELS else 30
         self.range_label = RANGE_LABELS[self._days]
@@ -157,6 +150,10 @@ class AnalyticsState(AppState):
         self.devices = _shares(dims.get("device", []), report.clicks)
         self.countries = _shares(dims.get("country", []), report.clicks)
 
+    def _still_shows(self, topic: str, key: int) -> bool:
+        """Is this tab still on /analytics (live refresh)?"""
+        return (self.router.url.path or "").rstrip("/") == routes.ANALYTICS
+
     def _url(self, days: int, project_id: int, link: str) -> str:
         query: dict[str, str | int] = {}
         if days != analytics.DEFAULT_DAYS:
@@ -166,7 +163,6 @@ class AnalyticsState(AppState):
         if link:
             query["link"] = link
         return f"{routes.ANALYTICS}?{urlencode(query)}" if query else routes.ANALYTICS
-
 
     @rx.event
     def set_range(self, label: str):
@@ -270,71 +266,3 @@ def _shares(figures: list[Figure], total: int) -> list[FigureRow]:
         FigureRow(f.label, f"{f.clicks:,}", share=_percent(f.clicks / total if total else 0))
         for f in figures
     ]
-
-
-# --- live: at most one refresh per second per workspace ----------------------------------
-
-
-def _watch(key: tuple[str, int], client_token: str) -> None:
-    with _watchers_lock:
-        for tokens in _watchers.values():
-            tokens.discard(client_token)
-        if key[1] and client_token:
-            _watchers.setdefault(key, set()).add(client_token)
-
-
-def _unwatch(client_token: str) -> None:
-    with _watchers_lock:
-        for tokens in _watchers.values():
-            tokens.discard(client_token)
-
-
-async def push_analytics(app: rx.App, organization_id: int) -> None:
-    await _coalesced(app, ("analytics", organization_id))
-
-
-async def push_personal_analytics(app: rx.App, user_id: int) -> None:
-    await _coalesced(app, ("analytics_user", user_id))
-
-
-async def _coalesced(app: rx.App, key: tuple[str, int]) -> None:
-    """Refresh now if the last refresh was a second ago or more; else once, a second after
-    it (every change until then is included in that one refresh)."""
-    if key in _scheduled:
-        return
-    wait = _last_push.get(key, 0.0) + MIN_PUSH_INTERVAL - time.monotonic()
-    if wait <= 0:
-        await _refresh(app, key)
-        return
-
-    async def later() -> None:
-        try:
-            await asyncio.sleep(wait)
-        finally:
-            _scheduled.pop(key, None)
-        await _refresh(app, key)
-
-    _scheduled[key] = asyncio.create_task(later())
-
-
-async def _refresh(app: rx.App, key: tuple[str, int]) -> None:
-    _last_push[key] = time.monotonic()
-    with _watchers_lock:
-        tokens = list(_watchers.get(key, ()))
-    await asyncio.gather(*(_push(app, token, key) for token in tokens))
-
-
-async def _push(app: rx.App, client_token: str, key: tuple[str, int]) -> None:
-    try:
-        async with app.modify_state(
-            rx.BaseStateToken(ident=client_token, cls=AnalyticsState)
-        ) as root:
-            state = await root.get_state(AnalyticsState)
-            if (state.router.url.path or "").rstrip("/") != routes.ANALYTICS:
-                _unwatch(client_token)  # that tab moved on
-                return
-            await run_in_threadpool(state._refresh)  # authenticates, then `_load`
-            if not state.signed_in:
-                _unwatch(client_token)
-    except Exception:
-        log.exception("live analytics refresh failed for one client")

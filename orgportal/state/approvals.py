@@ -14,7 +14,7 @@ from orgportal.db import unit_of_work
 from orgportal.services import custom_domains, link_approval
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
-from orgportal.state import approval_badge
+from orgportal.state import approval_badge, live
 from orgportal.state.base import AppState
 from orgportal.state.paging import Paged
 
@@ -33,6 +33,17 @@ class PendingRow:
     created: str
 
 
+async def push_approvals(app: rx.App, topic: str, organization_id: int) -> None:
+    """The organization's queue changed: every Owner/Admin tab of this worker gets the new
+    badge count, and an open Approval page its new rows."""
+    tokens = approval_badge.watching(organization_id)
+    if not tokens:
+        return
+    count = await asyncio.to_thread(_count, organization_id)
+    await asyncio.gather(*(_push(app, token, organization_id, count) for token in tokens))
+
+
+@live.follows(approval_badge.PAGE, approval_badge.TOPIC, refresh=push_approvals)
 class ApprovalsState(Paged, AppState):
     rows: list[PendingRow] = []
     error: str = ""
@@ -74,7 +85,6 @@ class ApprovalsState(Paged, AppState):
             for link, email in found
         ]
 
-
     @rx.event
     def approve(self, link_id: int):
         return self._act(link_approval.approve_link, done="Link approved.", link_id=link_id)
@@ -88,16 +98,6 @@ class ApprovalsState(Paged, AppState):
         )
 
 
-async def push_approvals(app: rx.App, organization_id: int) -> None:
-    """The organization's queue changed: every Owner/Admin tab of this worker gets the new
-    badge count, and an open Approval page its new rows."""
-    tokens = approval_badge.watching(organization_id)
-    if not tokens:
-        return
-    count = await asyncio.to_thread(_count, organization_id)
-    await asyncio.gather(*(_push(app, token, organization_id, count) for token in tokens))
-
-
 def _count(organization_id: int) -> int:
     with unit_of_work() as session:
         return link_approval.pending_count(session, organization_id)
@@ -108,7 +108,7 @@ async def _push(app: rx.App, token: str, organization_id: int, count: int) -> No
         async with app.modify_state(rx.BaseStateToken(ident=token, cls=ApprovalsState)) as root:
             state = await root.get_state(AppState)
             if state.active_org_id != organization_id or not state.caps.approve_links:
-                approval_badge.unwatch(token)
+                approval_badge.unwatch(token, organization_id)
                 return
             path = (state.router.url.path or "").rstrip("/")
             if path == routes.APPROVALS:  # authenticates again, reloads rows and badge

@@ -5,38 +5,33 @@ The list's filters live in its query string (`/tickets?status=closed&department=
 changing one navigates to the new URL, and `_load` reads them, so a reload, the browser's
 Back button and a ticket page's "Back to tickets" all show the same list.
 
-Live refresh: each /tickets or ticket page registers its client token (and which of the two
-states it shows) under its organization when it loads (in this worker's memory). When a
-ticket is created or changed, the service marks it on the live bus; every worker then runs
-`push_ticket_lists`, which reloads each of its registered clients' states
-(`app.modify_state`; authenticated again, then `_load`), so new tickets and other agents'
-changes appear without a reload, whichever worker made them.
+Live refresh: both states make up one live page ("tickets" in `state/live.py`); each list or
+ticket page registers its tab (and which of the two states it shows) under its organization
+when it loads (in this worker's memory). When a ticket is created or changed, the service
+marks the organization's "tickets" topic on the live bus; every worker then reloads each of
+its registered tabs' states (`live.reload_shown`: `app.modify_state`, authenticated again,
+then `_load`), so new tickets and other agents' changes appear without a reload, whichever
+worker made them.
 """
 
-import asyncio
 import dataclasses
-import logging
-import threading
 from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from orgportal import formatting, routes
 from orgportal.services import tickets
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
+from orgportal.state import live
 from orgportal.state.base import AppState
 
-log = logging.getLogger(__name__)
 STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": "all"}
 ALL_DEPARTMENTS, UNASSIGNED, NO_DEPARTMENT = "All departments", "Unassigned", "No department"
 NEW_TICKET_FIELDS = ("name", "email", "subject", "message")
 NO_ORGANIZATION = "Choose an organization to see its tickets."
-
-_watchers: dict[int, dict[str, type["AppState"]]] = {}
-_watchers_lock = threading.Lock()
+PAGE = TOPIC = "tickets"  # services/tickets.py marks this topic
 
 
 @dataclasses.dataclass
@@ -68,6 +63,7 @@ def _query_int(value: object) -> int | None:
     return number if number >= 0 else None
 
 
+@live.follows(PAGE, TOPIC)
 class TicketsState(AppState):
     rows: list[TicketRow] = []
     total: int = 0
@@ -99,7 +95,7 @@ class TicketsState(AppState):
         """The list for the filters and page of the URL; this tab is then watched for live
         changes to its organization's tickets."""
         self._org_id = viewer.session.active_org_id or 0
-        _watch(self._org_id, self.router.session.client_token, TicketsState)
+        live.watch(self, self._org_id)
         if not self._org_id:
             self._clear(NO_ORGANIZATION)
             return
@@ -157,6 +153,11 @@ class TicketsState(AppState):
         self.rows, self.total, self.department_names = [], 0, []
         self.error = message
 
+    def _still_shows(self, topic: str, organization_id: int) -> bool:
+        """Is this tab still on the list of that organization (live refresh)?"""
+        path = (self.router.url.path or "").rstrip("/")
+        return path == routes.TICKETS and self._org_id == organization_id
+
     def _url(self, status_label: str, department_label: str, page: int) -> str:
         """The list's URL for these filters (defaults left out: open, all departments, page 1)."""
         query: dict[str, str | int] = {}
@@ -175,7 +176,6 @@ class TicketsState(AppState):
         """Show the new filters at once, and move to their URL (its load fills the list)."""
         self.status_filter, self.department_filter = status_label, department_label
         return rx.redirect(self._url(status_label, department_label, page))
-
 
     @rx.event
     def set_status_filter(self, label: str):
@@ -226,13 +226,14 @@ class TicketsState(AppState):
         self.show_new_form, self.new_key = False, self.new_key + 1
         # this tab leaves the list for the ticket's page (whose load watches it again): no
         # live refresh of the list it is leaving, on the way
-        _unwatch(self.router.session.client_token)
+        live.unwatch(PAGE, self.router.session.client_token)
         return [
             rx.toast.success(f"Ticket {created[0]} created."),
             rx.redirect(routes.ticket(created[0])),
         ]
 
 
+@live.follows(PAGE, TOPIC)
 class TicketState(AppState):
     """/tickets/[number]: one ticket of the active organization (the route var `number`)."""
 
@@ -257,7 +258,7 @@ class TicketState(AppState):
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         """The ticket named by the URL; this tab is then watched for live changes."""
-        _watch(viewer.session.active_org_id or 0, self.router.session.client_token, TicketState)
+        live.watch(self, viewer.session.active_org_id or 0)
         self._show(session, viewer, self.number)
 
     def _show(self, session: Session, viewer: Viewer, number: str) -> None:
@@ -300,6 +301,10 @@ class TicketState(AppState):
         self.found, self.error, self._ticket_id = False, message, 0
         self.ticket_number, self.messages = number, []
 
+    def _still_shows(self, topic: str, organization_id: int) -> bool:
+        """Is this tab still on a ticket of that organization (live refresh)?"""
+        path = (self.router.url.path or "").rstrip("/")
+        return path.startswith(routes.TICKETS + "/") and self._org_id == organization_id
 
     @rx.event
     def close_ticket(self):
@@ -330,51 +335,3 @@ class TicketState(AppState):
             ticket_id=self._ticket_id,
             body=form.get("reply", ""),
         )
-
-
-def _watch(organization_id: int, client_token: str, state_class: type[AppState]) -> None:
-    with _watchers_lock:
-        for tokens in _watchers.values():
-            tokens.pop(client_token, None)
-        if organization_id and client_token:
-            _watchers.setdefault(organization_id, {})[client_token] = state_class
-
-
-def _unwatch(client_token: str) -> None:
-    with _watchers_lock:
-        for tokens in _watchers.values():
-            tokens.pop(client_token, None)
-
-
-def _still_shown(state_class: type[AppState], path: str) -> bool:
-    """Does the tab still show the page of `state_class` (the list, or a ticket)?"""
-    path = path.rstrip("/")
-    if state_class is TicketsState:
-        return path == routes.TICKETS
-    return path.startswith(routes.TICKETS + "/")
-
-
-async def push_ticket_lists(app: rx.App, organization_id: int) -> None:
-    """Refresh every open /tickets list and ticket page of the organization that this
-    worker serves."""
-    with _watchers_lock:
-        watching = list(_watchers.get(organization_id, {}).items())
-    await asyncio.gather(*(_push(app, t, cls, organization_id) for t, cls in watching))
-
-
-async def _push(
-    app: rx.App, client_token: str, state_class: type[AppState], organization_id: int
-) -> None:
-    try:
-        async with app.modify_state(rx.BaseStateToken(ident=client_token, cls=state_class)) as root:
-            state = await root.get_state(state_class)
-            if not _still_shown(state_class, state.router.url.path or "") or (
-                state._org_id != organization_id
-            ):
-                _unwatch(client_token)  # that tab moved on, or its state expired
-                return
-            await run_in_threadpool(state._refresh)  # authenticates, then `_load`
-            if not state.signed_in:
-                _unwatch(client_token)  # signed out meanwhile
-    except Exception:
-        log.exception("live ticket refresh failed for one client")

@@ -1,12 +1,13 @@
 """Live usage bars: links, storage and members of the active organization (SPEC §6).
 
-Every page that shows the bars registers its client token under the organization on load.
+Every page that shows the bars registers its tab on load (page "usage" in `state/live.py`:
+topic "usage" by organization, or "personal_usage" by user for the Personal Workspace).
 When the live bus announces a change, the worker reads the usage once and sends the bars to
 all that organization's pages as one Socket.IO emit of a ready-made delta (`usage_bars.
-frame`), the frame Reflex itself would send after `modify_state`, without a state round
-trip per page (issue 16: faster than a bare app's per-token `modify_state`). Tokens whose
-socket is gone, whose user is no longer a member, or whose page now shows another
-workspace, are dropped first, so nothing leaks to former members.
+frame`, sent by `frames.send`), the frame Reflex itself would send after `modify_state`,
+without a state round trip per page (issue 16: faster than a bare app's per-token
+`modify_state`). Tabs whose socket is gone, whose user is no longer a member, or whose page
+now shows another workspace, are dropped first, so nothing leaks to former members.
 
 The pushed values skip the server-side copy of the page's state: every load (each page
 that shows the bars, every reconnect) reads them afresh, and nothing else reads them. A
@@ -21,8 +22,6 @@ import time
 from dataclasses import dataclass
 
 import reflex as rx
-from reflex.constants import SocketEvent
-from reflex.state import StateUpdate
 from sqlmodel import Session
 
 from orgportal.db import unit_of_work
@@ -31,12 +30,13 @@ from orgportal.services import billing, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NotFound
 from orgportal.services.usage import OrganizationUsage, Usage
-from orgportal.state import usage_bars
+from orgportal.state import frames, live, usage_bars
 from orgportal.state.base import AppState
 from orgportal.state.usage_bars import UNLIMITED
 
 log = logging.getLogger(__name__)
 SETTLE = 2.0  # seconds after a load during which a push goes through the page's state
+PAGE, TOPIC, PERSONAL_TOPIC = "usage", "usage", "personal_usage"
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,10 @@ class Watch:
     loaded_at: float  # time.monotonic() of the load
 
 
-# organization id → {client token: its page}, for the pages connected to this worker
-WATCHERS: dict[int, dict[str, Watch]] = {}
-# client token → the organization its page shows (a tab shows one workspace at a time)
-WATCHING: dict[str, int] = {}
-# Personal Workspace pages: user id → {client token: the organization whose pool the user
-# draws on when the page loaded (0: their own pool)}. A change to that organization's pool
-# refreshes them too.
-PERSONAL_WATCHERS: dict[int, dict[str, int]] = {}
+# Registered in `state/live.py`: ("usage", organization id) → {client token: Watch};
+# ("personal_usage", user id) → {client token: the organization whose pool the user draws on
+# when the page loaded (0: their own pool)}; a change to that organization's pool refreshes
+# those Personal Workspace pages too. A tab shows one workspace at a time.
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,14 @@ class PersonalUsage:
     storage_limit: int
 
 
+async def refresh_live(app: rx.App, topic: str, key: int) -> int:
+    """The bars' live refresh (`live.follows`): returns how many pages were updated."""
+    if topic == PERSONAL_TOPIC:
+        return await push_personal_usage(app, key)
+    return await push_usage(app, key)
+
+
+@live.follows(PAGE, TOPIC, PERSONAL_TOPIC, refresh=refresh_live)
 class UsageState(AppState):
     usage_org_id: int = 0
     usage_personal: bool = False  # the Personal Workspace's pool (links and storage only)
@@ -126,7 +130,7 @@ class UsageState(AppState):
         org_id = viewer.session.active_org_id
         token = self.router.session.client_token
         self.usage_org_id, self.usage_personal, self.usage_source = 0, False, ""
-        _unwatch(token)
+        live.unwatch(PAGE, token)
         if not org_id:
             self._load_personal(session, viewer)
             return
@@ -138,16 +142,15 @@ class UsageState(AppState):
         # the notice asks to upgrade the plan: shown to those who may (Owner, Billing Admin)
         self.usage_can_upgrade = self.caps.manage_billing
         self.show(view)
-        _watch(token, org_id, Watch(viewer.user.id, self.usage_can_upgrade, time.monotonic()))
+        page = Watch(viewer.user.id, self.usage_can_upgrade, time.monotonic())
+        live.watch(self, org_id, topic=TOPIC, data=page)
 
     def _load_personal(self, session: Session, viewer: Viewer) -> None:
         """The Personal Workspace's pool; registers this page for live pushes."""
         view = _personal_usage(session, viewer.user)
         self.show_personal(view)
         self._personal_user_id = viewer.user.id
-        PERSONAL_WATCHERS.setdefault(viewer.user.id, {})[self.router.session.client_token] = (
-            view.pool_organization_id
-        )
+        live.watch(self, viewer.user.id, topic=PERSONAL_TOPIC, data=view.pool_organization_id)
 
     def show_personal(self, view: PersonalUsage) -> None:
         self.usage_personal, self.usage_can_upgrade = True, view.own_pool
@@ -159,27 +162,6 @@ class UsageState(AppState):
     def show(self, view: OrganizationUsage) -> None:
         for name, value in usage_bars.organization_values(view).items():
             setattr(self, name, value)
-
-
-def _watch(token: str, organization_id: int, page: Watch) -> None:
-    WATCHERS.setdefault(organization_id, {})[token] = page
-    WATCHING[token] = organization_id
-
-
-def _unwatch(token: str, organization_id: int | None = None) -> None:
-    """The page no longer shows `organization_id` (by default: the organization it was last
-    registered under). A push that finds a page gone leaves its newer registration alone."""
-    if organization_id is None:
-        organization_id = WATCHING.get(token)
-    if organization_id is None:
-        return
-    if WATCHING.get(token) == organization_id:
-        del WATCHING[token]
-    pages = WATCHERS.get(organization_id)
-    if pages is not None:
-        pages.pop(token, None)
-        if not pages:
-            del WATCHERS[organization_id]
 
 
 def _personal_usage(session: Session, user: User) -> PersonalUsage:
@@ -200,23 +182,19 @@ def _personal_usage(session: Session, user: User) -> PersonalUsage:
 async def push_usage(app: rx.App, organization_id: int) -> int:
     """Push one organization's usage to its watchers; returns how many pages were updated.
     Personal Workspace pages drawing on this organization's pool are refreshed too."""
-    drawing = [
-        user_id
-        for user_id, pages in list(PERSONAL_WATCHERS.items())
-        if organization_id in pages.values()
-    ]
+    drawing = live.keys(PERSONAL_TOPIC, lambda pool: pool == organization_id)
     personal = sum([await push_personal_usage(app, user_id) for user_id in drawing])
     return personal + await _push_organization(app, organization_id)
 
 
 async def _push_organization(app: rx.App, organization_id: int) -> int:
-    watchers = WATCHERS.get(organization_id)
+    watchers = live.watchers(TOPIC, organization_id)
     if not watchers:
         return 0
     view, members = await asyncio.to_thread(_read, organization_id)
     if view is None:
-        for token in list(watchers):
-            _unwatch(token, organization_id)
+        for token in watchers:
+            live.unwatch(PAGE, token, TOPIC, organization_id)
         return 0
     values = usage_bars.organization_values(view)
     direct, settling = _recipients(app, organization_id, watchers, members)
@@ -224,9 +202,8 @@ async def _push_organization(app: rx.App, organization_id: int) -> int:
     sent = 0
     for can_upgrade in (False, True):
         sids = [sid for sid, page in direct if page.can_upgrade == can_upgrade]
-        if sids:  # one encoded packet, written to each socket (python-socketio `to=[...]`)
-            update = StateUpdate(delta=usage_bars.frame(state_name, values, can_upgrade))
-            await app.event_namespace.emit(str(SocketEvent.EVENT), update, to=sids)
+        if sids:  # one encoded packet, written to each socket
+            await frames.send(app, sids, usage_bars.frame(state_name, values, can_upgrade))
             sent += len(sids)
     if settling:
         results = await asyncio.gather(
@@ -243,24 +220,18 @@ def _recipients(
     """Who gets this organization's bars: (socket id, page) of the pages to send the frame
     to, and the tokens of pages loaded too recently for that. Pages of users who are no
     longer members, and pages whose socket is gone from this worker, are dropped for good."""
-    namespace = app.event_namespace
-    token_to_sid = namespace.token_to_sid if namespace else {}
+    sids = frames.sockets(app, watchers)
     settled_before = time.monotonic() - SETTLE
     direct, settling = [], []
-    for token, page in list(watchers.items()):
-        sid = token_to_sid.get(token)
-        if page.user_id not in members or sid is None or not _local(namespace, sid):
-            _unwatch(token, organization_id)
+    for token, page in watchers.items():
+        sid = sids[token]
+        if page.user_id not in members or sid is None:
+            live.unwatch(PAGE, token, TOPIC, organization_id)
         elif page.loaded_at > settled_before:
             settling.append(token)
         else:
             direct.append((sid, page))
     return direct, settling
-
-
-def _local(namespace, sid: str) -> bool:
-    """The socket is connected to this worker (Redis may know sockets of other workers)."""
-    return namespace.server.manager.is_connected(sid, namespace.namespace)
 
 
 async def _through_state(
@@ -270,20 +241,10 @@ async def _through_state(
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=UsageState)) as root:
         state = await root.get_state(UsageState)
         if state.usage_org_id != organization_id:
-            _unwatch(token, organization_id)
+            live.unwatch(PAGE, token, TOPIC, organization_id)
             return False
         state.show(view)
     return True
-
-
-def _connected(app: rx.App, watchers: dict[str, int] | None) -> dict[str, int] | None:
-    """The watchers, less the pages whose socket is gone (dropped for good)."""
-    if not watchers:
-        return watchers
-    connected = app.event_namespace.token_to_sid if app.event_namespace else {}
-    for token in [t for t in watchers if t not in connected]:
-        watchers.pop(token, None)
-    return watchers
 
 
 def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
@@ -294,25 +255,29 @@ def _read(organization_id: int) -> tuple[OrganizationUsage | None, set[int]]:
 async def push_personal_usage(app: rx.App, user_id: int) -> int:
     """Push a user's Personal Workspace bars to their open pages (each tab re-checks that it
     still shows that user's Personal Workspace)."""
-    watchers = _connected(app, PERSONAL_WATCHERS.get(user_id))
-    if not watchers:
+    watchers = live.watchers(PERSONAL_TOPIC, user_id)
+    connected = frames.connected(app, watchers)
+    for token in [t for t in watchers if t not in connected]:  # socket gone: dropped for good
+        live.unwatch(PAGE, token, PERSONAL_TOPIC, user_id)
+    if not connected:
         return 0
     view = await asyncio.to_thread(_read_personal, user_id)
-    if view is None or not watchers:
-        PERSONAL_WATCHERS.pop(user_id, None)
+    if view is None:
+        for token in connected:
+            live.unwatch(PAGE, token, PERSONAL_TOPIC, user_id)
         return 0
 
     async def one(token: str) -> bool:
         async with app.modify_state(rx.BaseStateToken(ident=token, cls=UsageState)) as root:
             state = await root.get_state(UsageState)
             if not state.usage_personal or state._personal_user_id != user_id:
-                watchers.pop(token, None)
+                live.unwatch(PAGE, token, PERSONAL_TOPIC, user_id)
                 return False
             state.show_personal(view)
-            watchers[token] = view.pool_organization_id
+            live.update(PAGE, token, PERSONAL_TOPIC, user_id, view.pool_organization_id)
         return True
 
-    results = await asyncio.gather(*(one(t) for t in list(watchers)), return_exceptions=True)
+    results = await asyncio.gather(*(one(t) for t in connected), return_exceptions=True)
     return sum(1 for result in results if result is True)
 
 

@@ -1,17 +1,17 @@
 """What the usage bars show, as plain functions of the numbers.
 
 `UsageState`'s computed vars call these, and so does the live push, which sends the bars to
-every open page of an organization as one ready-made delta (`frame`) instead of a state
-round trip per page: one definition, so the pushed labels are always the ones a load shows.
+every open page of an organization as one ready-made delta (`frame`, sent by `frames.send`)
+instead of a state round trip per page: one definition, so the pushed labels are always the
+ones a load shows.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from reflex.constants.state import FIELD_MARKER
-
 from orgportal.services import usage
 from orgportal.services.usage import OrganizationUsage
+from orgportal.state import frames
 
 UNLIMITED = -1
 
@@ -68,7 +68,7 @@ def frame(state_name: str, values: dict[str, int], can_upgrade: bool) -> dict[st
         "domains_percent": percent(values["domains_used"], values["domains_limit"]),
         "limit_notice": limit_notice(can_upgrade, links_percent, storage_percent),
     }
-    return {state_name: {name + FIELD_MARKER: v for name, v in {**values, **derived}.items()}}
+    return frames.delta(state_name, {**values, **derived})
 
 
 def _or_unlimited(limit: int | None) -> int:

@@ -146,24 +146,26 @@ def test_live_refreshes_at_most_once_a_second_per_workspace(monkeypatch):
     second later, per organization; another organization is not held back."""
     import asyncio
 
-    from orgportal.state import analytics as live
+    from orgportal.state import analytics, live
+
+    assert live.follow_of(analytics.AnalyticsState).every == analytics.MIN_PUSH_INTERVAL
 
     refreshed: list[tuple[tuple[str, int], float]] = []
 
-    async def refresh(_app, key):
-        live._last_push[key] = live.time.monotonic()
-        refreshed.append((key, live.time.monotonic()))
+    async def refresh(_app, _follow, topic, key):
+        live._last_push[(topic, key)] = live.time.monotonic()
+        refreshed.append(((topic, key), live.time.monotonic()))
 
-    monkeypatch.setattr(live, "_refresh", refresh)
+    monkeypatch.setattr(live, "_refresh_now", refresh)
     monkeypatch.setattr(live, "_last_push", {})
     monkeypatch.setattr(live, "_scheduled", {})
 
     async def burst():
         start = live.time.monotonic()
         for _ in range(50):
-            await live.push_analytics(None, 7)
+            await live.push(None, "analytics", 7)
             await asyncio.sleep(0.01)
-        await live.push_analytics(None, 8)
+        await live.push(None, "analytics", 8)
         await asyncio.sleep(1.2)
         return start
 

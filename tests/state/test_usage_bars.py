@@ -57,31 +57,51 @@ def test_only_those_who_may_upgrade_are_told_to():
 
 @pytest.fixture
 def registry(monkeypatch):
-    from orgportal.state import usage as usage_state
+    from orgportal.state import live
 
-    monkeypatch.setattr(usage_state, "WATCHERS", {})
-    monkeypatch.setattr(usage_state, "WATCHING", {})
-    return usage_state
+    monkeypatch.setattr(live, "_table", {})
+    monkeypatch.setattr(live, "_where", {})
+    return live
+
+
+def watch(registry, token, organization_id, page):
+    registry.register("usage", token, "usage", organization_id, page)
 
 
 def test_a_tab_watches_one_organization_at_a_time(registry):
-    page = registry.Watch(user_id=1, can_upgrade=False, loaded_at=0.0)
-    registry._watch("tab", 10, page)
-    registry._unwatch("tab")  # the tab's next load: it now shows organization 20
-    registry._watch("tab", 20, page)
+    from orgportal.state.usage import Watch
 
-    assert dict(registry.WATCHERS) == {20: {"tab": page}}  # organization 10's pushes skip it
-    assert dict(registry.WATCHING) == {"tab": 20}
+    page = Watch(user_id=1, can_upgrade=False, loaded_at=0.0)
+    watch(registry, "tab", 10, page)
+    registry.unwatch("usage", "tab")  # the tab's next load: it now shows organization 20
+    watch(registry, "tab", 20, page)
+
+    assert registry.watchers("usage", 10) == {}  # organization 10's pushes skip it
+    assert registry.watchers("usage", 20) == {"tab": page}
+    assert registry._table == {("usage", 20): {"tab": page}}
 
 
 def test_a_late_drop_for_the_old_organization_keeps_the_new_registration(registry):
-    page = registry.Watch(user_id=1, can_upgrade=True, loaded_at=0.0)
-    registry._watch("tab", 10, page)
-    registry._watch("other", 10, page)
-    registry._unwatch("tab")
-    registry._watch("tab", 20, page)
+    from orgportal.state.usage import Watch
 
-    registry._unwatch("tab", 10)  # a push to organization 10 that found the tab moved on
+    page = Watch(user_id=1, can_upgrade=True, loaded_at=0.0)
+    watch(registry, "tab", 10, page)
+    watch(registry, "other", 10, page)
+    registry.unwatch("usage", "tab")
+    watch(registry, "tab", 20, page)
 
-    assert dict(registry.WATCHERS) == {10: {"other": page}, 20: {"tab": page}}
-    assert dict(registry.WATCHING) == {"tab": 20, "other": 10}
+    registry.unwatch("usage", "tab", "usage", 10)  # a push to 10 that found the tab moved on
+
+    assert registry._table == {("usage", 10): {"other": page}, ("usage", 20): {"tab": page}}
+    assert registry._where == {("usage", "tab"): ("usage", 20), ("usage", "other"): ("usage", 10)}
+
+
+def test_a_personal_workspace_page_replaces_the_organization_registration(registry):
+    """The bars of a tab show one workspace: its Personal Workspace load (topic
+    "personal_usage", by user, with the pool it draws on) replaces its organization's."""
+    watch(registry, "tab", 10, "page")
+    registry.register("usage", "tab", "personal_usage", 1, 10)
+
+    assert registry.watchers("usage", 10) == {}
+    assert registry.keys("personal_usage", lambda pool: pool == 10) == [1]
+    assert registry.keys("personal_usage", lambda pool: pool == 11) == []
