@@ -1,6 +1,7 @@
 """Database fixtures: a real SQLite file per test, and real PostgreSQL when TEST_DATABASE_URL is set."""
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,15 @@ def scratch_postgres_database(base: str = "") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def no_watching_tabs_left_over() -> Iterator[None]:
+    """Each test starts with no watching tab registered in this process (`state/live.py`):
+    a tab one test registered is not counted by the next."""
+    yield
+    if "orgportal.state.live" in sys.modules:
+        sys.modules["orgportal.state.live"].forget_all()
 
 
 @pytest.fixture(autouse=True)

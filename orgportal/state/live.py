@@ -248,3 +248,15 @@ async def drop_connections(app: rx.App) -> int:
     if closed:
         log.warning("live bus lost: closed %d websockets of this worker", closed)
     return closed
+
+
+def forget_all() -> None:
+    """Forget every watching tab of this worker (tests: one test's tabs are not another's)."""
+    with _lock:
+        _table.clear()
+        _where.clear()
+        _last_push.clear()
+        for task in _scheduled.values():
+            with contextlib.suppress(RuntimeError):  # its event loop may be closed already
+                task.cancel()
+        _scheduled.clear()
