@@ -176,8 +176,12 @@ def test_a_key_revoked_elsewhere_is_refused_by_both_within_the_bus_latency(
 
 
 def _warm(cluster: Cluster) -> int:
-    """Both workers serve the owner's usage from their caches (listener heard, values in)."""
-    time.sleep(2)  # each listener hears its first heartbeat within ~0.5 s
+    """Both workers serve the owner's usage from their caches (listener heard, values in).
+    A worker starts its cache listener on its first cached request: ask each first, then
+    give the listeners time to hear their first heartbeat (~0.5 s; 2 s on a busy machine)."""
+    for worker in (cluster.a, cluster.b):
+        cluster.links(worker)
+    time.sleep(2)
     counts = {cluster.links(worker) for worker in (cluster.a, cluster.b) for _ in range(3)}
     assert len(counts) == 1, counts
     return counts.pop()
