@@ -234,6 +234,10 @@ def expect_skip_link_works(page: Page, what: str, *, by_tab: bool = True) -> Non
     landmark. `by_tab`: reached by the page's first Tab (a page whose form takes the focus
     at once, like sign-in, is checked by its document order and focused directly)."""
     expect(page.get_by_role("main")).to_be_visible(timeout=20_000)
+    # the page has loaded its content (not the spinner): there is a control to Tab to
+    expect(page.get_by_role("main").locator("a, button, input").first).to_be_visible(
+        timeout=20_000
+    )
     assert page.evaluate(FIRST_FOCUSABLE) == "skip-link", what
     skip = page.get_by_role("link", name="Skip to content")
     assert skip.bounding_box()["y"] < 0  # off-screen until focused
