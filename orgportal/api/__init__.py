@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def build_api() -> FastAPI:
     api = FastAPI(title="orgportal API", docs_url="/api/docs", openapi_url="/api/openapi.json")
     # The API-key REST API (SPEC §8) first: routes are tried in order, and its usage route is
-    # polled (issue 16). No path of it is also one of the routers after it.
+    # polled. No path of it is also one of the routers after it.
     for router in rest_routers:
         api.include_router(router, prefix=REST_PREFIX)
     api.include_router(auth.router)
@@ -32,7 +32,7 @@ def build_api() -> FastAPI:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database went away during the request (a restart, a failover: issue 23 §2): its
+    """The database went away during the request (a restart, a failover: SPEC §18): its
     use case was rolled back as a whole, so the caller is told to try again, in the API's
     error shape, instead of a bare 500. Any other database error stays a 500."""
     if not database_unavailable(exc):

@@ -22,5 +22,5 @@ routers = [
     links.router,
     projects.router,
     analytics.router,
-    custom_domains.router,  # issue 17
+    custom_domains.router,  # SPEC §15
 ]
