@@ -1,4 +1,11 @@
-"""HTTP routes mounted beside the Reflex app (same port) through `api_transformer`."""
+"""HTTP routes mounted beside the Reflex app (same port) through `api_transformer`: the
+REST API (`api/rest/`), sign-in tickets, file downloads and uploads, logos, the Stripe
+webhook, public short-link pages and the operating probes.
+
+May import: `services` (every rule and permission check is there), `adapters`, `models`,
+`db` and `config`; never states, views or pages. (`uploads.py`, the gate in front of
+Reflex's own upload route, is the one module here that touches Reflex.)
+"""
 
 import logging
 
