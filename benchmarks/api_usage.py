@@ -1,7 +1,7 @@
 """Requests per second of `GET /api/organizations/{id}/usage` next to a bare FastAPI endpoint.
 
 Why: the usage endpoint is what monitoring scripts poll. This shows what one request costs
-on top of FastAPI itself. Since issue 16 a poll is served from the worker's caches (API key
+on top of FastAPI itself. A poll is served from the worker's caches (API key
 → caller, the caller's access to the organization, the usage read and its JSON, all dropped
 by the live bus on a change), so what remains is the per-key rate limiter and the checks on
 cached data. The bare endpoints return the very same JSON from memory, through the same

@@ -1,4 +1,4 @@
-"""The daily mix against two workers on PostgreSQL + Redis, and what load it sustains (issue 23 §3).
+"""The daily mix against two workers on PostgreSQL + Redis, and what load it sustains (SPEC §18).
 
 Starts the real app (`make run`, GRANIAN_WORKERS=2) in a private snapshot of the checkout (its
 own `.web`, so no other run's frontend build is replaced under it), on a scratch PostgreSQL
@@ -12,7 +12,7 @@ think time of `--think` seconds (uniform 0.5–1.5×) before every action:
 - sign in: GET /login/, the page's websocket (hydrate + on_load), the sign-in event
   (`LoginState.submit`: real argon2) whose answer carries a ticket bound to the
   browser-nonce cookie, redeemed as the page's script does it (the ticket link
-  GET /api/auth/session?ticket=… → 303, or since issue 24 POST /api/auth/session → 204),
+  GET /api/auth/session?ticket=… → 303, or POST /api/auth/session → 204),
   which sets the session cookie; then Switch Organization (`AppState.switch_workspace`)
   into its organization;
 - open /organization, /organization/members and /links as full page loads (GET of the page,
@@ -784,7 +784,7 @@ class VirtualUser:
     async def redeem(self, code: str) -> None:
         """Do what the sign-in's script does with its ticket. Either the browser loads the
         ticket link (`window.location.assign("/api/auth/session?ticket=…")`: 303 with the
-        cookie), or (issue 24) the page posts the ticket (`fetch("/api/auth/session", POST)`:
+        cookie), or the page posts the ticket (`fetch("/api/auth/session", POST)`:
         204 with the cookie) and then reconnects its websocket."""
         if "?ticket=" in code:
             url = json.loads(code[code.index("(") + 1 : code.rindex(")")])
@@ -811,7 +811,7 @@ class VirtualUser:
         app_state = self.run.names["app_state"]
 
         def moved(data: dict) -> bool:
-            """A page load of the destination; or (issue 24) a client-side route change, or
+            """A page load of the destination; or a client-side route change, or
             this very page filled for the new workspace in the same event."""
             if _script(data, "window.location.assign") is not None:
                 return True

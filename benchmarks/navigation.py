@@ -1,6 +1,6 @@
 """How fast do page changes feel? Click → content visible, next to a bare Reflex page change.
 
-Issue 24, item 3. Starts orgportal (`make run`, in a private copy of the checkout so that no
+Starts orgportal (`make run`, in a private copy of the checkout so that no
 other run rebuilds its frontend under it; temp SQLite database, one worker) and the floor
 app (`benchmarks/floor_app`, a bare Reflex app, also from a copy) side by side, then drives
 real Chromium through each action, --runs times, the actions interleaved run by run so that

@@ -1,5 +1,5 @@
 """Short-link redirects with and without click recording, and analytics over 100 vs
-1,000,000 clicks (issue 15: recording must not slow the redirect; rollups keep the page fast).
+1,000,000 clicks (SPEC §14: recording must not slow the redirect; rollups keep the page fast).
 
 1. Redirects per second of `GET /l/{slug}` (302), served by uvicorn (one worker, its own
    process) on a temp SQLite file, loaded from this process with aiohttp (CONCURRENCY

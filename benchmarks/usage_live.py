@@ -7,7 +7,7 @@ then creates links one by one through the service layer and measures, for each c
 the time until every client has received the new count (from the start of the change's
 transaction). Prints p50/p95.
 
-Modes (issue 16, targets 4 and 5):
+Modes:
   --floor      the same measurement on a bare Reflex app (benchmarks/floor_app: one state
                var, one `app.modify_state` per watching token on each change published on
                the same Redis, one worker): the framework's own floor.

@@ -1,4 +1,4 @@
-"""How long does reading an organization's usage take, small against big? (issue 16, target 2)
+"""How long does reading an organization's usage take, small against big?
 
 Two organizations on one database: "small" (10 links, 1 member) and "big" (100,000 links,
 1,000 members who all draw on its paid plan, each with a personal link and file). Times

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 64 * 1024
 
     # Per client address, checked before any password is hashed (SPEC §1, §11), generous
-    # enough for a whole office behind one NAT address (issue 23): FAILED sign-ins (unknown
+    # enough for a whole office behind one NAT address (SPEC §1): FAILED sign-ins (unknown
     # email, wrong password, wrong two-factor code; successes never count), at most
     # SIGNIN_FAILURE_LIMIT per SIGNIN_FAILURE_WINDOW_SECONDS, and registrations, at most
     # REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS (every one costs a hash).
@@ -102,17 +102,17 @@ class Settings(BaseSettings):
     click_recording: Literal["queued", "inline", "off"] = "queued"
     click_flush_seconds: float = 0.2
 
-    # Branded short-link domains (issue 17): the DNS server asked for the `_orgportal.<domain>`
+    # Branded short-link domains (SPEC §15): the DNS server asked for the `_orgportal.<domain>`
     # TXT records, as `host` or `host:port` (DNS_RESOLVER=127.0.0.1:5353); empty: the system's.
     dns_resolver: str = ""
     # What a custom domain's CNAME record points at (CNAME_TARGET, a host name such as
-    # links.orgportal.com); empty: PUBLIC_URL's host. Shown on the Domains page (issue 24).
+    # links.orgportal.com); empty: PUBLIC_URL's host. Shown on the Domains page.
     cname_target: str = ""
     # How often domains still waiting for their DNS records (their first 48 hours) are looked
     # up again in the background (PENDING_DOMAIN_RECHECK_SECONDS); verified ones stay daily.
     pending_domain_recheck_seconds: float = 300
 
-    # Operating it (issue 23 §4): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
+    # Operating it (SPEC §18): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
     # WARNING, ERROR). /metrics answers only when METRICS_TOKEN (required as
     # `Authorization: Bearer <token>`) and/or METRICS_ALLOWED_ADDRESSES (IPs or CIDRs,
     # comma-separated; the client's address as TRUSTED_PROXIES resolve it) is set; else 404.

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets a busy timeout and foreign keys switched on.
 
-    PostgreSQL (issue 23 §2): `pool_pre_ping` tests each pooled connection as it is checked
+    PostgreSQL (SPEC §18): `pool_pre_ping` tests each pooled connection as it is checked
     out, so after a restart or failover the next use case reconnects instead of failing on a
     connection the server closed; `connect_timeout` bounds a connect to a server that does
     not answer. A use case caught mid-transaction fails as a whole (the transaction is rolled

@@ -93,7 +93,7 @@ async def mail_worker() -> None:
 
     On shutdown (SIGTERM) the round in flight finishes the message it is sending and claims
     no other, so no message stays claimed by a worker that is gone, and none is cut off
-    halfway and sent twice (issue 23 §2)."""
+    halfway and sent twice (SPEC §18)."""
     transport = transport_from_settings(settings)
     stop = threading.Event()
     while True:
@@ -132,7 +132,7 @@ UPLOAD_LIMITS = {
 
 def backend_error(exception: Exception) -> EventSpec:
     """A page's event failed. When the database went away mid-event (a restart, a failover:
-    issue 23 §2) its use case was rolled back as a whole: say so, and that trying again
+    SPEC §18) its use case was rolled back as a whole: say so, and that trying again
     works, instead of "contact the administrator". Anything else: Reflex's own handler."""
     if database_unavailable(exception):
         log.warning("database unavailable during a page event: %s", type(exception).__name__)
@@ -161,10 +161,10 @@ app = OrgportalApp(
 )
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(dispatch_live_updates)
-app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (issue 15)
-# custom domains: pending ones every few minutes for 48 h (issue 24), verified ones daily
+app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (SPEC §14)
+# custom domains: pending ones every few minutes for 48 h, verified ones daily
 app.register_lifespan_task(custom_host.reverify_worker)
-# Operating it (issue 23 §4): JSON log lines at LOG_LEVEL in every worker, websocket events
+# Operating it (SPEC §18): JSON log lines at LOG_LEVEL in every worker, websocket events
 # in the metrics and the logs, a worker's live gauges gone with it (multiprocess metrics).
 app.register_lifespan_task(logs.configure)
 app.register_lifespan_task(metrics.worker_lifespan)
@@ -201,7 +201,7 @@ SIGNED_IN_PAGES = [
     (analytics_page, routes.ANALYTICS, "Analytics", (AnalyticsState,)),
     (tickets_page, routes.TICKETS, "Tickets", (TicketsState,)),
     (ticket_page, routes.TICKET, "Ticket", (TicketState,)),
-    # the Account page's sections (issue 24); /account shows the first
+    # the Account page's sections; /account shows the first
     (account_page, routes.ACCOUNT, "Account", (AccountSettingsState,)),
     (profile_page, routes.ACCOUNT_PROFILE, "Profile · Account", (AccountSettingsState,)),
     (

@@ -27,12 +27,12 @@ PAGES = (
     HOME, LOGIN, REGISTER, CONFIRM, ORGANIZATION, ORG_NEW, ORG_MEMBERS, ORG_BILLING, ORG_SUPPORT,
     ORG_SETTINGS, AUDIT_LOG, INVITE, LINKS, FILES, ACCOUNT, TICKETS, TEST_CHECKOUT, TEST_PORTAL,
 )  # fmt: skip
-# Account recovery and self-service (issue 14): forgot password, its link, email-change link.
+# Account recovery and self-service (SPEC §13): forgot password, its link, email-change link.
 PASSWORD_RESET = "/password-reset"
 PASSWORD_RESET_LINK = "/password-reset/[token]"
 EMAIL_CHANGE = "/account/email/[token]"
 PAGES += (PASSWORD_RESET, PASSWORD_RESET_LINK, EMAIL_CHANGE)
-# An organization's Security settings refused the viewer (issue 14, part B): set up
+# An organization's Security settings refused the viewer (SPEC §13): set up
 # two-factor sign-in to continue, or an address outside its IP allowlist.
 TWO_FACTOR_REQUIRED = "/security/two-factor"
 ADDRESS_BLOCKED = "/security/blocked"
@@ -146,12 +146,12 @@ def security_gate(reason: str) -> str:
     return TWO_FACTOR_REQUIRED if reason == "two_factor" else ADDRESS_BLOCKED
 
 
-# Projects and the link Approval queue (issue 15, part A).
+# Projects and the link Approval queue (SPEC §14).
 PROJECTS = "/projects"
 PROJECT = "/projects/[project]"
 APPROVALS = "/approvals"
 PAGES += (PROJECTS, PROJECT, APPROVALS)
-# Analytics of the active workspace (issue 15, part B): filters in the query string.
+# Analytics of the active workspace (SPEC §14): filters in the query string.
 ANALYTICS = "/analytics"
 PAGES += (ANALYTICS,)
 
@@ -167,16 +167,16 @@ def links_in_project(project_id: int) -> str:
 
 
 def project_analytics(project_id: int) -> str:
-    """The Analytics page (issue 15, part B) filtered to one project."""
+    """The Analytics page (SPEC §14) filtered to one project."""
     return f"/analytics?project={project_id}"
 
 
-# Branded short-link domains (issue 17): the organization's Domains sub-page.
+# Branded short-link domains (SPEC §15): the organization's Domains sub-page.
 ORGANIZATION_DOMAINS = "/organization/domains"
 PAGES += (ORGANIZATION_DOMAINS,)
 
 
-# The Account page's sections (issue 24), each with its own address; `/account` shows the
+# The Account page's sections, each with its own address; `/account` shows the
 # first (Profile). Their first segment, "account", is reserved already.
 ACCOUNT_PROFILE = "/account/profile"
 ACCOUNT_SECURITY = "/account/security"

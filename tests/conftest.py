@@ -118,7 +118,7 @@ def secret_key(monkeypatch) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def local_dns() -> Iterator[LocalDns]:
-    """A real DNS server on 127.0.0.1 (dnslib) for custom-domain verification (issue 17)."""
+    """A real DNS server on 127.0.0.1 (dnslib) for custom-domain verification (SPEC §15)."""
     server = LocalDns().start()
     yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""A small authoritative DNS server on 127.0.0.1 for the custom-domain tests (issue 17).
+"""A small authoritative DNS server on 127.0.0.1 for the custom-domain tests (SPEC §15).
 
 It answers TXT questions from a dict the tests write (`set_txt`); every other name is
 NXDOMAIN, so no test ever talks to the internet. The app reaches it through

@@ -21,7 +21,7 @@ from orgportal.models import TestModeCheckout, TestModeSubscription
 from orgportal.models.base import utcnow
 
 log = logging.getLogger(__name__)
-# Stripe calls (issue 23 §2): seconds to connect and to wait for an answer, and retries after
+# Stripe calls (SPEC §18): seconds to connect and to wait for an answer, and retries after
 # a network failure. stripe-python's default waits 80 s per try, so a Stripe that hangs would
 # hold the page for minutes; a retried POST carries the same idempotency key (applied once).
 STRIPE_TIMEOUT_SECONDS = (5, 10)

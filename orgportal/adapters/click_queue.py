@@ -70,7 +70,7 @@ class BatchQueue(Generic[T]):
         return len(self._pending) + len(self._retry)
 
     def _gauge(self) -> None:
-        """The click-queue depth metric (issue 23 §4); called holding the lock."""
+        """The click-queue depth metric (SPEC §18); called holding the lock."""
         metrics.CLICK_QUEUE_DEPTH.set(self.depth())
 
     def _run(self) -> None:

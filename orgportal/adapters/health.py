@@ -1,4 +1,4 @@
-"""Readiness checks (issue 23 §4): can this worker reach what it needs to serve requests?
+"""Readiness checks (SPEC §18): can this worker reach what it needs to serve requests?
 
 `readiness()` asks, at once and each within TIMEOUT seconds, the database (`SELECT 1`),
 Redis when REDIS_URL is set (`PING`) and the object store when STORAGE_URL is set (a

@@ -4,7 +4,7 @@ Topics name what to refresh (`usage` bars, `tickets` lists). In one process an i
 fan-out; with REDIS_URL, Redis pub/sub, so that a change made in any worker (or another
 process) reaches the pages connected to every other worker.
 
-Redis may stop, freeze or restart (issue 23 §2). Then a publish gives up within a second
+Redis may stop, freeze or restart (SPEC §18). Then a publish gives up within a second
 (short timeouts, no retry back-off), so no request waits on it, and a subscription never
 dies: it notices the loss at once when the connection breaks, or within PONG_WITHIN seconds
 when Redis stops answering (it pings when the channel is quiet), yields the `LOST` marker

@@ -1,4 +1,4 @@
-"""Structured logs (issue 23 §4): one JSON object per line, with who and what it was for.
+"""Structured logs (SPEC §18): one JSON object per line, with who and what it was for.
 
 Every record of the `orgportal` loggers leaves as one JSON line on stderr (`configure`, run
 by each backend worker at start-up), at LOG_LEVEL and above. A record made while a request

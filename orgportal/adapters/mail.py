@@ -54,7 +54,7 @@ class FileTransport:
 class MailServerUnreachable(Exception):
     """The mail server could not be reached, or went away before it took the message. Nothing
     is wrong with the message: the outbox keeps it for when the server is back, without using
-    up one of its MAIL_MAX_ATTEMPTS (issue 23 §2)."""
+    up one of its MAIL_MAX_ATTEMPTS (SPEC §18)."""
 
 
 class SmtpTransport:

@@ -1,4 +1,4 @@
-"""Prometheus metrics (issue 23 §4), served at `/metrics` (`api/operations.py`).
+"""Prometheus metrics (SPEC §18), served at `/metrics` (`api/operations.py`).
 
 Counted as things happen: HTTP requests by route template (never the raw path, so the
 number of series stays bounded), method and status class, with their latency; websocket

@@ -18,7 +18,7 @@ warning (at most once a minute). Limits protect capacity; refusing every sign-in
 call while Redis is down would turn a Redis outage into a full outage, and accounts stay
 guarded by the per-email lockout, which lives in the database.
 
-`ahit(key)` is the same for code on the event loop (the REST usage route, issue 16); in Redis
+`ahit(key)` is the same for code on the event loop (the REST usage route); in Redis
 it reserves hits a few at a time far from the limit (see `RedisLimiter.ahit`).
 
 `limit` and `window` are numbers or zero-argument callables read on every hit, so values
@@ -60,7 +60,7 @@ class RateLimiter(Protocol):
         ...
 
     async def ahit(self, key: Key) -> float:
-        """`hit` for the event loop: never blocks it on Redis (REST fast paths, issue 16)."""
+        """`hit` for the event loop: never blocks it on Redis (REST fast paths)."""
         ...
 
     def peek(self, key: Key) -> float:
@@ -83,7 +83,7 @@ class _Limiter:
         return max(1, int(limit)), float(window)
 
     def _refused(self, wait: float) -> float:
-        """`wait`, counted in the metrics as a refusal by this limiter (issue 23 §4)."""
+        """`wait`, counted in the metrics as a refusal by this limiter (SPEC §18)."""
         return metrics.rate_limit_refused(self.name, wait)
 
 

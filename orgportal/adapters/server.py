@@ -1,4 +1,4 @@
-"""The production server's worker supervision (issue 23 §2).
+"""The production server's worker supervision (SPEC §18).
 
 `reflex run --env prod` serves the app with Granian: a main process that forks
 GRANIAN_WORKERS backend workers. Granian's default (`respawn_failed_workers=False`) treats

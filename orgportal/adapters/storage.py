@@ -7,7 +7,7 @@ namespace ("files", "logos") as a folder or a key prefix. Reads stream in chunks
 download never holds a whole file in memory.
 
 An object store that cannot be reached (down, restarting, answering 5xx) raises
-StorageUnavailable, a refusal the pages and routes show as one plain sentence (issue 23 §2);
+StorageUnavailable, a refusal the pages and routes show as one plain sentence (SPEC §18);
 the client gives up after a few seconds instead of botocore's minutes of retries.
 """
 

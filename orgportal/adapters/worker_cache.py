@@ -1,4 +1,4 @@
-"""Per-worker caches kept exact by the live bus (issue 16, target 3).
+"""Per-worker caches kept exact by the live bus.
 
 A `WorkerCache` holds values read from the database in this process only. Each value is
 stored with the live-bus changes that make it wrong (its *tags*, e.g. `("usage", 7)`), and

@@ -1,4 +1,11 @@
-"""HTTP routes mounted beside the Reflex app (same port) through `api_transformer`."""
+"""HTTP routes mounted beside the Reflex app (same port) through `api_transformer`: the
+REST API (`api/rest/`), sign-in tickets, file downloads and uploads, logos, the Stripe
+webhook, public short-link pages and the operating probes.
+
+May import: `services` (every rule and permission check is there), `adapters`, `models`,
+`db` and `config`; never states, views or pages. (`uploads.py`, the gate in front of
+Reflex's own upload route, is the one module here that touches Reflex.)
+"""
 
 import logging
 
@@ -18,7 +25,7 @@ log = logging.getLogger(__name__)
 def build_api() -> FastAPI:
     api = FastAPI(title="orgportal API", docs_url="/api/docs", openapi_url="/api/openapi.json")
     # The API-key REST API (SPEC §8) first: routes are tried in order, and its usage route is
-    # polled (issue 16). No path of it is also one of the routers after it.
+    # polled. No path of it is also one of the routers after it.
     for router in rest_routers:
         api.include_router(router, prefix=REST_PREFIX)
     api.include_router(auth.router)
@@ -32,7 +39,7 @@ def build_api() -> FastAPI:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database went away during the request (a restart, a failover: issue 23 §2): its
+    """The database went away during the request (a restart, a failover: SPEC §18): its
     use case was rolled back as a whole, so the caller is told to try again, in the API's
     error shape, instead of a bare 500. Any other database error stays a 500."""
     if not database_unavailable(exc):

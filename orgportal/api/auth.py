@@ -32,7 +32,7 @@ def open_session_in_page(request: Request, ticket: str = Form("")) -> Response:
     """The same exchange for the signed-in page itself (`fetch`, same origin: the gateway
     refuses any other `Origin`): 204 with the HttpOnly cookie, or 400. The page then opens
     its websocket again (its handshake carries the cookie) and changes page client-side,
-    instead of loading the ticket link and then the destination (issue 24)."""
+    instead of loading the ticket link and then the destination."""
     raw = _redeem(request, ticket)
     if raw is None:
         return JSONResponse({"detail": accounts.SIGN_IN_LINK_FAILED}, status_code=400)

@@ -1,4 +1,4 @@
-"""The redirect's side of click recording (issue 15): find the link, note the click, answer.
+"""The redirect's side of click recording (SPEC §14): find the link, note the click, answer.
 
 `follow` runs inside the redirect's transaction. With CLICK_RECORDING=queued (the default)
 it only appends the click to the in-process queue (`adapters/click_queue.py`), written in

@@ -28,7 +28,7 @@ def follow_short_link(slug: str, request: Request) -> Response:
         pending = followed is None and links.awaiting_approval(session, slug)
     if pending:
         return awaiting_approval_response(request.headers)
-    if followed is None:  # a styled page for browsers, JSON for programs (issue 24)
+    if followed is None:  # a styled page for browsers, JSON for programs
         return public_pages.respond(request.headers, public_pages.NO_SUCH_LINK, status=404)
     return click_recording.redirect(followed)
 
@@ -116,7 +116,7 @@ _BOT = re.compile(r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly",
 
 
 def awaiting_approval_response(headers: Headers) -> Response:
-    """A pending link (issue 15): a page saying so for people's browsers (200, never a
+    """A pending link (SPEC §14): a page saying so for people's browsers (200, never a
     redirect); 404 for bots and API clients, which must never treat it as a working link.
     Never cached (`public_pages.respond`)."""
     page = public_pages.AWAITING_APPROVAL

@@ -1,4 +1,4 @@
-"""Requests whose Host is not the app's own (issue 17): branded short-link domains.
+"""Requests whose Host is not the app's own (SPEC §15): branded short-link domains.
 
 The gateway sends every request for another host here, before anything of the app sees it.
 A verified custom domain serves `GET|HEAD /{slug}` of its own organization's links (through
@@ -119,7 +119,7 @@ async def _follow(
 
 async def reverify_worker() -> None:
     """Lifespan task: every PENDING_DOMAIN_RECHECK_SECONDS (5 minutes), look up the domains
-    still waiting for their DNS records (their first 48 hours, issue 24), and re-check the
+    still waiting for their DNS records (their first 48 hours), and re-check the
     verified domains not checked for a day."""
     while True:
         try:

@@ -97,7 +97,7 @@ class Gateway:
         host_routing: bool = False,
     ) -> None:
         self.reflex_app = reflex_app
-        # Issue 17: requests for any host but the app's own go to `custom_host` (branded
+        # SPEC §15: requests for any host but the app's own go to `custom_host` (branded
         # short-link domains; unknown hosts get 404). The app turns it on (orgportal.py);
         # tests that use a made-up Host like `testserver` leave it off.
         self.host_routing = host_routing
@@ -117,7 +117,7 @@ class Gateway:
         if scope["type"] in ("http", "websocket"):
             scope = _forwarded_scheme(scope)
         if scope["type"] == "http":
-            # Issue 23 §4: a request id, metrics and a JSON log line for every request. The
+            # SPEC §18: a request id, metrics and a JSON log line for every request. The
             # probes and /metrics answer on any host and origin, and never set a cookie.
             own = operations.OWN_PATHS.get(scope["path"])
             if own is not None:
@@ -181,7 +181,7 @@ def _forwarded_scheme(scope: Scope) -> Scope:
 
 
 def redis_reachable() -> bool:
-    """False while this worker's live-bus subscription has lost Redis (issue 23 §2): every
+    """False while this worker's live-bus subscription has lost Redis (SPEC §18): every
     page's state lives in Redis then, so a websocket would connect to a page that cannot
     hydrate. Refused at once (close 1013, "try again later"), the browser shows Reflex's
     connection banner and retries until Redis is back. Always True without REDIS_URL."""

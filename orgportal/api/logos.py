@@ -21,7 +21,7 @@ def logo(name: str) -> StreamingResponse:
         chunks = storage.logos().stream(name)
     except BlobMissing:
         raise HTTPException(status_code=404, detail="Not found.") from None
-    except StorageUnavailable as exc:  # a clear 503, not a traceback (issue 23)
+    except StorageUnavailable as exc:  # a clear 503, not a traceback (SPEC §18)
         raise HTTPException(status_code=503, detail=exc.message) from None
     return StreamingResponse(
         chunks,

@@ -1,4 +1,4 @@
-"""Operating the app (issue 23 §4): probes, metrics, and one log line per HTTP request.
+"""Operating the app (SPEC §18): probes, metrics, and one log line per HTTP request.
 
 The gateway hands every HTTP request to `observe`, which gives it a request id (the
 incoming `X-Request-ID` when well-formed, else a new one, returned in the response's

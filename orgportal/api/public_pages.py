@@ -1,4 +1,4 @@
-"""Plain HTML pages answered outside Reflex (issue 24): a short link that does not exist or
+"""Plain HTML pages answered outside Reflex: a short link that does not exist or
 waits for approval, on the app's host and on a custom domain.
 
 These answers come from the HTTP layer before any Reflex page exists, so they are small

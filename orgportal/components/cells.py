@@ -1,4 +1,4 @@
-"""Table cells that never break a word (issue 24): short codes, roles, counts and buttons on
+"""Table cells that never break a word: short codes, roles, counts and buttons on
 one line; long addresses cut with an ellipsis, whole in their tooltip (`title`).
 
 `styles.table` lets cells wrap anywhere, so that on a phone no value pushes the page wider

@@ -1,4 +1,4 @@
-"""What a drop zone's events tell the server about the chosen files (issue 24).
+"""What a drop zone's events tell the server about the chosen files.
 
 react-dropzone hands its events browser `File` objects, which reach a handler as `{}` (a
 File's name and size are not own properties), and its refusals come with English

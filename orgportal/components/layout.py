@@ -95,7 +95,7 @@ def _nav_link(label: str, path: str, **props) -> rx.Component:
 
 
 def _nav_entry(label: str, path: str, in_menu: bool = False, **props) -> rx.Component:
-    """A top-bar entry, left out where the viewer's role has no use for its page (issue 24):
+    """A top-bar entry, left out where the viewer's role has no use for its page:
     Tickets for a member who does not handle them (Viewer, Billing Admin: the tickets
     service refuses them). In the Personal Workspace the Tickets page points to the
     organizations, so it stays."""
@@ -121,7 +121,7 @@ VISUALLY_HIDDEN = {
 
 def _approval_link(badge_id: str | None = None, in_menu: bool = False, **props) -> rx.Component:
     """Owners/Admins: the link Approval queue, with how many links wait beside it (live,
-    issue 15). The count sits outside the link, so the link's text keeps its contrast."""
+    SPEC §14). The count sits outside the link, so the link's text keeps its contrast."""
     count = AppState.pending_approvals
     return rx.cond(
         AppState.caps.approve_links,
@@ -305,7 +305,7 @@ def confirm_banner() -> rx.Component:
     )
 
 
-# Issue 24: "Skip to content" is the first thing Tab reaches on every page; it leads to the
+# "Skip to content" is the first thing Tab reaches on every page; it leads to the
 # page's main landmark (focusable by script only, so the focus moves there, unoutlined).
 MAIN_ID = "main-content"
 MAIN_PROPS = {"id": MAIN_ID, "tab_index": -1, "_focus": {"outline": "none"}}
@@ -340,12 +340,12 @@ def page_frame(*children: rx.Component) -> rx.Component:
         top_bar(),
         rx.el.main(
             rx.vstack(
-                recovery_codes_banner(),  # after a sign-in with a recovery code (issue 24)
+                recovery_codes_banner(),  # after a sign-in with a recovery code
                 confirm_banner(),
                 *children,
                 spacing="4",
                 width="100%",
-                # switched to another workspace without a page load (issue 24): its forms
+                # switched to another workspace without a page load: its forms
                 # mount anew, so their inputs start from its values, not the last one's
                 key=AppState.workspace_key,
             ),
@@ -368,7 +368,7 @@ ORG_SECTIONS = [
     ("Members", routes.ORG_MEMBERS),
     ("Billing", routes.ORG_BILLING),
     ("Support", routes.ORG_SUPPORT),
-    ("Domains", routes.ORGANIZATION_DOMAINS),  # issue 17
+    ("Domains", routes.ORGANIZATION_DOMAINS),  # SPEC §15
     ("Settings", routes.ORG_SETTINGS),
 ]
 
@@ -458,7 +458,7 @@ def organization_frame(current: str, *children: rx.Component) -> rx.Component:
     )
 
 
-# The account's sections (issue 24), in the nav's order: (label, path).
+# The account's sections, in the nav's order: (label, path).
 ACCOUNT_SECTIONS = [
     ("Profile", routes.ACCOUNT_PROFILE),
     ("Sign-in & security", routes.ACCOUNT_SECURITY),

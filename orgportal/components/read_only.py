@@ -1,4 +1,4 @@
-"""What a role may not do, said where the control would be (issue 24): the services decide
+"""What a role may not do, said where the control would be: the services decide
 (`AppState.caps`), the page shows the control, or one line saying who can help."""
 
 import reflex as rx

@@ -1,4 +1,8 @@
-"""All SQLModel tables; importing this package registers them on SQLModel.metadata."""
+"""All SQLModel tables; importing this package registers them on SQLModel.metadata.
+
+The bottom layer: models import only each other (and SQLModel); everything above may
+import them, and nothing here knows about services, Reflex, states or views.
+"""
 
 from orgportal.models.analytics import Click, ClickRollup, Conversion
 from orgportal.models.api_key import ApiKey

@@ -1,4 +1,4 @@
-"""Clicks, their daily rollups and conversions (SPEC §14, issue 15).
+"""Clicks, their daily rollups and conversions (SPEC §14).
 
 `Click` is one followed short link: no raw IP address, only what the analytics show
 (referrer host, browser / OS / device class, country from a trusted header) and a random

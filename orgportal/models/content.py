@@ -23,7 +23,7 @@ class Link(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     target_url: str = Field(max_length=2048)
     created_at: datetime = Field(default_factory=utcnow)
-    # Issue 15: the link's project (same workspace; NULL = no project) and approval. A
+    # SPEC §14: the link's project (same workspace; NULL = no project) and approval. A
     # pending link counts toward usage but does not redirect until an Owner/Admin approves.
     project_id: int | None = Field(
         default=None, foreign_key="project.id", index=True, ondelete="SET NULL"
@@ -31,9 +31,9 @@ class Link(SQLModel, table=True):
     pending_approval: bool = Field(default=False, index=True)
     approved_at: datetime | None = None
     approved_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    # Issue 15: the redirect adds `op_click=<click id>` to the target (conversion attribution).
+    # SPEC §14: the redirect adds `op_click=<click id>` to the target (conversion attribution).
     append_click_id: bool = False
-    # Issue 17: the branded domain the link is shared on (NULL, or once the domain is removed:
+    # SPEC §15: the branded domain the link is shared on (NULL, or once the domain is removed:
     # the app's own host).
     custom_domain_id: int | None = Field(
         default=None, foreign_key="custom_domain.id", index=True, ondelete="SET NULL"

@@ -1,4 +1,4 @@
-"""Usage counters (issue 16): what each pool holds, so that reading usage is a primary-key
+"""Usage counters: what each pool holds, so that reading usage is a primary-key
 lookup however many links, files and members there are. `services/usage_counters.py` keeps
 them in the same transaction as every change and can recompute them from the rows.
 """

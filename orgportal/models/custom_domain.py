@@ -1,4 +1,4 @@
-"""Branded short-link domains (SPEC §15, issue 17): `go.acme.com` serving an organization's links.
+"""Branded short-link domains (SPEC §15): `go.acme.com` serving an organization's links.
 
 `domain` is IDNA-normalized (punycode), lower case and unique across all organizations. A
 domain serves links only while `status` is verified; the daily re-check (`checked_at`) turns

@@ -1,4 +1,4 @@
-"""Projects group links inside one workspace (SPEC §14, issue 15).
+"""Projects group links inside one workspace (SPEC §14).
 
 `organization_id` NULL means the Personal Workspace of `user_id`. Names are unique per
 workspace, compared case-insensitively: `workspace_key` ("org:<id>" or "user:<id>") and

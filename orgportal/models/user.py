@@ -44,7 +44,7 @@ class UserSession(SQLModel, table=True):
     active_org_id: int | None = Field(
         default=None, foreign_key="organization.id", ondelete="SET NULL"
     )
-    # Issue 14 (/account → Sessions): when it was last used (at most once a minute), and the
+    # SPEC §13 (/account → Sessions): when it was last used (at most once a minute), and the
     # browser and address that opened it.
     last_seen_at: datetime | None = None
     user_agent: str = Field(default="", max_length=512)

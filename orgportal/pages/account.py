@@ -1,4 +1,4 @@
-"""/account and its sections (issue 24): Profile, Sign-in & security, Sessions and Plan, each
+"""/account and its sections: Profile, Sign-in & security, Sessions and Plan, each
 at its own address with a section nav, instead of one very long column.
 
 `/account` shows the first section (Profile), so old links and bookmarks still land on it.

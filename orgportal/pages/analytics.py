@@ -1,4 +1,4 @@
-"""/analytics: clicks and conversions of the active workspace, live while open (issue 15)."""
+"""/analytics: clicks and conversions of the active workspace, live while open (SPEC §14)."""
 
 import reflex as rx
 

@@ -1,4 +1,4 @@
-"""/approvals: the links that wait for an Owner's or Admin's approval (issue 15), live."""
+"""/approvals: the links that wait for an Owner's or Admin's approval (SPEC §14), live."""
 
 import reflex as rx
 

@@ -27,7 +27,7 @@ from orgportal.views.usage import usage_card
 
 def overview_page() -> rx.Component:
     """The active organization's overview. In the Personal Workspace: the create form for a
-    user with no organization, else the Personal Workspace's own overview (issue 24: a
+    user with no organization, else the Personal Workspace's own overview (a
     person with organizations sees the form only when they ask for it, at ORG_NEW)."""
     return rx.cond(
         AppState.page_ready & (AppState.active_org_id == 0),
@@ -87,7 +87,7 @@ def settings_page() -> rx.Component:
 
 
 def domains_page() -> rx.Component:
-    """Branded short-link domains (issue 17)."""
+    """Branded short-link domains (SPEC §15)."""
     return organization_frame(
         routes.ORGANIZATION_DOMAINS, rx.heading("Domains", size="6"), custom_domains_section()
     )

@@ -1,5 +1,5 @@
 """/projects (the workspace's projects with link and click counts) and /projects/<id> (one
-project: its links, its analytics, rename and delete) (issue 15)."""
+project: its links, its analytics, rename and delete) (SPEC §14)."""
 
 import reflex as rx
 

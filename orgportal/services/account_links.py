@@ -1,4 +1,4 @@
-"""Single-use links sent by mail for account recovery and self-service (issue 14).
+"""Single-use links sent by mail for account recovery and self-service (SPEC §13).
 
 Only SHA-256 of each link's token is stored (a `user_token` row with its purpose); a link
 works once, until it expires, and says clearly why it no longer works.

@@ -301,5 +301,5 @@ def delete_account(
     session.exec(delete(Membership).where(col(Membership.user_id) == user.id))
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email))
     mark_usage_changed(session, organization_ids)
-    mark_user_access_changed(session, [user.id])  # its API keys stop at once (issue 16)
+    mark_user_access_changed(session, [user.id])  # its API keys stop at once
     session.delete(user)  # sessions, tokens, API keys, projects… go with it (ON DELETE)

@@ -160,7 +160,7 @@ def _tell_owner_of_registration_attempt(session: Session, user: User) -> None:
 
 class SignInToConfirm(DomainError):
     """A confirmation link opened where its account is not signed in: whoever reads the
-    mailbox is not yet shown to know the password (issue 22, account pre-hijacking)."""
+    mailbox is not yet shown to know the password (account pre-hijacking)."""
 
     status = 403
 

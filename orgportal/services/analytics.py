@@ -1,4 +1,4 @@
-"""Analytics of a workspace (SPEC §14, issue 15): read only from the daily rollups.
+"""Analytics of a workspace (SPEC §14): read only from the daily rollups.
 
 Every figure comes from `click_rollup` (one row per link, day, dimension and value), never
 from the click rows, so a page over a link with a million clicks reads about as many rows

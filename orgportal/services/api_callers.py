@@ -1,4 +1,4 @@
-"""API key → caller, and caller → access to an organization, cached per worker (issue 16).
+"""API key → caller, and caller → access to an organization, cached per worker.
 
 Checking a key costs a hash lookup, a user read, a membership read and the organization's
 Security settings; on a polled endpoint that is most of a request. So per worker:

@@ -56,7 +56,7 @@ def create_key(
     """A new key starting in `active_org_id` (the creator's active workspace), for a user
     who proves it is them again: the current `password`, or with two-factor sign-in on, a
     current `code` instead. A key outlives the session that made it, so a browser left
-    signed in, or a stolen session, must not be enough to mint one (issue 22); and an
+    signed in, or a stolen session, must not be enough to mint one; and an
     account whose address is not confirmed gets none, as a key would outlive its owner
     proving the address (SPEC §1).
 

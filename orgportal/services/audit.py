@@ -49,7 +49,7 @@ ACTIONS = {
     "security.recovery_code_used": "Recovery code used",
     "security.two_factor_requirement_changed": "Two-factor requirement changed",
     "security.ip_allowlist_changed": "IP allowlist changed",
-    # a member's own account (services/account_audit.py, issue 14)
+    # a member's own account (services/account_audit.py, SPEC §13)
     "account.name_changed": "Name changed",
     "account.password_changed": "Password changed",
     "account.password_reset": "Password reset by email",

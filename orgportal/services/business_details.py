@@ -106,7 +106,7 @@ VAT_MAX = 32  # the column's length
 
 def _vat(raw: str, country: str) -> str:
     """Checked with python-stdnum where it knows the country's VAT format (EU, UK and more),
-    then kept as entered (issue 24): stdnum's compact form drops the country prefix."""
+    then kept as entered: stdnum's compact form drops the country prefix."""
     if not country:
         raise FieldError("Choose the country first so the VAT number can be checked.")
     module = get_cc_module(country.lower(), "vat")
@@ -123,7 +123,7 @@ def _vat(raw: str, country: str) -> str:
 def vat_as_entered(raw: str, country: str) -> str:
     """The VAT number as typed (upper case, single spaces) with the country's prefix when it
     was left out: "gb 980 7806 84" → "GB 980 7806 84", "980780684" → "GB980780684". Also
-    shows numbers saved before issue 24 (stdnum's compact form, without the prefix)."""
+    shows numbers saved by earlier versions (stdnum's compact form, without the prefix)."""
     shown = " ".join((raw or "").upper().split())
     prefix = VAT_PREFIXES.get(country.upper(), "")
     if not shown or not prefix or shown.replace(" ", "").startswith(prefix):

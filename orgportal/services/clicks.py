@@ -1,4 +1,4 @@
-"""Click recording (SPEC §14, issue 15): what a followed short link leaves behind.
+"""Click recording (SPEC §14): what a followed short link leaves behind.
 
 The redirect builds a `Hit` from the request (no raw IP address: the referrer's host, the
 User-Agent, a country from the configured trusted header, a random first-party visitor id)

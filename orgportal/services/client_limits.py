@@ -2,7 +2,7 @@
 
 The per-email lockout (`accounts`) cannot see one address spraying many emails, and every
 sign-in costs an argon2 hash, which is deliberately slow: a few clients could keep the CPU
-busy. But one address is often a whole office behind one NAT (issue 23), so the limits are
+busy. But one address is often a whole office behind one NAT (SPEC §1), so the limits are
 there to stop attackers, not offices:
 
 - sign-in counts only *failures* per address (unknown email, wrong password, wrong

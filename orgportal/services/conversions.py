@@ -1,4 +1,4 @@
-"""Conversion attribution (SPEC §14, issue 15): `default_attribution_window` in use.
+"""Conversion attribution (SPEC §14): `default_attribution_window` in use.
 
 A link that appends `op_click=<id>` to its target hands the visitor's click id to the
 target site; the site reports a conversion with it (`POST /api/conversions`). It is

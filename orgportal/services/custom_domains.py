@@ -1,4 +1,4 @@
-"""Branded short-link domains (SPEC §15, issue 17).
+"""Branded short-link domains (SPEC §15).
 
 An Owner/Admin adds `go.acme.com`; it is stored IDNA-normalized and unique across all
 organizations, with a random token. The Domains page lists the two records to create
@@ -7,7 +7,7 @@ host) and the TXT record `_orgportal.go.acme.com` = `orgportal-verify=<token>` t
 it is theirs, looked up with dnspython through DNS_RESOLVER (`host` or `host:port`; empty:
 the system's resolver). Only a verified domain serves links (`api/custom_host.py`).
 
-Pending, verified, failed (issue 24): DNS changes take time, so a record not found yet keeps
+Pending, verified, failed: DNS changes take time, so a record not found yet keeps
 a new domain Pending ("not found yet"), and `recheck_pending` looks it up again every
 PENDING_DOMAIN_RECHECK_SECONDS for its first 48 hours. Failed means a lookup found something
 wrong: a TXT record with another value, or the record of a domain verified before gone.
@@ -443,7 +443,7 @@ def reverify_due(
 def recheck_pending(
     session: Session, *, now: datetime | None = None, batch: int = 200
 ) -> list[CustomDomain]:
-    """The frequent background look-up (issue 24): every domain never verified, added in the
+    """The frequent background look-up: every domain never verified, added in the
     last 48 hours and not looked up for PENDING_DOMAIN_RECHECK_SECONDS, is looked up again,
     so it turns Verified without anyone pressing Verify. Returns those whose status changed.
     """

@@ -1,4 +1,4 @@
-"""Link approval (SPEC §14, issue 15): the `require_approval_for_links` setting.
+"""Link approval (SPEC §14): the `require_approval_for_links` setting.
 
 With the setting on, links that Agents and Billing Admins create in the organization start
 pending: they count toward usage at once, but they do not redirect (`links.resolve`) until

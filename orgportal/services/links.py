@@ -43,8 +43,8 @@ def create_link(
 ) -> Link:
     """`project_id`: a project of the same workspace, or None. With the organization's
     `require_approval_for_links` on, an Agent's or Billing Admin's link starts pending.
-    `custom_domain_id`: a verified domain of the organization (issue 17), or None.
-    `append_click_id`: its redirects append `op_click=<click id>` (issue 15, conversion
+    `custom_domain_id`: a verified domain of the organization (SPEC §15), or None.
+    `append_click_id`: its redirects append `op_click=<click id>` (SPEC §14, conversion
     attribution; its creator may switch that later with `clicks.set_append_click_id`)."""
     require_workspace(session, user, organization_id, Permission.CREATE_ITEMS)
     domain = custom_domains.link_domain(
@@ -236,7 +236,7 @@ def resolve(session: Session, slug: str) -> str | None:
 
 def redirect_link(session: Session, slug: str) -> Link | None:
     """The link /l/{slug} (or /{slug}) follows, or None: the rule of `resolve`, returning the
-    row, for the redirect that records the click (issue 15)."""
+    row, for the redirect that records the click (SPEC §14)."""
     link = session.exec(select(Link).where(Link.slug == slug.lower())).first()
     return link if link and not link.pending_approval else None
 

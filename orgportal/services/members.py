@@ -132,7 +132,7 @@ def change_role(
     old = Role(target.role)
     target.role = role
     session.add(target)
-    mark_access_changed(session, [organization_id])  # cached API callers (issue 16)
+    mark_access_changed(session, [organization_id])  # cached API callers
     audit.record(
         session,
         organization_id=organization_id,

@@ -187,7 +187,7 @@ def update_settings(
         utcnow(),
     )
     session.add(row)
-    mark_access_changed(session, [organization_id])  # cached API callers (issue 16)
+    mark_access_changed(session, [organization_id])  # cached API callers
     # Not `get_settings`: a list saved with "Save anyway", or a requirement the editor does
     # not meet yet, refuses the editor from now on, and that must not undo the save.
     return _settings(session, organization)
@@ -200,7 +200,7 @@ def update_settings(
 class AccessRule:
     """What an organization's Security settings ask of one member, read once: the allowlist
     (empty: every address) and whether the member still lacks two-factor sign-in that the
-    organization requires. The REST API caches it per key and organization (issue 16)."""
+    organization requires. The REST API caches it per key and organization."""
 
     organization: Organization
     networks: tuple[Network, ...]

@@ -7,7 +7,7 @@ refuses) is marked failed instead of being retried forever, and when it was sent
 organization, its Owner/Admins read why in the audit log.
 
 A mail server that cannot be reached (down, restarting, the network gone) is not the
-message's fault (issue 23 §2): the round stops, the message keeps its place and its
+message's fault (SPEC §18): the round stops, the message keeps its place and its
 attempts, and the next round (a second later in the worker) tries again, so an outage of
 any length gives nothing up and everything goes out as soon as the server answers.
 """

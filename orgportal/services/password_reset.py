@@ -3,7 +3,7 @@
 Asking answers the same for every address (nothing tells whether it has an account); only
 the link's hash is stored. Using it sets the new password (registration's rules), signs
 out every session of the user, revokes their API keys, cancels the account's other reset
-links and clears the sign-in lockout; an unconfirmed account is cleared first (issue 22). Reset mails are throttled per address and per user like other account mail
+links and clears the sign-in lockout; an unconfirmed account is cleared first (account pre-hijacking). Reset mails are throttled per address and per user like other account mail
 (over the limit nothing is sent, silently: a refusal would reveal the account).
 """
 

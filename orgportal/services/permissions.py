@@ -75,7 +75,7 @@ class Capabilities:
     view_audit_log: bool = False
     delete_organization: bool = False
     transfer_ownership: bool = False
-    manage_projects: bool = False  # create, rename, delete projects (issue 15)
+    manage_projects: bool = False  # create, rename, delete projects (SPEC §14)
     approve_links: bool = False  # the Approval queue (require_approval_for_links)
 
 

@@ -1,4 +1,4 @@
-"""The plans side by side, and what changing plan would change (issue 24 §7).
+"""The plans side by side, and what changing plan would change (SPEC §6).
 
 The Billing page shows both before anyone pays or switches: the pricing table comes from the
 plan definitions (`plans.py`) and the summary from those and the organization's usage now, so

@@ -29,7 +29,7 @@ class Plan:
     annual_pence: int
     # Named features beyond the limits (SECURITY: the organization's Security card)
     features: frozenset[str] = frozenset()
-    # Branded short-link domains (issue 17); None: unlimited
+    # Branded short-link domains (SPEC §15); None: unlimited
     domains: int | None = 0
 
     def price_pence(self, interval: str) -> int:
@@ -58,7 +58,7 @@ PAID = (
     ),
 )
 PLANS = {plan.key: plan for plan in (FREE, *PAID)}
-ALL = (FREE, *PAID)  # in the order of the pricing table (issue 24)
+ALL = (FREE, *PAID)  # in the order of the pricing table
 RANK = {plan.key: rank for rank, plan in enumerate(ALL)}
 
 

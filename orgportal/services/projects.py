@@ -1,4 +1,4 @@
-"""Projects (SPEC §14, issue 15): named groups of links inside one workspace.
+"""Projects (SPEC §14): named groups of links inside one workspace.
 
 A project lives in an organization or in a user's Personal Workspace. Owners and Admins
 create, rename and delete an organization's projects; in the Personal Workspace the user
@@ -194,7 +194,7 @@ def project_names(session: Session, project_ids: list[int]) -> dict[int, str]:
 
 
 def _click_counts(session: Session, project_ids: list[int]) -> dict[int, int] | None:
-    """Clicks per project from the analytics service, when it offers them (issue 15 part B)."""
+    """Clicks per project from the analytics service, when it offers them (SPEC §14)."""
     try:
         from orgportal.services import analytics  # noqa: PLC0415  (built alongside)
     except ImportError:

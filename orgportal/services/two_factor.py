@@ -174,7 +174,7 @@ def recovery_codes_text(codes: list[str]) -> str:
 @dataclass(frozen=True)
 class SignedIn:
     """The second step passed: the sign-in ticket, and when a recovery code was used, how
-    many unused ones are left (the page the user lands on says so, issue 24)."""
+    many unused ones are left (the page the user lands on says so)."""
 
     ticket: str
     recovery_codes_left: int | None = None

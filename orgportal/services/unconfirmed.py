@@ -1,4 +1,4 @@
-"""Accounts whose email address is not confirmed (SPEC §1; issue 22, account pre-hijacking).
+"""Accounts whose email address is not confirmed (SPEC §1; account pre-hijacking).
 
 Anyone can register any address and sign in before confirming it. So an unconfirmed account
 can do nothing that outlives the confirmation (no API keys, no joining organizations), and

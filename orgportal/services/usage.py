@@ -46,7 +46,7 @@ class OrganizationUsage:
     usage: Usage
     members: int  # seats used: members + pending invites
     seat_limit: int | None
-    custom_domains: int = 0  # branded short-link domains (issue 17), against plan.domains
+    custom_domains: int = 0  # branded short-link domains (SPEC §15), against plan.domains
 
 
 class LimitReached(Conflict):

@@ -1,4 +1,4 @@
-"""An organization's usage read, cached per worker (issue 16, target 3).
+"""An organization's usage read, cached per worker.
 
 Monitoring scripts poll `GET /api/organizations/{id}/usage`; between two changes every read
 returns the same numbers. So the read (`usage.read_organization_usage` plus the custom
@@ -32,7 +32,7 @@ TTL = 60.0  # seconds; the last resort for a change made outside the services
 @dataclass(frozen=True)
 class UsageRead:
     usage: OrganizationUsage
-    domains: int  # custom domains counted against the plan (issue 17)
+    domains: int  # custom domains counted against the plan (SPEC §15)
 
 
 _cache: worker_cache.WorkerCache[int, UsageRead] = worker_cache.WorkerCache("usage", TTL)

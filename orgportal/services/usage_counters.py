@@ -1,4 +1,4 @@
-"""Usage counters (issue 16): reading a pool's usage is one primary-key lookup.
+"""Usage counters: reading a pool's usage is one primary-key lookup.
 
 Every pool has a counter row: an organization's (`OrganizationCounter`: its own items plus
 the personal items of the members who draw on its plan) and a user's own pool

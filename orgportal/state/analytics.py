@@ -1,4 +1,4 @@
-"""/analytics: the active workspace's clicks and conversions (SPEC §14, issue 15).
+"""/analytics: the active workspace's clicks and conversions (SPEC §14).
 
 Filters live in the URL (`?days=7&project=3&link=spring-sale`), so the page can be shared
 and reloaded; its load reads them and fills everything from the daily rollups
@@ -239,7 +239,7 @@ class AnalyticsState(AppState):
 
 
 def money(value: float) -> str:
-    """A conversion value with its currency (issue 24): GBP, the currency the organization is
+    """A conversion value with its currency: GBP, the currency the organization is
     billed in (SPEC §6); no other currency is recorded for an organization."""
     return f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
 

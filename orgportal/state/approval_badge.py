@@ -4,7 +4,7 @@
 Admins, and registers the tab for the live page "approvals" (`state/live.py`, declared by
 `state/approvals.ApprovalsState`); when the live bus announces the organization's
 "approvals" topic, `state/approvals.push_approvals` updates every registered tab of this
-worker (SPEC §14, issue 15). Kept free of state imports so `state/base.py` can use it.
+worker (SPEC §14). Kept free of state imports so `state/base.py` can use it.
 """
 
 from sqlmodel import Session

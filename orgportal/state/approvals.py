@@ -1,5 +1,5 @@
 """The Approval queue (/approvals): Owners and Admins approve or reject the links that wait
-under `require_approval_for_links` (issue 15). The queue and the nav's badge are live."""
+under `require_approval_for_links` (SPEC §14). The queue and the nav's badge are live."""
 
 import asyncio
 import dataclasses

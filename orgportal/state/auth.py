@@ -2,7 +2,7 @@
 
 Sign-in and registration hash a password (argon2id, deliberately slow: 64 MiB, 3 passes), so
 their work runs in a worker thread (`asyncio.to_thread`): a burst of sign-ins must not hold
-up every other page and request on the worker's event loop (issue 23)."""
+up every other page and request on the worker's event loop (SPEC §18)."""
 
 import asyncio
 

@@ -50,7 +50,7 @@ class AppState(rx.State):
     # What the viewer may do in the active workspace, as the services decide it.
     caps: Capabilities = Capabilities()
     page_ready: bool = False  # the first page load of this tab has filled the state
-    pending_approvals: int = 0  # the nav's Approval badge (Owner/Admin; live, issue 15)
+    pending_approvals: int = 0  # the nav's Approval badge (Owner/Admin; live, SPEC §14)
     workspace_key: int = 0  # the page's content key: moves on when a switch fills it in place
     # A page an action has just filled for this tab, and when (`_filled_ahead`): its load
     # event, which the client-side route change sends next, then reads nothing again.
@@ -232,7 +232,7 @@ class AppState(rx.State):
 
     def _filled_ahead(self, path: str) -> None:
         """The page at `path` has just been filled, in an authenticated transaction, for the
-        route change to it that follows (issue 24: the page shows its content as it
+        route change to it that follows (the page shows its content as it
         appears, and its load event does not read it all again)."""
         self._filled_path, self._filled_at = _clean(path), time.time()
 
@@ -328,7 +328,7 @@ class AppState(rx.State):
     @rx.event
     async def switch_workspace(self, organization_id: int, to: str = ""):
         """Profile menu → Switch Organization; remembered on the server-side session (the
-        cookie stays the same, so no page load is needed: issue 24). Then the same kind of
+        cookie stays the same, so no page load is needed). Then the same kind of
         page in the new workspace (`workspace_destination`), or `to`: when that is this very
         page, it is filled for the new workspace in this event; else a client-side route
         change goes there and its load event fills it."""

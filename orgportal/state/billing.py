@@ -159,7 +159,7 @@ class BillingState(PayerPage, AppState):
     plan_member_limit: int = -1  # the plan's member limit today (-1: unlimited)
     plan_key: str = "free"
     member_limit_note: str = ""  # "Members are limited by your 6 support seats (…)."
-    # The plan comparison (issue 24 §7): everyone sees the table; the summaries of what a
+    # The plan comparison (SPEC §6): everyone sees the table; the summaries of what a
     # change would do are filled for who may buy (Owner, Billing Admin) only.
     plan_columns: list[PlanColumn] = []
     pricing_rows: list[PricingRowView] = []

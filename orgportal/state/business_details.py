@@ -1,6 +1,6 @@
 """The Business Details card: read-only view, edit form, per-field messages, country search.
 
-The country picker is an ARIA combobox driven from here (issue 24): the typed query filters
+The country picker is an ARIA combobox driven from here: the typed query filters
 `country_options`, ArrowDown/ArrowUp move `country_active` (the option the input's
 `aria-activedescendant` names), Enter chooses it, Escape closes the list.
 """
@@ -58,7 +58,7 @@ class BusinessDetailsState(AppState):
 
     @rx.var
     def vat_shown(self) -> str:
-        """The VAT number as entered, with its country prefix (issue 24)."""
+        """The VAT number as entered, with its country prefix."""
         return vat_as_entered(self.values.get("vat_number", ""), self.values.get("country", ""))
 
     @rx.var

@@ -32,11 +32,11 @@ class LinkRow:
     target_url: str
     created: str
     can_delete: bool
-    project: str = ""  # the project's name, "" for none (issue 15)
+    project: str = ""  # the project's name, "" for none (SPEC §14)
     project_id: str = ""  # its id as the project dropdown's value, "" for none
     pending: bool = False  # waits for an Owner/Admin's approval: not redirecting yet
-    click_id: bool = False  # the redirect appends op_click=<click id> (issue 15)
-    clicks: str = "0"  # all time, from the rollups (issue 24)
+    click_id: bool = False  # the redirect appends op_click=<click id> (SPEC §14)
+    clicks: str = "0"  # all time, from the rollups
     clicks_7_days: str = "0"  # today and the six days before
 
 
@@ -55,7 +55,7 @@ PENDING_NOTICE = (
 ALL_PROJECTS, NO_PROJECT = "", "0"
 
 
-# What became of each file of the last upload (issue 24), as the list beside the control says.
+# What became of each file of the last upload, as the list beside the control says.
 UPLOADING, UPLOADED, NOT_UPLOADED = "Uploading…", "Uploaded", "Not uploaded"
 
 
@@ -113,13 +113,13 @@ class WorkspaceItems(Paged, mixin=True):
 class LinksState(WorkspaceItems, AppState):
     rows: list[LinkRow] = []
     form_key: int = 0
-    # Projects (issue 15): the workspace's projects, and the list's filter (`?project=<id>`)
+    # Projects (SPEC §14): the workspace's projects, and the list's filter (`?project=<id>`)
     project_options: list[ProjectOption] = []
     project_filter: str = ALL_PROJECTS
     _project_names: dict[int, str] = {}
     _applied_query: str = ""
     _created_pending: bool = False
-    # Issue 17: the organization's verified custom domains a new link may be put on
+    # SPEC §15: the organization's verified custom domains a new link may be put on
     domain_options: list[ProjectOption] = []
     app_host: str = ""  # the first choice: the app's own host
     _domain_names: dict[int, str] = {}
@@ -201,8 +201,8 @@ class LinksState(WorkspaceItems, AppState):
                     target_url=form.get("target_url", ""),
                     slug=form.get("slug", ""),
                     project_id=_project_id(form.get("project_id", "")),
-                    custom_domain_id=_project_id(form.get("custom_domain_id", "")),  # issue 17
-                    append_click_id=bool(form.get("append_click_id")),  # issue 15
+                    custom_domain_id=_project_id(form.get("custom_domain_id", "")),  # SPEC §15
+                    append_click_id=bool(form.get("append_click_id")),  # SPEC §14
                 )
             except usage.LimitReached:
                 raise  # the pool's refusal belongs to the whole form
@@ -221,7 +221,7 @@ class LinksState(WorkspaceItems, AppState):
 
     @rx.event
     def set_click_id(self, link_id: int, enabled: bool):
-        """Issue 15: switch `op_click` on the link's redirects on or off."""
+        """SPEC §14: switch `op_click` on the link's redirects on or off."""
         return self._act(
             clicks.set_append_click_id,
             done="The link now appends a click id." if enabled else "Click id switched off.",
@@ -244,7 +244,7 @@ class LinksState(WorkspaceItems, AppState):
 
 class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
-    # Issue 24: the bytes one upload may carry now (the per-file cap, or the free storage
+    # The bytes one upload may carry now (the per-file cap, or the free storage
     # when less): the drop zone refuses a larger file before sending it; the upload gate
     # (`api/uploads.py`) and the service check again.
     allowance: int = 0

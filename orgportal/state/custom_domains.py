@@ -1,10 +1,10 @@
-"""The Domains sub-page (issue 17): branded short-link domains, Owner/Admin.
+"""The Domains sub-page (SPEC §15): branded short-link domains, Owner/Admin.
 
 Each domain lists the DNS records to create (type, name, value, each copied on its own), what
 its status means, and a Verify button; adding, verifying and removing run through
 `AppState._act`, which reloads this state in the same transaction. While a domain waits for
 its records, the page reads its rows again every few seconds, so what the app's background
-re-check finds (`custom_domains.recheck_pending`) shows without a reload (issue 24).
+re-check finds (`custom_domains.recheck_pending`) shows without a reload.
 """
 
 import asyncio

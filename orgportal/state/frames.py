@@ -3,7 +3,7 @@
 Reflex sends a page's changes as a `StateUpdate` on the socket's `event` message after a
 state round trip (`app.modify_state`), one per tab. When many tabs of an organization show
 the same values (the usage bars), building the delta once and writing one encoded packet to
-all their sockets is much faster (issue 16). That needs Reflex's internals, and this module
+all their sockets is much faster. That needs Reflex's internals, and this module
 is the only one that uses them: `FIELD_MARKER` (the suffix of a var's name in a delta),
 `StateUpdate` and `SocketEvent.EVENT` (the message), `EventNamespace.token_to_sid` (which
 socket serves a tab) and python-socketio's manager (is that socket on this worker).

@@ -32,7 +32,7 @@ class InviteState(AppState):
     role_label: str = ""
     invite_email: str = ""
     errors: dict[str, str] = {}
-    # the invited email has an account whose address was never confirmed (issue 22)
+    # the invited email has an account whose address was never confirmed (account pre-hijacking)
     unconfirmed_account: bool = False
 
     def _token(self) -> str:
@@ -76,7 +76,7 @@ class InviteState(AppState):
                 and self._accept_requested()
                 and invitations.accepts_on_return(viewer)
             )
-        if accept_now:  # back from this page's Sign in: no second click (issue 24)
+        if accept_now:  # back from this page's Sign in: no second click
             return self._accept()
         return None
 

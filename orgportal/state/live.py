@@ -228,7 +228,7 @@ async def dispatch_live_updates(app: rx.App) -> None:
 
 
 async def drop_connections(app: rx.App) -> int:
-    """Redis is lost (issue 23 §2): every page's state lives there, so no event of a page on
+    """Redis is lost (SPEC §18): every page's state lives there, so no event of a page on
     this worker can run, and changes announced meanwhile are missed. Close the transport of
     each websocket of this worker, as a network cut would: the browser shows Reflex's
     connection banner and keeps reconnecting (api/gateway.py refuses websockets while this

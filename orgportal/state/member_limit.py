@@ -1,4 +1,4 @@
-"""The member-limit rule beside the limit (issue 24 §8): on the overview's members bar and the
+"""The member-limit rule beside the limit (SPEC §5): on the overview's members bar and the
 Members page's invite form, "Members are limited by your 6 support seats (…)", so bought
 support seats never silently replace the plan's member limit."""
 

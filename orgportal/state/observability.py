@@ -1,4 +1,4 @@
-"""Websocket events in the metrics and the logs (issue 23 §4), as a Reflex middleware.
+"""Websocket events in the metrics and the logs (SPEC §18), as a Reflex middleware.
 
 Reflex runs each event in an asyncio task of its own and calls every middleware's
 `preprocess` in that task, once it holds the session's state, just before the handler

@@ -75,7 +75,7 @@ class OrgState(AppState):
     default_attribution_window: str = "168"
 
     delete_confirm: str = ""
-    # The Personal Workspace's overview (issue 24): the viewer's organizations, the most
+    # The Personal Workspace's overview: the viewer's organizations, the most
     # recently used first. Empty: `/organization` shows the create form instead.
     my_organizations: list[OrganizationChoice] = []
 
@@ -86,7 +86,7 @@ class OrgState(AppState):
     @rx.var
     def logo_external_url(self) -> str:
         """The Logo URL field's value: an https address typed before, never the internal
-        path of an uploaded image (issue 24: the form says "Uploaded image" instead)."""
+        path of an uploaded image (the form says "Uploaded image" instead)."""
         return "" if self.logo_url.startswith(logos.URL_PREFIX) else self.logo_url
 
     @rx.var
@@ -218,7 +218,7 @@ class OrgState(AppState):
         return self._run(store, errors="errors", reload=False)
 
     def _upload_refused(self, message: str) -> None:
-        """The upload gate refused the logo before reading it (`api/uploads.py`, issue 24):
+        """The upload gate refused the logo before reading it (`api/uploads.py`):
         the reason goes beside the logo control, as the browser's upload call drops it."""
         self.errors = {**self.errors, "logo_url": message}
 

@@ -1,4 +1,4 @@
-"""Lists read a page at a time on the server (issue 16): one mixin holds the page number, the
+"""Lists read a page at a time on the server: one mixin holds the page number, the
 page count and "go to page", so every paged list behaves alike (`components/pager.py`)."""
 
 from typing import ClassVar

@@ -66,7 +66,7 @@ class ResetLinkState(AppState):
     link_error: str = ""
     email: str = ""
     errors: dict[str, str] = {}
-    # the account's address was never confirmed: setting a password clears it (issue 22)
+    # the account's address was never confirmed: setting a password clears it (account pre-hijacking)
     unconfirmed: bool = False
 
     @rx.event

@@ -1,4 +1,4 @@
-"""The Billing page's plan comparison as state data (issue 24 §7): the pricing table, which
+"""The Billing page's plan comparison as state data (SPEC §6): the pricing table, which
 column is the current plan, and the summary of each plan × interval a buyer may choose.
 
 Plain rows built from `services/plan_changes.py`; `BillingState` holds them and picks the

@@ -1,4 +1,4 @@
-"""The Projects list (/projects) and one project's page (/projects/<id>) (issue 15)."""
+"""The Projects list (/projects) and one project's page (/projects/<id>) (SPEC §14)."""
 
 import dataclasses
 

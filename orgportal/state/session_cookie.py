@@ -3,7 +3,7 @@
 The HttpOnly cookie can only come from an HTTP response, and a websocket carries the cookies
 of its handshake for its whole life. So a sign-in used to load the ticket link
 (`GET /api/auth/session`, 303) and then the destination as new pages: a new document, every
-script parsed again, a new websocket, the whole state sent again (issue 24: 0.6–0.7 s beyond
+script parsed again, a new websocket, the whole state sent again (0.6–0.7 s beyond
 the password check on a quiet machine). Now the page itself posts the ticket
 (`POST /api/auth/session`, same origin, bound to this browser's nonce cookie like the link),
 then opens its websocket again (the new handshake carries the new cookie) while it changes

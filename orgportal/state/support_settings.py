@@ -72,7 +72,7 @@ class SupportSettingsState(AppState):
     # A refused rename, by department id (as text): shown beside that department's name.
     rename_errors: dict[str, str] = {}
     # A refused assignment (no such member…), by department id: beside that department's
-    # picker, not in a toast (issue 24).
+    # picker, not in a toast.
     assign_errors: dict[str, str] = {}
     department_key: int = 0  # re-keys the create form and every department's rename form
     domains: list[DomainRow] = []

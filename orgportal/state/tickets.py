@@ -263,7 +263,7 @@ class TicketState(AppState):
 
     def _show(self, session: Session, viewer: Viewer, number: str) -> None:
         """Ticket `number` of the active organization. Create Ticket fills it ahead, in its
-        own transaction, before the URL names it (issue 24: the page shows it as it appears;
+        own transaction, before the URL names it (the page shows it as it appears;
         its load event then reads it again and watches this tab)."""
         self._org_id = viewer.session.active_org_id or 0
         if self.ticket_number != number:

@@ -127,8 +127,8 @@ class TwoFactorState(AppState):
 
 
 class RecoveryCodesNotice(rx.State):
-    """After a sign-in with a recovery code, the pages say how many are left until dismissed
-    (issue 24): the codes are the way back in when the phone is lost. Kept in this tab's
+    """After a sign-in with a recovery code, the pages say how many are left until dismissed:
+    the codes are the way back in when the phone is lost. Kept in this tab's
     session storage, as the sign-in ends with a full page load (a new websocket)."""
 
     codes_left: str = rx.SessionStorage("", name="recovery_codes_left")

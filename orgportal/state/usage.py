@@ -5,7 +5,7 @@ topic "usage" by organization, or "personal_usage" by user for the Personal Work
 When the live bus announces a change, the worker reads the usage once and sends the bars to
 all that organization's pages as one Socket.IO emit of a ready-made delta (`usage_bars.
 frame`, sent by `frames.send`), the frame Reflex itself would send after `modify_state`,
-without a state round trip per page (issue 16: faster than a bare app's per-token
+without a state round trip per page (faster than a bare app's per-token
 `modify_state`). Tabs whose socket is gone, whose user is no longer a member, or whose page
 now shows another workspace, are dropped first, so nothing leaks to former members.
 
@@ -84,7 +84,7 @@ class UsageState(AppState):
     storage_limit: int = UNLIMITED
     members_used: int = 0
     members_limit: int = UNLIMITED
-    domains_used: int = 0  # custom domains (issue 17)
+    domains_used: int = 0  # custom domains (SPEC §15)
     domains_limit: int = UNLIMITED
 
     @rx.var

@@ -10,7 +10,7 @@ from orgportal.state.account import KeyRow
 
 
 def _create_form() -> rx.Component:
-    """A new key outlives this session, so it asks who you are again (issue 22)."""
+    """A new key outlives this session, so it asks who you are again."""
     return rx.cond(
         S.email_confirmed,
         rx.form(

@@ -1,5 +1,5 @@
 """The approval queue of /approvals: the links that wait for an Owner's or Admin's approval
-(issue 15), live."""
+(SPEC §14), live."""
 
 import reflex as rx
 
@@ -13,7 +13,7 @@ from orgportal.state.approvals import ApprovalsState, PendingRow
 from orgportal.state.base import AppState
 
 HEADERS = ["Short link", "Target", "Created by", "Created", "Actions"]
-# Issue 24: the queue is the Owner's and Admins' (the nav shows it only to them); anyone
+# The queue is the Owner's and Admins' (the nav shows it only to them); anyone
 # else who opens it reads who decides.
 NOT_AN_APPROVER = (
     "The Owner and Admins approve new links here. "

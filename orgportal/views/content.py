@@ -41,7 +41,7 @@ def _refusal(errors: rx.Var, key: str) -> rx.Component:
 
 
 def _click_id_field() -> rx.Component:
-    """Issue 15: the redirect adds `op_click=<id>` to the target, for conversion attribution."""
+    """SPEC §14: the redirect adds `op_click=<id>` to the target, for conversion attribution."""
     return rx.el.label(
         rx.el.input(type="checkbox", name="append_click_id", id="field-append_click_id"),
         " Append a click id (op_click) to the target, to attribute conversions",
@@ -52,7 +52,7 @@ def _click_id_field() -> rx.Component:
 
 
 def _click_id_toggle(row: LinkRow) -> rx.Component:
-    """Issue 15: whether this link's redirect appends `op_click` (its creator, Owner, Admin)."""
+    """SPEC §14: whether this link's redirect appends `op_click` (its creator, Owner, Admin)."""
     return rx.box(
         rx.checkbox(
             "Click id",
@@ -92,7 +92,7 @@ def create_link_card() -> rx.Component:
     )  # fmt: skip
 
 
-# Issue 24: who cannot create links or upload files reads why, in place of the controls.
+# Who cannot create links or upload files reads why, in place of the controls.
 LINKS_NOTE = (
     "You can view this workspace's links and their clicks. "
     "Ask an Admin to make you an Agent to create links."
@@ -144,7 +144,7 @@ def _project_options(*fixed: tuple[str, str]) -> list[rx.Component]:
 
 
 def _create_project_field() -> rx.Component:
-    """The new link's project (issue 15): none, or one of the workspace's projects."""
+    """The new link's project (SPEC §14): none, or one of the workspace's projects."""
     return rx.cond(
         LinksState.project_options.length() > 0,
         form_select(
@@ -160,7 +160,7 @@ def _create_project_field() -> rx.Component:
 
 
 def _create_domain_field() -> rx.Component:
-    """Issue 17: the new link's domain, the app's own or a verified custom domain."""
+    """SPEC §15: the new link's domain, the app's own or a verified custom domain."""
     return rx.cond(
         LinksState.domain_options.length() > 0,
         form_select(

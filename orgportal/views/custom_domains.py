@@ -1,4 +1,4 @@
-"""The Domains sub-page's card (issue 17): branded short-link domains, Owner and Admins."""
+"""The Domains sub-page's card (SPEC §15): branded short-link domains, Owner and Admins."""
 
 import reflex as rx
 
@@ -151,7 +151,7 @@ def domains_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
-        on_mount=S.watch_pending,  # shows what the background re-check finds (issue 24)
+        on_mount=S.watch_pending,  # shows what the background re-check finds
     )
 
 

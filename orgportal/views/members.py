@@ -19,7 +19,7 @@ def _is_owner(member: MemberRow):
 
 
 def _is_me(member: MemberRow):
-    """Rows carry no per-viewer flags (issue 16: a page of rows stays small)."""
+    """Rows carry no per-viewer flags (performance: a page of rows stays small)."""
     return member.email == MembersState.user_email
 
 
@@ -101,7 +101,7 @@ def _member_actions(member: MemberRow) -> rx.Component:
     )
 
 
-# Issue 24: a member who may not invite (Viewer, Billing Admin; an Agent unless the
+# A member who may not invite (Viewer, Billing Admin; an Agent unless the
 # organization lets members invite) reads who can, where the Invite form would be.
 NO_INVITES = (
     "You can see who belongs to this organization. "
@@ -193,7 +193,7 @@ def members_card() -> rx.Component:
                 MembersState.member_page_count,
                 MembersState.go_to_member_page,
             ),
-            rx.cond(  # issue 24: who cannot invite reads who can
+            rx.cond(  # who cannot invite reads who can
                 MembersState.caps.invite_roles.length() == 0,
                 read_only_note(NO_INVITES, note_id="members-read-only"),
             ),
@@ -248,7 +248,7 @@ def invite_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Invite Members", size="4"),
-            rx.cond(  # what limits invites (issue 24): support seats replace the plan's limit
+            rx.cond(  # what limits invites: support seats replace the plan's limit
                 MemberLimitState.member_limit_note != "",
                 rx.text(MemberLimitState.member_limit_note, size="2", id="invite-limit-note"),
             ),

@@ -15,7 +15,7 @@ LOGO_UPLOAD_ID = "logo-upload"
 
 
 def _uploaded_logo(image: rx.Var) -> rx.Component:
-    """An uploaded (or picked) image in use: shown as such, with Remove (issue 24), never as
+    """An uploaded (or picked) image in use: shown as such, with Remove, never as
     the internal address it is served from."""
     return rx.hstack(
         rx.image(
@@ -92,7 +92,7 @@ def logo_inputs(saved: bool = False) -> rx.Component:
                     "image/gif": [".gif"],
                 },
                 max_files=1,
-                max_size=logos.MAX_BYTES,  # refused before sending, in our words (issue 24)
+                max_size=logos.MAX_BYTES,  # refused before sending, in our words
                 multiple=False,
                 no_click=True,
                 on_drop=OrgState.upload_logo(rx.upload_files(upload_id=LOGO_UPLOAD_ID)),
@@ -200,7 +200,7 @@ def organization_header() -> rx.Component:
     )
 
 
-# Issue 24: who may not edit the organization reads who can, where the forms would be.
+# Who may not edit the organization reads who can, where the forms would be.
 NOT_AN_EDITOR = (
     "You can see this organization's details on its Overview. "
     "Ask an Admin to change its name, description, logo or settings."

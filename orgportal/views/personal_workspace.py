@@ -1,4 +1,4 @@
-"""The overview of the Personal Workspace for someone with organizations (issue 24)."""
+"""The overview of the Personal Workspace for someone with organizations."""
 
 import reflex as rx
 

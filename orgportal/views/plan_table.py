@@ -1,4 +1,4 @@
-"""The Billing page's plan comparison (issue 24 §7): every plan side by side with the current
+"""The Billing page's plan comparison (SPEC §6): every plan side by side with the current
 one marked, and, for who may buy, what the chosen plan would change before Checkout."""
 
 import reflex as rx

@@ -1,5 +1,5 @@
 """The sections of /projects (create a project, the projects with link and click counts) and
-of /projects/<id> (one project: its links, its analytics, rename and delete) (issue 15)."""
+of /projects/<id> (one project: its links, its analytics, rename and delete) (SPEC §14)."""
 
 import reflex as rx
 
@@ -19,7 +19,7 @@ from orgportal.state.projects import (
     ProjectState,
 )
 
-# Issue 24: who may not create, rename or delete projects reads who can.
+# Who may not create, rename or delete projects reads who can.
 PROJECTS_NOTE = (
     "You can view this workspace's projects and their links. "
     "Ask an Admin to create, rename or delete projects."
@@ -169,7 +169,7 @@ def _project_links() -> rx.Component:
 
 
 def _project_analytics() -> rx.Component:
-    """The project's analytics live on the Analytics page, filtered to it (issue 15 part B)."""
+    """The project's analytics live on the Analytics page, filtered to it (SPEC §14)."""
     return rx.card(
         rx.vstack(
             rx.heading("Analytics", size="4"),

@@ -29,7 +29,7 @@ def _status_badge(status) -> rx.Component:
     return status_badge(status, style=NOWRAP)  # "Open" (green) / "Closed" (gray)
 
 
-# Issue 24: a member whose role does not handle tickets (Viewer, Billing Admin) reads who
+# A member whose role does not handle tickets (Viewer, Billing Admin) reads who
 # does, instead of the service's refusal. The services decide (`caps.handle_tickets`).
 NOT_AN_AGENT = (
     "Agents, Admins and the Owner answer this organization's tickets. "

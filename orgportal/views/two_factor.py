@@ -158,8 +158,8 @@ def two_factor_card() -> rx.Component:
 
 
 def recovery_codes_banner() -> rx.Component:
-    """On every signed-in page after a sign-in with a recovery code, until dismissed
-    (issue 24): how many are left, and where to make new ones."""
+    """On every signed-in page after a sign-in with a recovery code, until dismissed:
+    how many are left, and where to make new ones."""
     return rx.cond(
         RecoveryCodesNotice.message != "",
         rx.callout.root(

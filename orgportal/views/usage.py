@@ -42,7 +42,7 @@ def usage_card() -> rx.Component:
                 rx.text(S.usage_source, size="1", color_scheme="gray", id="usage-source"),
                 rx.fragment(
                     _bar("Members / seats", S.members_label, S.members_percent, "usage-members"),
-                    # what sets that limit: the support seats replace the plan's (issue 24)
+                    # what sets that limit: the support seats replace the plan's
                     rx.cond(
                         MemberLimitState.member_limit_note != "",
                         rx.text(

@@ -105,7 +105,7 @@ def test_two_workers_limiters_share_one_limit(name):
 
 
 def test_the_event_loop_hit_counts_in_the_same_window(name):
-    """`ahit` (the REST fast path's, issue 16) and `hit` share one count in Redis."""
+    """`ahit` (the REST fast path's) and `hit` share one count in Redis."""
     limiter = RedisLimiter(name, 3, 60, REDIS_URL)
 
     async def hits() -> list[float]:
@@ -171,7 +171,7 @@ def test_processes_hitting_at_once_never_pass_the_limit_together(name):
 
 
 def test_redis_peek_answers_like_hit_and_records_nothing(name):
-    """The in-memory peek's behaviour, on the shared count (sign-in failures, issue 23)."""
+    """The in-memory peek's behaviour, on the shared count (sign-in failures, SPEC §1)."""
     limiter = RedisLimiter(name, 2, 60, REDIS_URL)
     other_worker = RedisLimiter(name, 2, 60, REDIS_URL)
     client = redis.Redis.from_url(REDIS_URL)

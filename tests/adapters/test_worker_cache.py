@@ -1,4 +1,4 @@
-"""Per-worker caches kept exact by the live bus (issue 16): what a drop removes, the
+"""Per-worker caches kept exact by the live bus: what a drop removes, the
 read-then-change race, the heartbeat that switches caches off when the bus goes quiet, and
 a change published by another worker reaching this one's cache."""
 

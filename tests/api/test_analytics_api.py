@@ -1,4 +1,4 @@
-"""Analytics and conversions over HTTP (issue 15 §8, §10)."""
+"""Analytics and conversions over HTTP (SPEC §14)."""
 
 from datetime import timedelta
 

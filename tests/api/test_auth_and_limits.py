@@ -165,7 +165,7 @@ def test_openapi_documents_every_rest_operation(client: TestClient):
         if path.startswith(("/api/organizations", "/api/links"))
         for method, op in ops.items()
     }
-    # 18, + 4 for link approval and projects, + 2 analytics (issue 15), + 4 custom domains (17)
+    # 18, + 4 for link approval and projects, + 2 analytics (SPEC §14), + 4 custom domains (SPEC §15)
     assert len(rest) == 28
     for (path, method), op in rest.items():
         assert op["security"] == [{"ApiKey": []}], path

@@ -1,4 +1,4 @@
-"""REST for branded short-link domains (issue 17): list, add, verify, remove; `domain` on
+"""REST for branded short-link domains (SPEC §15): list, add, verify, remove; `domain` on
 links; `domains` in the usage report. DNS answers come from the local test server."""
 
 
@@ -41,7 +41,7 @@ def test_add_verify_list_and_remove(client: TestClient, paid: Team, dns: LocalDn
     assert body["record_value"].startswith("orgportal-verify=")
 
     url = f"{domains_url(paid)}/{body['id']}"
-    # the record is not there yet: still pending, not failed (issue 24)
+    # the record is not there yet: still pending, not failed
     pending = client.post(f"{url}/verify", headers=owner).json()
     assert (pending["status"], pending["failure_reason"]) == ("pending", "not found yet")
 

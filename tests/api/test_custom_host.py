@@ -1,4 +1,4 @@
-"""Serving by Host (issue 17): a verified custom domain serves only its organization's short
+"""Serving by Host (SPEC §15): a verified custom domain serves only its organization's short
 links; the app (pages, API, websocket) is never served there; unknown hosts get 404.
 
 The gateway wraps a stand-in app that answers "the app" to everything, so a test can see

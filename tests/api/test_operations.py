@@ -1,4 +1,4 @@
-"""Operating the app (issue 23 §4): liveness and readiness probes, Prometheus metrics, and
+"""Operating the app (SPEC §18): liveness and readiness probes, Prometheus metrics, and
 one JSON log line per HTTP request and per websocket event.
 
 Over HTTP through the real gateway (wrapped as Reflex wraps the API, `test_gateway.py`),

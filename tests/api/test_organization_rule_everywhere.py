@@ -1,4 +1,4 @@
-"""Issue 22, findings 1 and 2: whatever organization owns the object read or written, its
+"""Whatever organization owns the object read or written, its
 Security settings (require two-factor sign-in, IP allowlist) are checked — whichever
 workspace the key or the tab has active, and whichever door the call comes through (REST,
 a websocket event, a download). Before the fix, a key switched to the Personal Workspace

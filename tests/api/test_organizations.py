@@ -222,7 +222,7 @@ def test_usage_reports_the_pool_its_limits_and_domains(
     )
     session.add(AuthorizedDomain(organization_id=team.org.id, domain="shop.example.com"))
     session.add(CustomDomain(organization_id=team.org.id, domain="go.acme.com", token="t"))
-    session.commit()  # issue 17: `domains` counts custom domains, not authorized ones
+    session.commit()  # SPEC §15: `domains` counts custom domains, not authorized ones
     for role in Role:  # every member may read usage (SPEC §3)
         response = client.get(f"/api/organizations/{team.org.id}/usage", headers=team.keys[role])
         assert response.status_code == 200, role
@@ -237,7 +237,7 @@ def test_usage_reports_the_pool_its_limits_and_domains(
 def test_list_follows_the_switchers_order_most_recently_used_first(
     client: TestClient, session: Session
 ):
-    """Issue 24: the organizations opened in the app most recently come first (those never
+    """The organizations opened in the app most recently come first (those never
     opened there follow, by name); the Personal Workspace stays first."""
     user = make_user(session)
     orgs = {name: make_org(session, user, name) for name in ("Alpha", "Beta", "Gamma")}

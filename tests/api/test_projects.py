@@ -1,5 +1,5 @@
 """/api/projects, project_id on /api/links, the approval endpoints and project_count over
-HTTP (issue 15 part A)."""
+HTTP (SPEC §14)."""
 
 import pytest
 from fastapi.testclient import TestClient

@@ -1,4 +1,4 @@
-"""The plain pages answered outside Reflex (issue 24): a browser following a short link that
+"""The plain pages answered outside Reflex: a browser following a short link that
 does not exist (or waits for approval) gets a styled page with a title and `lang`, on the
 app's host and on a custom domain; a program that asks for JSON gets JSON; 404 either way."""
 

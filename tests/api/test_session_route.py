@@ -1,4 +1,4 @@
-"""`POST /api/auth/session`: the page itself redeems its sign-in ticket (issue 24), with every
+"""`POST /api/auth/session`: the page itself redeems its sign-in ticket, with every
 property of the ticket link: only this browser's nonce redeems it, once; the cookie is
 HttpOnly; another origin is refused before the route runs."""
 

@@ -1,4 +1,4 @@
-"""`GET /api/organizations/{id}/usage` from the worker's caches (issue 16, target 3).
+"""`GET /api/organizations/{id}/usage` from the worker's caches.
 
 A repeated poll touches no database at all, and yet every change made in this worker is
 seen by the very next request: usage, a revoked key, a removed member, a role change, the

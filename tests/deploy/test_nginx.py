@@ -1,4 +1,4 @@
-"""Deploying behind nginx (issue 23 §4): TLS at nginx, pages and their websocket through it,
+"""Deploying behind nginx (SPEC §18): TLS at nginx, pages and their websocket through it,
 the client address nginx saw (and only that) believed through TRUSTED_PROXIES, and a
 branded domain routed by its Host — with deploy/nginx.conf exactly as shipped."""
 

@@ -34,7 +34,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def local_dns():
-    """The DNS server the app asks for custom domains' TXT records (issue 17): a thread of
+    """The DNS server the app asks for custom domains' TXT records (SPEC §15): a thread of
     this process on 127.0.0.1; a test writes the records (`local_dns.set_txt`)."""
     from tests.dns_server import LocalDns
 
@@ -57,7 +57,7 @@ def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
         # elsewhere (tests/e2e/test_two_factor.py, the IP allowlist); without it, the peer.
         "TRUSTED_PROXIES": "127.0.0.1,::1",
         "DNS_RESOLVER": local_dns.address,
-        # pending custom domains are looked up again this often (issue 24; default 5 minutes)
+        # pending custom domains are looked up again this often (default 5 minutes)
         "PENDING_DOMAIN_RECHECK_SECONDS": "2",
         **MANY_ATTEMPTS,
     }

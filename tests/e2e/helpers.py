@@ -181,7 +181,7 @@ SIGNED_IN_PAGES = [
     ("/files", "My Files"),
     ("/tickets", "Tickets"),
     ("/account", "Account"),
-    ("/account/security", "Two-factor sign-in"),  # the Account page's sections (issue 24)
+    ("/account/security", "Two-factor sign-in"),  # the Account page's sections
     ("/account/sessions", "Sessions"),
     ("/account/plan", "Plan"),
     ("/security/two-factor", "Set up two-factor sign-in to continue"),
@@ -190,7 +190,7 @@ SIGNED_IN_PAGES = [
 
 
 def open_account_section(page: Page, name: str) -> None:
-    """Go to a section of the Account page (issue 24: Profile, Sign-in & security, Sessions,
+    """Go to a section of the Account page (Profile, Sign-in & security, Sessions,
     Plan) by the top bar's Account and the page's section nav, as a person does."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
     sections = page.get_by_role("navigation", name="Account")

@@ -22,7 +22,7 @@ from tests.e2e.helpers import (
 
 AXE = Axe()
 BLOCKING = ("serious", "critical")
-# Issue 24: every element of a page inside a landmark (axe's "region" rule, "moderate").
+# Every element of a page inside a landmark (axe's "region" rule, "moderate").
 ALSO_BLOCKING_RULES = ("region",)
 
 

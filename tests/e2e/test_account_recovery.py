@@ -41,7 +41,7 @@ def signed_in_elsewhere(page: Page, address: str, password: str = PASSWORD) -> N
 
 
 def open_account(page: Page, section: str = "/account", heading: str = "Profile") -> None:
-    """A section of the Account page (issue 24: Profile, Sign-in & security, Sessions, Plan;
+    """A section of the Account page (Profile, Sign-in & security, Sessions, Plan;
     /account shows Profile)."""
     page.goto(section)
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=20_000)

@@ -1,4 +1,4 @@
-"""Issue 22, finding 3, as people meet it: a stranger registers someone's address and never
+"""Account pre-hijacking, as people meet it: a stranger registers someone's address and never
 confirms it. They get no API key, and when the address's owner proves it with a reset link,
 everything the stranger set up is gone — their session, their organization — before she
 joins the team that invited her."""

@@ -1,4 +1,4 @@
-"""Analytics as a member sees it (issue 15): a visitor in another browser follows a short
+"""Analytics as a member sees it (SPEC §14): a visitor in another browser follows a short
 link with a referrer, and the open /analytics page's chart and counts move, no reload."""
 
 import re

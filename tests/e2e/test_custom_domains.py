@@ -1,4 +1,4 @@
-"""Branded short-link domains as an Owner uses them (issue 17): subscribe to a plan that
+"""Branded short-link domains as an Owner uses them (SPEC §15): subscribe to a plan that
 allows one, add go.acme.com, read the DNS record to create, create it (the test writes it to
 the local DNS server the app asks), verify, make a link on the domain, see its short URL."""
 

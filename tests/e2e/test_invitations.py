@@ -83,7 +83,7 @@ def test_new_user_accepts_with_simplified_registration(page: Page, other_page: P
 def test_existing_user_signs_in_then_accepts(page: Page, other_page: Page, mail_dir):
     member = unique_email("existing")
     register(other_page, member)
-    # a confirmed account (an unconfirmed one is offered registration afresh, issue 22)
+    # a confirmed account (an unconfirmed one is offered registration afresh: account pre-hijacking)
     confirm_email(other_page, mail_dir, member)
     other_page.get_by_role("button", name="Profile menu").click()
     other_page.get_by_role("menuitem", name="Sign out").click()
@@ -96,7 +96,7 @@ def test_existing_user_signs_in_then_accepts(page: Page, other_page: Page, mail_
     other_page.get_by_role("button", name="Sign in").click()
     expect(other_page).to_have_url(re.compile(r"/login\?next="))
     sign_in(other_page, member)
-    # back on the invite page it accepts at once (issue 24): no second click
+    # back on the invite page it accepts at once: no second click
     expect(other_page.get_by_role("heading", name="Existing Co")).to_be_visible(timeout=20_000)
     expect(other_page.locator("#role-badge")).to_have_text("Viewer")
 
@@ -108,7 +108,7 @@ def test_signed_in_user_declines_and_the_link_then_says_so(page: Page, other_pag
     invite(page, member)
     path = invite_path(mail_dir, member)
     other_page.goto(path)
-    confirm_in_dialog(  # Decline asks first (issue 24)
+    confirm_in_dialog(  # Decline asks first
         other_page,
         other_page.get_by_role("button", name="Decline", exact=True),
         "Decline invitation",

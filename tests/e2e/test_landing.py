@@ -1,4 +1,4 @@
-"""Where a sign-in lands (SPEC §1, issue 24): the workspace last used, remembered per user;
+"""Where a sign-in lands (SPEC §1): the workspace last used, remembered per user;
 the switcher lists the most recent first; a person with organizations sees the Personal
 Workspace's overview, not the create form. And the invitation's Sign in (SPEC §4): the
 invited email filled in, accepted without a second click; Decline asks first."""
@@ -53,7 +53,7 @@ def sign_in_again(page: Page, address: str) -> None:
 
 
 def switch_to(page: Page, workspace: str) -> None:
-    """Switch (no page load: the page is filled in place or changes client-side, issue 24)."""
+    """Switch (no page load: the page is filled in place or changes client-side)."""
     page.get_by_role("button", name="Profile menu").click()
     page.get_by_role("menuitem", name=workspace).click()
     expect(page.get_by_role("button", name="Profile menu")).to_contain_text(

@@ -102,7 +102,7 @@ def test_switch_organization_from_the_profile_menu(page: Page):
 
     page.get_by_role("button", name="Profile menu").click()
     page.get_by_role("menuitem", name="Personal Workspace").click()
-    # with organizations: the Personal Workspace's overview, not the create form (issue 24)
+    # with organizations: the Personal Workspace's overview, not the create form
     expect(page.get_by_role("heading", name="Personal Workspace")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("heading", name="Create an organization")).to_have_count(0)
 
@@ -156,7 +156,7 @@ def test_an_uploaded_logo_is_saved_and_kept_by_the_next_save(page: Page, tmp_pat
     details.get_by_label("Upload logo").set_input_files(str(image))
     expect(details.get_by_text("Uploaded logo will be used")).to_be_visible()
     details.get_by_role("button", name="Save").click()
-    # issue 24: the form says "Uploaded image", never the internal address it is served from
+    # the form says "Uploaded image", never the internal address it is served from
     preview = details.get_by_role("img", name="Uploaded logo")
     expect(preview).to_have_attribute("src", re.compile(r"^/api/logos/.+\.png$"))
     expect(details.get_by_text("Uploaded logo will be used")).to_have_count(0)

@@ -24,7 +24,7 @@ def test_buying_a_personal_plan_raises_the_personal_link_limit(page: Page):
     expect(page.locator("#usage-storage-line")).to_have_text("0 B of 100 MB storage used")
 
     open_from_nav(page, "Account", "Account")
-    open_from_nav(page, "Plan", "Plan")  # the Account page's Plan section (issue 24)
+    open_from_nav(page, "Plan", "Plan")  # the Account page's Plan section
     plan = page.get_by_role("region", name="Plan")
     expect(plan.locator("#personal-plan-source")).to_have_text("Your plan: Free")
     assert_accessible(page, "account with the Plan section")

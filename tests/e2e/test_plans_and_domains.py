@@ -1,4 +1,4 @@
-"""Issue 24 §6–§9 as an Owner does it in the browser: the plan comparison with the current plan
+"""SPEC §5, §6, §15 as an Owner does it in the browser: the plan comparison with the current plan
 marked and what a change does before paying; support seats that become the member limit, said
 everywhere the limit shows; the seat stepper refusing 0; custom domain records with copy
 buttons, Pending while DNS spreads, verified by the background re-check, Failed only for a

@@ -1,4 +1,4 @@
-"""Projects and link approval end to end (issue 15, part A): a project with a link in it; an
+"""Projects and link approval end to end (SPEC §14): a project with a link in it; an
 Agent's link in an organization that requires approval waits until an Owner approves it in
 another browser, the nav's badge counting it live."""
 

@@ -1,4 +1,4 @@
-"""Issue 24, as people meet it: a short link that does not exist (app host and a custom
+"""Public and account pages, as people meet them: a short link that does not exist (app host and a custom
 domain), the country picker by keyboard alone, the Account page's sections, the recovery
 codes left after signing in with one, "Skip to content", every element in a landmark, the
 uploaded logo, conversion values with their currency and the VAT number as entered."""

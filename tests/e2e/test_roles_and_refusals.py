@@ -1,4 +1,4 @@
-"""Issue 24 (items 2, 4, 11) as people meet them: a Viewer is shown only what a Viewer can
+"""Roles and refusals as people meet them: a Viewer is shown only what a Viewer can
 use, with one line saying who can help; a refused upload says why beside the control, and
 each file of several gets its own outcome; the Links table shows click counts, and no table
 breaks a word or cuts off a button, on a wide screen and on a phone."""

@@ -137,7 +137,7 @@ def test_a_sign_in_link_made_for_another_browser_does_not_sign_this_one_in(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
     captured: list[str] = []
 
-    def keep(route):  # the page posts its ticket (issue 24); the same ticket makes a link
+    def keep(route):  # the page posts its ticket; the same ticket makes a link
         ticket = parse_qs(route.request.post_data or "").get("ticket", [""])[0]
         captured.append(f"/api/auth/session?{urlencode({'ticket': ticket})}")
         route.abort()

@@ -165,7 +165,7 @@ def test_an_organization_requiring_two_factor_and_an_allowlist(
     member.get_by_role("button", name="Switch to Personal Workspace").click()
     expect(member.get_by_role("heading", name="Personal Workspace")).to_be_visible(
         timeout=20_000
-    )  # a member of an organization: the Personal Workspace's overview (issue 24)
+    )  # a member of an organization: the Personal Workspace's overview
     member.goto("/links")
     expect(member.get_by_role("heading", name="Links", exact=True)).to_be_visible(timeout=20_000)
 
@@ -203,7 +203,7 @@ def test_an_organization_requiring_two_factor_and_an_allowlist(
     )
     office.get_by_label("Authentication code").fill(next_code(owner_secret))
     office.get_by_role("button", name="Verify").click()
-    # a new session reopens the workspace last used (issue 24)
+    # a new session reopens the workspace last used
     expect(office.get_by_role("heading", name="Secure Co")).to_be_visible(timeout=20_000)
     office.goto("/organization/settings")
     expect(office.get_by_role("form", name="Security settings")).to_be_visible(timeout=20_000)

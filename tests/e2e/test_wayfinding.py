@@ -21,7 +21,7 @@ def main_nav(page: Page):
 
 def switch_to(page: Page, workspace: str) -> None:
     """Switch, and wait until the page shows the new workspace (the switch fills this page
-    in place, or changes page client-side: no page load, issue 24)."""
+    in place, or changes page client-side: no page load)."""
     page.get_by_role("button", name="Profile menu").click()
     page.get_by_role("menuitem", name=workspace).click()
     expect(page.get_by_role("button", name="Profile menu")).to_contain_text(
@@ -86,7 +86,7 @@ def test_switching_organization_keeps_the_kind_of_page(page: Page):
     expect(page.get_by_role("heading", name="Members", exact=True).first).to_be_visible()
     assert page.url.rstrip("/").endswith("/organization/members")
 
-    # the Personal Workspace has no sub-pages: to /organization (its overview, issue 24)
+    # the Personal Workspace has no sub-pages: to /organization (its overview)
     switch_to(page, "Personal Workspace")
     expect(page.get_by_role("heading", name="Personal Workspace")).to_be_visible(timeout=20_000)
     assert page.url.rstrip("/").endswith("/organization")

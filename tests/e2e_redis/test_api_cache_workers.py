@@ -1,4 +1,4 @@
-"""Issue 16, target 3: two API workers, each with its own caches, never serve a change made
+"""Two API workers, each with its own caches, never serve a change made
 elsewhere stale for longer than the live bus takes to bring it (< 1 s).
 
 Two uvicorn processes run the REST API (`build_api`, as the benchmark does) on one scratch

@@ -1,4 +1,4 @@
-"""Fault-injection helpers (issue 23 §2): each test starts its OWN instance of what it breaks
+"""Fault-injection helpers (SPEC §18): each test starts its OWN instance of what it breaks
 on a free port, never the machine's shared PostgreSQL (5432) or Redis (6379).
 
 Self-contained helpers are appended below, one section per concern.
@@ -26,7 +26,7 @@ from tests.processes import app_answers, free_port, listening, start, stop
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# --- Own Redis, own PostgreSQL cluster, the app with N workers (issue 23 §2 part B) ---------
+# --- Own Redis, own PostgreSQL cluster, the app with N workers (SPEC §18) ---------
 
 
 def stable_port() -> int:
@@ -388,7 +388,7 @@ def http_client(app: RunningApp, timeout: float = 10) -> httpx.Client:
     return httpx.Client(base_url=app.url, timeout=timeout)
 
 
-# --- Mail server, object storage, Stripe (issue 23 §2 part A) ---------------------------------
+# --- Mail server, object storage, Stripe (SPEC §18) ---------------------------------
 # Self-contained: each class starts its own server on a free port of 127.0.0.1 and can stop
 # it mid-test and bring it back on the same port. Imports are local to keep this section
 # independent of the ones above.

@@ -1,4 +1,4 @@
-"""Issue 23 §2: the app is stopped with SIGTERM (what systemd, Docker or Kubernetes send, here
+"""SPEC §18: the app is stopped with SIGTERM (what systemd, Docker or Kubernetes send, here
 to `make run`'s process group as tests/e2e/conftest.py stops it) while it holds work in memory.
 The real app, started with `make run` on a database of the test's own:
 

@@ -1,4 +1,4 @@
-"""Issue 23 §2: the mail server goes down (a real aiosmtpd of the test's own, on a free port,
+"""SPEC §18: the mail server goes down (a real aiosmtpd of the test's own, on a free port,
 stopped mid-test and started again on the same port). Mail waits in the outbox, is never
 given up because of the outage, and every message is delivered exactly once as soon as the
 server is back: the app's own mail worker, the real outbox and the real SMTP transport.

@@ -1,4 +1,4 @@
-"""Issue 23 §2 B2: PostgreSQL restarts (`pg_ctl restart -m fast`) under the running app.
+"""SPEC §18: PostgreSQL restarts (`pg_ctl restart -m fast`) under the running app.
 
 The app runs as at scale (two backend workers, `make run`) on a PostgreSQL cluster and a
 Redis of this test's own. To have requests truly in flight when the server goes, the test

@@ -1,4 +1,4 @@
-"""Issue 23 §2 B1: Redis stops for 20 s while pages are open and links are being created.
+"""SPEC §18: Redis stops for 20 s while pages are open and links are being created.
 
 The app runs as at scale (two backend workers, `make run`) on a Redis and a PostgreSQL
 cluster of this test's own. The outage is the worst of both kinds: for 10 s Redis is frozen

@@ -1,4 +1,4 @@
-"""Issue 23 §2: object storage (a real SeaweedFS `weed mini` of the test's own, on free ports)
+"""SPEC §18: object storage (a real SeaweedFS `weed mini` of the test's own, on free ports)
 stops while a file is being uploaded. The person uploading reads a plain "storage is
 unavailable, try again" beside the upload field (the My Files page's own handler, as the
 websocket calls it), no row points at bytes that were never stored, the usage counters do not

@@ -1,4 +1,4 @@
-"""Issue 23 §2: the Stripe API (localstripe, extended in tests/fake_stripe.py, as a process of
+"""SPEC §18: the Stripe API (localstripe, extended in tests/fake_stripe.py, as a process of
 the test's own on a free port) is unreachable while an Owner presses Subscribe or Update on
 the Billing page (the page's own handlers, as the websocket calls them). The Owner reads that
 the payment provider could not be reached and that nothing changed; nothing is half-applied

@@ -1,4 +1,4 @@
-"""Issue 23 §2 B3: one of two backend workers is killed (SIGKILL) during a burst of work.
+"""SPEC §18: one of two backend workers is killed (SIGKILL) during a burst of work.
 
 The app runs as at scale (two backend workers, `make run`) on a PostgreSQL cluster and a
 Redis of this test's own. Four clients work at once for BURST seconds, each request on a

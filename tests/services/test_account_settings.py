@@ -216,7 +216,7 @@ def test_email_change_needs_the_current_password(session):
 
 
 def test_an_address_of_another_account_is_answered_like_any_other(session, monkeypatch):
-    """Issue 22 finding 4: the form must not tell which addresses have accounts. Same
+    """The form must not tell which addresses have accounts. Same
     answer, same waiting change on the page, same notice to the current address; the taken
     address is told that nothing changed (no link), and it counts in the mail throttle."""
     user = make_user(session, "asker@example.com")
@@ -386,7 +386,7 @@ def test_sign_out_everywhere_else_keeps_only_this_session(session):
     for token in others:
         with pytest.raises(NotAuthenticated):
             accounts.authenticate(session, token)
-    with pytest.raises(NotAuthenticated, match="revoked"):  # issue 22: the key ends too
+    with pytest.raises(NotAuthenticated, match="revoked"):  # the key ends too
         api_keys.authenticate(session, key)
     assert audit_actions(session, org.id)[-1] == "account.sessions_revoked"
     assert mails(session, api_keys.KEYS_REVOKED)[0].to_address == user.email

@@ -1,4 +1,4 @@
-"""The active workspace remembered per user (SPEC §1, issue 24): a new session (sign-in,
+"""The active workspace remembered per user (SPEC §1): a new session (sign-in,
 two-factor sign-in, invite registration) reopens the workspace last used while the user is
 still a member of it; the switcher lists the most recently used first; accepting an invite
 lands in that organization and remembers it. Also migration 0017's fill of existing rows."""

@@ -1,4 +1,4 @@
-"""Analytics from the daily rollups (issue 15 §6–§7): figures, filters, scope, CSV."""
+"""Analytics from the daily rollups (SPEC §14): figures, filters, scope, CSV."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""Business details show the VAT number as entered, with its country prefix (issue 24):
+"""Business details show the VAT number as entered, with its country prefix:
 python-stdnum still checks it, but its compact form ("980780684") is not what people wrote."""
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""Click recording (issue 15 §5, §9): what a redirect stores, bots apart, no raw IP, rollups."""
+"""Click recording (SPEC §14): what a redirect stores, bots apart, no raw IP, rollups."""
 
 from datetime import UTC, datetime
 

@@ -1,4 +1,4 @@
-"""Conversion attribution (issue 15 §10, §11): the window, idempotency, other organizations."""
+"""Conversion attribution (SPEC §14): the window, idempotency, other organizations."""
 
 from datetime import timedelta
 

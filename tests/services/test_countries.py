@@ -1,4 +1,4 @@
-"""The country picker's search (issue 24): the names people type find their country first,
+"""The country picker's search: the names people type find their country first,
 and the ISO names still work; the list is every ISO 3166 country, with its flag."""
 
 import pytest

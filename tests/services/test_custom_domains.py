@@ -1,4 +1,4 @@
-"""Branded short-link domains (issue 17): normalization, uniqueness, plan limits, DNS
+"""Branded short-link domains (SPEC §15): normalization, uniqueness, plan limits, DNS
 verification against a real (local) DNS server, the daily re-check, and links on a domain."""
 
 from datetime import timedelta
@@ -209,7 +209,7 @@ def test_verify_finds_the_token_among_several_txt_values(session, team, dns):
 
 
 def test_verify_without_a_record_keeps_a_new_domain_pending(session, team, dns):
-    """DNS changes take time: a record not there yet is no failure (issue 24)."""
+    """DNS changes take time: a record not there yet is no failure."""
     owner, org = team
     row = custom_domains.add_domain(
         session, user=owner, organization_id=org.id, domain="go.acme.com"

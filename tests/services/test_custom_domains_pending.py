@@ -1,4 +1,4 @@
-"""Custom domain set-up that does not leave people guessing (issue 24 §9): the records to
+"""Custom domain set-up that does not leave people guessing (SPEC §15): the records to
 create, one per line (CNAME to CNAME_TARGET, TXT with the token); Pending while DNS changes
 spread, looked up again in the background for 48 hours; Failed only when a lookup found a
 wrong record. Lookups go to a real DNS server on 127.0.0.1."""

@@ -1,4 +1,4 @@
-"""Link approval (issue 15 part A): with `require_approval_for_links` on, Agents' and Billing
+"""Link approval (SPEC §14): with `require_approval_for_links` on, Agents' and Billing
 Admins' links start pending — counted in usage, not redirecting — until an Owner/Admin
 approves; rejecting deletes the link and mails its creator; both are audited."""
 

@@ -1,4 +1,4 @@
-"""Issue 24 item 11: the Links table's click counts (all time, last 7 days) come from the
+"""The Links table's click counts (all time, last 7 days) come from the
 daily rollups, with the page's rows, in one query whatever the page's size."""
 
 from contextlib import contextmanager

@@ -293,7 +293,7 @@ def test_pages_of_an_organization_requiring_two_factor_send_to_set_up(session, a
     on_plan(session, org)
     member = add_member(session, org, Role.AGENT)
     save(session, owner, org, require=True)
-    # first the Personal one: a new session opens the workspace last used (issue 24)
+    # first the Personal one: a new session opens the workspace last used
     personal, _ = open_session(session, member, None)
     in_org, _ = open_session(session, member, org.id)
     session.commit()
@@ -372,7 +372,7 @@ def test_owners_and_admins_see_who_has_two_factor_sign_in(session, app_db):
 
 
 def test_save_anyway_on_the_page_saves_a_list_that_locks_the_editor_out(session, app_db):
-    """The save commits although its own reload would now be refused (issue 22: a refused
+    """The save commits although its own reload would now be refused (a refused
     reload used to undo it silently)."""
     owner = make_user(session)
     org = make_org(session, owner)

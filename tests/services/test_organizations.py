@@ -155,7 +155,7 @@ def test_valid_business_details_are_normalized_and_saved(session):
     session.commit()
     fresh = session.get(Organization, org.id)
     assert fresh.country == "GB" and fresh.email == "billing@acme.example"
-    # the VAT number as entered, its country prefix kept (issue 24)
+    # the VAT number as entered, its country prefix kept
     assert fresh.phone == "+44 20 7946 0958" and fresh.vat_number == "GB980780684"
     assert actions(session, org.id)[-1] == "organization.business_details_updated"
 

@@ -1,4 +1,4 @@
-"""The plan comparison and what a plan change does (issue 24 §7): the pricing table comes from
+"""The plan comparison and what a plan change does (SPEC §6): the pricing table comes from
 the plan data, the summary from the plan data and the organization's usage, and the switch
 itself goes through the same activation code as Stripe's events."""
 

@@ -1,4 +1,4 @@
-"""Change plan with real Stripe calls (issue 24 §7): our code → stripe-python → HTTP → fake
+"""Change plan with real Stripe calls (SPEC §6): our code → stripe-python → HTTP → fake
 Stripe. The subscription item gets the new price with proration, and the new limits apply at
 once through the same activation code as the webhooks."""
 

@@ -1,4 +1,4 @@
-"""Projects (issue 15 part A): one workspace each, unique names there, Owner/Admin manage
+"""Projects (SPEC §14): one workspace each, unique names there, Owner/Admin manage
 them in organizations, deleting keeps the links, other workspaces' ids read as missing."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Support seats and the member limit (issue 24 §6, §8): a seat count below 1 or below Seats
+"""Support seats and the member limit (SPEC §5): a seat count below 1 or below Seats
 Used is refused with a message and creates nothing, and wherever the member limit shows, it
 says what sets it: bought support seats replace the plan's member limit."""
 

@@ -1,4 +1,4 @@
-"""Issue 22, finding 3: account pre-hijacking through an unconfirmed sign-up and a long-lived
+"""Account pre-hijacking through an unconfirmed sign-up and a long-lived
 API key (SPEC §1). An unconfirmed account can do nothing that outlives the confirmation; when
 someone else proves the address (a reset link, an invitation), what it set up is cleared; a
 reset, a password change and "Sign out everywhere else" revoke the user's API keys; a new key

@@ -1,4 +1,4 @@
-"""Usage counters (issue 16): kept exact by every change, checked against the rows.
+"""Usage counters: kept exact by every change, checked against the rows.
 
 The randomized test drives the real services — links and files created and deleted in
 organizations and Personal Workspaces, invites accepted, members removed and leaving, plans

@@ -1,4 +1,4 @@
-"""Issue 24 item 5: every refusal in the product's own words. A toast or an API `detail`
+"""Every refusal in the product's own words. A toast or an API `detail`
 never shows a field key ("member: Choose …"), and an email address is refused with our
 reason, never email-validator's ("The part after the @-sign is not valid …")."""
 

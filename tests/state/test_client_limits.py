@@ -1,4 +1,4 @@
-"""SPEC §1 brute force across emails, issue 23 "limits that stop attackers, not offices":
+"""SPEC §1 brute force across emails, and "limits that stop attackers, not offices":
 per client address (SPEC §11 for which address) only FAILED sign-ins count, an address over
 its failure limit is refused before any password is hashed, and registration allows a team.
 

@@ -1,4 +1,4 @@
-"""An action that leads to another page fills that page on the way (issue 24), so it shows its
+"""An action that leads to another page fills that page on the way, so it shows its
 content as soon as the route has changed: Accept fills the organization's overview
 (`AppState.fill_ahead`, whose page load then reads nothing again), Create Ticket fills the
 new ticket's page in its own transaction."""

@@ -1,4 +1,4 @@
-"""One live-update mechanism (issue 25): pages declare the topics they follow, and one table
+"""One live-update mechanism: pages declare the topics they follow, and one table
 keyed by topic and organization (or user) holds every watching tab of the worker."""
 
 import asyncio

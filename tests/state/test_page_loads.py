@@ -28,7 +28,7 @@ SIGNED_IN_PAGES = [
     routes.PROJECTS,
     routes.APPROVALS,
     routes.ANALYTICS,
-    # the Account page's sections (issue 24)
+    # the Account page's sections
     routes.ACCOUNT_PROFILE,
     routes.ACCOUNT_SECURITY,
     routes.ACCOUNT_SESSIONS,

@@ -1,7 +1,7 @@
 """The Reflex internals the live updates rely on: a contract with the framework.
 
 `state/frames.py` sends the usage bars to many tabs as one ready-made delta, the message
-Reflex itself sends after a state round trip, without that round trip (issue 16). It builds
+Reflex itself sends after a state round trip, without that round trip. It builds
 that message from Reflex's internals, and `state/live.py`'s `drop_connections` closes
 sockets through python-socketio/engine.io's. If a Reflex upgrade changes any of them, these
 tests fail with a message that names the internal: then adapt `state/frames.py` (or give up

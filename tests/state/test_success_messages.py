@@ -1,4 +1,4 @@
-"""A success message follows only a committed change (issue 22): every event handler that
+"""A success message follows only a committed change: every event handler that
 can say "saved", "sent", "created"… is called as a crafted websocket event would call it —
 signed out, and signed in to an organization whose Security settings refuse the caller —
 and must answer with a refusal (sign-in page, security gate, error), never a success toast.

@@ -1,4 +1,4 @@
-"""After a sign-in with a recovery code the app says how many are left (issue 24): the second
+"""After a sign-in with a recovery code the app says how many are left: the second
 step reports it; with the authenticator's code it reports nothing."""
 
 from sqlmodel import Session

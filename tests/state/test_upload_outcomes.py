@@ -1,4 +1,4 @@
-"""Issue 24 item 4: several files chosen together are stored or refused each on its own,
+"""Several files chosen together are stored or refused each on its own,
 and My Files lists each one's outcome with the reason in our words, including a refusal of
 the whole upload by the gate (`api/uploads.py`, which calls `_upload_refused`)."""
 

@@ -1,5 +1,5 @@
 """The live push sends each organization's pages a ready-made delta (`usage_bars.frame`)
-instead of a state round trip per page (issue 16). That frame must be exactly what Reflex
+instead of a state round trip per page. That frame must be exactly what Reflex
 sends after setting the same bars in the page's state: the same state path, var names
 (computed vars included) and values, or the browser would show other labels than a load."""
 

@@ -1,4 +1,4 @@
-"""Switching workspace changes no page (issue 24): the session's active workspace moves on
+"""Switching workspace changes no page: the session's active workspace moves on
 the server, the cookie stays the same. On a page of the same kind the page is filled for the
 new workspace in the switch's own event (one authentication, one transaction); elsewhere a
 client-side route change goes there. A workspace that refuses the member still becomes the

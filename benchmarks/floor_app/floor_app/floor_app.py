@@ -1,11 +1,11 @@
-"""The framework's floor for live bars (issue 16, target 4): the least a Reflex app can do.
+"""The framework's floor for live bars: the least a Reflex app can do.
 
 One state var. Each page registers its client token on load; each message on the Redis
 channel `floor:changes` sets that var in every registered page with `app.modify_state`,
 all at once (`asyncio.gather`), which is the per-token push orgportal's usage bars used to
 make. `benchmarks/usage_live.py --floor` drives it exactly like orgportal's /organization.
 
-Two more pages, /start and /next, are the floor of a page change (issue 24, item 3;
+Two more pages, /start and /next, are the floor of a page change (see
 `benchmarks/navigation.py`): each shows its heading once its own load event has run, like
 orgportal's pages, and /start goes to /next three ways: a link (a client-side route
 change), a button whose event returns `rx.redirect` (the same, one event later), and a

@@ -1,5 +1,8 @@
 """The REST API for scripts and plugins (SPEC §8), authenticated with API keys.
 
+May import: `services`, `adapters`, `models`, `db`, `config` and the rest of `api`; never
+Reflex states, views or pages.
+
 `routers` are included by `orgportal.api.build_api()` under `/api`, next to the cookie,
 webhook and public routes, and documented in `/api/openapi.json`.
 """
@@ -22,5 +25,5 @@ routers = [
     links.router,
     projects.router,
     analytics.router,
-    custom_domains.router,  # issue 17
+    custom_domains.router,  # SPEC §15
 ]

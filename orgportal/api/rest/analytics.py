@@ -1,4 +1,4 @@
-"""Analytics and conversions over REST (issue 15 §8, §10): the same figures as `/analytics`.
+"""Analytics and conversions over REST (SPEC §14): the same figures as `/analytics`.
 
 `GET /api/links/{id}/stats` and `GET /api/organizations/{id}/analytics` read the daily
 rollups through `services/analytics.py`, exactly as the page does; `POST /api/conversions`

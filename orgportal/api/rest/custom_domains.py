@@ -1,4 +1,4 @@
-"""`/api/organizations/{id}/domains`: branded short-link domains (SPEC §15, issue 17).
+"""`/api/organizations/{id}/domains`: branded short-link domains (SPEC §15).
 
 Owners/Admins list, add, verify and remove an organization's custom domains. Adding one
 returns the DNS TXT record to create; `POST …/verify` looks it up now (through the

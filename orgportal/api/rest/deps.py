@@ -84,8 +84,8 @@ def current_caller(
 
 
 async def cached_caller(request: Request) -> ApiCaller:
-    """`current_caller` with the same checks in the same order, from this worker's caches
-    (issue 16): on a hit no database is touched and nothing leaves the event loop but the
+    """`current_caller` with the same checks in the same order, from this worker's caches:
+    on a hit no database is touched and nothing leaves the event loop but the
     rate limiter's Redis call. A miss, and every refusal, takes the database path in the
     threadpool. For routes that read about an organization the caller must belong to; they
     declare `openapi_extra=API_KEY_SECURITY`, as the key is read here, not by a dependency

@@ -39,7 +39,7 @@ def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
 
 
 def _domain(link: Link) -> str | None:
-    """The link's verified custom domain (issue 17), read in the link's own session."""
+    """The link's verified custom domain (SPEC §15), read in the link's own session."""
     session = Session.object_session(link)
     if link.custom_domain_id is None or session is None:
         return None
@@ -61,7 +61,7 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
             slug=body.slug,
             project_id=body.project_id,
             custom_domain_id=domain.id if domain else None,
-            append_click_id=body.append_click_id,  # issue 15: conversion attribution
+            append_click_id=body.append_click_id,  # SPEC §14: conversion attribution
         )
         return _out(link)
 

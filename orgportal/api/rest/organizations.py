@@ -38,7 +38,7 @@ from orgportal.services.permissions import membership_of
 router = rest_router("/organizations", "organizations")
 
 
-# First of the router, so matched first: it is the route monitoring scripts poll (issue 16).
+# First of the router, so matched first: it is the route monitoring scripts poll.
 @router.get(
     "/{organization_id}/usage",
     summary="Pooled usage against the plan's limits",
@@ -46,7 +46,7 @@ router = rest_router("/organizations", "organizations")
     openapi_extra=API_KEY_SECURITY,  # CachedCaller reads the key itself (one dependency less)
 )
 async def get_usage(organization_id: Id, caller: CachedCaller) -> Response:
-    """Polled by monitoring scripts, so served from this worker's caches (issue 16): the
+    """Polled by monitoring scripts, so served from this worker's caches: the
     caller's access and the usage read stay until the live bus announces a change, and the
     JSON of a cached read is made once."""
     read = usage_cache.cached(organization_id)

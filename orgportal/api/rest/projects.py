@@ -1,4 +1,4 @@
-"""`/api/projects`: the projects of the key's active workspace (SPEC §14, issue 15).
+"""`/api/projects`: the projects of the key's active workspace (SPEC §14).
 
 Everyone in the workspace lists them; Owners/Admins (in the Personal Workspace, the user)
 create, rename and delete them. Deleting a project keeps its links, with no project.

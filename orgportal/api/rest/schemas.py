@@ -305,11 +305,11 @@ class LinkCreate(Body):
         None, description="Optional: a project of the same workspace."
     )
     append_click_id: StrictBool = Field(
-        False, description="Add `op_click=<click id>` to the target on each redirect (issue 15)."
+        False, description="Add `op_click=<click id>` to the target on each redirect."
     )
     domain: Annotated[str, StringConstraints(max_length=253, pattern=r"^[A-Za-z0-9.-]*$")] = Field(
         "",
-        description="Optional: one of the organization's verified custom domains (issue 17), "
+        description="Optional: one of the organization's verified custom domains, "
         "in ASCII (punycode); empty: the app's own host.",
         examples=["go.acme.com"],
     )
@@ -339,7 +339,7 @@ class LinkOut(BaseModel):
     )
     domain: str | None = Field(
         None,
-        description="The verified custom domain `short_url` is on (issue 17); None: the app's host.",
+        description="The verified custom domain `short_url` is on; None: the app's host.",
     )
 
 
@@ -386,7 +386,7 @@ class ProjectPage(PageInfo):
     items: list[ProjectOut]
 
 
-# --- custom domains (issue 17) ------------------------------------------------------------------
+# --- custom domains (SPEC §15) ------------------------------------------------------------------
 
 
 class CustomDomainCreate(Body):
