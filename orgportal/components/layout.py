@@ -3,7 +3,6 @@
 import reflex as rx
 
 from orgportal import routes, styles
-from orgportal.components.prefetch import prefetch_page
 from orgportal.state.base import AppState, WorkspaceItem
 from orgportal.views.two_factor import recovery_codes_banner
 
@@ -153,8 +152,6 @@ def _desktop_nav() -> rx.Component:
         rx.hstack(
             *[_nav_entry(label, path) for label, path in NAV],
             _approval_link(badge_id="approval-badge"),
-            # the scripts of every page the nav leads to, fetched ahead (`prefetch_page`)
-            *[prefetch_page(page=path) for _, path in NAV],
             spacing="4",
         ),
         aria_label="Main",
@@ -406,7 +403,6 @@ def organization_sidebar(current: str) -> rx.Component:
             rx.text(AppState.active_workspace_name, weight="bold", size="2", padding_x="0.75em"),
             rx.flex(
                 *[section_link(label, path, current) for label, path in ORG_SECTIONS],
-                *[prefetch_page(page=path) for _, path in ORG_SECTIONS if path != current],
                 rx.cond(
                     AppState.caps.view_audit_log,
                     section_link("Audit Log", routes.AUDIT_LOG, current),
