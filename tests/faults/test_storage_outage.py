@@ -7,6 +7,7 @@ same ports the same upload works and the earlier file is still there.
 """
 
 import asyncio
+import concurrent.futures
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,13 @@ from orgportal.services import usage_counters
 from orgportal.state.content import FilesState
 from tests.factories import make_org, make_user, open_session
 from tests.faults.services import SeaweedFS
+
+
+def run_alone(coroutine):
+    """Run `coroutine` to its end in a thread of its own: a browser test earlier in the
+    session (Playwright's sync API) leaves an event loop running in this thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -105,7 +113,7 @@ def test_storage_stopping_during_an_upload_is_said_plainly_and_leaves_nothing_ha
     org = make_org(session, owner, "Storage Co")
     page, cookie = files_page(session, owner, org)
     first = b"minutes of the board meeting\n" * 1000
-    asyncio.run(page.upload([Upload("minutes.txt", first)]))
+    run_alone(page.upload([Upload("minutes.txt", first)]))
     assert page.errors == {}
     [kept] = session.exec(select(StoredFile)).all()
     assert pool(session, org.id) == (0, len(first))
@@ -120,7 +128,7 @@ def test_storage_stopping_during_an_upload_is_said_plainly_and_leaves_nothing_ha
 
     storage.files().client.meta.events.register("before-send.s3.PutObject", stop_storage)
     started = time.monotonic()
-    events = asyncio.run(page.upload([Upload("deck.pdf", b"%PDF-1.7 slides" * 5000)]))
+    events = run_alone(page.upload([Upload("deck.pdf", b"%PDF-1.7 slides" * 5000)]))
     took = time.monotonic() - started
     storage.files().client.meta.events.unregister("before-send.s3.PutObject", stop_storage)
     assert stopped, "the upload reached the store"
@@ -146,7 +154,7 @@ def test_storage_stopping_during_an_upload_is_said_plainly_and_leaves_nothing_ha
 
     seaweed.start()  # back on the same ports, same data
     assert keys(seaweed, bucket) == {f"files/{kept.storage_key}"}  # no stray bytes either
-    asyncio.run(page.upload([Upload("deck.pdf", b"%PDF-1.7 slides" * 5000)]))
+    run_alone(page.upload([Upload("deck.pdf", b"%PDF-1.7 slides" * 5000)]))
     assert page.errors == {}
     stored = {f.name: f for f in session.exec(select(StoredFile)).all()}
     assert set(stored) == {"minutes.txt", "deck.pdf"}
