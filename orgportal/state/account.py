@@ -15,6 +15,7 @@ from orgportal.models import ApiKey
 from orgportal.services import api_keys, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 
 @dataclasses.dataclass
@@ -36,6 +37,7 @@ class AccountState(AppState):
     _new_key_id: int = 0
     errors: dict[str, str] = {}
     form_key: int = 0
+    KEY_FORM: ClassVar[Form] = Form(errors="errors", general="name", key="form_key")
     has_two_factor: bool = False  # then a current code may stand in for the password
 
     def _load(self, session: Session, viewer: Viewer) -> None:
@@ -57,26 +59,21 @@ class AccountState(AppState):
     @rx.event
     def create(self, form: dict):
         """A key for the active workspace; the secret is shown once, above the list."""
-        created: list[tuple[str, ApiKey]] = []
-        events = self._run(
-            lambda s, v: created.append(
-                api_keys.create_key(
-                    s,
-                    user=v.user,
-                    name=form.get("name", ""),
-                    active_org_id=v.session.active_org_id,
-                    password=str(form.get("key_password", "")),
-                    code=str(form.get("key_code", "")),
-                )
+        outcome = self._attempt(
+            lambda s, v: api_keys.create_key(
+                s,
+                user=v.user,
+                name=form.get("name", ""),
+                active_org_id=v.session.active_org_id,
+                password=str(form.get("key_password", "")),
+                code=str(form.get("key_code", "")),
             ),
-            errors="errors",
-            field="name",
+            form=self.KEY_FORM,
         )
-        if created:  # after the reload, which clears any key shown before
-            raw, key = created[0]
+        if outcome.ok:  # after the reload, which clears any key shown before
+            raw, key = outcome.value
             self.new_key, self.new_key_name, self._new_key_id = raw, key.name, key.id
-            self.form_key += 1
-        return events
+        return outcome.events
 
     @rx.event
     def copy_new_key(self):

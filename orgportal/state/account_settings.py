@@ -5,7 +5,6 @@ Password fields are never kept in the state: forms submit them once and are re-k
 """
 
 import dataclasses
-from collections.abc import Callable
 from typing import ClassVar
 
 import reflex as rx
@@ -17,6 +16,7 @@ from orgportal.services import account_settings, accounts, user_sessions
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 
 @dataclasses.dataclass
@@ -41,6 +41,13 @@ class AccountSettingsState(AppState):
     profile_key: int = 0
     password_key: int = 0
     email_key: int = 0
+    PROFILE_FORM: ClassVar[Form] = Form(
+        errors="profile_errors", general="profile_form", key="profile_key"
+    )
+    PASSWORD_FORM: ClassVar[Form] = Form(
+        errors="password_errors", general="password_form", key="password_key"
+    )
+    EMAIL_FORM: ClassVar[Form] = Form(errors="email_errors", general="email_form", key="email_key")
     sessions: list[SessionRow] = []
     sessions_total: int = 0
     sessions_offset: int = 0
@@ -77,74 +84,48 @@ class AccountSettingsState(AppState):
             for s in page.sessions
         ]
 
-    def _form(
-        self,
-        action: Callable[[Session, Viewer], object],
-        *,
-        errors: str,
-        key: str,
-        field: str,
-        done: str,
-    ):
-        """One form's use case; saved, the form is re-keyed (mounts empty or with the saved
-        values); refused, it keeps what was typed and shows the messages beside the fields."""
-        events = self._run(action, errors=errors, field=field, done=done)
-        if not getattr(self, errors):
-            setattr(self, key, getattr(self, key) + 1)
-        return events
-
     # --- profile, password, email -----------------------------------------------------------
 
     @rx.event
     def save_profile(self, form: dict):
-        return self._form(
+        return self._run(
             lambda s, v: account_settings.update_profile(
                 s,
                 user=v.user,
                 first_name=form.get("first_name", ""),
                 last_name=form.get("last_name", ""),
             ),
-            errors="profile_errors",
-            key="profile_key",
-            field="profile_form",
+            form=self.PROFILE_FORM,
             done="Your name is saved.",
         )
 
     @rx.event
     def change_password(self, form: dict):
-        ended: list[account_settings.SignedOut] = []
-        events = self._form(
-            lambda s, v: ended.append(
-                account_settings.change_password(
-                    s,
-                    user=v.user,
-                    current_session_id=v.session.id,
-                    current_password=form.get("current_password", ""),
-                    password=form.get("password", ""),
-                )
+        outcome = self._attempt(
+            lambda s, v: account_settings.change_password(
+                s,
+                user=v.user,
+                current_session_id=v.session.id,
+                current_password=form.get("current_password", ""),
+                password=form.get("password", ""),
             ),
-            errors="password_errors",
-            key="password_key",
-            field="password_form",
-            done="",
+            form=self.PASSWORD_FORM,
         )
-        if not ended:
-            return events
-        return rx.toast.success(f"Password changed. {ended[0].sentence()}")
+        if not outcome.ok:
+            return outcome.events
+        return rx.toast.success(f"Password changed. {outcome.value.sentence()}")
 
     @rx.event
     def request_email_change(self, form: dict):
         address = str(form.get("new_email", "")).strip().lower()
-        return self._form(
+        return self._run(
             lambda s, v: account_settings.request_email_change(
                 s,
                 user=v.user,
                 password=form.get("email_password", ""),
                 new_email=form.get("new_email", ""),
             ),
-            errors="email_errors",
-            key="email_key",
-            field="email_form",
+            form=self.EMAIL_FORM,
             done=f"We sent a confirmation link to {address}. Your email changes when you open it.",
         )
 
@@ -166,17 +147,14 @@ class AccountSettingsState(AppState):
 
     @rx.event
     def revoke_other_sessions(self):
-        ended: list[account_settings.SignedOut] = []
-        events = self._run(
-            lambda s, v: ended.append(
-                account_settings.sign_out_everywhere_else(
-                    s, user=v.user, current_session_id=v.session.id
-                )
+        outcome = self._attempt(
+            lambda s, v: account_settings.sign_out_everywhere_else(
+                s, user=v.user, current_session_id=v.session.id
             )
         )
-        if not ended:
-            return events
-        done = ended[0]
+        if not outcome.ok:
+            return outcome.events
+        done = outcome.value
         keys = f" {done.api_keys} API key{'s' if done.api_keys != 1 else ''} revoked."
         return rx.toast.success(
             f"Signed out {done.sessions} other session{'s' if done.sessions != 1 else ''}."

@@ -10,6 +10,7 @@ trailing one: `live.follows(..., every=MIN_PUSH_INTERVAL)`).
 """
 
 import dataclasses
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -22,6 +23,7 @@ from orgportal.services.analytics import Figure, Report
 from orgportal.services.errors import DomainError
 from orgportal.state import live
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 RANGE_LABELS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
 ALL_PROJECTS = "All projects"
@@ -55,6 +57,7 @@ class AnalyticsState(AppState):
     link_filter: str = ""  # a slug, "" for every link
     link_errors: dict[str, str] = {}
     link_form_key: int = 0
+    LINK_FORM: ClassVar[Form] = Form(errors="link_errors", general="link")
     error: str = ""
     period: str = ""
     clicks: int = 0
@@ -180,23 +183,21 @@ class AnalyticsState(AppState):
     def filter_link(self, form: dict):
         """Show one link (by its slug, as in /l/<slug>), if it is in this workspace."""
         slug = str(form.get("link", "")).strip().lower().removeprefix("/l/").strip("/")
-        found: list[str] = []
 
-        def check(session: Session, viewer: Viewer) -> None:
-            if slug:
-                found.append(
-                    analytics.find_link(
-                        session,
-                        user=viewer.user,
-                        organization_id=viewer.session.active_org_id,
-                        slug=slug,
-                    ).slug
-                )
+        def check(session: Session, viewer: Viewer) -> str:
+            if not slug:
+                return ""
+            return analytics.find_link(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id,
+                slug=slug,
+            ).slug
 
-        events = self._run(check, errors="link_errors", field="link", reload=False)
-        if self.link_errors:
-            return events
-        return rx.redirect(self._url(self._days, self._project_id, found[0] if found else ""))
+        outcome = self._attempt(check, form=self.LINK_FORM, reload=False)
+        if not outcome.ok:
+            return outcome.events
+        return rx.redirect(self._url(self._days, self._project_id, outcome.value))
 
     @rx.event
     def clear_link_filter(self):
@@ -206,10 +207,9 @@ class AnalyticsState(AppState):
     @rx.event
     def export_csv(self):
         """Export CSV: the selected range, filters applied, one line per day and link."""
-        out: list[str] = []
         start, end = analytics.date_range(self._days)
 
-        def export(session: Session, viewer: Viewer) -> None:
+        def export(session: Session, viewer: Viewer) -> str:
             link_id = None
             if self.link_filter:
                 link_id = analytics.find_link(
@@ -218,23 +218,21 @@ class AnalyticsState(AppState):
                     organization_id=viewer.session.active_org_id,
                     slug=self.link_filter,
                 ).id
-            out.append(
-                analytics.export_csv(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id,
-                    start=start,
-                    end=end,
-                    project_id=self._project_id or None,
-                    link_id=link_id,
-                )
+            return analytics.export_csv(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id,
+                start=start,
+                end=end,
+                project_id=self._project_id or None,
+                link_id=link_id,
             )
 
-        events = self._run(export, reload=False)
-        if not out:
-            return events
+        outcome = self._attempt(export, reload=False)
+        if not outcome.ok:
+            return outcome.events
         return rx.download(
-            data=out[0], filename=f"analytics-{start}-to-{end}.csv", mime_type="text/csv"
+            data=outcome.value, filename=f"analytics-{start}-to-{end}.csv", mime_type="text/csv"
         )
 
 

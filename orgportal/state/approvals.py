@@ -87,7 +87,7 @@ class ApprovalsState(Paged, AppState):
 
     @rx.event
     def approve(self, link_id: int):
-        return self._act(link_approval.approve_link, done="Link approved.", link_id=link_id)
+        return self._act(link_approval.approve_link, done="Link approved.", link_id=link_id).events
 
     @rx.event
     def reject(self, link_id: int):
@@ -95,7 +95,7 @@ class ApprovalsState(Paged, AppState):
             link_approval.reject_link,
             done="Link rejected and deleted; its creator was told by email.",
             link_id=link_id,
-        )
+        ).events
 
 
 def _count(organization_id: int) -> int:

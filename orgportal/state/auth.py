@@ -5,15 +5,18 @@ their work runs in a worker thread (`asyncio.to_thread`): a burst of sign-ins mu
 up every other page and request on the worker's event loop (SPEC §18)."""
 
 import asyncio
+from typing import ClassVar
 
 import reflex as rx
+from sqlmodel import Session
 
 from orgportal import routes
-from orgportal.db import unit_of_work
+from orgportal.models import User
 from orgportal.services import accounts, client_limits, two_factor
-from orgportal.services.errors import DomainError, InvalidToken, NotAuthenticated, ValidationFailed
+from orgportal.services.errors import InvalidToken, NotAuthenticated
 from orgportal.services.validation import FieldError, normalize_email
-from orgportal.state.base import AppState
+from orgportal.state.base import AppState, run_signed_out
+from orgportal.state.outcome import Form
 from orgportal.state.session_cookie import open_session
 from orgportal.state.two_factor import RecoveryCodesNotice
 
@@ -60,46 +63,47 @@ class LoginState(AppState):
         self.error = ""
         address, browser = self._client_address(), self._browser_nonce()
 
-        def sign_in() -> "str | accounts.SecondStep":
-            # Refused before any hashing when the address failed too often; counts a failure.
-            with client_limits.sign_in_attempt(address), unit_of_work() as session:
-                return accounts.sign_in(
-                    session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    browser=browser,
-                )
+        def sign_in(session: Session) -> "str | accounts.SecondStep":
+            return accounts.sign_in(
+                session,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                browser=browser,
+            )
 
-        try:
-            ticket = await asyncio.to_thread(sign_in)
-        except DomainError as exc:
-            self.error = exc.message
-            return
-        if isinstance(ticket, accounts.SecondStep):
-            self.step, self._challenge = "code", ticket.challenge
-            return
-        return open_session(ticket, self.next_path)
+        # Refused before any hashing when the address failed too often; counts a failure.
+        # The hashing runs in a worker thread, so the event loop serves the other tabs.
+        outcome = await asyncio.to_thread(
+            run_signed_out, sign_in, around=client_limits.sign_in_attempt(address)
+        )
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        if isinstance(outcome.value, accounts.SecondStep):
+            self.step, self._challenge = "code", outcome.value.challenge
+            return None
+        return open_session(outcome.value, self.next_path)
 
     @rx.event
     async def submit_code(self, form: dict):
         """The second step: a code from the authenticator app, or a recovery code (then the
         page the user lands on says how many are left: `RecoveryCodesNotice`)."""
         self.error = ""
-        try:
-            # A wrong code is a failure of the address too, like a wrong password.
-            with client_limits.sign_in_attempt(self._client_address()), unit_of_work() as session:
-                signed_in = two_factor.finish_sign_in(
-                    session,
-                    challenge=self._challenge,
-                    code=form.get("code", ""),
-                    browser=self._browser_nonce(),
-                )
-        except InvalidToken as exc:  # expired: back to the password
-            self.step, self._challenge, self.error = "password", "", exc.message
-            return
-        except DomainError as exc:
-            self.error = exc.message
-            return
+        challenge, browser = self._challenge, self._browser_nonce()
+        # A wrong code is a failure of the address too, like a wrong password.
+        outcome = run_signed_out(
+            lambda session: two_factor.finish_sign_in(
+                session, challenge=challenge, code=form.get("code", ""), browser=browser
+            ),
+            around=client_limits.sign_in_attempt(self._client_address()),
+        )
+        if outcome.refused_as(InvalidToken):  # expired: back to the password
+            self.step, self._challenge, self.error = "password", "", outcome.refusal.message
+            return None
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        signed_in = outcome.value
         self.step, self._challenge = "password", ""
         if signed_in.recovery_codes_left is not None:
             notice = await self.get_state(RecoveryCodesNotice)
@@ -116,6 +120,7 @@ class RegisterState(AppState):
     one gets no new account and no session (accounts.register), so nobody is signed in."""
 
     errors: dict[str, str] = {}
+    FORM: ClassVar[Form] = Form(errors="errors")
     sent_to: str = ""  # set: the "check your inbox" screen replaces the form
 
     @rx.var
@@ -140,16 +145,14 @@ class RegisterState(AppState):
             last_name=form.get("last_name", ""),
         )
 
-        def register() -> None:
-            with unit_of_work() as session:
-                accounts.register(session, registration)
-
-        try:
-            await asyncio.to_thread(register)
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
+        outcome = await asyncio.to_thread(
+            run_signed_out, lambda session: accounts.register(session, registration)
+        )
+        if not outcome.ok:
+            self._show_refusal(outcome, self.FORM)
+            return None
         self.sent_to = registration.email.strip().lower()
+        return None
 
 
 class ConfirmState(AppState):
@@ -161,20 +164,21 @@ class ConfirmState(AppState):
     def confirm(self):
         token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         self.sign_in_first = False
-        try:
-            with unit_of_work() as session:
-                try:
-                    signed_in = accounts.authenticate(session, self._session_token()).user.id
-                except NotAuthenticated:
-                    signed_in = None
-                user = accounts.confirm_email(session, token, signed_in_user_id=signed_in)
-        except accounts.SignInToConfirm as exc:
-            self.ok, self.message, self.sign_in_first = False, exc.message, True
+        session_token = self._session_token()
+
+        def confirm(session: Session) -> User:
+            try:
+                signed_in = accounts.authenticate(session, session_token).user.id
+            except NotAuthenticated:
+                signed_in = None
+            return accounts.confirm_email(session, token, signed_in_user_id=signed_in)
+
+        outcome = run_signed_out(confirm)
+        if not outcome.ok:
+            self.ok, self.message = False, outcome.refusal.message
+            self.sign_in_first = outcome.refused_as(accounts.SignInToConfirm)
             return
-        except DomainError as exc:
-            self.ok, self.message = False, exc.message
-            return
-        self.ok, self.message = True, f"Thank you: {user.email} is confirmed."
+        self.ok, self.message = True, f"Thank you: {outcome.value.email} is confirmed."
 
     @rx.var
     def sign_in_href(self) -> str:

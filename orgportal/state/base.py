@@ -8,9 +8,10 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from http.cookies import SimpleCookie
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -26,6 +27,9 @@ from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 from orgportal.services.permissions import Capabilities
 from orgportal.state import approval_badge
+from orgportal.state.outcome import Form, Outcome
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -127,98 +131,99 @@ class AppState(rx.State):
         """Reload this state's view as it is now (after a page, filter or sort change)."""
         return self._run(_view_only)
 
-    def _run(
+    def _attempt(
         self,
-        action: Callable[[Session, Viewer], object],
+        action: Callable[[Session, Viewer], T],
         *,
+        form: Form | None = None,
         done: str = "",
-        errors: str = "",
-        field: str = "",
         reload: bool = True,
         guard: bool = True,
-    ):
+    ) -> Outcome[T]:
         """Run one use case from an event handler, the one way every handler does it.
 
         One transaction; the viewer authenticated once; then, unless `reload` is off, this
         state reloaded in the same transaction, so a form re-keyed in this event mounts
         with the values just saved, never the previous ones. A signed-out viewer goes to
-        `/login?next=<this page>`. Refusals: ValidationFailed fills the dict var named by
-        `errors` (field → message); any other DomainError goes there under `field` when
-        both are given, else to an error toast. Returns the events for the handler to
-        return (a success toast with `done`).
+        `/login?next=<this page>`. Refusals: ValidationFailed fills the `form`'s errors
+        (field → message); any other DomainError goes there under the form's `general`
+        field when it has one, else to an error toast. Once saved, the form's key moves on.
         """
-        if errors:
-            setattr(self, errors, {})
+        if form:
+            setattr(self, form.errors, {})
         try:
             with unit_of_work() as session:
                 viewer = self._viewer(session)
                 if guard and self.refused_by_organization:
                     self._guard(session, viewer)
-                action(session, viewer)
+                value = action(session, viewer)
                 # the action may have renamed a workspace or changed the viewer's own role
                 self._show_viewer(session, viewer)
                 if reload:
                     self._load(session, viewer)
-        except NotAuthenticated:
-            return self._to_login()
+        except NotAuthenticated as exc:
+            return Outcome(refusal=exc, events=self._to_login())
         except org_security.AccessRefused as exc:
-            return self._refused(exc)
+            return Outcome(refusal=exc, events=self._refused(exc))
         except ValidationFailed as exc:
-            if errors:
-                setattr(self, errors, exc.errors)
-                return None
-            return rx.toast.error(exc.message)
+            if form:
+                setattr(self, form.errors, form.field_errors(exc.errors))
+                return Outcome(refusal=exc)
+            return Outcome(refusal=exc, events=rx.toast.error(exc.message))
         except DomainError as exc:
-            if errors and field:
-                setattr(self, errors, {field: exc.message})
-                return None
-            return rx.toast.error(exc.message)
-        return rx.toast.success(done) if done else None
+            if form and form.general:
+                setattr(self, form.errors, {form.general: exc.message})
+                return Outcome(refusal=exc)
+            return Outcome(refusal=exc, events=rx.toast.error(exc.message))
+        if form and form.key:
+            setattr(self, form.key, getattr(self, form.key) + 1)
+        return Outcome(value=value, events=rx.toast.success(done) if done else None)
+
+    def _show_refusal(self, outcome: Outcome, form: Form) -> None:
+        """A refusal beside the form's fields: a ValidationFailed's messages by field, any
+        other under the form's `general` field (when it has one)."""
+        setattr(self, form.errors, {})
+        if isinstance(outcome.refusal, ValidationFailed):
+            setattr(self, form.errors, form.field_errors(outcome.refusal.errors))
+        elif outcome.refusal is not None and form.general:
+            setattr(self, form.errors, {form.general: outcome.refusal.message})
+
+    def _run(
+        self,
+        action: Callable[[Session, Viewer], object],
+        *,
+        form: Form | None = None,
+        done: str = "",
+        reload: bool = True,
+        guard: bool = True,
+    ):
+        """`_attempt` for a handler that needs only its events."""
+        return self._attempt(action, form=form, done=done, reload=reload, guard=guard).events
 
     def _act(
         self,
-        service: Callable[..., object],
+        service: Callable[..., T],
         /,
         *,
+        form: Form | None = None,
         done: str = "",
-        errors: str = "",
-        field: str = "",
         reload: bool = True,
         **arguments: object,
-    ):
-        """`_run` for the common case: `service(session, user=<viewer>, organization_id=<the
-        active workspace>, **arguments)`; the service checks the permission."""
-        return self._run(
+    ) -> Outcome[T]:
+        """`_attempt` for the common case: `service(session, user=<viewer>,
+        organization_id=<the active workspace>, **arguments)`; the service checks the
+        permission. The handler returns `.events`."""
+        return self._attempt(
             lambda session, viewer: service(
                 session,
                 user=viewer.user,
                 organization_id=viewer.session.active_org_id,
                 **arguments,
             ),
+            form=form,
             done=done,
-            errors=errors,
-            field=field,
             reload=reload,
         )
-
-    def _act_form(
-        self,
-        service: Callable[..., object],
-        /,
-        *,
-        key: str,
-        errors: str,
-        field: str,
-        done: str = "",
-        **arguments: object,
-    ):
-        """`_act` for a form whose refusals go to `errors` (a message of no single field under
-        `field`): once saved, its key var `key` moves on (after the reload), so the form
-        mounts again, with what was saved or empty; refused, it keeps what was typed."""
-        events = self._act(service, done=done, errors=errors, field=field, **arguments)
-        if not getattr(self, errors):
-            setattr(self, key, getattr(self, key) + 1)
-        return events
 
     @rx.event
     async def load_page(self, route: str):
@@ -344,9 +349,9 @@ class AppState(rx.State):
             # Security settings, as its load would. Its content mounts anew (`page_frame`).
             self.workspace_key += 1
             return await self._fill_page(route, switch)
-        events = self._run(switch, reload=False, guard=False)  # leaving is always allowed
-        if events is not None:
-            return events
+        outcome = self._attempt(switch, reload=False, guard=False)  # leaving is always allowed
+        if not outcome.ok:
+            return outcome.events
         # the spinner until the new page has loaded: this page must not show the new
         # workspace half-filled (a form typed into now would be lost in the page change)
         self.page_ready = False
@@ -448,3 +453,18 @@ def workspace_destination(path: str, organization_id: int) -> str:
 
 def _view_only(_session: Session, _viewer: Viewer) -> None:
     """The action of a plain reload: nothing to change, only the view to read again."""
+
+
+def run_signed_out(
+    action: Callable[[Session], T], *, around: AbstractContextManager | None = None
+) -> Outcome[T]:
+    """The signed-out pages' core (sign-in, registration, password reset, invitations): the
+    use case in one transaction, with no viewer; a refusal comes back in the Outcome, for
+    the page to show (`AppState._show_refusal`, or its own message). `around` wraps the
+    transaction (the sign-in limiter, which counts the failures it sees). Plain and
+    state-free, so a handler can run it in a worker thread (password hashing)."""
+    try:
+        with around or nullcontext(), unit_of_work() as session:
+            return Outcome(value=action(session))
+    except DomainError as exc:
+        return Outcome(refusal=exc)

@@ -22,6 +22,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state import plan_table
 from orgportal.state.base import AppState, navigate
+from orgportal.state.outcome import Form
 from orgportal.state.plan_table import NO_CHANGE, PlanChangeView, PlanColumn, PricingRowView
 from orgportal.wording import count
 
@@ -47,11 +48,8 @@ def configured_seat_price() -> int:
 def _open(state: AppState, start: Callable[[Session, Viewer], str], **run_options):
     """Run a use case that answers with a URL (Checkout, Portal, back from the test
     checkout) and open it: a full page load."""
-    opened: list[str] = []
-    events = state._run(
-        lambda session, viewer: opened.append(start(session, viewer)), **run_options
-    )
-    return navigate(opened[0]) if opened else events
+    outcome = state._attempt(start, **run_options)
+    return navigate(outcome.value) if outcome.ok else outcome.events
 
 
 class PlanChoice(rx.State, mixin=True):
@@ -167,6 +165,7 @@ class BillingState(PayerPage, AppState):
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
+    SEATS_FORM: ClassVar[Form] = Form(errors="seats_errors", general="seats")
 
     @rx.var
     def support_active(self) -> bool:
@@ -315,7 +314,7 @@ class BillingState(PayerPage, AppState):
     @rx.event
     def subscribe_support(self):
         action = self._billing(billing.start_checkout, kind="support", quantity=self.support_seats)
-        return _open(self, action, reload=False, errors="seats_errors", field="seats")
+        return _open(self, action, reload=False, form=self.SEATS_FORM)
 
     @rx.event
     def step_seats(self, delta: int):
@@ -328,9 +327,8 @@ class BillingState(PayerPage, AppState):
         wanted = self.seats_pending
         return self._run(
             self._billing(billing.change_seats, seats_wanted=wanted),
+            form=self.SEATS_FORM,
             done=f"Seats updated to {wanted}.",
-            errors="seats_errors",
-            field="seats",
         )
 
 
@@ -369,6 +367,7 @@ class TestCheckoutState(AppState):
     description: str = ""
     price: str = ""
     errors: dict[str, str] = {}
+    CHECKOUT_FORM: ClassVar[Form] = Form(errors="errors", general="checkout")
     # Where Cancel and Back lead: the page that started the checkout (Billing or Account).
     back_href: str = routes.ORG_BILLING
 
@@ -408,8 +407,7 @@ class TestCheckoutState(AppState):
             lambda session, viewer: billing.pay_test_checkout(
                 session, user=viewer.user, checkout_id=checkout_id
             ),
-            errors="errors",
-            field="checkout",
+            form=self.CHECKOUT_FORM,
             reload=False,
         )
 

@@ -7,6 +7,7 @@ The country picker is an ARIA combobox driven from here: the typed query filters
 
 import dataclasses
 import json
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -16,6 +17,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.business_details import BusinessDetails, vat_as_entered
 from orgportal.services.errors import NotFound
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 COUNTRY_INPUT = "field-country"
 COUNTRY_OPTION = "country-option-"  # + the code: each option's element id
@@ -34,6 +36,7 @@ class BusinessDetailsState(AppState):
     values: dict[str, str] = BusinessDetails().as_dict()  # as saved; the form mounts with them
     country: str = ""  # the country chosen in the open form
     errors: dict[str, str] = {}
+    DETAILS_FORM: ClassVar[Form] = Form(errors="errors")
     country_query: str = ""
     country_open: bool = False
     country_active: int = -1  # the option ArrowDown/ArrowUp reached; -1: none
@@ -159,10 +162,10 @@ class BusinessDetailsState(AppState):
         details = BusinessDetails(**{**fields, "country": self.country})
         return self._act(
             organizations.update_business_details,
+            form=self.DETAILS_FORM,
             done="Business details saved.",
-            errors="errors",
             details=details,
-        )
+        ).events
 
 
 def _label(code: str) -> str:

@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import reflex as rx
@@ -11,12 +12,13 @@ from sqlmodel import Session
 
 from orgportal import formatting, routes
 from orgportal.config import settings
-from orgportal.models import StoredFile
+from orgportal.models import Link, StoredFile
 from orgportal.services import clicks, custom_domains, files, links, projects, usage
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.services.permissions import may_delete
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 25
@@ -113,12 +115,13 @@ class WorkspaceItems(Paged, mixin=True):
 class LinksState(WorkspaceItems, AppState):
     rows: list[LinkRow] = []
     form_key: int = 0
+    CREATE_FORM: ClassVar[Form] = Form(errors="errors", general=LINK_ERROR, key="form_key")
+    LINK_FORM: ClassVar[Form] = Form(errors="errors", general=LINK_ERROR)
     # Projects (SPEC §14): the workspace's projects, and the list's filter (`?project=<id>`)
     project_options: list[ProjectOption] = []
     project_filter: str = ALL_PROJECTS
     _project_names: dict[int, str] = {}
     _applied_query: str = ""
-    _created_pending: bool = False
     # SPEC §15: the organization's verified custom domains a new link may be put on
     domain_options: list[ProjectOption] = []
     app_host: str = ""  # the first choice: the app's own host
@@ -164,12 +167,11 @@ class LinksState(WorkspaceItems, AppState):
         """Put a link in another project of the workspace ("" for none)."""
         return self._act(
             links.set_link_project,
+            form=self.LINK_FORM,
             done="Project changed.",
-            errors="errors",
-            field=LINK_ERROR,
             link_id=link_id,
             project_id=int(value) if value.isdigit() and len(value) < 10 else None,
-        )
+        ).events
 
     def _row(self, listed: links.ListedLink, viewer: Viewer) -> LinkRow:
         link = listed.link
@@ -192,7 +194,7 @@ class LinksState(WorkspaceItems, AppState):
 
     @rx.event
     def create(self, form: dict):
-        def create(session: Session, viewer: Viewer) -> None:
+        def create(session: Session, viewer: Viewer) -> Link:
             try:
                 made = links.create_link(
                     session,
@@ -209,41 +211,34 @@ class LinksState(WorkspaceItems, AppState):
             except Conflict as exc:  # the slug is taken: say so under the slug field
                 raise ValidationFailed({"slug": exc.message}) from exc
             self.page = 0  # the new link is listed first
-            self._created_pending = made.pending_approval
+            return made
 
-        self._created_pending = False
-        events = self._run(create, done="Short link created.", errors="errors", field=LINK_ERROR)
-        if not self.errors:
-            self.form_key += 1  # an empty form for the next link
-            if self._created_pending:
-                return rx.toast.success(PENDING_NOTICE)
-        return events
+        outcome = self._attempt(create, form=self.CREATE_FORM, done="Short link created.")
+        if outcome.ok and outcome.value.pending_approval:
+            return rx.toast.success(PENDING_NOTICE)
+        return outcome.events
 
     @rx.event
     def set_click_id(self, link_id: int, enabled: bool):
         """SPEC §14: switch `op_click` on the link's redirects on or off."""
         return self._act(
             clicks.set_append_click_id,
+            form=self.LINK_FORM,
             done="The link now appends a click id." if enabled else "Click id switched off.",
-            errors="errors",
-            field=LINK_ERROR,
             link_id=link_id,
             enabled=bool(enabled),
-        )
+        ).events
 
     @rx.event
     def delete(self, link_id: int):
         return self._act(
-            links.delete_link,
-            done="Link deleted.",
-            errors="errors",
-            field=LINK_ERROR,
-            link_id=link_id,
-        )
+            links.delete_link, form=self.LINK_FORM, done="Link deleted.", link_id=link_id
+        ).events
 
 
 class FilesState(WorkspaceItems, AppState):
     rows: list[FileRow] = []
+    FILES_FORM: ClassVar[Form] = Form(errors="errors", general=FILE_ERROR)
     # The bytes one upload may carry now (the per-file cap, or the free storage
     # when less): the drop zone refuses a larger file before sending it; the upload gate
     # (`api/uploads.py`) and the service check again.
@@ -381,7 +376,7 @@ class FilesState(WorkspaceItems, AppState):
             if any(outcome.stored for outcome in outcomes):
                 self.page = 0  # the new files are listed first
 
-        events = self._run(store, errors="errors", field=FILE_ERROR)
+        events = self._run(store, form=self.FILES_FORM)
         if not outcomes:  # refused as a whole (the role, the organization's settings)
             self._settle(self.errors.get(FILE_ERROR, ""))
             return events
@@ -419,12 +414,8 @@ class FilesState(WorkspaceItems, AppState):
     @rx.event
     def delete(self, file_id: int):
         return self._act(
-            files.delete_file,
-            done="File deleted.",
-            errors="errors",
-            field=FILE_ERROR,
-            file_id=file_id,
-        )
+            files.delete_file, form=self.FILES_FORM, done="File deleted.", file_id=file_id
+        ).events
 
 
 # The outcome list shows this many files of one upload at most.

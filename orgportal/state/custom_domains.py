@@ -23,6 +23,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import custom_domains
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 20
@@ -65,6 +66,7 @@ class CustomDomainsState(Paged, AppState):
     limit_label: str = ""  # "1 of 5 custom domains used" / "… (unlimited)"
     domain_errors: dict[str, str] = {}
     domain_key: int = 0
+    DOMAIN_FORM: ClassVar[Form] = Form(errors="domain_errors", general="domain", key="domain_key")
     _watching: bool = False  # a `watch_pending` loop runs for this tab
 
     def _load(self, session: Session, viewer: Viewer) -> None:
@@ -100,15 +102,13 @@ class CustomDomainsState(Paged, AppState):
     @rx.event
     def add_domain(self, form: dict):
         domain = form.get("domain", "")
-        events = self._act_form(
+        outcome = self._act(
             custom_domains.add_domain,
+            form=self.DOMAIN_FORM,
             done="Domain added. Create the DNS records below: we check them on our own.",
-            errors="domain_errors",
-            field="domain",
-            key="domain_key",
             domain=domain,
         )
-        return events if self.domain_errors else [events, CustomDomainsState.watch_pending]
+        return [outcome.events, CustomDomainsState.watch_pending] if outcome.ok else outcome.events
 
     @rx.event
     def verify_domain(self, domain_id: int):
@@ -157,7 +157,9 @@ class CustomDomainsState(Paged, AppState):
 
     @rx.event
     def remove_domain(self, domain_id: int):
-        return self._act(custom_domains.remove_domain, done="Domain removed.", domain_id=domain_id)
+        return self._act(
+            custom_domains.remove_domain, done="Domain removed.", domain_id=domain_id
+        ).events
 
 
 def _row(row: CustomDomain, now: datetime) -> CustomDomainRow:

@@ -1,22 +1,22 @@
 """The accept page /support/invite/{token}: new user, existing user, signed-in user."""
 
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
 
 from orgportal import routes
-from orgportal.db import unit_of_work
 from orgportal.services import accounts, invitations
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import (
-    DomainError,
     InviteUnusable,
     NotAuthenticated,
     ValidationFailed,
 )
-from orgportal.state.base import AppState
+from orgportal.state.base import AppState, run_signed_out
+from orgportal.state.outcome import Form, Outcome
 from orgportal.state.session_cookie import open_session
 
 # The query marker the invite page's Sign in adds to its own address (see `sign_in_href`).
@@ -32,6 +32,7 @@ class InviteState(AppState):
     role_label: str = ""
     invite_email: str = ""
     errors: dict[str, str] = {}
+    FORM: ClassVar[Form] = Form(errors="errors")
     # the invited email has an account whose address was never confirmed (account pre-hijacking)
     unconfirmed_account: bool = False
 
@@ -51,95 +52,92 @@ class InviteState(AppState):
     @rx.event
     def load(self):
         self.errors, self.message = {}, ""
-        with unit_of_work() as session:
+        token = self._token()
+
+        def inspect(session: Session) -> tuple[invitations.InviteDetails, Viewer | None]:
+            details = invitations.inspect_invite(session, token)
             try:
-                details = invitations.inspect_invite(session, self._token())
-            except InviteUnusable as exc:
-                self.stage, self.message = "unusable", exc.message
-                return
-            self.org_name, self.org_description = (
-                details.organization_name,
-                details.organization_description,
-            )
-            self.role_label, self.invite_email = details.role.label, details.email
-            try:
-                viewer = self._viewer(session)
+                return details, self._viewer(session)  # and the top bar's profile menu
             except NotAuthenticated:
-                self.signed_in = False
-                self.unconfirmed_account = details.account_unconfirmed
-                confirmed_account = details.has_account and not details.account_unconfirmed
-                self.stage = "sign_in" if confirmed_account else "new_user"
-                return
-            self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
-            accept_now = (
-                self.stage == "confirm"
-                and self._accept_requested()
-                and invitations.accepts_on_return(viewer)
-            )
-        if accept_now:  # back from this page's Sign in: no second click
+                return details, None
+
+        outcome = run_signed_out(inspect)
+        if not outcome.ok:
+            self.stage, self.message = "unusable", outcome.refusal.message
+            return None
+        details, viewer = outcome.value
+        self.org_name, self.org_description = (
+            details.organization_name,
+            details.organization_description,
+        )
+        self.role_label, self.invite_email = details.role.label, details.email
+        if viewer is None:
+            self.signed_in = False
+            self.unconfirmed_account = details.account_unconfirmed
+            confirmed_account = details.has_account and not details.account_unconfirmed
+            self.stage = "sign_in" if confirmed_account else "new_user"
+            return None
+        self.stage = "confirm" if viewer.user.email == details.email else "mismatch"
+        back_from_sign_in = self._accept_requested() and invitations.accepts_on_return(viewer)
+        if self.stage == "confirm" and back_from_sign_in:  # no second click
             return self._accept()
         return None
 
-    def _answer(self, respond: Callable[..., object], answered: str):
-        """The use case of Accept / Decline (run by `_run`): on success the page moves to the
-        stage `answered`; an unusable link (revoked, expired, used…) turns the page into the
-        one that says which."""
-
-        def action(session: Session, viewer: Viewer) -> None:
-            try:
-                respond(session, viewer=viewer, token=self._token())
-            except InviteUnusable as exc:
-                self.stage, self.message = "unusable", exc.message
-                raise
-            self.stage = answered
-
-        return action
+    def _answer(self, respond: Callable[..., object]) -> Outcome:
+        """Accept / Decline for the signed-in viewer; an unusable link (revoked, expired,
+        used…) turns the page into the one that says which."""
+        token = self._token()
+        outcome = self._attempt(
+            lambda session, viewer: respond(session, viewer=viewer, token=token), reload=False
+        )
+        if outcome.refused_as(InviteUnusable):
+            self.stage, self.message = "unusable", outcome.refusal.message
+        return outcome
 
     @rx.event
     def accept(self):
         return self._accept()
 
     def _accept(self):
-        events = self._run(self._answer(invitations.accept_invite, "joined"), reload=False)
-        if self.stage == "joined":  # the organization is now the active workspace (same
-            # session: a client-side page change), its overview filled meanwhile
+        outcome = self._answer(invitations.accept_invite)
+        if outcome.ok:  # the organization is now the active workspace (same session: a
+            # client-side page change), its overview filled meanwhile
+            self.stage = "joined"
             return [rx.redirect(routes.ORGANIZATION), AppState.fill_ahead(routes.ORGANIZATION)]
-        return None if self.stage == "unusable" else events
+        return None if self.stage == "unusable" else outcome.events
 
     @rx.event
     def decline(self):
-        events = self._run(self._answer(invitations.decline_invite, "declined"), reload=False)
-        if self.stage == "declined":
-            self.message = f"You declined the invitation to {self.org_name}."
+        outcome = self._answer(invitations.decline_invite)
+        if outcome.ok:
+            self.stage, self.message = "declined", f"You declined the invitation to {self.org_name}."
             return None
-        return None if self.stage == "unusable" else events
+        return None if self.stage == "unusable" else outcome.events
 
     @rx.event
     def register_and_accept(self, form: dict):
         """Case 1. Any email in the form is ignored: the invite's email is used."""
-        self.errors = {}
-        try:
-            with unit_of_work() as session:
-                user, org_id = invitations.accept_as_new_user(
-                    session,
-                    token=self._token(),
-                    password=form.get("password", ""),
-                    first_name=form.get("first_name", ""),
-                    last_name=form.get("last_name", ""),
-                )
-                ticket = accounts.issue_sign_in_ticket(
-                    session, user, org_id, browser=self._browser_nonce()
-                )
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        except InviteUnusable as exc:
-            self.stage, self.message = "unusable", exc.message
-            return
-        except DomainError as exc:
-            self.message = exc.message
-            return
-        return open_session(ticket, routes.ORGANIZATION)
+        token, browser = self._token(), self._browser_nonce()
+
+        def register(session: Session) -> str:
+            user, org_id = invitations.accept_as_new_user(
+                session,
+                token=token,
+                password=form.get("password", ""),
+                first_name=form.get("first_name", ""),
+                last_name=form.get("last_name", ""),
+            )
+            return accounts.issue_sign_in_ticket(session, user, org_id, browser=browser)
+
+        outcome = run_signed_out(register)
+        self._show_refusal(outcome, self.FORM)
+        if outcome.refused_as(InviteUnusable):
+            self.stage, self.message = "unusable", outcome.refusal.message
+        elif not outcome.ok and not outcome.refused_as(ValidationFailed):
+            self.message = outcome.refusal.message
+        if not outcome.ok:
+            return None
+        return open_session(outcome.value, routes.ORGANIZATION)
 
     @rx.event
     def sign_out_here(self):

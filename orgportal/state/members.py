@@ -6,6 +6,7 @@ rule of its own.
 """
 
 import dataclasses
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from orgportal.services import invitations, members, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import NoSeatsAvailable, ValidationFailed
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.wording import count
 
 ROLE_BY_LABEL = {role.label: role for role in Role}
@@ -62,6 +64,9 @@ class MembersState(AppState):
     seats_offer: bool = False  # the invite was refused for want of a seat: offer Add seats
     resend_offer_id: int = 0
     form_key: int = 0
+    INVITE_FORM: ClassVar[Form] = Form(errors="invite_errors", general="form", key="form_key")
+    RESEND_FORM: ClassVar[Form] = Form(errors="invite_errors", general="form")
+    ROLE_FORM: ClassVar[Form] = Form(errors="member_errors")
     # Both lists are read a page at a time on the server (a big organization's thousand
     # members never reach the page at once); the search and sort run in the database.
     member_query: str = ""
@@ -199,47 +204,38 @@ class MembersState(AppState):
 
     @rx.event
     def send_invite(self, form: dict):
-        sent, offered, no_seats = "", 0, False
-
-        def action(session: Session, viewer: Viewer) -> None:
-            nonlocal sent, offered, no_seats
-            try:
-                invite = invitations.create_invite(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id or 0,
-                    email=form.get("email", ""),
-                    role=role_of(form.get("role", "")),
-                )
-            except invitations.AlreadyInvited as exc:
-                offered = exc.invite_id
-                raise
-            except NoSeatsAvailable:
-                no_seats = True
-                raise
-            sent = invite.email
-
-        events = self._run(action, errors="invite_errors", field="form")
-        self.resend_offer_id, self.seats_offer = offered, no_seats
-        if not sent or self.invite_errors:
-            return events
-        self.form_key += 1  # after the reload: the new form starts empty
-        return rx.toast.success(f"Invitation sent to {sent}.")
+        outcome = self._attempt(
+            lambda session, viewer: invitations.create_invite(
+                session,
+                user=viewer.user,
+                organization_id=viewer.session.active_org_id or 0,
+                email=form.get("email", ""),
+                role=role_of(form.get("role", "")),  # a crafted label: refused beside the field
+            ),
+            form=self.INVITE_FORM,
+        )
+        already = outcome.refusal if outcome.refused_as(invitations.AlreadyInvited) else None
+        self.resend_offer_id = already.invite_id if already else 0
+        self.seats_offer = outcome.refused_as(NoSeatsAvailable)
+        if not outcome.ok:
+            return outcome.events
+        return rx.toast.success(f"Invitation sent to {outcome.value.email}.")
 
     @rx.event
     def resend(self, invite_id: int):
         self.resend_offer_id = 0
         return self._act(
             invitations.resend_invite,
+            form=self.RESEND_FORM,
             done="Invitation sent again.",
-            errors="invite_errors",
-            field="form",
             invite_id=invite_id,
-        )
+        ).events
 
     @rx.event
     def revoke(self, invite_id: int):
-        return self._act(invitations.revoke_invite, done="Invitation revoked.", invite_id=invite_id)
+        return self._act(
+            invitations.revoke_invite, done="Invitation revoked.", invite_id=invite_id
+        ).events
 
     @rx.event
     def change_role(self, user_id: int, label: str):
@@ -251,18 +247,18 @@ class MembersState(AppState):
                 member_id=user_id,
                 role=role_of(label),
             ),
+            form=self.ROLE_FORM,
             done=f"Role changed to {label}.",
-            errors="member_errors",
         )
 
     @rx.event
     def remove(self, user_id: int):
-        return self._act(members.remove_member, done="Member removed.", member_id=user_id)
+        return self._act(members.remove_member, done="Member removed.", member_id=user_id).events
 
     @rx.event
     def transfer_ownership(self, user_id: int):
         """The viewer's own role changes, so the whole page (and `caps`) loads again."""
-        events = self._act(members.transfer_ownership, reload=False, member_id=user_id)
+        events = self._act(members.transfer_ownership, reload=False, member_id=user_id).events
         if events is not None:  # refused, or signed out
             return events
         return [
@@ -273,7 +269,7 @@ class MembersState(AppState):
     @rx.event
     def leave(self):
         """Leaving ends this workspace: back to the organization page (the Personal one)."""
-        events = self._act(members.leave, reload=False)
+        events = self._act(members.leave, reload=False).events
         if events is not None:  # refused, or signed out
             return events
         return [rx.redirect(routes.ORGANIZATION), rx.toast.success("You left the organization.")]

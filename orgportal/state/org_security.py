@@ -1,12 +1,15 @@
 """The organization's Security card on /organization/settings (SPEC §13): require two-factor
 sign-in and the IP allowlist. Owner/Admin only; locked, with the reason, on other plans."""
 
+from typing import ClassVar
+
 import reflex as rx
 from sqlmodel import Session
 
 from orgportal.services import org_security
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 
 class OrgSecurityState(AppState):
@@ -17,6 +20,7 @@ class OrgSecurityState(AppState):
     my_address: str = ""
     errors: dict[str, str] = {}
     form_key: int = 0
+    SETTINGS_FORM: ClassVar[Form] = Form(errors="errors", general="ip_allowlist")
     # A save that would refuse the editor's own address waits here for "Save anyway".
     confirm_message: str = ""
     _pending: dict = {}
@@ -40,37 +44,26 @@ class OrgSecurityState(AppState):
     def _save(self, form: dict, *, confirmed: bool):
         self.confirm_message = ""
         address = self._client_address()
-        needs_confirmation: list[str] = []
-        saved: list[org_security.SecuritySettings] = []
-
-        def action(session: Session, viewer: Viewer) -> None:
-            try:
-                settings = org_security.update_settings(
-                    session,
-                    user=viewer.user,
-                    organization_id=viewer.session.active_org_id,
-                    require_two_factor=form.get("require_two_factor") == "on",
-                    ip_allowlist=str(form.get("ip_allowlist", "")),
-                    client_address=address,
-                    confirm_own_address=confirmed,
-                )
-            except org_security.OwnAddressExcluded as exc:
-                needs_confirmation.append(exc.message)
-                raise
-            saved.append(settings)
-
         # No reload: a list saved with "Save anyway" (or a requirement the editor does not
         # meet yet) refuses the editor from now on, and a refused reload would undo the save.
-        events = self._run(action, errors="errors", field="ip_allowlist", reload=False)
-        if needs_confirmation:
+        outcome = self._act(
+            org_security.update_settings,
+            form=self.SETTINGS_FORM,
+            reload=False,
+            require_two_factor=form.get("require_two_factor") == "on",
+            ip_allowlist=str(form.get("ip_allowlist", "")),
+            client_address=address,
+            confirm_own_address=confirmed,
+        )
+        if outcome.refused_as(org_security.OwnAddressExcluded):
             self.errors = {}
-            self._pending, self.confirm_message = dict(form), needs_confirmation[0]
+            self._pending, self.confirm_message = dict(form), outcome.refusal.message
             return None
         self._pending = {}
-        if not saved:  # refused: by a field, or by the organization itself (its gate)
-            return events
-        self.require_two_factor = saved[0].require_two_factor
-        self.ip_allowlist = saved[0].ip_allowlist
+        if not outcome.ok:  # refused: by a field, or by the organization itself (its gate)
+            return outcome.events
+        self.require_two_factor = outcome.value.require_two_factor
+        self.ip_allowlist = outcome.value.ip_allowlist
         self.form_key += 1
         return rx.toast.success("Security settings saved.")
 

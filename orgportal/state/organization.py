@@ -2,6 +2,7 @@
 
 import dataclasses
 from collections.abc import Callable
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -14,6 +15,7 @@ from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
 from orgportal.services.validation import FieldError
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 
 @dataclasses.dataclass
@@ -69,6 +71,11 @@ class OrgState(AppState):
     # shown. A refused save changes nothing: the form keeps what was typed.
     profile_key: int = 0
     settings_key: int = 0
+    FORM: ClassVar[Form] = Form(errors="errors")
+    LOGO_FORM: ClassVar[Form] = Form(errors="errors", general="logo_url")
+    PROFILE_FORM: ClassVar[Form] = Form(errors="errors", key="profile_key")
+    SETTINGS_FORM: ClassVar[Form] = Form(errors="errors", key="settings_key")
+    DELETE_FORM: ClassVar[Form] = Form(errors="errors", general="confirm_name")
 
     allow_members_to_invite: bool = False
     require_approval_for_links: bool = False
@@ -177,9 +184,7 @@ class OrgState(AppState):
 
     @rx.event
     def create(self, form: dict):
-        created: list[str] = []
-
-        def action(session: Session, viewer: Viewer) -> None:
+        def action(session: Session, viewer: Viewer) -> str:
             org = organizations.create_organization(
                 session,
                 user=viewer.user,
@@ -189,11 +194,11 @@ class OrgState(AppState):
             )
             # active now, and the workspace the next sign-in opens (SPEC §1)
             accounts.switch_workspace(session, viewer, org.id)
-            created.append(org.name)
+            return org.name
 
-        events = self._run(action, errors="errors", reload=False)
-        if not created:
-            return events
+        outcome = self._attempt(action, form=self.FORM, reload=False)
+        if not outcome.ok:
+            return outcome.events
         self.logo_draft = ""
         # the whole overview (workspaces, usage, plan) now shows the new organization
         here = self.router.url.path.rstrip("/")
@@ -201,7 +206,7 @@ class OrgState(AppState):
             rx.redirect(routes.ORGANIZATION)
             if here == routes.ORG_NEW
             else AppState.load_page(routes.ORGANIZATION),
-            rx.toast.success(f"Created {created[0]}. You are its Owner."),
+            rx.toast.success(f"Created {outcome.value}. You are its Owner."),
         ]
 
     @rx.event
@@ -215,7 +220,7 @@ class OrgState(AppState):
         def store(session: Session, viewer: Viewer) -> None:
             self.logo_draft = _logo(lambda: logos.store_upload(data))
 
-        return self._run(store, errors="errors", reload=False)
+        return self._run(store, form=self.FORM, reload=False)
 
     def _upload_refused(self, message: str) -> None:
         """The upload gate refused the logo before reading it (`api/uploads.py`):
@@ -246,23 +251,12 @@ class OrgState(AppState):
                 lambda: logos.store_from_my_files(session, user=viewer.user, file_id=int(file_id))
             )
 
-        return self._run(pick, errors="errors", field="logo_url", reload=False)
-
-    def _save(self, action: Callable[[Session, Viewer], object], done: str):
-        """`_run` for the Details and Settings forms: its events, and whether it saved (the
-        state then holds the values as stored)."""
-        saved: list[bool] = []
-
-        def save(session: Session, viewer: Viewer) -> None:
-            action(session, viewer)
-            saved.append(True)
-
-        events = self._run(save, done=done, errors="errors")
-        return events, bool(saved) and not self.errors
+        return self._run(pick, form=self.LOGO_FORM, reload=False)
 
     @rx.event
     def save_profile(self, form: dict):
-        events, saved = self._save(
+        # saved: the form mounts again with the values as saved (trimmed, logo stored)
+        return self._run(
             lambda session, viewer: organizations.update_profile(
                 session,
                 user=viewer.user,
@@ -271,11 +265,9 @@ class OrgState(AppState):
                 description=form.get("description", ""),
                 logo_url=self.logo_image or form.get("logo_url", ""),
             ),
-            "Organization updated.",
+            form=self.PROFILE_FORM,
+            done="Organization updated.",
         )
-        if saved:  # re-mount the form with the values as saved (trimmed, logo stored)
-            self.profile_key += 1
-        return events
 
     @rx.event
     def save_settings(self, form: dict):
@@ -295,10 +287,7 @@ class OrgState(AppState):
                 session, user=viewer.user, organization_id=self.org_id, new=new
             )
 
-        events, saved = self._save(action, "Settings saved.")
-        if saved:
-            self.settings_key += 1
-        return events
+        return self._run(action, form=self.SETTINGS_FORM, done="Settings saved.")
 
     @rx.event
     def set_delete_confirm(self, value: str):
@@ -306,20 +295,19 @@ class OrgState(AppState):
 
     @rx.event
     def delete_organization(self):
-        deleted: list[str] = []
-
-        def action(session: Session, viewer: Viewer) -> None:
-            organizations.delete_organization(
+        name = self.name
+        outcome = self._attempt(
+            lambda session, viewer: organizations.delete_organization(
                 session,
                 user=viewer.user,
                 organization_id=self.org_id,
                 confirm_name=self.delete_confirm,
-            )
-            deleted.append(self.name)
-
-        events = self._run(action, errors="errors", field="confirm_name", reload=False)
-        if not deleted:
-            return events
+            ),
+            form=self.DELETE_FORM,
+            reload=False,
+        )
+        if not outcome.ok:
+            return outcome.events
         self.delete_confirm, self.org_id = "", 0
         # the active workspace moved in the server-side session: a client-side page change
-        return [rx.redirect(routes.ORGANIZATION), rx.toast.success(f"Deleted {deleted[0]}.")]
+        return [rx.redirect(routes.ORGANIZATION), rx.toast.success(f"Deleted {name}.")]

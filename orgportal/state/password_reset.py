@@ -1,6 +1,6 @@
 """Forgot password (`/password-reset`, its mailed link) and the email-change link (SPEC §13).
 
-Signed-out pages: each handler runs its one service call in its own unit of work.
+Signed-out pages: each handler runs its one service call through `run_signed_out`.
 """
 
 from typing import ClassVar
@@ -8,10 +8,10 @@ from typing import ClassVar
 import reflex as rx
 
 from orgportal import routes
-from orgportal.db import unit_of_work
 from orgportal.services import account_settings, password_reset
-from orgportal.services.errors import DomainError, ValidationFailed
-from orgportal.state.base import AppState
+from orgportal.services.errors import ValidationFailed
+from orgportal.state.base import AppState, run_signed_out
+from orgportal.state.outcome import Form
 
 LOGIN_NOTICES = {
     "reset": "Your password has been changed, every session signed out and your API keys "
@@ -32,6 +32,7 @@ class PasswordResetState(AppState):
     refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
 
     errors: dict[str, str] = {}
+    FORM: ClassVar[Form] = Form(errors="errors", general="email")
     sent_to: str = ""
 
     @rx.event
@@ -40,14 +41,12 @@ class PasswordResetState(AppState):
 
     @rx.event
     def submit(self, form: dict):
-        self.errors = {}
-        try:
-            with unit_of_work() as session:
-                address = password_reset.request_reset(session, email=form.get("email", ""))
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        self.sent_to = address
+        outcome = run_signed_out(
+            lambda session: password_reset.request_reset(session, email=form.get("email", ""))
+        )
+        self._show_refusal(outcome, self.FORM)
+        if outcome.ok:
+            self.sent_to = outcome.value
 
     @rx.var
     def login_notice(self) -> str:
@@ -66,38 +65,37 @@ class ResetLinkState(AppState):
     link_error: str = ""
     email: str = ""
     errors: dict[str, str] = {}
+    FORM: ClassVar[Form] = Form(errors="errors")
     # the account's address was never confirmed: setting a password clears it (account pre-hijacking)
     unconfirmed: bool = False
 
     @rx.event
     def check(self):
         self.checked, self.link_error, self.email, self.errors = False, "", "", {}
-        try:
-            with unit_of_work() as session:
-                user = password_reset.check_link(session, token=_token(self.router.url.path))
-                self.email = user.email
-                self.unconfirmed = user.email_confirmed_at is None
-        except DomainError as exc:
-            self.link_error = exc.message
+        token = _token(self.router.url.path)
+        outcome = run_signed_out(lambda session: password_reset.check_link(session, token=token))
+        if outcome.ok:
+            self.email = outcome.value.email
+            self.unconfirmed = outcome.value.email_confirmed_at is None
+        else:
+            self.link_error = outcome.refusal.message
         self.checked = True
 
     @rx.event
     def submit(self, form: dict):
-        self.errors = {}
-        try:
-            with unit_of_work() as session:
-                done = password_reset.reset_password(
-                    session,
-                    token=_token(self.router.url.path),
-                    password=form.get("password", ""),
-                )
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            return
-        except DomainError as exc:
-            self.link_error = exc.message
-            return
-        return rx.redirect(f"{routes.LOGIN}?{'reclaimed' if done.reclaimed else 'reset'}=1")
+        token = _token(self.router.url.path)
+        outcome = run_signed_out(
+            lambda session: password_reset.reset_password(
+                session, token=token, password=form.get("password", "")
+            )
+        )
+        self._show_refusal(outcome, self.FORM)  # the password's own problems
+        if not outcome.ok:
+            if not outcome.refused_as(ValidationFailed):  # the link itself
+                self.link_error = outcome.refusal.message
+            return None
+        reclaimed = outcome.value.reclaimed
+        return rx.redirect(f"{routes.LOGIN}?{'reclaimed' if reclaimed else 'reset'}=1")
 
 
 class EmailChangeState(AppState):
@@ -111,13 +109,11 @@ class EmailChangeState(AppState):
     @rx.event
     def confirm(self):
         self.message = ""
-        try:
-            with unit_of_work() as session:
-                user = account_settings.confirm_email_change(
-                    session, token=_token(self.router.url.path)
-                )
-                email = user.email
-        except DomainError as exc:
-            self.ok, self.message = False, exc.message
+        token = _token(self.router.url.path)
+        outcome = run_signed_out(
+            lambda session: account_settings.confirm_email_change(session, token=token).email
+        )
+        if not outcome.ok:
+            self.ok, self.message = False, outcome.refusal.message
             return
-        self.ok, self.message = True, f"Your email address is now {email}."
+        self.ok, self.message = True, f"Your email address is now {outcome.value}."

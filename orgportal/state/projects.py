@@ -1,6 +1,7 @@
 """The Projects list (/projects) and one project's page (/projects/<id>) (SPEC §14)."""
 
 import dataclasses
+from typing import ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -10,6 +11,7 @@ from orgportal.services import custom_domains, links, projects
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 25
@@ -43,6 +45,7 @@ class ProjectsState(Paged, AppState):
     error: str = ""
     errors: dict[str, str] = {}
     form_key: int = 0
+    FORM: ClassVar[Form] = Form(errors="errors", general=FORM_ERROR, key="form_key")
     show_clicks: bool = False  # once the analytics service counts clicks per project
 
     def _load(self, session: Session, viewer: Viewer) -> None:
@@ -81,15 +84,13 @@ class ProjectsState(Paged, AppState):
 
     @rx.event
     def create(self, form: dict):
-        return self._act_form(
+        return self._act(
             projects.create_project,
-            key="form_key",
-            errors="errors",
-            field=FORM_ERROR,
+            form=self.FORM,
             done=f"Project {form.get('name', '').strip()} created.",
             name=form.get("name", ""),
             description=form.get("description", ""),
-        )
+        ).events
 
 
 class ProjectState(Paged, AppState):
@@ -106,6 +107,7 @@ class ProjectState(Paged, AppState):
     rows: list[ProjectLinkRow] = []
     errors: dict[str, str] = {}
     form_key: int = 0
+    FORM: ClassVar[Form] = Form(errors="errors", general=FORM_ERROR, key="form_key")
     _project_id: int = 0
 
     def _requested_id(self) -> int:
@@ -153,24 +155,21 @@ class ProjectState(Paged, AppState):
 
     @rx.event
     def rename(self, form: dict):
-        return self._act_form(
+        return self._act(
             projects.update_project,
-            key="form_key",
-            errors="errors",
-            field=FORM_ERROR,
+            form=self.FORM,
             done="Project saved.",
             project_id=self._project_id,
             name=form.get("name", ""),
             description=form.get("description", ""),
-        )
+        ).events
 
     @rx.event
     def delete(self):
         name = self.name
-        events = self._act(
-            projects.delete_project, project_id=self._project_id, reload=False, errors="errors",
-            field=FORM_ERROR,
-        )  # fmt: skip
-        if self.errors or events is not None:
-            return events
+        outcome = self._act(
+            projects.delete_project, form=self.FORM, reload=False, project_id=self._project_id
+        )
+        if not outcome.ok:
+            return outcome.events
         return [rx.toast.success(f"Project {name} deleted."), rx.redirect(routes.PROJECTS)]

@@ -1,11 +1,12 @@
 """The Support sub-page: Ticket Prefix, Departments and Authorized Domains (Owner/Admin).
 
-Every handler runs its use case through `AppState._act` (`_run`), which reloads this state in
-the same transaction; the forms are re-keyed only after that (`_act_form`), so they mount with
-what was saved.
+Every handler runs its use case through `AppState._act`, which reloads this state in the
+same transaction; the forms (their `Form` declarations) are re-keyed only after that, so
+they mount with what was saved.
 """
 
 import dataclasses
+from typing import ClassVar
 
 import idna
 import reflex as rx
@@ -17,6 +18,7 @@ from orgportal.models.support import DEFAULT_TICKET_PREFIX
 from orgportal.services import departments, domains, members, plans, support_settings
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 # The Support Subscription's price per seat, as configured (SEAT_PRICE_PENCE).
 SEAT_PRICE = plans.pounds(plans.SEAT_PRICE_PENCE)
@@ -78,6 +80,13 @@ class SupportSettingsState(AppState):
     domains: list[DomainRow] = []
     domain_errors: dict[str, str] = {}
     domain_key: int = 0
+    PREFIX_FORM: ClassVar[Form] = Form(errors="prefix_errors", general="prefix", key="prefix_key")
+    DEPARTMENT_FORM: ClassVar[Form] = Form(
+        errors="department_errors", general="name", key="department_key"
+    )
+    RENAME_FORM: ClassVar[Form] = Form(errors="rename_errors", general="name", key="department_key")
+    ASSIGN_FORM: ClassVar[Form] = Form(errors="assign_errors", general="member")
+    DOMAIN_FORM: ClassVar[Form] = Form(errors="domain_errors", general="domain", key="domain_key")
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
@@ -105,43 +114,37 @@ class SupportSettingsState(AppState):
 
     @rx.event
     def save_prefix(self, form: dict):
-        return self._act_form(
+        return self._act(
             support_settings.set_ticket_prefix,
+            form=self.PREFIX_FORM,
             done="Ticket prefix saved. New tickets use it; existing numbers stay.",
-            errors="prefix_errors",
-            field="prefix",
-            key="prefix_key",
             prefix=form.get("prefix", ""),
-        )
+        ).events
 
     @rx.event
     def create_department(self, form: dict):
         name = form.get("name", "")
-        return self._act_form(
+        return self._act(
             departments.create_department,
+            form=self.DEPARTMENT_FORM,
             done=f"Department {name.strip()} created.",
-            errors="department_errors",
-            field="name",
-            key="department_key",
             name=name,
-        )
+        ).events
 
     @rx.event
     def rename_department(self, form: dict):
         department_id = _int(form.get("department_id"))
-        events = self._act(
+        # saved: each row's form mounts again with its name as saved
+        outcome = self._act(
             departments.rename_department,
+            form=self.RENAME_FORM,
             done="Department renamed.",
-            errors="rename_errors",
-            field="name",
             department_id=department_id,
             name=form.get("name", ""),
         )
         if self.rename_errors:  # shown beside the department renamed
             self.rename_errors = {str(department_id): next(iter(self.rename_errors.values()))}
-        else:
-            self.department_key += 1  # after the reload: each form mounts with its saved name
-        return events
+        return outcome.events
 
     @rx.event
     def delete_department(self, department_id: int):
@@ -176,8 +179,7 @@ class SupportSettingsState(AppState):
         events = self._department_change(
             departments.assign_member_by_email,
             "Member added to the department.",
-            errors="assign_errors",
-            field="member",
+            form=self.ASSIGN_FORM,
             department_id=department_id,
             email=str(form.get("member_email", "")),
         )
@@ -194,28 +196,27 @@ class SupportSettingsState(AppState):
             member_id=member_id,
         )
 
-    def _department_change(self, service, done: str, **arguments):
+    def _department_change(self, service, done: str, *, form: Form | None = None, **arguments):
         """A change to the department rows: the list is re-read by `_act`; the rows' rename
-        forms are re-keyed so they show the names as they are now (refusals: a toast)."""
+        forms are re-keyed so they show the names as they are now (refusals: a toast, or
+        beside the `form`'s field)."""
         self.rename_errors, self.assign_errors = {}, {}
-        events = self._act(service, done=done, **arguments)
+        events = self._act(service, form=form, done=done, **arguments).events
         self.department_key += 1
         return events
 
     @rx.event
     def add_domain(self, form: dict):
-        return self._act_form(
+        return self._act(
             domains.add_domain,
+            form=self.DOMAIN_FORM,
             done=domains.saved_message(form.get("domain", "")),
-            errors="domain_errors",
-            field="domain",
-            key="domain_key",
             domain=form.get("domain", ""),
-        )
+        ).events
 
     @rx.event
     def remove_domain(self, domain_id: int):
-        return self._act(domains.remove_domain, done="Domain removed.", domain_id=domain_id)
+        return self._act(domains.remove_domain, done="Domain removed.", domain_id=domain_id).events
 
 
 def _int(value) -> int:

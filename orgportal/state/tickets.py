@@ -15,6 +15,7 @@ worker made them.
 """
 
 import dataclasses
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -26,6 +27,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state import live
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": "all"}
 ALL_DEPARTMENTS, UNASSIGNED, NO_DEPARTMENT = "All departments", "Unassigned", "No department"
@@ -76,6 +78,7 @@ class TicketsState(AppState):
     show_new_form: bool = False
     new_errors: dict[str, str] = {}
     new_key: int = 0
+    NEW_FORM: ClassVar[Form] = Form(errors="new_errors", general="form", key="new_key")
     _department_ids: dict[str, int] = {}
     _org_id: int = 0
 
@@ -206,30 +209,30 @@ class TicketsState(AppState):
         data["department_id"] = (
             None if label == NO_DEPARTMENT else self._department_ids.get(label, -1)
         )
-        created: list[str] = []
         page = await self.get_state(TicketState)
 
-        def action(session: Session, viewer: Viewer) -> None:
+        def action(session: Session, viewer: Viewer) -> str:
             ticket = tickets.create_ticket(
                 session,
                 user=viewer.user,
                 organization_id=viewer.session.active_org_id,
                 data=data,
             )
-            created.append(ticket.number)
             session.flush()
             page._show(session, viewer, ticket.number)
+            return ticket.number
 
-        events = self._run(action, errors="new_errors", field="form", reload=False)
-        if not created:
-            return events
-        self.show_new_form, self.new_key = False, self.new_key + 1
+        outcome = self._attempt(action, form=self.NEW_FORM, reload=False)
+        if not outcome.ok:
+            return outcome.events
+        created = outcome.value
+        self.show_new_form = False
         # this tab leaves the list for the ticket's page (whose load watches it again): no
         # live refresh of the list it is leaving, on the way
         live.unwatch(PAGE, self.router.session.client_token)
         return [
-            rx.toast.success(f"Ticket {created[0]} created."),
-            rx.redirect(routes.ticket(created[0])),
+            rx.toast.success(f"Ticket {created} created."),
+            rx.redirect(routes.ticket(created)),
         ]
 
 
@@ -248,6 +251,8 @@ class TicketState(AppState):
     messages: list[MessageRow] = []
     reply_errors: dict[str, str] = {}
     reply_key: int = 0
+    # re-keyed once sent: an empty reply box for the next message
+    REPLY_FORM: ClassVar[Form] = Form(errors="reply_errors", general="reply", key="reply_key")
     _ticket_id: int = 0
     _org_id: int = 0
     _department_ids: dict[str, int] = {}
@@ -308,11 +313,15 @@ class TicketState(AppState):
 
     @rx.event
     def close_ticket(self):
-        return self._act(tickets.close_ticket, done="Ticket closed.", ticket_id=self._ticket_id)
+        return self._act(
+            tickets.close_ticket, done="Ticket closed.", ticket_id=self._ticket_id
+        ).events
 
     @rx.event
     def reopen_ticket(self):
-        return self._act(tickets.reopen_ticket, done="Ticket reopened.", ticket_id=self._ticket_id)
+        return self._act(
+            tickets.reopen_ticket, done="Ticket reopened.", ticket_id=self._ticket_id
+        ).events
 
     @rx.event
     def assign_department(self, label: str):
@@ -322,16 +331,14 @@ class TicketState(AppState):
             done=f"Assigned to {label}." if department_id else "Department cleared.",
             ticket_id=self._ticket_id,
             department_id=department_id,
-        )
+        ).events
 
     @rx.event
     def send_reply(self, form: dict):
-        return self._act_form(  # re-keyed: an empty reply box for the next message
+        return self._act(
             tickets.reply,
+            form=self.REPLY_FORM,
             done="Reply sent.",
-            errors="reply_errors",
-            field="reply",
-            key="reply_key",
             ticket_id=self._ticket_id,
             body=form.get("reply", ""),
-        )
+        ).events

@@ -5,7 +5,6 @@ The recovery codes exist only in `new_codes` of this tab right after they are ma
 clears them, so a reload never shows them again.
 """
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import reflex as rx
@@ -15,8 +14,8 @@ from orgportal import routes
 from orgportal.models import User
 from orgportal.services import org_security, two_factor
 from orgportal.services.accounts import Viewer
-from orgportal.services.errors import ValidationFailed
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 
 CODES_FILE = "orgportal-recovery-codes.txt"
 
@@ -32,6 +31,19 @@ class TwoFactorState(AppState):
     new_codes: list[str] = []
     errors: dict[str, str] = {}
     form_key: int = 0
+    # the service's field names are the account page's other password and code fields
+    SETUP_FORM: ClassVar[Form] = Form(
+        errors="errors", general="setup_code", names={"code": "setup_code"}
+    )
+    DISABLE_FORM: ClassVar[Form] = Form(
+        errors="errors",
+        general="disable_code",
+        key="form_key",
+        names={"code": "disable_code", "password": "disable_password"},
+    )
+    REGENERATE_FORM: ClassVar[Form] = Form(
+        errors="errors", general="regenerate_code", names={"code": "regenerate_code"}
+    )
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         self.enabled = two_factor.is_enabled(session, viewer.user.id)
@@ -47,12 +59,11 @@ class TwoFactorState(AppState):
 
     @rx.event
     def begin_setup(self):
-        started: list[two_factor.Setup] = []
-        events = self._run(lambda s, v: started.append(two_factor.start_setup(s, user=v.user)))
-        if started:
-            self.setup_secret, self.setup_qr = started[0].secret, started[0].qr_data_uri
+        outcome = self._attempt(lambda s, v: two_factor.start_setup(s, user=v.user))
+        if outcome.ok:
+            self.setup_secret, self.setup_qr = outcome.value.secret, outcome.value.qr_data_uri
             self.errors = {}
-        return events
+        return outcome.events
 
     @rx.event
     def cancel_setup(self):
@@ -61,61 +72,39 @@ class TwoFactorState(AppState):
 
     @rx.event
     def confirm_setup(self, form: dict):
-        made: list[list[str]] = []
-        events = self._run(
-            _renamed(
-                lambda s, v: made.append(
-                    two_factor.confirm_setup(s, user=v.user, code=form.get("setup_code", ""))
-                ),
-                code="setup_code",
-            ),
-            errors="errors",
-            field="setup_code",
+        outcome = self._attempt(
+            lambda s, v: two_factor.confirm_setup(s, user=v.user, code=form.get("setup_code", "")),
+            form=self.SETUP_FORM,
         )
-        if made:
+        if outcome.ok:
             self.setup_secret = self.setup_qr = ""
-            self._show_codes(made[0])
+            self._show_codes(outcome.value)
             return [rx.toast.success("Two-factor sign-in is on.")]
-        return events
+        return outcome.events
 
     @rx.event
     def disable(self, form: dict):
-        events = self._run(
-            _renamed(
-                lambda s, v: two_factor.disable(
-                    s,
-                    user=v.user,
-                    password=form.get("disable_password", ""),
-                    code=form.get("disable_code", ""),
-                ),
-                code="disable_code",
-                password="disable_password",
+        return self._run(
+            lambda s, v: two_factor.disable(
+                s,
+                user=v.user,
+                password=form.get("disable_password", ""),
+                code=form.get("disable_code", ""),
             ),
-            errors="errors",
-            field="disable_code",
+            form=self.DISABLE_FORM,
             done="Two-factor sign-in is off.",
         )
-        if not self.errors:
-            self.form_key += 1
-        return events
 
     @rx.event
     def regenerate(self, form: dict):
-        made: list[list[str]] = []
-        events = self._run(
-            _renamed(
-                lambda s, v: made.append(
-                    two_factor.regenerate_recovery_codes(
-                        s, user=v.user, code=form.get("regenerate_code", "")
-                    )
-                ),
-                code="regenerate_code",
+        outcome = self._attempt(
+            lambda s, v: two_factor.regenerate_recovery_codes(
+                s, user=v.user, code=form.get("regenerate_code", "")
             ),
-            errors="errors",
-            field="regenerate_code",
+            form=self.REGENERATE_FORM,
         )
-        self._show_codes(made[0] if made else [])
-        return events
+        self._show_codes(outcome.value or [])
+        return outcome.events
 
     @rx.event
     def download_codes(self):
@@ -149,19 +138,6 @@ class RecoveryCodesNotice(rx.State):
     @rx.event
     def dismiss(self):
         self.codes_left = ""
-
-
-def _renamed(action: Callable[[Session, Viewer], object], **names: str):
-    """`action` with the service's field names in its ValidationFailed turned into this
-    card's (the account page has other password and code fields)."""
-
-    def run(session: Session, viewer: Viewer) -> object:
-        try:
-            return action(session, viewer)
-        except ValidationFailed as exc:
-            raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from exc
-
-    return run
 
 
 class SecurityGateState(AppState):
