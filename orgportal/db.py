@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from orgportal import models  # noqa: F401  (registers the tables)
-from orgportal.adapters import worker_cache
+from orgportal.adapters import metrics, worker_cache
 from orgportal.adapters.live import bus
 from orgportal.config import settings
 
@@ -66,6 +66,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @cache
 def engine() -> Engine:
     return make_engine(settings.sqlalchemy_url)
+
+
+# the outbox figures of /metrics read this database (late-bound: tests point `engine` elsewhere)
+metrics.watch_outbox(lambda: engine())
 
 
 @contextmanager

@@ -17,10 +17,11 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """The modules of ours that `path` imports at module level (`from a import b` names the
-    module a.b when there is one, else a)."""
+    """The modules of ours that `path` imports, at module level or inside a function (a
+    lazy import hides a cycle, it does not remove it; `from a import b` names the module
+    a.b when there is one, else a)."""
     named: set[str] = set()
-    for node in ast.parse(path.read_text()).body:
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             named.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -15,6 +15,7 @@ workers only; the outbox numbers are the database's, the same from every worker)
 
 import logging
 import os
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -31,6 +32,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import Engine, and_, case
+from sqlmodel import Session, col, func, select
+
+from orgportal.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -98,19 +103,16 @@ class OutboxCollector(Collector):
     """The mail outbox, read at scrape time. Messages not sent yet are few (sent ones are the
     bulk), and `sent_at IS NULL` finds them through its index."""
 
+    def __init__(self, engine: Callable[[], Engine]):
+        self.engine = engine  # the database module's: it imports this one, not the reverse
+
     def describe(self):
         return []  # not known before a scrape: never collected at registration
 
     def collect(self):
-        from sqlalchemy import and_, case
-        from sqlmodel import Session, col, func, select
-
-        from orgportal import db
-        from orgportal.models import OutboxMessage
-
         retrying = and_(col(OutboxMessage.failed_at).is_(None), col(OutboxMessage.attempts) > 0)
         try:
-            with Session(db.engine()) as session:
+            with Session(self.engine()) as session:
                 unsent, failed, retrying, oldest = session.exec(
                     select(
                         func.count(),
@@ -142,9 +144,16 @@ class OutboxCollector(Collector):
         yield age
 
 
-_outbox = OutboxCollector()
-if not MULTIPROCESS:
-    REGISTRY.register(_outbox)
+def watch_outbox(engine: Callable[[], Engine]) -> None:
+    """Count the mail outbox of this database at each scrape (once per process)."""
+    global _outbox
+    if _outbox is None:
+        _outbox = OutboxCollector(engine)
+        if not MULTIPROCESS:  # else `render` adds it to each scrape's registry
+            REGISTRY.register(_outbox)
+
+
+_outbox: OutboxCollector | None = None
 
 
 def render() -> bytes:
@@ -153,7 +162,8 @@ def render() -> bytes:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    registry.register(_outbox)
+    if _outbox is not None:
+        registry.register(_outbox)
     return generate_latest(registry)
 
 

@@ -3,6 +3,8 @@
 import reflex as rx
 from reflex.vars import Var
 
+from orgportal import styles
+
 
 def pager(what: str, page: Var, page_count: Var, go_to) -> rx.Component:
     """Shown only when there is more than one page; `go_to(n)` loads page n (0-based)."""
@@ -35,3 +37,21 @@ def state_pager(what: str, state) -> rx.Component:
     """`pager` for a state with the usual `page`, `page_count` and `go_to_page`."""
     return pager(what, state.page, state.page_count, state.go_to_page)
 
+
+
+def paged_table(what: str, state, headers: list[str], row, empty) -> rx.Component:
+    """A server-paged list as a table: `state.rows` drawn by `row` under `headers`, or the
+    `empty` text (a string or a component) when there are none, then the pager. Every
+    paged table of the app (links, files, projects, a project's links, the approval queue)."""
+    return rx.fragment(
+        rx.cond(
+            state.rows.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(rx.foreach(state.rows, row)),
+                **styles.table(headers),
+            ),
+            rx.text(empty, color_scheme="gray") if isinstance(empty, str) else empty,
+        ),
+        state_pager(what, state),
+    )

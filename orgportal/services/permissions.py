@@ -7,6 +7,7 @@ from typing import Protocol, TypeVar
 from sqlmodel import Session, select
 
 from orgportal.models import Membership, Organization, Role, User
+from orgportal.services import access_rules
 from orgportal.services.errors import NotFound, PermissionDenied
 
 
@@ -118,7 +119,7 @@ def require(
     session: Session, user: User, organization_id: int, permission: Permission
 ) -> tuple[Organization, Membership]:
     """The organization and the user's membership, or a refusal: NotFound, PermissionDenied
-    for the role, or `org_security.AccessRefused` when the organization's Security settings
+    for the role, or `access_rules.AccessRefused` when the organization's Security settings
     refuse the user at the running use case's address.
 
     Non-members get NotFound rather than PermissionDenied so that probing ids tells an
@@ -133,10 +134,8 @@ def require(
             f"Your role ({Role(membership.role).label}) does not allow this action."
         )
     # The organization's Security settings (SPEC §13) hold for every use of it, not only
-    # for the active workspace: a lazy import, as org_security builds on this module.
-    from orgportal.services import org_security
-
-    org_security.check_member(session, user=user, organization=organization)
+    # for the active workspace.
+    access_rules.check_member(session, user=user, organization=organization)
     return organization, membership
 
 

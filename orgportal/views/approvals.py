@@ -3,11 +3,11 @@
 
 import reflex as rx
 
-from orgportal import routes, styles
+from orgportal import routes
 from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error
-from orgportal.components.pager import state_pager
+from orgportal.components.pager import paged_table
 from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.approvals import ApprovalsState, PendingRow
 from orgportal.state.base import AppState
@@ -63,18 +63,10 @@ def _queue() -> rx.Component:
                     size="2",
                 ),
             ),
-            rx.cond(
-                ApprovalsState.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])
-                    ),
-                    rx.table.body(rx.foreach(ApprovalsState.rows, _row)),
-                    **styles.table(HEADERS),
-                ),
-                rx.text("No links are waiting for approval.", color_scheme="gray"),
+            paged_table(
+                "pending links", ApprovalsState, HEADERS, _row,
+                "No links are waiting for approval.",
             ),
-            state_pager("pending links", ApprovalsState),
             width="100%",
         ),
         width="100%",

@@ -2,13 +2,12 @@
 
 import reflex as rx
 
-from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
 from orgportal.components.dropzone import chosen_files, on_drop_files, rejected_files
 from orgportal.components.forms import form_error, form_select, native_select, text_field
-from orgportal.components.pager import state_pager
+from orgportal.components.pager import paged_table
 from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.base import AppState
 from orgportal.state.content import (
@@ -283,18 +282,7 @@ def items_table(title: str, state, headers: list[str], row, empty: str) -> rx.Co
         rx.vstack(
             rx.heading(title, " (", state.total, ")", size="4"),
             form_error(state.error),
-            rx.cond(
-                state.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-                    ),
-                    rx.table.body(rx.foreach(state.rows, row)),
-                    **styles.table(headers),
-                ),
-                rx.text(empty, color_scheme="gray"),
-            ),
-            state_pager(title.lower(), state),
+            paged_table(title.lower(), state, headers, row, empty),
             width="100%",
         ),
         width="100%",

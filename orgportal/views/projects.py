@@ -3,12 +3,11 @@ of /projects/<id> (one project: its links, its analytics, rename and delete) (SP
 
 import reflex as rx
 
-from orgportal import styles
 from orgportal.components.badges import status_badge
 from orgportal.components.cells import FILL_CELL, NOWRAP, TRUNCATED
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, text_area_field, text_field
-from orgportal.components.pager import state_pager
+from orgportal.components.pager import paged_table
 from orgportal.components.read_only import if_allowed, read_only_note
 from orgportal.state.base import AppState
 from orgportal.state.projects import (
@@ -81,21 +80,10 @@ def projects_table() -> rx.Component:
         rx.vstack(
             rx.heading("Projects (", ProjectsState.total, ")", size="4"),
             form_error(ProjectsState.error),
-            rx.cond(
-                ProjectsState.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in PROJECT_HEADERS])
-                    ),
-                    rx.table.body(rx.foreach(ProjectsState.rows, _project_row)),
-                    **styles.table(PROJECT_HEADERS),
-                ),
-                rx.text(
-                    "No projects yet. Projects group links: each link may belong to one.",
-                    color_scheme="gray",
-                ),
+            paged_table(
+                "projects", ProjectsState, PROJECT_HEADERS, _project_row,
+                "No projects yet. Projects group links: each link may belong to one.",
             ),
-            state_pager("projects", ProjectsState),
             width="100%",
         ),
         width="100%",
@@ -150,18 +138,10 @@ def _project_links() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.cond(
-                ProjectState.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in LINK_HEADERS])
-                    ),
-                    rx.table.body(rx.foreach(ProjectState.rows, _project_link_row)),
-                    **styles.table(LINK_HEADERS),
-                ),
-                rx.text("No links in this project yet.", color_scheme="gray"),
+            paged_table(
+                "links", ProjectState, LINK_HEADERS, _project_link_row,
+                "No links in this project yet.",
             ),
-            state_pager("links", ProjectState),
             width="100%",
         ),
         width="100%",
