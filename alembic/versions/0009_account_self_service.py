@@ -1,4 +1,4 @@
-"""account self-service: password reset, email change, session details (issue 14)
+"""account self-service: password reset, email change, session details
 
 Revision ID: 0009
 Revises: 0008

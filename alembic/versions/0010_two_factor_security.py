@@ -1,4 +1,4 @@
-"""two-factor sign-in, recovery codes, organization security settings (issue 14)
+"""two-factor sign-in, recovery codes, organization security settings
 
 Revision ID: 0010
 Revises: 0009

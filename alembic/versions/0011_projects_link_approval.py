@@ -1,4 +1,4 @@
-"""projects and link approval (issue 15)
+"""projects and link approval
 
 Revision ID: 0011
 Revises: 0010

@@ -1,4 +1,4 @@
-"""clicks, daily rollups and conversions (issue 15)
+"""clicks, daily rollups and conversions
 
 Revision ID: 0012
 Revises: 0011

@@ -1,4 +1,4 @@
-"""custom domains: branded short-link domains (issue 17) and link.custom_domain_id
+"""custom domains: branded short-link domains and link.custom_domain_id
 
 Revision ID: 0014
 Revises: 0013

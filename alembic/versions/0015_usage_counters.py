@@ -1,4 +1,4 @@
-"""usage counters: one row per pool, so a usage read is a primary-key lookup (issue 16)
+"""usage counters: one row per pool, so a usage read is a primary-key lookup
 
 Revision ID: 0015
 Revises: 0014

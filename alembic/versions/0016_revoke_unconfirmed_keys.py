@@ -1,4 +1,4 @@
-"""revoke API keys of accounts whose address was never confirmed (issue 22)
+"""revoke API keys of accounts whose address was never confirmed
 
 Revision ID: 0016
 Revises: 0015

@@ -1,4 +1,4 @@
-"""remember each user's last workspace, and when each membership was last opened (issue 24)
+"""remember each user's last workspace, and when each membership was last opened
 
 Revision ID: 0017
 Revises: 0016

@@ -98,9 +98,14 @@ def test_a_removed_members_open_page_receives_no_further_usage_frames(
     page.get_by_role("button", name="Create Link").click()
     expect(watching.locator("#usage-links-label")).to_have_text("1 / 50", timeout=5_000)
 
-    member.wait_for_timeout(500)  # a frame sent in the same push would be here by now
-    assert usage_frames == []
     expect(member.locator("#usage-links-label")).to_have_text("0 / 50")
+    # A barrier on the member's own socket, instead of a wait: its Sign out is answered after
+    # any frame that push sent it (one socket delivers in order; the push reached the
+    # owner's tab before the click).
+    member.get_by_role("button", name="Profile menu").click()
+    member.get_by_role("menuitem", name="Sign out").click()
+    expect(member.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
+    assert usage_frames == []
     context.close()
 
 
