@@ -44,6 +44,8 @@ class Plan:
 
 
 SECURITY = "security"  # require two-factor sign-in, IP allowlist (SPEC §13)
+# company domains, single sign-on (SAML/OIDC), SCIM provisioning (SPEC §16)
+IDENTITY = "identity"
 FREE = Plan("free", "Free", 50, 100 * MB, 3, 0, 0, domains=0)
 PAID = (
     Plan("starter", "Starter", 500, 1 * GB, 5, 499, 4990, domains=1),
@@ -53,7 +55,7 @@ PAID = (
         domains=5,
     ),
     Plan(
-        "unlimited", "Unlimited", None, None, None, 4999, 49990, frozenset({SECURITY}),
+        "unlimited", "Unlimited", None, None, None, 4999, 49990, frozenset({SECURITY, IDENTITY}),
         domains=None,
     ),
 )
