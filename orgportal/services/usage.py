@@ -18,7 +18,7 @@ from orgportal.models import (
     Organization,
     User,
 )
-from orgportal.services import custom_domains, plans, seats, usage_counters
+from orgportal.services import custom_domains, notifications, plans, seats, usage_counters
 from orgportal.services.effective_plans import effective_plans
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, require
@@ -95,6 +95,7 @@ def reserve(session: Session, pool: Pool, *, links: int = 0, storage_bytes: int 
         and used.storage_bytes + storage_bytes > storage_limit
     ):
         raise LimitReached("Storage", human_bytes(storage_limit), plan)
+    notifications.usage_grew(session, pool.organization_id, plan, used, links, storage_bytes)
 
 
 def organization_usage(session: Session, *, user: User, organization_id: int) -> OrganizationUsage:
