@@ -291,6 +291,21 @@ def test_one_jump_past_both_thresholds_says_only_the_limit_was_reached(session, 
     assert set(session.exec(select(UsageAlert.threshold)).all()) == {80, 100}
 
 
+def test_storage_has_its_own_thresholds(session, team):
+    org, _ = team
+    limit = plans.FREE.storage_bytes
+    before = usage.Usage(links=0, storage_bytes=limit * 8 // 10 - 1)
+    notifications.usage_grew(session, org.id, plans.FREE, before, 0, 1)  # a 1-byte file
+    session.commit()
+    mails = notified(session, notifications.USAGE_THRESHOLD)
+    assert set(mails) == addresses("owner", "billing")
+    assert mails["owner@example.com"].subject == f"{org.name} used 80 % of its storage limit"
+    assert "100 MB" in mails["owner@example.com"].body_text
+    notifications.usage_grew(session, org.id, plans.FREE, before, 0, 1)  # the same crossing
+    session.commit()
+    assert len(notified_all(session)) == 2
+
+
 def test_a_personal_pool_or_an_item_below_the_thresholds_sends_nothing(session, team):
     org, people = team
     owner = people["owner"]
@@ -414,6 +429,17 @@ def test_mails_escape_what_people_wrote_and_carry_the_settings_link(session, tea
     for body in (mail.body_text, mail.body_html):
         assert settings_url() in body
     assert settings_url() == f"{settings.public_url}/account/notifications"
+
+
+def test_an_uploaded_logo_is_linked_under_the_public_url(session, team):
+    org, _ = team
+    org.logo_url = "/api/logos/AAAAAAAAAAAAAAAAAAAAAA.png"
+    session.add(org)
+    session.commit()
+    submit(session, org)
+    html = notified(session, notifications.TICKET_CREATED)["owner@example.com"].body_html
+    assert f'src="{settings.public_url}/api/logos/AAAAAAAAAAAAAAAAAAAAAA.png"' in html
+    assert f'alt="{org.name} logo"' in html
 
 
 class Inbox:
