@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from orgportal import routes
+from orgportal.formatting import human_bytes
 from orgportal.models import (
     DepartmentMember,
     Membership,
@@ -323,8 +324,6 @@ def _usage_mail(
 def _limit_text(plan: Plan, metric: str) -> str:
     if metric == "links":
         return f"{plan.links:,} links"
-    from orgportal.services.usage import human_bytes  # usage calls us: imported when used
-
     return human_bytes(plan.storage_bytes or 0)
 
 
