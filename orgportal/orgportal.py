@@ -18,6 +18,7 @@ from orgportal.config import settings
 from orgportal.db import database_unavailable, engine
 from orgportal.pages.account import (
     account_page,
+    notifications_page,
     plan_page,
     profile_page,
     security_page,
@@ -71,6 +72,7 @@ from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
 from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.members import MembersState
+from orgportal.state.notification_settings import NotificationSettingsState
 from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
@@ -212,6 +214,12 @@ SIGNED_IN_PAGES = [
     ),
     (sessions_page, routes.ACCOUNT_SESSIONS, "Sessions · Account", (AccountSettingsState,)),
     (plan_page, routes.ACCOUNT_PLAN, "Plan · Account", (PersonalPlanState,)),
+    (
+        notifications_page,
+        routes.ACCOUNT_NOTIFICATIONS,
+        "Notifications · Account",
+        (NotificationSettingsState,),
+    ),
     # where an organization's Security settings send a refused member (SPEC §13)
     (
         two_factor_required_page,

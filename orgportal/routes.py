@@ -183,3 +183,6 @@ ACCOUNT_SECURITY = "/account/security"
 ACCOUNT_SESSIONS = "/account/sessions"
 ACCOUNT_PLAN = "/account/plan"
 PAGES += (ACCOUNT_PROFILE, ACCOUNT_SECURITY, ACCOUNT_SESSIONS, ACCOUNT_PLAN)
+# Which notification mails the user gets (SPEC §17); every such mail links here.
+ACCOUNT_NOTIFICATIONS = "/account/notifications"
+PAGES += (ACCOUNT_NOTIFICATIONS,)

@@ -460,6 +460,7 @@ ACCOUNT_SECTIONS = [
     ("Sign-in & security", routes.ACCOUNT_SECURITY),
     ("Sessions", routes.ACCOUNT_SESSIONS),
     ("Plan", routes.ACCOUNT_PLAN),
+    ("Notifications", routes.ACCOUNT_NOTIFICATIONS),
 ]
 
 

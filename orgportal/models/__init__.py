@@ -17,6 +17,7 @@ from orgportal.models.content import Link, StoredFile
 from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
+from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
@@ -53,6 +54,8 @@ __all__ = [
     "InviteStatus",
     "LoginAttempt",
     "Membership",
+    "NotificationOptOut",
+    "UsageAlert",
     "Organization",
     "OutboxMessage",
     "Project",

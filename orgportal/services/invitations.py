@@ -11,7 +11,15 @@ from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, outbox, seats, unconfirmed, usage_counters
+from orgportal.services import (
+    accounts,
+    audit,
+    notifications,
+    outbox,
+    seats,
+    unconfirmed,
+    usage_counters,
+)
 from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
     Conflict,
@@ -355,6 +363,7 @@ def _join(session: Session, invite: Invite, organization: Organization, user: Us
         session.add(Membership(organization_id=organization.id, user_id=user.id, role=invite.role))
         session.flush()
         usage_counters.resync(session, [user.id])  # may now draw on the organization's plan
+        notifications.member_joined(session, organization, user, invite.role)
     invite.status = InviteStatus.ACCEPTED
     invite.responded_at = utcnow()
     session.add(invite)

@@ -18,7 +18,7 @@ from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
 from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
-from orgportal.services import audit, outbox, seats
+from orgportal.services import audit, notifications, outbox, seats
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import current_prefix
@@ -120,6 +120,7 @@ def submit_public_ticket(session: Session, *, organization: Organization, data: 
     """A ticket from the website plugin; the caller has already authorized its Origin."""
     submission = validate_submission(data)
     ticket = _open(session, organization.id, submission, source="web")
+    notifications.ticket_created(session, ticket)
     mark_changed(session, TOPIC, [organization.id])
     return ticket
 
@@ -147,6 +148,7 @@ def create_ticket(session: Session, *, user: User, organization_id: int, data: A
         action="ticket.created",
         summary=f"Opened {ticket.number} for {submission.email}",
     )
+    notifications.ticket_created(session, ticket, actor=user)
     mark_changed(session, TOPIC, [organization_id])
     return ticket
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select, update
 
+from orgportal.formatting import human_bytes  # callers still say usage.human_bytes
 from orgportal.models import (
     Membership,
     Organization,
     User,
 )
-from orgportal.services import custom_domains, plans, seats, usage_counters
+from orgportal.services import custom_domains, notifications, plans, seats, usage_counters
 from orgportal.services.effective_plans import effective_plans
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, require
@@ -95,6 +96,7 @@ def reserve(session: Session, pool: Pool, *, links: int = 0, storage_bytes: int 
         and used.storage_bytes + storage_bytes > storage_limit
     ):
         raise LimitReached("Storage", human_bytes(storage_limit), plan)
+    notifications.usage_grew(session, pool.organization_id, plan, used, links, storage_bytes)
 
 
 def organization_usage(session: Session, *, user: User, organization_id: int) -> OrganizationUsage:
@@ -155,15 +157,6 @@ def limit_notice(links_percent: int, storage_percent: int) -> str:
     if worst >= 80:
         return f"You have used {worst} % of your {what} limit."
     return ""
-
-
-def human_bytes(size: int) -> str:
-    """1536 → "1.5 KB", 104857600 → "100 MB" (binary units, as the plan table means them)."""
-    value, units = float(size), ["B", "KB", "MB", "GB", "TB"]
-    unit = 0
-    while value >= 1024 and unit < len(units) - 1:
-        value, unit = value / 1024, unit + 1
-    return f"{f'{value:.1f}'.rstrip('0').rstrip('.')} {units[unit]}"
 
 
 def in_workspace(model, user: User, organization_id: int | None) -> ColumnElement[bool]:

@@ -184,6 +184,7 @@ SIGNED_IN_PAGES = [
     ("/account/security", "Two-factor sign-in"),  # the Account page's sections
     ("/account/sessions", "Sessions"),
     ("/account/plan", "Plan"),
+    ("/account/notifications", "Notifications"),
     ("/security/two-factor", "Set up two-factor sign-in to continue"),
     ("/security/blocked", "Your address is not allowed"),
 ]

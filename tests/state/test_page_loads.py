@@ -33,6 +33,7 @@ SIGNED_IN_PAGES = [
     routes.ACCOUNT_SECURITY,
     routes.ACCOUNT_SESSIONS,
     routes.ACCOUNT_PLAN,
+    routes.ACCOUNT_NOTIFICATIONS,
 ]
 
 
