@@ -32,6 +32,7 @@ from orgportal.models.support import (
     TicketStatus,
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
+from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "Click",
@@ -71,4 +72,6 @@ __all__ = [
     "TicketCounter",
     "TicketMessage",
     "TicketStatus",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]
