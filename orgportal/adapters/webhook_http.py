@@ -70,7 +70,9 @@ def parse(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise TargetRefused("Enter a valid URL, like https://hooks.example.com/orgportal.") from None
+        raise TargetRefused(
+            "Enter a valid URL, like https://hooks.example.com/orgportal."
+        ) from None
     allowed = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed:
         raise TargetRefused("The URL must start with https://.")

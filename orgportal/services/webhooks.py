@@ -231,12 +231,14 @@ def delete_endpoint(session: Session, *, user: User, organization_id: int, endpo
         session, user=user, organization_id=organization_id, endpoint_id=endpoint_id
     )
     # What ON DELETE CASCADE does, also where SQLite's foreign keys are off.
-    session.exec(
-        WebhookMessage.__table__.delete().where(WebhookMessage.endpoint_id == endpoint.id)
-    )
+    session.exec(WebhookMessage.__table__.delete().where(WebhookMessage.endpoint_id == endpoint.id))
     session.delete(endpoint)
     _audit(
-        session, endpoint, user, "webhook.endpoint_deleted", f"Webhook endpoint {endpoint.url} deleted"
+        session,
+        endpoint,
+        user,
+        "webhook.endpoint_deleted",
+        f"Webhook endpoint {endpoint.url} deleted",
     )
     session.flush()
 

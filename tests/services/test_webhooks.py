@@ -3,6 +3,7 @@ delivery to a real local receiver that verifies each signature with the `standar
 library, retries across a receiver outage and a worker stop, the endpoint disabled after a
 day of failures, the delivery log, Resend, test events and SSRF refusals."""
 
+import json
 import socket
 import threading
 from datetime import timedelta
@@ -12,12 +13,40 @@ from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
 from orgportal.adapters import webhook_http
+from orgportal.adapters.billing import SubscriptionInfo
 from orgportal.config import settings
-from orgportal.models import OutboxMessage, Role, WebhookEndpoint, WebhookMessage
+from orgportal.models import (
+    Invite,
+    Organization,
+    OutboxMessage,
+    Role,
+    Subscription,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from orgportal.models.base import utcnow
-from orgportal.services import webhooks
+from orgportal.services import (
+    accounts,
+    custom_domains,
+    invitations,
+    link_approval,
+    links,
+    members,
+    plans,
+    tickets,
+    webhooks,
+)
+from orgportal.services.billing import subscriptions
+from orgportal.services.billing.payer import Payer
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from tests.factories import add_member, audit_actions, make_org, make_user
+from tests.factories import (
+    add_member,
+    audit_actions,
+    bulk_links,
+    make_org,
+    make_user,
+    open_session,
+)
 from tests.webhook_receiver import Receiver
 
 
@@ -191,9 +220,7 @@ def test_transport_refuses_loopback_after_dns_without_connecting(receiver):
     assert receiver.hits == 0
 
 
-def test_a_redirect_is_not_followed_and_is_recorded(
-    session, engine, team, private_ok, receiver
-):
+def test_a_redirect_is_not_followed_and_is_recorded(session, engine, team, private_ok, receiver):
     owner, org = team
     inner = Receiver().start()  # where the redirect points: must never be reached
     try:
@@ -435,9 +462,7 @@ def test_delivery_log_is_paginated_newest_first(session, engine, team, private_o
     assert len(last) == 1
 
 
-def test_send_test_event_and_resend_reach_the_receiver(
-    session, engine, team, private_ok, receiver
-):
+def test_send_test_event_and_resend_reach_the_receiver(session, engine, team, private_ok, receiver):
     owner, org = team
     new = add(session, owner, org, receiver.url, ["ticket.created"])
     receiver.secret = new.secret
@@ -484,3 +509,196 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+# --- the events, from the services where they happen ------------------------------------------
+
+
+def queued(session: Session) -> list[tuple[str, dict]]:
+    rows = session.exec(select(WebhookMessage).order_by(WebhookMessage.id)).all()
+    return [(row.event_type, json.loads(row.payload)["data"]) for row in rows]
+
+
+@pytest.fixture
+def subscribed(session, team, private_ok):
+    """An endpoint of the team's organization subscribed to every event type."""
+    owner, org = team
+    add(session, owner, org, "http://127.0.0.1:9/all", list(webhooks.EVENT_TYPES))
+    return owner, org
+
+
+def test_member_and_invite_events(session, subscribed):
+    owner, org = subscribed
+    invitations.create_invite(
+        session, user=owner, organization_id=org.id, email="new@example.com", role=Role.AGENT
+    )
+    session.commit()
+    token = (
+        session.exec(select(OutboxMessage).where(OutboxMessage.to_address == "new@example.com"))
+        .one()
+        .link.rsplit("/", 1)[-1]
+    )
+    newcomer = make_user(session, "new@example.com")
+    raw, _ = open_session(session, newcomer)
+    session.commit()
+    viewer = accounts.authenticate(session, raw)
+    invitations.accept_invite(session, viewer=viewer, token=token)
+    members.change_role(
+        session, user=owner, organization_id=org.id, member_id=newcomer.id, role=Role.VIEWER
+    )
+    members.remove_member(session, user=owner, organization_id=org.id, member_id=newcomer.id)
+    invitations.create_invite(
+        session, user=owner, organization_id=org.id, email="later@example.com", role=Role.AGENT
+    )
+    session.commit()
+    pending = session.exec(select(Invite).where(Invite.email == "later@example.com")).one()
+    invitations.revoke_invite(session, user=owner, organization_id=org.id, invite_id=pending.id)
+    session.commit()
+    events = queued(session)
+    assert [t for t, _ in events] == [
+        "invite.created",
+        "member.joined",
+        "invite.accepted",
+        "member.role_changed",
+        "member.left",
+        "invite.created",
+        "invite.revoked",
+    ]
+    assert events[1][1] == {
+        "organization_id": org.id,
+        "user_id": newcomer.id,
+        "email": "new@example.com",
+        "role": "agent",
+    }
+    assert events[3][1]["old_role"] == "agent" and events[3][1]["role"] == "viewer"
+
+
+def test_leaving_is_member_left(session, subscribed):
+    owner, org = subscribed
+    agent = add_member(session, org, Role.AGENT)
+    members.leave(session, user=agent, organization_id=org.id)
+    session.commit()
+    assert queued(session) == [
+        (
+            "member.left",
+            {
+                "organization_id": org.id,
+                "user_id": agent.id,
+                "email": agent.email,
+                "removed_by": None,
+            },
+        )
+    ]
+
+
+def test_link_events_and_usage_thresholds(session, subscribed):
+    owner, org = subscribed
+    org_row = session.get(Organization, org.id)
+    org_row.require_approval_for_links = True
+    session.add(org_row)
+    agent = add_member(session, org, Role.AGENT)
+    bulk_links(session, owner=owner, organization_id=org.id, count=38, prefix="bulk")
+    link = links.create_link(
+        session, user=agent, organization_id=org.id, target_url="https://example.com/a"
+    )
+    session.commit()
+    assert [t for t, _ in queued(session)] == ["link.created"]  # 39 of 50: below 80 %
+    link_approval.approve_link(session, user=owner, organization_id=org.id, link_id=link.id)
+    links.create_link(session, user=owner, organization_id=org.id, target_url="https://x.io/b")
+    links.delete_link(session, user=owner, organization_id=org.id, link_id=link.id)
+    bulk_links(session, owner=owner, organization_id=org.id, count=10, prefix="more")
+    links.create_link(session, user=owner, organization_id=org.id, target_url="https://x.io/c")
+    session.commit()
+    events = queued(session)
+    assert [t for t, _ in events] == [
+        "link.created",
+        "link.approved",
+        "usage.threshold",
+        "link.created",
+        "link.deleted",
+        "usage.threshold",
+        "link.created",
+    ]
+    assert events[0][1]["pending_approval"] is True
+    assert events[2][1] == {
+        "organization_id": org.id,
+        "metric": "links",
+        "threshold": 80,
+        "used": 40,
+        "limit": 50,
+    }
+    assert events[5][1]["threshold"] == 100 and events[5][1]["used"] == 50
+
+
+def test_personal_workspace_items_emit_nothing(session, subscribed):
+    owner, _ = subscribed
+    links.create_link(session, user=owner, organization_id=None, target_url="https://x.io/p")
+    session.commit()
+    assert queued(session) == []
+
+
+def test_ticket_events(session, subscribed):
+    owner, org = subscribed
+    ticket = tickets.create_ticket(
+        session,
+        user=owner,
+        organization_id=org.id,
+        data={
+            "name": "Cy",
+            "email": "cy@example.com",
+            "subject": "Help",
+            "message": "It broke.",
+        },
+    )
+    tickets.reply(session, user=owner, organization_id=org.id, ticket_id=ticket.id, body="On it")
+    tickets.close_ticket(session, user=owner, organization_id=org.id, ticket_id=ticket.id)
+    tickets.close_ticket(session, user=owner, organization_id=org.id, ticket_id=ticket.id)
+    session.commit()
+    events = queued(session)
+    assert [t for t, _ in events] == ["ticket.created", "ticket.replied", "ticket.closed"]
+    assert events[0][1]["number"] == ticket.number and events[0][1]["source"] == "app"
+
+
+def test_subscription_changed(session, subscribed):
+    owner, org = subscribed
+    info = SubscriptionInfo(
+        id="sub_1",
+        customer_id="cus_1",
+        status="active",
+        price_id=plans.price_id("basic", "monthly"),
+        quantity=1,
+        item_id="si_1",
+        current_period_end=None,
+        metadata={},
+    )
+    subscriptions.apply(session, Payer.organization(org.id), info, 1, authoritative=True)
+    session.commit()
+    [(kind, data)] = queued(session)
+    assert kind == "subscription.changed"
+    assert data["plan"] == "basic" and data["status"] == "active"
+
+
+def test_domain_verified_and_failed(session, subscribed, dns):
+    owner, org = subscribed
+    session.add(
+        Subscription(
+            organization_id=org.id,
+            kind="plan",
+            plan_key="professional",
+            status="active",
+            stripe_subscription_id="sub_pro",
+        )
+    )
+    session.commit()
+    row = custom_domains.add_domain(
+        session, user=owner, organization_id=org.id, domain="go.acme.example"
+    )
+    session.commit()
+    dns.set_txt(custom_domains.record_name(row.domain), custom_domains.record_value(row.token))
+    custom_domains.verify_domain(session, user=owner, organization_id=org.id, domain_id=row.id)
+    dns.set_txt(custom_domains.record_name(row.domain), "orgportal-verify=wrong")
+    custom_domains.verify_domain(session, user=owner, organization_id=org.id, domain_id=row.id)
+    session.commit()
+    events = queued(session)
+    assert [t for t, _ in events] == ["domain.verified", "domain.failed"]
+    assert events[1][1]["domain"] == "go.acme.example"
