@@ -40,6 +40,7 @@ from orgportal.pages.organization import (
     overview_page,
     settings_page,
     support_page,
+    webhooks_page,
 )
 from orgportal.pages.password_reset import (
     email_change_page,
@@ -81,6 +82,7 @@ from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.two_factor import SecurityGateState, TwoFactorState
 from orgportal.state.usage import UsageState
+from orgportal.state.webhooks import WebhooksState
 
 log = logging.getLogger("orgportal")
 
@@ -194,6 +196,7 @@ SIGNED_IN_PAGES = [
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
     (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),
+    (webhooks_page, routes.ORG_WEBHOOKS, "Webhooks", (WebhooksState,)),
     (
         settings_page,
         routes.ORG_SETTINGS,
