@@ -136,10 +136,14 @@ class WebhooksState(Paged, AppState):
             self.new_secret, self.new_secret_url = new.secret, new.endpoint.url
             self._keep_secret = True
 
-        events = self._run(create, errors="endpoint_errors", field="form")
+        events = self._run(
+            create,
+            done="Endpoint added. Copy its signing secret now.",
+            errors="endpoint_errors",
+            field="form",
+        )
         if not self.endpoint_errors:
             self.endpoint_key += 1
-            return [events, rx.toast.success("Endpoint added. Copy its signing secret now.")]
         return events
 
     @rx.event
@@ -183,7 +187,7 @@ class WebhooksState(Paged, AppState):
             done="Test event queued: it is sent within seconds.",
             endpoint_id=endpoint_id,
         )
-        return [events, WebhooksState.watch_log]
+        return _then(events, WebhooksState.watch_log)
 
     @rx.event
     def resend(self, delivery_id: int):
@@ -191,7 +195,7 @@ class WebhooksState(Paged, AppState):
         events = self._act(
             webhooks.resend, done="Queued to be sent again.", delivery_id=delivery_id
         )
-        return [events, WebhooksState.watch_log]
+        return _then(events, WebhooksState.watch_log)
 
     @rx.event
     def refresh_log(self):
@@ -216,6 +220,13 @@ class WebhooksState(Paged, AppState):
         finally:
             async with self:
                 self._watching = False
+
+
+def _then(events: object, more: object) -> list:
+    """`events` as a handler returned them (None, one, or a list), then `more`."""
+    if events is None:
+        return [more]
+    return [*events, more] if isinstance(events, list) else [events, more]
 
 
 def _checked(value: object) -> bool:
