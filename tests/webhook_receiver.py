@@ -32,6 +32,10 @@ class Receiver:
     reply: bytes = b"ok"
     received: list[Received] = field(default_factory=list)
     hits: int = 0
+    # Set `hold` to keep each request unanswered until it is set (`arrived` says one came):
+    # a sender killed meanwhile never learns the request was received.
+    hold: threading.Event | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -54,12 +58,6 @@ class Receiver:
                         verified = True
                     except Exception:
                         parsed = json.loads(body or b"{}")
-                self.send_response(receiver.status)
-                if receiver.location:
-                    self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", str(len(receiver.reply)))
-                self.end_headers()
-                self.wfile.write(receiver.reply)
                 with receiver._changed:
                     receiver.hits += 1
                     if 200 <= receiver.status < 300:
@@ -67,6 +65,19 @@ class Receiver:
                             Received(headers.get("webhook-id", ""), parsed, headers, verified)
                         )
                     receiver._changed.notify_all()
+                hold = receiver.hold
+                if hold is not None:
+                    receiver.arrived.set()
+                    hold.wait(30)
+                try:
+                    self.send_response(receiver.status)
+                    if receiver.location:
+                        self.send_header("Location", receiver.location)
+                    self.send_header("Content-Length", str(len(receiver.reply)))
+                    self.end_headers()
+                    self.wfile.write(receiver.reply)
+                except OSError:
+                    pass  # the sender is gone
 
             def log_message(self, *args):
                 pass

@@ -117,7 +117,9 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), CONNECT_TIMEOUT)
+        self.sock = socket.create_connection(
+            (self._address, self.port), min(CONNECT_TIMEOUT, self.timeout)
+        )
         self.sock.settimeout(self.timeout)
 
 
@@ -129,17 +131,26 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), CONNECT_TIMEOUT)
+        sock = socket.create_connection(
+            (self._address, self.port), min(CONNECT_TIMEOUT, self.timeout)
+        )
         sock.settimeout(self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool) -> Response:
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_private: bool,
+    timeout: float = READ_TIMEOUT,
+) -> Response:
     """POST `body` to the URL's checked address. TargetRefused when the URL now resolves to
-    an address that is not allowed; DeliveryFailed when no answer came."""
+    an address that is not allowed; DeliveryFailed when no answer came within `timeout`."""
     target = resolve_target(url, allow_private=allow_private)
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(target.host, target.port, target.addresses[0], READ_TIMEOUT)
+    connection = kind(target.host, target.port, target.addresses[0], timeout)
     try:
         connection.request(
             "POST",

@@ -4,7 +4,10 @@ library, retries across a receiver outage and a worker stop, the endpoint disabl
 day of failures, the delivery log, Resend, test events and SSRF refusals."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -702,3 +705,49 @@ def test_domain_verified_and_failed(session, subscribed, dns):
     events = queued(session)
     assert [t for t, _ in events] == ["domain.verified", "domain.failed"]
     assert events[1][1]["domain"] == "go.acme.example"
+
+
+WORKER = """
+import sys
+from orgportal.db import make_engine
+from orgportal.services import webhooks
+print(webhooks.deliver_pending(make_engine(sys.argv[1])), flush=True)
+"""
+
+
+def test_a_worker_process_killed_mid_send_is_replaced_and_the_event_delivered(
+    session, engine, team, private_ok, receiver, secret_key, tmp_path
+):
+    """A real worker process is killed (SIGKILL) while its request waits for the answer:
+    the receiver got the message but the worker never recorded it. A new worker sends it
+    again once the dead one's claim expires: delivered at least once, the same webhook-id."""
+    owner, org = team
+    receiver.secret = add(session, owner, org, receiver.url).secret
+    webhooks.emit(session, org.id, "member.joined", {"who": "killed"})
+    session.commit()
+    receiver.hold = threading.Event()
+    env = os.environ | {
+        "SECRET_KEY": secret_key,
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1",
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    url = engine.url.render_as_string(hide_password=False)
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, url], env=env)
+    try:
+        assert receiver.arrived.wait(60), "the worker never sent the message"
+        worker.kill()
+        worker.wait(10)
+    finally:
+        receiver.hold.set()
+        receiver.hold = None
+    message = session.exec(select(WebhookMessage)).one()
+    session.refresh(message)
+    assert message.delivered_at is None and message.attempts == 0  # nothing recorded
+    assert deliver(engine) == 0  # claimed by the dead worker until its lease ends
+    later = utcnow() + webhooks.CLAIM_LEASE + timedelta(seconds=1)
+    assert deliver(engine, now=later) == 1
+    first, second = receiver.wait_for(2)
+    assert first.verified and second.verified
+    assert first.message_id == second.message_id and second.body["data"]["who"] == "killed"
+    session.refresh(message)
+    assert webhooks.status_of(message) == "delivered" and message.attempts == 1
