@@ -120,6 +120,7 @@ def reject_link(
     usage_counters.count_item(
         session, organization_id=link.organization_id, owner_id=link.owner_id, links=-1
     )
+    webhooks.emit(session, organization_id, "link.deleted", {"link_id": link.id, "slug": link.slug, "deleted_by": user.email, "rejected": True})
     audit.record(
         session,
         organization_id=organization_id,

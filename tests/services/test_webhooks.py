@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
 from orgportal.adapters import webhook_http
-from orgportal.adapters.billing import SubscriptionInfo
+from orgportal.adapters.billing import SubscriptionInfo, TestModeBilling
 from orgportal.config import settings
 from orgportal.models import (
     Invite,
@@ -29,6 +29,7 @@ from orgportal.models import (
 )
 from orgportal.models.base import utcnow
 from orgportal.services import (
+    account_settings,
     accounts,
     custom_domains,
     invitations,
@@ -43,6 +44,7 @@ from orgportal.services.billing import subscriptions
 from orgportal.services.billing.payer import Payer
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import (
+    PASSWORD,
     add_member,
     audit_actions,
     bulk_links,
@@ -751,3 +753,32 @@ def test_a_worker_process_killed_mid_send_is_replaced_and_the_event_delivered(
     assert first.message_id == second.message_id and second.body["data"]["who"] == "killed"
     session.refresh(message)
     assert webhooks.status_of(message) == "delivered" and message.attempts == 1
+
+
+def test_a_rejected_link_is_link_deleted(session, subscribed):
+    owner, org = subscribed
+    org_row = session.get(Organization, org.id)
+    org_row.require_approval_for_links = True
+    session.add(org_row)
+    agent = add_member(session, org, Role.AGENT)
+    link = links.create_link(session, user=agent, organization_id=org.id, target_url="https://x.io")
+    link_approval.reject_link(session, user=owner, organization_id=org.id, link_id=link.id)
+    session.commit()
+    events = queued(session)
+    assert [t for t, _ in events] == ["link.created", "link.deleted"]
+    assert events[1][1]["rejected"] is True and events[1][1]["slug"] == link.slug
+
+
+def test_a_deleted_account_is_member_left(session, subscribed):
+    owner, org = subscribed
+    agent = add_member(session, org, Role.AGENT)
+    account_settings.delete_account(
+        session,
+        user=agent,
+        password=PASSWORD,
+        confirm_email=agent.email,
+        gateway=TestModeBilling(session),
+    )
+    session.commit()
+    [(kind, data)] = queued(session)
+    assert kind == "member.left" and data["email"] == agent.email and data["account_deleted"]
