@@ -454,9 +454,15 @@ def _deliver_one(
         if claimed.rowcount != 1:
             return False  # another worker took it
         message = session.get(WebhookMessage, message_pk)
-        endpoint = session.get(WebhookEndpoint, message.endpoint_id)
+        endpoint = session.get(WebhookEndpoint, message.endpoint_id) if message else None
         if message is None or endpoint is None:
+            return False  # deleted with its endpoint meanwhile
+        if not endpoint.enabled:  # disabled meanwhile: give the message back, due as it was
+            message.next_attempt_at = due_at
+            session.add(message)
+            session.commit()
             return False
+        session.commit()  # no transaction stays open while the request waits
         secret = secret_box.open_box(endpoint.secret_sealed)
         body = message.payload.encode()
         error, response = "", None
@@ -480,7 +486,8 @@ def _deliver_one(
         message.last_error = error[:1000]
         if not error:
             message.delivered_at = utcnow()
-            endpoint.failing_since = None
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
         else:
             if message.attempts >= MAX_ATTEMPTS:
                 message.failed_at = utcnow()
