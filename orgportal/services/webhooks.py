@@ -195,6 +195,26 @@ def get_endpoint(
     )
 
 
+def update_events(
+    session: Session, *, user: User, organization_id: int, endpoint_id: int, event_types: list[str]
+) -> WebhookEndpoint:
+    """Change the event types an endpoint receives (from the next event on)."""
+    endpoint = get_endpoint(
+        session, user=user, organization_id=organization_id, endpoint_id=endpoint_id
+    )
+    endpoint.event_types = _check_events(event_types)
+    session.add(endpoint)
+    _audit(
+        session,
+        endpoint,
+        user,
+        "webhook.endpoint_updated",
+        f"Webhook endpoint {endpoint.url} now receives {endpoint.event_types.replace(' ', ', ')}",
+    )
+    session.flush()
+    return endpoint
+
+
 def set_enabled(
     session: Session, *, user: User, organization_id: int, endpoint_id: int, enabled: bool
 ) -> WebhookEndpoint:

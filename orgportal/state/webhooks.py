@@ -39,6 +39,7 @@ class EndpointRow:
     id: int
     url: str
     events: str  # "member.joined, ticket.created"
+    event_list: list[str]
     enabled: bool
     state: str  # enabled / disabled
     disabled_reason: str
@@ -147,6 +148,16 @@ class WebhooksState(Paged, AppState):
         return events
 
     @rx.event
+    def save_events(self, form: dict):
+        chosen = [t for t in webhooks.EVENT_TYPES if _checked(form.get(f"event:{t}"))]
+        return self._act(
+            webhooks.update_events,
+            done="Events saved.",
+            endpoint_id=int(form.get("endpoint_id", 0) or 0),
+            event_types=chosen,
+        )
+
+    @rx.event
     def dismiss_secret(self):
         self.new_secret, self.new_secret_url = "", ""
 
@@ -238,6 +249,7 @@ def _endpoint_row(row: WebhookEndpoint) -> EndpointRow:
         id=row.id,
         url=row.url,
         events=", ".join(webhooks.event_types_of(row)),
+        event_list=webhooks.event_types_of(row),
         enabled=row.enabled,
         state="enabled" if row.enabled else "disabled",
         disabled_reason=row.disabled_reason,

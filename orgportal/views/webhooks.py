@@ -43,6 +43,46 @@ def _event_checkbox(choice: EventChoice) -> rx.Component:
     )
 
 
+def _edit_events(row: EndpointRow) -> rx.Component:
+    """The endpoint's events as checkboxes (ticked as they are), saved with their own button."""
+
+    def choice_box(choice: EventChoice) -> rx.Component:
+        box_id = "event-" + row.id.to_string() + "-" + choice.type
+        return rx.el.label(
+            rx.el.input(
+                type="checkbox",
+                name="event:" + choice.type,
+                id=box_id,
+                default_checked=row.event_list.contains(choice.type),
+            ),
+            " ",
+            choice.label,
+            html_for=box_id,
+            class_name="rt-Text rt-r-size-2",
+            style={"display": "flex", "gap": "0.5em", "align_items": "center"},
+        )
+
+    return rx.el.details(
+        rx.el.summary("Change events", aria_label="Change events of " + row.url),
+        rx.form(
+            rx.el.input(type="hidden", name="endpoint_id", default_value=row.id.to_string()),
+            rx.el.fieldset(
+                rx.el.legend("Events sent to " + row.url, style=VISUALLY_HIDDEN),
+                rx.grid(
+                    rx.foreach(EVENT_CHOICES, choice_box),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="1",
+                ),
+                style={"border": "none", "padding": "0", "margin": "0.5em 0"},
+            ),
+            rx.button(
+                "Save events", size="1", type="submit", aria_label="Save events of " + row.url
+            ),
+            on_submit=S.save_events,
+        ),
+    )
+
+
 def _add_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -127,6 +167,7 @@ def _endpoint(row: EndpointRow) -> rx.Component:
                 wrap="wrap",
             ),
             rx.text("Events: ", row.events, size="2"),
+            _edit_events(row),
             rx.cond(
                 row.disabled_reason != "",
                 rx.text(row.disabled_reason, size="2", color_scheme="red", high_contrast=True),

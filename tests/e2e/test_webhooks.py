@@ -74,6 +74,15 @@ def test_add_endpoint_send_test_event_and_resend(page: Page, receiver: Receiver)
     assert len(again) == 2 and again[1].verified
     assert again[1].message_id == got.message_id  # the same webhook-id
 
+    # Change its events: ticked as they are, saved with their own button.
+    endpoint.get_by_text("Change events").click()
+    joined = endpoint.get_by_label("member.joined — A person joined the organization")
+    expect(joined).to_be_checked()
+    joined.uncheck()
+    endpoint.get_by_label("ticket.closed — A ticket was closed").check()
+    endpoint.get_by_role("button", name=f"Save events of {receiver.url}").click()
+    expect(endpoint).to_contain_text("Events: ticket.created, ticket.closed", timeout=20_000)
+
     # Disable: no test events while disabled; Enable again.
     endpoint.get_by_role("button", name=f"Disable {receiver.url}").click()
     expect(endpoint.get_by_text("disabled", exact=True)).to_be_visible(timeout=20_000)

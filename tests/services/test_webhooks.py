@@ -782,3 +782,32 @@ def test_a_deleted_account_is_member_left(session, subscribed):
     session.commit()
     [(kind, data)] = queued(session)
     assert kind == "member.left" and data["email"] == agent.email and data["account_deleted"]
+
+
+def test_changing_an_endpoints_events(session, team, private_ok):
+    owner, org = team
+    endpoint = add(session, owner, org, "http://127.0.0.1:9/a", ["member.joined"]).endpoint
+    webhooks.update_events(
+        session,
+        user=owner,
+        organization_id=org.id,
+        endpoint_id=endpoint.id,
+        event_types=["ticket.created", "link.created"],
+    )
+    session.commit()
+    assert webhooks.event_types_of(endpoint) == ["link.created", "ticket.created"]
+    assert webhooks.emit(session, org.id, "member.joined", {}) == 0
+    assert webhooks.emit(session, org.id, "ticket.created", {}) == 1
+    with pytest.raises(ValidationFailed):
+        webhooks.update_events(
+            session, user=owner, organization_id=org.id, endpoint_id=endpoint.id, event_types=[]
+        )
+    viewer = add_member(session, org, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        webhooks.update_events(
+            session,
+            user=viewer,
+            organization_id=org.id,
+            endpoint_id=endpoint.id,
+            event_types=["ticket.created"],
+        )
