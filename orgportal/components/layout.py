@@ -366,6 +366,7 @@ ORG_SECTIONS = [
     ("Billing", routes.ORG_BILLING),
     ("Support", routes.ORG_SUPPORT),
     ("Domains", routes.ORGANIZATION_DOMAINS),  # SPEC §15
+    ("Webhooks", routes.ORG_WEBHOOKS),  # SPEC §17
     ("Settings", routes.ORG_SETTINGS),
 ]
 

@@ -33,6 +33,7 @@ from orgportal.models.support import (
     TicketStatus,
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
+from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "Click",
@@ -74,4 +75,6 @@ __all__ = [
     "TicketCounter",
     "TicketMessage",
     "TicketStatus",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

@@ -23,6 +23,7 @@ from orgportal.views.organization import (
 from orgportal.views.personal_workspace import personal_overview
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
+from orgportal.views.webhooks import webhooks_section
 
 
 def overview_page() -> rx.Component:
@@ -90,4 +91,11 @@ def domains_page() -> rx.Component:
     """Branded short-link domains (SPEC §15)."""
     return organization_frame(
         routes.ORGANIZATION_DOMAINS, rx.heading("Domains", size="6"), custom_domains_section()
+    )
+
+
+def webhooks_page() -> rx.Component:
+    """Outgoing webhooks (SPEC §17)."""
+    return organization_frame(
+        routes.ORG_WEBHOOKS, rx.heading("Webhooks", size="6"), webhooks_section()
     )

@@ -19,6 +19,7 @@ from orgportal.services import (
     seats,
     unconfirmed,
     usage_counters,
+    webhooks,
 )
 from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
@@ -86,6 +87,7 @@ def create_invite(
     )
     _send(session, invite, organization, user)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "invite.created", {"email": email, "role": role, "invited_by": user.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -125,6 +127,7 @@ def revoke_invite(session: Session, *, user: User, organization_id: int, invite_
     invite.responded_at = utcnow()
     session.add(invite)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "invite.revoked", {"invite_id": invite.id, "email": invite.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -364,10 +367,12 @@ def _join(session: Session, invite: Invite, organization: Organization, user: Us
         session.flush()
         usage_counters.resync(session, [user.id])  # may now draw on the organization's plan
         notifications.member_joined(session, organization, user, invite.role)
+        webhooks.emit(session, organization.id, "member.joined", {"user_id": user.id, "email": user.email, "role": invite.role})
     invite.status = InviteStatus.ACCEPTED
     invite.responded_at = utcnow()
     session.add(invite)
     mark_usage_changed(session, [organization.id])  # members / seats bar
+    webhooks.emit(session, organization.id, "invite.accepted", {"invite_id": invite.id, "email": user.email, "role": invite.role})
     audit.record(
         session,
         organization_id=organization.id,

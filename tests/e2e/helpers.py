@@ -172,6 +172,7 @@ SIGNED_IN_PAGES = [
     ("/organization/billing", "Billing"),
     ("/organization/support", "Support"),
     ("/organization/domains", "Domains"),
+    ("/organization/webhooks", "Webhooks"),
     ("/organization/settings", "Settings"),
     ("/organization/audit", "Audit Log"),
     ("/links", "Links"),

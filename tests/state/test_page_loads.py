@@ -19,6 +19,7 @@ SIGNED_IN_PAGES = [
     routes.ORG_BILLING,
     routes.ORG_SUPPORT,
     routes.ORGANIZATION_DOMAINS,
+    routes.ORG_WEBHOOKS,
     routes.ORG_SETTINGS,
     routes.AUDIT_LOG,
     routes.LINKS,
