@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0021'
-down_revision: str | None = '0017'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
