@@ -18,6 +18,7 @@ from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
+from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
@@ -54,6 +55,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Organization",
+    "OrganizationApiKey",
     "OutboxMessage",
     "Project",
     "OrganizationSecurity",

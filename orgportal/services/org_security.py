@@ -255,8 +255,17 @@ def _rule(
     return AccessRule(
         organization=organization,
         networks=tuple(parse_allowlist(row.ip_allowlist)),
-        two_factor_missing=row.require_two_factor and not two_factor.is_enabled(session, user.id),
+        # an organization API key has no person to sign in: the allowlist alone holds it
+        two_factor_missing=row.require_two_factor
+        and not two_factor.is_enabled(session, user.id)
+        and not _is_organization_key(session, user),
     )
+
+
+def _is_organization_key(session: Session, user: User) -> bool:
+    from orgportal.services import organization_keys  # it builds on permissions, as we do
+
+    return organization_keys.is_service_account(session, user)
 
 
 def enforce(rule: AccessRule, *, user: User, address: str, api: bool = False) -> None:

@@ -43,7 +43,7 @@ class BillingOverview:
 
 
 def overview(session: Session, *, user: User, organization_id: int) -> BillingOverview:
-    organization, membership = require(session, user, organization_id, Permission.VIEW)
+    organization, membership = require(session, user, organization_id, Permission.VIEW_BILLING)
     payer = Payer.organization(organization_id)
     plan_sub = latest(session, payer, PLAN)
     support = latest(session, payer, SUPPORT)
