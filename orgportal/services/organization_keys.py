@@ -83,7 +83,7 @@ SCOPES: dict[str, Scope] = {
         Scope(
             "billing_read",
             "Billing (read)",
-            "Read the plan, subscription and seats",
+            "Read the subscription, its renewal and support seats",
             frozenset({P.VIEW, P.VIEW_BILLING}),
         ),
     )

@@ -297,7 +297,7 @@ def test_read_only_reads_and_changes_nothing(session: Session):
     with pytest.raises(PermissionDenied, match="needs the Tickets scope"):
         tickets.list_tickets(session, user=key_user, organization_id=org.id)
     with pytest.raises(PermissionDenied, match=r"needs the Billing \(read\) scope"):
-        billing.overview(session, user=key_user, organization_id=org.id)
+        billing.billing_details(session, user=key_user, organization_id=org.id)
 
 
 def test_the_links_scope_creates_and_deletes_links(session: Session):
@@ -354,12 +354,12 @@ def test_the_tickets_scope_handles_tickets(session: Session):
     _, org, key_user = scoped(session, ["tickets"])
     tickets.list_tickets(session, user=key_user, organization_id=org.id)
     with pytest.raises(PermissionDenied, match=r"needs the Billing \(read\) scope"):
-        billing.overview(session, user=key_user, organization_id=org.id)
+        billing.billing_details(session, user=key_user, organization_id=org.id)
 
 
 def test_the_billing_read_scope_reads_billing_and_changes_nothing(session: Session):
     _, org, key_user = scoped(session, ["billing_read"])
-    assert billing.overview(session, user=key_user, organization_id=org.id).plan.name
+    assert billing.billing_details(session, user=key_user, organization_id=org.id).plan.name
     with pytest.raises(PermissionDenied, match="never can"):
         require(session, key_user, org.id, Permission.MANAGE_BILLING)
     with pytest.raises(PermissionDenied, match="needs the Tickets scope"):

@@ -43,7 +43,7 @@ class BillingOverview:
 
 
 def overview(session: Session, *, user: User, organization_id: int) -> BillingOverview:
-    organization, membership = require(session, user, organization_id, Permission.VIEW_BILLING)
+    organization, membership = require(session, user, organization_id, Permission.VIEW)
     payer = Payer.organization(organization_id)
     plan_sub = latest(session, payer, PLAN)
     support = latest(session, payer, SUPPORT)
@@ -59,6 +59,14 @@ def overview(session: Session, *, user: User, organization_id: int) -> BillingOv
         role=membership.role,
         member_limit=seats.member_limit(session, organization),
     )
+
+
+def billing_details(session: Session, *, user: User, organization_id: int) -> BillingOverview:
+    """`overview` for the REST API's billing read: every member may read it, an organization
+    API key only with its "Billing (read)" scope (`Permission.VIEW_BILLING`). The plan's
+    tier and status alone are part of the organization's details, open to every key."""
+    require(session, user, organization_id, Permission.VIEW_BILLING)
+    return overview(session, user=user, organization_id=organization_id)
 
 
 @dataclass(frozen=True)
