@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from orgportal import security
 from orgportal.db import mark_user_access_changed
@@ -277,6 +277,22 @@ def revoke_key(
         summary=f"Revoked API key {key.name} ({key.prefix}…)",
     )
     return key
+
+
+def delete_for_organization(session: Session, organization_id: int) -> None:
+    """With the organization: its keys' own users go (their keys and anything they made in
+    it with them: ON DELETE CASCADE). Called by `organizations.remove`."""
+    service_users = list(
+        session.exec(
+            select(OrganizationApiKey.service_user_id).where(
+                OrganizationApiKey.organization_id == organization_id
+            )
+        )
+    )
+    if not service_users:
+        return
+    session.exec(delete(User).where(col(User.id).in_(service_users)))
+    mark_user_access_changed(session, service_users)
 
 
 # --- using keys -----------------------------------------------------------------------------

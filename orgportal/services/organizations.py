@@ -243,6 +243,7 @@ def remove(
         select(Membership.user_id).where(Membership.organization_id == organization_id)
     ).all()
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
+    organization_keys.delete_for_organization(session, organization_id)
     usage_counters.resync(session, members)  # their personal items leave its pool
     session.delete(organization)  # its counter goes with it (ON DELETE CASCADE)
     mark_access_changed(session, [organization_id])  # cached API callers and usage go

@@ -408,3 +408,22 @@ def test_a_revoked_keys_account_loses_its_standing_at_once(session: Session):
     session.commit()
     with pytest.raises(NotFound):
         require(session, key_user, org.id, Permission.VIEW)
+
+
+def test_deleting_the_organization_deletes_its_keys_and_their_accounts(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, key = new_key(session, owner, org, scopes=["links"])
+    key_user = caller_of(session, raw).user
+    links.create_link(session, user=key_user, organization_id=org.id, target_url="https://x.io")
+    session.commit()
+    organizations.delete_organization(
+        session, user=owner, organization_id=org.id, confirm_name=org.name
+    )
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(OrganizationApiKey)).all() == []
+    assert session.get(User, key_user.id) is None
+    assert session.exec(select(Link)).all() == []
+    with pytest.raises(NotAuthenticated):
+        api_keys.authenticate(session, raw)
