@@ -357,6 +357,13 @@ def is_service_account(session: Session, user: User) -> bool:
     )
 
 
+def pinned_workspace(session: Session, user: User) -> Organization | None:
+    """The organization of the working key `user` is the service account of (its only
+    workspace), else None."""
+    key = _key_of(session, user)
+    return session.get(Organization, key.organization_id) if key is not None else None
+
+
 def membership(session: Session, user: User, organization_id: int) -> Membership | None:
     """A key's standing in its own organization, as a Membership that is never stored (so it
     is no member, no seat, in no list); None anywhere else, and for people."""

@@ -113,6 +113,10 @@ def test_a_key_answers_only_for_its_organization(
     client: TestClient, session: Session, team: Team
 ):
     headers = org_key(session, team, *organization_keys.SCOPES)
+    listed = client.get("/api/organizations", headers=headers).json()
+    assert [(w["id"], w["name"], w["active"]) for w in listed["items"]] == [
+        (team.org.id, "Acme Marketing Team", True)
+    ]  # its one workspace: no Personal Workspace
     other = f"/api/organizations/{team.other_org.id}"
     assert client.get(other, headers=headers).status_code == 404
     switched = client.post(f"{other}/switch", headers=headers)
