@@ -16,6 +16,7 @@ Towards the role-comparisons some services make (inviting, deleting another's li
 stands as an Admin, never as the Owner.
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -147,7 +148,7 @@ def create_key(
             f"{organization.name} can have at most {MAX_ACTIVE_KEYS} API keys. Revoke one first."
         )
     service_user = User(
-        email=f"key-{secrets.token_hex(12)}@{SERVICE_EMAIL_DOMAIN}",
+        email=_service_email(clean_name),
         password_hash="!",  # no password ever verifies against it: it cannot sign in
         first_name=clean_name,
         last_name="(API key)",
@@ -178,6 +179,12 @@ def create_key(
         + (f"; expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""),
     )
     return raw, key
+
+
+def _service_email(name: str) -> str:
+    """What the audit log shows as the actor of what the key does: `api-key-zapier-…@…`."""
+    readable = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:30].strip("-") or "key"
+    return f"api-key-{readable}-{secrets.token_hex(6)}@{SERVICE_EMAIL_DOMAIN}"
 
 
 def _clean_scopes(scopes: list[str], errors: dict[str, str]) -> list[str]:

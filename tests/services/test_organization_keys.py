@@ -427,3 +427,15 @@ def test_deleting_the_organization_deletes_its_keys_and_their_accounts(session: 
     assert session.exec(select(Link)).all() == []
     with pytest.raises(NotAuthenticated):
         api_keys.authenticate(session, raw)
+
+
+def test_what_a_key_does_is_audited_under_its_name(session: Session):
+    _, org, key_user = scoped(session, ["members"])
+    viewer = members.list_members(session, user=key_user, organization_id=org.id)[1]
+    members.remove_member(
+        session, user=key_user, organization_id=org.id, member_id=viewer.user_id
+    )
+    session.commit()
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
+    assert event.actor_email.startswith("api-key-ci-bot-")
+    assert event.actor_email.endswith("@" + organization_keys.SERVICE_EMAIL_DOMAIN)
