@@ -20,9 +20,7 @@ class OrganizationApiKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
-    service_user_id: int = Field(
-        foreign_key="user.id", unique=True, index=True, ondelete="CASCADE"
-    )
+    service_user_id: int = Field(foreign_key="user.id", unique=True, index=True, ondelete="CASCADE")
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     name: str = Field(max_length=80)
     scopes: str = Field(max_length=200)

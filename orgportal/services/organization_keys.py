@@ -191,9 +191,7 @@ def _clean_scopes(scopes: list[str], errors: dict[str, str]) -> list[str]:
     chosen = {str(code).strip() for code in scopes or [] if str(code).strip()}
     unknown = sorted(chosen - SCOPES.keys())
     if unknown:
-        errors["scopes"] = (
-            f"Unknown scope {', '.join(unknown)}: choose from {', '.join(SCOPES)}."
-        )
+        errors["scopes"] = f"Unknown scope {', '.join(unknown)}: choose from {', '.join(SCOPES)}."
     elif not chosen:
         errors["scopes"] = "Choose at least one scope."
     return [code for code in SCOPES if code in chosen]  # in the table's order
@@ -254,7 +252,11 @@ def rotate_key(
     key = _working_key(session, organization_id, key_id)
     raw = KEY_PREFIX + security.new_token()
     old_prefix = key.prefix
-    key.prefix, key.key_hash, key.rotated_at = raw[:PREFIX_LENGTH], security.token_hash(raw), utcnow()
+    key.prefix, key.key_hash, key.rotated_at = (
+        raw[:PREFIX_LENGTH],
+        security.token_hash(raw),
+        utcnow(),
+    )
     session.add(key)
     mark_user_access_changed(session, [key.service_user_id])  # cached callers drop it
     audit.record(
@@ -314,7 +316,9 @@ def authenticate(session: Session, raw_key: str) -> ApiCaller:
     Unknown, revoked or expired keys get NotAuthenticated. Records the last use (time and
     the client's address) at most once a minute, or when the address changes."""
     key = session.exec(
-        select(OrganizationApiKey).where(OrganizationApiKey.key_hash == security.token_hash(raw_key))
+        select(OrganizationApiKey).where(
+            OrganizationApiKey.key_hash == security.token_hash(raw_key)
+        )
     ).first()
     if key is None:
         raise NotAuthenticated("This API key is not valid.")
@@ -413,6 +417,5 @@ def refuse_service_account(session: Session, user: User, action: str) -> None:
     its own organization."""
     if is_service_account(session, user):
         raise PermissionDenied(
-            f"An organization API key cannot {action}: it works only inside its own "
-            "organization."
+            f"An organization API key cannot {action}: it works only inside its own organization."
         )

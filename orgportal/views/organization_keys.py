@@ -28,9 +28,7 @@ def _create_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("Create key", size="3", as_="h3"),
-            text_field(
-                "Key name", "key_name", S.key_errors, placeholder="Zapier", required=True
-            ),
+            text_field("Key name", "key_name", S.key_errors, placeholder="Zapier", required=True),
             rx.el.fieldset(
                 rx.el.legend("Scopes", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
                 rx.vstack(rx.foreach(S.scope_options, _scope_checkbox), spacing="1"),
@@ -54,8 +52,7 @@ def _create_form() -> rx.Component:
                 aria_describedby="org-key-expiry-help",
             ),
             rx.text(
-                "The key works through that day (UTC). Leave empty for a key that does not "
-                "expire.",
+                "The key works through that day (UTC). Leave empty for a key that does not expire.",
                 id="org-key-expiry-help",
                 size="1",
                 color_scheme="gray",
@@ -145,9 +142,7 @@ def _key_table() -> rx.Component:
         S.org_keys.length() > 0,
         rx.vstack(
             rx.table.root(
-                rx.table.header(
-                    rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-                ),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
                 rx.table.body(rx.foreach(S.org_keys, _key_row)),
                 aria_label="Organization API keys",
                 **styles.table(headers),

@@ -109,9 +109,7 @@ def test_the_links_scope_deletes_links_and_read_only_cannot(
     assert session.get(Link, link["id"]) is None
 
 
-def test_a_key_answers_only_for_its_organization(
-    client: TestClient, session: Session, team: Team
-):
+def test_a_key_answers_only_for_its_organization(client: TestClient, session: Session, team: Team):
     headers = org_key(session, team, *organization_keys.SCOPES)
     listed = client.get("/api/organizations", headers=headers).json()
     assert [(w["id"], w["name"], w["active"]) for w in listed["items"]] == [
@@ -131,9 +129,7 @@ def test_a_key_answers_only_for_its_organization(
     assert session.get(Link, link.json()["id"]).organization_id == team.org.id
 
 
-def test_revoked_rotated_and_unknown_keys_get_401(
-    client: TestClient, session: Session, team: Team
-):
+def test_revoked_rotated_and_unknown_keys_get_401(client: TestClient, session: Session, team: Team):
     owner = team.users["owner"]
     raw, key = organization_keys.create_key(
         session, user=owner, organization_id=team.org.id, name="K", scopes=["read"]

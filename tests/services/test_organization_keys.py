@@ -286,9 +286,7 @@ def test_read_only_reads_and_changes_nothing(session: Session):
     assert len(members.list_members(session, user=key_user, organization_id=org.id)) == 2
     links.list_links(session, user=key_user, organization_id=org.id)
     with pytest.raises(PermissionDenied, match=r"scopes \(Read-only\).*needs the Links scope"):
-        links.create_link(
-            session, user=key_user, organization_id=org.id, target_url="https://x.io"
-        )
+        links.create_link(session, user=key_user, organization_id=org.id, target_url="https://x.io")
     viewer = members.list_members(session, user=owner, organization_id=org.id)[1]
     with pytest.raises(PermissionDenied, match="needs the Members scope"):
         members.remove_member(
@@ -321,9 +319,7 @@ def test_the_links_scope_creates_and_deletes_links(session: Session):
 
 def test_without_the_links_scope_no_link_is_deleted(session: Session):
     owner, org, key_user = scoped(session, ["read", "members", "tickets", "billing_read"])
-    link = links.create_link(
-        session, user=owner, organization_id=org.id, target_url="https://x.io"
-    )
+    link = links.create_link(session, user=owner, organization_id=org.id, target_url="https://x.io")
     session.commit()
     with pytest.raises(PermissionDenied, match="needs the Links scope"):
         links.delete_link(session, user=key_user, organization_id=org.id, link_id=link.id)
@@ -338,16 +334,12 @@ def test_the_members_scope_manages_members_and_invites(session: Session):
     invitations.create_invite(
         session, user=key_user, organization_id=org.id, email="new@example.com", role="admin"
     )
-    members.remove_member(
-        session, user=key_user, organization_id=org.id, member_id=viewer.user_id
-    )
+    members.remove_member(session, user=key_user, organization_id=org.id, member_id=viewer.user_id)
     session.commit()
     with pytest.raises(PermissionDenied, match="Owner cannot be removed"):
         members.remove_member(session, user=key_user, organization_id=org.id, member_id=owner.id)
     with pytest.raises(PermissionDenied, match="needs the Links scope"):
-        links.create_link(
-            session, user=key_user, organization_id=org.id, target_url="https://x.io"
-        )
+        links.create_link(session, user=key_user, organization_id=org.id, target_url="https://x.io")
 
 
 def test_the_tickets_scope_handles_tickets(session: Session):
@@ -432,9 +424,7 @@ def test_deleting_the_organization_deletes_its_keys_and_their_accounts(session: 
 def test_what_a_key_does_is_audited_under_its_name(session: Session):
     _, org, key_user = scoped(session, ["members"])
     viewer = members.list_members(session, user=key_user, organization_id=org.id)[1]
-    members.remove_member(
-        session, user=key_user, organization_id=org.id, member_id=viewer.user_id
-    )
+    members.remove_member(session, user=key_user, organization_id=org.id, member_id=viewer.user_id)
     session.commit()
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
     assert event.actor_email.startswith("api-key-ci-bot-")
