@@ -27,7 +27,7 @@ from orgportal import security
 from orgportal.db import mark_user_access_changed
 from orgportal.models import Membership, Organization, OrganizationApiKey, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import audit
+from orgportal.services import accounts, audit, two_factor
 from orgportal.services.api_keys import ApiCaller
 from orgportal.services.client_address import current as current_address
 from orgportal.services.errors import (
@@ -121,10 +121,13 @@ def create_key(
     name: str,
     scopes: list[str],
     expires_on: str | date | None = None,
+    password: str = "",
+    code: str = "",
 ) -> tuple[str, OrganizationApiKey]:
     """A new key of the organization. Returns the full secret, which is never shown again,
     and the stored row. `expires_on` (a date, or "YYYY-MM-DD"; empty for never): the key
-    works through that day (UTC)."""
+    works through that day (UTC). As for a personal key, the creator proves it is them
+    again (`prove_it_is_them`)."""
     organization, _ = require(session, user, organization_id, MANAGED_BY)
     errors: dict[str, str] = {}
     try:
@@ -135,6 +138,7 @@ def create_key(
     expires_at = _expiry(expires_on, errors)
     if errors:
         raise ValidationFailed(errors)
+    prove_it_is_them(session, user, password=password, code=code)
     active = session.exec(
         select(func.count())
         .select_from(OrganizationApiKey)
@@ -179,6 +183,22 @@ def create_key(
         + (f"; expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""),
     )
     return raw, key
+
+
+def prove_it_is_them(session: Session, user: User, *, password: str, code: str) -> None:
+    """A secret outlives the session that made it, so a browser left signed in, or a stolen
+    session, must not be enough to mint one: the current password, or with two-factor
+    sign-in on, a current code instead (ValidationFailed on `key_password` / `key_code`);
+    and only a confirmed address, as for personal keys (SPEC §1)."""
+    if user.email_confirmed_at is None:
+        raise PermissionDenied(
+            "Confirm your email address before creating API keys: open the link we sent to "
+            f"{user.email} (the banner above can send it again)."
+        )
+    if code.strip() and two_factor.is_enabled(session, user.id):
+        two_factor.verify_code(session, user=user, code=code, field="key_code")
+        return
+    accounts.verify_current_password(session, user, password, "key_password")
 
 
 def _service_email(name: str) -> str:
@@ -244,12 +264,20 @@ def _working_key(session: Session, organization_id: int, key_id: int) -> Organiz
 
 
 def rotate_key(
-    session: Session, *, user: User, organization_id: int, key_id: int
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    key_id: int,
+    password: str = "",
+    code: str = "",
 ) -> tuple[str, OrganizationApiKey]:
     """A new secret for the same key (name, scopes, expiry and history stay); the old
-    secret stops working at once. Returns the new secret, shown once."""
+    secret stops working at once. Returns the new secret, shown once; like creating, it
+    asks the member to prove it is them again."""
     require(session, user, organization_id, MANAGED_BY)
     key = _working_key(session, organization_id, key_id)
+    prove_it_is_them(session, user, password=password, code=code)
     raw = KEY_PREFIX + security.new_token()
     old_prefix = key.prefix
     key.prefix, key.key_hash, key.rotated_at = (

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from orgportal.models import Link, OrganizationApiKey, Role
 from orgportal.services import members, organization_keys, tickets
 from tests.api.conftest import Team, bearer
-from tests.factories import add_member, make_org, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
 
 
 def org_key(session: Session, team: Team, *scopes: str) -> dict[str, str]:
@@ -19,6 +19,7 @@ def org_key(session: Session, team: Team, *scopes: str) -> dict[str, str]:
         organization_id=team.org.id,
         name="Service",
         scopes=list(scopes),
+        password=PASSWORD,
     )
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
@@ -132,13 +133,18 @@ def test_a_key_answers_only_for_its_organization(client: TestClient, session: Se
 def test_revoked_rotated_and_unknown_keys_get_401(client: TestClient, session: Session, team: Team):
     owner = team.users["owner"]
     raw, key = organization_keys.create_key(
-        session, user=owner, organization_id=team.org.id, name="K", scopes=["read"]
+        session,
+        user=owner,
+        organization_id=team.org.id,
+        name="K",
+        scopes=["read"],
+        password=PASSWORD,
     )
     session.commit()
     url = f"/api/organizations/{team.org.id}"
     assert client.get(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     new, _ = organization_keys.rotate_key(
-        session, user=owner, organization_id=team.org.id, key_id=key.id
+        session, user=owner, organization_id=team.org.id, key_id=key.id, password=PASSWORD
     )
     session.commit()
     assert client.get(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 401
@@ -164,7 +170,12 @@ def test_the_key_outlives_its_creator_leaving(client: TestClient, session: Sessi
     org = make_org(session, owner)
     admin = add_member(session, org, Role.ADMIN)
     raw, _ = organization_keys.create_key(
-        session, user=admin, organization_id=org.id, name="Made by admin", scopes=["members"]
+        session,
+        user=admin,
+        organization_id=org.id,
+        name="Made by admin",
+        scopes=["members"],
+        password=PASSWORD,
     )
     session.commit()
     members.remove_member(session, user=owner, organization_id=org.id, member_id=admin.id)

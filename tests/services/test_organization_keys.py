@@ -33,7 +33,13 @@ from tests.factories import PASSWORD, add_member, make_org, make_user
 
 def new_key(session: Session, user, org, scopes=("read",), name="CI bot", **kw):
     raw, key = organization_keys.create_key(
-        session, user=user, organization_id=org.id, name=name, scopes=list(scopes), **kw
+        session,
+        user=user,
+        organization_id=org.id,
+        name=name,
+        scopes=list(scopes),
+        password=PASSWORD,
+        **kw,
     )
     session.commit()
     return raw, key
@@ -91,7 +97,9 @@ def test_other_roles_are_refused_every_key_action(session: Session, role):
     with pytest.raises(PermissionDenied):
         organization_keys.list_keys(session, user=member, organization_id=org.id)
     with pytest.raises(PermissionDenied):
-        organization_keys.rotate_key(session, user=member, organization_id=org.id, key_id=key.id)
+        organization_keys.rotate_key(
+            session, user=member, organization_id=org.id, key_id=key.id, password=PASSWORD
+        )
     with pytest.raises(PermissionDenied):
         organization_keys.revoke_key(session, user=member, organization_id=org.id, key_id=key.id)
     session.rollback()
@@ -127,7 +135,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(
 ):
     owner = make_user(session)
     org = make_org(session, owner)
-    arguments = {"name": "Bot", "scopes": ["read"], **fields}
+    arguments = {"name": "Bot", "scopes": ["read"], "password": PASSWORD, **fields}
     with pytest.raises(ValidationFailed) as refused:
         organization_keys.create_key(session, user=owner, organization_id=org.id, **arguments)
     assert message in refused.value.errors[field]
@@ -192,7 +200,7 @@ def test_rotate_gives_a_new_secret_and_the_old_one_stops(session: Session):
     org = make_org(session, owner)
     old, key = new_key(session, owner, org, scopes=["links"])
     new, rotated = organization_keys.rotate_key(
-        session, user=owner, organization_id=org.id, key_id=key.id
+        session, user=owner, organization_id=org.id, key_id=key.id, password=PASSWORD
     )
     session.commit()
     assert new != old and rotated.id == key.id and rotated.scopes == "links"
@@ -212,14 +220,18 @@ def test_revoke_stops_the_key_at_once(session: Session):
         api_keys.authenticate(session, raw)
     assert organization_keys.list_keys(session, user=owner, organization_id=org.id) == ([], 0)
     with pytest.raises(NotFound):
-        organization_keys.rotate_key(session, user=owner, organization_id=org.id, key_id=key.id)
+        organization_keys.rotate_key(
+        session, user=owner, organization_id=org.id, key_id=key.id, password=PASSWORD
+    )
 
 
 def test_creation_rotation_and_revocation_are_audited(session: Session):
     owner = make_user(session)
     org = make_org(session, owner)
     _, key = new_key(session, owner, org, scopes=["read", "tickets"], name="Helpdesk")
-    organization_keys.rotate_key(session, user=owner, organization_id=org.id, key_id=key.id)
+    organization_keys.rotate_key(
+        session, user=owner, organization_id=org.id, key_id=key.id, password=PASSWORD
+    )
     organization_keys.revoke_key(session, user=owner, organization_id=org.id, key_id=key.id)
     session.commit()
     events = session.exec(
@@ -429,3 +441,30 @@ def test_what_a_key_does_is_audited_under_its_name(session: Session):
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
     assert event.actor_email.startswith("api-key-ci-bot-")
     assert event.actor_email.endswith("@" + organization_keys.SERVICE_EMAIL_DOMAIN)
+
+
+def test_creating_and_rotating_ask_the_member_to_prove_it_is_them(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    with pytest.raises(ValidationFailed) as refused:
+        organization_keys.create_key(
+            session, user=owner, organization_id=org.id, name="K", scopes=["read"],
+            password="not it",
+        )  # fmt: skip
+    assert refused.value.errors == {"key_password": "Your current password is incorrect."}
+    session.rollback()
+    raw, key = new_key(session, owner, org)
+    with pytest.raises(ValidationFailed) as refused:
+        organization_keys.rotate_key(
+            session, user=owner, organization_id=org.id, key_id=key.id, password=""
+        )
+    assert "key_password" in refused.value.errors
+    session.rollback()
+    assert caller_of(session, raw).organization_key_id == key.id  # unchanged
+
+
+def test_an_unconfirmed_address_gets_no_key(session: Session):
+    owner = make_user(session, confirmed=False)
+    org = make_org(session, owner)
+    with pytest.raises(PermissionDenied, match="Confirm your email address"):
+        new_key(session, owner, org)
