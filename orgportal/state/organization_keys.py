@@ -16,7 +16,7 @@ from sqlmodel import Session
 from orgportal import formatting
 from orgportal.models import OrganizationApiKey
 from orgportal.models.base import utcnow
-from orgportal.services import organization_keys
+from orgportal.services import organization_keys, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
 from orgportal.state.paging import Paged
@@ -58,9 +58,15 @@ class OrganizationKeysState(Paged, AppState):
     new_secret_action: str = ""  # "created" or "rotated"
     key_errors: dict[str, str] = {}
     key_form: int = 0
+    has_two_factor: bool = False  # then a current code may stand in for the password
+    # The Rotate dialog: the key it is for (0: closed), and its refusals.
+    rotating_id: int = 0
+    rotating_name: str = ""
+    rotate_errors: dict[str, str] = {}
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         self.new_secret, self.new_secret_name, self.new_secret_action = "", "", ""
+        self.has_two_factor = two_factor.is_enabled(session, viewer.user.id)
         org_id = viewer.session.active_org_id
         if not org_id or not self.caps.edit_organization:
             self.org_keys, self.total, self.page = [], 0, 0
@@ -101,6 +107,8 @@ class OrganizationKeysState(Paged, AppState):
                     name=str(form.get("key_name", "")),
                     scopes=scopes,
                     expires_on=str(form.get("expires_on", "")),
+                    password=str(form.get("key_password", "")),
+                    code=str(form.get("key_code", "")),
                 )
             ),
             errors="key_errors",
@@ -112,16 +120,43 @@ class OrganizationKeysState(Paged, AppState):
         return events
 
     @rx.event
-    def rotate_key(self, key_id: int):
+    def ask_rotate(self, key_id: int):
+        """Open the Rotate dialog for one key (it asks for the password)."""
+        self.rotate_errors = {}
+        self.rotating_id = key_id
+        self.rotating_name = next((k.name for k in self.org_keys if k.id == key_id), "")
+
+    @rx.event
+    def rotate_dialog_changed(self, is_open: bool):
+        if not is_open:  # Cancel, Escape
+            self.rotating_id, self.rotating_name, self.rotate_errors = 0, "", {}
+
+    @rx.event
+    def rotate_key(self, form: dict):
+        key_id = self.rotating_id
         made: list[tuple[str, OrganizationApiKey]] = []
         events = self._run(
             lambda s, v: made.append(
                 organization_keys.rotate_key(
-                    s, user=v.user, organization_id=v.session.active_org_id, key_id=key_id
+                    s,
+                    user=v.user,
+                    organization_id=v.session.active_org_id,
+                    key_id=key_id,
+                    password=str(form.get("rotate_password", "")),
+                    code=str(form.get("rotate_code", "")),
                 )
             ),
+            errors="rotate_errors",
+            field="rotate_password",
         )
-        self._show_secret(made, "rotated")
+        # the dialog's own field names (the create form has key_password / key_code too)
+        self.rotate_errors = {
+            {"key_password": "rotate_password", "key_code": "rotate_code"}.get(k, k): message
+            for k, message in self.rotate_errors.items()
+        }
+        if made:
+            self.rotating_id, self.rotating_name = 0, ""
+            self._show_secret(made, "rotated")
         return events
 
     @rx.event

@@ -24,6 +24,26 @@ def _scope_checkbox(option: ScopeOption) -> rx.Component:
     )  # fmt: skip
 
 
+def _proof_fields(password: str, code: str, errors) -> rx.Component:
+    """A key outlives this session, so making or rotating one asks who you are again."""
+    return rx.hstack(
+        text_field(
+            "Your password", password, errors, type="password", auto_complete="current-password"
+        ),
+        rx.cond(
+            S.has_two_factor,
+            text_field(
+                "Or a two-factor code",
+                code,
+                errors,
+                auto_complete="one-time-code",
+                input_mode="numeric",
+            ),
+        ),
+        width="100%",
+    )
+
+
 def _create_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -58,6 +78,7 @@ def _create_form() -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
             ),
+            _proof_fields("key_password", "key_code", S.key_errors),
             rx.button("Create key", type="submit"),
             spacing="3",
             width="100%",
@@ -105,17 +126,10 @@ def _key_row(row: OrgKeyRow) -> rx.Component:
         rx.table.cell(row.last_used),
         rx.table.cell(
             rx.hstack(
-                confirm_button(
-                    "Rotate", size="1", variant="soft", color=None,
+                rx.button(
+                    "Rotate", size="1", variant="soft",
                     aria_label="Rotate " + row.name,
-                    title="Rotate API key",
-                    description=(
-                        "The key ", rx.text.strong(row.name), " gets a new secret, shown once. "
-                        "The current secret (", rx.code(row.prefix), ") stops working at once: "
-                        "update the programs that use it.",
-                    ),
-                    confirm_label="Rotate key",
-                    on_confirm=S.rotate_key(row.id),
+                    on_click=S.ask_rotate(row.id),
                 ),
                 confirm_button(
                     "Revoke", size="1", variant="soft",
@@ -133,6 +147,41 @@ def _key_row(row: OrgKeyRow) -> rx.Component:
             ),
         ),
         aria_label="API key " + row.name,
+    )  # fmt: skip
+
+
+def _rotate_dialog() -> rx.Component:
+    """One dialog for the key being rotated: what happens, and the password to confirm."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Rotate API key"),
+            rx.alert_dialog.description(
+                "The key ", rx.text.strong(S.rotating_name), " gets a new secret, shown once. "
+                "Its current secret stops working at once: update the programs that use it.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    _proof_fields("rotate_password", "rotate_code", S.rotate_errors),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(
+                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                        ),
+                        rx.button("Rotate key", type="submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    margin_top="1em",
+                ),
+                on_submit=S.rotate_key,
+                reset_on_submit=False,
+            ),
+            max_width="30em",
+        ),
+        open=S.rotating_id != 0,
+        on_open_change=S.rotate_dialog_changed,
     )  # fmt: skip
 
 
@@ -172,6 +221,7 @@ def organization_keys_card() -> rx.Component:
             ),
             _new_secret(),
             _key_table(),
+            _rotate_dialog(),
             _create_form(),
             width="100%",
             spacing="4",
