@@ -78,6 +78,7 @@ from orgportal.state.notification_settings import NotificationSettingsState
 from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
+from orgportal.state.organization_keys import OrganizationKeysState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
 from orgportal.state.support_settings import SupportSettingsState
@@ -203,7 +204,7 @@ SIGNED_IN_PAGES = [
         settings_page,
         routes.ORG_SETTINGS,
         "Settings",
-        (OrgState, BusinessDetailsState, OrgSecurityState),
+        (OrgState, BusinessDetailsState, OrgSecurityState, OrganizationKeysState),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),
     (test_checkout_page, routes.TEST_CHECKOUT, "Test checkout", (TestCheckoutState,)),

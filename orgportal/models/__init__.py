@@ -19,6 +19,7 @@ from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
+from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
@@ -58,6 +59,7 @@ __all__ = [
     "NotificationOptOut",
     "UsageAlert",
     "Organization",
+    "OrganizationApiKey",
     "OutboxMessage",
     "Project",
     "OrganizationSecurity",

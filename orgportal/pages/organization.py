@@ -20,6 +20,7 @@ from orgportal.views.organization import (
     profile_card,
     settings_card,
 )
+from orgportal.views.organization_keys import organization_keys_card
 from orgportal.views.personal_workspace import personal_overview
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
@@ -83,6 +84,7 @@ def settings_page() -> rx.Component:
         business_details_card(),
         rx.cond(AppState.caps.edit_organization, settings_card()),
         rx.cond(AppState.caps.edit_organization, security_card()),
+        rx.cond(AppState.caps.edit_organization, organization_keys_card()),  # SPEC §17
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )
 

@@ -286,6 +286,8 @@ def _require_inviter(
     if role not in {r.value for r in ASSIGNABLE_ROLES}:
         raise ValidationFailed({"role": "Choose Admin, Billing Admin, Agent or Viewer."})
     organization, membership = require(session, user, organization_id, Permission.VIEW)
+    if membership.id is None:  # an organization API key invites with its "members" scope
+        require(session, user, organization_id, Permission.MANAGE_MEMBERS)
     if role in invite_roles(membership.role, organization):
         return organization, membership
     raise PermissionDenied("Your role does not allow inviting members with that role.")
