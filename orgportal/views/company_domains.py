@@ -11,6 +11,7 @@ from orgportal import routes
 from orgportal.components.badges import status_badge
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import add_form, field_error, native_select
+from orgportal.components.layout import VISUALLY_HIDDEN
 from orgportal.components.pager import state_pager
 from orgportal.state.company_domains import (
     CompanyDomainRow,
@@ -309,6 +310,7 @@ def join_requests_card() -> rx.Component:
                     size="2",
                 ),
                 rx.table.root(
+                    rx.el.caption("Join requests", style=VISUALLY_HIDDEN),
                     rx.table.header(
                         rx.table.row(
                             rx.table.column_header_cell("Person"),
@@ -318,7 +320,6 @@ def join_requests_card() -> rx.Component:
                     ),
                     rx.table.body(rx.foreach(R.join_requests, _request)),
                     width="100%",
-                    aria_label="Join requests",
                 ),
                 state_pager("join requests", R),
                 rx.link(
