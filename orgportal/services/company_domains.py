@@ -53,6 +53,7 @@ from orgportal.services import accounts, audit, custom_domains, outbox, plans, s
 from orgportal.services.accounts import Viewer
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, PermissionDenied, ValidationFailed
+from orgportal.services.free_mail import FREE_MAIL_DOMAINS
 from orgportal.services.permissions import (
     ASSIGNABLE_ROLES,
     Permission,
@@ -65,21 +66,6 @@ from orgportal.services.validation import FieldError
 EXAMPLE = "acme.com"
 MAX_DOMAINS = 50  # per organization
 _PSL = PublicSuffixList()  # the Public Suffix List shipped with the package
-
-# Mail providers anyone can get an address at: such a domain says nothing about who works
-# where, so it can never be a company domain.
-FREE_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk",
-        "live.com", "live.co.uk", "msn.com", "yahoo.com", "yahoo.co.uk", "ymail.com",
-        "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
-        "protonmail.com", "protonmail.ch", "pm.me", "gmx.com", "gmx.net", "gmx.de", "web.de",
-        "mail.com", "yandex.com", "yandex.ru", "mail.ru", "zoho.com", "zohomail.com",
-        "fastmail.com", "tutanota.com", "tuta.io", "hey.com", "qq.com", "163.com", "126.com",
-        "btinternet.com", "sky.com", "orange.fr", "free.fr", "laposte.net", "t-online.de",
-        "libero.it", "rediffmail.com", "naver.com", "hushmail.com", "inbox.com",
-    }
-)  # fmt: skip
 
 POLICY_LABELS = {
     JoinPolicy.OFF: "Off",
