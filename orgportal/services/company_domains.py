@@ -472,6 +472,19 @@ def dismiss_offer(session: Session, *, user: User, organization_id: int) -> None
     session.flush()
 
 
+def no_rejoin(session: Session, *, organization_id: int, user_id: int, removed: bool) -> None:
+    """A member removed (`removed`) or leaving is not offered to join by domain again: an
+    automatic policy would otherwise let a removed person straight back in. An invite still
+    brings them back. Called by `members` (and whatever else ends a membership)."""
+    request = _request_of(session, organization_id, user_id) or JoinRequest(
+        organization_id=organization_id, user_id=user_id
+    )
+    request.status = JoinRequestStatus.DECLINED if removed else JoinRequestStatus.DISMISSED
+    request.decided_at = utcnow()
+    session.add(request)
+    session.flush()
+
+
 def approve_request(session: Session, *, user: User, organization_id: int, request_id: int) -> None:
     """Owner/Admin: the person joins with the policy's default role, taking a seat
     (NoSeatsAvailable when none is free: the request stays pending)."""

@@ -525,3 +525,30 @@ def test_a_plan_without_the_feature_offers_nothing(session, team, dns):
     )
     company_domains.remove_domain(session, user=owner, organization_id=org.id, domain_id=rows[0].id)
     session.commit()
+
+
+def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(
+    session, team, dns
+):
+    from orgportal.services import members
+
+    owner, org = team
+    verified(session, dns, owner, org)
+    set_policy(session, owner, org, "automatic")
+    bob, carol = make_user(session, "bob@acme.com"), make_user(session, "carol@acme.com")
+    for person in (bob, carol):
+        company_domains.join_by_domain(
+            session, viewer=viewer_of(session, person), organization_id=org.id
+        )
+        session.commit()
+    members.remove_member(session, user=owner, organization_id=org.id, member_id=bob.id)
+    members.leave(session, user=carol, organization_id=org.id)
+    session.commit()
+    for person in (bob, carol):
+        assert company_domains.join_offer(session, person) is None
+        with pytest.raises(PermissionDenied):
+            company_domains.join_by_domain(
+                session, viewer=viewer_of(session, person), organization_id=org.id
+            )
+        session.rollback()
+        assert not is_member(session, person, org)
