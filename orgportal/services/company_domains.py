@@ -31,7 +31,7 @@ from datetime import datetime
 
 from publicsuffixlist import PublicSuffixList
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from orgportal import routes
 from orgportal.config import settings
@@ -376,6 +376,78 @@ def remove_domain(session: Session, *, user: User, organization_id: int, domain_
         f"Company domain {row.domain} removed",
     )  # fmt: skip
     session.flush()
+
+
+def reverify_due(
+    session: Session, *, now: datetime | None = None, batch: int = 200
+) -> list[CompanyDomain]:
+    """The daily re-check, as for short-link domains: each verified company domain not
+    checked for a day is looked up again; one whose record is gone or changed is failed (it
+    stops offering joins and frees the domain for another organization) and the Owner is
+    mailed. A DNS server that does not answer changes nothing. Returns the domains failed."""
+    now = now or utcnow()
+    due = session.exec(
+        select(CompanyDomain)
+        .where(
+            CompanyDomain.status == DomainStatus.VERIFIED,
+            (col(CompanyDomain.checked_at).is_(None))
+            | (col(CompanyDomain.checked_at) <= now - custom_domains.REVERIFY_EVERY),
+        )
+        .order_by(col(CompanyDomain.id))
+        .limit(batch)
+    ).all()
+    failed = []
+    for row in due:
+        check = custom_domains.check_record(row.domain, row.token)
+        if not check.definitive:
+            continue
+        if check.ok:
+            row.checked_at = now
+            session.add(row)
+            continue
+        # Conditional, so two app processes re-checking at once fail it (and mail) once.
+        changed = session.exec(
+            update(CompanyDomain)
+            .where(col(CompanyDomain.id) == row.id, CompanyDomain.status == DomainStatus.VERIFIED)
+            .values(status=DomainStatus.FAILED, failure_reason=check.reason[:200], checked_at=now)
+        ).rowcount
+        session.refresh(row)
+        if changed:
+            _audit(
+                session, row.organization_id, None, "company_domain.failed",
+                f"Company domain {row.domain} failed re-verification: {check.reason}",
+            )  # fmt: skip
+            _tell_owner_failed(session, row)
+            failed.append(row)
+    session.flush()
+    return failed
+
+
+def _tell_owner_failed(session: Session, row: CompanyDomain) -> None:
+    owner = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.organization_id == row.organization_id, Membership.role == Role.OWNER)
+    ).first()
+    organization = session.get(Organization, row.organization_id)
+    if owner is None or organization is None:
+        return
+    link = f"{settings.public_url}{routes.ORG_SETTINGS}"
+    outbox.queue_mail(
+        session,
+        to=owner.email,
+        subject=f"Company domain {row.domain} is no longer verified",
+        body=(
+            f"The company domain {row.domain} of {organization.name} failed verification: "
+            f"{row.failure_reason}.\n\nPeople at {row.domain} are no longer offered to join. "
+            f"Restore the TXT record {custom_domains.record_name(row.domain)} = "
+            f'"{custom_domains.record_value(row.token)}" and press Verify now in Settings:\n'
+            f"{link}\n"
+        ),
+        link=link,
+        kind="company_domain_failed",
+        organization_id=row.organization_id,
+    )
 
 
 def _held_elsewhere(domain: str) -> Conflict:

@@ -552,3 +552,31 @@ def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(
             )
         session.rollback()
         assert not is_member(session, person, org)
+
+
+def test_the_daily_recheck_fails_a_domain_whose_record_is_gone(session, team, dns):
+    from datetime import timedelta
+
+    from orgportal.models.base import utcnow
+
+    owner, org = team
+    row = verified(session, dns, owner, org)
+    set_policy(session, owner, org, "automatic")
+    bob = make_user(session, "bob@acme.com")
+    # checked less than a day ago: not looked up
+    assert company_domains.reverify_due(session) == []
+    later = utcnow() + timedelta(days=1, minutes=1)
+    assert company_domains.reverify_due(session, now=later) == []  # record still there
+    session.commit()
+    dns.clear()
+    failed = company_domains.reverify_due(session, now=later + timedelta(days=1, minutes=1))
+    session.commit()
+    assert [r.id for r in failed] == [row.id]
+    assert session.get(CompanyDomain, row.id).status == DomainStatus.FAILED
+    assert company_domains.join_offer(session, bob) is None
+    assert company_domains.organization_for_email(session, "bob@acme.com") is None
+    mail = session.exec(
+        select(OutboxMessage).where(OutboxMessage.to_address == "owner@acme.com")
+    ).all()
+    assert any("no longer verified" in m.subject for m in mail)
+    assert "company_domain.failed" in audit_actions(session, org.id)
