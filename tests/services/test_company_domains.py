@@ -2,9 +2,13 @@
 a real (local) DNS server, one organization per verified domain, the join policies, seats,
 join requests, refusals and permissions."""
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
+from orgportal.adapters.billing import TestModeBilling
+from orgportal.config import settings
 from orgportal.models import (
     CompanyDomain,
     DomainStatus,
@@ -15,7 +19,8 @@ from orgportal.models import (
     Role,
     Subscription,
 )
-from orgportal.services import company_domains
+from orgportal.models.base import utcnow
+from orgportal.services import company_domains, members, organizations
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import (
     Conflict,
@@ -237,8 +242,6 @@ def test_a_dns_server_that_does_not_answer_changes_nothing(session, team, monkey
     owner, org = team
     row = company_domains.add_domain(session, user=owner, organization_id=org.id, domain="acme.com")
     session.commit()
-    from orgportal.config import settings
-
     monkeypatch.setattr(settings, "dns_resolver", "127.0.0.1:9")  # nothing listens there
     monkeypatch.setattr(company_domains.custom_domains, "DNS_TIMEOUT_SECONDS", 0.5)
     with pytest.raises(Conflict, match="did not answer"):
@@ -527,10 +530,7 @@ def test_a_plan_without_the_feature_offers_nothing(session, team, dns):
     session.commit()
 
 
-def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(
-    session, team, dns
-):
-    from orgportal.services import members
+def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(session, team, dns):
 
     owner, org = team
     verified(session, dns, owner, org)
@@ -555,9 +555,6 @@ def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(
 
 
 def test_the_daily_recheck_fails_a_domain_whose_record_is_gone(session, team, dns):
-    from datetime import timedelta
-
-    from orgportal.models.base import utcnow
 
     owner, org = team
     row = verified(session, dns, owner, org)
@@ -580,3 +577,24 @@ def test_the_daily_recheck_fails_a_domain_whose_record_is_gone(session, team, dn
     ).all()
     assert any("no longer verified" in m.subject for m in mail)
     assert "company_domain.failed" in audit_actions(session, org.id)
+
+
+def test_deleting_the_organization_frees_its_domain(session, team, dns):
+
+    owner, org = team
+    verified(session, dns, owner, org)
+    set_policy(session, owner, org, "request")
+    bob = make_user(session, "bob@acme.com")
+    company_domains.join_by_domain(session, viewer=viewer_of(session, bob), organization_id=org.id)
+    session.commit()
+    organizations.delete_organization(
+        session,
+        user=owner,
+        organization_id=org.id,
+        confirm_name="Acme",
+        gateway=TestModeBilling(session),
+    )
+    session.commit()
+    assert session.exec(select(CompanyDomain)).all() == []
+    assert session.exec(select(JoinRequest)).all() == []
+    assert company_domains.organization_for_email(session, "bob@acme.com") is None
