@@ -40,8 +40,15 @@ $(STAMP)/nginx:
 	  || (apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null))
 	touch $@
 
+# Debian's xmlsec1: pysaml2 (SAML single sign-on, SPEC §16) verifies and signs XML with it.
+$(STAMP)/xmlsec1:
+	@mkdir -p $(STAMP)
+	command -v xmlsec1 >/dev/null || (apt-get install -y -q xmlsec1 >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q xmlsec1 >/dev/null))
+	touch $@
+
 .PHONY: install migrate run test test-unit test-e2e lint clean
-install: $(STAMP)/venv $(STAMP)/bun
+install: $(STAMP)/venv $(STAMP)/bun $(STAMP)/xmlsec1
 
 migrate: install
 	$(VENV)/bin/alembic upgrade head

@@ -189,3 +189,19 @@ PAGES += (ACCOUNT_PROFILE, ACCOUNT_SECURITY, ACCOUNT_SESSIONS, ACCOUNT_PLAN)
 # Which notification mails the user gets (SPEC §17); every such mail links here.
 ACCOUNT_NOTIFICATIONS = "/account/notifications"
 PAGES += (ACCOUNT_NOTIFICATIONS,)
+
+
+# Single sign-on (SPEC §16): the addresses identity providers send people back to.
+API_SSO = "/api/sso"
+SSO_OIDC_CALLBACK = f"{API_SSO}/oidc/callback"
+SSO_FINISH = f"{API_SSO}/finish"  # SAML's second step, back on our own site
+
+
+def sso_saml_acs(organization_id: int) -> str:
+    """The SAML Assertion Consumer Service of one organization (its IdP POSTs here)."""
+    return f"{API_SSO}/saml/{organization_id}/acs"
+
+
+def sso_saml_metadata(organization_id: int) -> str:
+    """Our service provider's metadata XML for one organization."""
+    return f"{API_SSO}/saml/{organization_id}/metadata"

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from orgportal.api import auth, content, logos, public_tickets, stripe_webhook
+from orgportal.api import auth, content, logos, public_tickets, sso, stripe_webhook
 from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.api.rest import PREFIX as REST_PREFIX
 from orgportal.api.rest import routers as rest_routers
@@ -29,6 +29,7 @@ def build_api() -> FastAPI:
     for router in rest_routers:
         api.include_router(router, prefix=REST_PREFIX)
     api.include_router(auth.router)
+    api.include_router(sso.router)  # single sign-on (SPEC §16)
     api.include_router(logos.router)
     api.include_router(stripe_webhook.router)
     api.include_router(public_tickets.router)

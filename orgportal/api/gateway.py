@@ -42,6 +42,10 @@ from orgportal.services import client_address
 DOCS_PATHS = ("/api/docs", "/api/openapi.json")
 # Cookie-authenticated routes whose answers are private: no other origin may even embed them.
 PRIVATE_PREFIXES = ("/api/auth/", "/api/files/", "/_upload")
+# The one cookie-side path another site may POST to: a SAML IdP's HTTP-POST binding to an
+# organization's Assertion Consumer Service (SPEC §16). It uses no cookie; the response it
+# carries is verified and bound to the browser at the same-site step that follows.
+SAML_ACS = re.compile(r"^/api/sso/saml/[0-9]+/acs$")
 
 
 @cache
@@ -159,7 +163,7 @@ class Gateway:
             await self.public(scope, receive, send)
         elif is_rest_path(path):
             await self.rest(scope, receive, send)
-        elif reason := cross_origin_refusal(scope):
+        elif not SAML_ACS.match(path) and (reason := cross_origin_refusal(scope)):
             await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
         elif path == uploads.PATH and scope["method"] == "POST":
             await self.uploads(scope, receive, send)

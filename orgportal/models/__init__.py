@@ -30,6 +30,13 @@ from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
+from orgportal.models.sso import (
+    SamlAssertionSeen,
+    SsoConnection,
+    SsoIdentity,
+    SsoLogin,
+    SsoProtocol,
+)
 from orgportal.models.support import (
     AuthorizedDomain,
     Department,
@@ -89,6 +96,11 @@ __all__ = [
     "TicketCounter",
     "TicketMessage",
     "TicketStatus",
+    "SamlAssertionSeen",
+    "SsoConnection",
+    "SsoIdentity",
+    "SsoLogin",
+    "SsoProtocol",
     "WebhookEndpoint",
     "WebhookMessage",
 ]

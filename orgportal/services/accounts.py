@@ -12,7 +12,13 @@ from orgportal.config import settings
 from orgportal.models import Membership, Organization, User, UserSession, UserToken
 from orgportal.models.base import utcnow
 from orgportal.models.security import TwoFactor
-from orgportal.services import account_links, outbox, sign_in_lockout, user_sessions
+from orgportal.services import (
+    account_links,
+    outbox,
+    sign_in_lockout,
+    sso_enforcement,
+    user_sessions,
+)
 from orgportal.services.errors import (
     DomainError,
     InvalidCredentials,
@@ -222,6 +228,8 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> "st
         security.burn_password_check(password)
     if user is None or not security.verify_password(password, user.password_hash):
         sign_in_lockout.refuse_attempt(session, email, InvalidCredentials())
+    # SPEC §16: where the organization enforces SSO, a password is refused (Owner: audited)
+    sso_enforcement.check_password_sign_in(session, user)
     second_factor = session.get(TwoFactor, user.id)
     if second_factor is not None and second_factor.enabled_at is not None:
         # Password right, but no ticket yet: the code step (services/two_factor.py) issues it,

@@ -56,6 +56,16 @@ ACTIONS = {
     "security.recovery_code_used": "Recovery code used",
     "security.two_factor_requirement_changed": "Two-factor requirement changed",
     "security.ip_allowlist_changed": "IP allowlist changed",
+    # single sign-on (services/sso.py, sso_enforcement.py, SPEC §16)
+    "sso.configured": "Single sign-on set up",
+    "sso.removed": "Single sign-on removed",
+    "sso.tested": "Single sign-on tested",
+    "sso.enforcement_changed": "Enforce SSO changed",
+    "sso.signed_in": "Signed in with single sign-on",
+    "sso.account_created": "Account created by single sign-on",
+    "sso.email_updated": "Email updated by the identity provider",
+    "sso.refused": "Single sign-on refused",
+    "sso.break_glass_sign_in": "Owner's break-glass password sign-in",
     # organization API keys (services/organization_keys.py, SPEC §17)
     "api_key.created": "API key created",
     "api_key.rotated": "API key rotated",
