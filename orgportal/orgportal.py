@@ -86,6 +86,7 @@ from orgportal.state.organization import OrgState
 from orgportal.state.organization_keys import OrganizationKeysState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
+from orgportal.state.sso import MAX_METADATA_BYTES, SsoSettingsState
 from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.two_factor import SecurityGateState, TwoFactorState
@@ -146,6 +147,9 @@ def _file_allowance(session: Session, viewer: Viewer) -> int:
 UPLOAD_LIMITS = {
     f"{OrgState.get_full_name()}.upload_logo": lambda _session, _viewer: logos.MAX_BYTES,
     f"{FilesState.get_full_name()}.upload": _file_allowance,
+    f"{SsoSettingsState.get_full_name()}.upload_metadata": lambda _session, _viewer: (
+        MAX_METADATA_BYTES
+    ),
 }
 
 
@@ -220,6 +224,7 @@ SIGNED_IN_PAGES = [
             OrgSecurityState,
             OrganizationKeysState,
             CompanyDomainsState,
+            SsoSettingsState,
         ),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),

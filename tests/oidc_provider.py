@@ -231,7 +231,9 @@ class OidcProvider:
 
             def get_client_claims(self, client):
                 now = int(time.time())
-                audience = "someone-else" if provider.fault == "wrong_audience" else client.client_id
+                audience = (
+                    "someone-else" if provider.fault == "wrong_audience" else client.client_id
+                )
                 issuer = "http://evil.test" if provider.fault == "wrong_issuer" else provider.issuer
                 if provider.fault == "expired":
                     return {"iss": issuer, "aud": [audience], "iat": now - 7200, "exp": now - 3600}
@@ -256,7 +258,9 @@ class OidcProvider:
         server.register_token_generator(
             "default", BearerTokenGenerator(lambda *a, **k: secrets.token_urlsafe(32))
         )
-        server.register_grant(CodeGrant, [IdToken(require_nonce=True), CodeChallenge(required=True)])
+        server.register_grant(
+            CodeGrant, [IdToken(require_nonce=True), CodeChallenge(required=True)]
+        )
         return server
 
     # --- HTTP -----------------------------------------------------------------------------
@@ -268,14 +272,18 @@ class OidcProvider:
             data.update(parse_qsl(body.decode()))
         headers = {k: v for k, v in handler.headers.items()}
         if parts.path == "/.well-known/openid-configuration":
-            self._send(handler, 200, json.dumps(self.discovery()), {"Content-Type": "application/json"})
+            self._send(
+                handler, 200, json.dumps(self.discovery()), {"Content-Type": "application/json"}
+            )
         elif parts.path == "/jwks":
             keys = {"keys": [self.key.as_dict(private=False)]}
             self._send(handler, 200, json.dumps(keys), {"Content-Type": "application/json"})
         elif parts.path == "/authorize":
             request = Request(method, self.issuer + handler.path, data, headers)
             request.user = self.user
-            status, payload, out = self.server.create_authorization_response(request, grant_user=self.user)
+            status, payload, out = self.server.create_authorization_response(
+                request, grant_user=self.user
+            )
             self._send(handler, status, payload, dict(out))
         elif parts.path == "/token" and method == "POST":
             self.token_requests += 1

@@ -224,7 +224,9 @@ def save_oidc(
     if not client_id or len(client_id) > 255:
         errors["client_id"] = "Enter the client ID the identity provider gave you."
     client_secret = (client_secret or "").strip()
-    keeps_secret = row is not None and row.protocol == SsoProtocol.OIDC and row.oidc_client_secret_box
+    keeps_secret = (
+        row is not None and row.protocol == SsoProtocol.OIDC and row.oidc_client_secret_box
+    )
     if not client_secret and not keeps_secret:
         errors["client_secret"] = "Enter the client secret the identity provider gave you."
     if len(client_secret) > 500:
@@ -321,7 +323,7 @@ def sp_metadata(session: Session, organization_id: int) -> str:
 
 
 def start_sign_in(session: Session, *, email: str, browser: str, next_path: str = "") -> str:
-    """"Continue with SSO": the IdP address for the organization that verified the email's
+    """ "Continue with SSO": the IdP address for the organization that verified the email's
     domain. Refused when none has, or it has no single sign-on."""
     if not browser:
         raise PermissionDenied("Please allow cookies for this site, reload the page and try again.")
@@ -331,15 +333,22 @@ def start_sign_in(session: Session, *, email: str, browser: str, next_path: str 
         raise ValidationFailed({"email": "Enter your work email address."})
     organization = company_domains.organization_for_email(session, email)
     row = session.get(SsoConnection, organization.id) if organization else None
-    if organization is None or row is None or not _protocol(row) or not is_available(session, organization):
+    if (
+        organization is None
+        or row is None
+        or not _protocol(row)
+        or not is_available(session, organization)
+    ):
         raise ValidationFailed(
             {"email": f"No single sign-on is set up for {domain}. Sign in with your password."}
         )
-    return _start(session, row, browser=browser, email=email, next_path=accounts.safe_next(next_path))
+    return _start(
+        session, row, browser=browser, email=email, next_path=accounts.safe_next(next_path)
+    )
 
 
 def start_test(session: Session, *, user: User, organization_id: int, browser: str) -> str:
-    """"Test connection": a real sign-in at the IdP whose success is recorded (nobody is
+    """ "Test connection": a real sign-in at the IdP whose success is recorded (nobody is
     signed in by it; the Owner/Admin comes back to the card)."""
     _require_manager(session, user, organization_id)
     row = session.get(SsoConnection, organization_id)
@@ -543,12 +552,18 @@ def finish_saml(session: Session, *, code: str, browser: str) -> Finished:
     login.finish_hash = ""  # single use
     session.add(login)
     if login.test_by_id is not None:
-        return Finished(login.organization_id, next_path=routes.ORG_SETTINGS, test_email=login.email)
+        return Finished(
+            login.organization_id, next_path=routes.ORG_SETTINGS, test_email=login.email
+        )
     person = session.get(User, login.user_id) if login.user_id else None
     if person is None:
         raise SsoRefused(START_AGAIN)
     ticket = accounts.issue_sign_in_ticket(session, person, login.organization_id, browser=browser)
-    return Finished(login.organization_id, ticket=ticket, next_path=login.next_path or routes.DEFAULT_AFTER_SIGN_IN)
+    return Finished(
+        login.organization_id,
+        ticket=ticket,
+        next_path=login.next_path or routes.DEFAULT_AFTER_SIGN_IN,
+    )
 
 
 # --- just in time ---------------------------------------------------------------------------
@@ -559,11 +574,15 @@ def _complete(
 ) -> Finished:
     if claimed.test_by_id is not None:
         _record_test(session, row, claimed.test_by_id, identity)
-        return Finished(row.organization_id, next_path=routes.ORG_SETTINGS, test_email=identity.email)
+        return Finished(
+            row.organization_id, next_path=routes.ORG_SETTINGS, test_email=identity.email
+        )
     person = _sign_in_person(session, row, identity)
     ticket = accounts.issue_sign_in_ticket(session, person, row.organization_id, browser=browser)
     return Finished(
-        row.organization_id, ticket=ticket, next_path=claimed.next_path or routes.DEFAULT_AFTER_SIGN_IN
+        row.organization_id,
+        ticket=ticket,
+        next_path=claimed.next_path or routes.DEFAULT_AFTER_SIGN_IN,
     )
 
 
@@ -593,7 +612,9 @@ def _check_domain(session: Session, organization_id: int, identity: Identity) ->
         raise SsoRefused(f"The identity provider sent an unusable address ({exc}).") from exc
     if identity.email_verified is False:
         raise SsoRefused(f"The identity provider has not confirmed {identity.email}.")
-    if company_domains.email_domain(identity.email) not in verified_domains(session, organization_id):
+    if company_domains.email_domain(identity.email) not in verified_domains(
+        session, organization_id
+    ):
         raise SsoRefused(
             f"The identity provider signed in {identity.email}, which is not at one of the "
             "organization's verified company domains."
@@ -634,20 +655,34 @@ def _sign_in_person(session: Session, row: SsoConnection, identity: Identity) ->
     else:
         _update_person(session, organization.id, person, identity)
     if link is None:
-        session.add(SsoIdentity(organization_id=organization.id, subject=identity.subject, user_id=person.id))
+        session.add(
+            SsoIdentity(
+                organization_id=organization.id, subject=identity.subject, user_id=person.id
+            )
+        )
     _ensure_member(session, organization, person)
-    _audit(session, organization.id, person, "sso.signed_in", f"{person.email} signed in with single sign-on")
+    _audit(
+        session,
+        organization.id,
+        person,
+        "sso.signed_in",
+        f"{person.email} signed in with single sign-on",
+    )
     return person
 
 
-def _update_person(session: Session, organization_id: int, person: User, identity: Identity) -> None:
+def _update_person(
+    session: Session, organization_id: int, person: User, identity: Identity
+) -> None:
     if person.email_confirmed_at is None:
         # Whoever registered this address never proved it: the password they chose must
         # not open the account the IdP now confirms (pre-hijacking), nor their sessions.
         person.password_hash = security.hash_password(secrets.token_urlsafe(32))
         person.email_confirmed_at = utcnow()
         for open_session in session.exec(
-            select(UserSession).where(UserSession.user_id == person.id, col(UserSession.revoked_at).is_(None))
+            select(UserSession).where(
+                UserSession.user_id == person.id, col(UserSession.revoked_at).is_(None)
+            )
         ).all():
             open_session.revoked_at = utcnow()
             session.add(open_session)
@@ -753,4 +788,6 @@ def _forget_expired(session: Session) -> None:
 
 
 def _audit(session: Session, organization_id: int, actor: User | None, action: str, summary: str):
-    audit.record(session, organization_id=organization_id, actor=actor, action=action, summary=summary)
+    audit.record(
+        session, organization_id=organization_id, actor=actor, action=action, summary=summary
+    )

@@ -117,7 +117,9 @@ def new_key_pair(common_name: str) -> KeyPair:
 def fetch_metadata(url: str) -> str:
     """The IdP's metadata from its URL (https only; no redirects followed)."""
     url = (url or "").strip()
-    if not url.startswith("https://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
+    if not url.startswith("https://") and not url.startswith(
+        ("http://127.0.0.1", "http://localhost")
+    ):
         raise SamlRefused("The metadata URL must be an https:// address.")
     try:
         answer = httpx.get(url, timeout=10.0, follow_redirects=False)
@@ -240,11 +242,7 @@ def precheck(xml: str) -> str:
     assertion = assertions[0]
     assertion_id = assertion.get("ID") or ""
     signatures = [child for child in assertion if child.tag == f"{{{DS}}}Signature"]
-    references = [
-        ref.get("URI")
-        for sig in signatures
-        for ref in sig.iter(f"{{{DS}}}Reference")
-    ]
+    references = [ref.get("URI") for sig in signatures for ref in sig.iter(f"{{{DS}}}Reference")]
     if not signatures:
         raise SamlRefused("The SAML assertion is not signed.")
     if len(signatures) != 1 or references != [f"#{assertion_id}"] or not assertion_id:
@@ -253,7 +251,32 @@ def precheck(xml: str) -> str:
         )
     if len(list(root.iter(f"{{{DS}}}Signature"))) > 2:
         raise SamlRefused("The SAML response has unexpected signatures.")
+    _time_window(assertion)
     return assertion_id
+
+
+def _time_window(assertion) -> None:
+    """NotBefore / NotOnOrAfter of the conditions and bearer confirmations, with the clock
+    leeway, said in words (pysaml2 checks them again after the signature)."""
+    from saml2.time_util import str_to_time
+
+    now = datetime.now(UTC)
+    leeway = timedelta(seconds=LEEWAY_SECONDS)
+    elements = [*assertion.iter(f"{{{SAML}}}Conditions"),
+                *assertion.iter(f"{{{SAML}}}SubjectConfirmationData")]  # fmt: skip
+    for element in elements:
+        for name, late in (("NotOnOrAfter", True), ("NotBefore", False)):
+            value = element.get(name)
+            if not value:
+                continue
+            try:
+                moment = datetime(*str_to_time(value)[:6], tzinfo=UTC)
+            except (ValueError, TypeError) as exc:
+                raise SamlRefused(f"The assertion's {name} is not a time.") from exc
+            if late and now >= moment + leeway:
+                raise SamlRefused("The SAML assertion has expired.")
+            if not late and now + leeway < moment:
+                raise SamlRefused("The SAML assertion is not valid yet.")
 
 
 def accept(
@@ -293,7 +316,9 @@ def accept(
         raise SamlRefused("The assertion comes from another identity provider.")
     audiences = [
         audience.text.strip()
-        for restriction in (assertion.conditions.audience_restriction if assertion.conditions else [])
+        for restriction in (
+            assertion.conditions.audience_restriction if assertion.conditions else []
+        )
         for audience in restriction.audience
         if audience.text
     ]

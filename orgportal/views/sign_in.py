@@ -7,6 +7,7 @@ from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
 from orgportal.state.auth import LoginState
 from orgportal.state.password_reset import PasswordResetState
+from orgportal.views.sso_sign_in import sso_sign_in
 
 
 def sign_in_card() -> rx.Component:
@@ -85,6 +86,7 @@ def _password_step() -> rx.Component:
             ),
             on_submit=LoginState.submit,
         ),
+        sso_sign_in(),  # SPEC §16
         rx.text(
             "No account yet? ",
             rx.link("Create one", href=LoginState.register_href, underline="always"),

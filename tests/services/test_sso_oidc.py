@@ -24,6 +24,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import accounts, sso, sso_oidc
 from orgportal.services.errors import (
     Conflict,
+    InvalidCredentials,
     InvalidToken,
     PermissionDenied,
     ValidationFailed,
@@ -117,7 +118,9 @@ def test_full_sign_in_creates_the_account_just_in_time_and_opens_a_session(sessi
     assert person is not None and person.email_confirmed_at is not None
     assert (person.first_name, person.last_name) == ("Alice", "Example")
     membership = session.exec(
-        select(Membership).where(Membership.user_id == person.id, Membership.organization_id == org.id)
+        select(Membership).where(
+            Membership.user_id == person.id, Membership.organization_id == org.id
+        )
     ).one()
     assert membership.role == Role.VIEWER  # the join-by-domain default
     assert finished.next_path == "/links"
@@ -127,7 +130,7 @@ def test_full_sign_in_creates_the_account_just_in_time_and_opens_a_session(sessi
     actions = audit_actions(session, org.id)
     assert {"sso.account_created", "member.joined", "sso.signed_in"} <= set(actions)
     # the person's password is unusable: nobody knows it
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidCredentials):
         accounts.sign_in(session, email="alice@acme.com", password=PASSWORD, browser=BROWSER)
 
 
@@ -141,10 +144,14 @@ def test_authorization_request_uses_pkce_s256_state_and_nonce(session, connected
     assert query["redirect_uri"] == [sso.redirect_uri()]
 
 
-def test_second_sign_in_finds_the_same_account_and_follows_the_idps_name_and_address(session, connected, idp):
+def test_second_sign_in_finds_the_same_account_and_follows_the_idps_name_and_address(
+    session, connected, idp
+):
     sign_in(session)
     first = accounts.find_user(session, "alice@acme.com")
-    idp.user = IdpUser(sub="idp-alice", email="alice.smith@acme.com", given_name="Alice", family_name="Smith")
+    idp.user = IdpUser(
+        sub="idp-alice", email="alice.smith@acme.com", given_name="Alice", family_name="Smith"
+    )
     finished = sign_in(session, email="alice.smith@acme.com")
     assert finished.ticket
     session.refresh(first)
@@ -157,7 +164,7 @@ def test_an_existing_unconfirmed_account_is_confirmed_and_its_password_dropped(s
     sign_in(session)
     session.refresh(squatter)
     assert squatter.email_confirmed_at is not None
-    with pytest.raises(Exception):  # the password chosen by whoever registered it is gone
+    with pytest.raises(InvalidCredentials):  # the password chosen by whoever registered it is gone
         accounts.sign_in(session, email="alice@acme.com", password=PASSWORD, browser=BROWSER)
 
 
@@ -182,22 +189,36 @@ def test_id_tokens_failing_a_check_are_refused(session, connected, idp, fault, m
 
 def test_verify_id_token_refuses_a_token_signed_by_another_key(provider):
     """The signature check on its own: a token signed with a key not in the JWKS."""
+    import time
+
     from joserfc import jwt
     from joserfc.jwk import KeySet
 
-    import time
-
     now = int(time.time())
-    claims = {"iss": "https://idp", "aud": "c", "sub": "s", "iat": now, "exp": now + 60, "nonce": "n"}
+    claims = {
+        "iss": "https://idp",
+        "aud": "c",
+        "sub": "s",
+        "iat": now,
+        "exp": now + 60,
+        "nonce": "n",
+    }
     token = jwt.encode({"alg": "RS256", "kid": "test-1"}, claims, provider.other_key)
     keys = KeySet([provider.key])
     with pytest.raises(sso_oidc.OidcRefused, match="signature"):
         sso_oidc.verify_id_token(token, keys=keys, issuer="https://idp", client_id="c", nonce="n")
     good = jwt.encode({"alg": "RS256", "kid": "test-1"}, claims, provider.key)
-    assert sso_oidc.verify_id_token(good, keys=keys, issuer="https://idp", client_id="c", nonce="n").subject == "s"
+    assert (
+        sso_oidc.verify_id_token(
+            good, keys=keys, issuer="https://idp", client_id="c", nonce="n"
+        ).subject
+        == "s"
+    )
     none_alg = jwt.encode({"alg": "none"}, claims, None, algorithms=["none"])
     with pytest.raises(sso_oidc.OidcRefused):
-        sso_oidc.verify_id_token(none_alg, keys=keys, issuer="https://idp", client_id="c", nonce="n")
+        sso_oidc.verify_id_token(
+            none_alg, keys=keys, issuer="https://idp", client_id="c", nonce="n"
+        )
 
 
 def test_state_is_bound_to_the_browser_and_used_once(session, connected):
@@ -297,7 +318,9 @@ def test_set_up_is_for_owners_and_admins_on_the_unlimited_plan(session, idp, sec
     assert shown.redirect_uri.endswith("/api/sso/oidc/callback")
 
 
-def test_enforce_needs_a_successful_test_then_refuses_passwords_except_the_owners(session, connected, idp):
+def test_enforce_needs_a_successful_test_then_refuses_passwords_except_the_owners(
+    session, connected, idp
+):
     owner, org, _ = connected
     admin = add_member(session, org, Role.ADMIN, make_user(session, "admin@acme.com"))
     with pytest.raises(Conflict, match="Test connection"):
@@ -326,7 +349,9 @@ def test_enforce_needs_a_successful_test_then_refuses_passwords_except_the_owner
     # someone at another domain is not affected
     outsider = make_user(session, "carol@elsewhere.com")
     add_member(session, org, Role.AGENT, outsider)
-    assert accounts.sign_in(session, email="carol@elsewhere.com", password=PASSWORD, browser=BROWSER)
+    assert accounts.sign_in(
+        session, email="carol@elsewhere.com", password=PASSWORD, browser=BROWSER
+    )
     # the SSO sign-in itself works for the Admin's domain colleagues
     assert sign_in(session).ticket
     # changing the connection clears the test and ends enforcement

@@ -1,0 +1,132 @@
+"""Single sign-on as people use it (SPEC §16), against real identity providers the test
+starts: an OpenID Connect provider built on authlib's server side (tests/oidc_provider.py)
+and a SAML IdP built on pysaml2's IdP side (tests/saml_idp.py).
+
+The Owner of an Unlimited organization with a verified company domain sets SSO up on the
+Settings page (copying the values the IdP asks for), runs Test connection (a real sign-in
+at the IdP), turns Enforce SSO on; then someone at the domain, in their own browser,
+presses "Continue with SSO" on the sign-in page, gives their work email and comes back
+signed in, a member with the join-by-domain role (their account made just in time)."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.dns_server import LocalDns
+from tests.e2e.helpers import open_settings, wait_for_hydration, wait_for_toasts_to_close
+from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.test_company_domains import verified_company_domain
+from tests.oidc_provider import IdpUser, OidcProvider
+
+
+@pytest.fixture(scope="module")
+def oidc_provider():
+    running = OidcProvider().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def other_page(browser: Browser, base_url):
+    """Someone else, in their own browser."""
+    context = browser.new_context(base_url=base_url)
+    yield context.new_page()
+    context.close()
+
+
+def sso_card(page: Page):
+    card = page.locator("#sso-card")
+    expect(card.get_by_role("heading", name="Single sign-on")).to_be_visible(timeout=20_000)
+    return card
+
+
+def continue_with_sso(page: Page, address: str) -> None:
+    page.goto("/login")
+    wait_for_hydration(page)
+    page.get_by_role("button", name="Continue with SSO").click()
+    form = page.get_by_role("form", name="Single sign-on")
+    form.get_by_label("Work email").fill(address)
+    form.get_by_role("button", name="Continue").click()
+
+
+def test_oidc_set_up_test_enforce_and_sign_in(
+    page: Page, other_page: Page, local_dns: LocalDns, oidc_provider: OidcProvider
+):
+    domain = f"oidc-{uuid.uuid4().hex[:8]}.com"
+    org = f"Oidc {domain[5:13]}"
+    verified_company_domain(page, local_dns, org, domain, "Join automatically")
+
+    open_settings(page)
+    card = sso_card(page)
+    expect(card.get_by_label("Protocol")).to_have_value("oidc")
+    redirect_uri = card.locator("dd code").first.inner_text()
+    assert redirect_uri.endswith("/api/sso/oidc/callback")
+    client = oidc_provider.add_client(redirect_uri)
+
+    form = card.get_by_role("form", name="OpenID Connect")
+    form.get_by_label("Issuer URL").fill("http://idp.example.com")
+    form.get_by_label("Client ID").fill(client.client_id)
+    form.get_by_label("Client secret").fill(client.client_secret)
+    form.get_by_role("button", name="Save OpenID Connect").click()
+    expect(card.locator("#oidc_issuer-error")).to_contain_text("https://", timeout=20_000)
+
+    form.get_by_label("Issuer URL").fill(oidc_provider.issuer)
+    form.get_by_role("button", name="Save OpenID Connect").click()
+    expect(page.get_by_text("OpenID Connect saved. Run Test connection next.")).to_be_visible(
+        timeout=20_000
+    )
+    expect(card.get_by_role("button", name="Enforce SSO")).to_be_disabled()
+    expect(card.get_by_label("Client secret")).to_have_attribute(
+        "placeholder", "Saved: leave blank to keep it"
+    )
+    wait_for_toasts_to_close(page)
+    assert_accessible(page, "settings with single sign-on set up")
+
+    # Test connection: a real sign-in at the provider, back to this card
+    oidc_provider.user = IdpUser(sub=f"tester-{domain}", email=f"it@{domain}")
+    card.get_by_role("button", name="Test connection").click()
+    expect(page).to_have_url(f"{page.url.split('?')[0]}?sso_test=ok", timeout=20_000)
+    card = sso_card(page)
+    expect(card.get_by_role("status")).to_contain_text("Test connection succeeded")
+    expect(card.locator("#sso-tested")).to_contain_text("Last successful test")
+
+    card.get_by_role("button", name="Enforce SSO").click()
+    expect(card.locator("#sso-enforced")).to_contain_text(domain, timeout=20_000)
+    expect(card.locator("#sso-enforced")).to_contain_text("break-glass")
+    wait_for_toasts_to_close(page)
+    assert_accessible(page, "settings with single sign-on enforced")
+
+    # someone at the domain signs in with SSO in their own browser: account made just in time
+    oidc_provider.user = IdpUser(
+        sub=f"grace-{domain}", email=f"grace@{domain}", given_name="Grace", family_name="Hopper"
+    )
+    other_page.goto("/login")
+    wait_for_hydration(other_page)
+    other_page.get_by_role("button", name="Continue with SSO").click()
+    assert_accessible(other_page, "sign-in page with the single sign-on form")
+    form = other_page.get_by_role("form", name="Single sign-on")
+    form.get_by_label("Work email").fill("grace@unknown-corp.com")
+    form.get_by_role("button", name="Continue").click()
+    expect(form.get_by_role("alert")).to_contain_text(
+        "No single sign-on is set up for unknown-corp.com", timeout=20_000
+    )
+    form.get_by_label("Work email").fill(f"grace@{domain}")
+    form.get_by_role("button", name="Continue").click()
+    expect(other_page.get_by_role("heading", name=org)).to_be_visible(timeout=30_000)
+    expect(other_page.locator("#role-badge")).to_have_text("Agent")
+    other_page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    expect(other_page.get_by_text(f"grace@{domain}").first).to_be_visible(timeout=20_000)
+
+    # a refused answer from the provider says why, on a page of its own
+    oidc_provider.fault = "wrong_audience"
+    try:
+        other_page.context.clear_cookies()
+        continue_with_sso(other_page, f"grace@{domain}")
+        expect(other_page.get_by_role("heading", name="Single sign-on did not work")).to_be_visible(
+            timeout=20_000
+        )
+        expect(other_page.get_by_role("alert")).to_contain_text("audience")
+        assert_accessible(other_page, "single sign-on refusal page")
+    finally:
+        oidc_provider.fault = ""
