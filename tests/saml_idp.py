@@ -9,6 +9,7 @@ makes the IdP misbehave on purpose: `unsigned`, `wrong_audience`, `expired`.
 """
 
 import base64
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -24,10 +25,8 @@ from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.saml import AUTHN_PASSWORD, NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.server import Server
-from saml2.saml import AUTHN_PASSWORD
-import shutil
 
 
 @dataclass

@@ -8,8 +8,10 @@ at the IdP), turns Enforce SSO on; then someone at the domain, in their own brow
 presses "Continue with SSO" on the sign-in page, gives their work email and comes back
 signed in, a member with the join-by-domain role (their account made just in time)."""
 
+import re
 import uuid
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -18,6 +20,7 @@ from tests.e2e.helpers import open_settings, wait_for_hydration, wait_for_toasts
 from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.test_company_domains import verified_company_domain
 from tests.oidc_provider import IdpUser, OidcProvider
+from tests.saml_idp import SamlIdp, SamlUser
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def test_oidc_set_up_test_enforce_and_sign_in(
     # Test connection: a real sign-in at the provider, back to this card
     oidc_provider.user = IdpUser(sub=f"tester-{domain}", email=f"it@{domain}")
     card.get_by_role("button", name="Test connection").click()
-    expect(page).to_have_url(f"{page.url.split('?')[0]}?sso_test=ok", timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/organization/settings/?\?sso_test=ok$"), timeout=20_000)
     card = sso_card(page)
     expect(card.get_by_role("status")).to_contain_text("Test connection succeeded")
     expect(card.locator("#sso-tested")).to_contain_text("Last successful test")
@@ -122,11 +125,64 @@ def test_oidc_set_up_test_enforce_and_sign_in(
     oidc_provider.fault = "wrong_audience"
     try:
         other_page.context.clear_cookies()
-        continue_with_sso(other_page, f"grace@{domain}")
-        expect(other_page.get_by_role("heading", name="Single sign-on did not work")).to_be_visible(
+        fresh = other_page.context.new_page()  # signed out, a new tab
+        continue_with_sso(fresh, f"grace@{domain}")
+        expect(fresh.get_by_role("heading", name="Single sign-on did not work")).to_be_visible(
             timeout=20_000
         )
-        expect(other_page.get_by_role("alert")).to_contain_text("audience")
-        assert_accessible(other_page, "single sign-on refusal page")
+        expect(fresh.get_by_role("alert")).to_contain_text("audience")
+        assert_accessible(fresh, "single sign-on refusal page")
     finally:
         oidc_provider.fault = ""
+
+
+@pytest.fixture(scope="module")
+def saml_idp():
+    running = SamlIdp().start()
+    yield running
+    running.stop()
+
+
+def test_saml_set_up_test_and_sign_in(
+    page: Page, other_page: Page, local_dns: LocalDns, saml_idp: SamlIdp, base_url: str
+):
+    domain = f"saml-{uuid.uuid4().hex[:8]}.com"
+    org = f"Saml {domain[5:13]}"
+    verified_company_domain(page, local_dns, org, domain, "Join automatically")
+
+    open_settings(page)
+    card = sso_card(page)
+    card.get_by_label("Protocol").select_option("SAML 2.0")
+    form = card.get_by_role("form", name="SAML 2.0")
+    form.get_by_label("IdP metadata URL").fill(f"{saml_idp.base}/metadata")
+    form.get_by_role("button", name="Save SAML").click()
+    expect(page.get_by_text("SAML saved. Run Test connection next.")).to_be_visible(timeout=20_000)
+    expect(card.get_by_text(saml_idp.entity_id)).to_be_visible()
+    acs_url, entity_id = card.locator("dd code").all_inner_texts()
+    assert acs_url.startswith(base_url) and acs_url.endswith("/acs")
+    wait_for_toasts_to_close(page)
+    assert_accessible(page, "settings with SAML single sign-on")
+
+    # the IdP's administrator imports our metadata (the Entity ID is its address)
+    saml_idp.trust_sp(httpx.get(entity_id).text)
+
+    saml_idp.user = SamlUser(email=f"it@{domain}")
+    card.get_by_role("button", name="Test connection").click()
+    expect(page).to_have_url(re.compile(r"/organization/settings/?\?sso_test=ok$"), timeout=20_000)
+    card = sso_card(page)
+    expect(card.locator("#sso-tested")).to_contain_text("Last successful test")
+
+    saml_idp.user = SamlUser(email=f"lin@{domain}", given_name="Lin", surname="Chen")
+    continue_with_sso(other_page, f"lin@{domain}")
+    expect(other_page.get_by_role("heading", name=org)).to_be_visible(timeout=30_000)
+    expect(other_page.locator("#role-badge")).to_have_text("Agent")
+
+    # an unsigned assertion is refused, with the reason on a page of its own
+    saml_idp.fault = "unsigned"
+    try:
+        other_page.context.clear_cookies()
+        fresh = other_page.context.new_page()  # signed out, a new tab
+        continue_with_sso(fresh, f"lin@{domain}")
+        expect(fresh.get_by_role("alert")).to_contain_text("not signed", timeout=20_000)
+    finally:
+        saml_idp.fault = ""
