@@ -144,7 +144,7 @@ def saml_idp():
 
 
 def test_saml_set_up_test_and_sign_in(
-    page: Page, other_page: Page, local_dns: LocalDns, saml_idp: SamlIdp, base_url: str
+    page: Page, other_page: Page, local_dns: LocalDns, saml_idp: SamlIdp, base_url: str, tmp_path
 ):
     domain = f"saml-{uuid.uuid4().hex[:8]}.com"
     org = f"Saml {domain[5:13]}"
@@ -162,6 +162,14 @@ def test_saml_set_up_test_and_sign_in(
     assert acs_url.startswith(base_url) and acs_url.endswith("/acs")
     wait_for_toasts_to_close(page)
     assert_accessible(page, "settings with SAML single sign-on")
+
+    # the same metadata as a file, uploaded
+    metadata_file = tmp_path / "idp-metadata.xml"
+    metadata_file.write_text(httpx.get(f"{saml_idp.base}/metadata").text)
+    card.locator("#sso-metadata-upload input[type=file]").set_input_files(str(metadata_file))
+    expect(page.get_by_text("SAML saved from the uploaded metadata.")).to_be_visible(
+        timeout=20_000
+    )
 
     # the IdP's administrator imports our metadata (the Entity ID is its address)
     saml_idp.trust_sp(httpx.get(entity_id).text)
