@@ -68,6 +68,11 @@ from orgportal.state.billing import (
     TestPortalState,
 )
 from orgportal.state.business_details import BusinessDetailsState
+from orgportal.state.company_domains import (
+    CompanyDomainsState,
+    JoinOfferState,
+    JoinRequestsState,
+)
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
@@ -192,10 +197,15 @@ SIGNED_IN_PAGES = [
         overview_page,
         routes.ORGANIZATION,
         "Organization",
-        (OrgState, UsageState, BillingState, MemberLimitState),
+        (OrgState, UsageState, BillingState, MemberLimitState, JoinOfferState),
     ),
     (new_organization_page, routes.ORG_NEW, "New organization", (OrgState,)),
-    (members_page, routes.ORG_MEMBERS, "Members", (MembersState, MemberLimitState)),
+    (
+        members_page,
+        routes.ORG_MEMBERS,
+        "Members",
+        (MembersState, MemberLimitState, JoinRequestsState),
+    ),
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
     (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),
@@ -204,7 +214,13 @@ SIGNED_IN_PAGES = [
         settings_page,
         routes.ORG_SETTINGS,
         "Settings",
-        (OrgState, BusinessDetailsState, OrgSecurityState, OrganizationKeysState),
+        (
+            OrgState,
+            BusinessDetailsState,
+            OrgSecurityState,
+            OrganizationKeysState,
+            CompanyDomainsState,
+        ),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),
     (test_checkout_page, routes.TEST_CHECKOUT, "Test checkout", (TestCheckoutState,)),

@@ -13,6 +13,13 @@ from orgportal.models.billing import (
     TestModeCheckout,
     TestModeSubscription,
 )
+from orgportal.models.company_domain import (
+    CompanyDomain,
+    CompanyJoinSettings,
+    JoinPolicy,
+    JoinRequest,
+    JoinRequestStatus,
+)
 from orgportal.models.content import Link, StoredFile
 from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
@@ -43,6 +50,11 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "BillingEvent",
+    "CompanyDomain",
+    "CompanyJoinSettings",
+    "JoinPolicy",
+    "JoinRequest",
+    "JoinRequestStatus",
     "Subscription",
     "TestModeCheckout",
     "TestModeSubscription",

@@ -51,7 +51,13 @@ def test_the_pricing_table_is_the_plan_data_with_the_annual_saving():
     assert monthly == ("£0", "£4.99", "£9.99", "£19.99", "£49.99")
     assert annual[0] == "£0"
     assert annual[3] == "£199.90 (save £39.98)"  # 12 × £19.99 − £199.90
-    assert table["Single sign-on (SAML/OIDC), SCIM"][-1] == "Coming"
+    assert table["Company domains, single sign-on (SAML/OIDC), SCIM"] == (
+        "—",
+        "—",
+        "—",
+        "—",
+        "Included",
+    )
     assert all(len(values) == len(plans.ALL) for values in table.values())
 
 
@@ -78,6 +84,13 @@ def test_an_upgrade_from_free_lists_the_new_limits_and_the_charge():
     )
     assert change.stops == ()
     assert change.billing == "Billed £19.99 monthly."
+
+
+def test_moving_to_or_from_unlimited_says_company_domains_and_sso_come_or_go():
+    up = summarize(standing("professional", "monthly"), "unlimited", "monthly")
+    assert "Company domains, single sign-on (SAML/OIDC), SCIM: included" in up.changes
+    down = summarize(standing("unlimited", "monthly"), "professional", "monthly")
+    assert "Company domains, single sign-on (SAML/OIDC), SCIM: not included" in down.changes
 
 
 def test_annual_billing_says_the_saving_and_a_subscribed_change_says_proration():
