@@ -19,6 +19,7 @@ from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.passkey import Passkey, PasskeyChallenge
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.support import (
@@ -55,6 +56,8 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboxMessage",
+    "Passkey",
+    "PasskeyChallenge",
     "Project",
     "OrganizationSecurity",
     "RecoveryCode",
