@@ -62,7 +62,7 @@ def test_add_a_passkey_sign_in_with_it_use_it_as_second_step_and_remove_it(page:
     assert stored_credentials(cdp, authenticator) == []
     form.get_by_label("Password to confirm").fill(PASSWORD)
     form.get_by_role("button", name="Add a passkey").click()
-    row = page.get_by_label("Passkey Work laptop")
+    row = page.get_by_role("row", name="Passkey Work laptop")
     expect(row).to_be_visible(timeout=20_000)
     expect(row).to_contain_text("Never")
     credentials = stored_credentials(cdp, authenticator)
@@ -79,7 +79,7 @@ def test_add_a_passkey_sign_in_with_it_use_it_as_second_step_and_remove_it(page:
         timeout=20_000
     )
     open_passkeys(page)
-    expect(page.get_by_label("Passkey Work laptop")).not_to_contain_text("Never")
+    expect(page.get_by_role("row", name="Passkey Work laptop")).not_to_contain_text("Never")
 
     # the password first, then the passkey instead of a code (the account has no app)
     sign_out(page)
