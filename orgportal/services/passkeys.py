@@ -31,7 +31,7 @@ from datetime import timedelta
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -67,6 +67,7 @@ from orgportal.services.errors import (
     InvalidToken,
     NotAuthenticated,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from orgportal.services.validation import FieldError, text
@@ -127,8 +128,15 @@ def begin_registration(
 ) -> str:
     """The options for `navigator.credentials.create`, after the password (or a current
     authenticator code): a new way into the account must not be open to whoever finds a
-    browser signed in. Refused when the name is empty or taken, or the account has
-    MAX_PASSKEYS already."""
+    browser signed in. Refused when the address is not confirmed (as for API keys: someone
+    who registered another person's address must not keep a way in once its owner proves
+    it, `unconfirmed.reclaim`), the name is empty or taken, or the account has MAX_PASSKEYS
+    already."""
+    if user.email_confirmed_at is None:  # a passkey would outlive the owner proving it
+        raise PermissionDenied(
+            "Confirm your email address before adding a passkey: open the link we sent to "
+            f"{user.email} (the banner above can send it again)."
+        )
     clean = _clean_name(session, user, name)
     _prove_it_is_them(session, user, password=password, code=code)
     if len(list_passkeys(session, user=user)) >= MAX_PASSKEYS:
@@ -355,6 +363,10 @@ def _store_challenge(
     name: str = "",
     handle: str = "",
 ) -> None:
+    """Keep a new challenge; expired ones go (the sign-in page makes one per click, signed
+    out, so the table holds at most CHALLENGE_TTL's worth)."""
+    now = utcnow()
+    session.exec(delete(PasskeyChallenge).where(col(PasskeyChallenge.expires_at) < now))
     session.add(
         PasskeyChallenge(
             token_hash=_challenge_hash(bytes_to_base64url(challenge), browser),
@@ -362,7 +374,7 @@ def _store_challenge(
             user_id=user_id,
             name=name,
             user_handle=handle,
-            expires_at=utcnow() + CHALLENGE_TTL,
+            expires_at=now + CHALLENGE_TTL,
         )
     )
 

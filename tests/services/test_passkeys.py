@@ -26,6 +26,7 @@ from orgportal.services.errors import (
     AccountLocked,
     InvalidToken,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from orgportal.services.passkeys import PasskeyRefused
@@ -123,6 +124,15 @@ def test_register_a_passkey_with_a_name_after_the_password(session):
     assert stored and all(options["challenge"] not in row.token_hash for row in stored)
 
 
+def test_an_unconfirmed_account_cannot_add_a_passkey(session):
+    """A passkey would outlive the owner of the address proving it (SPEC §1)."""
+    user = make_user(session, confirmed=False)
+    with pytest.raises(PermissionDenied, match="Confirm your email address"):
+        passkeys.begin_registration(
+            session, user=user, name="Laptop", password=PASSWORD, code="", browser=BROWSER
+        )
+
+
 def test_registration_needs_the_password_and_a_free_name(session):
     user = make_user(session)
     register(session, user, SoftWebauthnDevice(), "Laptop")
@@ -213,6 +223,10 @@ def test_an_expired_challenge_is_refused(session):
         "expired",
     )
     assert passkeys.list_passkeys(session, user=user) == []
+    # expired challenges are cleared as new ones are made
+    passkeys.begin_sign_in(session, browser=BROWSER)
+    session.commit()
+    assert [row.purpose for row in session.exec(select(PasskeyChallenge))] == ["sign_in"]
 
 
 def test_a_browser_that_gave_up_says_so(session):
