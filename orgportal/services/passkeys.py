@@ -262,6 +262,7 @@ def finish_second_step(
     an answer that does not pass, is a failed sign-in for the lockout."""
     token, user = _second_step_user(session, challenge, browser)
     sign_in_lockout.refuse_if_locked(session, user.email)
+    _answer_json(answer)  # a cancelled browser dialog is no failed attempt
     try:
         _take_challenge(session, answer, browser, SECOND_STEP, user_id=user.id, commit=False)
         passkey = _passkey_of_answer(session, answer, commit=False)

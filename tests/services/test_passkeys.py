@@ -294,6 +294,22 @@ def test_the_second_step_refuses_another_users_passkey_and_counts_it(session):
     assert session.exec(select(Passkey).where(Passkey.user_id == other.id)).one().sign_count == 0
 
 
+def test_a_cancelled_passkey_dialog_is_no_failed_attempt(session):
+    user = make_user(session)
+    register(session, user, SoftWebauthnDevice())
+    challenge = second_step(session, user)
+    for _ in range(settings.login_max_failures + 1):
+        refused(
+            session,
+            lambda: passkeys.finish_second_step(
+                session, challenge=challenge, answer='{"error": "NotAllowedError"}',
+                browser=BROWSER,
+            ),
+            "NotAllowedError",
+        )  # fmt: skip
+    assert session.exec(select(LoginAttempt).where(LoginAttempt.succeeded == False)).all() == []  # noqa: E712
+
+
 def test_a_code_step_of_an_account_with_only_passkeys_refuses_any_code(session):
     user = make_user(session)
     register(session, user, SoftWebauthnDevice())
