@@ -8,18 +8,22 @@ http://localhost (PUBLIC_URL), which is one."""
 import re
 from pathlib import Path
 
-from playwright.sync_api import CDPSession, Page, expect
+from playwright.sync_api import Browser, CDPSession, Page, expect
 
 from tests.e2e.helpers import (
     PASSWORD,
     confirm_email,
+    create_organization,
+    invite,
+    join_as_new_user,
+    open_members,
     register,
     sign_in,
     unique_email,
     wait_for_hydration,
 )
 from tests.e2e.test_accessibility import assert_accessible
-from tests.e2e.test_two_factor import sign_out
+from tests.e2e.test_two_factor import open_security, sign_out, subscribe_professional
 
 
 def add_virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
@@ -135,3 +139,59 @@ def test_add_a_passkey_sign_in_with_it_use_it_as_second_step_and_remove_it(
     expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(
         timeout=20_000
     )
+
+
+def add_passkey(page: Page, name: str) -> None:
+    """On a page showing the Passkeys card: name it, confirm with the password, and let the
+    (virtual) authenticator make it."""
+    form = page.get_by_role("form", name="Add a passkey")
+    wait_for_hydration(page)
+    form.get_by_label("Name of the passkey").fill(name)
+    form.get_by_label("Password to confirm").fill(PASSWORD)
+    form.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("row", name=f"Passkey {name}")).to_be_visible(timeout=20_000)
+
+
+def test_an_organization_requiring_two_factor_accepts_a_passkey(
+    page: Page, browser: Browser, base_url: str, mail_dir: Path
+):
+    owner = unique_email("pk-owner")
+    register(page, owner)
+    confirm_email(page, mail_dir, owner)
+    create_organization(page, "Passkey Co")
+    subscribe_professional(page)
+    open_members(page)
+    member_address = unique_email("pk-member")
+    invite(page, member_address)
+    member_context = browser.new_context(base_url=base_url)
+    try:
+        member = member_context.new_page()
+        join_as_new_user(member, mail_dir, member_address)
+
+        # the Owner's own second factor is a passkey; then the organization requires one
+        add_virtual_authenticator(page)
+        open_passkeys(page)
+        add_passkey(page, "Owner laptop")
+        card = open_security(page)
+        card.get_by_label("Require two-factor sign-in").check()
+        card.get_by_role("button", name="Save Security").click()
+        expect(page.get_by_text("Security settings saved.")).to_be_visible(timeout=20_000)
+
+        # the member is sent to set it up, adds a passkey there, and continues
+        add_virtual_authenticator(member)
+        member.goto("/organization")
+        expect(
+            member.get_by_role("heading", name="Set up two-factor sign-in to continue")
+        ).to_be_visible(timeout=20_000)
+        expect(member.get_by_role("button", name="Continue")).to_have_count(0)
+        add_passkey(member, "Member phone")
+        assert_accessible(member, "the two-factor gate with a passkey added")
+        member.get_by_role("button", name="Continue").click()
+        expect(member.get_by_role("heading", name="Passkey Co")).to_be_visible(timeout=20_000)
+
+        page.goto("/organization")
+        open_members(page)
+        expect(page.get_by_label(f"Member {owner}")).to_contain_text("On")
+        expect(page.get_by_label(f"Member {member_address}")).to_contain_text("On")
+    finally:
+        member_context.close()
