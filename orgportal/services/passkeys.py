@@ -107,10 +107,6 @@ def expected_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def has_passkey(session: Session, user_id: int) -> bool:
-    return session.exec(select(Passkey.id).where(Passkey.user_id == user_id)).first() is not None
-
-
 def list_passkeys(session: Session, *, user: User) -> list[Passkey]:
     """The user's passkeys, oldest first (at most MAX_PASSKEYS)."""
     return list(
