@@ -84,6 +84,13 @@ UNKNOWN_PASSKEY = (
     "with your password instead."
 )
 CHALLENGE_ENDED = "That passkey request expired or was already used. Please try again."
+CANCELLED = "No passkey was used (the request was cancelled or timed out)."
+# What the browser's DOMException names mean for the person (the rest: CANCELLED).
+BROWSER_ERRORS = {
+    "InvalidStateError": "This device already holds a passkey for your account.",
+    "NotSupportedError": "This browser or device does not support passkeys.",
+    "SecurityError": "Passkeys work only on this site's own address (and over https).",
+}
 
 
 class PasskeyRefused(DomainError):
@@ -387,10 +394,8 @@ def _answer_json(answer: str) -> dict:
     if not isinstance(value, dict):
         raise PasskeyRefused(reason="answer is not an object")
     if value.get("error"):  # the browser's own refusal (cancelled, timed out, no passkey)
-        raise PasskeyRefused(
-            "No passkey was used (the request was cancelled or timed out).",
-            reason=f"browser: {value.get('error')}",
-        )
+        name = str(value.get("error"))[:60]
+        raise PasskeyRefused(BROWSER_ERRORS.get(name, CANCELLED), reason=f"browser: {name}")
     return value
 
 

@@ -90,6 +90,14 @@ def test_add_a_passkey_sign_in_with_it_use_it_as_second_step_and_remove_it(
     assert len(credentials) == 1 and credentials[0]["isResidentCredential"]
     assert credentials[0]["rpId"] == "localhost"
     assert_accessible(page, "account with a passkey")
+    # the same device again: the options exclude its passkey, the browser refuses
+    form.get_by_label("Name of the passkey").fill("Same laptop")
+    form.get_by_label("Password to confirm").fill(PASSWORD)
+    form.get_by_role("button", name="Add a passkey").click()
+    expect(form.get_by_text("This device already holds a passkey for your account.")).to_be_visible(
+        timeout=20_000
+    )
+    assert len(stored_credentials(cdp, authenticator)) == 1
 
     # password-less: no email, the passkey names the account
     sign_out(page)

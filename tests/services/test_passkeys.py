@@ -239,6 +239,14 @@ def test_a_browser_that_gave_up_says_so(session):
         "NotAllowedError",
     )
     assert "cancelled" in error.message
+    error = refused(
+        session,
+        lambda: passkeys.finish_registration(
+            session, user=user, answer='{"error": "InvalidStateError"}', browser=BROWSER
+        ),
+        "InvalidStateError",
+    )
+    assert error.message == "This device already holds a passkey for your account."
     refused(
         session,
         lambda: passkeys.finish_registration(session, user=user, answer="{", browser=BROWSER),
