@@ -182,6 +182,12 @@ def finish_registration(session: Session, *, user: User, answer: str, browser: s
     credential_id = bytes_to_base64url(verified.credential_id)
     if session.exec(select(Passkey.id).where(Passkey.credential_id == credential_id)).first():
         _refuse(session, "This passkey is already registered.", reason="credential exists")
+    # checked again: another tab may have added one since `begin_registration`
+    mine = list_passkeys(session, user=user)
+    if any(p.name.lower() == challenge.name.lower() for p in mine):
+        _refuse(session, "You already have a passkey with this name.", reason="name taken")
+    if len(mine) >= MAX_PASSKEYS:
+        _refuse(session, f"You can have at most {MAX_PASSKEYS} passkeys.", reason="too many")
     transports = credential.response.transports or []
     passkey = Passkey(
         user_id=user.id,

@@ -149,6 +149,22 @@ def test_registration_needs_the_password_and_a_free_name(session):
         assert "passkey_name" in bad.value.errors
 
 
+def test_a_name_taken_meanwhile_in_another_tab_is_refused(session):
+    user = make_user(session)
+    options = passkeys.begin_registration(
+        session, user=user, name="Laptop", password=PASSWORD, code="", browser=BROWSER
+    )
+    session.commit()
+    register(session, user, SoftWebauthnDevice(), "Laptop")  # the other tab, first
+    answer = to_json(SoftWebauthnDevice().create(public_key(options), ORIGIN))
+    refused(
+        session,
+        lambda: passkeys.finish_registration(session, user=user, answer=answer, browser=BROWSER),
+        "name taken",
+    )
+    assert len(passkeys.list_passkeys(session, user=user)) == 1
+
+
 def test_registration_refuses_another_origin_or_relying_party(session):
     user = make_user(session)
     options = passkeys.begin_registration(
