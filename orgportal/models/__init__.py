@@ -28,6 +28,7 @@ from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.passkey import Passkey, PasskeyChallenge
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.support import (
@@ -73,6 +74,8 @@ __all__ = [
     "Organization",
     "OrganizationApiKey",
     "OutboxMessage",
+    "Passkey",
+    "PasskeyChallenge",
     "Project",
     "OrganizationSecurity",
     "RecoveryCode",

@@ -103,7 +103,7 @@ def create_key(
 
 
 def _prove_it_is_them(session: Session, user: User, *, password: str, code: str) -> None:
-    if code.strip() and two_factor.is_enabled(session, user.id):
+    if code.strip() and two_factor.totp_enabled(session, user.id):
         two_factor.verify_code(session, user=user, code=code, field="key_code")
         return
     accounts.verify_current_password(session, user, password, "key_password")
