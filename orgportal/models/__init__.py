@@ -32,6 +32,7 @@ from orgportal.models.support import (
     TicketStatus,
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
+from orgportal.models.workspace_token import WorkspaceToken
 
 __all__ = [
     "Click",
@@ -63,6 +64,7 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "WorkspaceToken",
     "AuthorizedDomain",
     "Department",
     "DepartmentMember",

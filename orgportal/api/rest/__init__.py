@@ -15,6 +15,7 @@ from orgportal.api.rest import (
     members,
     organizations,
     projects,
+    workspace_tokens,
 )
 
 PREFIX = "/api"
@@ -26,4 +27,5 @@ routers = [
     projects.router,
     analytics.router,
     custom_domains.router,  # SPEC §15
+    workspace_tokens.router,
 ]
