@@ -75,7 +75,7 @@ def test_the_key_works_once_its_user_turns_two_factor_on(client, session, secure
     setup = two_factor.start_setup(session, user=agent)
     two_factor.confirm_setup(session, user=agent, code=pyotp.TOTP(setup.secret).now())
     session.commit()
-    response = client.get(f"/api/organizations/{secured.org.id}", headers=secured.keys["agent"])
+    response = client.get(f"/api/organizations/{secured.org.public_id}", headers=secured.keys["agent"])
     assert response.status_code == 200
 
 
@@ -116,7 +116,7 @@ def test_settings_on_a_plan_without_the_feature_are_not_enforced(client, session
     row.status = "canceled"
     session.add(row)
     session.commit()
-    response = client.get(f"/api/organizations/{secured.org.id}", headers=secured.keys["agent"])
+    response = client.get(f"/api/organizations/{secured.org.public_id}", headers=secured.keys["agent"])
     assert response.status_code == 200
 
 

@@ -28,7 +28,7 @@ def test_owner_creates_lists_renames_and_deletes_projects(client: TestClient, te
     )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Relaunch"
     assert renamed.json()["description"] == "Spring"
-    detail = client.get(f"/api/organizations/{team.org.id}", headers=owner).json()
+    detail = client.get(f"/api/organizations/{team.org.public_id}", headers=owner).json()
     assert detail["project_count"] == 1
     gone = client.delete(f"/api/projects/{body['id']}", headers=owner)
     assert gone.status_code == 200 and gone.json() == {"message": "Project deleted"}
