@@ -19,7 +19,7 @@ def test_owner_creates_lists_renames_and_deletes_projects(client: TestClient, te
     made = new_project(client, owner, description="Spring")
     assert made.status_code == 201
     body = made.json()
-    assert body["name"] == "Launch" and body["organization_id"] == team.org.id
+    assert body["name"] == "Launch" and body["organization_id"] == team.org.public_id
     assert body["link_count"] == 0
     listed = client.get("/api/projects", headers=team.keys["viewer"]).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == body["id"]
@@ -95,7 +95,7 @@ def test_cross_organization_project_ids_are_refused(client: TestClient, team: Te
 def test_personal_keys_have_personal_projects(client: TestClient, session: Session):
     headers = bearer(session, make_user(session))
     made = new_project(client, headers)
-    assert made.status_code == 201 and made.json()["organization_id"] is None
+    assert made.status_code == 201 and made.json()["organization_id"] == "org_personal"
 
 
 def require_approval(session: Session, team: Team) -> None:

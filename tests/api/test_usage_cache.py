@@ -50,9 +50,11 @@ class Polled:
     org_id: int
     keys: dict[str, dict[str, str]]  # "owner", "agent": headers
     agent_key_id: int
+    org_ref: str  # its public id, for the URLs
 
     def usage(self, who: str = "owner"):
-        return self.client.get(f"/api/organizations/{self.org_id}/usage", headers=self.keys[who])
+        url = f"/api/organizations/{self.org_ref}/usage"
+        return self.client.get(url, headers=self.keys[who])
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def polled(engine, session: Session, monkeypatch) -> Iterator[Polled]:
         "agent": {"Authorization": f"Bearer {raw_agent}"},
     }
     with TestClient(build_api()) as client:  # one event loop throughout, as in a worker
-        polled = Polled(client, engine, owner, agent, org.id, keys, agent_key.id)
+        polled = Polled(client, engine, owner, agent, org.id, keys, agent_key.id, org.public_id)
         assert polled.usage().status_code == 200  # starts the cache listener
         _until(worker_cache.is_live)
         yield polled
@@ -117,7 +119,7 @@ def test_a_revoked_key_is_refused_by_the_next_request(polled):
 def test_a_removed_member_is_refused_by_the_next_request(polled):
     assert polled.usage("agent").status_code == 200
     removed = polled.client.delete(
-        f"/api/organizations/{polled.org_id}/members/{polled.agent.id}",
+        f"/api/organizations/{polled.org_ref}/members/{polled.agent.public_id}",
         headers=polled.keys["owner"],
     )
     assert removed.status_code == 200, removed.text
