@@ -22,15 +22,16 @@ from orgportal.models import ApiKey, Organization, Role, User, WorkspaceToken
 from orgportal.models.base import utcnow
 from orgportal.services import api_keys
 from orgportal.services.api_keys import ApiCaller
-from orgportal.services.errors import DomainError, NotAuthenticated
+from orgportal.services.errors import NotAuthenticated, NotFound
 from orgportal.services.permissions import Permission, membership_of, require
 
 TOKEN_PREFIX = "opw_"
 LIFETIME = timedelta(hours=1)
 
 
-class NotAWorkspaceToken(DomainError):
-    status = 400
+class NotAWorkspaceToken(NotFound):
+    """Revoking "this call's workspace token" when the call is made with a key: there is
+    none to revoke (404, as for any missing object)."""
 
 
 def is_token(raw: str | None) -> bool:
@@ -122,8 +123,8 @@ def revoke(session: Session, *, caller: ApiCaller) -> WorkspaceToken:
     token = session.get(WorkspaceToken, caller.token_id) if caller.token_id else None
     if token is None:
         raise NotAWorkspaceToken(
-            "This call is made with an API key, not a workspace token: revoke keys on your "
-            "account page."
+            "This call is made with an API key, not a workspace token: there is no token to "
+            "revoke (API keys are revoked on your account page)."
         )
     token.revoked_at = utcnow()
     session.add(token)

@@ -31,11 +31,11 @@ MAX_EXAMPLES = 20
 RATE = "560/m"
 
 
-def seed(base_url: str, key: str) -> dict[str, int]:
+def seed(base_url: str, key: str) -> dict[str, int | str]:
     """Real ids for the path parameters, so operations reach their logic and not only 404;
     DELETEs get throwaway ones, so the rest keep theirs."""
     api = httpx.Client(base_url=f"{base_url}/api", headers={"Authorization": f"Bearer {key}"})
-    workspaces = api.get("/organizations").json()["items"]
+    workspaces = api.get("/organizations").json()
     org = next(w for w in workspaces if w["active"])
     doomed = api.post("/organizations", json={"name": "Doomed Co"}).json()
     invite = api.post(
@@ -54,14 +54,14 @@ def seed(base_url: str, key: str) -> dict[str, int]:
     }
 
 
-def config(key: str, ids: dict[str, int] | None) -> str:
+def config(key: str, ids: dict[str, int | str] | None) -> str:
     """schemathesis.toml: auth, pace and, with `ids`, which real id each path parameter
     takes. The stateful phase runs without them: it reads, changes and deletes what its own
     requests created."""
 
-    def pin(match: dict[str, str | list[str]], **parameters: int) -> str:
+    def pin(match: dict[str, str | list[str]], **parameters: int | str) -> str:
         lines = [f"{k} = {json.dumps(v)}" for k, v in match.items()]  # JSON strings are TOML
-        params = ", ".join(f'"path.{k}" = {v}' for k, v in parameters.items())
+        params = ", ".join(f'"path.{k}" = {json.dumps(v)}' for k, v in parameters.items())
         return "\n".join(["[[operations]]", *lines, f"parameters = {{ {params} }}", ""])
 
     lines = [

@@ -16,7 +16,7 @@ router = rest_router("/workspace-token", "organizations")
     "",
     summary="Revoke the workspace token this call is made with",
     description="Send the workspace token (`opw_…`) as the bearer. Called with an API key "
-    "it is a 400: keys are revoked on the account page.",
+    "it is a 404 (no token to revoke): keys are revoked on the account page.",
 )
 def revoke_workspace_token(caller: Caller) -> s.MessageOut:
     with unit_of_work() as session:
