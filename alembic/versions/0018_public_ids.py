@@ -4,6 +4,9 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06 18:30:00.000000
 
+`organization.purpose` and `contact_email`: seed 003's "Document Organization Purpose"
+settings (`purpose`, `owner`).
+
 The REST API names organizations `org_…` and users `user_…` (seed 003): random, stable,
 never reused; integer ids stay internal. Existing rows get one here, new rows on insert.
 The columns stay nullable in the schema: NOT NULL on SQLite needs a table rebuild, which
@@ -46,6 +49,13 @@ def upgrade() -> None:
         )
         _backfill(table, prefix)
         op.create_index(f'ix_{table}_public_id', table, ['public_id'], unique=True)
+    op.add_column('organization', sa.Column(
+        'purpose', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False, server_default=''
+    ))
+    op.add_column('organization', sa.Column(
+        'contact_email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False,
+        server_default='',
+    ))
 
     op.create_table('workspace_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -75,6 +85,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_workspace_token_organization_id'))
         batch_op.drop_index(batch_op.f('ix_workspace_token_key_id'))
     op.drop_table('workspace_token')
+    op.drop_column('organization', 'contact_email')
+    op.drop_column('organization', 'purpose')
     for table in ('user', 'organization'):
         op.drop_index(f'ix_{table}_public_id', table_name=table)
         op.drop_column(table, 'public_id')

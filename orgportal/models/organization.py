@@ -51,6 +51,10 @@ class Organization(SQLModel, table=True):
     allow_members_to_invite: bool = False
     require_approval_for_links: bool = False
     default_attribution_window: int = 168
+    # What the workspace is for and who to ask about it (seed 003's "Document Organization
+    # Purpose"): free notes for people, set through the REST API's settings.
+    purpose: str = Field(default="", max_length=80)
+    contact_email: str = Field(default="", max_length=254)
 
     stripe_customer_id: str = Field(default="", max_length=255)
 

@@ -124,6 +124,8 @@ def test_owner_and_admin_update_profile_and_settings(client: TestClient, team: T
         "allow_members_to_invite": True,
         "require_approval_for_links": False,
         "default_attribution_window": 168,
+        "purpose": "",
+        "owner": "",
     }
 
 

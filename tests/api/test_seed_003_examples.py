@@ -197,6 +197,25 @@ EXAMPLES = [
         same=("message",),
     ),
     Example(
+        "purpose (Document Organization Purpose)",
+        "PUT",
+        "/api/organizations/org_abc123",
+        body="""{
+"name": "Acme Marketing Team",
+"settings": {
+"description": "Main marketing team workspace for all campaigns",
+"purpose": "production",
+"owner": "marketing-team@acme.com"
+}
+}""",
+        headers=JSON,
+        # not printed: what it asked for, as GET answers it
+        response="""{"name": "Acme Marketing Team",
+"description": "Main marketing team workspace for all campaigns",
+"settings": {"purpose": "production", "owner": "marketing-team@acme.com"}}""",
+        same=("name", "description", "purpose", "owner"),
+    ),
+    Example(
         "agency client 1 (Common Workflows)",
         "POST",
         "/api/organizations",

@@ -30,6 +30,7 @@ from orgportal.services import (
     billing,
     links,
     members,
+    organization_notes,
     projects,
     public_ids,
     usage_cache,
@@ -99,6 +100,8 @@ def _detail(session: Session, user: User, organization_id: int) -> s.Organizatio
             allow_members_to_invite=org.allow_members_to_invite,
             require_approval_for_links=org.require_approval_for_links,
             default_attribution_window=org.default_attribution_window,
+            purpose=org.purpose,
+            owner=org.contact_email,
         ),
         updated_at=org.updated_at,
     )
@@ -176,6 +179,8 @@ def update_organization(
     organization_id: OrganizationRef, body: s.OrganizationUpdate, caller: Caller
 ) -> s.OrganizationDetail:
     """Owner or Admin. Profile and settings change together or not at all."""
+    settings = body.settings or s.OrganizationSettingsIn()
+    description = body.description if body.description is not None else settings.description
     with unit_of_work() as session:
         org = orgs.get_organization(
             session, user=caller.user, organization_id=organization_id
@@ -185,9 +190,14 @@ def update_organization(
             user=caller.user,
             organization_id=organization_id,
             name=org.name if body.name is None else body.name,
-            description=org.description if body.description is None else body.description,
+            description=org.description if description is None else description,
             logo_url=org.logo_url if body.logo_url is None else body.logo_url,
         )
+        if settings.purpose is not None or settings.owner is not None:
+            organization_notes.update_notes(
+                session, user=caller.user, organization_id=organization_id,
+                purpose=settings.purpose, contact_email=settings.owner,
+            )  # fmt: skip
         if body.settings is not None:
             current = orgs.OrganizationSettings(
                 allow_members_to_invite=org.allow_members_to_invite,

@@ -9,7 +9,7 @@ service runs. What no schema can say (a taken name, a project of another workspa
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import email_validator
 from pydantic import (
@@ -145,7 +145,22 @@ class PageInfo(BaseModel):
 # --- organizations --------------------------------------------------------------------------
 
 
+# An address mail can reach (as an invite's), or "" to clear.
+ContactEmail = (
+    Annotated[
+        EmailStr,
+        StringConstraints(max_length=254),
+        WithJsonSchema(
+            {"type": "string", "format": "email", "maxLength": 254,
+             "not": {"pattern": SPECIAL_USE_DOMAIN}}
+        ),
+    ]
+    | Literal[""]
+)  # fmt: skip
+Description = Annotated[Text, StringConstraints(max_length=500)]
 AttributionWindow = json_int(1, 8760)
+# A one-line note, or empty (`one_line` with a minimum of 0).
+_NOTE = f"^(?:{_SPACE}*{_AT_EDGE}(?:{_IN_LINE}*{_AT_EDGE})?{_SPACE}*)?$"
 # Each setting by its snake_case name and by the camelCase one seed 003's examples use.
 SETTING_NAMES = {
     "allow_members_to_invite": "allowMembersToInvite",
@@ -178,6 +193,20 @@ class OrganizationSettingsIn(Body):
     defaultAttributionWindow: AttributionWindow | None = Field(  # noqa: N815
         None, description="Same as default_attribution_window (hours, 1–8760)."
     )
+    # seed 003's "Document Organization Purpose" settings
+    description: Description | None = Field(
+        None, description="The organization's description, as the top-level `description` "
+        "(which wins when both are sent).",
+    )
+    purpose: Annotated[str, StringConstraints(max_length=80, pattern=_NOTE)] | None = Field(
+        None, description="What the workspace is for, one line (at most 80 characters; "
+        "empty clears it).", examples=["production"],
+    )
+    owner: ContactEmail | None = Field(
+        None, description="Who to ask about the workspace: an email address (a team list, "
+        "say; not the Owner role), or empty to clear it.",
+        examples=["marketing-team@acme.com"],
+    )
 
     @model_validator(mode="after")
     def _one_value_each(self) -> "OrganizationSettingsIn":
@@ -188,7 +217,7 @@ class OrganizationSettingsIn(Body):
 
     def chosen(self) -> dict[str, bool | int]:
         """The settings sent, by their snake_case names."""
-        values = {snake: getattr(self, snake) for snake in SETTING_NAMES}
+        values: dict[str, bool | int | None] = {snake: getattr(self, snake) for snake in SETTING_NAMES}
         for snake, camel in SETTING_NAMES.items():
             if values[snake] is None:
                 values[snake] = getattr(self, camel)
@@ -199,10 +228,11 @@ class OrganizationSettingsOut(BaseModel):
     allow_members_to_invite: bool
     require_approval_for_links: bool
     default_attribution_window: int
+    purpose: str = Field(description="What the workspace is for; empty: not said.")
+    owner: str = Field(description="Who to ask about it (an email address); empty: not said.")
 
 
 OrganizationName = one_line(2, 80)
-Description = Annotated[Text, StringConstraints(max_length=500)]
 LogoUrl = Annotated[
     str, StringConstraints(max_length=500, pattern=f"(?:^$)|(?:{HTTPS_ADDRESS})")
 ]
