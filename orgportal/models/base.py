@@ -10,7 +10,9 @@ def utcnow() -> datetime:
 
 
 PUBLIC_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-PUBLIC_ID_LENGTH = 12  # 36**12 ≈ 4.7e18 values: a clash is never expected (and the index refuses it)
+PUBLIC_ID_LENGTH = (
+    12  # 36**12 ≈ 4.7e18 values: a clash is never expected (and the index refuses it)
+)
 
 
 def new_public_id(prefix: str) -> str:

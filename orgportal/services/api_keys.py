@@ -188,9 +188,7 @@ def active_workspace(session: Session, caller: ApiCaller) -> int | None:
     if org_id is None or membership_of(session, caller.user, org_id) is not None:
         return org_id
     if caller.token_id is not None:
-        raise NotAuthenticated(
-            "You are no longer a member of this workspace token's organization."
-        )
+        raise NotAuthenticated("You are no longer a member of this workspace token's organization.")
     key = session.get(ApiKey, caller.key_id)
     if key is not None:
         key.active_org_id = None

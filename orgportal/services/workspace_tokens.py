@@ -99,12 +99,11 @@ def authenticate(session: Session, raw: str | None) -> ApiCaller:
         raise NotAuthenticated("This workspace token is not valid.")
     if key.revoked_at is not None:
         raise NotAuthenticated("The API key this workspace token came from has been revoked.")
-    if token.organization_id is not None and membership_of(
-        session, user, token.organization_id
-    ) is None:
-        raise NotAuthenticated(
-            "You are no longer a member of this workspace token's organization."
-        )
+    if (
+        token.organization_id is not None
+        and membership_of(session, user, token.organization_id) is None
+    ):
+        raise NotAuthenticated("You are no longer a member of this workspace token's organization.")
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= api_keys.LAST_USED_PRECISION:
         key.last_used_at = now  # the key is in use through its token

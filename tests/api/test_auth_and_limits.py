@@ -64,7 +64,11 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, session: Sessio
         ("PUT", f"/api/organizations/{org.public_id}", {"name": "Taken over"}),
         ("DELETE", f"/api/organizations/{org.public_id}", None),
         ("GET", f"/api/organizations/{org.public_id}/usage", None),
-        ("POST", f"/api/organizations/{org.public_id}/invites", {"email": "a@b.io", "role": "agent"}),
+        (
+            "POST",
+            f"/api/organizations/{org.public_id}/invites",
+            {"email": "a@b.io", "role": "agent"},
+        ),
         ("POST", f"/api/organizations/{org.public_id}/switch", None),
     ]:
         response = client.request(method, path, headers=headers, json=body)

@@ -116,7 +116,9 @@ def test_resend_revives_an_expired_invite(client: TestClient, roomy: Team, sessi
     session.commit()
     listed = client.get(invites_url(roomy.org.public_id), headers=roomy.keys[who]).json()
     assert listed["items"][0]["status"] == "expired"
-    response = client.post(invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who])
+    response = client.post(
+        invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who]
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "pending"
     session.expire_all()
@@ -126,7 +128,9 @@ def test_resend_revives_an_expired_invite(client: TestClient, roomy: Team, sessi
 @pytest.mark.parametrize("who", ["owner", "admin"])
 def test_revoke(client: TestClient, roomy: Team, session: Session, who):
     sent = seed_invite(session, roomy)
-    response = client.delete(invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who])
+    response = client.delete(
+        invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who]
+    )
     assert response.status_code == 200 and response.json() == {"message": "Invite revoked"}
     session.expire_all()
     assert session.get(Invite, sent.id).status == InviteStatus.REVOKED
@@ -142,7 +146,9 @@ def test_others_cannot_resend_or_revoke(
     client: TestClient, roomy: Team, session: Session, who, status
 ):
     sent = seed_invite(session, roomy)
-    resend = client.post(invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who])
+    resend = client.post(
+        invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who]
+    )
     revoke = client.delete(invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who])
     assert (resend.status_code, revoke.status_code) == (status, status)
     session.expire_all()

@@ -43,7 +43,9 @@ def test_every_member_lists_members_in_pages(client: TestClient, team: Team, rol
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owner_and_admin_change_roles(client: TestClient, team: Team, session: Session, role):
     response = client.patch(
-        members_url(team, team.users["agent"].public_id), headers=team.keys[role], json={"role": "viewer"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys[role],
+        json={"role": "viewer"},
     )
     assert response.status_code == 200
     assert response.json()["role"] == "viewer"
@@ -56,7 +58,9 @@ def test_owner_and_admin_change_roles(client: TestClient, team: Team, session: S
 )
 def test_others_cannot_change_roles(client: TestClient, team: Team, session: Session, who, status):
     response = client.patch(
-        members_url(team, team.users["agent"].public_id), headers=team.keys[who], json={"role": "admin"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys[who],
+        json={"role": "admin"},
     )
     assert response.status_code == status
     assert role_of(session, team, "agent") == "agent"
@@ -77,7 +81,9 @@ def test_nobody_grants_or_changes_the_owner_role(client: TestClient, team: Team,
     assert demote.status_code == 403
     assert role_of(session, team, "owner") == "owner"
     nonsense = client.patch(
-        members_url(team, team.users["agent"].public_id), headers=team.keys["owner"], json={"role": "god"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys["owner"],
+        json={"role": "god"},
     )
     assert nonsense.status_code == 422 and "role" in nonsense.json()["errors"]
 
@@ -99,7 +105,9 @@ def test_a_non_member_user_id_is_404(client: TestClient, team: Team):
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owner_and_admin_remove_members(client: TestClient, team: Team, session: Session, role):
-    response = client.delete(members_url(team, team.users["viewer"].public_id), headers=team.keys[role])
+    response = client.delete(
+        members_url(team, team.users["viewer"].public_id), headers=team.keys[role]
+    )
     assert response.status_code == 200
     assert response.json() == {"message": "Member removed"}
     assert role_of(session, team, "viewer") is None
@@ -113,12 +121,16 @@ def test_owner_and_admin_remove_members(client: TestClient, team: Team, session:
     [("billing_admin", 403), ("agent", 403), ("viewer", 403), ("outsider", 404)],
 )
 def test_others_cannot_remove(client: TestClient, team: Team, session: Session, who, status):
-    response = client.delete(members_url(team, team.users["admin"].public_id), headers=team.keys[who])
+    response = client.delete(
+        members_url(team, team.users["admin"].public_id), headers=team.keys[who]
+    )
     assert response.status_code == status
     assert role_of(session, team, "admin") == "admin"
 
 
 def test_the_owner_is_never_removed(client: TestClient, team: Team, session: Session):
-    response = client.delete(members_url(team, team.users["owner"].public_id), headers=team.keys["admin"])
+    response = client.delete(
+        members_url(team, team.users["owner"].public_id), headers=team.keys["admin"]
+    )
     assert response.status_code == 403
     assert role_of(session, team, "owner") == "owner"

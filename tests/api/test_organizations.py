@@ -88,7 +88,9 @@ def test_get_shows_details_to_every_member(client: TestClient, team: Team, sessi
     )
     session.commit()
     for role in Role:
-        response = client.get(f"/api/organizations/{team.org.public_id}", headers=team.keys[role.value])
+        response = client.get(
+            f"/api/organizations/{team.org.public_id}", headers=team.keys[role.value]
+        )
         assert response.status_code == 200, role
         body = response.json()
         assert body["role"] == role.value
@@ -162,7 +164,9 @@ def test_an_invalid_update_changes_nothing(client: TestClient, team: Team, sessi
     assert bad_logo.status_code == 422 and "logo_url" in bad_logo.json()["errors"]
     for url in ("/api/logos/../auth/session?ticket=x", "/api/logos/x.png?y"):
         traversal = client.put(
-            f"/api/organizations/{team.org.public_id}", headers=team.keys["admin"], json={"logo_url": url}
+            f"/api/organizations/{team.org.public_id}",
+            headers=team.keys["admin"],
+            json={"logo_url": url},
         )
         assert traversal.status_code == 422
         assert "https://" in traversal.json()["errors"]["logo_url"]
@@ -310,7 +314,9 @@ def test_usage_reports_the_pool_its_limits_and_domains(
     session.add(CustomDomain(organization_id=team.org.id, domain="go.acme.com", token="t"))
     session.commit()  # SPEC §15: `domains` counts custom domains, not authorized ones
     for role in Role:  # every member may read usage (SPEC §3)
-        response = client.get(f"/api/organizations/{team.org.public_id}/usage", headers=team.keys[role])
+        response = client.get(
+            f"/api/organizations/{team.org.public_id}/usage", headers=team.keys[role]
+        )
         assert response.status_code == 200, role
     assert response.json() == {
         "usage": {"links": 1, "storage_bytes": 0, "members": 5, "domains": 1},

@@ -183,8 +183,11 @@ EXAMPLES = [
         # not printed: the settings it asked for, as GET answers them
         response="""{"settings": {"default_attribution_window": 168,
 "require_approval_for_links": false, "allow_members_to_invite": true}}""",
-        same=("default_attribution_window", "require_approval_for_links",
-              "allow_members_to_invite"),
+        same=(
+            "default_attribution_window",
+            "require_approval_for_links",
+            "allow_members_to_invite",
+        ),
     ),  # fmt: skip
     Example(
         "delete (Deleting an Organization, Via API)",
@@ -350,7 +353,7 @@ def test_the_seeds_example_works_as_written(
 def test_the_switch_examples_token_is_a_bearer_carrying_the_organization(
     client: TestClient, scenario: Scenario, session: Session
 ):
-    """"Save the new token - it includes your organization context": it works as
+    """ "Save the new token - it includes your organization context": it works as
     `Authorization: Bearer`, in Acme, while John's key stays in his Personal Workspace."""
     switch = next(e for e in EXAMPLES if e.name.startswith("switch"))
     token = replay(client, scenario, switch).json()["token"]

@@ -116,6 +116,28 @@ def test_a_revoked_key_is_refused_by_the_next_request(polled):
     assert polled.usage().status_code == 200  # the owner's key is not affected
 
 
+def test_a_revoked_workspace_token_or_its_key_is_refused_by_the_next_request(polled):
+    """A workspace token is cached like a key, and dropped on every worker when it or its
+    key is revoked (SPEC §8)."""
+    switch = f"/api/organizations/{polled.org_ref}/switch"
+    tokens = []
+    for _ in range(2):
+        raw = polled.client.post(switch, headers=polled.keys["agent"]).json()["token"]
+        tokens.append({"Authorization": f"Bearer {raw}"})
+    polled.keys.update(first=tokens[0], second=tokens[1])
+    assert polled.usage("first").status_code == polled.usage("second").status_code == 200
+    with _statements(polled.engine) as statements:
+        assert polled.usage("first").status_code == 200
+    assert statements == []  # served from the cache
+    assert polled.client.delete("/api/workspace-token", headers=tokens[0]).is_success
+    refused = polled.usage("first")
+    assert refused.json() == {"detail": "This workspace token has been revoked."}
+    assert polled.usage("second").status_code == 200
+    with db.unit_of_work() as session:
+        api_keys.revoke_key(session, user=polled.agent, key_id=polled.agent_key_id)
+    assert polled.usage("second").status_code == 401
+
+
 def test_a_removed_member_is_refused_by_the_next_request(polled):
     assert polled.usage("agent").status_code == 200
     removed = polled.client.delete(

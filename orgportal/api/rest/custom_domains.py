@@ -55,7 +55,9 @@ def add_domain(
 
 
 @router.post("/{domain_id}/verify", summary="Look the domain's TXT record up now (Owner/Admin)")
-def verify_domain(organization_id: OrganizationRef, domain_id: Id, caller: Caller) -> s.CustomDomainOut:
+def verify_domain(
+    organization_id: OrganizationRef, domain_id: Id, caller: Caller
+) -> s.CustomDomainOut:
     with unit_of_work() as session:
         row = custom_domains.verify_domain(
             session, user=caller.user, organization_id=organization_id, domain_id=domain_id

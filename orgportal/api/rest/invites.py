@@ -27,7 +27,9 @@ def _out(invite: Invite) -> s.InviteOut:
 
 
 @router.post("", status_code=201, summary="Invite someone by email (sends the invitation)")
-def create_invite(organization_id: OrganizationRef, body: s.InviteCreate, caller: Caller) -> s.InviteOut:
+def create_invite(
+    organization_id: OrganizationRef, body: s.InviteCreate, caller: Caller
+) -> s.InviteOut:
     with unit_of_work() as session:
         invite = invitations.create_invite(
             session,

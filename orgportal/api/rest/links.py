@@ -24,7 +24,9 @@ class _PublicIds:
     """The public ids of the workspaces and owners of `found` links, read in two queries."""
 
     def __init__(self, session: Session, found: list[Link]) -> None:
-        self.organizations = public_ids.organization_ids(session, (link.organization_id for link in found))
+        self.organizations = public_ids.organization_ids(
+            session, (link.organization_id for link in found)
+        )
         self.users = public_ids.user_ids(session, (link.owner_id for link in found))
 
 
@@ -137,9 +139,7 @@ def list_pending_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) ->
             offset=offset,
         )
         ids = _PublicIds(session, [link for link, _ in found])
-        items = [
-            _out(link, s.PendingLinkOut, ids, owner_email=email) for link, email in found
-        ]
+        items = [_out(link, s.PendingLinkOut, ids, owner_email=email) for link, email in found]
     return s.PendingLinkPage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -56,7 +56,9 @@ def change_role(
 
 
 @router.delete("/{user_id}", summary="Remove a member (Owner or Admin; never the Owner)")
-def remove_member(organization_id: OrganizationRef, user_id: MemberRef, caller: Caller) -> s.MessageOut:
+def remove_member(
+    organization_id: OrganizationRef, user_id: MemberRef, caller: Caller
+) -> s.MessageOut:
     with unit_of_work() as session:
         members.remove_member(
             session, user=caller.user, organization_id=organization_id, member_id=user_id
