@@ -107,8 +107,9 @@ def test_another_organizations_id_looks_exactly_like_a_missing_one(client: TestC
     for suffix in ("", "/usage", "/members", "/invites"):
         theirs = client.get(f"/api/organizations/{team.org.public_id}{suffix}", headers=outsider)
         missing = client.get(f"/api/organizations/org_000000000000{suffix}", headers=outsider)
-        assert theirs.status_code == missing.status_code == 404, suffix
-        assert theirs.json() == missing.json() == NOT_FOUND
+        personal = client.get(f"/api/organizations/org_personal{suffix}", headers=outsider)
+        assert theirs.status_code == missing.status_code == personal.status_code == 404, suffix
+        assert theirs.json() == missing.json() == personal.json() == NOT_FOUND
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])

@@ -16,11 +16,14 @@ from orgportal.db import unit_of_work
 from orgportal.services import public_ids
 
 ORGANIZATION_EXAMPLE = "org_abc123def456"
+# `org_personal` is well formed here too (answers name the Personal Workspace so): it is
+# no organization, so a 404, like any id that is not one of yours.
 OrganizationPath = Annotated[
     str,
     Path(
-        pattern=public_ids.ORGANIZATION_PATTERN,
-        description="The organization's public id (`org_…`).",
+        pattern=public_ids.WORKSPACE_PATTERN,
+        description="The organization's public id (`org_…`; `org_personal`, your Personal "
+        "Workspace, has no organization details, members or usage here: 404).",
         examples=[ORGANIZATION_EXAMPLE],
     ),
 ]
