@@ -43,6 +43,7 @@ from orgportal.models.support import (
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
+from orgportal.models.workspace_token import WorkspaceToken
 
 __all__ = [
     "Click",
@@ -84,6 +85,7 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "WorkspaceToken",
     "AuthorizedDomain",
     "Department",
     "DepartmentMember",
