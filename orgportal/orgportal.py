@@ -84,6 +84,7 @@ from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
 from orgportal.state.organization_keys import OrganizationKeysState
+from orgportal.state.passkeys import PasskeyState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
 from orgportal.state.sso import MAX_METADATA_BYTES, SsoSettingsState
@@ -245,7 +246,7 @@ SIGNED_IN_PAGES = [
         security_page,
         routes.ACCOUNT_SECURITY,
         "Sign-in & security · Account",
-        (AccountSettingsState, TwoFactorState, AccountState),
+        (AccountSettingsState, TwoFactorState, PasskeyState, AccountState),
     ),
     (sessions_page, routes.ACCOUNT_SESSIONS, "Sessions · Account", (AccountSettingsState,)),
     (plan_page, routes.ACCOUNT_PLAN, "Plan · Account", (PersonalPlanState,)),
@@ -260,7 +261,7 @@ SIGNED_IN_PAGES = [
         two_factor_required_page,
         routes.TWO_FACTOR_REQUIRED,
         "Set up two-factor sign-in",
-        (SecurityGateState, TwoFactorState),
+        (SecurityGateState, TwoFactorState, PasskeyState),
     ),
     (address_blocked_page, routes.ADDRESS_BLOCKED, "Address not allowed", (SecurityGateState,)),
 ]

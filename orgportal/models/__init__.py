@@ -28,6 +28,7 @@ from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.passkey import Passkey, PasskeyChallenge
 from orgportal.models.project import Project
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.sso import (
@@ -49,6 +50,7 @@ from orgportal.models.support import (
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
+from orgportal.models.workspace_token import WorkspaceToken
 
 __all__ = [
     "Click",
@@ -80,6 +82,8 @@ __all__ = [
     "Organization",
     "OrganizationApiKey",
     "OutboxMessage",
+    "Passkey",
+    "PasskeyChallenge",
     "Project",
     "OrganizationSecurity",
     "RecoveryCode",
@@ -88,6 +92,7 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "WorkspaceToken",
     "AuthorizedDomain",
     "Department",
     "DepartmentMember",

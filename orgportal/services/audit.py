@@ -54,6 +54,9 @@ ACTIONS = {
     "security.two_factor_enabled": "Two-factor sign-in turned on",
     "security.two_factor_disabled": "Two-factor sign-in turned off",
     "security.recovery_code_used": "Recovery code used",
+    "security.passkey_added": "Passkey added",
+    "security.passkey_removed": "Passkey removed",
+    "security.passkey_used": "Signed in with a passkey",
     "security.two_factor_requirement_changed": "Two-factor requirement changed",
     "security.ip_allowlist_changed": "IP allowlist changed",
     # single sign-on (services/sso.py, sso_enforcement.py, SPEC §16)

@@ -49,7 +49,17 @@ from orgportal.models import (
     User,
 )
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, custom_domains, outbox, plans, seats, usage_counters
+from orgportal.services import (
+    accounts,
+    audit,
+    custom_domains,
+    notifications,
+    outbox,
+    plans,
+    seats,
+    usage_counters,
+    webhooks,
+)
 from orgportal.services.accounts import Viewer
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -627,6 +637,13 @@ def _add_member(
     session.flush()
     usage_counters.resync(session, [person.id])  # may now draw on the organization's plan
     mark_usage_changed(session, [organization.id])  # members / seats bar
+    notifications.member_joined(session, organization, person, role)  # Owners/Admins (§17)
+    webhooks.emit(
+        session,
+        organization.id,
+        "member.joined",
+        {"user_id": person.id, "email": person.email, "role": role},
+    )
     _audit(
         session, organization.id, actor or person, "member.joined",
         f"{person.email} joined as {Role(role).label} ({how})",

@@ -370,6 +370,9 @@ def test_automatic_join_with_the_default_role(session, team, dns):
     assert viewer.session.active_org_id == org.id  # the organization opens
     assert company_domains.join_offer(session, bob) is None  # a member now
     assert "member.joined" in audit_actions(session, org.id)
+    # the Owner hears of it as of any joiner (SPEC §17 notifications)
+    mail = session.exec(select(OutboxMessage).where(OutboxMessage.to_address == "owner@acme.com"))
+    assert any("joined Acme" in m.subject for m in mail)
     with pytest.raises(Conflict, match="already a member"):
         company_domains.join_by_domain(session, viewer=viewer, organization_id=org.id)
 
