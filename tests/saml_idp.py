@@ -141,7 +141,9 @@ class SamlIdp:
         request = parsed.message
         sp_entity_id = request.issuer.text
         acs_url = request.assertion_consumer_service_url
-        audience = "https://someone-else.example/sp" if self.fault == "wrong_audience" else sp_entity_id
+        audience = (
+            "https://someone-else.example/sp" if self.fault == "wrong_audience" else sp_entity_id
+        )
         response = server.create_authn_response(
             identity={
                 "email": [self.user.email],

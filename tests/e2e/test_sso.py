@@ -167,9 +167,7 @@ def test_saml_set_up_test_and_sign_in(
     metadata_file = tmp_path / "idp-metadata.xml"
     metadata_file.write_text(httpx.get(f"{saml_idp.base}/metadata").text)
     card.locator("#sso-metadata-upload input[type=file]").set_input_files(str(metadata_file))
-    expect(page.get_by_text("SAML saved from the uploaded metadata.")).to_be_visible(
-        timeout=20_000
-    )
+    expect(page.get_by_text("SAML saved from the uploaded metadata.")).to_be_visible(timeout=20_000)
 
     # the IdP's administrator imports our metadata (the Entity ID is its address)
     saml_idp.trust_sp(httpx.get(entity_id).text)

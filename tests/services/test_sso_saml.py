@@ -90,11 +90,15 @@ def test_full_sign_in_with_a_signed_assertion(session, connected, idp):
     assert person is not None and person.email_confirmed_at is not None
     assert (person.first_name, person.last_name) == ("Ada", "Example")
     assert session.exec(
-        select(Membership).where(Membership.user_id == person.id, Membership.organization_id == org.id)
+        select(Membership).where(
+            Membership.user_id == person.id, Membership.organization_id == org.id
+        )
     ).one()
     raw, user_session = accounts.open_session(session, finished.ticket, browser=BROWSER)
     assert user_session.user_id == person.id
-    assert {"sso.account_created", "sso.signed_in", "member.joined"} <= set(audit_actions(session, org.id))
+    assert {"sso.account_created", "sso.signed_in", "member.joined"} <= set(
+        audit_actions(session, org.id)
+    )
 
 
 def test_the_finish_step_is_bound_to_the_browser_and_single_use(session, connected, idp):
@@ -136,7 +140,9 @@ def test_a_replayed_assertion_is_refused(session, connected, idp):
     owner, org = connected
     url = start(session)
     acs_url, saml_response, relay_state = idp.respond(url)
-    sso.accept_saml(session, organization_id=org.id, saml_response=saml_response, relay_state=relay_state)
+    sso.accept_saml(
+        session, organization_id=org.id, saml_response=saml_response, relay_state=relay_state
+    )
     session.commit()
     with pytest.raises(sso.SsoRefused, match="already used"):
         sso.accept_saml(
