@@ -16,7 +16,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.dns_server import LocalDns
-from tests.e2e.helpers import open_settings, wait_for_hydration, wait_for_toasts_to_close
+from tests.e2e.helpers import (
+    PASSWORD,
+    open_settings,
+    sign_in,
+    wait_for_hydration,
+    wait_for_toasts_to_close,
+)
 from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.test_company_domains import verified_company_domain
 from tests.oidc_provider import IdpUser, OidcProvider
@@ -99,6 +105,23 @@ def test_oidc_set_up_test_enforce_and_sign_in(
     expect(card.locator("#sso-enforced")).to_contain_text("break-glass")
     wait_for_toasts_to_close(page)
     assert_accessible(page, "settings with single sign-on enforced")
+
+    # enforced: someone at the domain with a password is sent to SSO instead
+    other_page.goto("/register")
+    wait_for_hydration(other_page)
+    other_page.get_by_label("First name").fill("Pat")
+    other_page.get_by_label("Last name").fill("Lee")
+    other_page.get_by_label("Email").fill(f"pat@{domain}")
+    other_page.get_by_label("Password").fill(PASSWORD)
+    other_page.get_by_role("button", name="Create account").click()
+    expect(other_page.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=20_000)
+    other_page.get_by_role("link", name="Sign in").click()
+    expect(other_page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(other_page, f"pat@{domain}")
+    expect(other_page.get_by_role("alert")).to_contain_text(
+        f"{org} signs in its people with single sign-on", timeout=20_000
+    )
+    expect(other_page.get_by_role("alert")).to_contain_text("Continue with SSO")
 
     # someone at the domain signs in with SSO in their own browser: account made just in time
     oidc_provider.user = IdpUser(
