@@ -213,7 +213,7 @@ def save_oidc(
 ) -> SsoConnection:
     """Connect an OpenID Connect provider. Discovery is read now, so a wrong issuer is said
     at once. A blank secret keeps the one stored (it is never shown again)."""
-    organization = _require_manager(session, user, organization_id)
+    _require_manager(session, user, organization_id)
     row = session.get(SsoConnection, organization_id)
     errors: dict[str, str] = {}
     try:
@@ -243,7 +243,6 @@ def save_oidc(
     if client_secret:
         row.oidc_client_secret_box = secret_box.seal(client_secret)
     _changed(session, row, user, f"Single sign-on set up with OpenID Connect ({issuer})")
-    del organization
     return row
 
 

@@ -9,6 +9,7 @@ Going to the IdP is a full page load (`window.location.assign`): the IdP is anot
 and the way back ends at `/api/auth/session` like any sign-in.
 """
 
+import asyncio
 import json
 from typing import ClassVar
 
@@ -16,7 +17,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting
-from orgportal.services import accounts, sso
+from orgportal.services import accounts, client_limits, sso
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState, run_signed_out
 from orgportal.state.outcome import Form
@@ -182,15 +183,20 @@ class SsoSignInState(AppState):
         self.sso_open, self.sso_error = False, ""
 
     @rx.event
-    def continue_with_sso(self, form: dict):
+    async def continue_with_sso(self, form: dict):
+        """Reads the IdP's discovery document (OIDC) on the way: in a worker thread, so a
+        slow IdP does not hold up the event loop."""
         self.sso_error = ""
         browser = self._browser_nonce()
         next_path = accounts.safe_next(self.router.url.query_parameters.get("next"))
-        outcome = run_signed_out(
+        outcome = await asyncio.to_thread(
+            run_signed_out,
             lambda session: sso.start_sign_in(
                 session, email=str(form.get("sso_email", "")), browser=browser,
                 next_path=next_path,
-            )
+            ),
+            # an address over its sign-in failure limit waits, as for a password
+            around=client_limits.sign_in_attempt(self._client_address()),
         )  # fmt: skip
         if not outcome.ok:
             refusal = outcome.refusal

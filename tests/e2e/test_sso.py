@@ -18,13 +18,15 @@ from playwright.sync_api import Browser, Page, expect
 from tests.dns_server import LocalDns
 from tests.e2e.helpers import (
     PASSWORD,
+    create_organization,
     open_settings,
+    register,
     sign_in,
     wait_for_hydration,
     wait_for_toasts_to_close,
 )
 from tests.e2e.test_accessibility import assert_accessible
-from tests.e2e.test_company_domains import verified_company_domain
+from tests.e2e.test_company_domains import subscribe_unlimited, verified_company_domain
 from tests.oidc_provider import IdpUser, OidcProvider
 from tests.saml_idp import SamlIdp, SamlUser
 
@@ -215,3 +217,52 @@ def test_saml_set_up_test_and_sign_in(
         expect(fresh.get_by_role("alert")).to_contain_text("not signed", timeout=20_000)
     finally:
         saml_idp.fault = ""
+
+
+def test_owner_break_glass_password_sign_in_is_audited(
+    page: Page, local_dns: LocalDns, oidc_provider: OidcProvider
+):
+    """The Owner, at the enforced domain, still signs in with a password (the IdP may be
+    down), and the audit log says so."""
+    domain = f"glass-{uuid.uuid4().hex[:8]}.com"
+    org = f"Glass {domain[6:14]}"
+    owner = f"owner@{domain}"
+    register(page, owner)
+    create_organization(page, org)
+    subscribe_unlimited(page)
+    open_settings(page)
+    wait_for_hydration(page)
+    page.get_by_label("Company domain", exact=True).fill(domain)
+    page.get_by_role("button", name="Add company domain").click()
+    row = page.get_by_role("group", name=f"Company domain {domain}")
+    expect(row).to_be_visible(timeout=20_000)
+    name, value = row.locator("code").all_inner_texts()
+    local_dns.set_txt(name, value)
+    row.get_by_role("button", name=f"Verify {domain} now").click()
+    expect(row.get_by_text("Verified", exact=True)).to_be_visible(timeout=20_000)
+
+    card = sso_card(page)
+    client = oidc_provider.add_client(card.locator("dd code").first.inner_text())
+    form = card.get_by_role("form", name="OpenID Connect")
+    form.get_by_label("Issuer URL").fill(oidc_provider.issuer)
+    form.get_by_label("Client ID").fill(client.client_id)
+    form.get_by_label("Client secret").fill(client.client_secret)
+    form.get_by_role("button", name="Save OpenID Connect").click()
+    expect(page.get_by_text("OpenID Connect saved.")).to_be_visible(timeout=20_000)
+    oidc_provider.user = IdpUser(sub=f"owner-{domain}", email=owner)
+    card.get_by_role("button", name="Test connection").click()
+    expect(page).to_have_url(re.compile(r"sso_test=ok$"), timeout=20_000)
+    sso_card(page).get_by_role("button", name="Enforce SSO").click()
+    expect(page.locator("#sso-enforced")).to_be_visible(timeout=20_000)
+
+    page.get_by_role("button", name="Profile menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
+    sign_in(page, owner)
+    expect(page.get_by_role("heading", name=org)).to_be_visible(timeout=20_000)
+    page.get_by_role("navigation", name="Organization").get_by_role(
+        "link", name="Audit Log"
+    ).click()
+    expect(
+        page.get_by_text("signed in with a password while SSO is enforced (break-glass)")
+    ).to_be_visible(timeout=20_000)
