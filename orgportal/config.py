@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     # local development, WEBHOOKS_ALLOW_PRIVATE_TARGETS=1 lets loopback, private and
     # link-local addresses (and plain http://) through. Never set it in production.
     webhooks_allow_private_targets: bool = False
+    # Single sign-on (SPEC §16): the server reads an IdP's discovery document, keys and
+    # metadata from addresses an Owner/Admin enters, so only https:// on public addresses,
+    # like webhook targets. SSO_ALLOW_PRIVATE_IDP=1 lets http:// and loopback/private
+    # addresses through (tests, an IdP on a private network). Not for a shared deployment.
+    sso_allow_private_idp: bool = False
 
     # Operating it (SPEC §18): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
     # WARNING, ERROR). /metrics answers only when METRICS_TOKEN (required as

@@ -11,6 +11,8 @@ of clock leeway), `nonce` and `sub`.
 No database here: `sso.py` keeps the state, nonce and verifier of each sign-in.
 """
 
+import ipaddress
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,13 +24,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from orgportal.adapters import webhook_http
+from orgportal.config import settings
 from orgportal.services.errors import DomainError
 
 TIMEOUT = 10.0  # seconds
 SCOPE = "openid email profile"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 LEEWAY_SECONDS = 60
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 class OidcRefused(DomainError):
@@ -58,15 +61,41 @@ class Identity:
 
 
 def check_issuer_url(issuer: str) -> str:
-    """The issuer as entered, refused unless https (http only on this machine, for tests
-    and development: the id token's keys come from it)."""
+    """The issuer (or an endpoint) as entered, refused unless https:// on public addresses
+    (SSO_ALLOW_PRIVATE_IDP=1: http:// and private addresses too). The server fetches it, so
+    it must not reach into the private network (SSRF), as webhook targets must not."""
     value = (issuer or "").strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return value
-    if parts.scheme == "http" and parts.hostname in LOOPBACK:
-        return value
-    raise OidcRefused("The issuer must be an https:// address, like https://login.acme.com.")
+    try:
+        check_public_url(value)
+    except ValueError as exc:
+        raise OidcRefused(str(exc)) from exc
+    return value
+
+
+def check_public_url(url: str) -> None:
+    """ValueError (its message for people) unless `url` may be fetched by the server."""
+    allow_private = settings.sso_allow_private_idp
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        raise ValueError("The address must start with https://, like https://login.acme.com.")
+    if not parts.hostname or parts.username or parts.password:
+        raise ValueError("Enter a valid address, like https://login.acme.com.")
+    if allow_private:
+        return
+    try:
+        addresses = [ipaddress.ip_address(parts.hostname)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            raise ValueError(f"The address of {parts.hostname} could not be found.") from None
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
+        if not webhook_http.is_public(address):
+            raise ValueError(
+                f"{parts.hostname} points to a private, loopback or link-local address "
+                f"({address}): the identity provider must be on a public address."
+            )
 
 
 def discover(issuer: str) -> Provider:

@@ -41,7 +41,7 @@ from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 
 from orgportal.services.errors import DomainError
-from orgportal.services.sso_oidc import Identity
+from orgportal.services.sso_oidc import Identity, check_public_url
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -115,12 +115,12 @@ def new_key_pair(common_name: str) -> KeyPair:
 
 
 def fetch_metadata(url: str) -> str:
-    """The IdP's metadata from its URL (https only; no redirects followed)."""
+    """The IdP's metadata from its URL (https on a public address; no redirects followed)."""
     url = (url or "").strip()
-    if not url.startswith("https://") and not url.startswith(
-        ("http://127.0.0.1", "http://localhost")
-    ):
-        raise SamlRefused("The metadata URL must be an https:// address.")
+    try:
+        check_public_url(url)  # https:// on public addresses, as for OIDC (SSRF)
+    except ValueError as exc:
+        raise SamlRefused(str(exc)) from exc
     try:
         answer = httpx.get(url, timeout=10.0, follow_redirects=False)
         answer.raise_for_status()

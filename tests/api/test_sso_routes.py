@@ -47,7 +47,15 @@ def saml_idp():
 
 
 @pytest.fixture
-def org(session, secret_key):
+def private_idp(monkeypatch):
+    """The tests' IdPs listen on 127.0.0.1 over http (SSO_ALLOW_PRIVATE_IDP=1)."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "sso_allow_private_idp", True)
+
+
+@pytest.fixture
+def org(session, secret_key, private_idp):
     owner = make_user(session, "owner@acme.com")
     org = make_org(session, owner, "Acme")
     session.add(

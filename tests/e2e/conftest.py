@@ -61,6 +61,8 @@ def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
         "PENDING_DOMAIN_RECHECK_SECONDS": "2",
         # webhook endpoints may be the tests' local receivers (127.0.0.1, plain http)
         "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1",
+        # the single sign-on tests' identity providers run on 127.0.0.1 over http
+        "SSO_ALLOW_PRIVATE_IDP": "1",
         **MANY_ATTEMPTS,
     }
 

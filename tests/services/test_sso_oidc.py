@@ -70,7 +70,15 @@ def verified_domain(session: Session, org, domain: str = "acme.com") -> None:
 
 
 @pytest.fixture
-def team(session, secret_key):
+def private_idp(monkeypatch):
+    """The tests' IdPs listen on 127.0.0.1 over http (SSO_ALLOW_PRIVATE_IDP=1)."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "sso_allow_private_idp", True)
+
+
+@pytest.fixture
+def team(session, secret_key, private_idp):
     owner = make_user(session, "owner@acme.com")
     org = make_org(session, owner, "Acme")
     subscribe(session, org)
@@ -283,7 +291,9 @@ def test_just_in_time_membership_takes_a_seat(session, connected, idp):
         sign_in(session)
 
 
-def test_set_up_is_for_owners_and_admins_on_the_unlimited_plan(session, idp, secret_key):
+def test_set_up_is_for_owners_and_admins_on_the_unlimited_plan(
+    session, idp, secret_key, monkeypatch
+):
     owner = make_user(session, "owner@beta.com")
     org = make_org(session, owner, "Beta")
     subscribe(session, org, "professional")
@@ -306,6 +316,18 @@ def test_set_up_is_for_owners_and_admins_on_the_unlimited_plan(session, idp, sec
             client_id="", client_secret="",
         )  # fmt: skip
     assert set(refused.value.errors) == {"issuer", "client_id", "client_secret"}
+    assert "https://" in refused.value.errors["issuer"]
+    # the server fetches the issuer's documents: not from this machine or the private network
+    for private in (idp.issuer, "https://127.0.0.1:9", "https://10.1.2.3", "https://localhost"):
+        with pytest.raises(ValidationFailed) as refused:
+            sso.save_oidc(
+                session, user=owner, organization_id=org.id, issuer=private,
+                client_id="c", client_secret="s",
+            )  # fmt: skip
+        assert "issuer" in refused.value.errors
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "sso_allow_private_idp", True)  # as the tests' IdP needs
     sso.save_oidc(
         session, user=owner, organization_id=org.id, issuer=idp.issuer,
         client_id=client.client_id, client_secret=client.client_secret,

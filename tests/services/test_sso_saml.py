@@ -34,7 +34,15 @@ def idp(running_idp):
 
 
 @pytest.fixture
-def team(session, secret_key):
+def private_idp(monkeypatch):
+    """The tests' IdPs listen on 127.0.0.1 over http (SSO_ALLOW_PRIVATE_IDP=1)."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "sso_allow_private_idp", True)
+
+
+@pytest.fixture
+def team(session, secret_key, private_idp):
     owner = make_user(session, "owner@acme.com")
     org = make_org(session, owner, "Acme")
     session.add(
@@ -227,7 +235,19 @@ def test_set_up_checks_the_metadata_and_seals_our_key(session, team, idp):
         sso.save_saml(session, user=owner, organization_id=org.id, metadata_xml="")
     assert "Paste or upload" in refused.value.errors["metadata"]
     session.rollback()
-    # by URL: the IdP's metadata address
+    # by URL: the IdP's metadata address (on this machine: only with SSO_ALLOW_PRIVATE_IDP)
+    from orgportal.config import settings
+
+    settings.sso_allow_private_idp = False
+    try:
+        with pytest.raises(ValidationFailed) as refused:
+            sso.save_saml(
+                session, user=owner, organization_id=org.id, metadata_url=f"{idp.base}/metadata"
+            )
+        assert "https://" in refused.value.errors["metadata_url"]
+    finally:
+        settings.sso_allow_private_idp = True
+    session.rollback()
     sso.save_saml(session, user=owner, organization_id=org.id, metadata_url=f"{idp.base}/metadata")
     session.commit()
     row = session.get(SsoConnection, org.id)
