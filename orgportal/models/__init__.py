@@ -20,6 +20,7 @@ from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
+from orgportal.models.scim import ScimToken, ScimUser
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.support import (
     AuthorizedDomain,
@@ -56,6 +57,8 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "Project",
+    "ScimToken",
+    "ScimUser",
     "OrganizationSecurity",
     "RecoveryCode",
     "TwoFactor",

@@ -49,6 +49,9 @@ ACTIONS = {
     "security.recovery_code_used": "Recovery code used",
     "security.two_factor_requirement_changed": "Two-factor requirement changed",
     "security.ip_allowlist_changed": "IP allowlist changed",
+    # SCIM provisioning (services/scim_tokens.py, SPEC §16)
+    "scim.token_generated": "SCIM token generated",
+    "scim.token_revoked": "SCIM token revoked",
     # a member's own account (services/account_audit.py, SPEC §13)
     "account.name_changed": "Name changed",
     "account.password_changed": "Password changed",
