@@ -6,7 +6,8 @@ Create Date: 2026-12-06 19:00:00.000000
 
 SPEC §16: an organization's identity provider provisions and deprovisions its members over
 SCIM with a bearer token of that organization (only its hash stored). `scim_user` keeps the
-provider's view of each person and the account it maps to, also while deprovisioned.
+provider's view of each person and the account it maps to, also while deprovisioned;
+`scim_department` the provider's externalId of a department it manages as a group.
 """
 from collections.abc import Sequence
 
@@ -63,8 +64,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_scim_user_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scim_user_public_id'), ['public_id'], unique=True)
 
+    op.create_table('scim_department',
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('department_id')
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('scim_department')
+
     with op.batch_alter_table('scim_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scim_user_public_id'))
         batch_op.drop_index(batch_op.f('ix_scim_user_organization_id'))

@@ -20,7 +20,7 @@ from orgportal.models.invite import Invite, InviteStatus
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
-from orgportal.models.scim import ScimToken, ScimUser
+from orgportal.models.scim import ScimDepartment, ScimToken, ScimUser
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.support import (
     AuthorizedDomain,
@@ -57,6 +57,7 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "Project",
+    "ScimDepartment",
     "ScimToken",
     "ScimUser",
     "OrganizationSecurity",

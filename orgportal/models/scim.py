@@ -58,3 +58,16 @@ class ScimUser(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ScimDepartment(SQLModel, table=True):
+    """What SCIM adds to a department it manages as a group: the provider's `externalId` and
+    a version. Departments made on the Support page are groups too, without a row."""
+
+    __tablename__ = "scim_department"
+
+    department_id: int = Field(foreign_key="department.id", primary_key=True, ondelete="CASCADE")
+    external_id: str = Field(default="", max_length=255)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

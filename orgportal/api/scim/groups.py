@@ -1,14 +1,16 @@
-"""`/scim/v2/Groups` (RFC 7644 §3): the organization's roles as groups (SPEC §3, §16).
+"""`/scim/v2/Groups` (RFC 7644 §3): the organization's roles, then its departments.
 
-One group per role an Owner or Admin could give (`admin`, `billing_admin`, `agent`,
-`viewer`); its members are the provisioned users with that role. Replacing or patching a
-group's members changes their roles; the Owner is never a group, and the Owner's role never
-changes here. Roles are fixed: groups cannot be created, renamed or deleted.
+- **Role groups** (`admin`, `billing_admin`, `agent`, `viewer`; SPEC §3): members are the
+  provisioned users with that role; replacing or patching the members changes roles. The
+  Owner is never a group. Roles are fixed: they cannot be created, renamed or deleted.
+- **Department groups** (`department-<n>`; `services/scim_departments.py`): any other
+  group a provider pushes is a department, created, renamed and deleted with it.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
-from scim2_models import Context, Group, ListResponse, PatchOp
+from scim2_models import Context, ListResponse, PatchOp
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,65 +25,139 @@ from orgportal.api.scim.protocol import (
     scim_response,
     scim_router,
 )
-from orgportal.api.scim.schema import MAX_RESULTS
+from orgportal.api.scim.schema import MAX_RESULTS, Group
 from orgportal.api.scim.users import PREFIX, base_url, in_transaction
 from orgportal.models import Role
-from orgportal.services import scim
+from orgportal.services import scim, scim_departments
+from orgportal.services.errors import NotFound
+from orgportal.services.scim_departments import DepartmentGroup
 
 router = scim_router(PREFIX + "/Groups", "SCIM")
-FILTERS = {"displayName": "display_name", "id": "id"}
-FIXED = "The groups are the organization's roles: they cannot be created, renamed or deleted."
+FILTERS = {"displayName": "display_name", "id": "id", "externalId": "external_id"}
+FIXED = "This group is a role: roles cannot be renamed or deleted (only their members change)."
 
 
-def to_group(base: str, role: Role, members: list[scim.Provisioned]) -> Group:
+@dataclass(frozen=True)
+class Found:
+    """The group a request is about: a role or a department."""
+
+    role: Role | None = None
+    department: DepartmentGroup | None = None
+
+
+def _members(base: str, members: list[scim.Provisioned]) -> list[dict[str, Any]] | None:
+    listed = [
+        {"value": m.row.public_id, "$ref": f"{base}/Users/{m.row.public_id}", "type": "User"}
+        for m in members
+    ]
+    return listed or None
+
+
+def role_group(base: str, role: Role, members: list[scim.Provisioned]) -> Group:
     return Group.model_validate(
         {
             "schemas": [str(Group.__schema__)],
             "id": role.value,
             "displayName": role.label,
-            "members": [
-                {
-                    "value": member.row.public_id,
-                    "display": member.row.user_name,
-                    "$ref": f"{base}/Users/{member.row.public_id}",
-                    "type": "User",
-                }
-                for member in members
-            ]
-            or None,
+            "members": _members(base, members),
             "meta": {"resourceType": "Group", "location": f"{base}/Groups/{role.value}"},
         }
     )
 
 
-def _read(session: Session, organization_id: int, base: str, role: Role) -> Group:
-    members = scim.group_members(session, organization_id=organization_id, role=role)
-    return to_group(base, role, members)
+def department_group(base: str, group: DepartmentGroup) -> Group:
+    meta: dict[str, Any] = {
+        "resourceType": "Group",
+        "location": f"{base}/Groups/{group.group_id}",
+        "created": group.department.created_at.isoformat(),
+    }
+    if group.scim is not None:
+        meta.update(lastModified=group.scim.updated_at.isoformat(), version=f'W/"{group.scim.version}"')
+    return Group.model_validate(
+        {
+            "schemas": [str(Group.__schema__)],
+            "id": group.group_id,
+            "externalId": group.external_id or None,
+            "displayName": group.department.name,
+            "members": _members(base, group.members),
+            "meta": meta,
+        }
+    )
+
+
+def _role_of(group_id: str) -> Role | None:
+    try:
+        return scim.group_role(group_id)
+    except NotFound:
+        return None
+
+
+def _read(session: Session, organization_id: int, base: str, group_id: str) -> Group:
+    role = _role_of(group_id)
+    if role is not None:
+        members = scim.group_members(session, organization_id=organization_id, role=role)
+        return role_group(base, role, members)
+    found = scim_departments.get_group(session, organization_id=organization_id, group_id=group_id)
+    return department_group(base, found)
 
 
 def _dump(request: Request, resource: Any, context: Context) -> dict[str, Any]:
     return resource.model_dump(scim_ctx=context, response_parameters=response_parameters(request))
 
 
+def _member_ids(group: Group) -> list[str]:
+    return [member.value for member in group.members or [] if member.value]
+
+
+def _roles_matching(found: tuple[str, str] | None) -> list[Role]:
+    if found is None:
+        return list(scim.GROUP_ROLES)
+    key, value = found
+    return [
+        role
+        for role in scim.GROUP_ROLES
+        if (key == "id" and value == role.value)
+        or (key == "display_name" and value.strip().lower() == role.label.lower())
+    ]
+
+
 @router.get("")
 async def list_groups(request: Request) -> Response:
+    """The role groups first, then the departments, one page of them."""
     organization_id = await organization_of(request)
     start, count = paging(request, MAX_RESULTS)
     found = eq_filter(request, FILTERS)
-    roles = [
-        role
-        for role in scim.GROUP_ROLES
-        if found is None
-        or (found[0] == "id" and found[1] == role.value)
-        or (found[0] == "display_name" and found[1].lower() == role.label.lower())
-    ]
-    page = roles[start - 1 : start - 1 + count]
+    roles = _roles_matching(found)
+    role_page = roles[start - 1 : start - 1 + count]
     base = base_url(request)
-    groups = await in_transaction(
-        lambda session: [_read(session, organization_id, base, role) for role in page]
-    )
+    department_filter: dict[str, Any] = {}
+    if found is not None:
+        key, value = found
+        if key == "id":
+            department_filter["department"] = scim_departments.department_id(value) or 0
+        else:
+            department_filter[key] = value
+
+    def work(session: Session) -> tuple[list[Group], int]:
+        groups = [
+            role_group(base, role, scim.group_members(
+                session, organization_id=organization_id, role=role
+            ))
+            for role in role_page
+        ]  # fmt: skip
+        departments, total = scim_departments.page_groups(
+            session,
+            organization_id=organization_id,
+            offset=max(0, start - 1 - len(roles)),
+            limit=count - len(role_page),
+            **department_filter,
+        )
+        groups += [department_group(base, group) for group in departments]
+        return groups, len(roles) + total
+
+    groups, total = await in_transaction(work)
     listed = ListResponse[Group](
-        total_results=len(roles), start_index=start, items_per_page=len(groups), resources=groups
+        total_results=total, start_index=start, items_per_page=len(groups), resources=groups
     )
     return scim_response(_dump(request, listed, Context.SEARCH_RESPONSE))
 
@@ -89,72 +165,94 @@ async def list_groups(request: Request) -> Response:
 @router.get("/{group_id}")
 async def get_group(request: Request, group_id: str) -> Response:
     organization_id = await organization_of(request)
-    role = scim.group_role(group_id)
     base = base_url(request)
-    group = await in_transaction(lambda session: _read(session, organization_id, base, role))
+    group = await in_transaction(lambda session: _read(session, organization_id, base, group_id))
     return scim_response(_dump(request, group, Context.RESOURCE_QUERY_RESPONSE))
 
 
-def _member_ids(group: Group) -> list[str]:
-    return [member.value for member in group.members or [] if member.value]
+@router.post("")
+async def create_group(request: Request) -> Response:
+    """A new group is a new department (the roles exist already)."""
+    organization_id = await organization_of(request)
+    group = Group.model_validate(await read_json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    base = base_url(request)
+
+    def work(session: Session) -> Group:
+        created = scim_departments.create_group(
+            session,
+            organization_id=organization_id,
+            name=group.display_name or "",
+            external_id=group.external_id or "",
+            member_ids=_member_ids(group),
+        )
+        return department_group(base, created)
+
+    result = await in_transaction(work)
+    return scim_response(
+        _dump(request, result, Context.RESOURCE_CREATION_RESPONSE), 201,
+        Location=result.meta.location,
+    )  # fmt: skip
 
 
-def _same_name(group: Group, role: Role) -> None:
-    if group.display_name is not None and group.display_name.lower() != role.label.lower():
-        raise ScimError(400, FIXED, "mutability")
+def _save(session: Session, organization_id: int, base: str, group_id: str, group: Group) -> Group:
+    """A role group's members (its name stays), or a department's name, externalId, members."""
+    role = _role_of(group_id)
+    if role is not None:
+        if group.display_name is not None and group.display_name.lower() != role.label.lower():
+            raise ScimError(400, FIXED, "mutability")
+        members = scim.set_group_members(
+            session, organization_id=organization_id, role=role, public_ids=_member_ids(group)
+        )
+        return role_group(base, role, members)
+    saved = scim_departments.replace_group(
+        session,
+        organization_id=organization_id,
+        group_id=group_id,
+        name=group.display_name or "",
+        external_id=group.external_id or "",
+        member_ids=_member_ids(group),
+    )
+    return department_group(base, saved)
 
 
 @router.put("/{group_id}")
 async def replace_group(request: Request, group_id: str) -> Response:
     organization_id = await organization_of(request)
-    role = scim.group_role(group_id)
     group = Group.model_validate(
         await read_json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
     )
-    _same_name(group, role)
     base = base_url(request)
-
-    def work(session: Session) -> Group:
-        members = scim.set_group_members(
-            session, organization_id=organization_id, role=role, public_ids=_member_ids(group)
-        )
-        return to_group(base, role, members)
-
-    result = await in_transaction(work)
+    result = await in_transaction(lambda session: _save(session, organization_id, base, group_id, group))
     return scim_response(_dump(request, result, Context.RESOURCE_REPLACEMENT_RESPONSE))
 
 
 @router.patch("/{group_id}")
 async def patch_group(request: Request, group_id: str) -> Response:
-    """Members added or removed (Okta, Entra ID) change roles; the name stays."""
+    """Members added or removed (what Okta and Entra ID send), or a department renamed:
+    applied by scim2-models to the current group, then saved as a replacement."""
     organization_id = await organization_of(request)
-    role = scim.group_role(group_id)
     patch = PatchOp[Group].model_validate(
         await read_json(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
     )
     base = base_url(request)
 
     def work(session: Session) -> Group:
-        group = _read(session, organization_id, base, role)
+        group = _read(session, organization_id, base, group_id)
         patch.patch(group)
-        _same_name(group, role)
-        members = scim.set_group_members(
-            session, organization_id=organization_id, role=role, public_ids=_member_ids(group)
-        )
-        return to_group(base, role, members)
+        return _save(session, organization_id, base, group_id, group)
 
     result = await in_transaction(work)
     return scim_response(_dump(request, result, Context.RESOURCE_PATCH_RESPONSE))
 
 
-@router.post("")
-async def create_group(request: Request) -> Response:
-    await organization_of(request)
-    raise ScimError(403, FIXED)
-
-
 @router.delete("/{group_id}")
 async def delete_group(request: Request, group_id: str) -> Response:
-    await organization_of(request)
-    scim.group_role(group_id)
-    raise ScimError(403, FIXED)
+    organization_id = await organization_of(request)
+    if _role_of(group_id) is not None:
+        raise ScimError(400, FIXED, "mutability")
+    await in_transaction(
+        lambda session: scim_departments.delete_group(
+            session, organization_id=organization_id, group_id=group_id
+        )
+    )
+    return Response(status_code=204)

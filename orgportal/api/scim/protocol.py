@@ -81,6 +81,8 @@ def from_domain_error(exc: DomainError) -> Response:
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     status = 400 if isinstance(exc, ValidationFailed) else exc.status
+    if status == 402:  # a subscription is missing: RFC 7644 §3.12 has 403 for "not allowed"
+        status = 403
     return error_response(status, exc.message, _scim_type(exc), **headers)
 
 

@@ -4,7 +4,8 @@ types, and the service provider configuration, built with `scim2-models`.
 The User schema carries only what orgportal keeps: `userName`, `name`, `displayName`,
 `emails`, `active` (plus the common `id`, `externalId`, `meta`), and the read-only `groups`
 (its role). `emails` is required, with a required `value`: an account needs an address to
-be found or created by (SPEC §16). Publishing exactly this lets a client, and the
+be found or created by (SPEC §16). Group members carry `value`, `$ref` and `type`.
+Publishing exactly this lets a client, and the
 compliance checker, build the same models from `/Schemas`.
 """
 
@@ -21,7 +22,7 @@ from scim2_models import (
     Email,
     ETag,
     Filter,
-    Group,
+    GroupMember,
     GroupMembership,
     Mutability,
     Name,
@@ -63,6 +64,24 @@ class User(Resource[AnyExtension]):
     """The role group the user is in (SPEC §3 roles; the Owner is in none)."""
 
 
+class Member(GroupMember):
+    """A member of a group: the User's `value` (its id) and `$ref`; `display` is not kept."""
+
+    display: Annotated[str | None, Mutability.read_only] = None
+
+
+class Group(Resource[Any]):
+    """A role (SPEC §3: `admin`, `billing_admin`, `agent`, `viewer`) or a department."""
+
+    __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:Group")
+
+    display_name: Annotated[str | None, Required.true] = None
+    """The role's name, or the department's name."""
+    members: list[Member] | None = None
+    """The provisioned users in the role or department."""
+    Members: ClassVar[type[ComplexAttribute]] = Member
+
+
 SERVICE_PROVIDER_CONFIG = ServiceProviderConfig(
     documentation_uri=None,
     patch=Patch(supported=True),
@@ -83,9 +102,3 @@ SERVICE_PROVIDER_CONFIG = ServiceProviderConfig(
 )
 
 PROVIDER = ScimProvider(models=[User, Group], config=SERVICE_PROVIDER_CONFIG)
-UserResource = User
-GroupResource = Group
-
-
-def schema_list() -> list[Any]:
-    return list(PROVIDER.schemas)
