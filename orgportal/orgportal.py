@@ -76,6 +76,7 @@ from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
+from orgportal.state.scim import ScimState
 from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.two_factor import SecurityGateState, TwoFactorState
@@ -188,7 +189,7 @@ SIGNED_IN_PAGES = [
         settings_page,
         routes.ORG_SETTINGS,
         "Settings",
-        (OrgState, BusinessDetailsState, OrgSecurityState),
+        (OrgState, BusinessDetailsState, OrgSecurityState, ScimState),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),
     (test_checkout_page, routes.TEST_CHECKOUT, "Test checkout", (TestCheckoutState,)),

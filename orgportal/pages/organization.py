@@ -21,6 +21,7 @@ from orgportal.views.organization import (
     settings_card,
 )
 from orgportal.views.personal_workspace import personal_overview
+from orgportal.views.scim import scim_card
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
 
@@ -82,6 +83,7 @@ def settings_page() -> rx.Component:
         business_details_card(),
         rx.cond(AppState.caps.edit_organization, settings_card()),
         rx.cond(AppState.caps.edit_organization, security_card()),
+        rx.cond(AppState.caps.manage_members, scim_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )
 

@@ -86,7 +86,9 @@ def create_user(session: Session, *, organization_id: int, person: Person) -> Pr
     email = _email(person.email)
     account = session.exec(select(User).where(User.email == email)).first()
     if account is not None and _row_of_account(session, organization_id, account.id) is not None:
-        raise Conflict(f"{email} is already provisioned in this organization under another userName.")
+        raise Conflict(
+            f"{email} is already provisioned in this organization under another userName."
+        )
     membership = _membership(session, organization_id, account.id) if account else None
     role = Role(membership.role) if membership and membership.role != Role.OWNER else DEFAULT_ROLE
     row = ScimUser(
@@ -203,9 +205,7 @@ def group_role(group_id: str) -> Role:
     return role
 
 
-def group_members(
-    session: Session, *, organization_id: int, role: Role
-) -> list[Provisioned]:
+def group_members(session: Session, *, organization_id: int, role: Role) -> list[Provisioned]:
     """The provisioned users whose role is `role`: their membership's while they are
     members, else the one they will come back with."""
     effective = sa_func.coalesce(Membership.role, ScimUser.role)

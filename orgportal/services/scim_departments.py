@@ -87,14 +87,18 @@ def create_group(
     session: Session, *, organization_id: int, name: str, external_id: str, member_ids: list[str]
 ) -> DepartmentGroup:
     require_support_subscription(session, organization_id)
-    department = Department(organization_id=organization_id, name=_name(session, organization_id, name))
+    department = Department(
+        organization_id=organization_id, name=_name(session, organization_id, name)
+    )
     session.add(department)
     session.flush()
     session.add(ScimDepartment(department_id=department.id, external_id=_external(external_id)))
     _audit(session, organization_id, "support.department_created",
            f"Department {department.name} created {VIA}")  # fmt: skip
     _set_members(session, organization_id, department, member_ids)
-    return get_group(session, organization_id=organization_id, group_id=f"{ID_PREFIX}{department.id}")
+    return get_group(
+        session, organization_id=organization_id, group_id=f"{ID_PREFIX}{department.id}"
+    )
 
 
 def replace_group(
@@ -130,7 +134,9 @@ def delete_group(session: Session, *, organization_id: int, group_id: str) -> No
     session.exec(
         update(Ticket).where(col(Ticket.department_id) == department.id).values(department_id=None)
     )
-    session.exec(delete(DepartmentMember).where(col(DepartmentMember.department_id) == department.id))
+    session.exec(
+        delete(DepartmentMember).where(col(DepartmentMember.department_id) == department.id)
+    )
     session.exec(delete(ScimDepartment).where(col(ScimDepartment.department_id) == department.id))
     session.delete(department)
     _audit(session, organization_id, "support.department_deleted",
@@ -204,9 +210,7 @@ def _department(session: Session, organization_id: int, group_id: str) -> Depart
     return department
 
 
-def _name(
-    session: Session, organization_id: int, raw: str, keep: Department | None = None
-) -> str:
+def _name(session: Session, organization_id: int, raw: str, keep: Department | None = None) -> str:
     """A department name, never a role's: the role groups have those (one group per name)."""
     if (raw or "").strip().lower() in {role.label.lower() for role in GROUP_ROLES}:
         raise Conflict(f"{raw.strip()} is a role group; a department needs another name.")
@@ -221,4 +225,6 @@ def _external(raw: str) -> str:
 
 
 def _audit(session: Session, organization_id: int, action: str, summary: str) -> None:
-    audit.record(session, organization_id=organization_id, actor=None, action=action, summary=summary)
+    audit.record(
+        session, organization_id=organization_id, actor=None, action=action, summary=summary
+    )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select, update
 
 from orgportal import security
+from orgportal.config import settings
 from orgportal.models import Organization, ScimToken, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, plans
@@ -36,9 +37,17 @@ class ScimSetup:
 
     available: bool
     plan_name: str  # the plan that has it, for the locked note
+    base_url: str  # what the identity provider is given: https://…/scim/v2
     prefix: str = ""  # "" when no token works
     created_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+BASE_PATH = "/scim/v2"
+
+
+def base_url() -> str:
+    return settings.public_url.rstrip("/") + BASE_PATH
 
 
 def has_identity(session: Session, organization: Organization) -> bool:
@@ -54,10 +63,11 @@ def read_setup(session: Session, *, user: User, organization_id: int) -> ScimSet
     token = _working_token(session, organization_id)
     available = has_identity(session, organization)
     if token is None:
-        return ScimSetup(available, identity_plan_name())
+        return ScimSetup(available, identity_plan_name(), base_url())
     return ScimSetup(
-        available, identity_plan_name(), token.prefix, token.created_at, token.last_used_at
-    )
+        available, identity_plan_name(), base_url(), token.prefix, token.created_at,
+        token.last_used_at,
+    )  # fmt: skip
 
 
 def generate_token(session: Session, *, user: User, organization_id: int) -> str:
@@ -81,7 +91,8 @@ def generate_token(session: Session, *, user: User, organization_id: int) -> str
         organization_id=organization_id,
         actor=user,
         action="scim.token_generated",
-        summary="Generated a new SCIM token" + (" (the previous one was revoked)" if replaced else ""),
+        summary="Generated a new SCIM token"
+        + (" (the previous one was revoked)" if replaced else ""),
     )
     return raw
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx2
-import pytest
 import uvicorn
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from sqlmodel import Session
@@ -28,7 +27,9 @@ def serving() -> Iterator[str]:
     """uvicorn serving the API app on a free port until the block ends; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(build_api(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            build_api(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,8 +49,11 @@ def subscribe(session: Session, org: Organization, plan_key: str = "unlimited", 
               quantity: int = 1) -> None:  # fmt: skip
     session.add(
         Subscription(
-            organization_id=org.id, kind=kind, plan_key=plan_key if kind == "plan" else "",
-            status="active", quantity=quantity,
+            organization_id=org.id,
+            kind=kind,
+            plan_key=plan_key if kind == "plan" else "",
+            status="active",
+            quantity=quantity,
             stripe_subscription_id=f"sub_{org.id}_{kind}_{plan_key}",
         )  # fmt: skip
     )
@@ -79,25 +83,23 @@ class Provider:
         return client
 
 
-@pytest.fixture
-def scim_base(engine, monkeypatch) -> Iterator[str]:
+@contextmanager
+def provider_of(session: Session, engine, monkeypatch) -> Iterator[Provider]:
+    """An organization on the Unlimited plan with a SCIM token, and the server running."""
     monkeypatch.setattr(db, "engine", lambda: engine)
     monkeypatch.setattr(db, "bus", lambda: _NoBus())
     limiter.reset()
-    with serving() as url:
-        yield url + "/scim/v2"
-
-
-class _NoBus:
-    def publish(self, changes) -> None:
-        pass
-
-
-@pytest.fixture
-def provider(session: Session, scim_base: str) -> Provider:
     owner = make_user(session, "owner@acme.example")
     org = make_org(session, owner, "Acme")
     subscribe(session, org)
     token = scim_tokens.generate_token(session, user=owner, organization_id=org.id)
     session.commit()
-    return Provider(org, owner, token, scim_base)
+    with serving() as url:
+        yield Provider(org, owner, token, url + "/scim/v2")
+
+
+class _NoBus:
+    """Live updates have no listener in these tests."""
+
+    def publish(self, changes) -> None:
+        pass

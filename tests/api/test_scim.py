@@ -3,6 +3,7 @@ provisioning (existing account or just in time), filters and paging, deprovision
 member's sessions and API keys end at once, their links stay with the organization), role
 groups, the seat limit, the plan gate and the token, every refusal a SCIM error."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,10 +21,16 @@ from orgportal import security
 from orgportal.models import ApiKey, Link, Membership, Role, User, UserSession
 from orgportal.services import api_keys, links, scim_tokens
 from orgportal.services.scim import NO_PASSWORD
-from tests.api.scim_server import Provider, provider, scim_base, subscribe  # noqa: F401
+from tests.api.scim_server import Provider, provider_of, subscribe
 from tests.factories import PASSWORD, add_member, audit_actions, make_org, make_user, open_session
 
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+@pytest.fixture
+def provider(session: Session, engine, monkeypatch) -> Iterator[Provider]:
+    with provider_of(session, engine, monkeypatch) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +110,9 @@ def test_filter_by_user_name_and_paging(session, provider):
     for n in range(5):
         create(client, f"person{n}@acme.example")
 
-    found = client.query(model, query_parameters=SearchRequest(filter='userName eq "PERSON3@acme.example"'))
+    found = client.query(
+        model, query_parameters=SearchRequest(filter='userName eq "PERSON3@acme.example"')
+    )
     assert isinstance(found, ListResponse)
     assert found.total_results == 1 and found.resources[0].user_name == "person3@acme.example"
     none = client.query(model, query_parameters=SearchRequest(filter='userName eq "nobody@x.io"'))
@@ -129,7 +138,9 @@ def test_unsupported_filter_is_a_scim_invalid_filter_error(provider):
 
 def test_deprovisioning_ends_sessions_and_keys_and_keeps_links(session, provider):
     # a member already (an Agent, who makes links): provisioning takes them over as they are
-    person = add_member(session, provider.org, Role.AGENT, make_user(session, "leaver@acme.example"))
+    person = add_member(
+        session, provider.org, Role.AGENT, make_user(session, "leaver@acme.example")
+    )
     client = provider.client()
     created = create(client, "leaver@acme.example")
     assert [g.value for g in created.groups] == ["agent"]
@@ -183,7 +194,9 @@ def test_role_groups_change_roles_and_owner_is_no_group(session, provider):
         "admin",
         PatchOp[group_model](
             operations=[
-                PatchOperation(op=PatchOperation.Op.add, path="members", value=[{"value": created.id}])
+                PatchOperation(
+                    op=PatchOperation.Op.add, path="members", value=[{"value": created.id}]
+                )
             ]
         ),
     )
@@ -262,9 +275,7 @@ def test_without_the_unlimited_plan_scim_answers_403(session, provider):
     assert body["schemas"] == [SCIM_ERROR] and "Unlimited plan" in body["detail"]
 
 
-def test_revoked_or_missing_token_is_401_and_tokens_do_not_cross_organizations(
-    session, provider
-):
+def test_revoked_or_missing_token_is_401_and_tokens_do_not_cross_organizations(session, provider):
     assert provider.http("scim_not-a-token").get("/Users").status_code == 401
     response = provider.http().get("/Users", headers={"Authorization": ""})
     assert response.status_code == 401 and response.json()["schemas"] == [SCIM_ERROR]

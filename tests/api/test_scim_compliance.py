@@ -3,13 +3,21 @@
 `attributes`, replaced, patched (add, remove, replace on every attribute) and deleted."""
 
 from collections import Counter
+from collections.abc import Iterator
 
+import pytest
 from scim2_tester import Status, check_server
 from sqlmodel import Session
 
-from tests.api.scim_server import Provider, provider, scim_base, subscribe  # noqa: F401
+from tests.api.scim_server import Provider, provider_of, subscribe
 
 FAILED = (Status.ERROR, Status.CRITICAL)
+
+
+@pytest.fixture
+def provider(session: Session, engine, monkeypatch) -> Iterator[Provider]:
+    with provider_of(session, engine, monkeypatch) as running:
+        yield running
 
 
 def test_scim2_tester_finds_no_failure(session: Session, provider: Provider):

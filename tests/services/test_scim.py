@@ -36,8 +36,12 @@ from tests.factories import PASSWORD, add_member, audit_actions, make_org, make_
 def subscribe(session: Session, org, kind: str = "plan", plan_key: str = "unlimited", quantity=1):
     session.add(
         Subscription(
-            organization_id=org.id, kind=kind, plan_key=plan_key if kind == "plan" else "",
-            status="active", quantity=quantity, stripe_subscription_id=f"sub_{org.id}_{kind}_{plan_key}",
+            organization_id=org.id,
+            kind=kind,
+            plan_key=plan_key if kind == "plan" else "",
+            status="active",
+            quantity=quantity,
+            stripe_subscription_id=f"sub_{org.id}_{kind}_{plan_key}",
         )  # fmt: skip
     )
     session.commit()
@@ -53,9 +57,9 @@ def org(session: Session):
 
 def owner_of(session: Session, org) -> User:
     return session.exec(
-        select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.organization_id == org.id, Membership.role == Role.OWNER
-        )
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == org.id, Membership.role == Role.OWNER)
     ).one()
 
 
@@ -68,7 +72,9 @@ def person(name: str, **changes) -> Person:
 
 def member_role(session: Session, org, user_id: int) -> str | None:
     row = session.exec(
-        select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user_id)
+        select(Membership).where(
+            Membership.organization_id == org.id, Membership.user_id == user_id
+        )
     ).first()
     return row.role if row else None
 
@@ -206,9 +212,13 @@ def test_inactive_provisioning_takes_no_seat(session, org):
 def test_deprovisioning_ends_sessions_and_keys_keeps_links(session, org):
     leaver = add_member(session, org, Role.AGENT, make_user(session, "leaver@acme.example"))
     view = scim.create_user(session, organization_id=org.id, person=person("leaver@acme.example"))
-    link = links.create_link(session, user=leaver, organization_id=org.id, target_url="https://x.io/a")
+    link = links.create_link(
+        session, user=leaver, organization_id=org.id, target_url="https://x.io/a"
+    )
     _, browser = open_session(session, leaver)
-    _, key = api_keys.create_key(session, user=leaver, name="k", active_org_id=None, password=PASSWORD)
+    _, key = api_keys.create_key(
+        session, user=leaver, name="k", active_org_id=None, password=PASSWORD
+    )
     session.commit()
 
     scim.replace_user(session, organization_id=org.id, public_id=view.row.public_id,
@@ -220,7 +230,10 @@ def test_deprovisioning_ends_sessions_and_keys_keeps_links(session, org):
     assert session.get(ApiKey, key.id).revoked_at is not None
     assert session.get(Link, link.id).organization_id == org.id
     assert audit_actions(session, org.id)[-1] == "member.removed"
-    assert scim.get_user(session, organization_id=org.id, public_id=view.row.public_id).row.role == Role.AGENT
+    assert (
+        scim.get_user(session, organization_id=org.id, public_id=view.row.public_id).row.role
+        == Role.AGENT
+    )
 
 
 def test_owner_is_never_deprovisioned_nor_regrouped(session, org):

@@ -39,7 +39,9 @@ async def unserved(request: Request, rest: str) -> Response:
         if route.matches({**request.scope, "method": method})[0] is Match.FULL
     ]
     if allowed:
-        raise ScimError(405, f"{request.method} is not allowed here; use {', '.join(dict.fromkeys(allowed))}.")
+        raise ScimError(
+            405, f"{request.method} is not allowed here; use {', '.join(dict.fromkeys(allowed))}."
+        )
     raise ScimError(404, f"{request.url.path} is not a SCIM endpoint of this service.")
 
 

@@ -72,7 +72,9 @@ def department_group(base: str, group: DepartmentGroup) -> Group:
         "created": group.department.created_at.isoformat(),
     }
     if group.scim is not None:
-        meta.update(lastModified=group.scim.updated_at.isoformat(), version=f'W/"{group.scim.version}"')
+        meta.update(
+            lastModified=group.scim.updated_at.isoformat(), version=f'W/"{group.scim.version}"'
+        )
     return Group.model_validate(
         {
             "schemas": [str(Group.__schema__)],
@@ -174,7 +176,9 @@ async def get_group(request: Request, group_id: str) -> Response:
 async def create_group(request: Request) -> Response:
     """A new group is a new department (the roles exist already)."""
     organization_id = await organization_of(request)
-    group = Group.model_validate(await read_json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    group = Group.model_validate(
+        await read_json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+    )
     base = base_url(request)
 
     def work(session: Session) -> Group:
@@ -222,7 +226,9 @@ async def replace_group(request: Request, group_id: str) -> Response:
         await read_json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
     )
     base = base_url(request)
-    result = await in_transaction(lambda session: _save(session, organization_id, base, group_id, group))
+    result = await in_transaction(
+        lambda session: _save(session, organization_id, base, group_id, group)
+    )
     return scim_response(_dump(request, result, Context.RESOURCE_REPLACEMENT_RESPONSE))
 
 
