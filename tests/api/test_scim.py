@@ -18,6 +18,7 @@ from scim2_models import (
 from sqlmodel import Session, select
 
 from orgportal import security
+from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Membership, Role, User, UserSession
 from orgportal.services import api_keys, links, scim_tokens
 from orgportal.services.scim import NO_PASSWORD
@@ -300,3 +301,50 @@ def test_unknown_paths_and_methods_are_scim_errors(provider):
     assert missing.status_code == 404 and missing.json()["schemas"] == [SCIM_ERROR]
     wrong = http.delete("/ServiceProviderConfig")
     assert wrong.status_code == 405 and wrong.json()["status"] == "405"
+
+
+def test_entra_id_style_patches_work(session, provider):
+    """Microsoft Entra ID sends `"Replace"`, a `path`, and booleans as strings; group members
+    are removed with a value filter."""
+    http = provider.http()
+    created = http.post("/Users", json=user_payload("entra@acme.example")).json()
+    op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+    off = http.patch(
+        f"/Users/{created['id']}",
+        json={
+            "schemas": [op],
+            "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+        },
+    )
+    assert off.status_code == 200 and off.json()["active"] is False
+    account = session.exec(select(User).where(User.email == "entra@acme.example")).one()
+    assert membership(session, provider, account.id) is None
+    http.patch(
+        f"/Users/{created['id']}",
+        json={
+            "schemas": [op],
+            "Operations": [{"op": "Replace", "path": "active", "value": "True"}],
+        },
+    )
+    add = {"op": "Add", "path": "members", "value": [{"value": created["id"]}]}
+    assert (
+        http.patch("/Groups/agent", json={"schemas": [op], "Operations": [add]}).status_code == 200
+    )
+    assert membership(session, provider, account.id).role == Role.AGENT
+
+    remove = {"op": "Remove", "path": f'members[value eq "{created["id"]}"]'}
+    left = http.patch("/Groups/agent", json={"schemas": [op], "Operations": [remove]})
+    assert left.status_code == 200 and "members" not in left.json()
+    assert membership(session, provider, account.id).role == Role.VIEWER
+
+
+def test_the_rate_limit_answers_429_with_retry_after(provider, monkeypatch):
+    monkeypatch.setattr(settings, "api_rate_limit", 3)
+    http = provider.http()
+    assert [http.get("/Users").status_code for _ in range(3)] == [200, 200, 200]
+
+    refused = http.get("/Users")
+
+    assert refused.status_code == 429 and refused.json()["schemas"] == [SCIM_ERROR]
+    assert int(refused.headers["retry-after"]) >= 1
