@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from scim2_models import (
     Error,
     ListResponse,
@@ -18,11 +19,14 @@ from scim2_models import (
 from sqlmodel import Session, select
 
 from orgportal import security
+from orgportal.api import build_api
+from orgportal.api.gateway import Gateway
 from orgportal.config import settings
 from orgportal.models import ApiKey, Link, Membership, Role, User, UserSession
 from orgportal.services import api_keys, links, scim_tokens
 from orgportal.services.scim import NO_PASSWORD
 from tests.api.scim_server import Provider, provider_of, subscribe
+from tests.api.test_gateway import EVIL, reflex_wrapped
 from tests.factories import PASSWORD, add_member, audit_actions, make_org, make_user, open_session
 
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -348,3 +352,19 @@ def test_the_rate_limit_answers_429_with_retry_after(provider, monkeypatch):
 
     assert refused.status_code == 429 and refused.json()["schemas"] == [SCIM_ERROR]
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_gateway_serves_scim_without_cookies_or_cors(provider):
+    """Through the front door as the app runs it: no browser nonce cookie on SCIM answers,
+    no CORS for browsers, and an Origin header is no reason to refuse a provider's server."""
+    client = TestClient(Gateway(reflex_wrapped(build_api())))
+    response = client.get(
+        "/scim/v2/Users",
+        headers={"Authorization": f"Bearer {provider.token}", "Origin": EVIL},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/scim+json")
+    assert "set-cookie" not in response.headers
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"
