@@ -4,7 +4,8 @@ removes its members. The protocol (JSON, filters, PATCH) is `api/scim/`; the rul
 - **Provisioning** a user matches an existing account by email (it becomes a member), or
   creates one just in time: email confirmed by the provider, no password (the person uses
   Forgot password, or single sign-on, later). The member gets the role its role group
-  gives, else `DEFAULT_ROLE`. A new member takes a seat: beyond the seat limit (SPEC §5)
+  gives, else `DEFAULT_ROLE` (or the role of a pending invitation to the same address, which
+  is then used up). A new member takes a seat: beyond the seat limit (SPEC §5)
   provisioning is refused with `NoSeatsAvailable`, and nothing is written.
 - **Deprovisioning** (`active` false, or deleting the user) removes the member: their
   sessions and API keys end at once (a leaver's browser and scripts stop now, not at
@@ -26,7 +27,7 @@ from sqlalchemy import func as sa_func
 from sqlmodel import Session, col, select
 
 from orgportal.db import mark_access_changed, mark_usage_changed
-from orgportal.models import Membership, Organization, Role, ScimUser, User
+from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, ScimUser, User
 from orgportal.models.base import utcnow
 from orgportal.services import api_keys, audit, members, seats, usage_counters, user_sessions
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -91,6 +92,8 @@ def create_user(session: Session, *, organization_id: int, person: Person) -> Pr
         )
     membership = _membership(session, organization_id, account.id) if account else None
     role = Role(membership.role) if membership and membership.role != Role.OWNER else DEFAULT_ROLE
+    if person.active and membership is None:
+        role = _take_seat(session, organization, email) or role
     row = ScimUser(
         public_id=str(uuid.uuid4()),
         organization_id=organization_id,
@@ -100,8 +103,6 @@ def create_user(session: Session, *, organization_id: int, person: Person) -> Pr
         active=person.active,
     )
     _write_attributes(row, person)
-    if person.active and membership is None:
-        seats.require_free_seat(session, organization)
     if account is None:
         account = User(
             email=email,
@@ -287,8 +288,29 @@ def _join(session: Session, organization: Organization, account: User, role: Rol
 def _reactivate(session: Session, organization: Organization, account: User, role: Role) -> None:
     if _membership(session, organization.id, account.id) is not None:
         return
-    seats.require_free_seat(session, organization)
+    _take_seat(session, organization, account.email)
     _join(session, organization, account, role)
+
+
+def _take_seat(session: Session, organization: Organization, email: str) -> Role | None:
+    """Refuse when no seat is free (SPEC §5; the caller holds the organization's seat lock).
+    A pending invitation for the same address already holds a seat: it is used up (marked
+    accepted) instead of counting twice, and its role is returned."""
+    invite = session.exec(
+        select(Invite).where(
+            Invite.organization_id == organization.id,
+            Invite.email == email,
+            Invite.status == InviteStatus.PENDING,
+            Invite.expires_at > utcnow(),
+        )
+    ).first()
+    seats.require_free_seat(session, organization, excluding_invite=invite.id if invite else None)
+    if invite is None:
+        return None
+    invite.status, invite.responded_at = InviteStatus.ACCEPTED, utcnow()
+    session.add(invite)
+    role = Role(invite.role)
+    return role if role in GROUP_ROLES else None
 
 
 def _deprovision(session: Session, organization: Organization, account: User) -> None:

@@ -11,6 +11,7 @@ from orgportal.models import (
     ApiKey,
     Department,
     DepartmentMember,
+    InviteStatus,
     Link,
     Membership,
     Role,
@@ -19,7 +20,7 @@ from orgportal.models import (
     User,
     UserSession,
 )
-from orgportal.services import api_keys, links, scim, scim_departments, scim_tokens
+from orgportal.services import api_keys, invitations, links, scim, scim_departments, scim_tokens
 from orgportal.services.errors import (
     Conflict,
     NoSeatsAvailable,
@@ -199,6 +200,20 @@ def test_seat_limit_refuses_provisioning_and_reactivation(session, org):
     with pytest.raises(NoSeatsAvailable):
         scim.replace_user(session, organization_id=org.id, public_id=first.row.public_id,
                           person=person("one@acme.example", active=True))  # fmt: skip
+
+
+def test_a_pending_invitation_holds_the_seat_and_gives_the_role(session, org):
+    subscribe(session, org, kind="support", quantity=2)  # the owner and the invitation
+    invite = invitations.create_invite(session, user=owner_of(session, org), organization_id=org.id,
+                                       email="invited@acme.example", role="agent")  # fmt: skip
+    session.commit()
+
+    view = scim.create_user(session, organization_id=org.id, person=person("invited@acme.example"))
+    session.commit()
+
+    assert view.member and view.role == Role.AGENT
+    session.refresh(invite)
+    assert invite.status == InviteStatus.ACCEPTED
 
 
 def test_inactive_provisioning_takes_no_seat(session, org):
