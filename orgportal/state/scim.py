@@ -47,10 +47,6 @@ class ScimState(AppState):
         return outcome.events
 
     @rx.event
-    def copy_token(self):
-        return [rx.set_clipboard(self.new_token), rx.toast.success("SCIM token copied.")]
-
-    @rx.event
     def dismiss_token(self):
         self.new_token = ""
 
