@@ -43,8 +43,11 @@ def _new_token() -> rx.Component:
                 ),
                 rx.code(S.new_token, id="new-scim-token", size="2", word_break="break-all"),
                 rx.hstack(
-                    rx.button(rx.icon("copy", size=14, aria_hidden="true"), "Copy token",
-                              size="1", on_click=[rx.set_clipboard(S.new_token), rx.toast.success("SCIM token copied.")]),
+                    rx.button(
+                        rx.icon("copy", size=14, aria_hidden="true"), "Copy token", size="1",
+                        on_click=[rx.set_clipboard(S.new_token),
+                                  rx.toast.success("SCIM token copied.")],
+                    ),
                     rx.button("Done", size="1", variant="soft", on_click=S.dismiss_token),
                 ),
                 spacing="2",
