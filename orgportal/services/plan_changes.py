@@ -104,9 +104,13 @@ def pricing_table() -> list[PricingRow]:
             f"Support desk: ticket prefix, departments (add-on, {seat} per seat a month)",
             tuple("Available" for _ in every),
         ),
-        # SPEC §16: enterprise identity comes with the Unlimited plan; not built yet
+        # SPEC §16: enterprise identity comes with the Unlimited plan
         PricingRow(
-            "Single sign-on (SAML/OIDC), SCIM",
+            "SCIM provisioning (identity provider adds and removes members)",
+            tuple("Included" if plans.IDENTITY in p.features else NOT_INCLUDED for p in every),
+        ),
+        PricingRow(
+            "Single sign-on (SAML/OIDC)",
             tuple("Coming" if p.key == "unlimited" else NOT_INCLUDED for p in every),
         ),
         PricingRow("Price per month, billed monthly", tuple(_price(p, "monthly") for p in every)),

@@ -51,7 +51,9 @@ def test_the_pricing_table_is_the_plan_data_with_the_annual_saving():
     assert monthly == ("£0", "£4.99", "£9.99", "£19.99", "£49.99")
     assert annual[0] == "£0"
     assert annual[3] == "£199.90 (save £39.98)"  # 12 × £19.99 − £199.90
-    assert table["Single sign-on (SAML/OIDC), SCIM"][-1] == "Coming"
+    assert table["Single sign-on (SAML/OIDC)"][-1] == "Coming"
+    scim = table["SCIM provisioning (identity provider adds and removes members)"]
+    assert scim == ("—", "—", "—", "—", "Included")
     assert all(len(values) == len(plans.ALL) for values in table.values())
 
 
