@@ -70,6 +70,11 @@ def read_setup(session: Session, *, user: User, organization_id: int) -> ScimSet
     )  # fmt: skip
 
 
+def is_connected(session: Session, organization_id: int) -> bool:
+    """Whether a token works now (a downgrade's summary says provisioning would stop)."""
+    return _working_token(session, organization_id) is not None
+
+
 def generate_token(session: Session, *, user: User, organization_id: int) -> str:
     """A new token for the organization (the old one stops working); the secret is returned
     once and never shown again."""
