@@ -368,3 +368,30 @@ def test_the_gateway_serves_scim_without_cookies_or_cors(provider):
     assert "set-cookie" not in response.headers
     assert "access-control-allow-origin" not in response.headers
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_groups_filter_by_display_name_and_leave_out_members(session, provider):
+    """Entra ID looks a group up by name, without its members."""
+    http = provider.http()
+    user = http.post("/Users", json=user_payload("pat@acme.example")).json()
+    http.put(
+        "/Groups/billing_admin",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Billing Admin",
+            "members": [{"value": user["id"]}],
+        },
+    )
+
+    found = http.get(
+        "/Groups",
+        params={"filter": 'displayName eq "billing admin"', "excludedAttributes": "members"},
+    ).json()
+
+    assert found["totalResults"] == 1
+    assert found["Resources"][0]["id"] == "billing_admin"
+    assert "members" not in found["Resources"][0]
+    full = http.get("/Groups/billing_admin").json()
+    assert [m["value"] for m in full["members"]] == [user["id"]]
+    account = session.exec(select(User).where(User.email == "pat@acme.example")).one()
+    assert membership(session, provider, account.id).role == Role.BILLING_ADMIN
