@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     # up again in the background (PENDING_DOMAIN_RECHECK_SECONDS); verified ones stay daily.
     pending_domain_recheck_seconds: float = 300
 
+    # Outgoing webhooks (SPEC §17) go only to public addresses, over https. For tests and
+    # local development, WEBHOOKS_ALLOW_PRIVATE_TARGETS=1 lets loopback, private and
+    # link-local addresses (and plain http://) through. Never set it in production.
+    webhooks_allow_private_targets: bool = False
+
     # Operating it (SPEC §18): LOG_LEVEL of the app's JSON log lines (DEBUG, INFO,
     # WARNING, ERROR). /metrics answers only when METRICS_TOKEN (required as
     # `Authorization: Bearer <token>`) and/or METRICS_ALLOWED_ADDRESSES (IPs or CIDRs,

@@ -1,4 +1,5 @@
-"""Dates and times as every page shows them: `6 Dec 2026` and `29 Nov 2026, 12:39 UTC`.
+"""Dates, times and sizes as every page and mail shows them: `6 Dec 2026`, `29 Nov 2026,
+12:39 UTC` and `1.5 KB`.
 
 Stored datetimes are UTC (naive or aware); an aware one in another zone is converted first,
 so the "UTC" label is always true."""
@@ -27,3 +28,12 @@ def date_time(value: dt.datetime | None) -> str:
         return ""
     value = _utc(value)
     return f"{date(value)}, {value:%H:%M} UTC"
+
+
+def human_bytes(size: int) -> str:
+    """1536 → "1.5 KB", 104857600 → "100 MB" (binary units, as the plan table means them)."""
+    value, units = float(size), ["B", "KB", "MB", "GB", "TB"]
+    unit = 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    return f"{f'{value:.1f}'.rstrip('0').rstrip('.')} {units[unit]}"

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import reflex as rx
 from reflex.app import EventSpec, default_backend_exception_handler
@@ -18,6 +19,7 @@ from orgportal.config import settings
 from orgportal.db import database_unavailable, engine
 from orgportal.pages.account import (
     account_page,
+    notifications_page,
     plan_page,
     profile_page,
     security_page,
@@ -39,6 +41,7 @@ from orgportal.pages.organization import (
     overview_page,
     settings_page,
     support_page,
+    webhooks_page,
 )
 from orgportal.pages.password_reset import (
     email_change_page,
@@ -48,7 +51,7 @@ from orgportal.pages.password_reset import (
 from orgportal.pages.projects import project_page, projects_page
 from orgportal.pages.security import address_blocked_page, two_factor_required_page
 from orgportal.pages.tickets import ticket_page, tickets_page
-from orgportal.services import files, logos
+from orgportal.services import files, logos, webhooks
 from orgportal.services.accounts import Viewer
 from orgportal.services.outbox import deliver_pending
 from orgportal.state.account import AccountState
@@ -71,9 +74,11 @@ from orgportal.state.invite import InviteState
 from orgportal.state.live import dispatch_live_updates
 from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.members import MembersState
+from orgportal.state.notification_settings import NotificationSettingsState
 from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
+from orgportal.state.organization_keys import OrganizationKeysState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
 from orgportal.state.scim import ScimState
@@ -81,6 +86,7 @@ from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.two_factor import SecurityGateState, TwoFactorState
 from orgportal.state.usage import UsageState
+from orgportal.state.webhooks import WebhooksState
 
 log = logging.getLogger("orgportal")
 
@@ -89,29 +95,37 @@ log = logging.getLogger("orgportal")
 MAIL_SHUTDOWN_GRACE = 4.5
 
 
-async def mail_worker() -> None:
-    """Delivers the outbox every second; failures stay queued and are retried.
+async def run_outbox(deliver: Callable[[threading.Event], object], what: str) -> None:
+    """Runs one outbox's delivery round every second; failures stay queued and are retried.
 
     On shutdown (SIGTERM) the round in flight finishes the message it is sending and claims
     no other, so no message stays claimed by a worker that is gone, and none is cut off
     halfway and sent twice (SPEC §18)."""
-    transport = transport_from_settings(settings)
     stop = threading.Event()
     while True:
-        round_ = asyncio.ensure_future(
-            asyncio.to_thread(deliver_pending, engine(), transport, stop=stop)
-        )
+        round_ = asyncio.ensure_future(asyncio.to_thread(deliver, stop))
         try:
             await asyncio.shield(round_)
         except asyncio.CancelledError:
             stop.set()
             await asyncio.wait([round_], timeout=MAIL_SHUTDOWN_GRACE)
             if round_.done() and not round_.cancelled() and round_.exception():
-                log.error("mail delivery round failed", exc_info=round_.exception())
+                log.error("%s delivery round failed", what, exc_info=round_.exception())
             raise
         except Exception:  # keep the worker alive; the message stays in the outbox
-            log.exception("mail delivery round failed")
+            log.exception("%s delivery round failed", what)
         await asyncio.sleep(1)
+
+
+async def mail_worker() -> None:
+    """The mail outbox (SPEC §10)."""
+    transport = transport_from_settings(settings)
+    await run_outbox(lambda stop: deliver_pending(engine(), transport, stop=stop), "mail")
+
+
+async def webhook_worker() -> None:
+    """The webhook outbox (SPEC §17): at least once, retried for about a day."""
+    await run_outbox(lambda stop: webhooks.deliver_pending(engine(), stop=stop), "webhook")
 
 
 def index() -> rx.Component:
@@ -161,6 +175,7 @@ app = OrgportalApp(
     backend_exception_handler=backend_error,
 )
 app.register_lifespan_task(mail_worker)
+app.register_lifespan_task(webhook_worker)
 app.register_lifespan_task(dispatch_live_updates)
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (SPEC §14)
 # custom domains: pending ones every few minutes for 48 h, verified ones daily
@@ -185,11 +200,18 @@ SIGNED_IN_PAGES = [
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
     (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),
+    (webhooks_page, routes.ORG_WEBHOOKS, "Webhooks", (WebhooksState,)),
     (
         settings_page,
         routes.ORG_SETTINGS,
         "Settings",
-        (OrgState, BusinessDetailsState, OrgSecurityState, ScimState),
+        (
+            OrgState,
+            BusinessDetailsState,
+            OrgSecurityState,
+            OrganizationKeysState,
+            ScimState,
+        ),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),
     (test_checkout_page, routes.TEST_CHECKOUT, "Test checkout", (TestCheckoutState,)),
@@ -213,6 +235,12 @@ SIGNED_IN_PAGES = [
     ),
     (sessions_page, routes.ACCOUNT_SESSIONS, "Sessions · Account", (AccountSettingsState,)),
     (plan_page, routes.ACCOUNT_PLAN, "Plan · Account", (PersonalPlanState,)),
+    (
+        notifications_page,
+        routes.ACCOUNT_NOTIFICATIONS,
+        "Notifications · Account",
+        (NotificationSettingsState,),
+    ),
     # where an organization's Security settings send a refused member (SPEC §13)
     (
         two_factor_required_page,

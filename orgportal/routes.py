@@ -174,6 +174,9 @@ def project_analytics(project_id: int) -> str:
 # Branded short-link domains (SPEC §15): the organization's Domains sub-page.
 ORGANIZATION_DOMAINS = "/organization/domains"
 PAGES += (ORGANIZATION_DOMAINS,)
+# Outgoing webhooks (SPEC §17): the organization's Webhooks sub-page.
+ORG_WEBHOOKS = "/organization/webhooks"
+PAGES += (ORG_WEBHOOKS,)
 
 
 # The Account page's sections, each with its own address; `/account` shows the
@@ -183,3 +186,6 @@ ACCOUNT_SECURITY = "/account/security"
 ACCOUNT_SESSIONS = "/account/sessions"
 ACCOUNT_PLAN = "/account/plan"
 PAGES += (ACCOUNT_PROFILE, ACCOUNT_SECURITY, ACCOUNT_SESSIONS, ACCOUNT_PLAN)
+# Which notification mails the user gets (SPEC §17); every such mail links here.
+ACCOUNT_NOTIFICATIONS = "/account/notifications"
+PAGES += (ACCOUNT_NOTIFICATIONS,)

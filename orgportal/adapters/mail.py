@@ -32,6 +32,8 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
+    if message.body_html:  # multipart/alternative: mail clients show the HTML, others the text
+        email.add_alternative(message.body_html, subtype="html")
     return email
 
 

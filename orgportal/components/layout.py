@@ -366,6 +366,7 @@ ORG_SECTIONS = [
     ("Billing", routes.ORG_BILLING),
     ("Support", routes.ORG_SUPPORT),
     ("Domains", routes.ORGANIZATION_DOMAINS),  # SPEC §15
+    ("Webhooks", routes.ORG_WEBHOOKS),  # SPEC §17
     ("Settings", routes.ORG_SETTINGS),
 ]
 
@@ -460,6 +461,7 @@ ACCOUNT_SECTIONS = [
     ("Sign-in & security", routes.ACCOUNT_SECURITY),
     ("Sessions", routes.ACCOUNT_SESSIONS),
     ("Plan", routes.ACCOUNT_PLAN),
+    ("Notifications", routes.ACCOUNT_NOTIFICATIONS),
 ]
 
 

@@ -17,7 +17,9 @@ from orgportal.models.content import Link, StoredFile
 from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
 from orgportal.models.invite import Invite, InviteStatus
+from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
+from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.project import Project
 from orgportal.models.scim import ScimDepartment, ScimToken, ScimUser
@@ -33,6 +35,7 @@ from orgportal.models.support import (
     TicketStatus,
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
+from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "Click",
@@ -54,7 +57,10 @@ __all__ = [
     "InviteStatus",
     "LoginAttempt",
     "Membership",
+    "NotificationOptOut",
+    "UsageAlert",
     "Organization",
+    "OrganizationApiKey",
     "OutboxMessage",
     "Project",
     "ScimDepartment",
@@ -75,4 +81,6 @@ __all__ = [
     "TicketCounter",
     "TicketMessage",
     "TicketStatus",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

@@ -14,6 +14,8 @@ class OutboxMessage(SQLModel, table=True):
     to_address: str = Field(max_length=254, index=True)
     subject: str = Field(max_length=300)
     body_text: str
+    # The same mail in HTML (multipart/alternative with body_text); "": plain text only.
+    body_html: str = ""
     link: str = Field(default="", max_length=1000)
     # What the mail is and for whom: account mails are throttled per address and per user
     # by counting these rows, so every worker sees the same count.

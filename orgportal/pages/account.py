@@ -1,5 +1,5 @@
-"""/account and its sections: Profile, Sign-in & security, Sessions and Plan, each
-at its own address with a section nav, instead of one very long column.
+"""/account and its sections: Profile, Sign-in & security, Sessions, Plan and
+Notifications, each at its own address with a section nav, instead of one very long column.
 
 `/account` shows the first section (Profile), so old links and bookmarks still land on it.
 """
@@ -17,6 +17,7 @@ from orgportal.views.account_settings import (
     sessions_card,
 )
 from orgportal.views.billing import personal_plan_card
+from orgportal.views.notification_settings import notifications_card
 from orgportal.views.two_factor import two_factor_card
 
 
@@ -43,3 +44,7 @@ def sessions_page() -> rx.Component:
 
 def plan_page() -> rx.Component:
     return account_frame(routes.ACCOUNT_PLAN, personal_plan_card())
+
+
+def notifications_page() -> rx.Component:
+    return account_frame(routes.ACCOUNT_NOTIFICATIONS, notifications_card())

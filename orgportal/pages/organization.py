@@ -20,10 +20,12 @@ from orgportal.views.organization import (
     profile_card,
     settings_card,
 )
+from orgportal.views.organization_keys import organization_keys_card
 from orgportal.views.personal_workspace import personal_overview
 from orgportal.views.scim import scim_card
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
+from orgportal.views.webhooks import webhooks_section
 
 
 def overview_page() -> rx.Component:
@@ -83,6 +85,7 @@ def settings_page() -> rx.Component:
         business_details_card(),
         rx.cond(AppState.caps.edit_organization, settings_card()),
         rx.cond(AppState.caps.edit_organization, security_card()),
+        rx.cond(AppState.caps.edit_organization, organization_keys_card()),  # SPEC §17
         rx.cond(AppState.caps.manage_members, scim_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )
@@ -92,4 +95,11 @@ def domains_page() -> rx.Component:
     """Branded short-link domains (SPEC §15)."""
     return organization_frame(
         routes.ORGANIZATION_DOMAINS, rx.heading("Domains", size="6"), custom_domains_section()
+    )
+
+
+def webhooks_page() -> rx.Component:
+    """Outgoing webhooks (SPEC §17)."""
+    return organization_frame(
+        routes.ORG_WEBHOOKS, rx.heading("Webhooks", size="6"), webhooks_section()
     )

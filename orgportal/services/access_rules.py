@@ -8,9 +8,15 @@ checks permissions (`org_security` edits the settings on top of it).
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from orgportal.models import Organization, OrganizationSecurity, TwoFactor, User
+from orgportal.models import (
+    Organization,
+    OrganizationApiKey,
+    OrganizationSecurity,
+    TwoFactor,
+    User,
+)
 from orgportal.services import plans
 from orgportal.services.client_address import current as current_address
 from orgportal.services.client_address import current_is_api
@@ -125,7 +131,10 @@ def member_rule(
     return AccessRule(
         organization=organization,
         networks=tuple(parse_allowlist(row.ip_allowlist)),
-        two_factor_missing=row.require_two_factor and not _two_factor_on(session, user.id),
+        # an organization API key has no person to sign in: the allowlist alone holds it
+        two_factor_missing=row.require_two_factor
+        and not _two_factor_on(session, user.id)
+        and not _is_organization_key(session, user),
     )
 
 
@@ -159,3 +168,9 @@ def _two_factor_on(session: Session, user_id: int) -> bool:
     """`two_factor.is_enabled`, read here: that module builds on the permission layer."""
     row = session.get(TwoFactor, user_id)
     return row is not None and row.enabled_at is not None
+
+
+def _is_organization_key(session: Session, user: User) -> bool:
+    """Whether `user` is an organization API key's own user (`organization_keys`)."""
+    found = select(OrganizationApiKey.id).where(OrganizationApiKey.service_user_id == user.id)
+    return session.exec(found).first() is not None

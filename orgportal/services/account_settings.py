@@ -35,6 +35,7 @@ from orgportal.services import (
     outbox,
     usage_counters,
     user_sessions,
+    webhooks,
 )
 from orgportal.services.errors import Conflict, InvalidToken, ValidationFailed
 from orgportal.services.password_reset import PASSWORD_RESET
@@ -282,6 +283,8 @@ def delete_account(
     organization_ids = list(
         session.exec(select(Membership.organization_id).where(Membership.user_id == user.id))
     )
+    for organization_id in organization_ids:
+        webhooks.emit(session, organization_id, "member.left", {"user_id": user.id, "email": user.email, "removed_by": None, "account_deleted": True})
     account_audit.record(
         session,
         user=user,

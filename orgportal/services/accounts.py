@@ -335,7 +335,13 @@ class Workspace:
 def list_workspaces(session: Session, user: User) -> list[Workspace]:
     """The Personal Workspace first (always in the same place, so it is easy to find), then
     the user's organizations, the most recently used first; those never opened follow, by
-    name (SPEC §1: the switcher lists the most recent first)."""
+    name (SPEC §1: the switcher lists the most recent first). An organization API key's
+    own user has its one organization and no Personal Workspace."""
+    from orgportal.services import organization_keys  # it builds on api_keys, which uses us
+
+    pinned = organization_keys.pinned_workspace(session, user)
+    if pinned is not None:
+        return [Workspace(pinned.id, pinned.name, organization_keys.KEY_ROLE)]
     rows = session.exec(
         select(Organization, Membership)
         .join(Membership, col(Membership.organization_id) == Organization.id)

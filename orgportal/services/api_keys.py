@@ -42,6 +42,14 @@ class ApiCaller:
     user: User
     key_id: int
     active_org_id: int | None
+    # An organization API key (services/organization_keys.py): `user` is its service
+    # account, `active_org_id` its organization, fixed; `key_id` is then that key's id.
+    organization_key_id: int | None = None
+
+    @property
+    def rate_limit_key(self) -> str | int:
+        """The rate limiter's bucket: personal and organization key ids never share one."""
+        return self.key_id if self.organization_key_id is None else f"org:{self.key_id}"
 
 
 def create_key(
@@ -158,6 +166,10 @@ def authenticate(session: Session, raw_key: str | None) -> ApiCaller:
     """The caller behind a bearer key, or NotAuthenticated (missing, unknown or revoked)."""
     if not raw_key:
         raise NotAuthenticated("Send an API key: Authorization: Bearer <key>.")
+    from orgportal.services import organization_keys  # it builds on this module
+
+    if organization_keys.is_organization_key(raw_key):
+        return organization_keys.authenticate(session, raw_key)
     key = session.exec(
         select(ApiKey).where(ApiKey.key_hash == security.token_hash(raw_key))
     ).first()
@@ -179,6 +191,8 @@ def active_workspace(session: Session, caller: ApiCaller) -> int | None:
     """The key's workspace for links: its organization while the user is still a member
     there, else (removed, or the organization is gone) the Personal Workspace again."""
     org_id = caller.active_org_id
+    if caller.organization_key_id is not None:  # pinned to its organization
+        return org_id
     if org_id is None or membership_of(session, caller.user, org_id) is not None:
         return org_id
     key = session.get(ApiKey, caller.key_id)
@@ -194,6 +208,10 @@ def switch_workspace(
 ) -> tuple[ApiKey, Organization | None]:
     """Make an organization the user belongs to (or, with None, the Personal Workspace) the
     key's active workspace. Non-members get NotFound, as everywhere."""
+    if caller.organization_key_id is not None:
+        raise PermissionDenied(
+            "An organization API key works only in its own organization: it cannot switch."
+        )
     organization = None
     if organization_id is not None:
         organization, _ = require(session, caller.user, organization_id, Permission.VIEW)

@@ -49,6 +49,10 @@ ACTIONS = {
     "security.recovery_code_used": "Recovery code used",
     "security.two_factor_requirement_changed": "Two-factor requirement changed",
     "security.ip_allowlist_changed": "IP allowlist changed",
+    # organization API keys (services/organization_keys.py, SPEC §17)
+    "api_key.created": "API key created",
+    "api_key.rotated": "API key rotated",
+    "api_key.revoked": "API key revoked",
     # SCIM provisioning (services/scim_tokens.py, SPEC §16)
     "scim.token_generated": "SCIM token generated",
     "scim.token_revoked": "SCIM token revoked",

@@ -35,7 +35,7 @@ from orgportal.config import LOOPBACK_HOSTS, settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import CustomDomain, DomainStatus, Link, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import audit, outbox, plans, seats
+from orgportal.services import audit, outbox, plans, seats, webhooks
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, organization_row, require
@@ -343,8 +343,10 @@ def verify_domain(
     row.checked_at, row.status, row.failure_reason = now, status, reason[:200]
     if status == DomainStatus.VERIFIED:
         row.verified_at = now
+        webhooks.emit(session, row.organization_id, "domain.verified", {"domain_id": row.id, "domain": row.domain})
         _audit(session, row, user, "domain.verified", f"Custom domain {row.domain} verified")
     elif status == DomainStatus.FAILED:
+        webhooks.emit(session, row.organization_id, "domain.failed", {"domain_id": row.id, "domain": row.domain, "reason": reason})
         _audit(
             session,
             row,
@@ -427,6 +429,7 @@ def reverify_due(
         ).rowcount
         session.refresh(row)
         if changed:
+            webhooks.emit(session, row.organization_id, "domain.failed", {"domain_id": row.id, "domain": row.domain, "reason": check.reason})
             audit.record(
                 session,
                 organization_id=row.organization_id,
@@ -484,9 +487,11 @@ def recheck_pending(
             continue
         if status == DomainStatus.VERIFIED:
             summary = f"Custom domain {row.domain} verified (found by the automatic check)"
+            webhooks.emit(session, row.organization_id, "domain.verified", {"domain_id": row.id, "domain": row.domain})
             _audit(session, row, None, "domain.verified", summary)
         elif status == DomainStatus.FAILED:
             summary = f"Custom domain {row.domain} failed verification: {reason}"
+            webhooks.emit(session, row.organization_id, "domain.failed", {"domain_id": row.id, "domain": row.domain, "reason": reason})
             _audit(session, row, None, "domain.failed", summary)
         changed.append(row)
     session.flush()

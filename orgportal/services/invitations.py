@@ -11,7 +11,16 @@ from orgportal.config import settings
 from orgportal.db import mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import accounts, audit, outbox, seats, unconfirmed, usage_counters
+from orgportal.services import (
+    accounts,
+    audit,
+    notifications,
+    outbox,
+    seats,
+    unconfirmed,
+    usage_counters,
+    webhooks,
+)
 from orgportal.services.accounts import Registration, Viewer
 from orgportal.services.errors import (
     Conflict,
@@ -78,6 +87,7 @@ def create_invite(
     )
     _send(session, invite, organization, user)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "invite.created", {"email": email, "role": role, "invited_by": user.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -117,6 +127,7 @@ def revoke_invite(session: Session, *, user: User, organization_id: int, invite_
     invite.responded_at = utcnow()
     session.add(invite)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "invite.revoked", {"invite_id": invite.id, "email": invite.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -275,6 +286,8 @@ def _require_inviter(
     if role not in {r.value for r in ASSIGNABLE_ROLES}:
         raise ValidationFailed({"role": "Choose Admin, Billing Admin, Agent or Viewer."})
     organization, membership = require(session, user, organization_id, Permission.VIEW)
+    if membership.id is None:  # an organization API key invites with its "members" scope
+        require(session, user, organization_id, Permission.MANAGE_MEMBERS)
     if role in invite_roles(membership.role, organization):
         return organization, membership
     raise PermissionDenied("Your role does not allow inviting members with that role.")
@@ -355,10 +368,13 @@ def _join(session: Session, invite: Invite, organization: Organization, user: Us
         session.add(Membership(organization_id=organization.id, user_id=user.id, role=invite.role))
         session.flush()
         usage_counters.resync(session, [user.id])  # may now draw on the organization's plan
+        notifications.member_joined(session, organization, user, invite.role)
+        webhooks.emit(session, organization.id, "member.joined", {"user_id": user.id, "email": user.email, "role": invite.role})
     invite.status = InviteStatus.ACCEPTED
     invite.responded_at = utcnow()
     session.add(invite)
     mark_usage_changed(session, [organization.id])  # members / seats bar
+    webhooks.emit(session, organization.id, "invite.accepted", {"invite_id": invite.id, "email": user.email, "role": invite.role})
     audit.record(
         session,
         organization_id=organization.id,

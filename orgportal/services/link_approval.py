@@ -14,7 +14,7 @@ from orgportal.config import settings
 from orgportal.db import mark_changed, mark_usage_changed
 from orgportal.models import Link, Organization, Role, User
 from orgportal.models.base import utcnow
-from orgportal.services import audit, outbox, usage, usage_counters
+from orgportal.services import audit, outbox, usage, usage_counters, webhooks
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, membership_of, organization_row, require
 from orgportal.services.validation import FieldError, text
@@ -91,6 +91,7 @@ def approve_link(
     session.add(link)
     session.flush()
     creator = session.get(User, link.owner_id)
+    webhooks.emit(session, organization_id, "link.approved", {"link_id": link.id, "slug": link.slug, "approved_by": user.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -119,6 +120,7 @@ def reject_link(
     usage_counters.count_item(
         session, organization_id=link.organization_id, owner_id=link.owner_id, links=-1
     )
+    webhooks.emit(session, organization_id, "link.deleted", {"link_id": link.id, "slug": link.slug, "deleted_by": user.email, "rejected": True})
     audit.record(
         session,
         organization_id=organization_id,

@@ -14,7 +14,14 @@ from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import ClickRollup, Link, User
 from orgportal.models.analytics import TOTAL
 from orgportal.models.base import utcnow
-from orgportal.services import custom_domains, link_approval, projects, usage, usage_counters
+from orgportal.services import (
+    custom_domains,
+    link_approval,
+    projects,
+    usage,
+    usage_counters,
+    webhooks,
+)
 from orgportal.services.errors import Conflict, ValidationFailed
 from orgportal.services.permissions import (
     Permission,
@@ -87,6 +94,7 @@ def create_link(
     usage_counters.count_item(session, organization_id=organization_id, owner_id=user.id, links=1)
     mark_usage_changed(session, [pool.organization_id])
     mark_personal_usage_changed(session, [pool.user_id])
+    webhooks.emit(session, organization_id, "link.created", {"link_id": link.id, "slug": link.slug, "target_url": link.target_url, "pending_approval": link.pending_approval, "created_by": user.email})
     if link.pending_approval:
         link_approval.announce(session, organization_id)
     return link
@@ -187,6 +195,7 @@ def delete_link(session: Session, *, user: User, organization_id: int | None, li
         ),
     )
     mark_personal_usage_changed(session, [link.owner_id] if organization_id is None else [])
+    webhooks.emit(session, organization_id, "link.deleted", {"link_id": link.id, "slug": link.slug, "deleted_by": user.email})
     if was_pending:
         link_approval.announce(session, organization_id)
     return link

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, or_, select, update
 
 from orgportal.db import mark_access_changed, mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
-from orgportal.services import audit, usage_counters
+from orgportal.services import audit, usage_counters, webhooks
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import ASSIGNABLE_ROLES, Permission, require
 
@@ -133,6 +133,7 @@ def change_role(
     target.role = role
     session.add(target)
     mark_access_changed(session, [organization_id])  # cached API callers
+    webhooks.emit(session, organization_id, "member.role_changed", {"user_id": target_user.id, "email": target_user.email, "old_role": old.value, "role": role})
     audit.record(
         session,
         organization_id=organization_id,
@@ -151,6 +152,7 @@ def remove_member(session: Session, *, user: User, organization_id: int, member_
         raise Conflict("Use Leave Organization to remove yourself.")
     _drop(session, target, organization_id)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "member.left", {"user_id": target_user.id, "email": target_user.email, "removed_by": user.email})
     audit.record(
         session,
         organization_id=organization_id,
@@ -187,6 +189,7 @@ def leave(session: Session, *, user: User, organization_id: int) -> None:
         raise Conflict("Transfer ownership to another member before leaving.")
     _drop(session, own, organization_id)
     mark_usage_changed(session, [organization_id])  # members / seats bar
+    webhooks.emit(session, organization_id, "member.left", {"user_id": user.id, "email": user.email, "removed_by": None})
     audit.record(
         session,
         organization_id=organization_id,

@@ -13,7 +13,14 @@ from orgportal.adapters.billing import BillingGateway, gateway_from_settings
 from orgportal.db import mark_access_changed, remove_after_commit
 from orgportal.models import Membership, Organization, Role, StoredFile, User, UserSession
 from orgportal.models.base import utcnow
-from orgportal.services import audit, billing, business_details, logos, usage_counters
+from orgportal.services import (
+    audit,
+    billing,
+    business_details,
+    logos,
+    organization_keys,
+    usage_counters,
+)
 from orgportal.services.business_details import BusinessDetails
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.logos import validate_logo_url
@@ -61,6 +68,7 @@ def _profile_fields(name: str, description: str, logo_url: str) -> dict[str, str
 def create_organization(
     session: Session, *, user: User, name: str, description: str = "", logo_url: str = ""
 ) -> Organization:
+    organization_keys.refuse_service_account(session, user, "create organizations")
     fields = _profile_fields(name, description, logo_url)
     organization = Organization(slug=make_slug(fields["name"]), **fields)
     session.add(organization)
@@ -235,6 +243,7 @@ def remove(
         select(Membership.user_id).where(Membership.organization_id == organization_id)
     ).all()
     session.exec(delete(Membership).where(col(Membership.organization_id) == organization_id))
+    organization_keys.delete_for_organization(session, organization_id)
     usage_counters.resync(session, members)  # their personal items leave its pool
     session.delete(organization)  # its counter goes with it (ON DELETE CASCADE)
     mark_access_changed(session, [organization_id])  # cached API callers and usage go

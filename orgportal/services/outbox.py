@@ -52,18 +52,21 @@ def queue_mail(
     to: str,
     subject: str,
     body: str,
+    html: str = "",
     link: str = "",
     kind: str = "",
     user_id: int | None = None,
     organization_id: int | None = None,
 ) -> None:
     """`kind` and `user_id` let account mails be throttled; `organization_id` says whose
-    Owner/Admins hear about it if it can never be delivered."""
+    Owner/Admins hear about it if it can never be delivered. With `html` (already escaped
+    by its writer) the mail carries both, `body` as its plain-text alternative."""
     session.add(
         OutboxMessage(
             to_address=to,
             subject=subject,
             body_text=body,
+            body_html=html,
             link=link,
             kind=kind,
             user_id=user_id,

@@ -22,6 +22,9 @@ class Permission(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     DELETE_ORGANIZATION = "delete_organization"
     TRANSFER_OWNERSHIP = "transfer_ownership"
+    # Reading the plan, subscription and seats: every member may; an organization API key
+    # only with its "Billing (read)" scope (services/organization_keys.py).
+    VIEW_BILLING = "view_billing"
 
 
 P = Permission
@@ -30,6 +33,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.VIEW,
+            P.VIEW_BILLING,
             P.EDIT_ORGANIZATION,
             P.MANAGE_MEMBERS,
             P.MANAGE_SUPPORT,
@@ -38,9 +42,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT_LOG,
         }
     ),
-    Role.BILLING_ADMIN: frozenset({P.VIEW, P.MANAGE_BILLING, P.CREATE_ITEMS}),
-    Role.AGENT: frozenset({P.VIEW, P.HANDLE_TICKETS, P.CREATE_ITEMS}),
-    Role.VIEWER: frozenset({P.VIEW}),
+    Role.BILLING_ADMIN: frozenset({P.VIEW, P.VIEW_BILLING, P.MANAGE_BILLING, P.CREATE_ITEMS}),
+    Role.AGENT: frozenset({P.VIEW, P.VIEW_BILLING, P.HANDLE_TICKETS, P.CREATE_ITEMS}),
+    Role.VIEWER: frozenset({P.VIEW, P.VIEW_BILLING}),
 }
 
 # Roles an inviter may hand out; Owner is never granted by invite or role change.
@@ -108,11 +112,18 @@ def capabilities(session: Session, user: User, organization_id: int | None) -> C
 
 
 def membership_of(session: Session, user: User, organization_id: int) -> Membership | None:
-    return session.exec(
+    """The user's membership; for an organization API key's own user, its standing in its
+    organization (a Membership never stored: `organization_keys.membership`)."""
+    row = session.exec(
         select(Membership).where(
             Membership.organization_id == organization_id, Membership.user_id == user.id
         )
     ).first()
+    if row is not None:
+        return row
+    from orgportal.services import organization_keys  # it builds on this module
+
+    return organization_keys.membership(session, user, organization_id)
 
 
 def require(
@@ -129,7 +140,13 @@ def require(
     organization = session.get(Organization, organization_id) if membership else None
     if membership is None or organization is None:
         raise NotFound("Organization not found.")
-    if not has_permission(membership.role, permission):
+    if membership.id is None:  # an organization API key: its scopes decide, not a role
+        from orgportal.services import organization_keys
+
+        refused = organization_keys.refusal(session, user, organization_id, permission)
+        if refused is not None:
+            raise refused
+    elif not has_permission(membership.role, permission):
         raise PermissionDenied(
             f"Your role ({Role(membership.role).label}) does not allow this action."
         )
@@ -236,6 +253,8 @@ def require_changeable(
         raise NotFound(missing)
     if organization_id is not None:
         _, membership = require(session, user, organization_id, Permission.VIEW)
+        if membership.id is None:  # an organization API key changes items with "links" only
+            require(session, user, organization_id, Permission.CREATE_ITEMS)
         if not may_delete(item, user, membership.role):
             raise PermissionDenied(denied)
     return item

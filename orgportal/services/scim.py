@@ -14,7 +14,8 @@ removes its members. The protocol (JSON, filters, PATCH) is `api/scim/`; the rul
 - **Groups** are the roles (SPEC §3) an Owner/Admin could give: one group per assignable
   role. Owner is never a group, and the Owner's role never changes through SCIM.
 
-Every change is in the audit log, with no person as actor (the provider acts).
+Every change is in the audit log, with no person as actor (the provider acts), and
+announced as members joining and leaving are elsewhere (notifications, webhooks: SPEC §17).
 Only users this provisioning manages are SCIM resources; other members are not listed.
 """
 
@@ -29,7 +30,16 @@ from sqlmodel import Session, col, select
 from orgportal.db import mark_access_changed, mark_usage_changed
 from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, ScimUser, User
 from orgportal.models.base import utcnow
-from orgportal.services import api_keys, audit, members, seats, usage_counters, user_sessions
+from orgportal.services import (
+    api_keys,
+    audit,
+    members,
+    notifications,
+    seats,
+    usage_counters,
+    user_sessions,
+    webhooks,
+)
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import ASSIGNABLE_ROLES
 from orgportal.services.validation import FieldError, normalize_email, text
@@ -266,6 +276,10 @@ def _set_role(session: Session, organization: Organization, row: ScimUser, role:
         summary=f"Changed {account.email if account else row.user_name} from {old.label} "
         f"to {role.label} {VIA}",
     )
+    webhooks.emit(session, organization.id, "member.role_changed", {
+        "user_id": row.user_id, "email": account.email if account else row.user_name,
+        "old_role": old.value, "role": role.value,
+    })  # fmt: skip
 
 
 # --- membership effects ---------------------------------------------------------------------
@@ -283,6 +297,9 @@ def _join(session: Session, organization: Organization, account: User, role: Rol
         action="member.joined",
         summary=f"{account.email} joined as {role.label}, provisioned {VIA}",
     )
+    notifications.member_joined(session, organization, account, role)
+    webhooks.emit(session, organization.id, "member.joined",
+                  {"user_id": account.id, "email": account.email, "role": role.value})  # fmt: skip
 
 
 def _reactivate(session: Session, organization: Organization, account: User, role: Role) -> None:
@@ -337,6 +354,8 @@ def _deprovision(session: Session, organization: Organization, account: User) ->
         summary=f"Removed {account.email} {VIA}: {ended} session(s) and {keys} API key(s) "
         "ended; their links and files stay with the organization",
     )
+    webhooks.emit(session, organization.id, "member.left",
+                  {"user_id": account.id, "email": account.email, "removed_by": None})  # fmt: skip
 
 
 # --- helpers --------------------------------------------------------------------------------

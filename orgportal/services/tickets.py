@@ -18,7 +18,7 @@ from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
 from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
-from orgportal.services import audit, outbox, seats
+from orgportal.services import audit, notifications, outbox, seats, webhooks
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import current_prefix
@@ -120,6 +120,7 @@ def submit_public_ticket(session: Session, *, organization: Organization, data: 
     """A ticket from the website plugin; the caller has already authorized its Origin."""
     submission = validate_submission(data)
     ticket = _open(session, organization.id, submission, source="web")
+    notifications.ticket_created(session, ticket)
     mark_changed(session, TOPIC, [organization.id])
     return ticket
 
@@ -147,6 +148,7 @@ def create_ticket(session: Session, *, user: User, organization_id: int, data: A
         action="ticket.created",
         summary=f"Opened {ticket.number} for {submission.email}",
     )
+    notifications.ticket_created(session, ticket, actor=user)
     mark_changed(session, TOPIC, [organization_id])
     return ticket
 
@@ -180,6 +182,7 @@ def _open(
             body=submission.message,
         )
     )
+    webhooks.emit(session, organization_id, "ticket.created", {"ticket_id": ticket.id, "number": ticket.number, "subject": ticket.subject, "requester_email": ticket.requester_email, "source": source})
     return ticket
 
 
@@ -268,6 +271,7 @@ def reply(
     )
     session.add(message)
     _set_status(session, ticket, TicketStatus.OPEN)
+    webhooks.emit(session, organization_id, "ticket.replied", {"ticket_id": ticket.id, "number": ticket.number, "author": user.email, "body": body})
     outbox.queue_mail(
         session,
         to=ticket.requester_email,
@@ -302,7 +306,10 @@ def assign_department(
 
 def close_ticket(session: Session, *, user: User, organization_id: int, ticket_id: int) -> Ticket:
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
-    return _set_status(session, _ticket(session, organization_id, ticket_id), TicketStatus.CLOSED)
+    ticket = _ticket(session, organization_id, ticket_id)
+    if ticket.status != TicketStatus.CLOSED:
+        webhooks.emit(session, organization_id, "ticket.closed", {"ticket_id": ticket.id, "number": ticket.number, "closed_by": user.email})
+    return _set_status(session, ticket, TicketStatus.CLOSED)
 
 
 def reopen_ticket(session: Session, *, user: User, organization_id: int, ticket_id: int) -> Ticket:

@@ -13,12 +13,20 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select, update
 
+from orgportal.formatting import human_bytes  # callers still say usage.human_bytes
 from orgportal.models import (
     Membership,
     Organization,
     User,
 )
-from orgportal.services import custom_domains, plans, seats, usage_counters
+from orgportal.services import (
+    custom_domains,
+    notifications,
+    plans,
+    seats,
+    usage_counters,
+    webhooks,
+)
 from orgportal.services.effective_plans import effective_plans
 from orgportal.services.errors import Conflict
 from orgportal.services.permissions import Permission, require
@@ -95,6 +103,8 @@ def reserve(session: Session, pool: Pool, *, links: int = 0, storage_bytes: int 
         and used.storage_bytes + storage_bytes > storage_limit
     ):
         raise LimitReached("Storage", human_bytes(storage_limit), plan)
+    notifications.usage_grew(session, pool.organization_id, plan, used, links, storage_bytes)
+    _emit_thresholds(session, pool, used, links=links, storage_bytes=storage_bytes)
 
 
 def organization_usage(session: Session, *, user: User, organization_id: int) -> OrganizationUsage:
@@ -157,17 +167,37 @@ def limit_notice(links_percent: int, storage_percent: int) -> str:
     return ""
 
 
-def human_bytes(size: int) -> str:
-    """1536 → "1.5 KB", 104857600 → "100 MB" (binary units, as the plan table means them)."""
-    value, units = float(size), ["B", "KB", "MB", "GB", "TB"]
-    unit = 0
-    while value >= 1024 and unit < len(units) - 1:
-        value, unit = value / 1024, unit + 1
-    return f"{f'{value:.1f}'.rstrip('0').rstrip('.')} {units[unit]}"
-
-
 def in_workspace(model, user: User, organization_id: int | None) -> ColumnElement[bool]:
     """Items of one workspace: an organization's, or the user's personal ones."""
     if organization_id is None:
         return and_(col(model.organization_id).is_(None), model.owner_id == user.id)
     return model.organization_id == organization_id
+
+
+THRESHOLDS = (80, 100)  # percent of a limit that a `usage.threshold` webhook announces
+
+
+def crossed(before: int, after: int, limit: int | None) -> int | None:
+    """The highest of THRESHOLDS that going from `before` to `after` reaches, or None."""
+    if limit is None or limit <= 0:
+        return None
+    hit = [t for t in THRESHOLDS if before * 100 < t * limit <= after * 100]
+    return hit[-1] if hit else None
+
+
+def _emit_thresholds(
+    session: Session, pool: Pool, used: Usage, *, links: int, storage_bytes: int
+) -> None:
+    """An organization pool passing 80 % or 100 % of its links or storage limit: the
+    `usage.threshold` webhook (SPEC §17), in the transaction of the item that passed it."""
+    if pool.organization_id is None:
+        return
+    plan = pool.plan
+    for what, before, added, limit in (
+        ("links", used.links, links, plan.links),
+        ("storage", used.storage_bytes, storage_bytes, plan.storage_bytes),
+    ):
+        threshold = crossed(before, before + added, limit) if added else None
+        if threshold is not None:
+            data = {"metric": what, "threshold": threshold, "used": before + added, "limit": limit}
+            webhooks.emit(session, pool.organization_id, "usage.threshold", data)

@@ -166,7 +166,8 @@ def test_openapi_documents_every_rest_operation(client: TestClient):
         for method, op in ops.items()
     }
     # 18, + 4 for link approval and projects, + 2 analytics (SPEC §14), + 4 custom domains (SPEC §15)
-    assert len(rest) == 28
+    # + tickets and billing read (SPEC §17: the organization keys' Tickets and Billing scopes)
+    assert len(rest) == 30
     for (path, method), op in rest.items():
         assert op["security"] == [{"ApiKey": []}], path
         success = next(code for code in op["responses"] if code.startswith("2"))

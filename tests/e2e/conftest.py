@@ -59,6 +59,8 @@ def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
         "DNS_RESOLVER": local_dns.address,
         # pending custom domains are looked up again this often (default 5 minutes)
         "PENDING_DOMAIN_RECHECK_SECONDS": "2",
+        # webhook endpoints may be the tests' local receivers (127.0.0.1, plain http)
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1",
         **MANY_ATTEMPTS,
     }
 

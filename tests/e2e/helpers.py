@@ -172,6 +172,7 @@ SIGNED_IN_PAGES = [
     ("/organization/billing", "Billing"),
     ("/organization/support", "Support"),
     ("/organization/domains", "Domains"),
+    ("/organization/webhooks", "Webhooks"),
     ("/organization/settings", "Settings"),
     ("/organization/audit", "Audit Log"),
     ("/links", "Links"),
@@ -184,6 +185,7 @@ SIGNED_IN_PAGES = [
     ("/account/security", "Two-factor sign-in"),  # the Account page's sections
     ("/account/sessions", "Sessions"),
     ("/account/plan", "Plan"),
+    ("/account/notifications", "Notifications"),
     ("/security/two-factor", "Set up two-factor sign-in to continue"),
     ("/security/blocked", "Your address is not allowed"),
 ]

@@ -18,6 +18,7 @@ from tests.factories import add_member, make_org, make_user
 OW, A, B, G, V = Role.OWNER, Role.ADMIN, Role.BILLING_ADMIN, Role.AGENT, Role.VIEWER
 SPEC = {
     P.VIEW: {OW, A, B, G, V},
+    P.VIEW_BILLING: {OW, A, B, G, V},  # keys: only with the "Billing (read)" scope
     P.EDIT_ORGANIZATION: {OW, A},
     P.MANAGE_MEMBERS: {OW, A},
     P.MANAGE_BILLING: {OW, B},

@@ -19,6 +19,7 @@ SIGNED_IN_PAGES = [
     routes.ORG_BILLING,
     routes.ORG_SUPPORT,
     routes.ORGANIZATION_DOMAINS,
+    routes.ORG_WEBHOOKS,
     routes.ORG_SETTINGS,
     routes.AUDIT_LOG,
     routes.LINKS,
@@ -33,6 +34,7 @@ SIGNED_IN_PAGES = [
     routes.ACCOUNT_SECURITY,
     routes.ACCOUNT_SESSIONS,
     routes.ACCOUNT_PLAN,
+    routes.ACCOUNT_NOTIFICATIONS,
 ]
 
 

@@ -9,12 +9,14 @@ webhook and public routes, and documented in `/api/openapi.json`.
 
 from orgportal.api.rest import (
     analytics,
+    billing,
     custom_domains,
     invites,
     links,
     members,
     organizations,
     projects,
+    tickets,
 )
 
 PREFIX = "/api"
@@ -26,4 +28,6 @@ routers = [
     projects.router,
     analytics.router,
     custom_domains.router,  # SPEC §15
+    tickets.router,  # SPEC §17: for ticket handlers and keys with the Tickets scope
+    billing.router,  # read only: every member, keys with the Billing (read) scope
 ]

@@ -70,7 +70,7 @@ def current_caller(
     with unit_of_work() as session:
         caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
     logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
-    wait = limiter.hit(caller.key_id)
+    wait = limiter.hit(caller.rate_limit_key)
     if wait:
         raise RateLimited(wait)
     organization_id = _organization_of(request, caller)
@@ -97,7 +97,7 @@ async def cached_caller(request: Request) -> ApiCaller:
         api_callers.load_caller, raw
     )
     logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
-    wait = await limiter.ahit(caller.key_id)
+    wait = await limiter.ahit(caller.rate_limit_key)
     if wait:
         raise RateLimited(wait)
     organization_id = _organization_of(request, caller)

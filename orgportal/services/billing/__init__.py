@@ -28,6 +28,7 @@ from orgportal.services.billing.checkout import (
 from orgportal.services.billing.overview import (
     BillingOverview,
     PersonalPlan,
+    billing_details,
     effective_plan_source,
     overview,
     personal_overview,
@@ -64,6 +65,7 @@ __all__ = [
     "get_test_checkout",
     "handle_event",
     "overview",
+    "billing_details",
     "pay_test_checkout",
     "payer_for",
     "personal_overview",

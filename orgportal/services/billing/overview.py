@@ -61,6 +61,14 @@ def overview(session: Session, *, user: User, organization_id: int) -> BillingOv
     )
 
 
+def billing_details(session: Session, *, user: User, organization_id: int) -> BillingOverview:
+    """`overview` for the REST API's billing read: every member may read it, an organization
+    API key only with its "Billing (read)" scope (`Permission.VIEW_BILLING`). The plan's
+    tier and status alone are part of the organization's details, open to every key."""
+    require(session, user, organization_id, Permission.VIEW_BILLING)
+    return overview(session, user=user, organization_id=organization_id)
+
+
 @dataclass(frozen=True)
 class PersonalPlan:
     """What the "Your plan" card of /account shows."""

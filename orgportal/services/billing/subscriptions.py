@@ -10,7 +10,7 @@ from orgportal.adapters.billing import BillingGateway, BillingUnavailable, Subsc
 from orgportal.db import mark_personal_usage_changed, mark_usage_changed
 from orgportal.models import Membership, Subscription, User
 from orgportal.models.base import utcnow
-from orgportal.services import audit, plans, seats, usage_counters
+from orgportal.services import audit, plans, seats, usage_counters, webhooks
 from orgportal.services.billing.payer import PLAN, Payer, active
 from orgportal.services.errors import Conflict, DomainError
 from orgportal.wording import count
@@ -57,6 +57,7 @@ def apply(
         _personal_limits_moved(session, payer.user_id)
     elif activated or previous != (row.plan_key, row.status, row.quantity):
         _audit_change(session, row, activated, actor)
+        webhooks.emit(session, payer.organization_id, "subscription.changed", {"kind": row.kind, "plan": row.plan_key, "interval": row.interval, "status": row.status, "quantity": row.quantity})
         session.flush()
         usage_counters.resync_organization(session, payer.organization_id)
         mark_usage_changed(session, [payer.organization_id])  # limits moved

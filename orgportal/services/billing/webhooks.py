@@ -16,6 +16,7 @@ from orgportal.adapters.billing import (
 )
 from orgportal.models import BillingEvent, Organization, Subscription, User
 from orgportal.models.base import utcnow
+from orgportal.services import notifications
 from orgportal.services.billing.payer import Payer
 from orgportal.services.billing.subscriptions import apply
 
@@ -87,6 +88,8 @@ def _on_invoice(
     row = _our_copy(session, subscription_id)
     if row is None or row.status == "canceled":
         return
+    if not paid:
+        notifications.payment_failed(session, row, invoice)
     info = _fetch(gateway, subscription_id)
     status = info.status if info else row.status
     if paid and status == "past_due":
