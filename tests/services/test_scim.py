@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from orgportal import security
+from orgportal.config import settings
 from orgportal.models import (
     ApiKey,
     Department,
@@ -20,7 +21,16 @@ from orgportal.models import (
     User,
     UserSession,
 )
-from orgportal.services import api_keys, invitations, links, scim, scim_departments, scim_tokens
+from orgportal.models.webhook import WebhookMessage
+from orgportal.services import (
+    api_keys,
+    invitations,
+    links,
+    scim,
+    scim_departments,
+    scim_tokens,
+    webhooks,
+)
 from orgportal.services.errors import (
     Conflict,
     NoSeatsAvailable,
@@ -321,3 +331,21 @@ def test_department_groups_create_rename_assign_delete(session, org):
     session.commit()
     assert session.get(Department, department.id) is None
     assert "support.department_deleted" in audit_actions(session, org.id)
+
+
+def test_joins_and_removals_are_announced_like_any_member_change(
+    session, org, monkeypatch, secret_key
+):
+    """Webhooks (SPEC §17) hear a provisioned member join and a deprovisioned one leave."""
+    monkeypatch.setattr(settings, "webhooks_allow_private_targets", True)
+    webhooks.create_endpoint(session, user=owner_of(session, org), organization_id=org.id,
+                             url="http://127.0.0.1:9/hook",
+                             event_types=["member.joined", "member.left"])  # fmt: skip
+    view = scim.create_user(session, organization_id=org.id, person=person("a@acme.example"))
+    scim.delete_user(session, organization_id=org.id, public_id=view.row.public_id)
+    session.commit()
+
+    sent = session.exec(
+        select(WebhookMessage.event_type).where(WebhookMessage.organization_id == org.id)
+    ).all()
+    assert sorted(sent) == ["member.joined", "member.left"]
