@@ -94,11 +94,32 @@ def _role_of(group_id: str) -> Role | None:
         return None
 
 
-def _read(session: Session, organization_id: int, base: str, group_id: str) -> Group:
+def wants_members(request: Request) -> bool:
+    """False when the response leaves `members` out (Entra ID looks groups up with
+    `excludedAttributes=members`): a big role's members are then not read at all."""
+    params = response_parameters(request)
+    if params is None:
+        return True
+    if params.excluded_attributes and _names_members(params.excluded_attributes):
+        return False
+    return not params.attributes or _names_members(params.attributes)
+
+
+def _names_members(paths: list[Any]) -> bool:
+    return any(str(path).lower().rsplit(":", 1)[-1].startswith("members") for path in paths)
+
+
+def _read(
+    session: Session, organization_id: int, base: str, group_id: str, members: bool = True
+) -> Group:
     role = _role_of(group_id)
     if role is not None:
-        members = scim.group_members(session, organization_id=organization_id, role=role)
-        return role_group(base, role, members)
+        found = (
+            scim.group_members(session, organization_id=organization_id, role=role)
+            if members
+            else []
+        )
+        return role_group(base, role, found)
     found = scim_departments.get_group(session, organization_id=organization_id, group_id=group_id)
     return department_group(base, found)
 
@@ -140,11 +161,13 @@ async def list_groups(request: Request) -> Response:
         else:
             department_filter[key] = value
 
+    members = wants_members(request)
+
     def work(session: Session) -> tuple[list[Group], int]:
         groups = [
             role_group(base, role, scim.group_members(
                 session, organization_id=organization_id, role=role
-            ))
+            ) if members else [])
             for role in role_page
         ]  # fmt: skip
         departments, total = scim_departments.page_groups(
@@ -168,7 +191,10 @@ async def list_groups(request: Request) -> Response:
 async def get_group(request: Request, group_id: str) -> Response:
     organization_id = await organization_of(request)
     base = base_url(request)
-    group = await in_transaction(lambda session: _read(session, organization_id, base, group_id))
+    members = wants_members(request)
+    group = await in_transaction(
+        lambda session: _read(session, organization_id, base, group_id, members)
+    )
     return scim_response(_dump(request, group, Context.RESOURCE_QUERY_RESPONSE))
 
 
