@@ -156,13 +156,13 @@ def page_users(
         matching.append(ScimUser.public_id == public_id)
     total = session.exec(select(sa_func.count()).select_from(ScimUser).where(*matching)).one()
     rows = session.exec(
-        select(ScimUser)
+        with_member_role()
         .where(*matching)
         .order_by(col(ScimUser.id))
         .offset(max(0, offset))
         .limit(max(0, min(limit, MAX_PAGE)))
     ).all()
-    return [_view(session, row) for row in rows], total
+    return [as_provisioned(row, member_role) for row, member_role in rows], total
 
 
 def replace_user(
@@ -221,17 +221,11 @@ def group_members(session: Session, *, organization_id: int, role: Role) -> list
     members, else the one they will come back with."""
     effective = sa_func.coalesce(Membership.role, ScimUser.role)
     rows = session.exec(
-        select(ScimUser)
-        .join(
-            Membership,
-            (col(Membership.user_id) == ScimUser.user_id)
-            & (col(Membership.organization_id) == ScimUser.organization_id),
-            isouter=True,
-        )
+        with_member_role()
         .where(ScimUser.organization_id == organization_id, effective == role.value)
         .order_by(col(ScimUser.id))
     ).all()
-    return [_view(session, row) for row in rows]
+    return [as_provisioned(row, member_role) for row, member_role in rows]
 
 
 def set_group_members(
@@ -363,9 +357,23 @@ def _deprovision(session: Session, organization: Organization, account: User) ->
 
 def _view(session: Session, row: ScimUser) -> Provisioned:
     membership = _membership(session, row.organization_id, row.user_id) if row.user_id else None
-    if membership is not None:
-        role = None if membership.role == Role.OWNER else Role(membership.role)
-        return Provisioned(row, role, True)
+    return as_provisioned(row, membership.role if membership else None)
+
+
+def with_member_role():
+    """Provisioned users with their membership's role (None when not a member), one query
+    for a whole page or group instead of one per user."""
+    return select(ScimUser, Membership.role).join(
+        Membership,
+        (col(Membership.user_id) == ScimUser.user_id)
+        & (col(Membership.organization_id) == ScimUser.organization_id),
+        isouter=True,
+    )
+
+
+def as_provisioned(row: ScimUser, member_role: str | None) -> Provisioned:
+    if member_role is not None:
+        return Provisioned(row, None if member_role == Role.OWNER else Role(member_role), True)
     return Provisioned(row, Role(row.role), False)
 
 

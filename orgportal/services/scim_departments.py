@@ -17,7 +17,14 @@ from orgportal.models import Department, DepartmentMember, ScimDepartment, ScimU
 from orgportal.models.base import utcnow
 from orgportal.services import audit, departments
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
-from orgportal.services.scim import GROUP_ROLES, VIA, Provisioned, get_user
+from orgportal.services.scim import (
+    GROUP_ROLES,
+    VIA,
+    Provisioned,
+    as_provisioned,
+    get_user,
+    with_member_role,
+)
 from orgportal.services.support_settings import require_support_subscription
 from orgportal.services.validation import FieldError, text
 
@@ -186,8 +193,8 @@ def _set_members(
 def _group(
     session: Session, organization_id: int, department: Department, row: ScimDepartment | None
 ) -> DepartmentGroup:
-    provisioned = session.exec(
-        select(ScimUser)
+    rows = session.exec(
+        with_member_role()
         .join(DepartmentMember, col(DepartmentMember.user_id) == ScimUser.user_id)
         .where(
             DepartmentMember.department_id == department.id,
@@ -195,10 +202,7 @@ def _group(
         )
         .order_by(col(ScimUser.id))
     ).all()
-    members = [
-        get_user(session, organization_id=organization_id, public_id=user.public_id)
-        for user in provisioned
-    ]
+    members = [as_provisioned(user, member_role) for user, member_role in rows]
     return DepartmentGroup(department, row, members)
 
 
