@@ -395,3 +395,33 @@ def test_groups_filter_by_display_name_and_leave_out_members(session, provider):
     assert [m["value"] for m in full["members"]] == [user["id"]]
     account = session.exec(select(User).where(User.email == "pat@acme.example")).one()
     assert membership(session, provider, account.id).role == Role.BILLING_ADMIN
+
+
+def test_malformed_requests_are_scim_errors_and_change_nothing(session, provider):
+    http = provider.http()
+    created = http.post("/Users", json=user_payload("steady@acme.example")).json()
+
+    not_json = http.post(
+        "/Users", content=b"{not json", headers={"Content-Type": "application/scim+json"}
+    )
+    bad_op = http.patch(
+        f"/Users/{created['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "move", "path": "active", "value": False}],
+        },
+    )
+    read_only = http.patch(
+        f"/Users/{created['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "groups", "value": [{"value": "admin"}]}],
+        },
+    )
+
+    assert not_json.status_code == 400 and not_json.json()["scimType"] == "invalidSyntax"
+    for refused in (bad_op, read_only):
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["schemas"] == [SCIM_ERROR]
+    account = session.exec(select(User).where(User.email == "steady@acme.example")).one()
+    assert membership(session, provider, account.id).role == Role.VIEWER
