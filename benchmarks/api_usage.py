@@ -55,7 +55,7 @@ def prepare(db_url: str) -> tuple[str, int]:
         raw, _ = api_keys.create_key(session, user=user, name="bench", active_org_id=org.id)
         session.commit()
     engine.dispose()
-    return raw, org.id
+    return raw, org.public_id
 
 
 def serve(kind: str, port: int, payload: str) -> None:
@@ -75,14 +75,14 @@ def serve(kind: str, port: int, payload: str) -> None:
         app = FastAPI()
 
         @app.get("/api/organizations/{organization_id}/usage")
-        def usage(organization_id: int) -> Response:
+        def usage(organization_id: str) -> Response:
             return Response(payload, media_type="application/json")
 
     else:  # the same, as a coroutine: no threadpool hop, FastAPI's fastest plain endpoint
         app = FastAPI()
 
         @app.get("/api/organizations/{organization_id}/usage")
-        async def usage_async(organization_id: int) -> Response:
+        async def usage_async(organization_id: str) -> Response:
             return Response(payload, media_type="application/json")
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -306,6 +306,7 @@ class Account:
     api_key: str
     cookie: str  # a session of its own, for the watcher tab and the visitors
     slug: str
+    org_ref: str  # the organization's public id, as REST paths name it
 
 
 def seed_accounts(first: int, count: int) -> list[Account]:
@@ -349,7 +350,7 @@ def seed_accounts(first: int, count: int) -> list[Account]:
                 )
                 ticket = accounts.issue_sign_in_ticket(session, user, org.id, browser="load")
                 cookie, _ = accounts.open_session(session, ticket, browser="load")
-                made.append(Account(email, org.id, key, cookie, link.slug))
+                made.append(Account(email, org.id, key, cookie, link.slug, org.public_id))
     finally:
         security.hash_password = real_hash
     return made
@@ -742,7 +743,7 @@ class VirtualUser:
         await self.think()
         await self.act(
             "GET /api/organizations/{id}/usage",
-            lambda: self.api(f"/api/organizations/{self.account.org_id}/usage"),
+            lambda: self.api(f"/api/organizations/{self.account.org_ref}/usage"),
         )
         await self.think()
         await self.act("GET /api/links", lambda: self.api("/api/links"))

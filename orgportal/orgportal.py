@@ -68,6 +68,11 @@ from orgportal.state.billing import (
     TestPortalState,
 )
 from orgportal.state.business_details import BusinessDetailsState
+from orgportal.state.company_domains import (
+    CompanyDomainsState,
+    JoinOfferState,
+    JoinRequestsState,
+)
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
@@ -79,6 +84,7 @@ from orgportal.state.observability import EventObserver
 from orgportal.state.org_security import OrgSecurityState
 from orgportal.state.organization import OrgState
 from orgportal.state.organization_keys import OrganizationKeysState
+from orgportal.state.passkeys import PasskeyState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
 from orgportal.state.scim import ScimState
@@ -193,10 +199,15 @@ SIGNED_IN_PAGES = [
         overview_page,
         routes.ORGANIZATION,
         "Organization",
-        (OrgState, UsageState, BillingState, MemberLimitState),
+        (OrgState, UsageState, BillingState, MemberLimitState, JoinOfferState),
     ),
     (new_organization_page, routes.ORG_NEW, "New organization", (OrgState,)),
-    (members_page, routes.ORG_MEMBERS, "Members", (MembersState, MemberLimitState)),
+    (
+        members_page,
+        routes.ORG_MEMBERS,
+        "Members",
+        (MembersState, MemberLimitState, JoinRequestsState),
+    ),
     (billing_page, routes.ORG_BILLING, "Billing", (BillingState,)),
     (support_page, routes.ORG_SUPPORT, "Support", (SupportSettingsState,)),
     (domains_page, routes.ORGANIZATION_DOMAINS, "Domains", (CustomDomainsState,)),
@@ -210,6 +221,7 @@ SIGNED_IN_PAGES = [
             BusinessDetailsState,
             OrgSecurityState,
             OrganizationKeysState,
+            CompanyDomainsState,
             ScimState,
         ),
     ),
@@ -231,7 +243,7 @@ SIGNED_IN_PAGES = [
         security_page,
         routes.ACCOUNT_SECURITY,
         "Sign-in & security · Account",
-        (AccountSettingsState, TwoFactorState, AccountState),
+        (AccountSettingsState, TwoFactorState, PasskeyState, AccountState),
     ),
     (sessions_page, routes.ACCOUNT_SESSIONS, "Sessions · Account", (AccountSettingsState,)),
     (plan_page, routes.ACCOUNT_PLAN, "Plan · Account", (PersonalPlanState,)),
@@ -246,7 +258,7 @@ SIGNED_IN_PAGES = [
         two_factor_required_page,
         routes.TWO_FACTOR_REQUIRED,
         "Set up two-factor sign-in",
-        (SecurityGateState, TwoFactorState),
+        (SecurityGateState, TwoFactorState, PasskeyState),
     ),
     (address_blocked_page, routes.ADDRESS_BLOCKED, "Address not allowed", (SecurityGateState,)),
 ]

@@ -1,5 +1,6 @@
 """Alembic builds the schema from empty, and models and migrations agree (no autogenerate diff)."""
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Boolean, Connection, DateTime, Integer, MetaData, String, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from alembic import command
@@ -174,5 +176,34 @@ def test_0015_fills_the_usage_counters_from_the_existing_rows(tmp_path):
             ).all()
         assert sorted(organizations) == [(org, 3, 700)]
         assert sorted(personal) == [(drawing, 1, 700, org), (alone, 2, 0, None)]
+    finally:
+        engine.dispose()
+
+
+def test_0018_gives_every_existing_organization_and_user_a_distinct_public_id(tmp_path):
+    """The REST API names rows by public id (SPEC §8): the rows already there get one each,
+    in the shape new rows get, and a duplicate is refused by the unique index."""
+    url = f"sqlite:///{tmp_path / 'migrate.db'}"
+    config = Config(ROOT / "alembic.ini")
+    config.attributes["url"] = url
+    command.upgrade(config, "0017")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            meta = MetaData()
+            meta.reflect(conn)
+            ids: dict[str, int | None] = {}
+            for n in range(3):
+                ids["user"] = insert_row(conn, meta, "user", ids, f"u{n}")
+                ids["organization"] = insert_row(conn, meta, "organization", ids, f"o{n}")
+        command.upgrade(config, "0018")
+        with engine.connect() as conn:
+            orgs = conn.execute(text("SELECT public_id FROM organization")).scalars().all()
+            users = conn.execute(text('SELECT public_id FROM "user"')).scalars().all()
+        assert len(set(orgs)) == len(set(users)) == 3
+        assert all(re.fullmatch(r"org_[a-z0-9]{12}", p) for p in orgs)
+        assert all(re.fullmatch(r"user_[a-z0-9]{12}", p) for p in users)
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("UPDATE organization SET public_id = :p"), {"p": orgs[0]})
     finally:
         engine.dispose()

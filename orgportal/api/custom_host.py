@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from orgportal.api import click_recording, public_pages
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import custom_domains, links
+from orgportal.services import company_domains, custom_domains, links
 
 log = logging.getLogger("orgportal")
 CACHE_SECONDS = 5.0
@@ -134,3 +134,5 @@ def _reverify() -> None:
         custom_domains.recheck_pending(session)
     with unit_of_work() as session:
         custom_domains.reverify_due(session)
+    with unit_of_work() as session:  # company domains (SPEC §16) are re-checked daily too
+        company_domains.reverify_due(session)

@@ -13,6 +13,13 @@ from orgportal.models.billing import (
     TestModeCheckout,
     TestModeSubscription,
 )
+from orgportal.models.company_domain import (
+    CompanyDomain,
+    CompanyJoinSettings,
+    JoinPolicy,
+    JoinRequest,
+    JoinRequestStatus,
+)
 from orgportal.models.content import Link, StoredFile
 from orgportal.models.counters import OrganizationCounter, PersonalCounter
 from orgportal.models.custom_domain import CustomDomain, DomainStatus
@@ -21,6 +28,7 @@ from orgportal.models.notification import NotificationOptOut, UsageAlert
 from orgportal.models.organization import Membership, Organization, Role
 from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
+from orgportal.models.passkey import Passkey, PasskeyChallenge
 from orgportal.models.project import Project
 from orgportal.models.scim import ScimDepartment, ScimToken, ScimUser
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
@@ -36,6 +44,7 @@ from orgportal.models.support import (
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
 from orgportal.models.webhook import WebhookEndpoint, WebhookMessage
+from orgportal.models.workspace_token import WorkspaceToken
 
 __all__ = [
     "Click",
@@ -44,6 +53,11 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "BillingEvent",
+    "CompanyDomain",
+    "CompanyJoinSettings",
+    "JoinPolicy",
+    "JoinRequest",
+    "JoinRequestStatus",
     "Subscription",
     "TestModeCheckout",
     "TestModeSubscription",
@@ -62,6 +76,8 @@ __all__ = [
     "Organization",
     "OrganizationApiKey",
     "OutboxMessage",
+    "Passkey",
+    "PasskeyChallenge",
     "Project",
     "ScimDepartment",
     "ScimToken",
@@ -73,6 +89,7 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "WorkspaceToken",
     "AuthorizedDomain",
     "Department",
     "DepartmentMember",

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from orgportal.models.base import utcnow
+from orgportal.models.base import new_public_id, utcnow
 
 
 class Role(StrEnum):
@@ -27,6 +27,12 @@ class Organization(SQLModel, table=True):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
+    # What the REST API calls it (`org_…`, SPEC §8). Nullable in the schema only: making
+    # it NOT NULL on SQLite means a table rebuild, which loses AUTOINCREMENT (see 0007);
+    # every row gets one on insert and migration 0018 filled the older ones.
+    public_id: str | None = Field(
+        default_factory=lambda: new_public_id("org_"), max_length=24, unique=True, index=True
+    )
     name: str = Field(max_length=80)
     slug: str = Field(max_length=120, unique=True, index=True)
     description: str = Field(default="", max_length=500)
@@ -45,6 +51,10 @@ class Organization(SQLModel, table=True):
     allow_members_to_invite: bool = False
     require_approval_for_links: bool = False
     default_attribution_window: int = 168
+    # What the workspace is for and who to ask about it (seed 003's "Document Organization
+    # Purpose"): free notes for people, set through the REST API's settings.
+    purpose: str = Field(default="", max_length=80)
+    contact_email: str = Field(default="", max_length=254)
 
     stripe_customer_id: str = Field(default="", max_length=255)
 

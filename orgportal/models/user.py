@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from orgportal.models.base import utcnow
+from orgportal.models.base import new_public_id, utcnow
 
 
 class User(SQLModel, table=True):
@@ -13,6 +13,11 @@ class User(SQLModel, table=True):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
+    # What the REST API calls the user (`user_…`, SPEC §8); nullable in the schema only,
+    # as `Organization.public_id`.
+    public_id: str | None = Field(
+        default_factory=lambda: new_public_id("user_"), max_length=24, unique=True, index=True
+    )
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     first_name: str = Field(max_length=80)

@@ -18,6 +18,7 @@ from orgportal.views.account_settings import (
 )
 from orgportal.views.billing import personal_plan_card
 from orgportal.views.notification_settings import notifications_card
+from orgportal.views.passkeys import passkeys_card
 from orgportal.views.two_factor import two_factor_card
 
 
@@ -34,7 +35,11 @@ def account_page() -> rx.Component:
 
 def security_page() -> rx.Component:
     return account_frame(
-        routes.ACCOUNT_SECURITY, password_card(), two_factor_card(), api_keys_card()
+        routes.ACCOUNT_SECURITY,
+        password_card(),
+        two_factor_card(),
+        passkeys_card(),
+        api_keys_card(),
     )
 
 

@@ -10,6 +10,7 @@ from orgportal.state.base import AppState
 from orgportal.state.organization import OrgState
 from orgportal.views.billing import checkout_notice, plan_card, plan_summary, support_card
 from orgportal.views.business_details import business_details_card
+from orgportal.views.company_domains import company_domains_card, join_offer, join_requests_card
 from orgportal.views.custom_domains import custom_domains_section
 from orgportal.views.members import invite_card, members_card
 from orgportal.views.org_security import security_card
@@ -35,14 +36,15 @@ def overview_page() -> rx.Component:
     return rx.cond(
         AppState.page_ready & (AppState.active_org_id == 0),
         page_frame(
+            join_offer(),  # SPEC §16: "Join Acme" for an address at its company domain
             rx.cond(
                 OrgState.my_organizations.length() > 0,
                 personal_overview(),
                 create_organization_form(),
-            )
+            ),
         ),
         organization_frame(
-            routes.ORGANIZATION, organization_header(), usage_card(), plan_summary()
+            routes.ORGANIZATION, join_offer(), organization_header(), usage_card(), plan_summary()
         ),
     )
 
@@ -56,6 +58,7 @@ def members_page() -> rx.Component:
     return organization_frame(
         routes.ORG_MEMBERS,
         rx.heading("Members", size="6"),
+        join_requests_card(),  # SPEC §16: asked to join by company domain
         members_card(),
         rx.cond(AppState.caps.invite_roles.length() > 0, invite_card()),
     )
@@ -86,6 +89,7 @@ def settings_page() -> rx.Component:
         rx.cond(AppState.caps.edit_organization, settings_card()),
         rx.cond(AppState.caps.edit_organization, security_card()),
         rx.cond(AppState.caps.edit_organization, organization_keys_card()),  # SPEC §17
+        rx.cond(AppState.caps.edit_organization, company_domains_card()),
         rx.cond(AppState.caps.manage_members, scim_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )

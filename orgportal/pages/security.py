@@ -5,6 +5,7 @@ the Personal Workspace, which no organization's settings affect."""
 import reflex as rx
 
 from orgportal.components.layout import page_frame
+from orgportal.views.passkeys import passkeys_card
 from orgportal.views.security_gate import address_refusal, two_factor_requirement
 from orgportal.views.two_factor import two_factor_card
 
@@ -14,6 +15,7 @@ def two_factor_required_page() -> rx.Component:
         rx.heading("Set up two-factor sign-in to continue", size="6"),
         two_factor_requirement(),
         two_factor_card(),
+        passkeys_card(),  # a passkey satisfies the requirement too (SPEC §16)
     )
 
 

@@ -14,6 +14,7 @@ from orgportal.models import (
     Organization,
     OrganizationApiKey,
     OrganizationSecurity,
+    Passkey,
     TwoFactor,
     User,
 )
@@ -165,9 +166,12 @@ def enforce(rule: AccessRule, *, user: User, address: str, api: bool = False) ->
 
 
 def _two_factor_on(session: Session, user_id: int) -> bool:
-    """`two_factor.is_enabled`, read here: that module builds on the permission layer."""
+    """`two_factor.is_enabled`, read here: that module builds on the permission layer. An
+    authenticator app or a passkey (SPEC §16) satisfies the requirement."""
     row = session.get(TwoFactor, user_id)
-    return row is not None and row.enabled_at is not None
+    if row is not None and row.enabled_at is not None:
+        return True
+    return session.exec(select(Passkey.id).where(Passkey.user_id == user_id)).first() is not None
 
 
 def _is_organization_key(session: Session, user: User) -> bool:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from orgportal import routes, security
 from orgportal.config import settings
-from orgportal.models import Membership, Organization, User, UserSession, UserToken
+from orgportal.models import Membership, Organization, Passkey, User, UserSession, UserToken
 from orgportal.models.base import utcnow
 from orgportal.models.security import TwoFactor
 from orgportal.services import account_links, outbox, sign_in_lockout, user_sessions
@@ -223,11 +223,16 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> "st
     if user is None or not security.verify_password(password, user.password_hash):
         sign_in_lockout.refuse_attempt(session, email, InvalidCredentials())
     second_factor = session.get(TwoFactor, user.id)
-    if second_factor is not None and second_factor.enabled_at is not None:
-        # Password right, but no ticket yet: the code step (services/two_factor.py) issues it,
-        # and records the success only then, so wrong codes count towards the same lockout.
+    app = second_factor is not None and second_factor.enabled_at is not None
+    passkey = session.exec(select(Passkey.id).where(Passkey.user_id == user.id)).first()
+    if app or passkey is not None:
+        # Password right, but no ticket yet: the code step (services/two_factor.py) or the
+        # passkey step (services/passkeys.py) issues it, and records the success only then,
+        # so wrong codes count towards the same lockout.
         return SecondStep(
-            _issue_token(session, user, TWO_FACTOR_STEP, TWO_FACTOR_STEP_TTL, bind=browser)
+            _issue_token(session, user, TWO_FACTOR_STEP, TWO_FACTOR_STEP_TTL, bind=browser),
+            code=app,
+            passkey=passkey is not None,
         )
     sign_in_lockout.record_success(session, email)
     return issue_sign_in_ticket(session, user, browser=browser)
@@ -236,9 +241,12 @@ def sign_in(session: Session, *, email: str, password: str, browser: str) -> "st
 @dataclass(frozen=True)
 class SecondStep:
     """`sign_in` for an account with two-factor sign-in: the password was right, and this
-    challenge (bound to the browser, like a ticket) goes with the code to `two_factor`."""
+    challenge (bound to the browser, like a ticket) goes with the code to `two_factor`, or
+    with a passkey to `passkeys`. `code` and `passkey` say which the account has (SPEC §16)."""
 
     challenge: str
+    code: bool = True
+    passkey: bool = False
 
 
 def issue_sign_in_ticket(

@@ -3,7 +3,7 @@
 Checking a key costs a hash lookup, a user read, a membership read and the organization's
 Security settings; on a polled endpoint that is most of a request. So per worker:
 
-- `caller(raw_key)`: the key's user, key id and workspace, tagged `("access_user", user)`,
+- `caller(raw_key)`: the key's (or workspace token's) user, key id and workspace, tagged `("access_user", user)`,
   which key revocation, a workspace switch, two-factor changes and account deletion publish;
 - `access(caller, organization_id)`: the caller is a member (with this role) and what the
   organization's Security settings ask of them (`org_security.AccessRule`; the client's
@@ -24,7 +24,8 @@ from orgportal import security
 from orgportal.adapters import worker_cache
 from orgportal.db import unit_of_work
 from orgportal.models import Role
-from orgportal.services import api_keys, org_security
+from orgportal.models.base import utcnow
+from orgportal.services import org_security, workspace_tokens
 from orgportal.services.api_keys import ApiCaller
 from orgportal.services.permissions import Permission, require
 
@@ -51,16 +52,21 @@ def cached_caller(raw_key: str) -> ApiCaller | None:
 
 
 def load_caller(raw_key: str | None) -> ApiCaller:
-    """`api_keys.authenticate` in its own unit of work; keeps a caller it accepts."""
+    """`api_keys.authenticate` (or, for a workspace token, `workspace_tokens.authenticate`)
+    in its own unit of work; keeps a caller it accepts, a token's no longer than it lives."""
     token = worker_cache.token()
     with unit_of_work() as session:
-        caller = api_keys.authenticate(session, raw_key)
+        caller = workspace_tokens.authenticate_bearer(session, raw_key)
     assert raw_key  # authenticate refuses a missing key
+    ttl = None
+    if caller.expires_at is not None:
+        ttl = max(0.0, (caller.expires_at - utcnow()).total_seconds())
     _callers.put(
         security.token_hash(raw_key),
         caller,
         tags=[("access_user", caller.user.id)],
         token=token,
+        ttl=ttl,
     )
     return caller
 

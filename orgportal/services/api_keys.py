@@ -1,4 +1,5 @@
-"""API keys (SPEC §8): create, list, revoke, authenticate, and the key's active workspace.
+"""API keys (SPEC §8): create, list, revoke, authenticate, and the key's active workspace
+(switching hands out workspace tokens instead: services/workspace_tokens.py).
 
 A key is shown once, at creation; only its SHA-256 is stored (like sessions: 256 random
 bits need no salt). A key acts as its user with that user's roles, so every use case the
@@ -6,14 +7,14 @@ API offers goes through the same services, and the same permission checks, as th
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from orgportal import routes, security
 from orgportal.config import settings
 from orgportal.db import mark_user_access_changed
-from orgportal.models import ApiKey, Organization, User
+from orgportal.models import ApiKey, User
 from orgportal.models.base import utcnow
 from orgportal.services import accounts, outbox, two_factor
 from orgportal.services.errors import (
@@ -23,7 +24,7 @@ from orgportal.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from orgportal.services.permissions import Permission, membership_of, require
+from orgportal.services.permissions import membership_of
 from orgportal.services.validation import FieldError, text
 
 KEY_PREFIX = "op_"
@@ -50,6 +51,10 @@ class ApiCaller:
     def rate_limit_key(self) -> str | int:
         """The rate limiter's bucket: personal and organization key ids never share one."""
         return self.key_id if self.organization_key_id is None else f"org:{self.key_id}"
+    # Set when the call is made with a workspace token (services/workspace_tokens.py)
+    # rather than the key itself: its id, and when it stops working.
+    token_id: int | None = None
+    expires_at: datetime | None = None
 
 
 def create_key(
@@ -103,7 +108,7 @@ def create_key(
 
 
 def _prove_it_is_them(session: Session, user: User, *, password: str, code: str) -> None:
-    if code.strip() and two_factor.is_enabled(session, user.id):
+    if code.strip() and two_factor.totp_enabled(session, user.id):
         two_factor.verify_code(session, user=user, code=code, field="key_code")
         return
     accounts.verify_current_password(session, user, password, "key_password")
@@ -188,13 +193,16 @@ def authenticate(session: Session, raw_key: str | None) -> ApiCaller:
 
 
 def active_workspace(session: Session, caller: ApiCaller) -> int | None:
-    """The key's workspace for links: its organization while the user is still a member
-    there, else (removed, or the organization is gone) the Personal Workspace again."""
+    """The caller's workspace for links: its organization while the user is still a member
+    there, else (removed, or the organization is gone) the Personal Workspace again. A
+    workspace token never falls back: its organization is all it carries."""
     org_id = caller.active_org_id
     if caller.organization_key_id is not None:  # pinned to its organization
         return org_id
     if org_id is None or membership_of(session, caller.user, org_id) is not None:
         return org_id
+    if caller.token_id is not None:
+        raise NotAuthenticated("You are no longer a member of this workspace token's organization.")
     key = session.get(ApiKey, caller.key_id)
     if key is not None:
         key.active_org_id = None
@@ -202,23 +210,3 @@ def active_workspace(session: Session, caller: ApiCaller) -> int | None:
         mark_user_access_changed(session, [caller.user.id])
     return None
 
-
-def switch_workspace(
-    session: Session, *, caller: ApiCaller, organization_id: int | None
-) -> tuple[ApiKey, Organization | None]:
-    """Make an organization the user belongs to (or, with None, the Personal Workspace) the
-    key's active workspace. Non-members get NotFound, as everywhere."""
-    if caller.organization_key_id is not None:
-        raise PermissionDenied(
-            "An organization API key works only in its own organization: it cannot switch."
-        )
-    organization = None
-    if organization_id is not None:
-        organization, _ = require(session, caller.user, organization_id, Permission.VIEW)
-    key = session.get(ApiKey, caller.key_id)
-    if key is None or key.revoked_at is not None:
-        raise NotAuthenticated("This API key has been revoked.")
-    key.active_org_id = organization_id
-    session.add(key)
-    mark_user_access_changed(session, [caller.user.id])  # cached callers hold the workspace
-    return key, organization

@@ -15,7 +15,7 @@ from orgportal.db import mark_changed, mark_usage_changed
 from orgportal.models import Link, Organization, Role, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, usage, usage_counters, webhooks
-from orgportal.services.errors import NotFound, ValidationFailed
+from orgportal.services.errors import Conflict, NotFound, ValidationFailed
 from orgportal.services.permissions import Permission, membership_of, organization_row, require
 from orgportal.services.validation import FieldError, text
 
@@ -155,9 +155,12 @@ def reject_link(
 
 
 def _require_approver(session: Session, user: User, organization_id: int | None) -> int:
-    """Owner/Admin of an organization; the Personal Workspace has no queue."""
+    """Owner/Admin of an organization. The Personal Workspace has no queue: a Conflict, not
+    NotFound, as its links exist (they just never wait for approval)."""
     if organization_id is None:
-        raise NotFound("The Personal Workspace has no approval queue.")
+        raise Conflict(
+            "The Personal Workspace has no approval queue: its links never wait for approval."
+        )
     require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
     return organization_id
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, or_, select, update
 
 from orgportal.db import mark_access_changed, mark_usage_changed
 from orgportal.models import Membership, Role, User, UserSession
-from orgportal.services import audit, usage_counters, webhooks
+from orgportal.services import audit, company_domains, usage_counters, webhooks
 from orgportal.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from orgportal.services.permissions import ASSIGNABLE_ROLES, Permission, require
 
@@ -151,6 +151,10 @@ def remove_member(session: Session, *, user: User, organization_id: int, member_
     if target_user.id == user.id:
         raise Conflict("Use Leave Organization to remove yourself.")
     _drop(session, target, organization_id)
+    # not let straight back in by an automatic join by company domain (SPEC §16)
+    company_domains.no_rejoin(
+        session, organization_id=organization_id, user_id=target_user.id, removed=True
+    )
     mark_usage_changed(session, [organization_id])  # members / seats bar
     webhooks.emit(session, organization_id, "member.left", {"user_id": target_user.id, "email": target_user.email, "removed_by": user.email})
     audit.record(
@@ -188,6 +192,9 @@ def leave(session: Session, *, user: User, organization_id: int) -> None:
     if own.role == Role.OWNER:
         raise Conflict("Transfer ownership to another member before leaving.")
     _drop(session, own, organization_id)
+    company_domains.no_rejoin(  # who left is not asked to join again (SPEC §16)
+        session, organization_id=organization_id, user_id=user.id, removed=False
+    )
     mark_usage_changed(session, [organization_id])  # members / seats bar
     webhooks.emit(session, organization_id, "member.left", {"user_id": user.id, "email": user.email, "removed_by": None})
     audit.record(

@@ -18,6 +18,7 @@ from orgportal.services.plans import Plan
 from orgportal.wording import count
 
 SECURITY_LABEL = "Require two-factor sign-in, IP allowlist"
+IDENTITY_LABEL = "Company domains, single sign-on (SAML/OIDC), SCIM"
 NOT_INCLUDED = "—"
 BILLED = {"monthly": "monthly", "annual": "annually"}
 
@@ -105,14 +106,10 @@ def pricing_table() -> list[PricingRow]:
             f"Support desk: ticket prefix, departments (add-on, {seat} per seat a month)",
             tuple("Available" for _ in every),
         ),
-        # SPEC §16: enterprise identity comes with the Unlimited plan
+        # SPEC §16: enterprise identity comes with the plans that have plans.IDENTITY
         PricingRow(
-            "SCIM provisioning (identity provider adds and removes members)",
+            IDENTITY_LABEL,
             tuple("Included" if plans.IDENTITY in p.features else NOT_INCLUDED for p in every),
-        ),
-        PricingRow(
-            "Single sign-on (SAML/OIDC)",
-            tuple("Coming" if p.key == "unlimited" else NOT_INCLUDED for p in every),
         ),
         PricingRow("Price per month, billed monthly", tuple(_price(p, "monthly") for p in every)),
         PricingRow("Price per year, billed annually", tuple(_annual(p) for p in every)),
@@ -196,7 +193,7 @@ def _limit_changes(now: Standing, target: Plan) -> tuple[str, ...]:
         lines.append(f"{SECURITY_LABEL}: {'included' if has else 'not included'}")
     had, has = plans.IDENTITY in old.features, plans.IDENTITY in target.features
     if had != has:
-        lines.append(f"SCIM provisioning: {'included' if has else 'not included'}")
+        lines.append(f"{IDENTITY_LABEL}: {'included' if has else 'not included'}")
     return tuple(lines)
 
 

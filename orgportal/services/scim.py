@@ -4,7 +4,8 @@ removes its members. The protocol (JSON, filters, PATCH) is `api/scim/`; the rul
 - **Provisioning** a user matches an existing account by email (it becomes a member), or
   creates one just in time: email confirmed by the provider, no password (the person uses
   Forgot password, or single sign-on, later). The member gets the role its role group
-  gives, else `DEFAULT_ROLE` (or the role of a pending invitation to the same address, which
+  gives, else the organization's default role (`default_role`: the one its join-by-domain
+  settings give people, else Viewer) (or the role of a pending invitation to the same address, which
   is then used up). A new member takes a seat: beyond the seat limit (SPEC §5)
   provisioning is refused with `NoSeatsAvailable`, and nothing is written.
 - **Deprovisioning** (`active` false, or deleting the user) removes the member: their
@@ -28,7 +29,16 @@ from sqlalchemy import func as sa_func
 from sqlmodel import Session, col, select
 
 from orgportal.db import mark_access_changed, mark_usage_changed
-from orgportal.models import Invite, InviteStatus, Membership, Organization, Role, ScimUser, User
+from orgportal.models import (
+    CompanyJoinSettings,
+    Invite,
+    InviteStatus,
+    Membership,
+    Organization,
+    Role,
+    ScimUser,
+    User,
+)
 from orgportal.models.base import utcnow
 from orgportal.services import (
     api_keys,
@@ -44,7 +54,7 @@ from orgportal.services.errors import Conflict, NotFound, PermissionDenied, Vali
 from orgportal.services.permissions import ASSIGNABLE_ROLES
 from orgportal.services.validation import FieldError, normalize_email, text
 
-# The role a provisioned member gets until a role group says otherwise: the least one.
+# The role a provisioned member gets when the organization names none: the least one.
 DEFAULT_ROLE = Role.VIEWER
 GROUP_ROLES = ASSIGNABLE_ROLES
 # What a just-in-time account has instead of a password hash: no password matches it.
@@ -86,6 +96,14 @@ def organization_of(session: Session, organization_id: int) -> Organization:
     return organization
 
 
+def default_role(session: Session, organization_id: int) -> Role:
+    """The role the organization gives people who join without one chosen for them (its
+    join-by-domain settings, SPEC §16), else `DEFAULT_ROLE`; never Owner."""
+    settings_row = session.get(CompanyJoinSettings, organization_id)
+    role = settings_row.default_role if settings_row else DEFAULT_ROLE
+    return Role(role) if role in {r.value for r in GROUP_ROLES} else DEFAULT_ROLE
+
+
 # --- users --------------------------------------------------------------------------------
 
 
@@ -101,7 +119,11 @@ def create_user(session: Session, *, organization_id: int, person: Person) -> Pr
             f"{email} is already provisioned in this organization under another userName."
         )
     membership = _membership(session, organization_id, account.id) if account else None
-    role = Role(membership.role) if membership and membership.role != Role.OWNER else DEFAULT_ROLE
+    role = (
+        Role(membership.role)
+        if membership and membership.role != Role.OWNER
+        else default_role(session, organization_id)
+    )
     if person.active and membership is None:
         role = _take_seat(session, organization, email) or role
     row = ScimUser(
@@ -232,7 +254,7 @@ def set_group_members(
     session: Session, *, organization_id: int, role: Role, public_ids: list[str]
 ) -> list[Provisioned]:
     """Make exactly these provisioned users the group's members: each gets `role`; those
-    who leave the group fall back to `DEFAULT_ROLE`. Unknown ids change nothing (refused)."""
+    who leave the group fall back to the default role. Unknown ids change nothing (refused)."""
     organization = organization_of(session, organization_id)
     wanted = {
         row.id: row for row in (_row(session, organization_id, pid) for pid in set(public_ids))
@@ -243,9 +265,10 @@ def set_group_members(
     for row_id, row in wanted.items():
         if row_id not in current:
             _set_role(session, organization, row, role)
+    fallback = default_role(session, organization_id)
     for row_id, row in current.items():
-        if row_id not in wanted and role != DEFAULT_ROLE:
-            _set_role(session, organization, row, DEFAULT_ROLE)
+        if row_id not in wanted and role != fallback:
+            _set_role(session, organization, row, fallback)
     return group_members(session, organization_id=organization_id, role=role)
 
 

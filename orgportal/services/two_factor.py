@@ -22,7 +22,7 @@ from sqlmodel import Session, col, delete, select
 
 from orgportal import security
 from orgportal.db import mark_user_access_changed
-from orgportal.models import Membership, RecoveryCode, TwoFactor, User, UserToken
+from orgportal.models import Membership, Passkey, RecoveryCode, TwoFactor, User, UserToken
 from orgportal.models.base import utcnow
 from orgportal.services import accounts, audit, secret_box, sign_in_lockout
 from orgportal.services.errors import (
@@ -63,12 +63,23 @@ class Setup:
 
 
 def is_enabled(session: Session, user_id: int) -> bool:
+    """Whether the user has a second factor: an authenticator app or a passkey (SPEC §16).
+    Then sign-in asks for it after the password, and organizations that require two-factor
+    sign-in accept the user."""
+    return totp_enabled(session, user_id) or (
+        session.exec(select(Passkey.id).where(Passkey.user_id == user_id)).first() is not None
+    )
+
+
+def totp_enabled(session: Session, user_id: int) -> bool:
+    """Whether the authenticator app (TOTP) is set up and confirmed."""
     row = session.get(TwoFactor, user_id)
     return row is not None and row.enabled_at is not None
 
 
 def enabled_user_ids(session: Session, user_ids: list[int]) -> set[int]:
-    """Which of `user_ids` have two-factor sign-in on (the members list's column)."""
+    """Which of `user_ids` have two-factor sign-in on, by app or passkey (the members
+    list's column)."""
     if not user_ids:
         return set()
     rows = session.exec(
@@ -76,7 +87,10 @@ def enabled_user_ids(session: Session, user_ids: list[int]) -> set[int]:
             col(TwoFactor.user_id).in_(user_ids), col(TwoFactor.enabled_at).is_not(None)
         )
     )
-    return set(rows)
+    with_passkey = session.exec(
+        select(Passkey.user_id).where(col(Passkey.user_id).in_(user_ids))
+    )
+    return set(rows) | set(with_passkey)
 
 
 def recovery_codes_left(session: Session, user: User) -> int:
@@ -198,11 +212,16 @@ def finish_sign_in(session: Session, *, challenge: str, code: str, browser: str)
     if token is None or token.used_at is not None or token.expires_at <= utcnow():
         raise InvalidToken(CHALLENGE_ENDED)
     user = session.get(User, token.user_id)
-    row = _locked_row(session, token.user_id)
-    if user is None or row is None or row.enabled_at is None:
+    if user is None:
         raise InvalidToken(CHALLENGE_ENDED)
+    row = _locked_row(session, token.user_id)
     sign_in_lockout.refuse_if_locked(session, user.email)
-    accepted, codes_left = _accept_any(session, row, user, code)
+    # An account with only passkeys has no code to accept: any code is a wrong one.
+    accepted, codes_left = (
+        _accept_any(session, row, user, code)
+        if row is not None and row.enabled_at is not None
+        else (False, None)
+    )
     if not accepted:
         sign_in_lockout.refuse_attempt(session, user.email, InvalidCode())
     token.used_at = utcnow()

@@ -5,9 +5,10 @@ can do nothing that outlives the confirmation (no API keys, no joining organizat
 when the address is proven by a mailed link that is not the registrant's sign-in — a
 password-reset link, an invitation's registration form — everything the unconfirmed account
 set up is cleared before the address's owner takes it over: sessions, API keys, pending
-links, a two-factor set-up (which would lock the owner out), personal links, files and
-projects, a personal plan, memberships, and the organizations it created. The owner then
-starts from a clean account, confirmed, with their own password.
+links, a two-factor set-up and passkeys (which would lock the owner out, or let the
+stranger back in), personal links, files and projects, a personal plan, memberships, and
+the organizations it created. The owner then starts from a clean account, confirmed, with
+their own password.
 """
 
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from orgportal.models import (
     Link,
     Membership,
     Organization,
+    Passkey,
+    PasskeyChallenge,
     RecoveryCode,
     Role,
     StoredFile,
@@ -84,6 +87,8 @@ def reclaim(session: Session, user: User, *, proven_by: str, gateway: BillingGat
     )
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     session.exec(delete(TwoFactor).where(col(TwoFactor.user_id) == user.id))
+    session.exec(delete(Passkey).where(col(Passkey.user_id) == user.id))
+    session.exec(delete(PasskeyChallenge).where(col(PasskeyChallenge.user_id) == user.id))
     user.email_confirmed_at = utcnow()
     session.add(user)
     usage_counters.resync(session, [user.id])

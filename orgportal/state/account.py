@@ -41,7 +41,7 @@ class AccountState(AppState):
     has_two_factor: bool = False  # then a current code may stand in for the password
 
     def _load(self, session: Session, viewer: Viewer) -> None:
-        self.has_two_factor = two_factor.is_enabled(session, viewer.user.id)
+        self.has_two_factor = two_factor.totp_enabled(session, viewer.user.id)
         self.new_key, self.new_key_name, self._new_key_id = "", "", 0
         self.keys = [self._row(key) for key in api_keys.list_keys(session, user=viewer.user)]
 

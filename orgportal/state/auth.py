@@ -12,9 +12,10 @@ from sqlmodel import Session
 
 from orgportal import routes
 from orgportal.models import User
-from orgportal.services import accounts, client_limits, two_factor
+from orgportal.services import accounts, client_limits, passkeys, two_factor
 from orgportal.services.errors import InvalidToken, NotAuthenticated
 from orgportal.services.validation import FieldError, normalize_email
+from orgportal.state import webauthn_script
 from orgportal.state.base import AppState, run_signed_out
 from orgportal.state.outcome import Form
 from orgportal.state.session_cookie import open_session
@@ -30,6 +31,10 @@ class LoginState(AppState):
     # challenge stays on the server (a backend var), never in the browser.
     step: str = "password"
     _challenge: str = ""
+    # which second steps the account has: a code (authenticator app) and/or a passkey
+    step_code: bool = True
+    step_passkey: bool = False
+    passkey_waiting: bool = False  # the browser's passkey dialog is open
 
     @rx.var
     def next_path(self) -> str:
@@ -81,8 +86,80 @@ class LoginState(AppState):
             return None
         if isinstance(outcome.value, accounts.SecondStep):
             self.step, self._challenge = "code", outcome.value.challenge
+            self.step_code, self.step_passkey = outcome.value.code, outcome.value.passkey
             return None
         return open_session(outcome.value, self.next_path)
+
+    # --- passkeys (SPEC §16): password-less, or the second step -------------------------------
+
+    @rx.event
+    def sign_in_with_passkey(self):
+        """Password-less: the browser offers the passkeys it holds for this site."""
+        self.error = ""
+        browser = self._browser_nonce()
+        outcome = run_signed_out(lambda session: passkeys.begin_sign_in(session, browser=browser))
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        self.passkey_waiting = True
+        return webauthn_script.get(outcome.value, LoginState.finish_passkey_sign_in)
+
+    @rx.event
+    def finish_passkey_sign_in(self, answer: str):
+        self.passkey_waiting, self.error = False, ""
+        browser = self._browser_nonce()
+        # A refused passkey is a failure of the address, like a wrong password.
+        outcome = run_signed_out(
+            lambda session: passkeys.finish_sign_in(
+                session, answer=answer if isinstance(answer, str) else "", browser=browser
+            ),
+            around=client_limits.sign_in_attempt(self._client_address()),
+        )
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        return open_session(outcome.value, self.next_path)
+
+    @rx.event
+    def use_passkey(self):
+        """The second step with one of the account's passkeys."""
+        self.error = ""
+        challenge, browser = self._challenge, self._browser_nonce()
+        outcome = run_signed_out(
+            lambda session: passkeys.begin_second_step(
+                session, challenge=challenge, browser=browser
+            )
+        )
+        if outcome.refused_as(InvalidToken):  # expired: back to the password
+            self.step, self._challenge, self.error = "password", "", outcome.refusal.message
+            return None
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        self.passkey_waiting = True
+        return webauthn_script.get(outcome.value, LoginState.finish_passkey_step)
+
+    @rx.event
+    def finish_passkey_step(self, answer: str):
+        self.passkey_waiting, self.error = False, ""
+        challenge, browser = self._challenge, self._browser_nonce()
+        outcome = run_signed_out(
+            lambda session: passkeys.finish_second_step(
+                session,
+                challenge=challenge,
+                answer=answer if isinstance(answer, str) else "",
+                browser=browser,
+            ),
+            around=client_limits.sign_in_attempt(self._client_address()),
+        )
+        if outcome.refused_as(InvalidToken):
+            self.step, self._challenge, self.error = "password", "", outcome.refusal.message
+            return None
+        if not outcome.ok:
+            self.error = outcome.refusal.message
+            return None
+        self.step, self._challenge = "password", ""
+        return open_session(outcome.value.ticket, self.next_path)
 
     @rx.event
     async def submit_code(self, form: dict):
@@ -113,6 +190,7 @@ class LoginState(AppState):
     @rx.event
     def start_over(self):
         self.step, self._challenge, self.error = "password", "", ""
+        self.passkey_waiting = False
 
 
 class RegisterState(AppState):

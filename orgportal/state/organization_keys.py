@@ -19,6 +19,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import organization_keys, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 10
@@ -58,11 +59,18 @@ class OrganizationKeysState(Paged, AppState):
     new_secret_action: str = ""  # "created" or "rotated"
     key_errors: dict[str, str] = {}
     key_form: int = 0
+    CREATE_FORM: ClassVar[Form] = Form(errors="key_errors", general="key_name", key="key_form")
     has_two_factor: bool = False  # then a current code may stand in for the password
     # The Rotate dialog: the key it is for (0: closed), and its refusals.
     rotating_id: int = 0
     rotating_name: str = ""
     rotate_errors: dict[str, str] = {}
+    # the dialog's own field names (the create form has key_password / key_code too)
+    ROTATE_FORM: ClassVar[Form] = Form(
+        errors="rotate_errors",
+        general="rotate_password",
+        names={"key_password": "rotate_password", "key_code": "rotate_code"},
+    )
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         self.new_secret, self.new_secret_name, self.new_secret_action = "", "", ""
@@ -87,37 +95,27 @@ class OrganizationKeysState(Paged, AppState):
             offset=self.page * PAGE_SIZE,
         )
 
-    def _show_secret(self, made: list[tuple[str, OrganizationApiKey]], action: str) -> None:
+    def _show_secret(self, made: tuple[str, OrganizationApiKey], action: str) -> None:
         """After the reload (which clears any secret shown before)."""
-        if made:
-            raw, key = made[0]
-            self.new_secret, self.new_secret_name, self.new_secret_action = raw, key.name, action
+        raw, key = made
+        self.new_secret, self.new_secret_name, self.new_secret_action = raw, key.name, action
 
     @rx.event
     def create_key(self, form: dict):
-        made: list[tuple[str, OrganizationApiKey]] = []
         scopes = [code for code in organization_keys.SCOPES if form.get(f"scope_{code}")]
         self.page = 0  # the new key is first
-        events = self._run(
-            lambda s, v: made.append(
-                organization_keys.create_key(
-                    s,
-                    user=v.user,
-                    organization_id=v.session.active_org_id,
-                    name=str(form.get("key_name", "")),
-                    scopes=scopes,
-                    expires_on=str(form.get("expires_on", "")),
-                    password=str(form.get("key_password", "")),
-                    code=str(form.get("key_code", "")),
-                )
-            ),
-            errors="key_errors",
-            field="key_name",
+        outcome = self._act(
+            organization_keys.create_key,
+            form=self.CREATE_FORM,
+            name=str(form.get("key_name", "")),
+            scopes=scopes,
+            expires_on=str(form.get("expires_on", "")),
+            password=str(form.get("key_password", "")),
+            code=str(form.get("key_code", "")),
         )
-        if made:
-            self._show_secret(made, "created")
-            self.key_form += 1
-        return events
+        if outcome.ok:
+            self._show_secret(outcome.value, "created")
+        return outcome.events
 
     @rx.event
     def ask_rotate(self, key_id: int):
@@ -133,31 +131,17 @@ class OrganizationKeysState(Paged, AppState):
 
     @rx.event
     def rotate_key(self, form: dict):
-        key_id = self.rotating_id
-        made: list[tuple[str, OrganizationApiKey]] = []
-        events = self._run(
-            lambda s, v: made.append(
-                organization_keys.rotate_key(
-                    s,
-                    user=v.user,
-                    organization_id=v.session.active_org_id,
-                    key_id=key_id,
-                    password=str(form.get("rotate_password", "")),
-                    code=str(form.get("rotate_code", "")),
-                )
-            ),
-            errors="rotate_errors",
-            field="rotate_password",
+        outcome = self._act(
+            organization_keys.rotate_key,
+            form=self.ROTATE_FORM,
+            key_id=self.rotating_id,
+            password=str(form.get("rotate_password", "")),
+            code=str(form.get("rotate_code", "")),
         )
-        # the dialog's own field names (the create form has key_password / key_code too)
-        self.rotate_errors = {
-            {"key_password": "rotate_password", "key_code": "rotate_code"}.get(k, k): message
-            for k, message in self.rotate_errors.items()
-        }
-        if made:
+        if outcome.ok:
             self.rotating_id, self.rotating_name = 0, ""
-            self._show_secret(made, "rotated")
-        return events
+            self._show_secret(outcome.value, "rotated")
+        return outcome.events
 
     @rx.event
     def revoke_key(self, key_id: int):

@@ -46,7 +46,7 @@ class TwoFactorState(AppState):
     )
 
     def _load(self, session: Session, viewer: Viewer) -> None:
-        self.enabled = two_factor.is_enabled(session, viewer.user.id)
+        self.enabled = two_factor.totp_enabled(session, viewer.user.id)
         self.codes_left = two_factor.recovery_codes_left(session, viewer.user)
         self.new_codes = []
         if self.enabled:

@@ -20,6 +20,7 @@ from orgportal.models import WebhookEndpoint, WebhookMessage
 from orgportal.services import webhooks
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
+from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
 PAGE_SIZE = 20
@@ -67,6 +68,9 @@ class WebhooksState(Paged, AppState):
     endpoints: list[EndpointRow] = []
     endpoint_errors: dict[str, str] = {}
     endpoint_key: int = 0
+    ENDPOINT_FORM: ClassVar[Form] = Form(
+        errors="endpoint_errors", general="form", key="endpoint_key"
+    )
     new_secret: str = ""  # the secret of the endpoint just added: shown once
     new_secret_url: str = ""
     log_endpoint_id: int = 0
@@ -74,7 +78,6 @@ class WebhooksState(Paged, AppState):
     deliveries: list[DeliveryRow] = []
     log_page: int = 0
     log_total: int = 0
-    _keep_secret: bool = False
     _watching: bool = False
 
     @rx.var
@@ -83,9 +86,7 @@ class WebhooksState(Paged, AppState):
 
     def _load(self, session: Session, viewer: Viewer) -> None:
         org_id = viewer.session.active_org_id
-        if not self._keep_secret:
-            self.new_secret, self.new_secret_url = "", ""
-        self._keep_secret = False
+        self.new_secret, self.new_secret_url = "", ""
         if not org_id or not self.caps.edit_organization:
             self.endpoints, self.total, self.page, self.deliveries = [], 0, 0, []
             self.log_endpoint_id, self.log_total = 0, 0
@@ -126,26 +127,16 @@ class WebhooksState(Paged, AppState):
         chosen = [t for t in webhooks.EVENT_TYPES if _checked(form.get(f"event:{t}"))]
         url = str(form.get("url", ""))
 
-        def create(session: Session, viewer: Viewer) -> None:
-            new = webhooks.create_endpoint(
-                session,
-                user=viewer.user,
-                organization_id=viewer.session.active_org_id,
-                url=url,
-                event_types=chosen,
-            )
-            self.new_secret, self.new_secret_url = new.secret, new.endpoint.url
-            self._keep_secret = True
-
-        events = self._run(
-            create,
+        outcome = self._act(
+            webhooks.create_endpoint,
+            form=self.ENDPOINT_FORM,
             done="Endpoint added. Copy its signing secret now.",
-            errors="endpoint_errors",
-            field="form",
+            url=url,
+            event_types=chosen,
         )
-        if not self.endpoint_errors:
-            self.endpoint_key += 1
-        return events
+        if outcome.ok:  # after the reload, which clears a secret shown before
+            self.new_secret, self.new_secret_url = outcome.value.secret, outcome.value.endpoint.url
+        return outcome.events
 
     @rx.event
     def save_events(self, form: dict):
@@ -155,7 +146,7 @@ class WebhooksState(Paged, AppState):
             done="Events saved.",
             endpoint_id=int(form.get("endpoint_id", 0) or 0),
             event_types=chosen,
-        )
+        ).events
 
     @rx.event
     def dismiss_secret(self):
@@ -168,13 +159,13 @@ class WebhooksState(Paged, AppState):
             done="Endpoint enabled." if enabled else "Endpoint disabled.",
             endpoint_id=endpoint_id,
             enabled=enabled,
-        )
+        ).events
 
     @rx.event
     def delete_endpoint(self, endpoint_id: int):
         return self._act(
             webhooks.delete_endpoint, done="Endpoint deleted.", endpoint_id=endpoint_id
-        )
+        ).events
 
     @rx.event
     def show_log(self, endpoint_id: int):
@@ -197,7 +188,7 @@ class WebhooksState(Paged, AppState):
             webhooks.send_test,
             done="Test event queued: it is sent within seconds.",
             endpoint_id=endpoint_id,
-        )
+        ).events
         return _then(events, WebhooksState.watch_log)
 
     @rx.event
@@ -205,7 +196,7 @@ class WebhooksState(Paged, AppState):
         self.log_page = 0
         events = self._act(
             webhooks.resend, done="Queued to be sent again.", delivery_id=delivery_id
-        )
+        ).events
         return _then(events, WebhooksState.watch_log)
 
     @rx.event

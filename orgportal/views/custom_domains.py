@@ -128,11 +128,12 @@ def _domain(row: CustomDomainRow) -> rx.Component:
 def domains_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Custom Domains", size="4"),
+            rx.heading("Short-link domains", size="4"),
             rx.text(
                 "Share short links on your own domain, like go.acme.com/sale. Point the domain "
                 "at this app (a CNAME record), then prove it is yours with a TXT record. We "
-                "look the records up on our own while DNS changes spread (up to 48 hours).",
+                "look the records up on our own while DNS changes spread (up to 48 hours). "
+                "Company domains, which say who your people are, are in Settings.",
                 size="2",
             ),
             rx.text(S.limit_label, size="2", color_scheme="gray", id="domain-limit"),

@@ -3,12 +3,14 @@ back to the Personal Workspace, and "Continue" once nothing stops them."""
 
 import reflex as rx
 
+from orgportal.state.passkeys import PasskeyState
 from orgportal.state.two_factor import SecurityGateState as G
 from orgportal.state.two_factor import TwoFactorState
 
 
 def two_factor_requirement() -> rx.Component:
-    """Which organization requires two-factor sign-in; "Continue" once it is on."""
+    """Which organization requires two-factor sign-in; "Continue" once it is on (an app or
+    a passkey)."""
     return rx.fragment(
         rx.cond(
             G.reason == "two_factor",
@@ -23,7 +25,8 @@ def two_factor_requirement() -> rx.Component:
                 spacing="2",
             ),
         ),
-        rx.cond(TwoFactorState.enabled, _continue()),
+        # an authenticator app or a passkey (SPEC §16) meets the requirement
+        rx.cond(TwoFactorState.enabled | (PasskeyState.rows.length() > 0), _continue()),
     )
 
 

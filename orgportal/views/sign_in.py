@@ -22,33 +22,67 @@ def _notice(message: rx.Var) -> rx.Component:
 
 
 def _code_step() -> rx.Component:
-    """The second step of a sign-in with two-factor sign-in on (SPEC §13)."""
+    """The second step of a sign-in with two-factor sign-in on (SPEC §13): a code from the
+    authenticator app, or a passkey (SPEC §16), whichever the account has."""
     return centered_card(
         rx.heading("Two-factor sign-in", size="6"),
-        rx.form(
+        form_error(LoginState.error),
+        rx.cond(
+            LoginState.step_passkey,
             rx.vstack(
-                form_error(LoginState.error),
-                rx.text(
-                    "Enter the 6-digit code from your authenticator app, or one of your "
-                    "recovery codes.",
-                    size="2",
-                ),
-                text_field(
-                    "Authentication code",
-                    "code",
-                    auto_complete="one-time-code",
-                    required=True,
-                    auto_focus=True,
-                ),
-                rx.button("Verify", type="submit", width="100%"),
-                spacing="3",
+                rx.text("Use your passkey to finish signing in.", size="2"),
+                _passkey_button("Use your passkey", LoginState.use_passkey),
+                spacing="2",
+                width="100%",
             ),
-            on_submit=LoginState.submit_code,
-            reset_on_submit=True,
+        ),
+        rx.cond(
+            LoginState.step_code,
+            rx.form(
+                rx.vstack(
+                    rx.text(
+                        "Enter the 6-digit code from your authenticator app, or one of your "
+                        "recovery codes.",
+                        size="2",
+                    ),
+                    text_field(
+                        "Authentication code",
+                        "code",
+                        auto_complete="one-time-code",
+                        required=True,
+                        auto_focus=~LoginState.step_passkey,
+                    ),
+                    rx.button("Verify", type="submit", width="100%"),
+                    spacing="3",
+                ),
+                on_submit=LoginState.submit_code,
+                reset_on_submit=True,
+                width="100%",
+            ),
         ),
         rx.button(
             "Start over", variant="ghost", size="2", on_click=LoginState.start_over, type="button"
         ),
+    )
+
+
+def _passkey_button(label: str, on_click) -> rx.Component:
+    return rx.vstack(
+        rx.button(
+            rx.icon("fingerprint", size=16),
+            label,
+            type="button",
+            variant="outline",
+            width="100%",
+            loading=LoginState.passkey_waiting,
+            on_click=on_click,
+        ),
+        rx.cond(
+            LoginState.passkey_waiting,
+            rx.text("Follow your browser's prompt.", size="1", role="status"),
+        ),
+        spacing="1",
+        width="100%",
     )
 
 
@@ -85,6 +119,8 @@ def _password_step() -> rx.Component:
             ),
             on_submit=LoginState.submit,
         ),
+        rx.separator(size="4"),
+        _passkey_button("Sign in with a passkey", LoginState.sign_in_with_passkey),
         rx.text(
             "No account yet? ",
             rx.link("Create one", href=LoginState.register_href, underline="always"),

@@ -61,24 +61,27 @@ def test_stats_range_from_to(client: TestClient, team: Team, session):
 
 def test_organization_analytics_same_figures_as_the_page(client: TestClient, team: Team, session):
     link, _ = clicked(session, team, 3)
-    answer = client.get(f"/api/organizations/{team.org.id}/analytics", headers=team.keys["agent"])
+    answer = client.get(
+        f"/api/organizations/{team.org.public_id}/analytics", headers=team.keys["agent"]
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert body["clicks"] == 3
     assert body["top_links"][0]["id"] == link.id and body["top_links"][0]["clicks"] == 3
     assert body["top_projects"][0]["label"] == "No project"
     filtered = client.get(
-        f"/api/organizations/{team.org.id}/analytics?link_id={link.id}", headers=team.keys["owner"]
+        f"/api/organizations/{team.org.public_id}/analytics?link_id={link.id}",
+        headers=team.keys["owner"],
     )
     assert filtered.json()["clicks"] == 3
     other = client.get(
-        f"/api/organizations/{team.other_org.id}/analytics?link_id={link.id}",
+        f"/api/organizations/{team.other_org.public_id}/analytics?link_id={link.id}",
         headers=team.keys["outsider"],
     )
     assert other.status_code == 404
     assert (
         client.get(
-            f"/api/organizations/{team.org.id}/analytics", headers=team.keys["outsider"]
+            f"/api/organizations/{team.org.public_id}/analytics", headers=team.keys["outsider"]
         ).status_code
         == 404
     )

@@ -18,10 +18,10 @@ def test_without_a_key_every_route_is_refused_with_401(client: TestClient, sessi
     for method, path in [
         ("GET", "/api/organizations"),
         ("POST", "/api/organizations"),
-        ("GET", f"/api/organizations/{org.id}"),
-        ("GET", f"/api/organizations/{org.id}/usage"),
-        ("GET", f"/api/organizations/{org.id}/members"),
-        ("GET", f"/api/organizations/{org.id}/invites"),
+        ("GET", f"/api/organizations/{org.public_id}"),
+        ("GET", f"/api/organizations/{org.public_id}/usage"),
+        ("GET", f"/api/organizations/{org.public_id}/members"),
+        ("GET", f"/api/organizations/{org.public_id}/invites"),
         ("GET", "/api/links"),
         ("POST", "/api/links"),
     ]:
@@ -60,12 +60,16 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, session: Sessio
     session.commit()
     for method, path, body in [
         ("POST", "/api/links", {"target_url": "https://b.example"}),
-        ("GET", f"/api/organizations/{org.id}", None),
-        ("PUT", f"/api/organizations/{org.id}", {"name": "Taken over"}),
-        ("DELETE", f"/api/organizations/{org.id}", None),
-        ("GET", f"/api/organizations/{org.id}/usage", None),
-        ("POST", f"/api/organizations/{org.id}/invites", {"email": "a@b.io", "role": "agent"}),
-        ("POST", f"/api/organizations/{org.id}/switch", None),
+        ("GET", f"/api/organizations/{org.public_id}", None),
+        ("PUT", f"/api/organizations/{org.public_id}", {"name": "Taken over"}),
+        ("DELETE", f"/api/organizations/{org.public_id}", None),
+        ("GET", f"/api/organizations/{org.public_id}/usage", None),
+        (
+            "POST",
+            f"/api/organizations/{org.public_id}/invites",
+            {"email": "a@b.io", "role": "agent"},
+        ),
+        ("POST", f"/api/organizations/{org.public_id}/switch", None),
     ]:
         response = client.request(method, path, headers=headers, json=body)
         assert response.status_code == 401, (method, path)
@@ -171,7 +175,8 @@ def test_openapi_documents_every_rest_operation(client: TestClient):
     for (path, method), op in rest.items():
         assert op["security"] == [{"ApiKey": []}], path
         success = next(code for code in op["responses"] if code.startswith("2"))
-        assert "$ref" in op["responses"][success]["content"]["application/json"]["schema"]
+        schema = op["responses"][success]["content"]["application/json"]["schema"]
+        assert "$ref" in schema.get("items", schema), (path, method)  # the list: an array
         for code in ("401", "404", "422", "429"):
             schema = op["responses"][code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (path, method, code)

@@ -28,7 +28,7 @@ def paid(team: Team, session: Session) -> Team:
 
 
 def domains_url(team: Team) -> str:
-    return f"/api/organizations/{team.org.id}/domains"
+    return f"/api/organizations/{team.org.public_id}/domains"
 
 
 def test_add_verify_list_and_remove(client: TestClient, paid: Team, dns: LocalDns):
@@ -88,7 +88,7 @@ def test_a_domain_taken_by_another_organization_is_refused(client: TestClient, p
     session.commit()
     client.post(domains_url(paid), json={"domain": "go.acme.com"}, headers=paid.keys["owner"])
     taken = client.post(
-        f"/api/organizations/{paid.other_org.id}/domains",
+        f"/api/organizations/{paid.other_org.public_id}/domains",
         json={"domain": "go.acme.com"},
         headers=paid.keys["other_owner"],
     )
@@ -97,7 +97,7 @@ def test_a_domain_taken_by_another_organization_is_refused(client: TestClient, p
 
 def test_usage_counts_custom_domains_against_the_plans_limit(client: TestClient, paid: Team):
     client.post(domains_url(paid), json={"domain": "go.acme.com"}, headers=paid.keys["owner"])
-    usage = client.get(f"/api/organizations/{paid.org.id}/usage", headers=paid.keys["viewer"])
+    usage = client.get(f"/api/organizations/{paid.org.public_id}/usage", headers=paid.keys["viewer"])
     assert usage.json()["usage"]["domains"] == 1
     assert usage.json()["limits"]["domains"] == 1
 

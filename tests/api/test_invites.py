@@ -12,13 +12,13 @@ from orgportal.services import invitations
 from tests.api.conftest import Team
 
 
-def invites_url(org_id: int, suffix: str = "") -> str:
+def invites_url(org_id: str, suffix: str = "") -> str:
     return f"/api/organizations/{org_id}/invites{suffix}"
 
 
 def invite(client: TestClient, team: Team, who: str, email: str, role: str = "agent"):
     return client.post(
-        invites_url(team.org.id), headers=team.keys[who], json={"email": email, "role": role}
+        invites_url(team.org.public_id), headers=team.keys[who], json={"email": email, "role": role}
     )
 
 
@@ -101,7 +101,7 @@ def test_every_member_lists_pending_invites_in_pages(
 ):
     for n in range(3):
         seed_invite(session, roomy, f"p{n}@example.com")
-    listed = client.get(invites_url(roomy.org.id, "?limit=2"), headers=roomy.keys["viewer"])
+    listed = client.get(invites_url(roomy.org.public_id, "?limit=2"), headers=roomy.keys["viewer"])
     assert listed.status_code == 200
     body = listed.json()
     assert body["total"] == 3 and len(body["items"]) == 2
@@ -114,9 +114,11 @@ def test_resend_revives_an_expired_invite(client: TestClient, roomy: Team, sessi
     sent.expires_at = utcnow() - timedelta(days=1)
     session.add(sent)
     session.commit()
-    listed = client.get(invites_url(roomy.org.id), headers=roomy.keys[who]).json()
+    listed = client.get(invites_url(roomy.org.public_id), headers=roomy.keys[who]).json()
     assert listed["items"][0]["status"] == "expired"
-    response = client.post(invites_url(roomy.org.id, f"/{sent.id}/resend"), headers=roomy.keys[who])
+    response = client.post(
+        invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who]
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "pending"
     session.expire_all()
@@ -126,11 +128,13 @@ def test_resend_revives_an_expired_invite(client: TestClient, roomy: Team, sessi
 @pytest.mark.parametrize("who", ["owner", "admin"])
 def test_revoke(client: TestClient, roomy: Team, session: Session, who):
     sent = seed_invite(session, roomy)
-    response = client.delete(invites_url(roomy.org.id, f"/{sent.id}"), headers=roomy.keys[who])
+    response = client.delete(
+        invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who]
+    )
     assert response.status_code == 200 and response.json() == {"message": "Invite revoked"}
     session.expire_all()
     assert session.get(Invite, sent.id).status == InviteStatus.REVOKED
-    again = client.delete(invites_url(roomy.org.id, f"/{sent.id}"), headers=roomy.keys[who])
+    again = client.delete(invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who])
     assert again.status_code == 409
 
 
@@ -142,8 +146,10 @@ def test_others_cannot_resend_or_revoke(
     client: TestClient, roomy: Team, session: Session, who, status
 ):
     sent = seed_invite(session, roomy)
-    resend = client.post(invites_url(roomy.org.id, f"/{sent.id}/resend"), headers=roomy.keys[who])
-    revoke = client.delete(invites_url(roomy.org.id, f"/{sent.id}"), headers=roomy.keys[who])
+    resend = client.post(
+        invites_url(roomy.org.public_id, f"/{sent.id}/resend"), headers=roomy.keys[who]
+    )
+    revoke = client.delete(invites_url(roomy.org.public_id, f"/{sent.id}"), headers=roomy.keys[who])
     assert (resend.status_code, revoke.status_code) == (status, status)
     session.expire_all()
     assert session.get(Invite, sent.id).status == InviteStatus.PENDING
@@ -153,7 +159,7 @@ def test_another_organizations_invite_id_is_404(client: TestClient, roomy: Team,
     """The Other Org's owner asks about Acme's invite through Other Org: not found."""
     sent = seed_invite(session, roomy)
     theirs = roomy.keys["other_owner"]
-    other = roomy.other_org.id
+    other = roomy.other_org.public_id
     assert client.post(invites_url(other, f"/{sent.id}/resend"), headers=theirs).status_code == 404
     assert client.delete(invites_url(other, f"/{sent.id}"), headers=theirs).status_code == 404
     session.expire_all()

@@ -21,8 +21,8 @@ def test_members_who_may_create_items_create_links_in_the_organization(
     response = create(client, team.keys[role], slug=f"spring-{role.replace('_', '-')}")
     assert response.status_code == 201
     body = response.json()
-    assert body["organization_id"] == team.org.id
-    assert body["owner_id"] == team.users[role].id
+    assert body["organization_id"] == team.org.public_id
+    assert body["owner_id"] == team.users[role].public_id
     assert body["short_url"].endswith(f"/l/{body['slug']}")
     assert live.published == [{("usage", team.org.id)}]  # the open pages' bars move (after commit)
 
@@ -38,7 +38,7 @@ def test_a_personal_key_creates_personal_links(client: TestClient, session: Sess
     user = make_user(session)
     response = create(client, bearer(session, user), slug="mine")
     assert response.status_code == 201
-    assert response.json()["organization_id"] is None
+    assert response.json()["organization_id"] == "org_personal"
 
 
 def test_refusals_create_nothing(client: TestClient, team: Team, session: Session):

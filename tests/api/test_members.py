@@ -9,8 +9,8 @@ from orgportal.services.permissions import membership_of
 from tests.api.conftest import Team
 
 
-def members_url(team: Team, user_id: int | None = None) -> str:
-    url = f"/api/organizations/{team.org.id}/members"
+def members_url(team: Team, user_id: str | None = None) -> str:
+    url = f"/api/organizations/{team.org.public_id}/members"
     return f"{url}/{user_id}" if user_id else url
 
 
@@ -30,7 +30,7 @@ def test_every_member_lists_members_in_pages(client: TestClient, team: Team, rol
         "owner", "admin", "billing_admin", "agent", "viewer",
     ]  # fmt: skip
     assert body["items"][0] == {
-        "user_id": team.users["owner"].id,
+        "user_id": team.users["owner"].public_id,
         "name": "Test User",
         "email": "owner@example.com",
         "role": "owner",
@@ -43,7 +43,9 @@ def test_every_member_lists_members_in_pages(client: TestClient, team: Team, rol
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owner_and_admin_change_roles(client: TestClient, team: Team, session: Session, role):
     response = client.patch(
-        members_url(team, team.users["agent"].id), headers=team.keys[role], json={"role": "viewer"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys[role],
+        json={"role": "viewer"},
     )
     assert response.status_code == 200
     assert response.json()["role"] == "viewer"
@@ -56,7 +58,9 @@ def test_owner_and_admin_change_roles(client: TestClient, team: Team, session: S
 )
 def test_others_cannot_change_roles(client: TestClient, team: Team, session: Session, who, status):
     response = client.patch(
-        members_url(team, team.users["agent"].id), headers=team.keys[who], json={"role": "admin"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys[who],
+        json={"role": "admin"},
     )
     assert response.status_code == status
     assert role_of(session, team, "agent") == "agent"
@@ -64,41 +68,51 @@ def test_others_cannot_change_roles(client: TestClient, team: Team, session: Ses
 
 def test_nobody_grants_or_changes_the_owner_role(client: TestClient, team: Team, session: Session):
     grant = client.patch(
-        members_url(team, team.users["admin"].id),
+        members_url(team, team.users["admin"].public_id),
         headers=team.keys["owner"],
         json={"role": "owner"},
     )
     assert grant.status_code == 422 and "role" in grant.json()["errors"]
     demote = client.patch(
-        members_url(team, team.users["owner"].id),
+        members_url(team, team.users["owner"].public_id),
         headers=team.keys["admin"],
         json={"role": "viewer"},
     )
     assert demote.status_code == 403
     assert role_of(session, team, "owner") == "owner"
     nonsense = client.patch(
-        members_url(team, team.users["agent"].id), headers=team.keys["owner"], json={"role": "god"}
+        members_url(team, team.users["agent"].public_id),
+        headers=team.keys["owner"],
+        json={"role": "god"},
     )
     assert nonsense.status_code == 422 and "role" in nonsense.json()["errors"]
 
 
 def test_a_non_member_user_id_is_404(client: TestClient, team: Team):
-    stranger = team.users["outsider"].id
+    stranger = team.users["outsider"].public_id
     response = client.patch(
         members_url(team, stranger), headers=team.keys["owner"], json={"role": "viewer"}
     )
     assert response.status_code == 404
     assert client.delete(members_url(team, stranger), headers=team.keys["owner"]).status_code == 404
+    unknown = members_url(team, "user_000000000000")  # well formed, nobody's
+    assert client.delete(unknown, headers=team.keys["owner"]).json() == {
+        "detail": "Member not found."
+    }
+    malformed = client.delete(members_url(team, "7"), headers=team.keys["owner"])
+    assert malformed.status_code == 422 and "path.user_id" in malformed.json()["errors"]
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owner_and_admin_remove_members(client: TestClient, team: Team, session: Session, role):
-    response = client.delete(members_url(team, team.users["viewer"].id), headers=team.keys[role])
+    response = client.delete(
+        members_url(team, team.users["viewer"].public_id), headers=team.keys[role]
+    )
     assert response.status_code == 200
     assert response.json() == {"message": "Member removed"}
     assert role_of(session, team, "viewer") is None
     # the removed viewer's key no longer reaches the organization
-    gone = client.get(f"/api/organizations/{team.org.id}", headers=team.keys["viewer"])
+    gone = client.get(f"/api/organizations/{team.org.public_id}", headers=team.keys["viewer"])
     assert gone.status_code == 404
 
 
@@ -107,12 +121,16 @@ def test_owner_and_admin_remove_members(client: TestClient, team: Team, session:
     [("billing_admin", 403), ("agent", 403), ("viewer", 403), ("outsider", 404)],
 )
 def test_others_cannot_remove(client: TestClient, team: Team, session: Session, who, status):
-    response = client.delete(members_url(team, team.users["admin"].id), headers=team.keys[who])
+    response = client.delete(
+        members_url(team, team.users["admin"].public_id), headers=team.keys[who]
+    )
     assert response.status_code == status
     assert role_of(session, team, "admin") == "admin"
 
 
 def test_the_owner_is_never_removed(client: TestClient, team: Team, session: Session):
-    response = client.delete(members_url(team, team.users["owner"].id), headers=team.keys["admin"])
+    response = client.delete(
+        members_url(team, team.users["owner"].public_id), headers=team.keys["admin"]
+    )
     assert response.status_code == 403
     assert role_of(session, team, "owner") == "owner"

@@ -408,7 +408,9 @@ def test_an_api_request_logs_its_user_and_organization(client, session, log_line
         session, user=owner, name="ops", active_org_id=org.id, password=PASSWORD
     )
     session.commit()
-    answer = client.get(f"/api/organizations/{org.id}", headers={"Authorization": f"Bearer {raw}"})
+    answer = client.get(
+        f"/api/organizations/{org.public_id}", headers={"Authorization": f"Bearer {raw}"}
+    )
     assert answer.status_code == 200
     line = [line for line in log_lines() if line.get("kind") == "http"][-1]
     assert line["user_id"] == owner.id and line["organization_id"] == org.id

@@ -53,7 +53,7 @@ def test_a_key_of_a_member_without_two_factor_is_refused_for_that_organization(
 ):
     configure(session, secured, require=True)
     agent = secured.keys["agent"]
-    org = secured.org.id
+    org = secured.org.public_id
     refused = client.get(f"/api/organizations/{org}", headers=agent)
     assert refused.status_code == 403
     assert "requires two-factor sign-in" in refused.json()["detail"]
@@ -75,7 +75,7 @@ def test_the_key_works_once_its_user_turns_two_factor_on(client, session, secure
     setup = two_factor.start_setup(session, user=agent)
     two_factor.confirm_setup(session, user=agent, code=pyotp.TOTP(setup.secret).now())
     session.commit()
-    response = client.get(f"/api/organizations/{secured.org.id}", headers=secured.keys["agent"])
+    response = client.get(f"/api/organizations/{secured.org.public_id}", headers=secured.keys["agent"])
     assert response.status_code == 200
 
 
@@ -84,7 +84,7 @@ def test_calls_from_outside_the_allowlist_are_refused_naming_the_address(
 ):
     configure(session, secured, allowlist=f"{OFFICE}\n2001:db8::/32")
     key = secured.keys["owner"]
-    org = secured.org.id
+    org = secured.org.public_id
     outside = from_address(client, "198.51.100.9")
     refused = outside.get(f"/api/organizations/{org}", headers=key)
     assert refused.status_code == 403
@@ -116,7 +116,7 @@ def test_settings_on_a_plan_without_the_feature_are_not_enforced(client, session
     row.status = "canceled"
     session.add(row)
     session.commit()
-    response = client.get(f"/api/organizations/{secured.org.id}", headers=secured.keys["agent"])
+    response = client.get(f"/api/organizations/{secured.org.public_id}", headers=secured.keys["agent"])
     assert response.status_code == 200
 
 

@@ -43,19 +43,21 @@ def org_click(session: Session, team: Team) -> tuple[int, str]:
     return link.id, token
 
 
-def switch_to_personal(client: TestClient, key: dict[str, str]) -> None:
-    assert client.post("/api/organizations/personal/switch", headers=key).status_code == 200
+def switch_to_personal(client: TestClient, key: dict[str, str]) -> dict[str, str]:
+    """Headers with a workspace token of `key` for its user's Personal Workspace."""
+    switched = client.post("/api/organizations/org_personal/switch", headers=key)
+    assert switched.status_code == 200
+    return {"Authorization": f"Bearer {switched.json()['token']}"}
 
 
-def test_a_key_switched_to_personal_cannot_read_or_write_a_refusing_organizations_figures(
+def test_a_token_switched_to_personal_cannot_read_or_write_a_refusing_organizations_figures(
     client: TestClient,
     session: Session,
     secured: Team,  # noqa: F811
 ):
     link_id, click_id = org_click(session, secured)
     configure(session, secured, require=True)  # the agent has no two-factor sign-in
-    key = secured.keys["agent"]
-    switch_to_personal(client, key)  # never refused: leaving a workspace is always allowed
+    key = switch_to_personal(client, secured.keys["agent"])  # leaving is never refused
 
     stats = client.get(f"/api/links/{link_id}/stats", headers=key)
     assert stats.status_code == 403, stats.text
@@ -76,15 +78,14 @@ def test_the_allowlist_holds_for_another_workspaces_key_too(
 ):
     link_id, click_id = org_click(session, secured)
     configure(session, secured, allowlist=OFFICE)
-    key = secured.keys["admin"]
     office, outside = from_address(client, OFFICE), from_address(client, "198.51.100.9")
-    switch_to_personal(outside, key)
+    key = switch_to_personal(outside, secured.keys["admin"])
 
     stats = outside.get(f"/api/links/{link_id}/stats", headers=key)
     assert stats.status_code == 403 and "198.51.100.9" in stats.json()["detail"]
     body = {"click_id": click_id, "name": "signup"}
     assert outside.post("/api/conversions", headers=key, json=body).status_code == 403
-    # from the office the same calls work, with the key still in the Personal Workspace
+    # from the office the same calls work, with the token still in the Personal Workspace
     assert office.get(f"/api/links/{link_id}/stats", headers=key).status_code == 200
     assert office.post("/api/conversions", headers=key, json=body).status_code == 201
 

@@ -19,7 +19,7 @@ def test_owner_creates_lists_renames_and_deletes_projects(client: TestClient, te
     made = new_project(client, owner, description="Spring")
     assert made.status_code == 201
     body = made.json()
-    assert body["name"] == "Launch" and body["organization_id"] == team.org.id
+    assert body["name"] == "Launch" and body["organization_id"] == team.org.public_id
     assert body["link_count"] == 0
     listed = client.get("/api/projects", headers=team.keys["viewer"]).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == body["id"]
@@ -28,7 +28,7 @@ def test_owner_creates_lists_renames_and_deletes_projects(client: TestClient, te
     )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Relaunch"
     assert renamed.json()["description"] == "Spring"
-    detail = client.get(f"/api/organizations/{team.org.id}", headers=owner).json()
+    detail = client.get(f"/api/organizations/{team.org.public_id}", headers=owner).json()
     assert detail["project_count"] == 1
     gone = client.delete(f"/api/projects/{body['id']}", headers=owner)
     assert gone.status_code == 200 and gone.json() == {"message": "Project deleted"}
@@ -95,7 +95,7 @@ def test_cross_organization_project_ids_are_refused(client: TestClient, team: Te
 def test_personal_keys_have_personal_projects(client: TestClient, session: Session):
     headers = bearer(session, make_user(session))
     made = new_project(client, headers)
-    assert made.status_code == 201 and made.json()["organization_id"] is None
+    assert made.status_code == 201 and made.json()["organization_id"] == "org_personal"
 
 
 def require_approval(session: Session, team: Team) -> None:

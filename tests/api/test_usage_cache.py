@@ -50,9 +50,11 @@ class Polled:
     org_id: int
     keys: dict[str, dict[str, str]]  # "owner", "agent": headers
     agent_key_id: int
+    org_ref: str  # its public id, for the URLs
 
     def usage(self, who: str = "owner"):
-        return self.client.get(f"/api/organizations/{self.org_id}/usage", headers=self.keys[who])
+        url = f"/api/organizations/{self.org_ref}/usage"
+        return self.client.get(url, headers=self.keys[who])
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def polled(engine, session: Session, monkeypatch) -> Iterator[Polled]:
         "agent": {"Authorization": f"Bearer {raw_agent}"},
     }
     with TestClient(build_api()) as client:  # one event loop throughout, as in a worker
-        polled = Polled(client, engine, owner, agent, org.id, keys, agent_key.id)
+        polled = Polled(client, engine, owner, agent, org.id, keys, agent_key.id, org.public_id)
         assert polled.usage().status_code == 200  # starts the cache listener
         _until(worker_cache.is_live)
         yield polled
@@ -114,10 +116,32 @@ def test_a_revoked_key_is_refused_by_the_next_request(polled):
     assert polled.usage().status_code == 200  # the owner's key is not affected
 
 
+def test_a_revoked_workspace_token_or_its_key_is_refused_by_the_next_request(polled):
+    """A workspace token is cached like a key, and dropped on every worker when it or its
+    key is revoked (SPEC §8)."""
+    switch = f"/api/organizations/{polled.org_ref}/switch"
+    tokens = []
+    for _ in range(2):
+        raw = polled.client.post(switch, headers=polled.keys["agent"]).json()["token"]
+        tokens.append({"Authorization": f"Bearer {raw}"})
+    polled.keys.update(first=tokens[0], second=tokens[1])
+    assert polled.usage("first").status_code == polled.usage("second").status_code == 200
+    with _statements(polled.engine) as statements:
+        assert polled.usage("first").status_code == 200
+    assert statements == []  # served from the cache
+    assert polled.client.delete("/api/workspace-token", headers=tokens[0]).is_success
+    refused = polled.usage("first")
+    assert refused.json() == {"detail": "This workspace token has been revoked."}
+    assert polled.usage("second").status_code == 200
+    with db.unit_of_work() as session:
+        api_keys.revoke_key(session, user=polled.agent, key_id=polled.agent_key_id)
+    assert polled.usage("second").status_code == 401
+
+
 def test_a_removed_member_is_refused_by_the_next_request(polled):
     assert polled.usage("agent").status_code == 200
     removed = polled.client.delete(
-        f"/api/organizations/{polled.org_id}/members/{polled.agent.id}",
+        f"/api/organizations/{polled.org_ref}/members/{polled.agent.public_id}",
         headers=polled.keys["owner"],
     )
     assert removed.status_code == 200, removed.text

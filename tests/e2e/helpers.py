@@ -48,7 +48,7 @@ def sign_in(page: Page, email_address: str, password: str = PASSWORD) -> None:
     wait_for_hydration(page)
     page.get_by_label("Email").fill(email_address)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def create_organization(page: Page, name: str) -> None:

@@ -21,7 +21,13 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page
 
-from tests.e2e.helpers import confirm_email, create_organization, register, unique_email
+from tests.e2e.helpers import (
+    confirm_email,
+    create_organization,
+    join_as_new_user,
+    register,
+    unique_email,
+)
 from tests.e2e.test_api_keys import create_key_in_ui
 
 EXCLUDED = r"^/api/(stripe|public)/"
@@ -31,11 +37,12 @@ MAX_EXAMPLES = 20
 RATE = "560/m"
 
 
-def seed(base_url: str, key: str) -> dict[str, int]:
+def seed(base_url: str, key: str, member_email: str) -> dict[str, int | str]:
     """Real ids for the path parameters, so operations reach their logic and not only 404;
-    DELETEs get throwaway ones, so the rest keep theirs."""
+    DELETEs get throwaway ones, so the rest keep theirs. A role change gets a member whose
+    role may change (`member_email`, an Agent who joined), not the Owner's, which never may."""
     api = httpx.Client(base_url=f"{base_url}/api", headers={"Authorization": f"Bearer {key}"})
-    workspaces = api.get("/organizations").json()["items"]
+    workspaces = api.get("/organizations").json()
     org = next(w for w in workspaces if w["active"])
     doomed = api.post("/organizations", json={"name": "Doomed Co"}).json()
     invite = api.post(
@@ -51,17 +58,30 @@ def seed(base_url: str, key: str) -> dict[str, int]:
         "link_id": link["id"],
         "doomed_link_id": doomed_link["id"],
         "user_id": owner,
+        "member_id": next(
+            m["user_id"]
+            for m in api.get(f"/organizations/{org['id']}/members").json()["items"]
+            if m["email"] == member_email
+        ),
     }
 
 
-def config(key: str, ids: dict[str, int] | None) -> str:
+def _active(base_url: str, key: str) -> str:
+    """The public id of the key's workspace (the organization made in the browser)."""
+    workspaces = httpx.get(
+        f"{base_url}/api/organizations", headers={"Authorization": f"Bearer {key}"}
+    ).json()
+    return next(w["id"] for w in workspaces if w["active"])
+
+
+def config(key: str, ids: dict[str, int | str] | None) -> str:
     """schemathesis.toml: auth, pace and, with `ids`, which real id each path parameter
     takes. The stateful phase runs without them: it reads, changes and deletes what its own
     requests created."""
 
-    def pin(match: dict[str, str | list[str]], **parameters: int) -> str:
+    def pin(match: dict[str, str | list[str]], **parameters: int | str) -> str:
         lines = [f"{k} = {json.dumps(v)}" for k, v in match.items()]  # JSON strings are TOML
-        params = ", ".join(f'"path.{k}" = {v}' for k, v in parameters.items())
+        params = ", ".join(f'"path.{k}" = {json.dumps(v)}' for k, v in parameters.items())
         return "\n".join(["[[operations]]", *lines, f"parameters = {{ {params} }}", ""])
 
     lines = [
@@ -76,6 +96,7 @@ def config(key: str, ids: dict[str, int] | None) -> str:
     if ids is None:
         return "\n".join(lines)
     org, one = ids["organization_id"], "/api/organizations/{organization_id}"
+    member = f"{one}/members/{{user_id}}"
     link = "/api/links/{link_id}"
     return "\n".join(
         [
@@ -83,10 +104,22 @@ def config(key: str, ids: dict[str, int] | None) -> str:
             pin({"include-path": one, "include-method": "DELETE"}, organization_id=ids["doomed_id"]),
             pin({"include-path": one, "include-method": ["GET", "PUT"]}, organization_id=org),
             pin(
-                {"include-path-regex": r"^/api/organizations/\{organization_id\}/"},
+                {"include-path": member, "include-method": "PATCH"},
+                organization_id=org,
+                user_id=ids["member_id"],
+            ),
+            pin(
+                {"include-path": member, "include-method": "DELETE"},
+                organization_id=org,
+                user_id=ids["user_id"],
+            ),
+            pin(
+                {
+                    "include-path-regex": r"^/api/organizations/\{organization_id\}/"
+                    r"(?!members/\{user_id\}$)"
+                },
                 organization_id=org,
                 invite_id=ids["invite_id"],
-                user_id=ids["user_id"],
             ),
             pin({"include-path": link, "include-method": "DELETE"}, link_id=ids["doomed_link_id"]),
             pin({"include-path": link, "include-method": ["PATCH"]}, link_id=ids["link_id"]),
@@ -137,9 +170,18 @@ def test_every_rest_operation_honours_the_openapi_document(
     create_organization(page, "Contract Co")
     confirm_email(page, mail_dir, address)
     key = create_key_in_ui(page, "schemathesis")
+    member = unique_email("member")
+    httpx.post(
+        f"{base_url}/api/organizations/{_active(base_url, key)}/invites",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"email": member, "role": "agent"},
+    ).raise_for_status()
+    joining = page.context.browser.new_context(base_url=base_url)
+    join_as_new_user(joining.new_page(), mail_dir, member)
+    joining.close()
 
     output = run_schemathesis(
-        base_url, key, tmp_path, "examples,coverage,fuzzing", seed(base_url, key)
+        base_url, key, tmp_path, "examples,coverage,fuzzing", seed(base_url, key, member)
     )
     spec = httpx.get(f"{base_url}/api/openapi.json").json()
     operations = sum(

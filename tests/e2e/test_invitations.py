@@ -93,7 +93,7 @@ def test_existing_user_signs_in_then_accepts(page: Page, other_page: Page, mail_
     invite(page, member, "Viewer")
     other_page.goto(invite_path(mail_dir, member))
     expect(other_page.locator("#invite-role-label")).to_have_text("Viewer")
-    other_page.get_by_role("button", name="Sign in").click()
+    other_page.get_by_role("button", name="Sign in", exact=True).click()
     expect(other_page).to_have_url(re.compile(r"/login\?next="))
     sign_in(other_page, member)
     # back on the invite page it accepts at once: no second click

@@ -197,12 +197,12 @@ def test_the_invite_sign_in_prefills_the_email_and_accepts_at_once(
     path = invite_path(mail_dir, member)
 
     other_page.goto(path)
-    other_page.get_by_role("button", name="Sign in").click()
+    other_page.get_by_role("button", name="Sign in", exact=True).click()
     expect(other_page).to_have_url(re.compile(r"/login\?next="), timeout=20_000)
     wait_for_hydration(other_page)
     expect(other_page.get_by_label("Email")).to_have_value(member)
     other_page.get_by_label("Password").fill(PASSWORD)  # the email is already there
-    other_page.get_by_role("button", name="Sign in").click()
+    other_page.get_by_role("button", name="Sign in", exact=True).click()
     # no Accept click: joined and in the organization
     expect(other_page.get_by_role("heading", name="Welcome Co")).to_be_visible(timeout=20_000)
     expect(other_page.locator("#role-badge")).to_have_text("Viewer")

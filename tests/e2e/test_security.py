@@ -200,7 +200,7 @@ def test_a_click_before_the_page_is_ready_never_puts_the_password_in_the_address
     page.evaluate(  # how the browser's own submission of the click ended
         "addEventListener('submit', e => { window.submitted = e.defaultPrevented ? 'refused' : 'sent' })"
     )
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_function("window.submitted === 'refused'", timeout=10_000)
     assert "password" not in page.url.lower()
     assert PASSWORD not in page.url

@@ -46,9 +46,10 @@ class Cluster:
     org_id: int
     keys: dict[str, dict[str, str]]
     agent_key_id: int
+    org_ref: str  # its public id, as REST paths name it
 
     def usage(self, worker: httpx.Client, who: str = "owner") -> httpx.Response:
-        return worker.get(f"/api/organizations/{self.org_id}/usage", headers=self.keys[who])
+        return worker.get(f"/api/organizations/{self.org_ref}/usage", headers=self.keys[who])
 
     def links(self, worker: httpx.Client) -> int:
         response = self.usage(worker)
@@ -93,7 +94,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
                 "owner": {"Authorization": f"Bearer {raw_owner}"},
                 "agent": {"Authorization": f"Bearer {raw_agent}"},
             }
-            yield Cluster(a, b, url, owner, agent, org.id, keys, key.id)
+            yield Cluster(a, b, url, owner, agent, org.id, keys, key.id, org.public_id)
         finally:
             for process, _ in workers:
                 stop(process, timeout=10)
@@ -155,7 +156,7 @@ def test_a_member_removed_through_a_is_refused_by_b_within_the_bus_latency(clust
     _warm(cluster)
     assert cluster.usage(cluster.b, "agent").status_code == 200
     removed = cluster.a.delete(
-        f"/api/organizations/{cluster.org_id}/members/{cluster.agent.id}",
+        f"/api/organizations/{cluster.org_ref}/members/{cluster.agent.public_id}",
         headers=cluster.keys["owner"],
     )
     assert removed.status_code == 200, removed.text

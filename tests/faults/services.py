@@ -342,6 +342,7 @@ class Tenant:
     organization_id: int
     api_key: str
     session_cookie: str
+    organization_ref: str = ""  # its public id, as REST paths name it (SPEC §8)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -372,7 +373,7 @@ def seed_tenant(database_url: str, name: str = "Faults Co") -> Tenant:
             ticket = accounts.issue_sign_in_ticket(session, user, org.id, browser="faults")
             cookie, _ = accounts.open_session(session, ticket, browser="faults")
             session.commit()
-            return Tenant(email, user.id, org.id, raw_key, cookie)
+            return Tenant(email, user.id, org.id, raw_key, cookie, org.public_id)
     finally:
         engine.dispose()
 

@@ -179,7 +179,7 @@ def create_link(app: RunningApp, tenant: Tenant) -> Answer:
 
 
 def invite(app: RunningApp, tenant: Tenant, email: str) -> Answer:
-    path = f"/api/organizations/{tenant.organization_id}/invites"
+    path = f"/api/organizations/{tenant.organization_ref}/invites"
     return request(
         app, "POST", path, headers=tenant.headers, json_body={"email": email, "role": "agent"}
     )

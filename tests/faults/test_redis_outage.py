@@ -181,7 +181,7 @@ def create_link(app: RunningApp, tenant: Tenant) -> Answer:
 
 
 def usage(app: RunningApp, tenant: Tenant) -> Answer:
-    path = f"/api/organizations/{tenant.organization_id}/usage"
+    path = f"/api/organizations/{tenant.organization_ref}/usage"
     return request(app, "GET", path, headers=tenant.headers)
 
 

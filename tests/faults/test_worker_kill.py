@@ -278,7 +278,7 @@ def create_link(stack: Stack, n: int) -> Outcome:
 
 def invite(stack: Stack, n: int) -> Outcome:
     email = f"burst-{n}-{uuid.uuid4().hex[:6]}@example.com"
-    path = f"/api/organizations/{stack.tenant.organization_id}/invites"
+    path = f"/api/organizations/{stack.tenant.organization_ref}/invites"
 
     def send() -> Answer:
         return request(stack.app, "POST", path, headers=stack.tenant.headers,

@@ -75,18 +75,6 @@ def test_the_key_starts_in_the_given_workspace_only_for_members(session: Session
     assert (owners.active_org_id, strangers.active_org_id) == (org.id, None)
 
 
-def test_switch_requires_membership(session: Session):
-    owner, stranger = make_user(session), make_user(session)
-    org = make_org(session, owner)
-    raw, _ = api_keys.create_key(
-        session, user=stranger, name="s", active_org_id=None, password=PASSWORD
-    )
-    session.commit()
-    caller = api_keys.authenticate(session, raw)
-    with pytest.raises(NotFound):
-        api_keys.switch_workspace(session, caller=caller, organization_id=org.id)
-
-
 def test_a_removed_members_key_falls_back_to_personal(session: Session):
     owner = make_user(session)
     org = make_org(session, owner)

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from orgportal.services import audit
+from orgportal.services import audit, webhooks
 
 SOURCE = Path(audit.__file__).parents[1]
 # `action="billing.seats_changed"`, and the codes passed to helpers such as
@@ -22,7 +22,8 @@ def _recorded_codes() -> set[str]:
         text = path.read_text()
         codes |= set(ACTION_KEYWORD.findall(text))
         if "audit.record" in text:  # a module that writes the log
-            codes |= set(CODE.findall(text))
+            # "link.created" may also be an outgoing webhook's event type (SPEC §17)
+            codes |= set(CODE.findall(text)) - webhooks.EVENT_TYPES.keys()
     return codes
 
 

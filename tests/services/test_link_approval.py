@@ -10,7 +10,7 @@ from orgportal import db
 from orgportal.api import build_api
 from orgportal.models import Link, Organization, OutboxMessage, Role
 from orgportal.services import link_approval, links, usage
-from orgportal.services.errors import NotFound, PermissionDenied
+from orgportal.services.errors import Conflict, NotFound, PermissionDenied
 from orgportal.services.permissions import capabilities
 from tests.factories import add_member, audit_actions, make_org, make_user
 
@@ -55,6 +55,16 @@ def test_without_the_setting_and_in_personal_workspaces_nothing_is_pending(sessi
     agent = add_member(session, org, Role.AGENT)
     assert not create(session, agent, org.id, "agent-link").pending_approval
     assert not create(session, agent, None, "personal-link").pending_approval
+
+
+def test_the_personal_workspace_has_no_queue_to_approve_from(session: Session):
+    """Its links exist, they never wait: a conflict with the workspace, not a missing link."""
+    owner, _ = approval_org(session)
+    mine = create(session, owner, None, "mine-link")
+    with pytest.raises(Conflict, match="no approval queue"):
+        link_approval.approve_link(session, user=owner, organization_id=None, link_id=mine.id)
+    with pytest.raises(Conflict, match="no approval queue"):
+        link_approval.list_pending(session, user=owner, organization_id=None)
 
 
 def test_pending_links_count_toward_usage(session: Session):
@@ -126,8 +136,8 @@ def test_other_organizations_links_cannot_be_decided(session: Session):
             decide(session, user=stranger, organization_id=theirs.id, link_id=made.id)
         with pytest.raises(NotFound):  # our organization, which they are not in
             decide(session, user=stranger, organization_id=org.id, link_id=made.id)
-    with pytest.raises(NotFound):
-        link_approval.list_pending(session, user=owner, organization_id=None)
+    with pytest.raises(Conflict):  # the Personal Workspace: no queue, whatever the id
+        link_approval.approve_link(session, user=stranger, organization_id=None, link_id=made.id)
     assert session.get(Link, made.id).pending_approval
 
 

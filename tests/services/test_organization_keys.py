@@ -18,6 +18,7 @@ from orgportal.services import (
     organization_keys,
     organizations,
     tickets,
+    workspace_tokens,
 )
 from orgportal.services.client_address import calling_from
 from orgportal.services.errors import (
@@ -396,7 +397,7 @@ def test_a_key_is_pinned_to_its_organization(session: Session):
     with pytest.raises(NotFound):
         require(session, caller.user, other.id, Permission.VIEW)
     with pytest.raises(PermissionDenied, match="cannot switch"):
-        api_keys.switch_workspace(session, caller=caller, organization_id=other.id)
+        workspace_tokens.issue(session, caller=caller, organization_id=other.id)
     with pytest.raises(PermissionDenied, match="cannot create organizations"):
         organizations.create_organization(session, user=caller.user, name="Mine")
     with pytest.raises(PermissionDenied, match="never can"):  # keys never make keys

@@ -51,9 +51,13 @@ def test_the_pricing_table_is_the_plan_data_with_the_annual_saving():
     assert monthly == ("£0", "£4.99", "£9.99", "£19.99", "£49.99")
     assert annual[0] == "£0"
     assert annual[3] == "£199.90 (save £39.98)"  # 12 × £19.99 − £199.90
-    assert table["Single sign-on (SAML/OIDC)"][-1] == "Coming"
-    scim = table["SCIM provisioning (identity provider adds and removes members)"]
-    assert scim == ("—", "—", "—", "—", "Included")
+    assert table["Company domains, single sign-on (SAML/OIDC), SCIM"] == (
+        "—",
+        "—",
+        "—",
+        "—",
+        "Included",
+    )
     assert all(len(values) == len(plans.ALL) for values in table.values())
 
 
@@ -80,6 +84,13 @@ def test_an_upgrade_from_free_lists_the_new_limits_and_the_charge():
     )
     assert change.stops == ()
     assert change.billing == "Billed £19.99 monthly."
+
+
+def test_moving_to_or_from_unlimited_says_company_domains_and_sso_come_or_go():
+    up = summarize(standing("professional", "monthly"), "unlimited", "monthly")
+    assert "Company domains, single sign-on (SAML/OIDC), SCIM: included" in up.changes
+    down = summarize(standing("unlimited", "monthly"), "professional", "monthly")
+    assert "Company domains, single sign-on (SAML/OIDC), SCIM: not included" in down.changes
 
 
 def test_annual_billing_says_the_saving_and_a_subscribed_change_says_proration():
@@ -122,14 +133,15 @@ def test_leaving_unlimited_says_scim_provisioning_stops_when_connected():
     connected = summarize(
         standing("unlimited", "monthly", scim_connected=True), "professional", "monthly"
     )
-    assert "SCIM provisioning: not included" in connected.changes
+    assert f"{plan_changes.IDENTITY_LABEL}: not included" in connected.changes
     assert connected.stops == (
         "SCIM provisioning stops: your identity provider's token is refused until you return "
         "to a plan with it (members stay as they are).",
     )
     unused = summarize(standing("unlimited", "monthly"), "professional", "monthly")
     assert unused.stops == ()
-    assert "SCIM provisioning: included" in summarize(standing(), "unlimited", "monthly").changes
+    upgrade = summarize(standing(), "unlimited", "monthly")
+    assert f"{plan_changes.IDENTITY_LABEL}: included" in upgrade.changes
 
 
 def test_a_downgrade_within_the_limits_leaves_nothing_over():

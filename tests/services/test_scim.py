@@ -10,6 +10,7 @@ from orgportal import security
 from orgportal.config import settings
 from orgportal.models import (
     ApiKey,
+    CompanyJoinSettings,
     Department,
     DepartmentMember,
     InviteStatus,
@@ -169,6 +170,15 @@ def test_provisioning_creates_a_member_just_in_time(session, org):
     assert view.member and view.role == Role.VIEWER == scim.DEFAULT_ROLE
     assert member_role(session, org, account.id) == Role.VIEWER
     assert audit_actions(session, org.id)[-1] == "member.joined"
+
+
+def test_the_organizations_default_role_is_used(session, org):
+    session.add(CompanyJoinSettings(organization_id=org.id, default_role="agent"))
+    session.commit()
+
+    view = scim.create_user(session, organization_id=org.id, person=person("ag@acme.example"))
+
+    assert view.role == Role.AGENT == scim.default_role(session, org.id)
 
 
 def test_bad_input_is_refused_and_changes_nothing(session, org):

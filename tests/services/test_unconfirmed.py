@@ -9,7 +9,15 @@ import pytest
 from sqlmodel import Session, col, select
 
 from orgportal import security
-from orgportal.models import ApiKey, Link, Membership, Organization, OutboxMessage, User
+from orgportal.models import (
+    ApiKey,
+    Link,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Passkey,
+    User,
+)
 from orgportal.models.base import utcnow
 from orgportal.services import (
     accounts,
@@ -137,6 +145,10 @@ def squat(session: Session) -> tuple[User, str, int, str]:
         ApiKey(user_id=squatter.id, name="kept", prefix=old_key[:11],
                key_hash=security.token_hash(old_key), active_org_id=None)
     )  # fmt: skip
+    session.add(  # as a passkey made before unconfirmed accounts were refused them
+        Passkey(user_id=squatter.id, name="attacker's key", credential_id="c3F1YXR0ZXI",
+                public_key="cGs", user_handle="aA")
+    )  # fmt: skip
     session.commit()
     return squatter, raw_session, org.id, old_key
 
@@ -160,7 +172,9 @@ def test_a_reset_link_clears_the_unconfirmed_account_before_its_owner_takes_it_o
         api_keys.authenticate(session, old_key)
     assert session.get(Organization, org_id) is None
     assert session.exec(select(Link).where(Link.owner_id == user.id)).all() == []
-    assert not two_factor.is_enabled(session, user.id)  # the attacker's codes would lock her out
+    # the attacker's codes would lock her out, and the passkey would let him back in
+    assert not two_factor.is_enabled(session, user.id)
+    assert session.exec(select(Passkey).where(Passkey.user_id == user.id)).all() == []
 
     # the owner signs in with her own password, no code asked, and accepts the invitation
     ticket = accounts.sign_in(session, email=VICTIM, password=NEW_PASSWORD, browser="b")

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("secret_key")  # tests/conftest.py
 
 SUCCESS = '["success"]'  # how rx.toast.success reads inside the returned events
 # Success messages about the browser itself, not about a change on the server.
-NOT_A_CHANGE = {("AccountState", "copy_new_key")}
+NOT_A_CHANGE = {("AccountState", "copy_new_key"), ("OrganizationKeysState", "copy_secret")}
 
 
 def _states(root: type[AppState]) -> list[type[AppState]]:

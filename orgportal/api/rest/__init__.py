@@ -17,6 +17,7 @@ from orgportal.api.rest import (
     organizations,
     projects,
     tickets,
+    workspace_tokens,
 )
 
 PREFIX = "/api"
@@ -30,4 +31,5 @@ routers = [
     custom_domains.router,  # SPEC §15
     tickets.router,  # SPEC §17: for ticket handlers and keys with the Tickets scope
     billing.router,  # read only: every member, keys with the Billing (read) scope
+    workspace_tokens.router,
 ]

@@ -13,6 +13,7 @@ from fastapi import Query, Response
 from pydantic import BaseModel, Field, StrictFloat, StringConstraints
 
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, rest_router
+from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.api.rest.schemas import Body, one_line
 from orgportal.db import unit_of_work
 from orgportal.services import analytics, conversions
@@ -164,7 +165,7 @@ def link_stats(link_id: Id, caller: Caller, from_: From = None, to: To = None) -
     response_model_by_alias=True,
 )
 def organization_analytics(
-    organization_id: Id,
+    organization_id: OrganizationRef,
     caller: Caller,
     from_: From = None,
     to: To = None,

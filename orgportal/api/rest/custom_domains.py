@@ -7,6 +7,7 @@ configured resolver) and answers with the domain's new status and, on failure, t
 
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
+from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.db import unit_of_work
 from orgportal.models import CustomDomain
 from orgportal.services import custom_domains
@@ -30,7 +31,7 @@ def _out(row: CustomDomain) -> s.CustomDomainOut:
 
 @router.get("", summary="The organization's custom domains, by name (Owner/Admin)")
 def list_domains(
-    organization_id: Id, caller: Caller, limit: Limit = 50, offset: Offset = 0
+    organization_id: OrganizationRef, caller: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> s.CustomDomainPage:
     with unit_of_work() as session:
         rows, total = custom_domains.list_domains(
@@ -44,7 +45,7 @@ def list_domains(
     "", status_code=201, summary="Add a custom domain within the plan's limit (Owner/Admin)"
 )
 def add_domain(
-    organization_id: Id, body: s.CustomDomainCreate, caller: Caller
+    organization_id: OrganizationRef, body: s.CustomDomainCreate, caller: Caller
 ) -> s.CustomDomainOut:
     with unit_of_work() as session:
         row = custom_domains.add_domain(
@@ -54,7 +55,9 @@ def add_domain(
 
 
 @router.post("/{domain_id}/verify", summary="Look the domain's TXT record up now (Owner/Admin)")
-def verify_domain(organization_id: Id, domain_id: Id, caller: Caller) -> s.CustomDomainOut:
+def verify_domain(
+    organization_id: OrganizationRef, domain_id: Id, caller: Caller
+) -> s.CustomDomainOut:
     with unit_of_work() as session:
         row = custom_domains.verify_domain(
             session, user=caller.user, organization_id=organization_id, domain_id=domain_id
@@ -63,7 +66,7 @@ def verify_domain(organization_id: Id, domain_id: Id, caller: Caller) -> s.Custo
 
 
 @router.delete("/{domain_id}", summary="Remove a custom domain; its links move to the app's host")
-def remove_domain(organization_id: Id, domain_id: Id, caller: Caller) -> s.MessageOut:
+def remove_domain(organization_id: OrganizationRef, domain_id: Id, caller: Caller) -> s.MessageOut:
     with unit_of_work() as session:
         custom_domains.remove_domain(
             session, user=caller.user, organization_id=organization_id, domain_id=domain_id

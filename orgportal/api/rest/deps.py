@@ -6,6 +6,7 @@ the rate limit. `RestRoute` does that per route, so the app-wide handlers that t
 mount and the other routers rely on stay untouched.
 """
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -23,7 +24,7 @@ from orgportal.adapters.billing import BillingUnavailable
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import api_callers, api_keys, org_security
+from orgportal.services import api_callers, org_security, public_ids, workspace_tokens
 from orgportal.services.api_keys import ApiCaller
 from orgportal.services.client_address import calling_from, client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -54,7 +55,8 @@ limiter = rate_limit.limiter(
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
-    description="An API key created on the account page: `Authorization: Bearer op_…`.",
+    description="An API key created on the account page (`Authorization: Bearer op_…`), or "
+    "a workspace token from `POST /api/organizations/{organization_id}/switch` (`opw_…`).",
 )
 
 
@@ -68,12 +70,17 @@ def current_caller(
     A plain `def`: FastAPI runs it in its threadpool, so the database and Redis calls never
     block the event loop."""
     with unit_of_work() as session:
-        caller = api_keys.authenticate(session, credentials.credentials if credentials else None)
-    logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
+        caller = workspace_tokens.authenticate_bearer(
+            session, credentials.credentials if credentials else None
+        )
+    in_path = _path_organization(request)
+    organization_id = _organization_of(
+        request, caller, in_path and public_ids.load_organization_pk(in_path)
+    )
+    logs.bind(user_id=caller.user.id, organization_id=organization_id)
     wait = limiter.hit(caller.rate_limit_key)
     if wait:
         raise RateLimited(wait)
-    organization_id = _organization_of(request, caller)
     if organization_id is not None:
         with unit_of_work() as session:
             org_security.check_access(
@@ -96,11 +103,16 @@ async def cached_caller(request: Request) -> ApiCaller:
     caller = (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
         api_callers.load_caller, raw
     )
-    logs.bind(user_id=caller.user.id, organization_id=_organization_of(request, caller))
+    in_path = _path_organization(request)
+    path_pk = in_path and (
+        public_ids.cached_organization_pk(in_path)
+        or await run_in_threadpool(public_ids.load_organization_pk, in_path)
+    )
+    organization_id = _organization_of(request, caller, path_pk)
+    logs.bind(user_id=caller.user.id, organization_id=organization_id)
     wait = await limiter.ahit(caller.rate_limit_key)
     if wait:
         raise RateLimited(wait)
-    organization_id = _organization_of(request, caller)
     if organization_id is not None:
         access = api_callers.cached_access(caller, organization_id) or await run_in_threadpool(
             api_callers.load_access, caller, organization_id
@@ -117,12 +129,19 @@ def _address(request: Request) -> str:
     )
 
 
-def _organization_of(request: Request, caller: ApiCaller) -> int | None:
-    """The organization a call is about: the one in its path, else (links, projects…) the
-    key's active workspace; listing, creating and the Personal switch are about none."""
+def _path_organization(request: Request) -> str | None:
+    """The public id in the path (not validated yet: the route refuses a malformed one)."""
     raw = request.path_params.get("organization_id")
-    if raw is not None:  # not validated yet: the route refuses what is not a valid id
-        return int(raw) if str(raw).isdigit() and 1 <= int(raw) <= MAX_ID else None
+    return str(raw) if raw else None
+
+
+def _organization_of(request: Request, caller: ApiCaller, path_pk: int | None) -> int | None:
+    """The organization a call is about: the one in its path (`path_pk`, its public id
+    resolved; None when unknown, which the route answers with 404), else (links, projects…)
+    the caller's workspace (the key's, or its workspace token's); listing, creating and the
+    Personal switch are about none."""
+    if "organization_id" in request.path_params:
+        return path_pk
     if request.url.path.startswith("/api/organizations"):
         return None
     return caller.active_org_id
@@ -191,6 +210,27 @@ async def _read_capped(request: Request, limit: int) -> None:
     request._body = b"".join(chunks)  # Starlette's cache: FastAPI parses from here
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _json_sent_as_form(request: Request) -> None:
+    """`curl -d '{"name": …}'` without `-H "Content-Type: application/json"` (as the
+    examples of seed 003 do) sends JSON labelled as a form: read it as the JSON it is.
+    A body that is not a JSON object stays a form, which every route refuses (422)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        return
+    try:
+        is_object = isinstance(json.loads(request._body), dict)
+    except ValueError:
+        return
+    if is_object:
+        request.scope["headers"] = [
+            (name, b"application/json" if name == b"content-type" else value)
+            for name, value in request.scope["headers"]
+        ]
+        del request._headers  # Starlette re-reads them from the scope
+
+
 class RestRoute(APIRoute):
     """A route of the REST API: capped body, and every refusal in the one error shape."""
 
@@ -201,6 +241,7 @@ class RestRoute(APIRoute):
             try:
                 if request.method in ("POST", "PUT", "PATCH"):
                     await _read_capped(request, settings.api_max_body_bytes)
+                    _json_sent_as_form(request)
                 # the address every service of this call checks Security settings at
                 with calling_from(_address(request), api=True):
                     return await handler(request)

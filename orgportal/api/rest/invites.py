@@ -6,6 +6,7 @@ audit entries. The token itself is only ever sent by email, never in an API resp
 
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
+from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.db import unit_of_work
 from orgportal.models import Invite
 from orgportal.services import invitations
@@ -26,7 +27,9 @@ def _out(invite: Invite) -> s.InviteOut:
 
 
 @router.post("", status_code=201, summary="Invite someone by email (sends the invitation)")
-def create_invite(organization_id: Id, body: s.InviteCreate, caller: Caller) -> s.InviteOut:
+def create_invite(
+    organization_id: OrganizationRef, body: s.InviteCreate, caller: Caller
+) -> s.InviteOut:
     with unit_of_work() as session:
         invite = invitations.create_invite(
             session,
@@ -41,7 +44,7 @@ def create_invite(organization_id: Id, body: s.InviteCreate, caller: Caller) -> 
 
 @router.get("", summary="Pending invites (expired ones included), newest first")
 def list_invites(
-    organization_id: Id, caller: Caller, limit: Limit = 50, offset: Offset = 0
+    organization_id: OrganizationRef, caller: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> s.InvitePage:
     with unit_of_work() as session:
         found, total = invitations.page_invites(
@@ -52,7 +55,7 @@ def list_invites(
 
 
 @router.post("/{invite_id}/resend", summary="Send again, valid for 7 days from now")
-def resend_invite(organization_id: Id, invite_id: Id, caller: Caller) -> s.InviteOut:
+def resend_invite(organization_id: OrganizationRef, invite_id: Id, caller: Caller) -> s.InviteOut:
     with unit_of_work() as session:
         invite = invitations.resend_invite(
             session, user=caller.user, organization_id=organization_id, invite_id=invite_id
@@ -61,7 +64,7 @@ def resend_invite(organization_id: Id, invite_id: Id, caller: Caller) -> s.Invit
 
 
 @router.delete("/{invite_id}", summary="Revoke: the invitation link stops working at once")
-def revoke_invite(organization_id: Id, invite_id: Id, caller: Caller) -> s.MessageOut:
+def revoke_invite(organization_id: OrganizationRef, invite_id: Id, caller: Caller) -> s.MessageOut:
     with unit_of_work() as session:
         invitations.revoke_invite(
             session, user=caller.user, organization_id=organization_id, invite_id=invite_id

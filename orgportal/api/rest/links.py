@@ -14,14 +14,27 @@ from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import MAX_ID, Caller, Id, Limit, Offset, rest_router
 from orgportal.db import unit_of_work
 from orgportal.models import Link
-from orgportal.services import api_keys, custom_domains, link_approval, links
+from orgportal.services import api_keys, custom_domains, link_approval, links, public_ids
 
 router = rest_router("/links", "links")
 NO_REASON = s.LinkReject()  # the reject body is optional
 
 
-def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
+class _PublicIds:
+    """The public ids of the workspaces and owners of `found` links, read in two queries."""
+
+    def __init__(self, session: Session, found: list[Link]) -> None:
+        self.organizations = public_ids.organization_ids(
+            session, (link.organization_id for link in found)
+        )
+        self.users = public_ids.user_ids(session, (link.owner_id for link in found))
+
+
+def _out(
+    link: Link, out: type[s.LinkOut] = s.LinkOut, ids: _PublicIds | None = None, **extra
+) -> s.LinkOut:
     domain = _domain(link)
+    ids = ids or _PublicIds(Session.object_session(link), [link])
     return out(
         **extra,
         id=link.id,
@@ -29,8 +42,8 @@ def _out(link: Link, out: type[s.LinkOut] = s.LinkOut, **extra) -> s.LinkOut:
         short_url=custom_domains.short_url(link.slug, domain),
         domain=domain,
         target_url=link.target_url,
-        organization_id=link.organization_id,
-        owner_id=link.owner_id,
+        organization_id=ids.organizations[link.organization_id],
+        owner_id=ids.users[link.owner_id],
         created_at=link.created_at,
         project_id=link.project_id,
         pending_approval=link.pending_approval,
@@ -85,7 +98,8 @@ def list_links(
             offset=offset,
             project_id=project_id,
         )
-        items = [_out(link) for link in found]
+        ids = _PublicIds(session, found)
+        items = [_out(link, ids=ids) for link in found]
     return s.LinkPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -124,7 +138,8 @@ def list_pending_links(caller: Caller, limit: Limit = 50, offset: Offset = 0) ->
             limit=limit,
             offset=offset,
         )
-        items = [_out(link, s.PendingLinkOut, owner_email=email) for link, email in found]
+        ids = _PublicIds(session, [link for link, _ in found])
+        items = [_out(link, s.PendingLinkOut, ids, owner_email=email) for link, email in found]
     return s.PendingLinkPage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -10,18 +10,18 @@ from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
 from orgportal.db import unit_of_work
 from orgportal.models import Project
-from orgportal.services import api_keys, links, projects
+from orgportal.services import api_keys, links, projects, public_ids
 from orgportal.services.api_keys import ApiCaller
 
 router = rest_router("/projects", "projects")
 
 
-def _out(project: Project, link_count: int) -> s.ProjectOut:
+def _out(project: Project, link_count: int, workspace: str) -> s.ProjectOut:
     return s.ProjectOut(
         id=project.id,
         name=project.name,
         description=project.description,
-        organization_id=project.organization_id,
+        organization_id=workspace,
         link_count=link_count,
         created_at=project.created_at,
         updated_at=project.updated_at,
@@ -39,6 +39,10 @@ def _link_count(session: Session, caller: ApiCaller, project: Project) -> int:
     return total
 
 
+def _workspace(session: Session, project: Project) -> str:
+    return public_ids.of_organization(session, project.organization_id)
+
+
 @router.get("", summary="Projects of the key's active workspace, by name")
 def list_projects(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.ProjectPage:
     with unit_of_work() as session:
@@ -49,7 +53,10 @@ def list_projects(caller: Caller, limit: Limit = 50, offset: Offset = 0) -> s.Pr
             limit=limit,
             offset=offset,
         )
-        items = [_out(row.project, row.link_count) for row in found]
+        ids = public_ids.organization_ids(session, (row.project.organization_id for row in found))
+        items = [
+            _out(row.project, row.link_count, ids[row.project.organization_id]) for row in found
+        ]
     return s.ProjectPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -63,7 +70,7 @@ def create_project(body: s.ProjectCreate, caller: Caller) -> s.ProjectOut:
             name=body.name,
             description=body.description,
         )
-        return _out(project, 0)
+        return _out(project, 0, _workspace(session, project))
 
 
 @router.get("/{project_id}", summary="One project of the key's active workspace")
@@ -75,7 +82,8 @@ def get_project(project_id: Id, caller: Caller) -> s.ProjectOut:
             organization_id=api_keys.active_workspace(session, caller),
             project_id=project_id,
         )
-        return _out(project, _link_count(session, caller, project))
+        count = _link_count(session, caller, project)
+        return _out(project, count, _workspace(session, project))
 
 
 @router.patch("/{project_id}", summary="Rename a project or change its description (Owner/Admin)")
@@ -89,7 +97,8 @@ def update_project(project_id: Id, body: s.ProjectUpdate, caller: Caller) -> s.P
             name=body.name,
             description=body.description,
         )
-        return _out(project, _link_count(session, caller, project))
+        count = _link_count(session, caller, project)
+        return _out(project, count, _workspace(session, project))
 
 
 @router.delete("/{project_id}", summary="Delete a project; its links stay, in no project")

@@ -9,7 +9,7 @@ service runs. What no schema can say (a taken name, a project of another workspa
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import email_validator
 from pydantic import (
@@ -21,9 +21,11 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from orgportal.models import Role
+from orgportal.services import public_ids
 from orgportal.services.links import RESERVED as RESERVED_SLUGS
 
 # Text fields refuse NUL characters, which PostgreSQL cannot store.
@@ -113,6 +115,27 @@ class MessageOut(BaseModel):
     message: str
 
 
+# Public ids (SPEC §8): what the API shows instead of the internal integer keys.
+OrganizationId = Annotated[
+    str,
+    StringConstraints(pattern=public_ids.ORGANIZATION_PATTERN),
+    Field(description="An organization's public id.", examples=["org_abc123def456"]),
+]
+WorkspaceId = Annotated[
+    str,
+    StringConstraints(pattern=public_ids.WORKSPACE_PATTERN),
+    Field(
+        description="An organization's public id, or `org_personal` for the Personal Workspace.",
+        examples=["org_abc123def456", public_ids.PERSONAL],
+    ),
+]
+UserId = Annotated[
+    str,
+    StringConstraints(pattern=public_ids.USER_PATTERN),
+    Field(description="A user's public id.", examples=["user_abc123def456"]),
+]
+
+
 class PageInfo(BaseModel):
     total: int = Field(description="Items in all pages.")
     limit: int
@@ -122,22 +145,94 @@ class PageInfo(BaseModel):
 # --- organizations --------------------------------------------------------------------------
 
 
+# An address mail can reach (as an invite's), or "" to clear.
+ContactEmail = (
+    Annotated[
+        EmailStr,
+        StringConstraints(max_length=254),
+        WithJsonSchema(
+            {"type": "string", "format": "email", "maxLength": 254,
+             "not": {"pattern": SPECIAL_USE_DOMAIN}}
+        ),
+    ]
+    | Literal[""]
+)  # fmt: skip
+Description = Annotated[Text, StringConstraints(max_length=500)]
+AttributionWindow = json_int(1, 8760)
+# A one-line note, or empty (`one_line` with a minimum of 0).
+_NOTE = f"^(?:{_SPACE}*{_AT_EDGE}(?:{_IN_LINE}*{_AT_EDGE})?{_SPACE}*)?$"
+# Each setting by its snake_case name and by the camelCase one seed 003's examples use.
+SETTING_NAMES = {
+    "allow_members_to_invite": "allowMembersToInvite",
+    "require_approval_for_links": "requireApprovalForLinks",
+    "default_attribution_window": "defaultAttributionWindow",
+}
+
+
 class OrganizationSettingsIn(Body):
+    """Each setting under its snake_case or its camelCase name (not both); those left out
+    keep their value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [{"not": {"required": list(pair)}} for pair in SETTING_NAMES.items()]
+        }
+    )
+
     allow_members_to_invite: StrictBool | None = None
     require_approval_for_links: StrictBool | None = None
-    default_attribution_window: json_int(1, 8760) | None = Field(
+    default_attribution_window: AttributionWindow | None = Field(
         None, description="Hours, 1–8760."
     )
+    allowMembersToInvite: StrictBool | None = Field(  # noqa: N815 (the seed's spelling)
+        None, description="Same as allow_members_to_invite."
+    )
+    requireApprovalForLinks: StrictBool | None = Field(  # noqa: N815
+        None, description="Same as require_approval_for_links."
+    )
+    defaultAttributionWindow: AttributionWindow | None = Field(  # noqa: N815
+        None, description="Same as default_attribution_window (hours, 1–8760)."
+    )
+    # seed 003's "Document Organization Purpose" settings
+    description: Description | None = Field(
+        None, description="The organization's description, as the top-level `description` "
+        "(which wins when both are sent).",
+    )
+    purpose: Annotated[str, StringConstraints(max_length=80, pattern=_NOTE)] | None = Field(
+        None, description="What the workspace is for, one line (at most 80 characters; "
+        "empty clears it).", examples=["production"],
+    )
+    owner: ContactEmail | None = Field(
+        None, description="Who to ask about the workspace: an email address (a team list, "
+        "say; not the Owner role), or empty to clear it.",
+        examples=["marketing-team@acme.com"],
+    )
+
+    @model_validator(mode="after")
+    def _one_value_each(self) -> "OrganizationSettingsIn":
+        for snake, camel in SETTING_NAMES.items():
+            if snake in self.model_fields_set and camel in self.model_fields_set:
+                raise ValueError(f"{snake} and {camel} name the same setting: send one of them.")
+        return self
+
+    def chosen(self) -> dict[str, bool | int]:
+        """The settings sent, by their snake_case names."""
+        values: dict[str, bool | int | None] = {snake: getattr(self, snake) for snake in SETTING_NAMES}
+        for snake, camel in SETTING_NAMES.items():
+            if values[snake] is None:
+                values[snake] = getattr(self, camel)
+        return {name: value for name, value in values.items() if value is not None}
 
 
 class OrganizationSettingsOut(BaseModel):
     allow_members_to_invite: bool
     require_approval_for_links: bool
     default_attribution_window: int
+    purpose: str = Field(description="What the workspace is for; empty: not said.")
+    owner: str = Field(description="Who to ask about it (an email address); empty: not said.")
 
 
 OrganizationName = one_line(2, 80)
-Description = Annotated[Text, StringConstraints(max_length=500)]
 LogoUrl = Annotated[
     str, StringConstraints(max_length=500, pattern=f"(?:^$)|(?:{HTTPS_ADDRESS})")
 ]
@@ -162,10 +257,10 @@ class OrganizationUpdate(Body):
 
 
 class OrganizationOut(BaseModel):
-    id: int
+    id: OrganizationId
     name: str
     slug: str
-    owner_id: int
+    owner_id: UserId
     subscription_tier: str = Field(description="free, starter, basic, professional, unlimited")
     created_at: datetime
 
@@ -183,37 +278,38 @@ class OrganizationDetail(OrganizationOut):
 
 
 class WorkspaceOut(BaseModel):
-    id: int | None = Field(description="None for the Personal Workspace.")
+    id: WorkspaceId
     name: str
-    slug: str | None
-    personal: bool
     role: Role
     member_count: int
-    joined_at: datetime
-    active: bool = Field(description="Whether this is the key's active workspace.")
-
-
-class WorkspacePage(PageInfo):
-    items: list[WorkspaceOut]
+    joined_at: datetime = Field(description="The Personal Workspace: when you registered.")
+    slug: str | None = Field(description="None for the Personal Workspace.")
+    personal: bool
+    active: bool = Field(
+        description="Whether this is the workspace of the key (or workspace token) calling."
+    )
 
 
 class SwitchUser(BaseModel):
-    id: int
+    id: UserId
     email: str
     name: str
 
 
 class SwitchWorkspace(BaseModel):
-    id: int | None = Field(description="None for the Personal Workspace.")
+    id: WorkspaceId
     name: str
     role: Role
 
 
 class SwitchOut(BaseModel):
     token: str = Field(
-        description="The prefix of the API key that now carries this workspace as its "
-        "context. Keep using the same key: its secret is never sent again."
+        description="A workspace token (`opw_…`) carrying this workspace: send it as "
+        "`Authorization: Bearer <token>` instead of the key until `expires_at`. Shown once. "
+        "The key itself keeps its own workspace, so other scripts using it are unaffected.",
+        examples=["opw_…"],
     )
+    expires_at: datetime = Field(description="When the token stops working (one hour).")
     user: SwitchUser
     organization: SwitchWorkspace
 
@@ -244,7 +340,7 @@ class UsageOut(BaseModel):
 
 
 class MemberOut(BaseModel):
-    user_id: int
+    user_id: UserId
     name: str
     email: str
     role: Role
@@ -326,8 +422,8 @@ class LinkOut(BaseModel):
     slug: str
     short_url: str
     target_url: str
-    organization_id: int | None = Field(description="None for the Personal Workspace.")
-    owner_id: int
+    organization_id: WorkspaceId
+    owner_id: UserId
     created_at: datetime
     project_id: int | None = Field(description="The link's project; None for no project.")
     pending_approval: bool = Field(
@@ -376,7 +472,7 @@ class ProjectOut(BaseModel):
     id: int
     name: str
     description: str
-    organization_id: int | None = Field(description="None for the Personal Workspace.")
+    organization_id: WorkspaceId
     link_count: int
     created_at: datetime
     updated_at: datetime
