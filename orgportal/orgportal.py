@@ -87,6 +87,7 @@ from orgportal.state.organization_keys import OrganizationKeysState
 from orgportal.state.passkeys import PasskeyState
 from orgportal.state.password_reset import EmailChangeState, PasswordResetState, ResetLinkState
 from orgportal.state.projects import ProjectsState, ProjectState
+from orgportal.state.scim import ScimState
 from orgportal.state.sso import MAX_METADATA_BYTES, SsoSettingsState
 from orgportal.state.support_settings import SupportSettingsState
 from orgportal.state.tickets import TicketsState, TicketState
@@ -226,6 +227,7 @@ SIGNED_IN_PAGES = [
             OrganizationKeysState,
             CompanyDomainsState,
             SsoSettingsState,
+            ScimState,
         ),
     ),
     (audit_log_page, routes.AUDIT_LOG, "Audit Log", (AuditLogState,)),

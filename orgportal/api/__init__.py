@@ -1,6 +1,6 @@
 """HTTP routes mounted beside the Reflex app (same port) through `api_transformer`: the
 REST API (`api/rest/`), sign-in tickets, file downloads and uploads, logos, the Stripe
-webhook, public short-link pages and the operating probes.
+webhook, public short-link pages, SCIM provisioning (`api/scim/`) and the operating probes.
 
 May import: `services` (every rule and permission check is there), `adapters`, `models`,
 `db` and `config`; never states, views or pages. (`uploads.py`, the gate in front of
@@ -17,6 +17,7 @@ from orgportal.api import auth, content, logos, public_tickets, sso, stripe_webh
 from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.api.rest import PREFIX as REST_PREFIX
 from orgportal.api.rest import routers as rest_routers
+from orgportal.api.scim import routers as scim_routers
 from orgportal.db import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ def build_api() -> FastAPI:
     api.include_router(stripe_webhook.router)
     api.include_router(public_tickets.router)
     api.include_router(content.router)
+    for router in scim_routers:  # SPEC §16: /scim/v2/…, the last answering what none serves
+        api.include_router(router)
     name_allowed_methods(api, catch_all="/api")  # last: only what nothing else serves
     api.add_exception_handler(DBAPIError, _database_error)
     return api

@@ -1,6 +1,6 @@
 """The front door: which origin may talk to which part of the app, and security headers.
 
-Three kinds of traffic share one port, and each gets its own origin rule:
+Four kinds of traffic share one port, and each gets its own origin rule:
 
 - **Cookie-authenticated** (the pages' websocket, `/_upload`, `/api/auth/…`, `/api/files/…`
   and everything else Reflex serves): only the app's own origins (`settings.own_origins`).
@@ -10,6 +10,9 @@ Three kinds of traffic share one port, and each gets its own origin rule:
 - **REST API** (bearer API keys, never cookies): open to every origin, but never with
   credentials, so a page elsewhere can only use a key it already holds.
 - **Public ticket intake** (`/api/public/…`): its own per-organization domain rule.
+- **SCIM provisioning** (`/scim/v2/…`, SPEC §16): an identity provider's server with the
+  organization's bearer token; no cookie, no CORS (browsers have no business there), and
+  no browser nonce cookie is set on its answers.
 
 Every HTTP response leaves with a Content-Security-Policy, `X-Frame-Options: DENY`,
 `Referrer-Policy` and `X-Content-Type-Options: nosniff`, and an `X-Request-ID`; `/healthz`,
@@ -36,6 +39,7 @@ from orgportal.api import (
     uploads,
 )
 from orgportal.api import rest as rest_api
+from orgportal.api.scim import PREFIX as SCIM_PREFIX
 from orgportal.config import settings
 from orgportal.services import client_address
 
@@ -57,6 +61,10 @@ def _rest_patterns() -> tuple[re.Pattern, ...]:
 
 def is_rest_path(path: str) -> bool:
     return path in DOCS_PATHS or any(p.match(path) for p in _rest_patterns())
+
+
+def is_scim_path(path: str) -> bool:
+    return path.startswith(SCIM_PREFIX + "/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -107,8 +115,9 @@ class Gateway:
         self.host_routing = host_routing
         self.uploads = uploads.UploadGate(reflex_app, upload_limits or {})
         self.public = public_tickets.public_api()
+        self.api = rest_app or build_api()
         self.rest = CORSMiddleware(
-            rest_app or build_api(),
+            self.api,
             allow_origins=["*"],
             allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -155,7 +164,8 @@ class Gateway:
         path = scope["path"]
         # Every use case of this request runs for its client's address (the Security
         # settings of any organization it touches are held there: `permissions.require`).
-        with client_address.calling_from(_client_of(scope), api=is_rest_path(path)):
+        api = is_rest_path(path) or is_scim_path(path)
+        with client_address.calling_from(_client_of(scope), api=api):
             await self._dispatch(scope, receive, send, path)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
@@ -163,6 +173,8 @@ class Gateway:
             await self.public(scope, receive, send)
         elif is_rest_path(path):
             await self.rest(scope, receive, send)
+        elif is_scim_path(path):
+            await self.api(scope, receive, send)
         elif not SAML_ACS.match(path) and (reason := cross_origin_refusal(scope)):
             await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
         elif path == uploads.PATH and scope["method"] == "POST":
@@ -221,7 +233,7 @@ def _browser_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:
     it, so a page elsewhere cannot sign this browser into another account (login CSRF).
     The page's websocket then carries it to the sign-in handler."""
     name = settings.browser_cookie
-    if scope["method"] != "GET" or scope["path"].startswith(("/api/", "/_")):
+    if scope["method"] != "GET" or scope["path"].startswith(("/api/", "/_", SCIM_PREFIX + "/")):
         return []
     if name in cookie_parser(_header(scope, b"cookie") or ""):
         return []

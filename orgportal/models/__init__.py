@@ -30,6 +30,7 @@ from orgportal.models.organization_key import OrganizationApiKey
 from orgportal.models.outbox import OutboxMessage
 from orgportal.models.passkey import Passkey, PasskeyChallenge
 from orgportal.models.project import Project
+from orgportal.models.scim import ScimDepartment, ScimToken, ScimUser
 from orgportal.models.security import OrganizationSecurity, RecoveryCode, TwoFactor
 from orgportal.models.sso import (
     SamlAssertionSeen,
@@ -85,6 +86,9 @@ __all__ = [
     "Passkey",
     "PasskeyChallenge",
     "Project",
+    "ScimDepartment",
+    "ScimToken",
+    "ScimUser",
     "OrganizationSecurity",
     "RecoveryCode",
     "TwoFactor",

@@ -23,6 +23,7 @@ from orgportal.views.organization import (
 )
 from orgportal.views.organization_keys import organization_keys_card
 from orgportal.views.personal_workspace import personal_overview
+from orgportal.views.scim import scim_card
 from orgportal.views.sso import sso_card
 from orgportal.views.support_settings import support_settings_section
 from orgportal.views.usage import usage_card
@@ -91,6 +92,7 @@ def settings_page() -> rx.Component:
         rx.cond(AppState.caps.edit_organization, organization_keys_card()),  # SPEC §17
         rx.cond(AppState.caps.edit_organization, company_domains_card()),
         rx.cond(AppState.caps.edit_organization, sso_card()),  # SPEC §16
+        rx.cond(AppState.caps.manage_members, scim_card()),
         rx.cond(AppState.caps.delete_organization, danger_zone()),
     )
 

@@ -73,6 +73,9 @@ ACTIONS = {
     "api_key.created": "API key created",
     "api_key.rotated": "API key rotated",
     "api_key.revoked": "API key revoked",
+    # SCIM provisioning (services/scim_tokens.py, SPEC §16)
+    "scim.token_generated": "SCIM token generated",
+    "scim.token_revoked": "SCIM token revoked",
     # a member's own account (services/account_audit.py, SPEC §13)
     "account.name_changed": "Name changed",
     "account.password_changed": "Password changed",

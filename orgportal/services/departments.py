@@ -177,6 +177,13 @@ def unassign_member(
     )
 
 
+def valid_name(
+    session: Session, organization_id: int, raw: str, keep: Department | None = None
+) -> str:
+    """A department name as the forms require it (also for SCIM groups, SPEC §16)."""
+    return _valid_name(session, organization_id, raw, keep)
+
+
 def _valid_name(
     session: Session, organization_id: int, raw: str, keep: Department | None = None
 ) -> str:

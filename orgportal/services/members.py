@@ -206,6 +206,22 @@ def leave(session: Session, *, user: User, organization_id: int) -> None:
     )
 
 
+def end_membership(session: Session, *, organization_id: int, user_id: int) -> bool:
+    """Remove a membership for a rule that already decided it must go (SCIM deprovisioning,
+    SPEC §16): the same effects as Remove, without an acting member. False when there was
+    none. The caller refuses the Owner and writes the audit entry."""
+    membership = session.exec(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    ).first()
+    if membership is None:
+        return False
+    _drop(session, membership, organization_id)
+    mark_usage_changed(session, [organization_id])  # members / seats bar
+    return True
+
+
 def _member(session: Session, organization_id: int, user_id: int) -> tuple[Membership, User]:
     row = session.exec(
         select(Membership, User)

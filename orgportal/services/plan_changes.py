@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from orgportal.config import settings
 from orgportal.models import Organization, OrganizationSecurity, User
-from orgportal.services import plans, seats, usage
+from orgportal.services import plans, scim_tokens, seats, usage
 from orgportal.services.permissions import Permission, require
 from orgportal.services.plans import Plan
 from orgportal.wording import count
@@ -41,6 +41,7 @@ class Standing:
     support_seats: int | None  # set the member limit when bought
     domains: int
     security_enforced: bool  # require two-factor sign-in or an IP allowlist is on
+    scim_connected: bool = False  # a SCIM token works (SPEC §16)
 
     @property
     def subscribed(self) -> bool:
@@ -134,6 +135,7 @@ def standing(session: Session, organization: Organization) -> Standing:
         security_enforced=bool(
             security and (security.require_two_factor or security.ip_allowlist.strip())
         ),
+        scim_connected=scim_tokens.is_connected(session, organization.id),
     )
 
 
@@ -226,6 +228,11 @@ def _over_limits(now: Standing, target: Plan) -> tuple[str, ...]:
         stops.append(
             "Require two-factor sign-in and the IP allowlist stop being enforced (your settings "
             "are kept for when you upgrade again)."
+        )
+    if now.scim_connected and plans.IDENTITY not in target.features:
+        stops.append(
+            "SCIM provisioning stops: your identity provider's token is refused until you "
+            "return to a plan with it (members stay as they are)."
         )
     return tuple(stops)
 

@@ -73,7 +73,7 @@ GROUPS = {
 
 
 def call(client: TestClient, team: Team, headers, method: str, path: str, body):
-    url = path.format(org=team.org.id, viewer=team.users["viewer"].id)
+    url = path.format(org=team.org.public_id, viewer=team.users["viewer"].public_id)
     return client.request(method, url, headers=headers, json=body)
 
 
@@ -113,10 +113,10 @@ def test_the_links_scope_deletes_links_and_read_only_cannot(
 def test_a_key_answers_only_for_its_organization(client: TestClient, session: Session, team: Team):
     headers = org_key(session, team, *organization_keys.SCOPES)
     listed = client.get("/api/organizations", headers=headers).json()
-    assert [(w["id"], w["name"], w["active"]) for w in listed["items"]] == [
-        (team.org.id, "Acme Marketing Team", True)
+    assert [(w["id"], w["name"]) for w in listed] == [
+        (team.org.public_id, "Acme Marketing Team")
     ]  # its one workspace: no Personal Workspace
-    other = f"/api/organizations/{team.other_org.id}"
+    other = f"/api/organizations/{team.other_org.public_id}"
     assert client.get(other, headers=headers).status_code == 404
     switched = client.post(f"{other}/switch", headers=headers)
     assert switched.status_code == 403 and "cannot switch" in switched.json()["detail"]
@@ -141,7 +141,7 @@ def test_revoked_rotated_and_unknown_keys_get_401(client: TestClient, session: S
         password=PASSWORD,
     )
     session.commit()
-    url = f"/api/organizations/{team.org.id}"
+    url = f"/api/organizations/{team.org.public_id}"
     assert client.get(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     new, _ = organization_keys.rotate_key(
         session, user=owner, organization_id=team.org.id, key_id=key.id, password=PASSWORD
@@ -159,7 +159,7 @@ def test_revoked_rotated_and_unknown_keys_get_401(client: TestClient, session: S
 
 def test_last_use_is_recorded_with_the_address(client: TestClient, session: Session, team: Team):
     headers = org_key(session, team, "read")
-    client.get(f"/api/organizations/{team.org.id}", headers=headers)
+    client.get(f"/api/organizations/{team.org.public_id}", headers=headers)
     session.expire_all()
     (key,) = session.query(OrganizationApiKey).all()
     assert key.last_used_at is not None and key.last_used_address == "testclient"
@@ -181,10 +181,10 @@ def test_the_key_outlives_its_creator_leaving(client: TestClient, session: Sessi
     members.remove_member(session, user=owner, organization_id=org.id, member_id=admin.id)
     session.commit()
     listed = client.get(
-        f"/api/organizations/{org.id}/members", headers={"Authorization": f"Bearer {raw}"}
+        f"/api/organizations/{org.public_id}/members", headers={"Authorization": f"Bearer {raw}"}
     )
     assert listed.status_code == 200
-    assert [m["user_id"] for m in listed.json()["items"]] == [owner.id]  # no service account
+    assert [m["user_id"] for m in listed.json()["items"]] == [owner.public_id]  # no service account
 
 
 def test_a_members_own_key_stops_in_the_organization_they_leave(
@@ -194,7 +194,7 @@ def test_a_members_own_key_stops_in_the_organization_they_leave(
     org = make_org(session, owner)
     agent = add_member(session, org, Role.AGENT)
     headers = bearer(session, agent, org.id)
-    url = f"/api/organizations/{org.id}"
+    url = f"/api/organizations/{org.public_id}"
     assert client.get(url, headers=headers).status_code == 200
     made = client.post("/api/links", headers=headers, json={"target_url": "https://x.io"})
     assert session.get(Link, made.json()["id"]).organization_id == org.id

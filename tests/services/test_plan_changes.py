@@ -129,6 +129,21 @@ def test_a_downgrade_says_what_is_left_over_the_new_limits():
     )
 
 
+def test_leaving_unlimited_says_scim_provisioning_stops_when_connected():
+    connected = summarize(
+        standing("unlimited", "monthly", scim_connected=True), "professional", "monthly"
+    )
+    assert f"{plan_changes.IDENTITY_LABEL}: not included" in connected.changes
+    assert connected.stops == (
+        "SCIM provisioning stops: your identity provider's token is refused until you return "
+        "to a plan with it (members stay as they are).",
+    )
+    unused = summarize(standing("unlimited", "monthly"), "professional", "monthly")
+    assert unused.stops == ()
+    upgrade = summarize(standing(), "unlimited", "monthly")
+    assert f"{plan_changes.IDENTITY_LABEL}: included" in upgrade.changes
+
+
 def test_a_downgrade_within_the_limits_leaves_nothing_over():
     change = summarize(standing("basic", "monthly", links=10, seats_used=2), "starter", "annual")
     assert change.kind == "downgrade" and change.stops == ()

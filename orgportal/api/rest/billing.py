@@ -9,7 +9,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from orgportal.api.rest.deps import Caller, Id, rest_router
+from orgportal.api.rest.deps import Caller, rest_router
+from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.db import unit_of_work
 from orgportal.services import billing
 
@@ -28,7 +29,7 @@ class BillingOut(BaseModel):
 
 
 @router.get("", summary="Plan, subscription status and support seats (read only)")
-def get_billing(organization_id: Id, caller: Caller) -> BillingOut:
+def get_billing(organization_id: OrganizationRef, caller: Caller) -> BillingOut:
     with unit_of_work() as session:
         view = billing.billing_details(session, user=caller.user, organization_id=organization_id)
     return BillingOut(

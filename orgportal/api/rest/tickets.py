@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel
 
-from orgportal.api.rest.deps import Caller, Id, Limit, Offset, rest_router
+from orgportal.api.rest.deps import Caller, Limit, Offset, rest_router
+from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.db import unit_of_work
 from orgportal.models import Ticket
 from orgportal.services import tickets
@@ -52,7 +53,7 @@ def _out(ticket: Ticket, departments: dict[int, str]) -> TicketOut:
 
 @router.get("", summary="Tickets, newest first (ticket handlers; keys with the Tickets scope)")
 def list_tickets(
-    organization_id: Id,
+    organization_id: OrganizationRef,
     caller: Caller,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     limit: Limit = 20,
