@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0025'
-down_revision: str | None = '0017'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
