@@ -180,13 +180,13 @@ def test_0015_fills_the_usage_counters_from_the_existing_rows(tmp_path):
         engine.dispose()
 
 
-def test_0018_gives_every_existing_organization_and_user_a_distinct_public_id(tmp_path):
+def test_0023_gives_every_existing_organization_and_user_a_distinct_public_id(tmp_path):
     """The REST API names rows by public id (SPEC §8): the rows already there get one each,
     in the shape new rows get, and a duplicate is refused by the unique index."""
     url = f"sqlite:///{tmp_path / 'migrate.db'}"
     config = Config(ROOT / "alembic.ini")
     config.attributes["url"] = url
-    command.upgrade(config, "0017")
+    command.upgrade(config, "0022")
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
@@ -196,7 +196,7 @@ def test_0018_gives_every_existing_organization_and_user_a_distinct_public_id(tm
             for n in range(3):
                 ids["user"] = insert_row(conn, meta, "user", ids, f"u{n}")
                 ids["organization"] = insert_row(conn, meta, "organization", ids, f"o{n}")
-        command.upgrade(config, "0018")
+        command.upgrade(config, "0023")
         with engine.connect() as conn:
             orgs = conn.execute(text("SELECT public_id FROM organization")).scalars().all()
             users = conn.execute(text('SELECT public_id FROM "user"')).scalars().all()

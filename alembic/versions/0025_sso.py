@@ -1,7 +1,7 @@
 """single sign-on (SPEC §16): sso_connection, sso_login, saml_assertion_seen, sso_identity
 
 Revision ID: 0025
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-06 19:00:00.000000
 
 One identity-provider connection per organization (OIDC or SAML; its secrets sealed), the
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0025'
-down_revision: str | None = '0023'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,7 +29,7 @@ class Organization(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # What the REST API calls it (`org_…`, SPEC §8). Nullable in the schema only: making
     # it NOT NULL on SQLite means a table rebuild, which loses AUTOINCREMENT (see 0007);
-    # every row gets one on insert and migration 0018 filled the older ones.
+    # every row gets one on insert and migration 0023 filled the older ones.
     public_id: str | None = Field(
         default_factory=lambda: new_public_id("org_"), max_length=24, unique=True, index=True
     )

@@ -1,7 +1,7 @@
 """SCIM 2.0 provisioning: per-organization bearer tokens and provisioned users
 
-Revision ID: 0023
-Revises: 0018
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-06 19:00:00.000000
 
 SPEC §16: an organization's identity provider provisions and deprovisions its members over
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0023'
-down_revision: str | None = '0018'
+revision: str = '0024'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

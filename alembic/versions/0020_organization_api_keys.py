@@ -1,7 +1,7 @@
 """organization API keys: service accounts owned by an organization (SPEC §17)
 
-Revision ID: 0019
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 18:30:00.000000
 
 A key belongs to its organization (deleted with it) and acts through a user row of its own
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0019'
-down_revision: str | None = '0021'
+revision: str = '0020'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

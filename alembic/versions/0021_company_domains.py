@@ -1,7 +1,7 @@
 """company domains (SPEC §16): company_domain, company_join_settings, join_request
 
-Revision ID: 0022
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 18:20:38.067191
 
 A company domain may be pending in several organizations but verified in one only: the
@@ -14,8 +14,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0022'
-down_revision: str | None = '0019'
+revision: str = '0021'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

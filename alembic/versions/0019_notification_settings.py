@@ -1,7 +1,7 @@
 """notification mails: per-user opt-outs, usage alerts sent, and an HTML body in the outbox
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 18:30:00.000000
 
 SPEC §17: each kind of notification can be turned off per user (`notification_opt_out`,
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0021'
-down_revision: str | None = '0020'
+revision: str = '0019'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

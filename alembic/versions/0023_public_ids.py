@@ -1,7 +1,7 @@
 """public string ids for organizations and users, and workspace tokens (REST API, SPEC §8)
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-06 18:30:00.000000
 
 `organization.purpose` and `contact_email`: seed 003's "Document Organization Purpose"
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0018'
-down_revision: str | None = '0024'
+revision: str = '0023'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """passkeys: WebAuthn credentials and their ceremonies' challenges
 
-Revision ID: 0024
-Revises: 0017
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-06 18:30:00.000000
 
 SPEC §16: passkeys as a second factor and as a password-less sign-in. `passkey` holds the
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0024'
-down_revision: str | None = '0022'
+revision: str = '0022'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
