@@ -64,6 +64,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, PermissionDenied, ValidationFailed
 from orgportal.services.free_mail import FREE_MAIL_DOMAINS
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import (
     ASSIGNABLE_ROLES,
     Permission,
@@ -184,16 +185,14 @@ def list_domains(
 ) -> tuple[list[CompanyDomain], int]:
     """One page of the organization's company domains (by name) and the total (Owner/Admin)."""
     require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
-    where = CompanyDomain.organization_id == organization_id
-    total = session.exec(select(func.count()).select_from(CompanyDomain).where(where)).one()
-    rows = session.exec(
-        select(CompanyDomain)
-        .where(where)
-        .order_by(col(CompanyDomain.domain))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), int(total)
+    return one_page(
+        session,
+        CompanyDomain,
+        CompanyDomain.organization_id == organization_id,
+        order_by=(col(CompanyDomain.domain),),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def held_elsewhere(session: Session, row: CompanyDomain) -> bool:

@@ -38,6 +38,7 @@ from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, plans, seats, webhooks
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.validation import FieldError
 
@@ -180,16 +181,14 @@ def list_domains(
 ) -> tuple[list[CustomDomain], int]:
     """One page of the organization's custom domains (by name) and the total (Owner/Admin)."""
     require(session, user, organization_id, Permission.EDIT_ORGANIZATION)
-    where = CustomDomain.organization_id == organization_id
-    total = session.exec(select(func.count()).select_from(CustomDomain).where(where)).one()
-    rows = session.exec(
-        select(CustomDomain)
-        .where(where)
-        .order_by(col(CustomDomain.domain))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), int(total)
+    return one_page(
+        session,
+        CustomDomain,
+        CustomDomain.organization_id == organization_id,
+        order_by=(col(CustomDomain.domain),),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def verified_domains(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from orgportal.adapters import storage
 from orgportal.adapters.storage import BlobStore
@@ -20,6 +20,7 @@ from orgportal.db import mark_personal_usage_changed, mark_usage_changed, remove
 from orgportal.models import StoredFile, User
 from orgportal.services import usage, usage_counters
 from orgportal.services.errors import Conflict, ValidationFailed
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import (
     Permission,
     require_changeable,
@@ -147,15 +148,9 @@ def list_files(
     where = [usage.in_workspace(StoredFile, user, organization_id)]
     if images_only:
         where.append(col(StoredFile.content_type).in_(IMAGE_TYPES))
-    total = session.exec(select(func.count()).select_from(StoredFile).where(*where)).one()
-    rows = session.exec(
-        select(StoredFile)
-        .where(*where)
-        .order_by(col(StoredFile.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), int(total)
+    return one_page(
+        session, StoredFile, *where, order_by=(col(StoredFile.id).desc(),), limit=limit, offset=offset
+    )
 
 
 def list_files_with_uploaders(

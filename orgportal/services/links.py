@@ -23,6 +23,7 @@ from orgportal.services import (
     webhooks,
 )
 from orgportal.services.errors import Conflict, ValidationFailed
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import (
     Permission,
     require_changeable,
@@ -112,11 +113,7 @@ def list_links(
     """One page of the workspace's links, newest first, and the total count. `project_id`
     filters by project (NO_PROJECT: links in none); another workspace's project is refused."""
     where = _listing(session, user, organization_id, project_id)
-    total = session.exec(select(func.count()).select_from(Link).where(where)).one()
-    rows = session.exec(
-        select(Link).where(where).order_by(col(Link.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(rows), int(total)
+    return one_page(session, Link, where, order_by=(col(Link.id).desc(),), limit=limit, offset=offset)
 
 
 @dataclass(frozen=True)

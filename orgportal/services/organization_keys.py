@@ -37,6 +37,7 @@ from orgportal.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import Permission, require
 from orgportal.services.validation import FieldError, text
 
@@ -245,15 +246,14 @@ def list_keys(
         OrganizationApiKey.organization_id == organization_id,
         col(OrganizationApiKey.revoked_at).is_(None),
     )
-    total = session.exec(select(func.count()).select_from(OrganizationApiKey).where(*where)).one()
-    rows = session.exec(
-        select(OrganizationApiKey)
-        .where(*where)
-        .order_by(col(OrganizationApiKey.created_at).desc(), col(OrganizationApiKey.id).desc())
-        .offset(max(0, offset))
-        .limit(max(1, min(limit, 100)))
-    ).all()
-    return list(rows), total
+    return one_page(
+        session,
+        OrganizationApiKey,
+        *where,
+        order_by=(col(OrganizationApiKey.created_at).desc(), col(OrganizationApiKey.id).desc()),
+        limit=min(limit, 100),
+        offset=offset,
+    )
 
 
 def _working_key(session: Session, organization_id: int, key_id: int) -> OrganizationApiKey:

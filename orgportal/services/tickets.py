@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func as sa_func
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
@@ -20,6 +20,7 @@ from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
 from orgportal.services import audit, notifications, outbox, seats, webhooks
 from orgportal.services.errors import NotFound, ValidationFailed
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import Permission, organization_row, require
 from orgportal.services.support_settings import current_prefix
 from orgportal.services.validation import FieldError, normalize_email, text
@@ -215,15 +216,15 @@ def list_tickets(
         where.append(col(Ticket.department_id).is_(None))
     elif department_id is not None:
         where.append(Ticket.department_id == department_id)
-    total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
-    rows = session.exec(
-        select(Ticket)
-        .where(*where)
-        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return TicketPage(list(rows), total, _department_names(session, organization_id))
+    rows, total = one_page(
+        session,
+        Ticket,
+        *where,
+        order_by=(col(Ticket.created_at).desc(), col(Ticket.id).desc()),
+        limit=limit,
+        offset=offset,
+    )
+    return TicketPage(rows, total, _department_names(session, organization_id))
 
 
 def get_ticket(

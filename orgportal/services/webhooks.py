@@ -44,6 +44,7 @@ from orgportal.models import Membership, Role, User, WebhookEndpoint, WebhookMes
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, secret_box
 from orgportal.services.errors import Conflict, ValidationFailed
+from orgportal.services.paging import one_page
 from orgportal.services.permissions import Permission, organization_row, require
 
 log = logging.getLogger(__name__)
@@ -381,16 +382,14 @@ def deliveries(
     endpoint = get_endpoint(
         session, user=user, organization_id=organization_id, endpoint_id=endpoint_id
     )
-    where = WebhookMessage.endpoint_id == endpoint.id
-    total = session.exec(select(func.count()).select_from(WebhookMessage).where(where)).one()
-    rows = session.exec(
-        select(WebhookMessage)
-        .where(where)
-        .order_by(col(WebhookMessage.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), int(total)
+    return one_page(
+        session,
+        WebhookMessage,
+        WebhookMessage.endpoint_id == endpoint.id,
+        order_by=(col(WebhookMessage.id).desc(),),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def status_of(message: WebhookMessage) -> str:
