@@ -70,6 +70,7 @@ from orgportal.services.permissions import (
     Permission,
     membership_of,
     organization_row,
+    owner_of,
     require,
 )
 from orgportal.services.validation import FieldError
@@ -433,11 +434,7 @@ def reverify_due(
 
 
 def _tell_owner_failed(session: Session, row: CompanyDomain) -> None:
-    owner = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(Membership.organization_id == row.organization_id, Membership.role == Role.OWNER)
-    ).first()
+    owner = owner_of(session, row.organization_id)
     organization = session.get(Organization, row.organization_id)
     if owner is None or organization is None:
         return

@@ -33,13 +33,13 @@ from sqlmodel import Session, col, func, select, update
 from orgportal import routes
 from orgportal.config import LOOPBACK_HOSTS, settings
 from orgportal.db import mark_usage_changed
-from orgportal.models import CustomDomain, DomainStatus, Link, Membership, Organization, Role, User
+from orgportal.models import CustomDomain, DomainStatus, Link, Organization, User
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, plans, seats, webhooks
 from orgportal.services.domains import normalize_domain
 from orgportal.services.errors import Conflict, NotFound, ValidationFailed
 from orgportal.services.paging import one_page
-from orgportal.services.permissions import Permission, organization_row, require
+from orgportal.services.permissions import Permission, organization_row, owner_of, require
 from orgportal.services.validation import FieldError
 
 RECORD_PREFIX = "_orgportal."
@@ -548,11 +548,7 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def _tell_owner(session: Session, row: CustomDomain) -> None:
-    owner = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(Membership.organization_id == row.organization_id, Membership.role == Role.OWNER)
-    ).first()
+    owner = owner_of(session, row.organization_id)
     organization = session.get(Organization, row.organization_id)
     if owner is None or organization is None:
         return

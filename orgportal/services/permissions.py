@@ -156,6 +156,15 @@ def require(
     return organization, membership
 
 
+def owner_of(session: Session, organization_id: int) -> User | None:
+    """The organization's Owner (the one who hears when something of it stops working)."""
+    return session.exec(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
+    ).first()
+
+
 def require_workspace(
     session: Session, user: User, organization_id: int | None, permission: Permission
 ) -> None:

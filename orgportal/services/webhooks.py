@@ -40,12 +40,12 @@ from standardwebhooks import Webhook
 from orgportal import routes
 from orgportal.adapters import webhook_http
 from orgportal.config import settings
-from orgportal.models import Membership, Role, User, WebhookEndpoint, WebhookMessage
+from orgportal.models import User, WebhookEndpoint, WebhookMessage
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, secret_box
 from orgportal.services.errors import Conflict, ValidationFailed
 from orgportal.services.paging import one_page
-from orgportal.services.permissions import Permission, organization_row, require
+from orgportal.services.permissions import Permission, organization_row, owner_of, require
 
 log = logging.getLogger(__name__)
 
@@ -534,13 +534,7 @@ def _disable_failing(session: Session, endpoint: WebhookEndpoint) -> None:
         return
     session.expire(endpoint, ["enabled", "disabled_reason"])
     _audit(session, endpoint, None, "webhook.endpoint_disabled", f"{reason}: {endpoint.url}")
-    owner = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(
-            Membership.organization_id == endpoint.organization_id, Membership.role == Role.OWNER
-        )
-    ).first()
+    owner = owner_of(session, endpoint.organization_id)
     if owner is not None:
         outbox.queue_mail(
             session,
