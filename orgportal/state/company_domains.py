@@ -96,23 +96,11 @@ class CompanyDomainsState(Paged, AppState):
         if (policy, role) != (self.join_policy, self.join_role):
             self.join_policy, self.join_role = policy, role
             self.policy_key += 1  # the form mounts again with what is saved
-        rows, total = company_domains.list_domains(
-            session,
-            user=viewer.user,
-            organization_id=org_id,
-            limit=PAGE_SIZE,
-            offset=self.page * PAGE_SIZE,
-        )
-        if not rows and total and self.page:  # the last page emptied: show the one before
-            self.page = max(0, -(-total // PAGE_SIZE) - 1)
-            rows, total = company_domains.list_domains(
-                session,
-                user=viewer.user,
-                organization_id=org_id,
-                limit=PAGE_SIZE,
-                offset=self.page * PAGE_SIZE,
+        rows = self._read_page(
+            lambda limit, offset: company_domains.list_domains(
+                session, user=viewer.user, organization_id=org_id, limit=limit, offset=offset
             )
-        self.total = total
+        )
         self.company_domains = [_row(session, row) for row in rows]
 
     @rx.event
@@ -245,23 +233,11 @@ class JoinRequestsState(Paged, AppState):
         if not org_id or not self.caps.manage_members:
             self.join_requests, self.total = [], 0
             return
-        rows, total = company_domains.list_requests(
-            session,
-            user=viewer.user,
-            organization_id=org_id,
-            limit=PAGE_SIZE,
-            offset=self.page * PAGE_SIZE,
-        )
-        if not rows and total and self.page:
-            self.page = max(0, -(-total // PAGE_SIZE) - 1)
-            rows, total = company_domains.list_requests(
-                session,
-                user=viewer.user,
-                organization_id=org_id,
-                limit=PAGE_SIZE,
-                offset=self.page * PAGE_SIZE,
+        rows = self._read_page(
+            lambda limit, offset: company_domains.list_requests(
+                session, user=viewer.user, organization_id=org_id, limit=limit, offset=offset
             )
-        self.total = total
+        )
         self.join_requests = [
             JoinRequestRow(r.id, r.email, r.name, formatting.date_time(r.created_at)) for r in rows
         ]

@@ -74,30 +74,18 @@ class CustomDomainsState(Paged, AppState):
         if not org_id or not self.caps.edit_organization:
             self.domains, self.total, self.limit_label, self.page = [], 0, "", 0
             return
-        rows, total = custom_domains.list_domains(
-            session,
-            user=viewer.user,
-            organization_id=org_id,
-            limit=PAGE_SIZE,
-            offset=self.page * PAGE_SIZE,
-        )
-        if not rows and total and self.page:  # the last page emptied: show the one before
-            self.page = max(0, -(-total // PAGE_SIZE) - 1)
-            rows, total = custom_domains.list_domains(
-                session,
-                user=viewer.user,
-                organization_id=org_id,
-                limit=PAGE_SIZE,
-                offset=self.page * PAGE_SIZE,
+        rows = self._read_page(
+            lambda limit, offset: custom_domains.list_domains(
+                session, user=viewer.user, organization_id=org_id, limit=limit, offset=offset
             )
-        self.total = total
+        )
         now = utcnow()
         self.domains = [_row(row, now) for row in rows]
         limit = custom_domains.domain_limit(session, session.get(Organization, org_id))
         if limit is None:
-            self.limit_label = f"{total:,} custom domain{'s' if total != 1 else ''} (unlimited)"
+            self.limit_label = f"{self.total:,} custom domain{'s' if self.total != 1 else ''} (unlimited)"
         else:
-            self.limit_label = f"{total:,} of {limit:,} custom domains used"
+            self.limit_label = f"{self.total:,} of {limit:,} custom domains used"
 
     @rx.event
     def add_domain(self, form: dict):

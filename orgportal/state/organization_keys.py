@@ -79,21 +79,12 @@ class OrganizationKeysState(Paged, AppState):
         if not org_id or not self.caps.edit_organization:
             self.org_keys, self.total, self.page = [], 0, 0
             return
-        rows, total = self._page(session, viewer, org_id)
-        if not rows and total and self.page:  # the last page emptied: show the one before
-            self.page = max(0, -(-total // PAGE_SIZE) - 1)
-            rows, total = self._page(session, viewer, org_id)
-        self.total = total
-        self.org_keys = [_row(key) for key in rows]
-
-    def _page(self, session: Session, viewer: Viewer, org_id: int):
-        return organization_keys.list_keys(
-            session,
-            user=viewer.user,
-            organization_id=org_id,
-            limit=PAGE_SIZE,
-            offset=self.page * PAGE_SIZE,
+        rows = self._read_page(
+            lambda limit, offset: organization_keys.list_keys(
+                session, user=viewer.user, organization_id=org_id, limit=limit, offset=offset
+            )
         )
+        self.org_keys = [_row(key) for key in rows]
 
     def _show_secret(self, made: tuple[str, OrganizationApiKey], action: str) -> None:
         """After the reload (which clears any secret shown before)."""
