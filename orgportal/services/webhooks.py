@@ -40,7 +40,7 @@ from standardwebhooks import Webhook
 from orgportal import routes
 from orgportal.adapters import webhook_http
 from orgportal.config import settings
-from orgportal.models import User, WebhookEndpoint, WebhookMessage
+from orgportal.models import Organization, User, WebhookEndpoint, WebhookMessage
 from orgportal.models.base import utcnow
 from orgportal.services import audit, outbox, secret_box
 from orgportal.services.errors import Conflict, ValidationFailed
@@ -304,7 +304,7 @@ def emit(session: Session, organization_id: int | None, event_type: str, data: d
     wanted = [e for e in endpoints if event_type in event_types_of(e)]
     if not wanted:
         return 0
-    body = payload(event_type, {"organization_id": organization_id, **data})
+    body = payload(event_type, _public_ids(session, {"organization_id": organization_id, **data}))
     message_id = new_message_id()
     for endpoint in wanted:
         session.add(
@@ -317,6 +317,18 @@ def emit(session: Session, organization_id: int | None, event_type: str, data: d
             )
         )
     return len(wanted)
+
+
+def _public_ids(session: Session, data: dict) -> dict:
+    """The organization and the user named by the ids the REST API shows (SPEC §8: `org_…`,
+    `user_…`), never the internal integers, so a receiver can look them up there."""
+    named = dict(data)
+    organization = session.get(Organization, named["organization_id"])
+    named["organization_id"] = organization.public_id if organization else None
+    if isinstance(named.get("user_id"), int):
+        person = session.get(User, named["user_id"])
+        named["user_id"] = person.public_id if person else None
+    return named
 
 
 def send_test(

@@ -285,7 +285,7 @@ def test_delivery_is_signed_and_verified_by_the_receiver(
     [got] = receiver.wait_for(1)
     assert got.verified
     assert got.body["type"] == "member.joined"
-    assert got.body["data"] == {"organization_id": org.id, "email": "new@example.com"}
+    assert got.body["data"] == {"organization_id": org.public_id, "email": "new@example.com"}
     assert got.message_id.startswith("msg_")
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(got.headers)
     message = session.exec(select(WebhookMessage)).one()
@@ -570,8 +570,8 @@ def test_member_and_invite_events(session, subscribed):
         "invite.revoked",
     ]
     assert events[1][1] == {
-        "organization_id": org.id,
-        "user_id": newcomer.id,
+        "organization_id": org.public_id,
+        "user_id": newcomer.public_id,
         "email": "new@example.com",
         "role": "agent",
     }
@@ -587,8 +587,8 @@ def test_leaving_is_member_left(session, subscribed):
         (
             "member.left",
             {
-                "organization_id": org.id,
-                "user_id": agent.id,
+                "organization_id": org.public_id,
+                "user_id": agent.public_id,
                 "email": agent.email,
                 "removed_by": None,
             },
@@ -626,7 +626,7 @@ def test_link_events_and_usage_thresholds(session, subscribed):
     ]
     assert events[0][1]["pending_approval"] is True
     assert events[2][1] == {
-        "organization_id": org.id,
+        "organization_id": org.public_id,
         "metric": "links",
         "threshold": 80,
         "used": 40,
