@@ -42,7 +42,7 @@ PAGES += (TWO_FACTOR_REQUIRED, ADDRESS_BLOCKED)
 SERVED = (
     "api", "l", "_event", "_upload", "ping", "_health", "health", "assets", "favicon.ico",
     "robots.txt", "sitemap.xml", "favicon", "robots", "sitemap", "404", "__spa-fallback",
-    "redoc", "docs", "healthz", "readyz", "metrics",
+    "redoc", "docs", "healthz", "readyz", "metrics", "scim",
 )  # fmt: skip
 # Pages and words the product has or will soon have: keep them free for it.
 UPCOMING = (
