@@ -85,6 +85,8 @@ def invite(page: Page, address: str, role: str = "Agent", *, sent: bool = True) 
     (the form is re-created after a success, so typing on before that would be lost)."""
     page.get_by_label("Member's email").fill(address)
     page.get_by_label("Role", exact=True).select_option(role)
+    # the toasts of the invites before may cover the button (and stay while hovered)
+    wait_for_toasts_to_close(page)
     page.get_by_role("button", name="Send Invite").click()
     if sent:
         expect(page.get_by_label(f"Invite {address}")).to_be_visible()
