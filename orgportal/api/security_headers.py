@@ -32,10 +32,24 @@ def inline_script_hashes(pages: Path = BUILT_PAGES) -> list[str]:
     return sorted(found)
 
 
-@cache
 def page_policy() -> str:
-    """Computed once per process, after the frontend was built. Without a build (a dev
-    server) there is nothing to hash and inline scripts are allowed instead."""
+    """The policy of the pages as built now: computed again only when the frontend is
+    rebuilt (a backend may answer its first requests while its frontend is still being
+    built, and must not keep the previous build's hashes). Without a build (a dev server)
+    there is nothing to hash and inline scripts are allowed instead."""
+    return _policy_of_build(_build_stamp())
+
+
+def _build_stamp() -> int:
+    """Changes with every frontend build (each build writes its fallback page anew)."""
+    try:
+        return (BUILT_PAGES / "__spa-fallback.html").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@cache
+def _policy_of_build(stamp: int) -> str:
     hashes = inline_script_hashes()
     inline = " ".join(hashes) if hashes else "'unsafe-inline'"
     return "; ".join(
