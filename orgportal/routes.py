@@ -92,6 +92,7 @@ def test_checkout(checkout_id: str) -> str:
 
 
 API_AUTH = "/api/auth"
+API_DOCS = "/api/docs"  # the REST API's reference (FastAPI)
 DEFAULT_AFTER_SIGN_IN = ORGANIZATION
 
 

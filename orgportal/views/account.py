@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from orgportal import styles
+from orgportal import routes, styles
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import text_field
 from orgportal.state.account import AccountState as S
@@ -125,7 +125,7 @@ def api_keys_card() -> rx.Component:
                 "A key acts as you, with your roles, in its own workspace: the one active "
                 "when you create it. Switch the key's workspace with the REST API (see ",
                 rx.link(
-                    "the API reference", href="/api/docs", is_external=True, underline="always"
+                    "the API reference", href=routes.API_DOCS, is_external=True, underline="always"
                 ),
                 "). Send the key as ",
                 rx.code("Authorization: Bearer <key>"),

@@ -3,7 +3,7 @@ form (name, scopes, expiry), the secret shown once, and the keys with Rotate and
 
 import reflex as rx
 
-from orgportal import styles
+from orgportal import routes, styles
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, text_field
 from orgportal.components.pager import state_pager
@@ -214,7 +214,7 @@ def organization_keys_card() -> rx.Component:
                 rx.code("Authorization: Bearer <key>"),
                 " (see ",
                 rx.link(
-                    "the API reference", href="/api/docs", is_external=True, underline="always"
+                    "the API reference", href=routes.API_DOCS, is_external=True, underline="always"
                 ),
                 ").",
                 size="2",
