@@ -54,6 +54,10 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime | None = None
     user_agent: str = Field(default="", max_length=512)
     client_address: str = Field(default="", max_length=64)
+    # SPEC §16: the organization whose identity provider signed this session in (None for a
+    # password or passkey sign-in). Turning on its Enforce SSO ends its people's other
+    # sessions and keeps these. A plain integer: a session outlives nothing it names.
+    sso_organization_id: int | None = None
 
 
 class UserToken(SQLModel, table=True):
@@ -70,6 +74,9 @@ class UserToken(SQLModel, table=True):
     used_at: datetime | None = None
     # For sign-in tickets: the workspace the new session opens in (e.g. a joined organization).
     organization_id: int | None = None
+    # For sign-in tickets: the organization whose identity provider vouched (its session's
+    # `sso_organization_id`).
+    sso_organization_id: int | None = None
     # For email-change links: the address that becomes the account's email once it is used.
     new_email: str = Field(default="", max_length=254)
 

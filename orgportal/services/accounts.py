@@ -258,14 +258,29 @@ class SecondStep:
 
 
 def issue_sign_in_ticket(
-    session: Session, user: User, organization_id: int | None = None, *, browser: str
+    session: Session,
+    user: User,
+    organization_id: int | None = None,
+    *,
+    browser: str,
+    sso_organization_id: int | None = None,
 ) -> str:
     """A ticket bound to `browser`, the nonce cookie of the browser that signed in: only the
     hash of ticket and nonce together is stored, so a page elsewhere that makes another
-    browser open the ticket link cannot sign that browser into this account (login CSRF)."""
+    browser open the ticket link cannot sign that browser into this account (login CSRF).
+    `sso_organization_id`: the organization whose identity provider vouched for the person
+    (its Enforce SSO keeps the session this opens)."""
     if not browser:
         raise NotAuthenticated("Please allow cookies for this site, reload the page and try again.")
-    return _issue_token(session, user, SIGN_IN, SIGN_IN_TICKET_TTL, organization_id, bind=browser)
+    return _issue_token(
+        session,
+        user,
+        SIGN_IN,
+        SIGN_IN_TICKET_TTL,
+        organization_id,
+        bind=browser,
+        sso_organization_id=sso_organization_id,
+    )
 
 
 def open_session(session: Session, ticket: str, *, browser: str) -> tuple[str, UserSession]:
@@ -288,6 +303,7 @@ def open_session(session: Session, ticket: str, *, browser: str) -> tuple[str, U
         token_hash=security.token_hash(raw),
         expires_at=utcnow() + timedelta(days=settings.session_days),
         active_org_id=workspace,
+        sso_organization_id=row.sso_organization_id,
     )
     session.add(user_session)
     remember_workspace(session, user, workspace)
@@ -429,6 +445,7 @@ def _issue_token(
     organization_id: int | None = None,
     *,
     bind: str = "",
+    sso_organization_id: int | None = None,
 ) -> str:
     """A single-use token; with `bind`, only presenting both it and `bind` redeems it."""
     raw = security.new_token()
@@ -439,6 +456,7 @@ def _issue_token(
             token_hash=security.token_hash(raw + bind),
             expires_at=utcnow() + ttl,
             organization_id=organization_id,
+            sso_organization_id=sso_organization_id,
         )
     )
     return raw

@@ -60,7 +60,13 @@ from orgportal.config import settings
 from orgportal.db import mark_user_access_changed
 from orgportal.models import Passkey, PasskeyChallenge, User, UserToken
 from orgportal.models.base import utcnow
-from orgportal.services import account_audit, accounts, sign_in_lockout, two_factor
+from orgportal.services import (
+    account_audit,
+    accounts,
+    sign_in_lockout,
+    sso_enforcement,
+    two_factor,
+)
 from orgportal.services.errors import (
     Conflict,
     DomainError,
@@ -235,6 +241,9 @@ def finish_sign_in(session: Session, *, answer: str, browser: str) -> str:
     if user is None:
         _refuse(session, UNKNOWN_PASSKEY, reason="no user")
     _verify_assertion(session, passkey, raw, require_user_verification=True)
+    # SPEC §16: where the organization enforces SSO a passkey is refused like a password
+    # (the identity provider decides who comes in); its Owner's break-glass is audited.
+    sso_enforcement.check_password_sign_in(session, user, method=sso_enforcement.PASSKEY)
     account_audit.record(
         session,
         user=user,

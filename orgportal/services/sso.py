@@ -61,6 +61,7 @@ from orgportal.services import (
     plans,
     seats,
     secret_box,
+    sso_enforcement,
     sso_oidc,
     sso_saml,
     usage_counters,
@@ -304,9 +305,12 @@ def set_enforced(session: Session, *, user: User, organization_id: int, enforced
     row.enforced, row.updated_at = enforced, utcnow()
     session.add(row)
     domains = ", ".join(verified_domains(session, organization_id)) or "none"
+    ended = sso_enforcement.end_local_sessions(session, organization_id) if enforced else 0
+    ended_note = f"; {ended} password or passkey session{'s' if ended != 1 else ''} ended"
     _audit(
         session, organization_id, user, "sso.enforcement_changed",
-        f"Enforce SSO turned {'on' if enforced else 'off'} (company domains: {domains})",
+        f"Enforce SSO turned {'on' if enforced else 'off'} (company domains: {domains})"
+        + (ended_note if enforced else ""),
     )  # fmt: skip
 
 
@@ -557,7 +561,13 @@ def finish_saml(session: Session, *, code: str, browser: str) -> Finished:
     person = session.get(User, login.user_id) if login.user_id else None
     if person is None:
         raise SsoRefused(START_AGAIN)
-    ticket = accounts.issue_sign_in_ticket(session, person, login.organization_id, browser=browser)
+    ticket = accounts.issue_sign_in_ticket(
+        session,
+        person,
+        login.organization_id,
+        browser=browser,
+        sso_organization_id=login.organization_id,
+    )
     return Finished(
         login.organization_id,
         ticket=ticket,
@@ -577,7 +587,13 @@ def _complete(
             row.organization_id, next_path=routes.ORG_SETTINGS, test_email=identity.email
         )
     person = _sign_in_person(session, row, identity)
-    ticket = accounts.issue_sign_in_ticket(session, person, row.organization_id, browser=browser)
+    ticket = accounts.issue_sign_in_ticket(
+        session,
+        person,
+        row.organization_id,
+        browser=browser,
+        sso_organization_id=row.organization_id,
+    )
     return Finished(
         row.organization_id,
         ticket=ticket,

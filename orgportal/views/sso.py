@@ -210,7 +210,10 @@ def _test_and_enforce() -> rx.Component:
             rx.text(
                 rx.cond(
                     S.sso_domains != "",
-                    "Enforcing covers the verified company domains: " + S.sso_domains + ".",
+                    "Enforcing covers the verified company domains: "
+                    + S.sso_domains
+                    + ". Their people who signed in with a password or a passkey are "
+                    "signed out and sign in again with SSO.",
                     "Enforcing needs a verified company domain (see Company domains).",
                 ),
                 size="2",

@@ -9,17 +9,29 @@ between it and the page: decoding the JSON options and encoding its answer as
 `PublicKeyCredential.toJSON()` would (base64url).
 """
 
+import hashlib
 import json
 from datetime import timedelta
 
 import pyotp
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from soft_webauthn import SoftWebauthnDevice
 from sqlmodel import Session, select
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from orgportal.config import settings
-from orgportal.models import LoginAttempt, Passkey, PasskeyChallenge, Role, Subscription
+from orgportal.models import (
+    CompanyDomain,
+    DomainStatus,
+    LoginAttempt,
+    Passkey,
+    PasskeyChallenge,
+    Role,
+    SsoConnection,
+    Subscription,
+)
 from orgportal.models.base import utcnow
 from orgportal.services import accounts, org_security, passkeys, two_factor
 from orgportal.services.errors import (
@@ -30,6 +42,7 @@ from orgportal.services.errors import (
     ValidationFailed,
 )
 from orgportal.services.passkeys import PasskeyRefused
+from orgportal.services.sso_enforcement import PasswordRefused
 from tests.factories import BROWSER, PASSWORD, add_member, audit_actions, make_org, make_user
 
 ORIGIN = "https://portal.example"
@@ -473,6 +486,52 @@ def test_password_less_sign_in_refuses_unknown_passkeys_and_other_browsers(sessi
         session, lambda: passkeys.finish_sign_in(session, answer=answer, browser=BROWSER),
         "already used",
     )  # fmt: skip
+
+
+def verified_get(device: SoftWebauthnDevice, options: dict, origin: str) -> dict:
+    """soft-webauthn's assertion with the user-verified flag set and signed again: what a
+    platform authenticator answers after its PIN or fingerprint (Chromium's virtual one does
+    the same in tests/e2e/test_passkeys.py)."""
+    credential = device.get(options, origin)
+    response = credential["response"]
+    data = response["authenticatorData"]
+    data = data[:32] + bytes([data[32] | 0x04]) + data[33:]  # UP + UV
+    client_hash = hashlib.sha256(response["clientDataJSON"]).digest()
+    signature = device.private_key.sign(data + client_hash, ec.ECDSA(hashes.SHA256()))
+    credential["response"] = {**response, "authenticatorData": data, "signature": signature}
+    return credential
+
+
+def test_password_less_sign_in_is_refused_where_sso_is_enforced_except_for_the_owner(session):
+    owner = make_user(session, "owner@acme.com")
+    org = make_org(session, owner, "Acme")
+    member = add_member(session, org, Role.AGENT, make_user(session, "bea@acme.com"))
+    session.add(
+        Subscription(organization_id=org.id, kind="plan", plan_key="unlimited",
+                     status="active", stripe_subscription_id=f"sub_sso_{org.id}")
+    )  # fmt: skip
+    session.add(
+        CompanyDomain(organization_id=org.id, domain="acme.com", token="t" * 32,
+                      status=DomainStatus.VERIFIED, verified_at=utcnow())
+    )  # fmt: skip
+    session.add(SsoConnection(organization_id=org.id, tested_at=utcnow(), enforced=True))
+    session.commit()
+    devices = {who.id: SoftWebauthnDevice() for who in (owner, member)}
+    for who in (owner, member):
+        register(session, who, devices[who.id])
+
+    def sign_in_with_passkey(who) -> str:
+        options = passkeys.begin_sign_in(session, browser=BROWSER)
+        session.commit()
+        answer = to_json(verified_get(devices[who.id], public_key(options), ORIGIN))
+        return passkeys.finish_sign_in(session, answer=answer, browser=BROWSER)
+
+    with pytest.raises(PasswordRefused, match="instead of a passkey"):
+        sign_in_with_passkey(member)
+    session.rollback()
+    assert sign_in_with_passkey(owner)  # break-glass, audited like a password
+    session.commit()
+    assert audit_actions(session, org.id).count("sso.break_glass_sign_in") == 1
 
 
 # --- remove, and organizations that require two-factor sign-in ---------------------------------

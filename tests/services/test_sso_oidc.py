@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from orgportal.models import (
+    AuditEvent,
     CompanyDomain,
     DomainStatus,
     Membership,
@@ -26,6 +27,7 @@ from orgportal.services.errors import (
     Conflict,
     InvalidCredentials,
     InvalidToken,
+    NotAuthenticated,
     PermissionDenied,
     ValidationFailed,
 )
@@ -386,6 +388,45 @@ def test_enforce_needs_a_successful_test_then_refuses_passwords_except_the_owner
     row = session.get(SsoConnection, org.id)
     assert row.tested_at is None and not row.enforced
     assert accounts.sign_in(session, email="admin@acme.com", password=PASSWORD, browser=BROWSER)
+
+
+def _password_session(session: Session, user: User) -> str:
+    ticket = accounts.issue_sign_in_ticket(session, user, browser=BROWSER)
+    raw, _ = accounts.open_session(session, ticket, browser=BROWSER)
+    session.commit()
+    return raw
+
+
+def test_turning_enforcement_on_ends_the_domains_password_sessions_but_not_sso_ones(
+    session, connected
+):
+    owner, org, _ = connected
+    admin = add_member(session, org, Role.ADMIN, make_user(session, "admin@acme.com"))
+    outsider = add_member(session, org, Role.AGENT, make_user(session, "carol@elsewhere.com"))
+    by_password = {who.email: _password_session(session, who) for who in (owner, admin, outsider)}
+    by_sso, _ = accounts.open_session(session, sign_in(session).ticket, browser=BROWSER)
+    session.commit()
+    row = session.get(SsoConnection, org.id)
+    row.tested_at = utcnow()
+    session.add(row)
+    session.commit()
+
+    sso.set_enforced(session, user=owner, organization_id=org.id, enforced=True)
+    session.commit()
+
+    with pytest.raises(NotAuthenticated):  # the Admin's password session ended
+        accounts.authenticate(session, by_password["admin@acme.com"])
+    session.rollback()
+    # the Owner (break-glass), someone at another domain and the IdP's own session stay
+    for kept in (by_password["owner@acme.com"], by_password["carol@elsewhere.com"], by_sso):
+        assert accounts.authenticate(session, kept)
+    summary = session.exec(
+        select(AuditEvent.summary).where(
+            AuditEvent.organization_id == org.id,
+            AuditEvent.action == "sso.enforcement_changed",
+        )
+    ).one()
+    assert "1 password or passkey session ended" in summary
 
 
 def test_enforcement_lapses_when_the_plan_no_longer_includes_sso(session, connected):
