@@ -1,4 +1,6 @@
-"""The webhook transport (SPEC §17): one HTTP POST to an endpoint, safe against SSRF.
+"""Outgoing HTTP to addresses people typed, safe against SSRF: webhook deliveries (SPEC
+§17, `post`) and the identity providers' documents and token endpoints (SPEC §16,
+`PinnedTransport` under httpx and authlib).
 
 An endpoint's address is the customer's to choose, but the request leaves from inside our
 network, so a URL must never reach the app's own machine, the private network or a cloud
@@ -22,8 +24,11 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
 
 RESPONSE_LIMIT = 4096  # bytes of an endpoint's answer kept in the delivery log
 CONNECT_TIMEOUT = 5.0
@@ -103,7 +108,7 @@ def resolve_target(url: str, *, allow_private: bool = False) -> Target:
             if not is_public(address):
                 raise TargetRefused(
                     f"{host} points to a private, loopback or link-local address ({address}); "
-                    "webhooks are only sent to public addresses."
+                    "only public addresses are called."
                 )
     ordered = list(dict.fromkeys(str(address) for address in addresses))
     return Target(scheme, host, port, path, tuple(ordered))
@@ -170,3 +175,46 @@ def post(
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__) from exc
     finally:
         connection.close()
+
+
+class PinnedTransport(httpx.BaseTransport):
+    """An httpx transport that resolves and checks each request's host (`resolve_target`)
+    and connects to the address it checked, as `post` does: a check made earlier (when the
+    URL was saved) cannot be turned by DNS rebinding into a request to the private network.
+    Refusals and failures surface as `httpx.ConnectError`; answers are cut at `limit` bytes
+    (a longer one is an error: a document cut short would be misread).
+
+    authlib's clients are built on `httpx2`, httpx's fork with the same API: the response
+    and errors are made with the package of the request being sent, so one transport
+    serves both."""
+
+    def __init__(self, *, allow_private: bool, timeout: float = READ_TIMEOUT, limit: int):
+        self.allow_private, self.timeout, self.limit = allow_private, timeout, limit
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        http = sys.modules[type(request).__module__.partition(".")[0]]  # httpx or httpx2
+        try:
+            target = resolve_target(str(request.url), allow_private=self.allow_private)
+        except TargetRefused as exc:
+            raise http.ConnectError(str(exc), request=request) from exc
+        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(target.host, target.port, target.addresses[0], self.timeout)
+        # identity encoding: the bytes read are the document, and the limit counts them;
+        # names in their usual case (httpx lowers them; some servers read "Authorization")
+        headers = {
+            "-".join(part.capitalize() for part in name.split("-")): value
+            for name, value in request.headers.items()
+            if name.lower() != "accept-encoding"
+        }
+        try:
+            connection.request(request.method, target.path, body=request.read(), headers=headers)
+            answer = connection.getresponse()
+            data = answer.read(self.limit + 1)
+        except (OSError, http.client.HTTPException) as exc:
+            raise http.ConnectError(f"{type(exc).__name__}: {exc}"[:300], request=request) from exc
+        finally:
+            connection.close()
+        if len(data) > self.limit:
+            raise http.ReadError(f"The answer is over {self.limit} bytes.", request=request)
+        kept = [(k, v) for k, v in answer.getheaders() if k.lower() != "transfer-encoding"]
+        return http.Response(answer.status, headers=kept, content=data, request=request)

@@ -29,6 +29,7 @@ from orgportal.config import settings
 from orgportal.services.errors import DomainError
 
 TIMEOUT = 10.0  # seconds
+MAX_DOCUMENT_BYTES = 512 * 1024  # a discovery document, key set or token answer
 SCOPE = "openid email profile"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 LEEWAY_SECONDS = 60
@@ -98,12 +99,25 @@ def check_public_url(url: str) -> None:
             )
 
 
+def idp_client() -> httpx.Client:
+    """An HTTP client for the provider's documents: each request goes to the address just
+    checked (`webhook_http.PinnedTransport`), never followed elsewhere."""
+    return httpx.Client(transport=_pinned(), timeout=TIMEOUT, follow_redirects=False)
+
+
+def _pinned() -> webhook_http.PinnedTransport:
+    return webhook_http.PinnedTransport(
+        allow_private=settings.sso_allow_private_idp, timeout=TIMEOUT, limit=MAX_DOCUMENT_BYTES
+    )
+
+
 def discover(issuer: str) -> Provider:
     """Read the provider's discovery document; its `issuer` must equal ours exactly."""
     issuer = check_issuer_url(issuer)
     url = f"{issuer}/.well-known/openid-configuration"
     try:
-        answer = httpx.get(url, timeout=TIMEOUT, follow_redirects=False)
+        with idp_client() as client:
+            answer = client.get(url)
         answer.raise_for_status()
         document = answer.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -179,6 +193,7 @@ def exchange_code(
         redirect_uri=redirect_uri,
         token_endpoint_auth_method=provider.auth_method,
         timeout=TIMEOUT,
+        transport=_pinned(),
     ) as client:
         try:
             token = client.fetch_token(
@@ -197,7 +212,8 @@ def exchange_code(
 
 def fetch_keys(provider: Provider) -> KeySet:
     try:
-        answer = httpx.get(provider.jwks_uri, timeout=TIMEOUT, follow_redirects=False)
+        with idp_client() as client:
+            answer = client.get(provider.jwks_uri)
         answer.raise_for_status()
         return KeySet.import_key_set(answer.json())
     except (httpx.HTTPError, ValueError, JoseError) as exc:

@@ -40,6 +40,8 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 
+from orgportal.adapters import webhook_http
+from orgportal.config import settings
 from orgportal.services.errors import DomainError
 from orgportal.services.sso_oidc import Identity, check_public_url
 
@@ -121,13 +123,18 @@ def fetch_metadata(url: str) -> str:
         check_public_url(url)  # https:// on public addresses, as for OIDC (SSRF)
     except ValueError as exc:
         raise SamlRefused(str(exc)) from exc
+    # connected to the address checked now (DNS rebinding), cut at MAX_RESPONSE_BYTES
+    transport = webhook_http.PinnedTransport(
+        allow_private=settings.sso_allow_private_idp, timeout=10.0, limit=MAX_RESPONSE_BYTES
+    )
     try:
-        answer = httpx.get(url, timeout=10.0, follow_redirects=False)
+        with httpx.Client(transport=transport, follow_redirects=False) as client:
+            answer = client.get(url)
         answer.raise_for_status()
+    except httpx.ReadError as exc:
+        raise SamlRefused("The metadata is too large.") from exc
     except httpx.HTTPError as exc:
         raise SamlRefused(f"Could not read the metadata at {url} ({type(exc).__name__}).") from exc
-    if len(answer.content) > MAX_RESPONSE_BYTES:
-        raise SamlRefused("The metadata is too large.")
     return answer.text
 
 

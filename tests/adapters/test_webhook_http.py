@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+import httpx
 import pytest
 
 from orgportal.adapters import webhook_http
@@ -113,3 +114,54 @@ def test_https_is_required_unless_private_targets_are_allowed():
     with pytest.raises(webhook_http.TargetRefused, match="https"):
         webhook_http.resolve_target("http://93.184.215.14/")
     assert webhook_http.resolve_target("https://93.184.215.14/").addresses == ("93.184.215.14",)
+
+
+# --- the same pinning under httpx: identity providers' documents (SPEC §16) ------------------
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """`idp.example` resolves to whatever the test says *now* (a DNS answer that changes
+    between the check at save time and the request: rebinding)."""
+    answers: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+def test_the_httpx_transport_checks_the_address_at_request_time(dns):
+    dns["idp.example"] = "127.0.0.1"  # was public when the URL was saved
+    transport = webhook_http.PinnedTransport(allow_private=False, limit=1000)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(httpx.ConnectError, match="private, loopback"),
+    ):
+        client.get("https://idp.example/.well-known/openid-configuration")
+
+
+def test_the_httpx_transport_connects_to_the_checked_address_with_the_name_as_host(
+    dns, receiver
+):
+    dns["idp.example"] = "127.0.0.1"
+    transport = webhook_http.PinnedTransport(allow_private=True, limit=1000)
+    with httpx.Client(transport=transport) as client:
+        answer = client.post(f"http://idp.example:{receiver.port}/token", content=b"{}")
+    assert answer.status_code == 200 and answer.text == "ok"
+    [got] = receiver.wait_for(1)
+    assert got.headers["host"] == f"idp.example:{receiver.port}"
+
+
+def test_the_httpx_transport_refuses_an_answer_over_its_limit(receiver):
+    receiver.reply = b"y" * 5000
+    transport = webhook_http.PinnedTransport(allow_private=True, limit=1000)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(httpx.ReadError, match="over 1000 bytes"),
+    ):
+        client.post(receiver.url, content=b"{}")
