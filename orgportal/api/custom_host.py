@@ -134,5 +134,7 @@ def _reverify() -> None:
         custom_domains.recheck_pending(session)
     with unit_of_work() as session:
         custom_domains.reverify_due(session)
-    with unit_of_work() as session:  # company domains (SPEC §16) are re-checked daily too
+    with unit_of_work() as session:  # company domains (SPEC §16): the same two checks
+        company_domains.recheck_pending(session)
+    with unit_of_work() as session:
         company_domains.reverify_due(session)

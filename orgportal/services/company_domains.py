@@ -27,7 +27,7 @@ organization sends itself; the seat is taken, and checked, when it is approved.
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from publicsuffixlist import PublicSuffixList
 from sqlalchemy.exc import IntegrityError
@@ -386,6 +386,70 @@ def remove_domain(session: Session, *, user: User, organization_id: int, domain_
         f"Company domain {row.domain} removed",
     )  # fmt: skip
     session.flush()
+
+
+def recheck_pending(
+    session: Session, *, now: datetime | None = None, batch: int = 200
+) -> list[CompanyDomain]:
+    """The frequent background look-up, as for short-link domains: a company domain never
+    verified, added in the last 48 hours and not looked up for
+    PENDING_DOMAIN_RECHECK_SECONDS is looked up again, so it turns Verified once its TXT
+    record is published without anyone pressing Verify. Skipped: domains another
+    organization holds verified, and organizations whose plan lost the feature. Returns the
+    domains verified."""
+    now = now or utcnow()
+    every = timedelta(seconds=settings.pending_domain_recheck_seconds)
+    due = session.exec(
+        select(CompanyDomain)
+        .where(
+            col(CompanyDomain.status).in_([DomainStatus.PENDING, DomainStatus.FAILED]),
+            col(CompanyDomain.verified_at).is_(None),
+            CompanyDomain.created_at > now - custom_domains.PENDING_WINDOW,
+            (col(CompanyDomain.checked_at).is_(None))
+            | (col(CompanyDomain.checked_at) <= now - every),
+        )
+        .order_by(col(CompanyDomain.id))
+        .limit(batch)
+    ).all()
+    verified = []
+    for row in due:
+        organization = session.get(Organization, row.organization_id)
+        if organization is None or not is_available(session, organization):
+            continue
+        if held_elsewhere(session, row):
+            continue
+        check = custom_domains.check_record(row.domain, row.token)
+        if not check.definitive:
+            continue  # the resolver could not answer: next round
+        if not check.ok:  # still missing, or wrong: what Verify would show, kept as it is
+            row.checked_at = now
+            session.add(row)
+            continue
+        try:
+            # conditional (two processes at once verify and audit it once); nested, as
+            # another organization may verify the same domain at this very moment
+            with session.begin_nested():
+                done = session.exec(
+                    update(CompanyDomain)
+                    .where(col(CompanyDomain.id) == row.id, CompanyDomain.status == row.status)
+                    .values(
+                        status=DomainStatus.VERIFIED,
+                        failure_reason="",
+                        checked_at=now,
+                        verified_at=now,
+                    )
+                ).rowcount
+        except IntegrityError:
+            continue
+        session.refresh(row)
+        if done:
+            _audit(
+                session, row.organization_id, None, "company_domain.verified",
+                f"Company domain {row.domain} verified (found by the automatic check)",
+            )  # fmt: skip
+            verified.append(row)
+    session.flush()
+    return verified
 
 
 def reverify_due(

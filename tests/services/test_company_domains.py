@@ -557,6 +557,56 @@ def test_a_removed_member_is_not_let_back_in_and_one_who_left_not_asked_again(se
         assert not is_member(session, person, org)
 
 
+def test_a_pending_domain_turns_verified_by_itself_once_its_record_is_published(
+    session, team, dns
+):
+    owner, org = team
+    row = company_domains.add_domain(session, user=owner, organization_id=org.id, domain="acme.com")
+    session.commit()
+    soon = utcnow() + timedelta(minutes=10)
+    assert company_domains.recheck_pending(session, now=soon) == []  # no record yet
+    session.commit()
+    assert session.get(CompanyDomain, row.id).status == DomainStatus.PENDING
+    publish(dns, row)
+    # looked up less than PENDING_DOMAIN_RECHECK_SECONDS ago: not yet
+    assert company_domains.recheck_pending(session, now=soon + timedelta(seconds=1)) == []
+    verified_now = company_domains.recheck_pending(session, now=soon + timedelta(minutes=10))
+    session.commit()
+    assert [r.id for r in verified_now] == [row.id]
+    assert session.get(CompanyDomain, row.id).status == DomainStatus.VERIFIED
+    assert company_domains.organization_for_email(session, "bob@acme.com").id == org.id
+    assert "company_domain.verified" in audit_actions(session, org.id)
+
+
+def test_the_background_check_skips_old_domains_other_holders_and_lapsed_plans(
+    session, team, dns
+):
+    owner, org = team
+    rival_owner = make_user(session, "owner@rival.com")
+    rival = make_org(session, rival_owner, "Rival")
+    subscribe(session, rival, "unlimited")
+    verified(session, dns, rival_owner, rival, "acme.com")  # held by another organization
+    held = company_domains.add_domain(session, user=owner, organization_id=org.id, domain="acme.com")
+    late = company_domains.add_domain(session, user=owner, organization_id=org.id, domain="acme.io")
+    session.commit()
+    publish(dns, held)
+    publish(dns, late)
+    assert company_domains.recheck_pending(session, now=utcnow() + timedelta(hours=49)) == []
+    assert company_domains.recheck_pending(session, now=utcnow() + timedelta(minutes=10)) == [
+        late
+    ]
+    session.commit()
+    assert session.get(CompanyDomain, held.id).status == DomainStatus.PENDING
+    # a plan without company domains: nothing is verified in the background either
+    lapsed = company_domains.add_domain(session, user=owner, organization_id=org.id, domain="acme.net")
+    plan = session.exec(select(Subscription).where(Subscription.organization_id == org.id)).one()
+    plan.plan_key = "professional"
+    session.add(plan)
+    session.commit()
+    publish(dns, lapsed)
+    assert company_domains.recheck_pending(session, now=utcnow() + timedelta(minutes=10)) == []
+
+
 def test_the_daily_recheck_fails_a_domain_whose_record_is_gone(session, team, dns):
 
     owner, org = team
