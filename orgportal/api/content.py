@@ -5,15 +5,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgportal import routes
 from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
 from orgportal.api import click_recording, public_pages
-from orgportal.db import unit_of_work
+from orgportal.db import database_unavailable, unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError
@@ -21,16 +22,24 @@ from orgportal.services.errors import DomainError
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/l/{slug}")
-def follow_short_link(slug: str, request: Request) -> Response:
-    with unit_of_work() as session:
-        followed = click_recording.follow(session, slug, request.headers)
-        pending = followed is None and links.awaiting_approval(session, slug)
-    if pending:
+FOLLOW_PREFIX = "/l/"
+
+
+@router.get(FOLLOW_PREFIX + "{slug}")
+async def follow_short_link(slug: str, request: Request) -> Response:
+    """What `RootShortLinks` answers before this route is reached (in the app); here for
+    `build_api()` served alone."""
+    link = await click_recording.find(slug)
+    if link is not None and link.pending_approval:
         return awaiting_approval_response(request.headers)
-    if followed is None:  # a styled page for browsers, JSON for programs
+    if link is None:  # a styled page for browsers, JSON for programs
         return public_pages.respond(request.headers, public_pages.NO_SUCH_LINK, status=404)
-    return click_recording.redirect(followed)
+    return click_recording.redirect(await click_recording.note(link, request.headers))
+
+
+# The route `/l/{slug}` is counted and logged under (`operations.route_template`) when the
+# fast path below answers it before the API's router sees it.
+FOLLOW_ROUTE = Route(FOLLOW_PREFIX + "{slug}", follow_short_link, methods=["GET"])
 
 
 @router.get("/api/files/{file_id}")
@@ -68,47 +77,75 @@ def download_file(file_id: int, request: Request) -> Response:
 
 
 class RootShortLinks:
-    """`/{slug}` redirects too (SPEC §7), without shadowing the app's own pages: only a
-    single path segment that looks like a slug and is not a page name reaches the database."""
+    """The short-link redirects, answered first (SPEC §7, §14): `GET /l/{slug}`, and
+    `/{slug}` without shadowing the app's own pages (only a single path segment that looks
+    like a slug and is not a page name is looked up; a missing one goes on to the app).
+
+    On the event loop, from this worker's cache of links (`services/redirect_cache.py`):
+    a known link costs no database query and no thread. Everything in front of it (the
+    gateway's request id, metrics, log line, security headers and client address) is
+    unchanged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        slug = path.strip("/")
-        if (
-            scope.get("method") == "GET"
-            and slug
-            and "/" not in slug
-            and links.SLUG_PATTERN.match(slug)
-            and slug not in links.RESERVED
-        ):
-            followed = await _resolve(slug, Headers(scope=scope))
-            if followed:
-                await click_recording.redirect(followed)(scope, receive, send)
-                return
-            if await _awaiting_approval(slug):
-                headers = Headers(scope=scope)
-                await awaiting_approval_response(headers)(scope, receive, send)
-                return
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            path: str = scope["path"]
+            if path.startswith(FOLLOW_PREFIX):
+                slug = path[len(FOLLOW_PREFIX) :]
+                if slug and "/" not in slug:
+                    scope["route"] = FOLLOW_ROUTE
+                    await serve_slug(scope, receive, send, slug, or_else=None)
+                    return
+            else:
+                slug = path.strip("/")
+                if (
+                    slug
+                    and "/" not in slug
+                    and links.SLUG_PATTERN.match(slug)
+                    and slug not in links.RESERVED
+                ):
+                    await serve_slug(scope, receive, send, slug, or_else=self.app)
+                    return
         await self.app(scope, receive, send)
 
 
-async def _resolve(slug: str, headers: Headers) -> click_recording.Followed | None:
-    def lookup() -> click_recording.Followed | None:
-        with unit_of_work() as session:
-            return click_recording.follow(session, slug, headers)
+async def serve_slug(
+    scope: Scope, receive: Receive, send: Send, slug: str, *, or_else: ASGIApp | None
+) -> None:
+    """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
+    behind `/{slug}`), or the 404 page of `/l/{slug}`."""
+    headers = Headers(scope=scope)
+    try:
+        link = await click_recording.find(slug)
+        if link is not None and not link.pending_approval:
+            followed = await click_recording.note(link, headers)
+    except DBAPIError as exc:
+        if or_else is not None or not database_unavailable(exc):
+            raise
+        await database_unavailable_response()(scope, receive, send)
+        return
+    if link is None:
+        if or_else is not None:
+            await or_else(scope, receive, send)
+        else:  # a styled page for browsers, JSON for programs
+            page = public_pages.respond(headers, public_pages.NO_SUCH_LINK, status=404)
+            await page(scope, receive, send)
+    elif link.pending_approval:
+        await awaiting_approval_response(headers)(scope, receive, send)
+    else:
+        await click_recording.send_redirect(followed, send)
 
-    return await run_in_threadpool(lookup)
 
-
-async def _awaiting_approval(slug: str) -> bool:
-    def lookup() -> bool:
-        with unit_of_work() as session:
-            return links.awaiting_approval(session, slug)
-
-    return await run_in_threadpool(lookup)
+def database_unavailable_response() -> JSONResponse:
+    """The database went away during the request (SPEC §18): nothing was changed, try again
+    (the API's error shape)."""
+    return JSONResponse(
+        {"detail": "The database is unavailable for a moment. Nothing was changed: try again."},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
 
 
 # Crawlers and link-preview fetchers: a pending link is simply not there for them.

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import ua_parser
@@ -52,6 +53,22 @@ class Hit:
     country: str = ""
     visitor_id: str = ""
     at: datetime = field(default_factory=utcnow)
+
+
+class Followable(Protocol):
+    """What a click needs of its link: a `Link` row, or the redirect's cached snapshot of one
+    (`services/redirect_cache.Redirect`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def organization_id(self) -> int | None: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def target_url(self) -> str: ...
+    @property
+    def append_click_id(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ def referrer_host(referrer: str) -> str:
     return (parts.hostname or "")[:255]
 
 
-def new_hit(link: Link, *, user_agent: str, referrer: str, country: str, visitor: str) -> Hit:
+def new_hit(link: Followable, *, user_agent: str, referrer: str, country: str, visitor: str) -> Hit:
     assert link.id is not None
     return Hit(
         link_id=link.id,
@@ -109,7 +126,7 @@ def new_hit(link: Link, *, user_agent: str, referrer: str, country: str, visitor
     )
 
 
-def target_for(link: Link, hit: Hit | None) -> str:
+def target_for(link: Followable, hit: Hit | None) -> str:
     """Where the redirect goes: the target, plus `op_click=<id>` when the link asks for it
     (the target's own query string and fragment kept)."""
     if not link.append_click_id or hit is None:
