@@ -37,9 +37,10 @@ async def follow_short_link(slug: str, request: Request) -> Response:
     return click_recording.redirect(await click_recording.note(link, request.headers))
 
 
-# The route `/l/{slug}` is counted and logged under (`operations.route_template`) when the
-# fast path below answers it before the API's router sees it.
+# The routes the fast path below counts and logs its answers under
+# (`operations.route_template`): it answers before any router has matched one.
 FOLLOW_ROUTE = Route(FOLLOW_PREFIX + "{slug}", follow_short_link, methods=["GET"])
+ROOT_ROUTE = Route("/{slug}", follow_short_link, methods=["GET"])
 
 
 @router.get("/api/files/{file_id}")
@@ -82,33 +83,57 @@ class RootShortLinks:
     like a slug and is not a page name is looked up; a missing one goes on to the app).
 
     On the event loop, from this worker's cache of links (`services/redirect_cache.py`):
-    a known link costs no database query and no thread. Everything in front of it (the
-    gateway's request id, metrics, log line, security headers and client address) is
-    unchanged."""
+    a known link costs no database query and no thread. The gateway answers them itself
+    (`serve_short_link`, before the Reflex app's own layers); this layer, where the app
+    mounts it, answers what reaches it without having been looked at there."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            path: str = scope["path"]
-            if path.startswith(FOLLOW_PREFIX):
-                slug = path[len(FOLLOW_PREFIX) :]
-                if slug and "/" not in slug:
-                    scope["route"] = FOLLOW_ROUTE
-                    await serve_slug(scope, receive, send, slug, or_else=None)
-                    return
-            else:
-                slug = path.strip("/")
-                if (
-                    slug
-                    and "/" not in slug
-                    and links.SLUG_PATTERN.match(slug)
-                    and slug not in links.RESERVED
-                ):
-                    await serve_slug(scope, receive, send, slug, or_else=self.app)
-                    return
-        await self.app(scope, receive, send)
+        if not await serve_short_link(scope, receive, send, self.app):
+            await self.app(scope, receive, send)
+
+
+_LOOKED_AT = "orgportal.short_link"  # scope key: this request's slug was looked up already
+
+
+async def serve_short_link(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> bool:
+    """Answer `scope` if it is a short link's redirect (a missing `/{slug}` goes on to
+    `app`); False: not a short-link path, nothing was sent."""
+    if scope["type"] != "http" or scope.get("method") != "GET" or scope.get(_LOOKED_AT):
+        return False
+    path: str = scope["path"]
+    if path.startswith(FOLLOW_PREFIX):
+        slug = path[len(FOLLOW_PREFIX) :]
+        if not slug or "/" in slug:
+            return False
+        scope[_LOOKED_AT] = True
+        scope["route"] = FOLLOW_ROUTE
+        await serve_slug(scope, receive, send, slug, or_else=None)
+        return True
+    slug = path.strip("/")
+    if not (
+        slug and "/" not in slug and links.SLUG_PATTERN.match(slug) and slug not in links.RESERVED
+    ):
+        return False
+    scope[_LOOKED_AT] = True
+    await serve_slug(scope, receive, send, slug, or_else=app)
+    return True
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers as one dict, read in one pass: lower-case names; a repeated
+    header, its first value (as `Headers.get`), but Cookie's lines joined (HTTP/2 splits
+    them)."""
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1")
+        if name not in headers:
+            headers[name] = value.decode("latin-1")
+        elif name == "cookie":
+            headers[name] += "; " + value.decode("latin-1")
+    return headers
 
 
 async def serve_slug(
@@ -116,11 +141,11 @@ async def serve_slug(
 ) -> None:
     """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
     behind `/{slug}`), or the 404 page of `/l/{slug}`."""
-    headers = Headers(scope=scope)
+    seen = request_headers(scope)
     try:
         link = await click_recording.find(slug)
         if link is not None and not link.pending_approval:
-            followed = await click_recording.note(link, headers)
+            followed = await click_recording.note(link, seen)
     except DBAPIError as exc:
         if or_else is not None or not database_unavailable(exc):
             raise
@@ -130,11 +155,13 @@ async def serve_slug(
         if or_else is not None:
             await or_else(scope, receive, send)
         else:  # a styled page for browsers, JSON for programs
-            page = public_pages.respond(headers, public_pages.NO_SUCH_LINK, status=404)
+            page = public_pages.respond(Headers(scope=scope), public_pages.NO_SUCH_LINK, status=404)
             await page(scope, receive, send)
     elif link.pending_approval:
-        await awaiting_approval_response(headers)(scope, receive, send)
+        scope.setdefault("route", ROOT_ROUTE)
+        await awaiting_approval_response(Headers(scope=scope))(scope, receive, send)
     else:
+        scope.setdefault("route", ROOT_ROUTE)
         await click_recording.send_redirect(followed, send)
 
 

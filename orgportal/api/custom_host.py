@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from orgportal import db
 from orgportal.adapters import worker_cache
-from orgportal.api import click_recording, public_pages
+from orgportal.api import click_recording, content, public_pages
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import company_domains, custom_domains, links, redirect_cache
@@ -97,7 +97,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if link is None or link.pending_approval or link.organization_id != organization_id:
         await not_found(scope, receive, send)  # another organization's (or a personal) link
         return
-    followed = await click_recording.note(link, Headers(scope=scope))
+    scope["route"] = content.ROOT_ROUTE  # counted and logged as `/{slug}`, found at once
+    followed = await click_recording.note(link, content.request_headers(scope))
     await click_recording.send_redirect(followed, send)
 
 

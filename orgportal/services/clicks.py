@@ -49,7 +49,7 @@ class Hit:
     owner_id: int
     token: str
     user_agent: str = ""
-    referrer: str = ""
+    referrer: str = ""  # the Referer header as sent (only its host is ever stored)
     country: str = ""
     visitor_id: str = ""
     at: datetime = field(default_factory=utcnow)
@@ -120,7 +120,7 @@ def new_hit(link: Followable, *, user_agent: str, referrer: str, country: str, v
         owner_id=link.owner_id,
         token=secrets.token_urlsafe(16),  # the op_click id: random, never the row id
         user_agent=user_agent[:1024],
-        referrer=referrer_host(referrer),
+        referrer=referrer[:2048],  # its host is taken when the click is written
         country=country,
         visitor_id=visitor,
     )
@@ -185,6 +185,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
         if hit.link_id not in live:
             continue
         agent = describe(hit.user_agent)
+        referrer = referrer_host(hit.referrer)
         rows.append(
             {
                 "token": hit.token,
@@ -192,7 +193,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
                 "organization_id": hit.organization_id,
                 "owner_id": hit.owner_id,
                 "clicked_at": hit.at,
-                "referrer_host": hit.referrer,
+                "referrer_host": referrer,
                 "browser": agent.browser,
                 "os": agent.os,
                 "device": agent.device,
@@ -205,7 +206,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
         if agent.is_bot:
             increments[(*key, TOTAL, "")][1] += 1
         else:
-            values = (hit.referrer, agent.browser, agent.os, agent.device, hit.country)
+            values = (referrer, agent.browser, agent.os, agent.device, hit.country)
             increments[(*key, TOTAL, "")][0] += 1
             week = (*key[:3], week_of(key[3]))
             for dimension, value in zip(DIMENSIONS, values, strict=True):

@@ -146,8 +146,12 @@ def test_unverified_and_unknown_hosts_serve_nothing(client, world, host):
 
 @pytest.mark.parametrize("host", ["localhost", "localhost:3000", "127.0.0.1:3000", "[::1]:3000"])
 def test_the_apps_own_hosts_are_served_as_before(client, world, host):
-    for path in ("/", "/organization", "/sale"):
+    for path in ("/", "/organization", "/no-such-link"):
         assert client.get(path, headers=on(host)).text == "the app"
+    # a short link of the app's own host: the gateway redirects, as `RootShortLinks` would
+    assert client.get("/sale", headers=on(host)).headers["location"] == (
+        "https://acme.example.com/sale"
+    )
     with client.websocket_connect("/_event", headers=on(host)) as ws:
         assert ws.receive_text() == "the app"
 
