@@ -114,26 +114,36 @@ SERVER_FLAGS = {"host": "127.0.0.1", "log_level": "warning", "access_log": False
 def seed_links(engine, user, org, total: int) -> float:
     """`total` links of the organization, slugs `l0000000`…, in bulk inserts; and its
     verified custom domain. Returns the seconds it took."""
-    from orgportal.models import CustomDomain, DomainStatus, Link
+    from orgportal.models import CustomDomain, DomainStatus
     from orgportal.models.base import utcnow
 
     started = time.perf_counter()
     now = utcnow()
+    columns = (
+        "organization_id, owner_id, slug, target_url, created_at, pending_approval, append_click_id"
+    )
     with engine.begin() as conn:
-        for begin in range(0, total, 50_000):
+        raw = conn.connection.dbapi_connection
+        for begin in range(0, total, 100_000):
             rows = [
-                {
-                    "organization_id": org.id,
-                    "owner_id": user.id,
-                    "slug": slug_of(i),
-                    "target_url": f"https://example.com/landing/{i}?utm=bench",
-                    "created_at": now,
-                    "pending_approval": False,
-                    "append_click_id": i % 2 == 0,
-                }
-                for i in range(begin, min(total, begin + 50_000))
-            ]
-            conn.execute(Link.__table__.insert(), rows)
+                (org.id, user.id, slug_of(i), f"https://example.com/landing/{i}?utm=bench",
+                 now, False, i % 2 == 0)
+                for i in range(begin, min(total, begin + 100_000))
+            ]  # fmt: skip
+            if engine.dialect.name == "postgresql":  # COPY: the fastest bulk load there is
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY link ({columns}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor = raw.cursor()
+                cursor.executemany(
+                    f"INSERT INTO link ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(*row[:4], row[4].isoformat(sep=" "), *row[5:]) for row in rows],
+                )
+                cursor.close()
         conn.execute(
             CustomDomain.__table__.insert(),
             [
@@ -346,11 +356,11 @@ def redirects(engine, env: dict, args, tmp: Path) -> None:
     stored = all_clicks(engine) - before
     sent = sum(m.sent for m in runs.values())
     lines = log_file.read_text().count("\n")
-    print(f"   {'':24} {'redirects/s':>12} {'p99 ms':>8} {'× bare rate':>12} {'× bare p99':>11}")
-    print(f"   {'bare Starlette, dict':24} {base.rate:12.0f} {base.p99 * 1000:8.2f}")
+    print(f"   {'':32} {'redirects/s':>12} {'p99 ms':>8} {'× bare rate':>12} {'× bare p99':>11}")
+    print(f"   {'bare Starlette, dict':32} {base.rate:12.0f} {base.p99 * 1000:8.2f}")
     for name, m in runs.items():
         print(
-            f"   {'orgportal ' + name:24} {m.rate:12.0f} {m.p99 * 1000:8.2f} "
+            f"   {'orgportal ' + name:32} {m.rate:12.0f} {m.p99 * 1000:8.2f} "
             f"{m.rate / base.rate:12.2f} {m.p99 / base.p99:11.2f}"
         )
     print("   targets: rate ≥ 0.8 × bare, p99 ≤ 2 × bare")

@@ -156,14 +156,15 @@ def remove_after_commit(session: Session, store: Deletes, keys: Iterable[str]) -
         session.info.setdefault(REMOVE_AFTER_COMMIT, []).append((store, keys))
 
 
-def _redirect_tables() -> dict[str, tuple[bool, bool]]:
-    """Table name -> (drops cached links, drops cached custom hosts) when it changes in bulk
-    or a row of it is deleted (its links or domains go with it: ON DELETE CASCADE)."""
+def _redirect_tables() -> dict[str, tuple[bool, bool, bool]]:
+    """Table name -> (an UPDATE counts too, not only a DELETE; drops cached links; drops
+    cached custom hosts), for statements run in bulk: a link or a domain changed, or an
+    organization or user deleted (their links and domains go with it: ON DELETE CASCADE)."""
     return {
-        "link": (True, False),
-        "custom_domain": (False, True),
-        "organization": (True, True),
-        "user": (True, False),
+        "link": (True, True, False),
+        "custom_domain": (True, False, True),
+        "organization": (False, True, True),
+        "user": (False, True, False),
     }
 
 
@@ -190,17 +191,17 @@ def _note_redirect_changes(session: OrmSession, _context) -> None:
 
 @event.listens_for(OrmSession, "do_orm_execute")
 def _note_bulk_redirect_changes(state) -> None:
-    """An UPDATE or DELETE statement on links, custom domains, organizations or users
-    (`delete(Link).where(...)`): every cached link / custom host goes."""
+    """An UPDATE or DELETE statement on links or custom domains, a DELETE of organizations
+    or users (`delete(Link).where(...)`): every cached link / custom host goes."""
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    drops = _redirect_tables().get(getattr(table, "name", ""))
-    if drops:
+    rule = _redirect_tables().get(getattr(table, "name", ""))
+    if rule and (state.is_delete or rule[0]):
         changed = state.session.info.setdefault(LIVE_CHANGES, set())
-        if drops[0]:
+        if rule[1]:
             changed.add(REDIRECTS_ALL)
-        if drops[1]:
+        if rule[2]:
             changed.add(CUSTOM_HOSTS)
 
 

@@ -1,11 +1,12 @@
 """The redirect's side of click recording (SPEC §14): find the link, note the click, answer.
 
 `find` reads the link from this worker's cache (`services/redirect_cache.py`), the database
-only on a miss; `note` records the click of a found link (`follow` does both in one
-session: the slow path, kept for callers that hold one). With CLICK_RECORDING=queued (the default)
-it only appends the click to the in-process queue (`adapters/click_queue.py`), written in
-batches off the redirect's path; `inline` writes it in the redirect's own transaction;
-`off` records nothing (the benchmark's baseline). The visitor gets a random first-party id
+only on a miss; `note` records the click of a found link (`follow` does both in one session,
+for callers that hold one). With CLICK_RECORDING=queued (the default) the click is only
+appended to the in-process queue (`adapters/click_queue.py`), written in batches off the
+redirect's path (the User-Agent and Referer are parsed there); `inline` writes it before
+the redirect answers, in a transaction of its own (in the caller's, for `follow`); `off`
+records nothing. The visitor gets a random first-party id
 cookie (`op_vid`); no IP address is kept anywhere.
 """
 
