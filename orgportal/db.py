@@ -115,6 +115,26 @@ def mark_user_access_changed(session: Session, user_ids: Iterable[int | None]) -
     mark_changed(session, "access_user", user_ids)
 
 
+# What a short-link redirect is served from (`services/redirect_cache.py`): the link of a slug
+# (by link id), and the organization a custom domain's Host serves. Both are noted by the
+# session itself whenever such a row changes, whichever service changed it (below), so no
+# service can forget to announce it.
+REDIRECT_LINK = "redirect_link"  # (REDIRECT_LINK, link id): that link changed or went
+REDIRECTS_ALL = ("redirect_links", 1)  # links changed in bulk (a statement, a cascade)
+CUSTOM_HOSTS = ("custom_hosts", 1)  # a custom domain (or its organization) changed
+
+
+def mark_redirects_changed(session: Session, link_ids: Iterable[int | None] = ()) -> None:
+    """These links changed (their target, state, owner...): every worker drops what its
+    redirects cached of them. No ids: links changed in bulk, every cached link goes."""
+    ids = [i for i in link_ids if i]
+    changes = session.info.setdefault(LIVE_CHANGES, set())
+    if ids:
+        changes.update((REDIRECT_LINK, i) for i in ids)
+    else:
+        changes.add(REDIRECTS_ALL)
+
+
 def mark_personal_usage_changed(session: Session, user_ids: Iterable[int | None]) -> None:
     """The Personal Workspace's bars of these users (their own pool) need a refresh."""
     mark_changed(session, "personal_usage", user_ids)
@@ -134,6 +154,55 @@ def remove_after_commit(session: Session, store: Deletes, keys: Iterable[str]) -
     keys = list(keys)
     if keys:
         session.info.setdefault(REMOVE_AFTER_COMMIT, []).append((store, keys))
+
+
+def _redirect_tables() -> dict[str, tuple[bool, bool, bool]]:
+    """Table name -> (an UPDATE counts too, not only a DELETE; drops cached links; drops
+    cached custom hosts), for statements run in bulk: a link or a domain changed, or an
+    organization or user deleted (their links and domains go with it: ON DELETE CASCADE)."""
+    return {
+        "link": (True, True, False),
+        "custom_domain": (True, False, True),
+        "organization": (False, True, True),
+        "user": (False, True, False),
+    }
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_redirect_changes(session: OrmSession, _context) -> None:
+    """Every flushed change to what a redirect serves is noted for the caches, whoever
+    made it: a link edited or deleted (by id); a custom domain added, changed or removed;
+    an organization or user deleted (their links and domains cascade)."""
+    from orgportal.models import CustomDomain, Link, Organization, User
+
+    changed = session.info.setdefault(LIVE_CHANGES, set())
+    for row in (*session.dirty, *session.deleted):
+        if isinstance(row, Link) and row.id:
+            changed.add((REDIRECT_LINK, row.id))
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, CustomDomain):
+            changed.add(CUSTOM_HOSTS)
+    for row in session.deleted:
+        if isinstance(row, (Organization, User)):
+            changed.update((REDIRECTS_ALL, CUSTOM_HOSTS))
+    if not changed:
+        session.info.pop(LIVE_CHANGES, None)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _note_bulk_redirect_changes(state) -> None:
+    """An UPDATE or DELETE statement on links or custom domains, a DELETE of organizations
+    or users (`delete(Link).where(...)`): every cached link / custom host goes."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    rule = _redirect_tables().get(getattr(table, "name", ""))
+    if rule and (state.is_delete or rule[0]):
+        changed = state.session.info.setdefault(LIVE_CHANGES, set())
+        if rule[1]:
+            changed.add(REDIRECTS_ALL)
+        if rule[2]:
+            changed.add(CUSTOM_HOSTS)
 
 
 @event.listens_for(OrmSession, "after_commit")

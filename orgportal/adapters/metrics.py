@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -89,7 +90,26 @@ def status_class(status: int) -> str:
 
 
 def cache_lookup(cache: str, hit: bool) -> None:
-    CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+    _child(CACHE_LOOKUPS, cache, "hit" if hit else "miss").inc()
+
+
+def http_request(route: str, method: str, status_class: str, seconds: float) -> None:
+    """Count one HTTP request and its duration (SPEC §18)."""
+    _child(HTTP_REQUESTS, route, method, status_class).inc()
+    _child(HTTP_DURATION, route, method, status_class).observe(seconds)
+
+
+_children: dict[tuple, Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """`metric.labels(*labels)`, remembered: the label sets are bounded (routes are
+    templates), and `labels()` takes a lock and builds its key on every call."""
+    key = (id(metric), *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
 
 
 def rate_limit_refused(limiter: str, wait: float) -> float:

@@ -50,8 +50,4 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         raise exc
     log.warning("database unavailable during %s %s: %s", request.method, request.url.path,
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
-    return JSONResponse(
-        {"detail": "The database is unavailable for a moment. Nothing was changed: try again."},
-        status_code=503,
-        headers={"Retry-After": "2"},
-    )
+    return content.database_unavailable_response()

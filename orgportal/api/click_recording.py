@@ -1,9 +1,12 @@
 """The redirect's side of click recording (SPEC §14): find the link, note the click, answer.
 
-`follow` runs inside the redirect's transaction. With CLICK_RECORDING=queued (the default)
-it only appends the click to the in-process queue (`adapters/click_queue.py`), written in
-batches off the redirect's path; `inline` writes it in the redirect's own transaction;
-`off` records nothing (the benchmark's baseline). The visitor gets a random first-party id
+`find` reads the link from this worker's cache (`services/redirect_cache.py`), the database
+only on a miss; `note` records the click of a found link (`follow` does both in one session,
+for callers that hold one). With CLICK_RECORDING=queued (the default) the click is only
+appended to the in-process queue (`adapters/click_queue.py`), written in batches off the
+redirect's path (the User-Agent and Referer are parsed there); `inline` writes it before
+the redirect answers, in a transaction of its own (in the caller's, for `follow`); `off`
+records nothing. The visitor gets a random first-party id
 cookie (`op_vid`); no IP address is kept anywhere.
 """
 
@@ -11,16 +14,22 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from http.cookies import SimpleCookie
+from urllib.parse import quote
 
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
+from starlette.types import Send
 
+from orgportal import db
+from orgportal.adapters import worker_cache
 from orgportal.adapters.click_queue import BatchQueue
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import clicks, links
+from orgportal.services import clicks, links, redirect_cache
 from orgportal.services.clicks import Hit
+from orgportal.services.redirect_cache import Redirect
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,27 @@ def follow(session: Session, slug: str, headers: Mapping[str, str]) -> Followed 
     link = links.redirect_link(session, slug)
     if link is None:
         return None
+    return note_in(session, link, headers)
+
+
+def note_in(session: Session, link: clicks.Followable, headers: Mapping[str, str]) -> Followed:
+    """`note` inside the caller's transaction (inline recording writes in it)."""
     if settings.click_recording == "off":
         return Followed(link.target_url)
-    visitor, new = clicks.visitor_id(_cookie(headers.get("cookie", ""), clicks.VISITOR_COOKIE))
+    hit, new_visitor = _hit(link, headers)
+    if settings.click_recording == "inline":
+        clicks.record(session, [hit])
+    else:
+        queue().put(hit)
+    return Followed(clicks.target_for(link, hit), new_visitor)
+
+
+def _hit(link: clicks.Followable, headers: Mapping[str, str]) -> tuple[Hit, str]:
+    """The click as the request shows it (nothing parsed yet: the User-Agent is read when
+    the click is written), and the new visitor id to set as a cookie ("" when known)."""
+    cookie = headers.get("cookie", "")
+    known = cookie_parser(cookie).get(clicks.VISITOR_COOKIE) if cookie else None
+    visitor, new = clicks.visitor_id(known)
     hit = clicks.new_hit(
         link,
         user_agent=headers.get("user-agent", ""),
@@ -44,26 +71,91 @@ def follow(session: Session, slug: str, headers: Mapping[str, str]) -> Followed 
         country=clicks.country_from(headers, settings.country_header),
         visitor=visitor,
     )
+    return hit, visitor if new else ""
+
+
+async def find(slug: str) -> Redirect | None:
+    """The slug's link, pending approval or not (None: no such link): from this worker's
+    cache when it holds it, else from the database (in the threadpool) and kept."""
+    worker_cache.ensure_listening(db.bus)
+    found = redirect_cache.cached_link(slug)
+    if found is not None:
+        return found
+
+    def load() -> Redirect | None:
+        with unit_of_work() as session:
+            return redirect_cache.load_link(session, slug)
+
+    return await run_in_threadpool(load)
+
+
+async def note(link: Redirect, headers: Mapping[str, str]) -> Followed:
+    """Record the click of a found, approved link (as CLICK_RECORDING says) and say where
+    it goes. Queued (the default): only appended here; the User-Agent, referrer and rollups
+    are worked out by the queue's writer. Inline: written in a transaction of its own."""
+    if settings.click_recording == "off":
+        return Followed(link.target_url)
+    hit, new_visitor = _hit(link, headers)
     if settings.click_recording == "inline":
-        clicks.record(session, [hit])
+
+        def write() -> None:
+            with unit_of_work() as session:
+                clicks.record(session, [hit])
+
+        await run_in_threadpool(write)
     else:
         queue().put(hit)
-    return Followed(clicks.target_for(link, hit), visitor if new else "")
+    return Followed(clicks.target_for(link, hit), new_visitor)
+
+
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"  # what Starlette's RedirectResponse leaves unquoted
+
+
+async def send_redirect(followed: Followed, send: Send) -> None:
+    """Send `redirect(followed)`'s very bytes without building a Response: the 302 every
+    visitor of every link gets, answered on the event loop."""
+    headers = [
+        (b"content-length", b"0"),
+        (b"location", quote(followed.target, safe=_LOCATION_SAFE).encode("latin-1")),
+    ]
+    if followed.new_visitor:
+        headers.append((b"set-cookie", _visitor_cookie(followed.new_visitor)))
+    await send({"type": "http.response.start", "status": 302, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _visitor_cookie(visitor: str) -> bytes:
+    """The Set-Cookie value `redirect` gives (its attributes as Starlette writes them)."""
+    prefix, suffix = _cookie_template(settings.secure_cookies)
+    return prefix + visitor.encode("latin-1") + suffix
+
+
+@cache
+def _cookie_template(secure: bool) -> tuple[bytes, bytes]:
+    marker = "VISITOR0123456789abcdef"
+    response = RedirectResponse("/", status_code=302)
+    _set_visitor_cookie(response, marker, secure)
+    prefix, _, suffix = dict(response.raw_headers)[b"set-cookie"].partition(marker.encode())
+    return prefix, suffix
 
 
 def redirect(followed: Followed) -> RedirectResponse:
     response = RedirectResponse(followed.target, status_code=302)
     if followed.new_visitor:
-        response.set_cookie(
-            clicks.VISITOR_COOKIE,
-            followed.new_visitor,
-            max_age=clicks.VISITOR_COOKIE_DAYS * 24 * 3600,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+        _set_visitor_cookie(response, followed.new_visitor, settings.secure_cookies)
     return response
+
+
+def _set_visitor_cookie(response: RedirectResponse, visitor: str, secure: bool) -> None:
+    response.set_cookie(
+        clicks.VISITOR_COOKIE,
+        visitor,
+        max_age=clicks.VISITOR_COOKIE_DAYS * 24 * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
 
 
 def _write(batch: list[Hit]) -> None:
@@ -83,13 +175,3 @@ async def flush_at_shutdown() -> None:
     finally:
         if queue.cache_info().currsize:  # this worker has queued clicks
             await asyncio.to_thread(queue().stop)
-
-
-def _cookie(header: str, name: str) -> str | None:
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None

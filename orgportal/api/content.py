@@ -5,15 +5,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgportal import routes
 from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
 from orgportal.api import click_recording, public_pages
-from orgportal.db import unit_of_work
+from orgportal.db import database_unavailable, unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError
@@ -21,16 +22,25 @@ from orgportal.services.errors import DomainError
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/l/{slug}")
-def follow_short_link(slug: str, request: Request) -> Response:
-    with unit_of_work() as session:
-        followed = click_recording.follow(session, slug, request.headers)
-        pending = followed is None and links.awaiting_approval(session, slug)
-    if pending:
+FOLLOW_PREFIX = "/l/"
+
+
+@router.get(FOLLOW_PREFIX + "{slug}")
+async def follow_short_link(slug: str, request: Request) -> Response:
+    """What `RootShortLinks` answers before this route is reached (in the app); here for
+    `build_api()` served alone."""
+    link = await click_recording.find(slug)
+    if link is not None and link.pending_approval:
         return awaiting_approval_response(request.headers)
-    if followed is None:  # a styled page for browsers, JSON for programs
+    if link is None:  # a styled page for browsers, JSON for programs
         return public_pages.respond(request.headers, public_pages.NO_SUCH_LINK, status=404)
-    return click_recording.redirect(followed)
+    return click_recording.redirect(await click_recording.note(link, request.headers))
+
+
+# The routes the fast path below counts and logs its answers under
+# (`operations.route_template`): it answers before any router has matched one.
+FOLLOW_ROUTE = Route(FOLLOW_PREFIX + "{slug}", follow_short_link, methods=["GET"])
+ROOT_ROUTE = Route("/{slug}", follow_short_link, methods=["GET"])
 
 
 @router.get("/api/files/{file_id}")
@@ -68,47 +78,101 @@ def download_file(file_id: int, request: Request) -> Response:
 
 
 class RootShortLinks:
-    """`/{slug}` redirects too (SPEC §7), without shadowing the app's own pages: only a
-    single path segment that looks like a slug and is not a page name reaches the database."""
+    """The short-link redirects, answered first (SPEC §7, §14): `GET /l/{slug}`, and
+    `/{slug}` without shadowing the app's own pages (only a single path segment that looks
+    like a slug and is not a page name is looked up; a missing one goes on to the app).
+
+    On the event loop, from this worker's cache of links (`services/redirect_cache.py`):
+    a known link costs no database query and no thread. The gateway answers them itself
+    (`serve_short_link`, before the Reflex app's own layers); this layer, where the app
+    mounts it, answers what reaches it without having been looked at there."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        slug = path.strip("/")
-        if (
-            scope.get("method") == "GET"
-            and slug
-            and "/" not in slug
-            and links.SLUG_PATTERN.match(slug)
-            and slug not in links.RESERVED
-        ):
-            followed = await _resolve(slug, Headers(scope=scope))
-            if followed:
-                await click_recording.redirect(followed)(scope, receive, send)
-                return
-            if await _awaiting_approval(slug):
-                headers = Headers(scope=scope)
-                await awaiting_approval_response(headers)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if not await serve_short_link(scope, receive, send, self.app):
+            await self.app(scope, receive, send)
 
 
-async def _resolve(slug: str, headers: Headers) -> click_recording.Followed | None:
-    def lookup() -> click_recording.Followed | None:
-        with unit_of_work() as session:
-            return click_recording.follow(session, slug, headers)
-
-    return await run_in_threadpool(lookup)
+_LOOKED_AT = "orgportal.short_link"  # scope key: this request's slug was looked up already
 
 
-async def _awaiting_approval(slug: str) -> bool:
-    def lookup() -> bool:
-        with unit_of_work() as session:
-            return links.awaiting_approval(session, slug)
+async def serve_short_link(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> bool:
+    """Answer `scope` if it is a short link's redirect (a missing `/{slug}` goes on to
+    `app`); False: not a short-link path, nothing was sent."""
+    if scope["type"] != "http" or scope.get("method") != "GET" or scope.get(_LOOKED_AT):
+        return False
+    path: str = scope["path"]
+    if path.startswith(FOLLOW_PREFIX):
+        slug = path[len(FOLLOW_PREFIX) :]
+        if not slug or "/" in slug:
+            return False
+        scope[_LOOKED_AT] = True
+        scope["route"] = FOLLOW_ROUTE
+        await serve_slug(scope, receive, send, slug, or_else=None)
+        return True
+    slug = path.strip("/")
+    if not (
+        slug and "/" not in slug and links.SLUG_PATTERN.match(slug) and slug not in links.RESERVED
+    ):
+        return False
+    scope[_LOOKED_AT] = True
+    await serve_slug(scope, receive, send, slug, or_else=app)
+    return True
 
-    return await run_in_threadpool(lookup)
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers as one dict, read in one pass: lower-case names; a repeated
+    header, its first value (as `Headers.get`), but Cookie's lines joined (HTTP/2 splits
+    them)."""
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1")
+        if name not in headers:
+            headers[name] = value.decode("latin-1")
+        elif name == "cookie":
+            headers[name] += "; " + value.decode("latin-1")
+    return headers
+
+
+async def serve_slug(
+    scope: Scope, receive: Receive, send: Send, slug: str, *, or_else: ASGIApp | None
+) -> None:
+    """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
+    behind `/{slug}`), or the 404 page of `/l/{slug}`."""
+    seen = request_headers(scope)
+    try:
+        link = await click_recording.find(slug)
+        if link is not None and not link.pending_approval:
+            followed = await click_recording.note(link, seen)
+    except DBAPIError as exc:
+        if or_else is not None or not database_unavailable(exc):
+            raise
+        await database_unavailable_response()(scope, receive, send)
+        return
+    if link is None:
+        if or_else is not None:
+            await or_else(scope, receive, send)
+        else:  # a styled page for browsers, JSON for programs
+            page = public_pages.respond(Headers(scope=scope), public_pages.NO_SUCH_LINK, status=404)
+            await page(scope, receive, send)
+    elif link.pending_approval:
+        scope.setdefault("route", ROOT_ROUTE)
+        await awaiting_approval_response(Headers(scope=scope))(scope, receive, send)
+    else:
+        scope.setdefault("route", ROOT_ROUTE)
+        await click_recording.send_redirect(followed, send)
+
+
+def database_unavailable_response() -> JSONResponse:
+    """The database went away during the request (SPEC §18): nothing was changed, try again
+    (the API's error shape)."""
+    return JSONResponse(
+        {"detail": "The database is unavailable for a moment. Nothing was changed: try again."},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
 
 
 # Crawlers and link-preview fetchers: a pending link is simply not there for them.

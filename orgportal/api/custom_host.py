@@ -7,28 +7,27 @@ organization's slug, every websocket and every unknown or unverified host gets 4
 styled page for browsers, JSON for programs: `public_pages`; its stylesheet is the one other
 path served). The app's pages, API and websocket are never served on a custom domain.
 
-Host → organization is cached per process for `CACHE_SECONDS` (both answers, so a flood of
-made-up hosts costs one query per host per interval, and the cache is bounded): a removed or
-failed domain stops serving within that time.
+Host → organization, and each slug's link, come from this worker's caches
+(`services/redirect_cache.py`, both answers for hosts, so a flood of made-up hosts costs one
+query per host, and the cache is bounded): a removed, unverified or failed domain, like a
+changed link, is seen by the next request, in every worker once the live bus brings it.
 """
 
 import asyncio
 import logging
-import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from orgportal.api import click_recording, public_pages
+from orgportal import db
+from orgportal.adapters import worker_cache
+from orgportal.api import click_recording, content, public_pages
 from orgportal.config import settings
 from orgportal.db import unit_of_work
-from orgportal.services import company_domains, custom_domains, links
+from orgportal.services import company_domains, custom_domains, links, redirect_cache
 
 log = logging.getLogger("orgportal")
-CACHE_SECONDS = 5.0
-CACHE_MAX = 10_000
-_cache: dict[str, tuple[float, int | None]] = {}
 
 
 def request_host(scope: Scope) -> str:
@@ -48,24 +47,21 @@ def is_own_host(host: str) -> bool:
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    """Forget this worker's cached hosts and links (tests)."""
+    worker_cache.clear()
 
 
 async def serving_organization(host: str) -> int | None:
-    now = time.monotonic()
-    cached = _cache.get(host)
-    if cached and cached[0] > now:
-        return cached[1]
+    worker_cache.ensure_listening(db.bus)
+    known, organization_id = redirect_cache.cached_host(host)
+    if known:
+        return organization_id
 
     def lookup() -> int | None:
         with unit_of_work() as session:
-            return custom_domains.serving_organization(session, host)
+            return redirect_cache.load_host(session, host)
 
-    organization_id = await run_in_threadpool(lookup)
-    if len(_cache) >= CACHE_MAX:
-        _cache.clear()
-    _cache[host] = (now + CACHE_SECONDS, organization_id)
-    return organization_id
+    return await run_in_threadpool(lookup)
 
 
 async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,24 +93,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if organization_id is None:
         await not_found(scope, receive, send)
         return
-    followed = await _follow(slug, organization_id, Headers(scope=scope))
-    if followed is None:
-        await not_found(scope, receive, send)
+    link = await click_recording.find(slug)
+    if link is None or link.pending_approval or link.organization_id != organization_id:
+        await not_found(scope, receive, send)  # another organization's (or a personal) link
         return
-    await click_recording.redirect(followed)(scope, receive, send)
-
-
-async def _follow(
-    slug: str, organization_id: int, headers: Headers
-) -> click_recording.Followed | None:
-    def lookup() -> click_recording.Followed | None:
-        with unit_of_work() as session:
-            link = links.redirect_link(session, slug)
-            if link is None or link.organization_id != organization_id:
-                return None  # another organization's (or a personal) link: not here
-            return click_recording.follow(session, slug, headers)
-
-    return await run_in_threadpool(lookup)
+    scope["route"] = content.ROOT_ROUTE  # counted and logged as `/{slug}`, found at once
+    followed = await click_recording.note(link, content.request_headers(scope))
+    await click_recording.send_redirect(followed, send)
 
 
 async def reverify_worker() -> None:

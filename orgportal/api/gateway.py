@@ -32,6 +32,7 @@ from orgportal import security
 from orgportal.adapters import live, metrics
 from orgportal.api import (
     build_api,
+    content,
     custom_host,
     operations,
     public_tickets,
@@ -60,6 +61,8 @@ def _rest_patterns() -> tuple[re.Pattern, ...]:
 
 
 def is_rest_path(path: str) -> bool:
+    if not path.startswith(rest_api.PREFIX + "/"):  # every REST path and the docs: at once
+        return False
     return path in DOCS_PATHS or any(p.match(path) for p in _rest_patterns())
 
 
@@ -107,8 +110,14 @@ class Gateway:
         upload_limits: dict[str, uploads.UploadLimit] | None = None,
         rest_app: ASGIApp | None = None,
         host_routing: bool = False,
+        short_links: bool | None = None,
     ) -> None:
         self.reflex_app = reflex_app
+        # SPEC §14: `GET /l/{slug}` and `/{slug}` redirects answered here, before the Reflex
+        # app's own layers (`content.serve_short_link`; the app's `RootShortLinks` answers
+        # them otherwise). On in the app (with host routing, unless said otherwise); tests
+        # with a stand-in app behind the gateway leave it off.
+        self.short_links = host_routing if short_links is None else short_links
         # SPEC §15: requests for any host but the app's own go to `custom_host` (branded
         # short-link domains; unknown hosts get 404). The app turns it on (orgportal.py);
         # tests that use a made-up Host like `testserver` leave it off.
@@ -179,7 +188,10 @@ class Gateway:
             await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
         elif path == uploads.PATH and scope["method"] == "POST":
             await self.uploads(scope, receive, send)
-        else:
+        elif not (
+            self.short_links
+            and await content.serve_short_link(scope, receive, send, self.reflex_app)
+        ):
             await self.reflex_app(scope, receive, send)
 
 

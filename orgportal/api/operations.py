@@ -149,18 +149,20 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> N
 def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) -> None:
     route = scope["path"] if own else route_template(scope)
     method = scope["method"] if scope["method"] in METHODS else "OTHER"
-    labels = (route, method, metrics.status_class(status))
-    metrics.HTTP_REQUESTS.labels(*labels).inc()
-    metrics.HTTP_DURATION.labels(*labels).observe(seconds)
+    metrics.http_request(route, method, metrics.status_class(status), seconds)
     level = logging.DEBUG if own else logging.ERROR if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):
         return
-    log.log(
+    # the record made directly: `log.log` would also walk the stack for the caller's file
+    # and line, which the JSON line does not carry (the busiest line of the app)
+    record = log.makeRecord(
+        log.name,
         level,
+        __file__,
+        0,
         "%s %s %d",
-        method,
-        route,
-        status,
+        (method, route, status),
+        None,
         extra={
             "fields": {
                 **fields,
@@ -174,6 +176,7 @@ def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) 
             }
         },
     )
+    log.handle(record)
 
 
 def route_template(scope: Scope) -> str:

@@ -11,6 +11,7 @@ elsewhere (nothing can be sent off), no framing, no plugins, forms post only her
 import base64
 import hashlib
 import re
+import time
 from functools import cache
 from pathlib import Path
 
@@ -40,12 +41,22 @@ def page_policy() -> str:
     return _policy_of_build(_build_stamp())
 
 
+STAMP_SECONDS = 1.0  # how often the build is looked at (a stat), not on every response
+_stamp: list[float | int] = [float("-inf"), 0]  # [looked at (monotonic), the stamp seen]
+
+
 def _build_stamp() -> int:
-    """Changes with every frontend build (each build writes its fallback page anew)."""
+    """Changes with every frontend build (each build writes its fallback page anew). Looked
+    at no more than once per STAMP_SECONDS: every response of the app asks."""
+    now = time.monotonic()
+    if now - _stamp[0] < STAMP_SECONDS:
+        return int(_stamp[1])
     try:
-        return (BUILT_PAGES / "__spa-fallback.html").stat().st_mtime_ns
+        stamp = (BUILT_PAGES / "__spa-fallback.html").stat().st_mtime_ns
     except OSError:
-        return 0
+        stamp = 0
+    _stamp[:] = [now, stamp]
+    return stamp
 
 
 @cache

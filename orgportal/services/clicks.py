@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import ua_parser
@@ -48,10 +49,26 @@ class Hit:
     owner_id: int
     token: str
     user_agent: str = ""
-    referrer: str = ""
+    referrer: str = ""  # the Referer header as sent (only its host is ever stored)
     country: str = ""
     visitor_id: str = ""
     at: datetime = field(default_factory=utcnow)
+
+
+class Followable(Protocol):
+    """What a click needs of its link: a `Link` row, or the redirect's cached snapshot of one
+    (`services/redirect_cache.Redirect`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def organization_id(self) -> int | None: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def target_url(self) -> str: ...
+    @property
+    def append_click_id(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ def referrer_host(referrer: str) -> str:
     return (parts.hostname or "")[:255]
 
 
-def new_hit(link: Link, *, user_agent: str, referrer: str, country: str, visitor: str) -> Hit:
+def new_hit(link: Followable, *, user_agent: str, referrer: str, country: str, visitor: str) -> Hit:
     assert link.id is not None
     return Hit(
         link_id=link.id,
@@ -103,13 +120,13 @@ def new_hit(link: Link, *, user_agent: str, referrer: str, country: str, visitor
         owner_id=link.owner_id,
         token=secrets.token_urlsafe(16),  # the op_click id: random, never the row id
         user_agent=user_agent[:1024],
-        referrer=referrer_host(referrer),
+        referrer=referrer[:2048],  # its host is taken when the click is written
         country=country,
         visitor_id=visitor,
     )
 
 
-def target_for(link: Link, hit: Hit | None) -> str:
+def target_for(link: Followable, hit: Hit | None) -> str:
     """Where the redirect goes: the target, plus `op_click=<id>` when the link asks for it
     (the target's own query string and fragment kept)."""
     if not link.append_click_id or hit is None:
@@ -168,6 +185,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
         if hit.link_id not in live:
             continue
         agent = describe(hit.user_agent)
+        referrer = referrer_host(hit.referrer)
         rows.append(
             {
                 "token": hit.token,
@@ -175,7 +193,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
                 "organization_id": hit.organization_id,
                 "owner_id": hit.owner_id,
                 "clicked_at": hit.at,
-                "referrer_host": hit.referrer,
+                "referrer_host": referrer,
                 "browser": agent.browser,
                 "os": agent.os,
                 "device": agent.device,
@@ -188,7 +206,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
         if agent.is_bot:
             increments[(*key, TOTAL, "")][1] += 1
         else:
-            values = (hit.referrer, agent.browser, agent.os, agent.device, hit.country)
+            values = (referrer, agent.browser, agent.os, agent.device, hit.country)
             increments[(*key, TOTAL, "")][0] += 1
             week = (*key[:3], week_of(key[3]))
             for dimension, value in zip(DIMENSIONS, values, strict=True):

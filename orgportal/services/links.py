@@ -247,6 +247,11 @@ def redirect_link(session: Session, slug: str) -> Link | None:
     return link if link and not link.pending_approval else None
 
 
+def link_by_slug(session: Session, slug: str) -> Link | None:
+    """The link of `slug` (any case), approved or not: what the redirect caches."""
+    return session.exec(select(Link).where(Link.slug == slug.lower())).first()
+
+
 def awaiting_approval(session: Session, slug: str) -> bool:
     """Whether /l/{slug} is a link that waits for an Owner/Admin's approval."""
     link = session.exec(select(Link).where(Link.slug == slug.lower())).first()

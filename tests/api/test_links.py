@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from orgportal import db
 from orgportal.models import Link
 from orgportal.services import links
 from tests.api.conftest import Recorder, Team, bearer
@@ -89,7 +90,8 @@ def test_delete_by_creator_or_admin_not_by_other_members(
     assert client.delete(f"/api/links/{mine['id']}", headers=team.keys["viewer"]).status_code == 403
     live.published.clear()
     assert client.delete(f"/api/links/{mine['id']}", headers=team.keys["agent"]).status_code == 200
-    assert live.published == [{("usage", team.org.id)}]
+    # the open pages' bars, and every worker's cached redirect of the link (redirect_cache)
+    assert live.published == [{("usage", team.org.id), (db.REDIRECT_LINK, mine["id"])}]
     response = client.delete(f"/api/links/{other['id']}", headers=team.keys["admin"])
     assert response.status_code == 200 and response.json() == {"message": "Link deleted"}
     assert session.exec(select(func.count()).select_from(Link)).one() == 0
