@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct horse battery"
 
 
 def _free_port() -> int:
@@ -48,7 +49,7 @@ def prepare(db_url: str) -> tuple[str, str, int]:
     engine = make_engine(db_url)
     SQLModel.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as session:
-        form = accounts.Registration("bench@example.com", "correct horse battery", "B", "U")
+        form = accounts.Registration("bench@example.com", PASSWORD, "B", "U")
         user = accounts.register(session, form, confirmed=True)
         org = organizations.create_organization(session, user=user, name="Bench Co")
         link = links.create_link(
@@ -57,7 +58,9 @@ def prepare(db_url: str) -> tuple[str, str, int]:
         invitations.create_invite(
             session, user=user, organization_id=org.id, email="x@example.com", role="agent"
         )
-        raw, _ = api_keys.create_key(session, user=user, name="bench", active_org_id=org.id)
+        raw, _ = api_keys.create_key(
+            session, user=user, name="bench", active_org_id=org.id, password=PASSWORD
+        )
         session.commit()
     engine.dispose()
     return raw, org.public_id, link.id

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -89,7 +90,15 @@ def status_class(status: int) -> str:
 
 
 def cache_lookup(cache: str, hit: bool) -> None:
-    CACHE_LOOKUPS.labels(cache, "hit" if hit else "miss").inc()
+    counter = _cache_counters.get((cache, hit))
+    if counter is None:  # `labels` costs more than the cache lookup it counts: once each
+        counter = _cache_counters[(cache, hit)] = CACHE_LOOKUPS.labels(
+            cache, "hit" if hit else "miss"
+        )
+    counter.inc()
+
+
+_cache_counters: dict[tuple[str, bool], Any] = {}
 
 
 def rate_limit_refused(limiter: str, wait: float) -> float:

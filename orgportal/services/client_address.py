@@ -11,6 +11,7 @@ proxies, to the first address that is not one of ours.
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from orgportal.config import settings
@@ -23,7 +24,14 @@ def client_address(
 ) -> str:
     """The client's address given the connection's `peer` and its `X-Forwarded-For` value
     (several header lines joined with commas). `trusted` defaults to TRUSTED_PROXIES."""
-    proxies = settings.trusted_proxies if trusted is None else trusted
+    proxies = tuple(settings.trusted_proxies if trusted is None else trusted)
+    return _client_address(peer, forwarded_for, proxies)
+
+
+@lru_cache(maxsize=4096)
+def _client_address(peer: str, forwarded_for: str | None, proxies: tuple[Network, ...]) -> str:
+    """`client_address`, remembered: every REST request asks it once or twice for the same
+    few peers, and parsing addresses is a visible part of a cached read's cost."""
     peer = peer.strip()
     if not _is_trusted(peer, proxies):
         return _normal(peer)
