@@ -21,6 +21,7 @@ import re
 import time
 from functools import cache
 from ipaddress import ip_address
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -146,12 +147,23 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> N
             _record(scope, status, time.perf_counter() - started, fields, own)
 
 
+# (route template, method, status class) → its counter and histogram: a bounded set, as the
+# route is a template (never the raw path) and the method one of METHODS or OTHER.
+_series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) -> None:
     route = scope["path"] if own else route_template(scope)
     method = scope["method"] if scope["method"] in METHODS else "OTHER"
     labels = (route, method, metrics.status_class(status))
-    metrics.HTTP_REQUESTS.labels(*labels).inc()
-    metrics.HTTP_DURATION.labels(*labels).observe(seconds)
+    series = _series.get(labels)
+    if series is None:  # `labels` costs more per request than counting: once per series
+        series = _series[labels] = (
+            metrics.HTTP_REQUESTS.labels(*labels),
+            metrics.HTTP_DURATION.labels(*labels),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
     level = logging.DEBUG if own else logging.ERROR if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):
         return
