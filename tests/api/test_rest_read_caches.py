@@ -327,3 +327,39 @@ def test_nothing_is_served_from_the_caches_when_the_bus_is_deaf(polled, monkeypa
         for what in ROUTES:
             assert polled.get(what).status_code == 200
     assert statements, "served from a cache while the bus was deaf"
+
+
+# --- the per-key rate limit, leased from Redis ----------------------------------------------
+
+LIMIT_REDIS = "redis://127.0.0.1:6379/12"
+
+
+def test_cached_reads_are_rate_limited_exactly_with_the_limit_in_redis(polled, monkeypatch):
+    """Two workers' limiters (leasing hits from Redis) share one key's limit: cached reads
+    pass the limit exactly, then each answers 429 with a Retry-After of the window's rest."""
+    import uuid
+
+    import redis
+
+    from orgportal.adapters.rate_limit import RedisLimiter
+    from orgportal.api.rest import deps
+
+    try:
+        redis.Redis.from_url(LIMIT_REDIS).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    name = f"test-rest-{uuid.uuid4().hex[:8]}"
+    workers = [RedisLimiter(name, 20, 60, LIMIT_REDIS) for _ in range(2)]
+    statuses, retry_after = [], []
+    try:
+        for n in range(30):
+            monkeypatch.setattr(deps, "limiter", workers[n % 2])  # alternate "workers"
+            response = polled.get(ROUTES[n % 3])
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                retry_after.append(int(response.headers["Retry-After"]))
+    finally:
+        for worker in workers:
+            worker.reset()
+    assert statuses.count(200) == 20 and statuses.count(429) == 10, statuses
+    assert all(59 <= seconds <= 61 for seconds in retry_after), retry_after
