@@ -363,3 +363,32 @@ def test_cached_reads_are_rate_limited_exactly_with_the_limit_in_redis(polled, m
             worker.reset()
     assert statuses.count(200) == 20 and statuses.count(429) == 10, statuses
     assert all(59 <= seconds <= 61 for seconds in retry_after), retry_after
+
+
+def test_the_polled_routes_tried_first_shadow_no_other_route():
+    """`rest.routers` puts the polled reads first: no other GET route's path may be one of
+    theirs, or moving them first would have changed which route answers it."""
+    import re
+
+    from starlette.routing import compile_path
+
+    from orgportal.api import rest
+    from orgportal.api.rest import analytics, links, organizations
+
+    hot = [
+        rest.PREFIX + r.path
+        for h in (organizations.hot, links.hot, analytics.hot)
+        for r in h.routes
+    ]
+    assert len(hot) == 4
+    others = [
+        rest.PREFIX + route.path
+        for router in rest.routers
+        for route in router.routes
+        if "GET" in route.methods and rest.PREFIX + route.path not in hot
+    ]
+    for path in hot:
+        pattern = compile_path(path)[0]
+        for other in others:
+            for value in ("1", "org_abc123def456", "org_personal", "pending", "personal"):
+                assert not pattern.match(re.sub(r"\{[^}]+\}", value, other)), (path, other)

@@ -38,6 +38,7 @@ from orgportal.services.api_keys import ApiCaller
 from orgportal.services.errors import DomainError, ValidationFailed
 
 router = rest_router("", "analytics")
+hot = rest_router("", "analytics")  # the polled link stats, tried early (`rest.routers`)
 
 # Dates exactly as YYYY-MM-DD (a bare number is not a date here, whatever pydantic allows).
 DAY = {"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "json_schema_extra": {"format": "date"}}
@@ -162,7 +163,7 @@ def _range(start: str | None, end: str | None) -> tuple[date, date]:
     return analytics.requested_range(days["from"], days["to"])
 
 
-@router.get(
+@hot.get(
     "/links/{link_id}/stats",
     summary="One link's clicks and conversions per day (members of its workspace)",
     response_model=AnalyticsOut,

@@ -43,6 +43,7 @@ from orgportal.services.api_keys import ApiCaller
 from orgportal.services.errors import DomainError
 
 router = rest_router("/links", "links")
+hot = rest_router("/links", "links")  # the polled list, tried early (`rest.routers`)
 NO_REASON = s.LinkReject()  # the reject body is optional
 
 
@@ -105,7 +106,7 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
         return _out(link)
 
 
-@router.get(
+@hot.get(
     "",
     summary="Links of the key's active workspace, newest first",
     response_model=s.LinkPage,
