@@ -1,21 +1,24 @@
-"""Requests per second of `GET /api/organizations/{id}/usage` next to a bare FastAPI endpoint.
+"""Requests per second of the REST API's hot reads next to bare FastAPI endpoints.
 
-Why: the usage endpoint is what monitoring scripts poll. This shows what one request costs
-on top of FastAPI itself. A poll is served from the worker's caches (API key
-→ caller, the caller's access to the organization, the usage read and its JSON, all dropped
-by the live bus on a change), so what remains is the per-key rate limiter and the checks on
-cached data. The bare endpoints return the very same JSON from memory, through the same
-server: once as a plain `def` (FastAPI runs it in its threadpool) and once as `async def`.
+Why: these are what scripts and dashboards poll: an organization's usage and details, the
+links list, a link's stats. This shows what one request costs on top of FastAPI itself.
+A poll is served from the worker's caches (API key → caller, the caller's access to the
+organization, the read's JSON, all dropped by the live bus on a change), so what remains is
+the per-key rate limiter and the checks on cached data. The bare endpoints return each
+route's very same JSON from memory, through the same server: once as a plain `def`
+(FastAPI runs it in its threadpool) and once as `async def`.
 
 All run one at a time under uvicorn (one worker, own process) on a temp SQLite database;
 the load comes from this process with aiohttp (CONCURRENCY connections for SECONDS each).
 
     .venv/bin/python benchmarks/api_usage.py [--seconds 5] [--concurrency 16]
+        [--routes usage,organization,links,link stats]
         [--redis redis://127.0.0.1:6379/7]   # rate limit and live bus in Redis
 """
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +30,7 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct horse battery"
 
 
 def _free_port() -> int:
@@ -35,7 +39,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(db_url: str) -> tuple[str, int]:
+def prepare(db_url: str) -> tuple[str, str, int]:
     """A user, an organization with a link and a pending invite, and an API key."""
     from sqlmodel import Session, SQLModel
 
@@ -45,24 +49,36 @@ def prepare(db_url: str) -> tuple[str, int]:
     engine = make_engine(db_url)
     SQLModel.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as session:
-        form = accounts.Registration("bench@example.com", "correct horse battery", "B", "U")
+        form = accounts.Registration("bench@example.com", PASSWORD, "B", "U")
         user = accounts.register(session, form, confirmed=True)
         org = organizations.create_organization(session, user=user, name="Bench Co")
-        links.create_link(session, user=user, organization_id=org.id, target_url="https://a.io")
+        link = links.create_link(
+            session, user=user, organization_id=org.id, target_url="https://a.io"
+        )
         invitations.create_invite(
             session, user=user, organization_id=org.id, email="x@example.com", role="agent"
         )
-        raw, _ = api_keys.create_key(session, user=user, name="bench", active_org_id=org.id)
+        raw, _ = api_keys.create_key(
+            session, user=user, name="bench", active_org_id=org.id, password=PASSWORD
+        )
         session.commit()
     engine.dispose()
-    return raw, org.public_id
+    return raw, org.public_id, link.id
 
 
-def serve(kind: str, port: int, payload: str) -> None:
+# The routes measured, as the bare apps declare them (the real API has them all).
+ROUTES = {
+    "usage": "/api/organizations/{organization_id}/usage",
+    "organization": "/api/organizations/{organization_id}",
+    "links": "/api/links",
+    "link stats": "/api/links/{link_id}/stats",
+}
+
+
+def serve(kind: str, port: int, payloads: dict[str, str]) -> None:
     """Child process: the real API (build_api) or a bare FastAPI app, under uvicorn."""
     import uvicorn
     from fastapi import FastAPI
-    from fastapi.responses import Response
 
     from orgportal.config import settings
 
@@ -71,21 +87,33 @@ def serve(kind: str, port: int, payload: str) -> None:
         from orgportal.api import build_api
 
         app = build_api()
-    elif kind == "bare":
+    else:
         app = FastAPI()
-
-        @app.get("/api/organizations/{organization_id}/usage")
-        def usage(organization_id: str) -> Response:
-            return Response(payload, media_type="application/json")
-
-    else:  # the same, as a coroutine: no threadpool hop, FastAPI's fastest plain endpoint
-        app = FastAPI()
-
-        @app.get("/api/organizations/{organization_id}/usage")
-        async def usage_async(organization_id: str) -> Response:
-            return Response(payload, media_type="application/json")
+        for name, path in ROUTES.items():
+            # `def` runs in FastAPI's threadpool; `async def` needs no hop: FastAPI's fastest
+            made = _bare if kind == "bare" else _bare_async
+            app.add_api_route(path, made(payloads[name].encode()))
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _bare(payload: bytes):
+    """A plain endpoint answering `payload` (no parameters: nothing to validate)."""
+    from fastapi.responses import Response
+
+    def endpoint() -> Response:
+        return Response(payload, media_type="application/json")
+
+    return endpoint
+
+
+def _bare_async(payload: bytes):
+    from fastapi.responses import Response
+
+    async def endpoint() -> Response:
+        return Response(payload, media_type="application/json")
+
+    return endpoint
 
 
 async def _load(url: str, headers: dict, seconds: float, concurrency: int) -> tuple[int, int]:
@@ -108,21 +136,27 @@ async def _load(url: str, headers: dict, seconds: float, concurrency: int) -> tu
     return done, failed
 
 
-def measure(kind: str, env: dict, url_path: str, headers: dict, args) -> tuple[float, str]:
+def measure(
+    kind: str, env: dict, paths: dict[str, str], headers: dict, args
+) -> tuple[dict[str, float], dict[str, str]]:
+    """One server of `kind`; each route loaded in turn: (requests/s, body) per route."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--port", str(port)], env=env, cwd=ROOT
     )
-    url = f"http://127.0.0.1:{port}{url_path}"
+    rates, bodies = {}, {}
     try:
-        body = _wait(url, headers)
-        asyncio.run(_load(url, headers, 1.0, args.concurrency))  # warm-up
-        started = time.perf_counter()
-        done, failed = asyncio.run(_load(url, headers, args.seconds, args.concurrency))
-        elapsed = time.perf_counter() - started
-        if failed:
-            raise SystemExit(f"{kind}: {failed} requests failed")
-        return done / elapsed, body
+        for name, path in paths.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            bodies[name] = _wait(url, headers)
+            asyncio.run(_load(url, headers, 1.0, args.concurrency))  # warm-up
+            started = time.perf_counter()
+            done, failed = asyncio.run(_load(url, headers, args.seconds, args.concurrency))
+            elapsed = time.perf_counter() - started
+            if failed:
+                raise SystemExit(f"{kind} {name}: {failed} requests failed")
+            rates[name] = done / elapsed
+        return rates, bodies
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -152,35 +186,45 @@ def main() -> None:
     )
     parser.add_argument("--serve", choices=["real", "bare", "bare_async"])
     parser.add_argument("--port", type=int)
+    parser.add_argument(
+        "--routes",
+        default=",".join(ROUTES),
+        help=f"comma-separated subset of: {', '.join(ROUTES)}",
+    )
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve, args.port, os.environ.get("BENCH_PAYLOAD", ""))
+        return serve(args.serve, args.port, json.loads(os.environ.get("BENCH_PAYLOADS", "{}")))
 
     tmp = Path(tempfile.mkdtemp(prefix="orgportal-bench-"))
     db_url = f"sqlite:///{tmp / 'bench.db'}"
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = db_url
-    key, org_id = prepare(db_url)
+    key, org_id, link_id = prepare(db_url)
     env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    path = f"/api/organizations/{org_id}/usage"
+    names = [name for name in args.routes.split(",") if name]
+    paths = {name: ROUTES[name].format(organization_id=org_id, link_id=link_id) for name in names}
     headers = {"Authorization": f"Bearer {key}"}
 
     real_env = {**env, "REDIS_URL": args.redis} if args.redis else env
-    real, payload = measure("real", real_env, path, headers, args)
-    bare_env = {**env, "BENCH_PAYLOAD": payload}
-    bare, same = measure("bare", bare_env, path, headers, args)
-    bare_async, same_async = measure("bare_async", bare_env, path, headers, args)
-    assert same == payload == same_async, (same, payload, same_async)
+    real, payloads = measure("real", real_env, paths, headers, args)
+    bare_env = {**env, "BENCH_PAYLOADS": json.dumps({n: payloads.get(n, "") for n in ROUTES})}
+    bare, same = measure("bare", bare_env, paths, headers, args)
+    bare_async, same_async = measure("bare_async", bare_env, paths, headers, args)
+    assert same == payloads == same_async, (same, payloads, same_async)
     where = "Redis rate limit + bus" if args.redis else "in-process rate limit + bus"
-    print(f"payload: {payload}")
-    print(f"GET /api/organizations/{{id}}/usage (API key, SQLite, {where}): {real:8.0f} req/s")
-    print(f"bare FastAPI endpoint (def), same JSON from memory:       {bare:8.0f} req/s")
-    print(f"bare FastAPI endpoint (async def), same JSON from memory: {bare_async:8.0f} req/s")
-    print(f"ratio real / bare (def):       {real / bare:.2f}  ({bare / real:.1f}x slower)")
+    print(f"API key, SQLite, {where}; {args.concurrency} connections, {args.seconds:g} s each,")
+    print("one uvicorn worker; bare: FastAPI endpoints returning the same JSON from memory")
+    print()
     print(
-        f"ratio real / bare (async def): {real / bare_async:.2f}  ({bare_async / real:.1f}x slower)"
+        "| route | real req/s | bare def req/s | bare async def req/s | real / def | real / async |"
     )
-    print(f"({args.concurrency} connections, {args.seconds:g} s each, one uvicorn worker)")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        print(
+            f"| GET {ROUTES[name]} | {real[name]:.0f} | {bare[name]:.0f} | "
+            f"{bare_async[name]:.0f} | {real[name] / bare[name]:.2f} | "
+            f"{real[name] / bare_async[name]:.2f} |"
+        )
 
 
 if __name__ == "__main__":

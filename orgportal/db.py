@@ -17,6 +17,11 @@ from orgportal.adapters.live import bus
 from orgportal.config import settings
 
 LIVE_CHANGES = "live_changes"
+TRACKED = "rows_tracked"  # set on unit_of_work sessions: their written rows are announced
+# Row-level topics (no page follows them): any row of an organization (or of a user's
+# Personal Workspace) written in a unit of work. The REST read caches are tagged with them,
+# so a change made by any service, present or future, drops them without its own `mark_…`.
+ORG_ROWS, PERSONAL_ROWS, BULK_ROWS = "org_rows", "personal_rows", "bulk_rows"
 REMOVE_AFTER_COMMIT = "remove_after_commit"
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
     (other workers' caches when the announcement reaches them).
     """
     with Session(bind or engine(), expire_on_commit=False) as session:
+        session.info[TRACKED] = True
         try:
             yield session
             session.commit()
@@ -92,6 +98,46 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
         if changed:
             worker_cache.drop_local(changed)
             bus().publish(changed)
+
+
+# Rows that no cached REST read shows (append-only logs): not worth a drop on every write.
+_UNSHOWN = (models.AuditEvent, models.OutboxMessage)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _mark_rows(session: OrmSession, _context: object, _instances: object) -> None:
+    """Announce the organizations (or Personal Workspaces) whose rows this flush writes, as
+    ORG_ROWS / PERSONAL_ROWS, after the commit like every other change."""
+    if not session.info.get(TRACKED):
+        return
+    orgs: set[int] = set()
+    owners: set[int] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, _UNSHOWN):
+            continue
+        if isinstance(row, models.Organization):
+            orgs.add(row.id)
+            continue
+        org = getattr(row, "organization_id", None)
+        if org is not None:
+            orgs.add(org)
+        elif (owner := getattr(row, "owner_id", None)) is not None:
+            owners.add(owner)
+    if orgs:
+        mark_changed(session, ORG_ROWS, orgs)
+    if owners:
+        mark_changed(session, PERSONAL_ROWS, owners)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _mark_bulk_rows(state: object) -> None:
+    """A bulk UPDATE or DELETE names no rows: every organization's cached REST reads go."""
+    if not (state.is_update or state.is_delete) or not state.session.info.get(TRACKED):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    table = getattr(mapper, "local_table", None)
+    if table is not None and ("organization_id" in table.c or "owner_id" in table.c):
+        mark_changed(state.session, BULK_ROWS, [1])
 
 
 def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | None]) -> None:

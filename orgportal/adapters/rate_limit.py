@@ -34,6 +34,7 @@ import time
 import weakref
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
@@ -142,12 +143,23 @@ class MemoryLimiter(_Limiter):
 # window in ms, limit, a unique member, and the most hits to reserve at once (1 for a plain
 # hit; more for a worker's *lease*, spent locally): as many as fit, but never more than 1/16
 # of the room left, so near the limit every hit is asked for one by one; 0 for a *peek*,
-# which reserves nothing. Returns {hits reserved, ms to wait when over the limit, else 0}.
+# which reserves nothing. Optionally ARGV[5..7]: the member prefix of this worker's previous
+# lease and the range of its numbers left unspent, removed first (*returned*: never used).
+# Returns {hits reserved, ms to wait when over the limit, else 0}.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
+if ARGV[5] and ARGV[5] ~= '' then
+  local unspent = {}
+  for i = tonumber(ARGV[6]), tonumber(ARGV[7]) do
+    unspent[#unspent + 1] = ARGV[5] .. ':' .. i
+  end
+  if #unspent > 0 then
+    redis.call('ZREM', KEYS[1], unpack(unspent))
+  end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count >= limit then
@@ -169,6 +181,17 @@ return {n, 0}
 """
 
 
+@dataclass
+class _Lease:
+    """Hits reserved in Redis by one round trip (members `member:1` … `member:granted`),
+    `left` of them not spent yet, spendable until `until` (time.monotonic())."""
+
+    member: str
+    granted: int
+    left: int
+    until: float
+
+
 class RedisLimiter(_Limiter):
     """The sliding window in Redis, shared by every worker and process using `url`."""
 
@@ -181,7 +204,8 @@ class RedisLimiter(_Limiter):
         super().__init__(name, limit, window)
         self.url = url
         self.prefix = f"orgportal:rl:{name}:"
-        self._leases: dict[Key, tuple[int, float]] = {}  # key: (hits left, monotonic end)
+        self._leases: dict[Key, _Lease] = {}
+        self._asking: dict[Key, asyncio.Future[None]] = {}  # keys with a round trip under way
 
     def hit(self, key: Key) -> float:
         limit, window = self.current()
@@ -215,28 +239,57 @@ class RedisLimiter(_Limiter):
         hits, at most 1/16 of the room left), which this worker then spends without asking
         again for LEASE_SECONDS. Every hit is still counted in Redis, before it is allowed,
         so the workers together never pass the limit; near it, leases shrink to one hit.
-        The cost: a reserved hit nobody spends still counts (a key may be refused a little
-        early), and a spent one counts from its reservation, at most LEASE_SECONDS early."""
-        slots, until = self._leases.get(key, (0, 0.0))
-        now = time.monotonic()
-        if slots > 0 and now < until:
-            self._leases[key] = (slots - 1, until)
-            return 0
+
+        One round trip per key at a time in this worker: requests arriving while a lease is
+        being asked for wait for it and share it (without that, N concurrent requests would
+        each reserve a lease, N times what is needed). Hits of an expired lease left unspent
+        are *returned* (removed from Redis) by the next round trip for the key, so they do not
+        refuse the key early. What remains: until that next round trip, unspent hits count
+        (at most one lease per worker and key; one hit near the limit), and a spent hit
+        counts from its reservation, at most LEASE_SECONDS early."""
+        while True:
+            lease = self._leases.get(key)
+            if lease is not None and lease.left > 0 and time.monotonic() < lease.until:
+                lease.left -= 1
+                return 0
+            pending = self._asking.get(key)
+            if pending is None:
+                break
+            await asyncio.shield(pending)  # share the lease being asked for; then try again
+        future = asyncio.get_running_loop().create_future()
+        self._asking[key] = future
+        try:
+            return await self._reserve(key, lease)
+        finally:
+            del self._asking[key]
+            future.set_result(None)
+
+    async def _reserve(self, key: Key, spent: "_Lease | None") -> float:
+        """One round trip: return `spent`'s unused hits, reserve a new lease, take one hit."""
         limit, window = self.current()
+        member = secrets.token_hex(8)
+        unspent: list[Any] = ["", 0, -1]
+        if spent is not None and spent.left > 0:
+            unspent = [spent.member, spent.granted - spent.left + 1, spent.granted]
         try:
             granted, wait_ms = await _async_script(
                 self.url, os.getpid(), asyncio.get_running_loop(), _RESERVE
             )(
                 keys=[f"{self.prefix}{key}"],
-                args=[max(1, int(window * 1000)), limit, secrets.token_hex(8), self.LEASE],
+                args=[max(1, int(window * 1000)), limit, member, self.LEASE, *unspent],
             )
         except redis.RedisError:
             self._warn()
             return 0
+        now = time.monotonic()
         if len(self._leases) > MemoryLimiter.MAX_KEYS:
-            self._leases = {k: v for k, v in self._leases.items() if v[1] > now}
-        self._leases[key] = (int(granted) - 1, now + self.LEASE_SECONDS)
-        return 0 if granted else self._refused(int(wait_ms) / 1000)
+            self._leases = {k: v for k, v in self._leases.items() if v.until > now}
+        granted = int(granted)
+        if not granted:
+            self._leases.pop(key, None)  # its unspent hits were returned above
+            return self._refused(int(wait_ms) / 1000)
+        self._leases[key] = _Lease(member, granted, granted - 1, now + self.LEASE_SECONDS)
+        return 0
 
     def _warn(self) -> None:
         now, last = time.monotonic(), RedisLimiter._last_warning

@@ -61,9 +61,12 @@ def _rest_patterns() -> tuple[re.Pattern, ...]:
 
 
 def is_rest_path(path: str) -> bool:
-    if not path.startswith(rest_api.PREFIX + "/"):  # every REST path and the docs: at once
+    if not path.startswith(REST_PREFIX):  # pages and assets: no pattern to try
         return False
     return path in DOCS_PATHS or any(p.match(path) for p in _rest_patterns())
+
+
+REST_PREFIX = rest_api.PREFIX + "/"  # every REST route's path, and the docs', starts so
 
 
 def is_scim_path(path: str) -> bool:
@@ -173,14 +176,17 @@ class Gateway:
         path = scope["path"]
         # Every use case of this request runs for its client's address (the Security
         # settings of any organization it touches are held there: `permissions.require`).
-        api = is_rest_path(path) or is_scim_path(path)
+        rest = is_rest_path(path)  # matched once: the REST patterns are many
+        api = rest or is_scim_path(path)
         with client_address.calling_from(_client_of(scope), api=api):
-            await self._dispatch(scope, receive, send, path)
+            await self._dispatch(scope, receive, send, path, rest)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, path: str, rest: bool
+    ) -> None:
         if path.startswith(public_tickets.PREFIX + "/"):
             await self.public(scope, receive, send)
-        elif is_rest_path(path):
+        elif rest:
             await self.rest(scope, receive, send)
         elif is_scim_path(path):
             await self.api(scope, receive, send)

@@ -24,8 +24,8 @@ def client_address(
 ) -> str:
     """The client's address given the connection's `peer` and its `X-Forwarded-For` value
     (several header lines joined with commas). `trusted` defaults to TRUSTED_PROXIES."""
-    proxies = settings.trusted_proxies if trusted is None else trusted
-    return _client_address(peer, forwarded_for, tuple(proxies))
+    proxies = tuple(settings.trusted_proxies if trusted is None else trusted)
+    return _client_address(peer, forwarded_for, proxies)
 
 
 @lru_cache(maxsize=4096)

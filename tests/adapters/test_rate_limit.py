@@ -135,6 +135,61 @@ def test_far_from_the_limit_one_round_trip_reserves_a_lease_of_hits(name):
     asyncio.run(scenario())
 
 
+def test_an_expired_leases_unspent_hits_are_returned_by_the_next_round_trip(name):
+    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
+
+    async def scenario() -> None:
+        assert await limiter.ahit("key") == 0
+        assert await limiter.ahit("key") == 0
+        assert counted() == RedisLimiter.LEASE  # 2 spent, the rest reserved
+        limiter._leases["key"].until = 0.0  # expired with LEASE - 2 unspent
+        assert await limiter.ahit("key") == 0
+        assert counted() == 2 + RedisLimiter.LEASE  # the 2 spent, and the new lease
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_hits_share_one_round_trip(name):
+    """Requests arriving together wait for the lease one of them asks for."""
+    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
+
+    async def scenario() -> list[float]:
+        return await asyncio.gather(*(limiter.ahit("key") for _ in range(40)))
+
+    assert asyncio.run(scenario()) == [0] * 40
+    assert counted() == RedisLimiter.LEASE  # one lease, not 40
+
+
+def test_concurrent_leasing_workers_allow_the_limit_and_refuse_with_the_right_wait(name):
+    """Three limiters (three workers), 16 concurrent requests each per round, until every
+    one is refused after its leases expired: exactly the limit passes (unspent hits are
+    returned, refused ones never counted), and the wait is the window's remaining time."""
+    limit = 300
+    workers = [RedisLimiter(name, limit, 60, REDIS_URL) for _ in range(3)]
+
+    async def scenario() -> tuple[int, list[float]]:
+        allowed, waits = 0, []
+        for _ in range(limit):  # far more rounds than needed
+            answers = await asyncio.gather(
+                *(worker.ahit("key") for worker in workers for _ in range(16))
+            )
+            allowed += answers.count(0)
+            waits = [wait for wait in answers if wait]
+            if len(waits) == len(answers):
+                await asyncio.sleep(RedisLimiter.LEASE_SECONDS * 2)  # leases expire…
+                final = await asyncio.gather(*(worker.ahit("key") for worker in workers))
+                allowed += final.count(0)  # …their unspent hits come back: spent now
+                if not any(wait == 0 for wait in final):
+                    return allowed, waits + list(final)
+        raise AssertionError("never refused")
+
+    allowed, waits = asyncio.run(scenario())
+    assert allowed == limit
+    assert all(59 < wait <= 60 for wait in waits)
+
+
 def test_leasing_workers_together_never_pass_the_limit(name):
     """Two limiters (two workers) alternate until both are refused: leases shrink near the
     limit, so together they allow the limit, never more (a few fewer only if a lease

@@ -32,6 +32,12 @@ class Recorder:
     def publish(self, changes) -> None:
         self.published.append(set(changes))
 
+    def for_pages(self) -> list[set[tuple[str, int]]]:
+        """What was announced, without the row topics only the REST read caches hear
+        (`db.ORG_ROWS`…, sent with every write)."""
+        rows = (db.ORG_ROWS, db.PERSONAL_ROWS, db.BULK_ROWS)
+        return [{c for c in changes if c[0] not in rows} for changes in self.published]
+
 
 @pytest.fixture
 def live(monkeypatch) -> Recorder:

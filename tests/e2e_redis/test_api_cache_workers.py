@@ -24,8 +24,8 @@ from sqlmodel import Session, SQLModel
 
 from orgportal import db
 from orgportal.adapters.live import RedisBus
-from orgportal.models import Role, User
-from orgportal.services import api_keys, links
+from orgportal.models import Link, Role, User
+from orgportal.services import api_keys, clicks, links
 from tests.conftest import scratch_postgres_database
 from tests.e2e.conftest import ROOT
 from tests.e2e_redis.conftest import POSTGRES
@@ -150,6 +150,49 @@ def test_a_usage_change_through_a_reaches_b_within_the_bus_latency(cluster):
     expected = _count_links(cluster)
     assert cluster.links(cluster.a) == expected  # the worker that made it: at once
     assert _seconds_until(lambda: cluster.links(cluster.b) == expected) < BUS_LATENCY
+
+
+def test_the_cached_details_links_and_stats_follow_changes_on_both_workers(
+    cluster, this_process_publishes
+):
+    """The REST read caches (`api/rest/cached_reads.py`): a rename and a new link made
+    through A, and a click recorded by a third process, reach B within the bus latency."""
+    _warm(cluster)
+    org_url, headers = f"/api/organizations/{cluster.org_ref}", cluster.keys["owner"]
+
+    def read(worker: httpx.Client, url: str) -> dict:
+        response = worker.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    first = read(cluster.a, "/api/links")["items"][0]["id"]
+    stats = f"/api/links/{first}/stats"
+    for worker in (cluster.a, cluster.b):
+        for url in (org_url, "/api/links", stats):
+            for _ in range(2):  # the second from the cache
+                read(worker, url)
+    renamed = cluster.a.put(org_url, json={"name": "Renamed Workers Co"}, headers=headers)
+    assert renamed.status_code == 200, renamed.text
+    assert read(cluster.a, org_url)["name"] == "Renamed Workers Co"  # at once
+    named = lambda: read(cluster.b, org_url)["name"] == "Renamed Workers Co"  # noqa: E731
+    assert _seconds_until(named) < BUS_LATENCY
+    total = read(cluster.b, "/api/links")["total"]
+    made = cluster.a.post("/api/links", json={"target_url": "https://x.example"}, headers=headers)
+    assert made.status_code == 201, made.text
+    assert read(cluster.a, "/api/links")["total"] == total + 1
+    listed = lambda: read(cluster.b, "/api/links")["total"] == total + 1  # noqa: E731
+    assert _seconds_until(listed) < BUS_LATENCY
+    clicks_before = read(cluster.b, stats)["clicks"]
+    with db.unit_of_work() as session:  # the click flush of a third process
+        link = session.get(Link, first)
+        hit = clicks.new_hit(
+            link, user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0",
+            referrer="", country="", visitor=clicks.new_visitor_id(),
+        )  # fmt: skip
+        clicks.record(session, [hit])
+    for worker in (cluster.a, cluster.b):
+        counted = lambda w=worker: read(w, stats)["clicks"] == clicks_before + 1  # noqa: E731
+        assert _seconds_until(counted) < BUS_LATENCY
 
 
 def test_a_member_removed_through_a_is_refused_by_b_within_the_bus_latency(cluster):

@@ -6,21 +6,39 @@ attributes a conversion to a click id (`op_click`) within the organization's att
 window. The bodies and responses are described here (they belong to this feature only).
 """
 
+import contextlib
 from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Response
 from pydantic import BaseModel, Field, StrictFloat, StringConstraints
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
-from orgportal.api.rest.deps import MAX_ID, Caller, Id, rest_router
+from orgportal.adapters import worker_cache
+from orgportal.api.rest import cached_reads
+from orgportal.api.rest.deps import (
+    API_KEY_SECURITY,
+    MAX_ID,
+    Caller,
+    Id,
+    LimitedCaller,
+    check_workspace,
+    client_of,
+    rest_router,
+    workspace_checked,
+)
 from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.api.rest.schemas import Body, one_line
 from orgportal.db import unit_of_work
-from orgportal.services import analytics, conversions
+from orgportal.models import Link
+from orgportal.services import analytics, api_callers, clicks, conversions, org_security
 from orgportal.services.analytics import Figure, Report
-from orgportal.services.errors import ValidationFailed
+from orgportal.services.api_keys import ApiCaller
+from orgportal.services.errors import DomainError, ValidationFailed
 
 router = rest_router("", "analytics")
+hot = rest_router("", "analytics")  # the polled link stats, tried early (`rest.routers`)
 
 # Dates exactly as YYYY-MM-DD (a bare number is not a date here, whatever pydantic allows).
 DAY = {"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "json_schema_extra": {"format": "date"}}
@@ -145,18 +163,63 @@ def _range(start: str | None, end: str | None) -> tuple[date, date]:
     return analytics.requested_range(days["from"], days["to"])
 
 
-@router.get(
+@hot.get(
     "/links/{link_id}/stats",
     summary="One link's clicks and conversions per day (members of its workspace)",
+    response_model=AnalyticsOut,
     response_model_by_alias=True,
+    openapi_extra=API_KEY_SECURITY,  # LimitedCaller reads the key itself
 )
-def link_stats(link_id: Id, caller: Caller, from_: From = None, to: To = None) -> AnalyticsOut:
-    start, end = _range(from_, to)
+async def link_stats(
+    request: Request, link_id: Id, caller: LimitedCaller, from_: From = None, to: To = None
+) -> Response:
+    """Polled by dashboards, so its JSON is kept per caller, link and days in this worker
+    (`cached_reads`), dropped by every click flush and conversion of the link's workspace.
+    A kept answer is served only while this worker's caches know the caller's workspace
+    checked and the caller still a member of the link's organization (its Security rule
+    enforced here); else the whole database path runs, as before caching."""
+    start, end = _range(from_, to)  # "today" is part of the key: a new day, a new read
+    key = (caller.user.id, link_id, start, end)
+    kept = cached_reads.link_stats.get(key)
+    if kept is not None and workspace_checked(request, caller):
+        organization_id, body = kept
+        access = organization_id and api_callers.cached_access(caller, organization_id)
+        if organization_id is None or access:
+            if access and access.rule is not None:
+                org_security.enforce(
+                    access.rule, user=caller.user, address=client_of(request), api=True
+                )
+            return Response(body, media_type="application/json")
+    body = await run_in_threadpool(_read_stats, request, caller, key)
+    return Response(body, media_type="application/json")
+
+
+def _read_stats(request: Request, caller: ApiCaller, key: tuple) -> bytes:
+    """The route before caching (`current_caller`'s workspace check, then the report),
+    kept; the caller's access to the link's organization is loaded too, for the next hit."""
+    _, link_id, start, end = key
+    token = worker_cache.token()
     with unit_of_work() as session:
+        check_workspace(session, request, caller)
         report = analytics.link_report(
             session, user=caller.user, link_id=link_id, start=start, end=end
         )
-    return _out(report)
+        link = session.get(Link, link_id)
+        organization_id = link.organization_id if link else None
+    body = cached_reads.json_body(_out(report))
+    user_id = caller.user.id
+    tags = cached_reads.workspace_tags(organization_id, user_id)
+    tags.append(
+        (clicks.TOPIC, organization_id) if organization_id else (clicks.PERSONAL_TOPIC, user_id)
+    )
+    if caller.active_org_id is not None:
+        tags += cached_reads.workspace_tags(caller.active_org_id, user_id)
+    if link is not None:
+        cached_reads.link_stats.put(key, (organization_id, body), tags=tags, token=token)
+    if organization_id is not None:
+        with contextlib.suppress(DomainError):  # the next request tells, on the database
+            api_callers.load_access(caller, organization_id)
+    return body
 
 
 @router.get(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -97,22 +98,14 @@ async def cached_caller(request: Request) -> ApiCaller:
     threadpool. For routes that read about an organization the caller must belong to; they
     declare `openapi_extra=API_KEY_SECURITY`, as the key is read here, not by a dependency
     (each level of dependencies costs a polled route several microseconds)."""
-    worker_cache.ensure_listening(db.bus)
-    credentials = await bearer(request)
-    raw = credentials.credentials if credentials else None
-    caller = (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
-        api_callers.load_caller, raw
-    )
+    caller = await _authenticated(request)
     in_path = _path_organization(request)
     path_pk = in_path and (
         public_ids.cached_organization_pk(in_path)
         or await run_in_threadpool(public_ids.load_organization_pk, in_path)
     )
     organization_id = _organization_of(request, caller, path_pk)
-    logs.bind(user_id=caller.user.id, organization_id=organization_id)
-    wait = await limiter.ahit(caller.rate_limit_key)
-    if wait:
-        raise RateLimited(wait)
+    await _limited(caller, organization_id)
     if organization_id is not None:
         access = api_callers.cached_access(caller, organization_id) or await run_in_threadpool(
             api_callers.load_access, caller, organization_id
@@ -120,6 +113,60 @@ async def cached_caller(request: Request) -> ApiCaller:
         if access.rule is not None:
             org_security.enforce(access.rule, user=caller.user, address=_address(request), api=True)
     return caller
+
+
+async def limited_caller(request: Request) -> ApiCaller:
+    """The key's caller, rate-limited, from this worker's caches; the Security settings of
+    its workspace are the route's to check, with `workspace_checked` (or, on a miss,
+    `check_workspace` in the threadpool), for routes about the caller's workspace whose
+    caller may have left it (`api_keys.active_workspace` then falls back)."""
+    caller = await _authenticated(request)
+    await _limited(caller, caller.active_org_id)
+    return caller
+
+
+def workspace_checked(request: Request, caller: ApiCaller) -> bool:
+    """What `current_caller` checks of the caller's workspace, from this worker's cache:
+    True when done (its Security rule enforced), False when the cache cannot tell (run
+    `check_workspace` then, or the route's whole database path)."""
+    if caller.active_org_id is None:
+        return True
+    access = api_callers.cached_access(caller, caller.active_org_id)
+    if access is None:
+        return False
+    if access.rule is not None:
+        org_security.enforce(access.rule, user=caller.user, address=_address(request), api=True)
+    return True
+
+
+def check_workspace(session: Session, request: Request, caller: ApiCaller) -> None:
+    """`current_caller`'s Security check of the caller's workspace, on the database."""
+    if caller.active_org_id is not None:
+        org_security.check_access(
+            session, user=caller.user, organization_id=caller.active_org_id,
+            address=_address(request), api=True,
+        )  # fmt: skip
+
+
+async def _authenticated(request: Request) -> ApiCaller:
+    worker_cache.ensure_listening(db.bus)
+    credentials = await bearer(request)
+    raw = credentials.credentials if credentials else None
+    return (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
+        api_callers.load_caller, raw
+    )
+
+
+async def _limited(caller: ApiCaller, organization_id: int | None) -> None:
+    logs.bind(user_id=caller.user.id, organization_id=organization_id)
+    wait = await limiter.ahit(caller.rate_limit_key)
+    if wait:
+        raise RateLimited(wait)
+
+
+def client_of(request: Request) -> str:
+    """The client's address, as Security settings check it (X-Forwarded-For understood)."""
+    return _address(request)
 
 
 def _address(request: Request) -> str:
@@ -149,6 +196,7 @@ def _organization_of(request: Request, caller: ApiCaller, path_pk: int | None) -
 
 Caller = Annotated[ApiCaller, Depends(current_caller)]
 CachedCaller = Annotated[ApiCaller, Depends(cached_caller)]
+LimitedCaller = Annotated[ApiCaller, Depends(limited_caller)]
 # What `Depends(bearer)` adds to a route's OpenAPI, for routes using CachedCaller.
 API_KEY_SECURITY: dict[str, Any] = {"security": [{bearer.scheme_name: []}]}
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

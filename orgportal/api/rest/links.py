@@ -5,18 +5,45 @@ as changed; the unit of work announces that after commit, so open organization p
 their bars for API-created links exactly as for links made on the Links page.
 """
 
+import contextlib
 from typing import Annotated
 
 from fastapi import Query
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 
+from orgportal.adapters import worker_cache
+from orgportal.api.rest import cached_reads
 from orgportal.api.rest import schemas as s
-from orgportal.api.rest.deps import MAX_ID, Caller, Id, Limit, Offset, rest_router
+from orgportal.api.rest.deps import (
+    API_KEY_SECURITY,
+    MAX_ID,
+    Caller,
+    Id,
+    Limit,
+    LimitedCaller,
+    Offset,
+    check_workspace,
+    rest_router,
+    workspace_checked,
+)
 from orgportal.db import unit_of_work
 from orgportal.models import Link
-from orgportal.services import api_keys, custom_domains, link_approval, links, public_ids
+from orgportal.services import (
+    api_callers,
+    api_keys,
+    custom_domains,
+    link_approval,
+    links,
+    public_ids,
+)
+from orgportal.services.api_keys import ApiCaller
+from orgportal.services.errors import DomainError
 
 router = rest_router("/links", "links")
+hot = rest_router("/links", "links")  # the polled list, tried early (`rest.routers`)
 NO_REASON = s.LinkReject()  # the reject body is optional
 
 
@@ -79,28 +106,64 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
         return _out(link)
 
 
-@router.get("", summary="Links of the key's active workspace, newest first")
-def list_links(
-    caller: Caller,
+@hot.get(
+    "",
+    summary="Links of the key's active workspace, newest first",
+    response_model=s.LinkPage,
+    openapi_extra=API_KEY_SECURITY,  # LimitedCaller reads the key itself
+)
+async def list_links(
+    request: Request,
+    caller: LimitedCaller,
     limit: Limit = 50,
     offset: Offset = 0,
     project_id: Annotated[
         int | None,
         Query(ge=0, le=MAX_ID, description="Only this project's links; 0: links in no project."),
     ] = None,
-) -> s.LinkPage:
+) -> Response:
+    """Polled by scripts, so its JSON is kept per caller and page in this worker
+    (`cached_reads`). A kept page is served only while this worker's caches still know the
+    caller a member of the workspace it lists (its Security rule enforced here); else the
+    whole database path runs, as before caching."""
+    key = (caller.user.id, caller.active_org_id, caller.token_id, limit, offset, project_id)
+    kept = cached_reads.links.get(key)
+    if kept is not None and workspace_checked(request, caller):
+        workspace, body = kept
+        if workspace == caller.active_org_id:
+            return Response(body, media_type="application/json")
+    body = await run_in_threadpool(_read_links, request, caller, key)
+    return Response(body, media_type="application/json")
+
+
+def _read_links(request: Request, caller: ApiCaller, key: tuple) -> bytes:
+    """The route before caching (`current_caller`'s workspace check, then the listing),
+    kept; the caller's access to the workspace is loaded too, for the next hit."""
+    _, _, _, limit, offset, project_id = key
+    token = worker_cache.token()
     with unit_of_work() as session:
+        check_workspace(session, request, caller)
+        workspace = api_keys.active_workspace(session, caller)
         found, total = links.list_links(
             session,
             user=caller.user,
-            organization_id=api_keys.active_workspace(session, caller),
+            organization_id=workspace,
             limit=limit,
             offset=offset,
             project_id=project_id,
         )
         ids = _PublicIds(session, found)
         items = [_out(link, ids=ids) for link in found]
-    return s.LinkPage(items=items, total=total, limit=limit, offset=offset)
+        page = s.LinkPage(items=items, total=total, limit=limit, offset=offset)
+    body = cached_reads.json_body(page)
+    tags = cached_reads.workspace_tags(workspace, caller.user.id)
+    if caller.active_org_id is not None:
+        tags += cached_reads.workspace_tags(caller.active_org_id, caller.user.id)
+    cached_reads.links.put(key, (workspace, body), tags=tags, token=token)
+    if workspace is not None:
+        with contextlib.suppress(DomainError):  # the next request tells, on the database
+            api_callers.load_access(caller, workspace)
+    return body
 
 
 @router.delete("/{link_id:int}", summary="Delete a link (its creator, or an Owner/Admin)")
