@@ -164,6 +164,7 @@ class Clients:
             + ([] if initial is None else ["--initial", str(initial), "--loaded"])
             for n in per if n
         ]  # fmt: skip
+        self.count = count
         self.arrivals: dict[int, list[list[float]]] = {}
         self.ready = 0
         self.error = ""
@@ -176,7 +177,9 @@ class Clients:
             for command in self.commands
         ]
         self.readers = [asyncio.create_task(self._read(proc)) for proc in self.procs]
-        await self.until(lambda: self.ready == len(self.procs), 300, "the watchers to connect")
+        # a page's load is the app's slowest part: 2,000 of them take minutes on 2 cores
+        limit = 120 + 0.5 * self.count
+        await self.until(lambda: self.ready == len(self.procs), limit, "the watchers to load")
         return self
 
     async def _read(self, proc) -> None:
@@ -474,7 +477,8 @@ def summary(to_last: list[float], per_client: list[float]) -> dict[str, float]:
 def print_summary(label: str, s: dict[str, float]) -> None:
     print(
         f"  {label:<34} change → last: p50 {ms(s['last_p50'])}, p95 {ms(s['last_p95'])}, "
-        f"max {ms(s['last_max'])} | each: p50 {ms(s['each_p50'])}, p95 {ms(s['each_p95'])}"
+        f"max {ms(s['last_max'])} | each: p50 {ms(s['each_p50'])}, p95 {ms(s['each_p95'])}",
+        flush=True,
     )
 
 
@@ -530,6 +534,7 @@ def main() -> None:
                     measure(base, app.round(), clients, args.changes, args.client_processes)
                 )
                 results[(app.name, clients)] = summary(to_last, per_client)
+                print_summary(f"{app.name}, {clients} watchers", results[(app.name, clients)])
             if args.orgs:
                 many = asyncio.run(
                     measure_many(base, args.orgs, args.per_org, args.changes, args.interval)
