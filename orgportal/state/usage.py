@@ -202,9 +202,8 @@ async def _push_organization(app: rx.App, organization_id: int) -> int:
     sent = 0
     for can_upgrade in (False, True):
         sids = [sid for sid, page in direct if page.can_upgrade == can_upgrade]
-        if sids:  # one encoded packet, written to each socket
-            await frames.send(app, sids, usage_bars.frame(state_name, values, can_upgrade))
-            sent += len(sids)
+        if sids:  # one encoded packet, queued on each socket
+            sent += await frames.send(app, sids, usage_bars.frame(state_name, values, can_upgrade))
     if settling:
         results = await asyncio.gather(
             *(_through_state(app, token, organization_id, view) for token in settling),

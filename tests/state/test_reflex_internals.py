@@ -69,7 +69,11 @@ def needs(dotted: str, *names: str) -> None:
         "reflex.app.App.modify_state",
         "reflex.BaseStateToken",
         "socketio.base_manager.BaseManager.is_connected",
+        "socketio.base_manager.BaseManager.eio_sid_from_sid",
+        "socketio.packet.Packet.encode",
+        "engineio.packet.Packet.encode",
         "engineio.async_socket.AsyncSocket.close",
+        "engineio.async_socket.AsyncSocket.poll",
     ],
 )
 def test_the_internals_exist(dotted):
@@ -90,6 +94,7 @@ def test_their_signatures_and_fields_are_as_used():
     needs("reflex.app.App.modify_state", "token")
     needs("socketio.base_manager.BaseManager.is_connected", "sid", "namespace")
     needs("engineio.async_socket.AsyncSocket.close", "wait", "abort")  # drop_connections
+    needs("socketio.base_manager.BaseManager.eio_sid_from_sid", "sid", "namespace")
     token = find("reflex.BaseStateToken")(ident="tab", cls=UsageState)
     assert token.ident == "tab", broken("rx.BaseStateToken", "ident/cls arguments")
 
@@ -119,20 +124,21 @@ def test_a_delta_names_its_vars_as_reflex_does():
 
 def test_a_frame_is_the_packet_reflex_sends_and_its_client_reads():
     """One socket connected to the app's real Socket.IO server: the packet `frames.send`
-    writes to it is the very packet Reflex writes for the same delta after a state round
-    trip (`EventNamespace.emit_update`), and Reflex's browser client reads it (it listens
-    to that event and dispatches `update.delta` by state name)."""
+    queues on it is the very packet Reflex queues for the same delta after a state round
+    trip (`EventNamespace.emit_update`), on the same engine.io queue its writer sends from,
+    and Reflex's browser client reads it (it listens to that event and dispatches
+    `update.delta` by state name)."""
+    from engineio.async_socket import AsyncSocket
+
     from orgportal.orgportal import app
 
     namespace, server = app.event_namespace, app.sio
     name, expected = reflex_delta()
     ours = usage_bars.frame(name, usage_bars.organization_values(VIEW), can_upgrade=False)
-    written: list[str] = []
 
-    async def capture(_eio_sid, eio_packet):
-        written.append(eio_packet.data)
-
-    async def run() -> dict[str, str | None]:
+    async def run() -> tuple[list, dict[str, str | None], int]:
+        socket = AsyncSocket(server.eio, "eio-contract")
+        server.eio.sockets["eio-contract"] = socket
         sid = await server.manager.connect("eio-contract", namespace.namespace)
         await namespace.link_token_to_sid(sid, "contract-tab", update_state=False)
         try:
@@ -140,31 +146,33 @@ def test_a_frame_is_the_packet_reflex_sends_and_its_client_reads():
             assert found == {"contract-tab": sid, "no-such-tab": None}, broken(
                 "EventNamespace.token_to_sid / manager.is_connected", f"found {found}"
             )
-            await frames.send(app, [sid], ours)
+            assert await frames.send(app, [sid, "no-such-sid"], ours) == 1
             update = find("reflex.state.StateUpdate")(delta={name: expected})
             await namespace.emit_update(update, "contract-tab")
-            await asyncio.sleep(0.05)  # python-socketio writes from tasks
+            await asyncio.sleep(0.05)  # python-socketio queues from tasks
+            written = await socket.poll()  # what the socket's writer sends, in order
+            socket.closed = True
+            skipped = await frames.send(app, [sid], ours)  # a socket closing meanwhile
         finally:
+            server.eio.sockets.pop("eio-contract", None)
             await namespace._token_manager.disconnect_token("contract-tab", sid)
             await server.manager.disconnect(sid, namespace.namespace)
-        return frames.sockets(app, ["contract-tab"])
+        return written, frames.sockets(app, ["contract-tab"]), skipped
 
-    original = server._send_eio_packet
-    server._send_eio_packet = capture
-    try:
-        after = asyncio.run(run())
-    finally:
-        server._send_eio_packet = original
+    written, after, skipped = asyncio.run(run())
 
     assert after == {"contract-tab": None}
+    assert skipped == 0, "a closed socket is sent nothing"
     assert len(written) == 2, broken("EventNamespace.emit / emit_update", f"sent {written}")
-    ours_sent, reflex_sent = (socketio.packet.Packet(encoded_packet=w) for w in written)
+    encoded = [pkt.encode() for pkt in written]
+    assert all(e.startswith("4") for e in encoded), broken("engine.io MESSAGE", f"{encoded}")
+    ours_sent, reflex_sent = (socketio.packet.Packet(encoded_packet=e[1:]) for e in encoded)
     # the same packet (its JSON may list the vars in another order: the same object)
     assert (ours_sent.packet_type, ours_sent.namespace, ours_sent.data) == (
         reflex_sent.packet_type,
         reflex_sent.namespace,
         reflex_sent.data,
-    ), broken("StateUpdate / SocketEvent.EVENT", f"ours {written[0]!r}, Reflex's {written[1]!r}")
+    ), broken("StateUpdate / SocketEvent.EVENT", f"ours {encoded[0]!r}, Reflex's {encoded[1]!r}")
     event, payload = ours_sent.data
     assert ours_sent.namespace == namespace.namespace
     assert payload == {"delta": {name: expected}}, broken("StateUpdate", f"sent {payload}")
@@ -172,6 +180,42 @@ def test_a_frame_is_the_packet_reflex_sends_and_its_client_reads():
     assert f'socket.current.on("{event}"' in client and "update.delta" in client, broken(
         "Reflex's browser client (state.js)", f"no longer reads `update.delta` on {event!r}"
     )
+
+
+def test_one_frame_to_many_sockets_is_encoded_once():
+    """`frames.send` to many sockets queues the same encoded packet on each, at once (no
+    task per socket): what makes a push to 2,000 tabs cost little more than the sockets."""
+    from engineio.async_socket import AsyncSocket
+
+    from orgportal.orgportal import app
+
+    namespace, server = app.event_namespace, app.sio
+    name, _ = reflex_delta()
+    frame = usage_bars.frame(name, usage_bars.organization_values(VIEW), can_upgrade=True)
+
+    async def run() -> list:
+        sockets, sids = [], []
+        for n in range(50):
+            socket = AsyncSocket(server.eio, f"eio-many-{n}")
+            server.eio.sockets[socket.sid] = socket
+            sockets.append(socket)
+            sids.append(await server.manager.connect(socket.sid, namespace.namespace))
+        try:
+            before = len(asyncio.all_tasks())
+            assert await frames.send(app, sids, frame) == 50
+            assert len(asyncio.all_tasks()) == before, "no task per socket"
+            return [socket.queue.get_nowait() for socket in sockets]
+        finally:
+            for socket, sid in zip(sockets, sids, strict=True):
+                server.eio.sockets.pop(socket.sid, None)
+                await server.manager.disconnect(sid, namespace.namespace)
+
+    queued = asyncio.run(run())
+
+    packets = queued
+    assert all(p is packets[0] for p in packets), "one packet object, encoded once"
+    data = socketio.packet.Packet(encoded_packet=packets[0].encode()[1:]).data
+    assert data[1] == {"delta": frame}
 
 
 def _reflex_client() -> str:
