@@ -15,6 +15,7 @@ from orgportal.adapters.mail import transport_from_settings
 from orgportal.api import build_api, click_recording, custom_host
 from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
+from orgportal.components.hydration import hydration_marker
 from orgportal.config import settings
 from orgportal.db import database_unavailable, engine
 from orgportal.pages.account import (
@@ -180,8 +181,11 @@ class OrgportalApp(rx.App):
 app = OrgportalApp(
     api_transformer=[build_api(), RootShortLinks],
     toaster=rx.toast.provider(rich_colors=False, close_button=True),
-    # Loaded in <head> before the page's forms exist: see the file for why.
-    head_components=[rx.el.script(src="/forms_before_hydration.js")],
+    # Loaded in <head> before the page's forms exist: a click made before React has taken
+    # the page over is held and made again once it has (see the file for why).
+    head_components=[rx.el.script(src="/before_hydration.js")],
+    # <html data-hydrated> / data-loaded: when that is (components/hydration.py)
+    extra_app_wraps={(3, "HydrationMarker"): hydration_marker},
     backend_exception_handler=backend_error,
 )
 app.register_lifespan_task(mail_worker)
@@ -279,11 +283,34 @@ OWN_LOAD_PAGES = [
     (reset_link_page, routes.PASSWORD_RESET_LINK, "Choose a new password", ResetLinkState.check),
     (email_change_page, routes.EMAIL_CHANGE, "Email change", EmailChangeState.confirm),
 ]
+
+
+def own_bundle(component: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """The page, as a function of a module of its own (by name only).
+
+    Reflex 0.10 compiles the memoized parts of every page into one script per Python module
+    that defines page functions (`.web/app_components/<module>.jsx`): each organization page
+    loaded the parts of all seven (220 KB), the sign-in page those of registration and
+    confirmation too. Named after a module of its own, each page's script holds only what
+    that page renders (the parts shared by several pages are repeated in each, a few KB)."""
+
+    def page() -> rx.Component:
+        return component()
+
+    page.__module__ = f"{component.__module__}.{component.__name__}"
+    page.__name__ = page.__qualname__ = component.__name__
+    page.__doc__ = component.__doc__
+    return page
+
+
 for component, route, title, states in SIGNED_IN_PAGES:
     app.add_page(
-        component, route=route, on_load=page_load(route, *states), title=f"{title} · orgportal"
+        own_bundle(component),
+        route=route,
+        on_load=page_load(route, *states),
+        title=f"{title} · orgportal",
     )
 for component, route, title, load in OWN_LOAD_PAGES:
-    app.add_page(component, route=route, on_load=load, title=f"{title} · orgportal")
+    app.add_page(own_bundle(component), route=route, on_load=load, title=f"{title} · orgportal")
 # Any unknown path: Reflex serves the page registered under the route "404".
 app.add_page(not_found_page, route="404", title="Page not found · orgportal")

@@ -2,6 +2,9 @@
 top links and projects, referrers, browsers, systems, devices and countries."""
 
 import reflex as rx
+from reflex_base.components.component import NoSSRComponent
+from reflex_components_recharts.cartesian import Bar, CartesianGrid, XAxis, YAxis
+from reflex_components_recharts.general import GraphingTooltip, Legend
 
 from orgportal import styles
 from orgportal.components.forms import form_error, labelled_select, text_field
@@ -90,6 +93,18 @@ def _day_row(row: DayRow) -> rx.Component:
 DAY_HEADERS = ["Day", "Clicks", "Conversions", "Bot visits"]
 
 
+def _lazy(component: type[rx.Component]) -> type[rx.Component]:
+    """The recharts part, imported when the chart mounts (like the chart itself), not with
+    the page: otherwise its static import puts all of recharts (430 KB) in the page's own
+    script, which must load before the page works. Same class name: the chart accepts its
+    parts by name."""
+    return type(component.__name__, (NoSSRComponent, component), {"__module__": __name__})
+
+
+_Grid, _XAxis, _YAxis = _lazy(CartesianGrid), _lazy(XAxis), _lazy(YAxis)
+_Tooltip, _Legend, _Bar = _lazy(GraphingTooltip), _lazy(Legend), _lazy(Bar)
+
+
 def chart_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -97,15 +112,15 @@ def chart_card() -> rx.Component:
             rx.text(S.period, size="2", color_scheme="gray"),
             rx.box(
                 rx.recharts.bar_chart(
-                    rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
-                    rx.recharts.x_axis(data_key="day"),
-                    rx.recharts.y_axis(allow_decimals=False, width=40),
-                    rx.recharts.tooltip(),
-                    rx.recharts.legend(),
-                    rx.recharts.bar(data_key="Clicks", fill="var(--indigo-9)",
-                                    is_animation_active=False),
-                    rx.recharts.bar(data_key="Conversions", fill="var(--grass-9)",
-                                    is_animation_active=False),
+                    _Grid.create(stroke_dasharray="3 3", vertical=False),
+                    _XAxis.create(data_key="day"),
+                    _YAxis.create(allow_decimals=False, width=40),
+                    _Tooltip.create(),
+                    _Legend.create(),
+                    _Bar.create(data_key="Clicks", fill="var(--indigo-9)",
+                                is_animation_active=False),
+                    _Bar.create(data_key="Conversions", fill="var(--grass-9)",
+                                is_animation_active=False),
                     data=S.series,
                     width="100%",
                     height=260,

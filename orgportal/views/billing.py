@@ -366,13 +366,25 @@ def _support_checkout() -> rx.Component:
         ),
         rx.cond(
             S.support_limit_summary != "",
-            rx.callout(
-                S.support_limit_summary,
-                icon=rx.cond(S.support_limit_lower, "triangle_alert", "users"),
-                color_scheme=rx.cond(S.support_limit_lower, "orange", "indigo"),
-                high_contrast=True,
-                role="status",
-                id="support-limit-summary",
+            # one callout per icon: a var-named icon would load lucide's DynamicIcon (230 KB)
+            rx.cond(
+                S.support_limit_lower,
+                rx.callout(
+                    S.support_limit_summary,
+                    icon="triangle_alert",
+                    color_scheme="orange",
+                    high_contrast=True,
+                    role="status",
+                    id="support-limit-summary",
+                ),
+                rx.callout(
+                    S.support_limit_summary,
+                    icon="users",
+                    color_scheme="indigo",
+                    high_contrast=True,
+                    role="status",
+                    id="support-limit-summary",
+                ),
             ),
         ),
         width="100%",

@@ -129,10 +129,10 @@ def email_change_outcome() -> rx.Component:
     return rx.cond(
         EmailChangeState.message == "",
         rx.spinner(),
-        rx.callout(
-            EmailChangeState.message,
-            icon=rx.cond(EmailChangeState.ok, "check", "x"),
-            color_scheme=rx.cond(EmailChangeState.ok, "green", "red"),
-            role=rx.cond(EmailChangeState.ok, "status", "alert"),
+        # one callout per icon: a var-named icon would load lucide's DynamicIcon (230 KB)
+        rx.cond(
+            EmailChangeState.ok,
+            rx.callout(EmailChangeState.message, icon="check", color_scheme="green", role="status"),
+            rx.callout(EmailChangeState.message, icon="x", color_scheme="red", role="alert"),
         ),
     )

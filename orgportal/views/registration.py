@@ -73,10 +73,12 @@ def confirmation_outcome() -> rx.Component:
     return rx.cond(
         ConfirmState.message == "",
         rx.spinner(),
-        rx.callout(
-            ConfirmState.message,
-            icon=rx.cond(ConfirmState.ok, "check", "x"),
-            color_scheme=rx.cond(ConfirmState.ok, "green", "red"),
+        # one callout per icon: an icon named by a state var needs lucide's DynamicIcon,
+        # whose map of every icon (230 KB) the page would load
+        rx.cond(
+            ConfirmState.ok,
+            rx.callout(ConfirmState.message, icon="check", color_scheme="green"),
+            rx.callout(ConfirmState.message, icon="x", color_scheme="red"),
         ),
     )
 

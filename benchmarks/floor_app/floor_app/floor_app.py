@@ -10,6 +10,10 @@ Two more pages, /start and /next, are the floor of a page change (see
 orgportal's pages, and /start goes to /next three ways: a link (a client-side route
 change), a button whose event returns `rx.redirect` (the same, one event later), and a
 button that loads the page anew (`window.location.assign`).
+
+/bare is the floor of a page load (`benchmarks/page_load.py`): one state var, filled by the
+page's load event, and the same hydration marker as orgportal's pages
+(`orgportal/components/hydration.py`, copied here: this app is built on its own).
 """
 
 import asyncio
@@ -17,6 +21,7 @@ import os
 
 import redis.asyncio as aioredis
 import reflex as rx
+from reflex.vars.base import Var
 
 CHANNEL = "floor:changes"
 WATCHERS: set[str] = set()  # client tokens of the open pages (this worker)
@@ -93,8 +98,48 @@ def next_page() -> rx.Component:
     )
 
 
-app = rx.App()
+class BareState(rx.State):
+    """The one state var of the bare page, set by its load event (its "first data")."""
+
+    greeting: str = ""
+
+    @rx.event
+    def load(self):
+        self.greeting = "Hello"
+
+
+def bare() -> rx.Component:
+    return rx.el.main(rx.el.p(BareState.greeting, id="bare-data"))
+
+
+class HydrationMarker(rx.Fragment):
+    """The same as orgportal's (`orgportal/components/hydration.py`): `<html
+    data-hydrated>` once React has hydrated the page, `data-loaded` = `is_hydrated`."""
+
+    def add_imports(self) -> dict:
+        return {"react": ["useEffect"]}
+
+    def add_hooks(self) -> list:
+        loaded = rx.State.is_hydrated
+        return [
+            "useEffect(() => { document.documentElement.dataset.hydrated = 'true';"
+            " window.dispatchEvent(new Event('app-hydrated')); }, []);",
+            Var(
+                _js_expr=f"useEffect(() => {{ document.documentElement.dataset.loaded ="
+                f" String(!!{loaded!s}); }}, [{loaded!s}])",
+                _var_data=loaded._get_all_var_data(),
+            ),
+        ]
+
+
+@rx.memo
+def _marker() -> rx.Component:
+    return HydrationMarker.create()
+
+
+app = rx.App(extra_app_wraps={(3, "HydrationMarker"): lambda stateful: rx.fragment(_marker())})
 app.add_page(index, route="/", on_load=FloorState.on_load)
 app.add_page(start, route="/start", on_load=NavState.load_start)
 app.add_page(next_page, route="/next", on_load=NavState.load_next)
+app.add_page(bare, route="/bare", on_load=BareState.load)
 app.register_lifespan_task(listen)

@@ -1,0 +1,89 @@
+"""A click made before the page works is not lost (assets/before_hydration.js).
+
+The page's scripts are held back (a slow network): the prerendered page shows, React has not
+taken it over. A click on a button then is held, the button says so (aria-busy, dimmed, a
+progress cursor), and once the scripts arrive and React has hydrated the page the click is
+made again: its effect happens.
+"""
+
+import re
+import time
+
+from playwright.sync_api import Page, Route, expect
+
+from tests.e2e.helpers import PASSWORD, register, unique_email
+
+SCRIPTS = re.compile(r".*/assets/.*\.js(\?.*)?$")  # Reflex's bundles, not /before_hydration.js
+
+
+class HeldScripts:
+    """Holds every request for the app's bundles until `release()`."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.held: list[Route] | None = []
+        page.route(SCRIPTS, self.hold)
+
+    def hold(self, route: Route) -> None:
+        if self.held is None:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def release(self) -> None:
+        held, self.held = self.held or [], None
+        for route in held:
+            route.continue_()
+
+
+def _not_hydrated(page: Page) -> None:
+    assert page.evaluate("document.documentElement.dataset.hydrated") is None
+
+
+def _held_busy(page: Page, button) -> None:
+    expect(button).to_have_attribute("aria-busy", "true")
+    assert float(button.evaluate("b => getComputedStyle(b).opacity")) < 1  # seen as waiting
+    assert button.evaluate("b => getComputedStyle(b).cursor") == "progress"
+
+
+def test_sign_in_pressed_before_the_page_works_signs_in_once_it_does(page: Page):
+    address = unique_email("early")
+    register(page, address)
+    page.context.clear_cookies()  # signed out, the account exists
+
+    scripts = HeldScripts(page)
+    page.goto("/login", wait_until="commit")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    button = page.get_by_role("button", name="Sign in", exact=True)
+    button.click()
+    time.sleep(0.5)  # the bare page had every chance to do something with it
+    _not_hydrated(page)
+    _held_busy(page, button)
+    assert PASSWORD not in page.url and "password" not in page.url.lower()
+
+    scripts.release()
+    # the held click is made again once React is there: it signs in
+    expect(page.get_by_role("heading", name="Create an organization")).to_be_visible(timeout=30_000)
+    assert page.evaluate("document.documentElement.dataset.hydrated") == "true"
+    assert PASSWORD not in page.url
+
+
+def test_a_form_sent_with_enter_before_the_page_works_is_sent_once_it_does(page: Page):
+    scripts = HeldScripts(page)
+    page.goto("/register", wait_until="commit")
+    address = unique_email("enter")
+    page.get_by_label("First name").fill("Early")
+    page.get_by_label("Last name").fill("Bird")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")  # the browser clicks the submit button
+    button = page.get_by_role("button", name="Create account")
+    _not_hydrated(page)
+    _held_busy(page, button)
+
+    scripts.release()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=30_000)
+    expect(page.locator("#register-sent-to")).to_have_text(address)
+    # the page works now: nothing is held any more
+    assert page.locator("[data-held-click]").count() == 0
