@@ -77,7 +77,7 @@ from orgportal.state.company_domains import (
 from orgportal.state.content import FilesState, LinksState
 from orgportal.state.custom_domains import CustomDomainsState
 from orgportal.state.invite import InviteState
-from orgportal.state.live import dispatch_live_updates
+from orgportal.state.live import dispatch_live_updates, forget_closed_tabs
 from orgportal.state.member_limit import MemberLimitState
 from orgportal.state.members import MembersState
 from orgportal.state.notification_settings import NotificationSettingsState
@@ -191,6 +191,7 @@ app = OrgportalApp(
 app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(webhook_worker)
 app.register_lifespan_task(dispatch_live_updates)
+app.register_lifespan_task(forget_closed_tabs)  # a closed tab's live registrations go
 app.register_lifespan_task(click_recording.flush_at_shutdown)  # queued clicks (SPEC §14)
 # custom domains: pending ones every few minutes for 48 h, verified ones daily
 app.register_lifespan_task(custom_host.reverify_worker)

@@ -68,6 +68,12 @@ WEBSOCKET_EVENT_DURATION = Histogram(
     "Time an event handler ran, from getting its session's state to its last update.",
     ["handler"],
 )
+LIVE_TABS = Gauge(
+    "orgportal_live_tabs",
+    "Registrations of open tabs for live updates (one per tab and live page), as of the last "
+    "sweep of closed tabs.",
+    multiprocess_mode="livesum",
+)
 CLICK_QUEUE_DEPTH = Gauge(
     "orgportal_click_queue_depth",
     "Short-link clicks queued in memory, not yet written to the database.",

@@ -28,6 +28,7 @@ from orgportal.services.errors import DomainError, NotAuthenticated, ValidationF
 from orgportal.services.permissions import Capabilities
 from orgportal.state import approval_badge
 from orgportal.state.outcome import Form, Outcome
+from orgportal.state.stored import StoredWhenUsed
 
 T = TypeVar("T")
 
@@ -39,7 +40,8 @@ class WorkspaceItem:
     role: str
 
 
-class AppState(rx.State):
+class AppState(StoredWhenUsed, rx.State):
+    # A tab stores only the states it has used (`state/stored.py`).
     # Whether this state's events are refused by the active organization's Security
     # settings (SPEC §13). States of the account itself (where two-factor sign-in is set
     # up) say False. A class property, never the page path an event claims to come from:

@@ -159,13 +159,22 @@ class BillingState(PayerPage, AppState):
     member_limit_note: str = ""  # "Members are limited by your 6 support seats (…)."
     # The plan comparison (SPEC §6): everyone sees the table; the summaries of what a
     # change would do are filled for who may buy (Owner, Billing Admin) only.
-    plan_columns: list[PlanColumn] = []
-    pricing_rows: list[PricingRowView] = []
+    # The table itself (`plan_columns`, `pricing_rows`) follows from the plan and the
+    # settings: computed when sent, never stored with the tab's state (issue 28 §5).
+    plan_table_shown: bool = False
     plan_changes: list[PlanChangeView] = []
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
     SEATS_FORM: ClassVar[Form] = Form(errors="seats_errors", general="seats")
+
+    @rx.var(cache=False)
+    def plan_columns(self) -> list[PlanColumn]:
+        return plan_table.columns(self.plan_key) if self.plan_table_shown else []
+
+    @rx.var(cache=False)
+    def pricing_rows(self) -> list[PricingRowView]:
+        return plan_table.rows() if self.plan_table_shown else []
 
     @rx.var
     def support_active(self) -> bool:
@@ -261,8 +270,7 @@ class BillingState(PayerPage, AppState):
         self.monthly_cost = plans.pounds(view.seats_purchased * self.seat_price_pence)
         self.plan_key = view.plan.key
         self.member_limit_note = view.member_limit.sentence
-        self.plan_columns = plan_table.columns(view.plan.key)
-        self.pricing_rows = plan_table.rows()
+        self.plan_table_shown = True
         self.plan_changes = (
             plan_table.changes(
                 plan_changes.plan_changes(session, user=viewer.user, organization_id=org_id)
@@ -282,7 +290,7 @@ class BillingState(PayerPage, AppState):
         self.plan_member_limit = -1
         self.checkout_notice = self.checkout_error = ""
         self.plan_key, self.member_limit_note = "free", ""
-        self.plan_columns, self.pricing_rows, self.plan_changes = [], [], []
+        self.plan_table_shown, self.plan_changes = False, []
 
     @rx.event
     def change_plan(self):

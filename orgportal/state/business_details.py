@@ -64,7 +64,9 @@ class BusinessDetailsState(AppState):
         """The VAT number as entered, with its country prefix."""
         return vat_as_entered(self.values.get("vat_number", ""), self.values.get("country", ""))
 
-    @rx.var
+    # Not cached: a cached value is stored with the tab's state (18 KB for the whole list);
+    # it is cheap to compute again whenever this state's delta is built.
+    @rx.var(cache=False)
     def country_options(self) -> list[CountryOption]:
         return [
             CountryOption(c.code, c.label, c.flag_url, COUNTRY_OPTION + c.code)

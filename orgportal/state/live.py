@@ -31,7 +31,9 @@ from typing import Any
 import reflex as rx
 from starlette.concurrency import run_in_threadpool
 
+from orgportal.adapters import metrics
 from orgportal.adapters.live import LOST, bus
+from orgportal.state import frames
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +250,37 @@ async def drop_connections(app: rx.App) -> int:
     if closed:
         log.warning("live bus lost: closed %d websockets of this worker", closed)
     return closed
+
+
+# Seconds between two sweeps of the tabs whose socket has closed (`forget_closed_tabs`).
+SWEEP_EVERY = 10.0
+
+
+def forget_closed(app: rx.App) -> int:
+    """Drop every registration of a tab whose socket is no longer connected to this worker
+    (the tab closed, or reconnected elsewhere: its new load registers it there anew).
+    Returns how many tabs were dropped. A push also drops the closed tabs it meets, but a
+    workspace that never changes would keep its closed tabs for the worker's lifetime."""
+    with _lock:
+        tokens = {token for _, token in _where}
+    sids = frames.sockets(app, tokens)
+    closed = {token for token, sid in sids.items() if sid is None}
+    with _lock:
+        for page, token in [where for where in _where if where[1] in closed]:
+            _drop(page, token)
+        metrics.LIVE_TABS.set(len(_where))
+    return len(closed)
+
+
+async def forget_closed_tabs(app: rx.App) -> None:
+    """Lifespan task: `forget_closed` every SWEEP_EVERY seconds, so a worker's memory
+    for live updates follows its open tabs, not every tab it has ever served."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY)
+        try:
+            forget_closed(app)
+        except Exception:  # the next sweep tries again
+            log.exception("sweeping the closed tabs failed")
 
 
 def forget_all() -> None:

@@ -16,12 +16,12 @@ from orgportal.services import org_security, two_factor
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState
 from orgportal.state.outcome import Form
+from orgportal.state.stored import StoredWhenUsed
 
 CODES_FILE = "orgportal-recovery-codes.txt"
 
 
 class TwoFactorState(AppState):
-
     refused_by_organization: ClassVar[bool] = False  # the account itself (AppState)
     enabled: bool = False
     codes_left: int = 0
@@ -115,7 +115,7 @@ class TwoFactorState(AppState):
         self.new_codes = []
 
 
-class RecoveryCodesNotice(rx.State):
+class RecoveryCodesNotice(StoredWhenUsed, rx.State):
     """After a sign-in with a recovery code, the pages say how many are left until dismissed:
     the codes are the way back in when the phone is lost. Kept in this tab's
     session storage, as the sign-in ends with a full page load (a new websocket)."""
@@ -174,6 +174,4 @@ class SecurityGateState(AppState):
 
 
 def _check(session: Session, user: User, organization_id: int | None, address: str) -> None:
-    org_security.check_access(
-        session, user=user, organization_id=organization_id, address=address
-    )
+    org_security.check_access(session, user=user, organization_id=organization_id, address=address)

@@ -1,0 +1,174 @@
+"""What one tab stores (issue 28 §5): only the states its page used, and as much for a big
+organization as for a small one (`state/stored.py`; measured on the real stack by
+benchmarks/state_memory.py)."""
+
+import asyncio
+import importlib.util
+import pickle
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from reflex.state import BaseState, State
+
+from orgportal import db, routes
+from orgportal.orgportal import app  # noqa: F401  (declares the pages)
+from orgportal.state import live, plan_table, stored
+from orgportal.state.base import PAGE_STATES, AppState
+from orgportal.state.billing import BillingState
+from orgportal.state.content import LinksState
+from orgportal.state.members import MembersState
+from orgportal.state.two_factor import RecoveryCodesNotice
+from tests.factories import make_org, make_user, open_session
+from tests.state.test_page_loads import connected
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [
+    routes.ORGANIZATION,
+    routes.ORG_MEMBERS,
+    routes.ORG_SETTINGS,
+    routes.ORG_BILLING,
+    routes.LINKS,
+    routes.FILES,
+    routes.TICKETS,
+    routes.ANALYTICS,
+]
+
+
+def seed_organization(session, *, members: int, links: int):
+    """scripts/seed_big_org.py's bulk seeding (not a package: loaded from its file)."""
+    spec = importlib.util.spec_from_file_location("seed_big_org", ROOT / "scripts/seed_big_org.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.seed_organization(session, name="Org", members=members, invites=0, links=links)
+
+
+@pytest.fixture
+def app_db(engine, monkeypatch):
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    monkeypatch.setattr(live, "_table", {})
+    monkeypatch.setattr(live, "_where", {})
+
+
+def open_page(cookie: str, route: str) -> State:
+    """A new tab on `route`, as Reflex runs it: hydrate (the whole tree sent once, every
+    computed var computed), then the page's load event, then its delta."""
+    state = connected(cookie, route)
+    root = state.parent_state
+    root.dict()
+    assert asyncio.run(AppState.load_page.fn(state, route)) is None
+    root.dict()
+    return root
+
+
+def writes(root: BaseState) -> dict[str, int]:
+    """What Reflex's state manager writes for this tab: each touched state that serializes
+    to some bytes (StateManagerRedis._collect_state_writes), by class name."""
+    found, stack = {}, [root]
+    while stack:
+        state = stack.pop()
+        if state._was_touched and (payload := state._serialize()):
+            found[type(state).__name__] = len(payload)
+        stack.extend(state.substates.values())
+    return found
+
+
+@pytest.mark.parametrize("route", PAGES)
+def test_a_tab_stores_only_the_states_its_page_used(app_db, session, route):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+
+    root = open_page(f"{routes.SESSION_COOKIE}={raw}", route)
+
+    allowed = {"State", "AppState", *(cls.__name__ for cls in PAGE_STATES[route])}
+    assert set(writes(root)) <= allowed
+
+
+@pytest.mark.parametrize("route", PAGES)
+def test_a_big_organizations_tab_stores_as_much_as_a_small_ones(app_db, session, route):
+    """Beyond one page of rows (25) and the plan's limits (the usage notice), the
+    organization's size changes nothing a tab keeps."""
+    sizes = {}
+    for label, count in (("small", 60), ("big", 600)):
+        owner, org = seed_organization(session, members=count, links=count)
+        raw, _ = open_session(session, owner, org.id)
+        session.commit()
+        sizes[label] = writes(open_page(f"{routes.SESSION_COOKIE}={raw}", route))
+
+    assert set(sizes["big"]) == set(sizes["small"])
+    for name, small in sizes["small"].items():
+        # the same rows and fields; only numbers have a digit more ("600 members", the
+        # seeded links' targets ".../campaign/599")
+        assert abs(sizes["big"][name] - small) <= 16 + small // 50, (name, sizes)
+
+
+def test_an_unused_state_is_not_stored_and_a_used_one_always_is():
+    root = State(_reflex_internal_init=True)
+    links = root.get_substate(LinksState.get_full_name().split(".")[1:])
+    notice = root.get_substate(RecoveryCodesNotice.get_full_name().split(".")[1:])
+    root.dict()  # computes (and caches) every computed var: a touch, not a use
+    assert links._serialize() == b"" and notice._serialize() == b""
+
+    links.page = 3
+    payload = links._serialize()
+    assert payload and stored._STORED.encode() not in payload
+    again = BaseState._deserialize(payload)
+    assert again.page == 3
+
+    again.page = 0  # back to its default: the stored 3 must be replaced
+    assert pickle.loads(again._serialize())[1].page == 0
+
+
+def test_the_plan_table_is_computed_not_stored(app_db, session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+
+    assert billing.plan_columns == plan_table.columns(billing.plan_key)
+    assert billing.pricing_rows == plan_table.rows()
+    payload = billing._serialize()
+    assert plan_table.rows()[-1].label.encode() not in payload  # "Price per year, …"
+
+    loner = make_user(session)  # no organization: the Personal Workspace
+    personal, _ = open_session(session, loner, None)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={personal}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+    assert billing.plan_columns == [] and billing.pricing_rows == []
+
+
+def test_members_are_kept_a_page_at_a_time(app_db, session):
+    owner, org = seed_organization(session, members=60, links=0)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    members = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_MEMBERS).get_substate(
+        MembersState.get_full_name().split(".")[1:]
+    )
+    assert len(members.members) == 25 and members.member_total == 61
+
+
+def test_closed_tabs_are_forgotten(monkeypatch):
+    """A worker's live registrations follow its open tabs: those whose socket closed go at
+    the next sweep, even in a workspace that never changes (no push to meet them)."""
+    monkeypatch.setattr(live, "_table", {})
+    monkeypatch.setattr(live, "_where", {})
+    live.register("tickets", "open-tab", "tickets", 1, "list")
+    live.register("tickets", "closed-tab", "tickets", 1, "list")
+    live.register("usage", "closed-tab", "usage", 1, None)
+    namespace = SimpleNamespace(
+        token_to_sid={"open-tab": "sid-1"},
+        namespace="/_event",
+        server=SimpleNamespace(manager=SimpleNamespace(is_connected=lambda sid, ns: True)),
+    )
+
+    assert live.forget_closed(SimpleNamespace(event_namespace=namespace)) == 1
+
+    assert live._table == {("tickets", 1): {"open-tab": "list"}}
+    assert set(live._where) == {("tickets", "open-tab")}
