@@ -88,6 +88,7 @@ class Tab:
             namespaces=["/_event"],
             socketio_path="/_event",
             headers=headers,
+            wait_timeout=60,  # a busy worker accepts the namespace after python-socketio's 1 s
             auth={
                 "event": {
                     "name": HYDRATE,
@@ -168,7 +169,9 @@ async def rounds(base: str, cookie: str, workers, tabs: int, count: int, r: redi
         for start in range(0, tabs, 100):
             await asyncio.gather(*(t.close() for t in opened[start : start + 100]))
         del opened
-        await asyncio.sleep(5)  # the worker notices the closed sockets
+        # the worker notices the closed sockets, and sweeps their live registrations
+        # (orgportal/state/live.py SWEEP_EVERY, 10 s)
+        await asyncio.sleep(12)
         rows.append((f"round {n}: closed", rss_mib(workers), live_tabs(base), r.dbsize()))
     return rows
 

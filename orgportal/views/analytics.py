@@ -4,7 +4,8 @@ top links and projects, referrers, browsers, systems, devices and countries."""
 import reflex as rx
 from reflex_base.components.component import NoSSRComponent
 from reflex_components_recharts.cartesian import Bar, CartesianGrid, XAxis, YAxis
-from reflex_components_recharts.general import GraphingTooltip, Legend
+from reflex_components_recharts.charts import BarChart, ChartBase
+from reflex_components_recharts.general import GraphingTooltip, Legend, ResponsiveContainer
 
 from orgportal import styles
 from orgportal.components.forms import form_error, labelled_select, text_field
@@ -103,6 +104,14 @@ def _lazy(component: type[rx.Component]) -> type[rx.Component]:
 
 _Grid, _XAxis, _YAxis = _lazy(CartesianGrid), _lazy(XAxis), _lazy(YAxis)
 _Tooltip, _Legend, _Bar = _lazy(GraphingTooltip), _lazy(Legend), _lazy(Bar)
+_Responsive = _lazy(ResponsiveContainer)
+
+
+def _bar_chart(*parts: rx.Component, data, height: int) -> rx.Component:
+    """`rx.recharts.bar_chart(..., width="100%")`, with its responsive container lazy too
+    (`bar_chart` always wraps the chart in a statically imported one)."""
+    chart = super(ChartBase, BarChart).create(*parts, data=data)  # the chart alone
+    return _Responsive.create(chart, width="100%", height=height, min_width=10, min_height=10)
 
 
 def chart_card() -> rx.Component:
@@ -111,7 +120,7 @@ def chart_card() -> rx.Component:
             rx.heading("Clicks over time", size="4"),
             rx.text(S.period, size="2", color_scheme="gray"),
             rx.box(
-                rx.recharts.bar_chart(
+                _bar_chart(
                     _Grid.create(stroke_dasharray="3 3", vertical=False),
                     _XAxis.create(data_key="day"),
                     _YAxis.create(allow_decimals=False, width=40),
@@ -122,7 +131,6 @@ def chart_card() -> rx.Component:
                     _Bar.create(data_key="Conversions", fill="var(--grass-9)",
                                 is_animation_active=False),
                     data=S.series,
-                    width="100%",
                     height=260,
                 ),
                 role="figure",
