@@ -60,13 +60,13 @@ def _rest_patterns() -> tuple[re.Pattern, ...]:
     return tuple(compile_path(path)[0] for path in paths)
 
 
+REST_PREFIX = rest_api.PREFIX + "/"  # every REST route's path, and the docs', starts so
+
+
 def is_rest_path(path: str) -> bool:
     if not path.startswith(REST_PREFIX):  # pages and assets: no pattern to try
         return False
     return path in DOCS_PATHS or any(p.match(path) for p in _rest_patterns())
-
-
-REST_PREFIX = rest_api.PREFIX + "/"  # every REST route's path, and the docs', starts so
 
 
 def is_scim_path(path: str) -> bool:
