@@ -89,7 +89,12 @@ def parse(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
-def resolve_target(url: str, *, allow_private: bool = False) -> Target:
+def resolve_target(
+    url: str,
+    *,
+    allow_private: bool = False,
+    only_public: str = "webhooks are only sent to public addresses.",
+) -> Target:
     """The URL's checked target, or TargetRefused (bad URL, a name that does not resolve, or
     an address that is not public)."""
     scheme, host, port, path = parse(url, allow_private=allow_private)
@@ -108,7 +113,7 @@ def resolve_target(url: str, *, allow_private: bool = False) -> Target:
             if not is_public(address):
                 raise TargetRefused(
                     f"{host} points to a private, loopback or link-local address ({address}); "
-                    "only public addresses are called."
+                    + only_public
                 )
     ordered = list(dict.fromkeys(str(address) for address in addresses))
     return Target(scheme, host, port, path, tuple(ordered))
@@ -194,7 +199,11 @@ class PinnedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         http = sys.modules[type(request).__module__.partition(".")[0]]  # httpx or httpx2
         try:
-            target = resolve_target(str(request.url), allow_private=self.allow_private)
+            target = resolve_target(
+                str(request.url),
+                allow_private=self.allow_private,
+                only_public="only public addresses are called.",
+            )
         except TargetRefused as exc:
             raise http.ConnectError(str(exc), request=request) from exc
         kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
