@@ -99,6 +99,10 @@ def test_postgres_restart_fails_in_flight_work_cleanly_and_the_next_succeeds(
         with ThreadPoolExecutor(max_workers=3) as pool:
             in_flight = [pool.submit(create_link, app, tenant) for _ in range(2)]
             in_flight.append(pool.submit(invite, app, tenant, invitee))
+            # The three requests wait inside PostgreSQL first: a page event runs its use case
+            # on its worker's event loop, so once it waits for the lock, a request that
+            # worker had not yet handed to its threadpool would wait in Python instead.
+            wait_for_lock_waiters(lock, 3)
             page.get_by_label("Target URL").fill("https://example.com/from-the-page")
             page.get_by_role("button", name="Create Link").click()
             wait_for_lock_waiters(lock, 4)  # the three requests and the page's event
