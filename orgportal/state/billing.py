@@ -160,7 +160,7 @@ class BillingState(PayerPage, AppState):
     # The plan comparison (SPEC §6): everyone sees the table; the summaries of what a
     # change would do are filled for who may buy (Owner, Billing Admin) only.
     # The table itself (`plan_columns`, `pricing_rows`) follows from the plan and the
-    # settings: computed when sent, never stored with the tab's state (issue 28 §5).
+    # settings: computed when sent, never stored with the tab's state.
     plan_table_shown: bool = False
     plan_changes: list[PlanChangeView] = []
     seat_price_pence: int = settings.seat_price_pence

@@ -1,4 +1,4 @@
-"""A tab stores only the states it has actually used (issue 28 §5, "Memory and state size").
+"""A tab stores only the states it has actually used.
 
 Reflex keeps each tab's state in Redis, one key per state class, and writes every state it
 has "touched". Opening any page touches every state of the app: the first frame (hydrate)

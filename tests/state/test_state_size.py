@@ -1,4 +1,4 @@
-"""What one tab stores (issue 28 §5): only the states its page used, and as much for a big
+"""What one tab stores: only the states its page used, and as much for a big
 organization as for a small one (`state/stored.py`; measured on the real stack by
 benchmarks/state_memory.py)."""
 
