@@ -229,8 +229,8 @@ def test_a_killed_worker_loses_nothing_but_its_last_clicks(stack: Stack):
     outside = [
         (round(at - kill, 2), pid)
         for at, pid in missing.values()
-        if pid != victim or not kill - window <= at <= kill
-    ]
+        if pid not in (victim, None) or not kill - window <= at <= kill
+    ]  # pid None: the worker that answered was gone before the test could look it up
     assert not outside, f"clicks lost outside the killed worker's last interval: {outside}"
     retries = sum(len(o.attempts) - 1 for outcomes in done.values() for o in outcomes)
     print(
