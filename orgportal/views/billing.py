@@ -4,6 +4,7 @@ import reflex as rx
 
 from orgportal import routes
 from orgportal.components.badges import status_badge
+from orgportal.components.callouts import Look, either_callout
 from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import form_error, labelled_select
 from orgportal.state.base import AppState
@@ -366,25 +367,13 @@ def _support_checkout() -> rx.Component:
         ),
         rx.cond(
             S.support_limit_summary != "",
-            # one callout per icon: a var-named icon would load lucide's DynamicIcon (230 KB)
-            rx.cond(
+            either_callout(
                 S.support_limit_lower,
-                rx.callout(
-                    S.support_limit_summary,
-                    icon="triangle_alert",
-                    color_scheme="orange",
-                    high_contrast=True,
-                    role="status",
-                    id="support-limit-summary",
-                ),
-                rx.callout(
-                    S.support_limit_summary,
-                    icon="users",
-                    color_scheme="indigo",
-                    high_contrast=True,
-                    role="status",
-                    id="support-limit-summary",
-                ),
+                S.support_limit_summary,
+                Look("triangle_alert", "orange", "status"),
+                Look("users", "indigo", "status"),
+                high_contrast=True,
+                id="support-limit-summary",
             ),
         ),
         width="100%",

@@ -4,6 +4,7 @@
 import reflex as rx
 
 from orgportal import routes
+from orgportal.components.callouts import either_callout
 from orgportal.components.check_inbox import check_inbox_card
 from orgportal.components.forms import form_error, text_field
 from orgportal.components.layout import centered_card
@@ -129,10 +130,5 @@ def email_change_outcome() -> rx.Component:
     return rx.cond(
         EmailChangeState.message == "",
         rx.spinner(),
-        # one callout per icon: a var-named icon would load lucide's DynamicIcon (230 KB)
-        rx.cond(
-            EmailChangeState.ok,
-            rx.callout(EmailChangeState.message, icon="check", color_scheme="green", role="status"),
-            rx.callout(EmailChangeState.message, icon="x", color_scheme="red", role="alert"),
-        ),
+        either_callout(EmailChangeState.ok, EmailChangeState.message),
     )

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from orgportal import routes
+from orgportal.components.callouts import Look, either_callout
 from orgportal.components.check_inbox import check_inbox_card
 from orgportal.components.forms import text_field
 from orgportal.components.layout import centered_card
@@ -73,12 +74,11 @@ def confirmation_outcome() -> rx.Component:
     return rx.cond(
         ConfirmState.message == "",
         rx.spinner(),
-        # one callout per icon: an icon named by a state var needs lucide's DynamicIcon,
-        # whose map of every icon (230 KB) the page would load
-        rx.cond(
+        either_callout(
             ConfirmState.ok,
-            rx.callout(ConfirmState.message, icon="check", color_scheme="green"),
-            rx.callout(ConfirmState.message, icon="x", color_scheme="red"),
+            ConfirmState.message,
+            Look("check", "green"),
+            Look("x", "red"),
         ),
     )
 
