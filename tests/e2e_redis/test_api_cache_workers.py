@@ -9,31 +9,27 @@ First the test shows that B does answer from its cache: a write that nobody anno
 not seen by it, so the timings below measure invalidation, not a database read.
 """
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from orgportal import db
-from orgportal.adapters.live import RedisBus
 from orgportal.models import Link, Role, User
 from orgportal.services import api_keys, clicks, links
-from tests.conftest import scratch_postgres_database
-from tests.e2e.conftest import ROOT
-from tests.e2e_redis.conftest import POSTGRES
+from tests.e2e_redis.worker_pair import (
+    BUS_LATENCY,
+    as_third_worker,
+    scratch_database,
+    seconds_until,
+    two_workers,
+)
 from tests.factories import PASSWORD, add_member, make_org, make_user
-from tests.processes import answers, free_port, start, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # not the app fixtures (5) nor the limiter tests (6)
-BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
 
 
 @dataclass
@@ -59,13 +55,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
-    try:
-        redis.Redis.from_url(REDIS_URL).flushdb()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    with scratch_postgres_database(POSTGRES) as url:
-        engine = db.make_engine(url)
-        SQLModel.metadata.create_all(engine)
+    with scratch_database(REDIS_URL) as (url, engine):
         with Session(engine, expire_on_commit=False) as session:
             owner = make_user(session, "owner@example.com")
             org = make_org(session, owner, "Two Workers Co")
@@ -79,48 +69,21 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             session.commit()
         engine.dispose()
         tmp = tmp_path_factory.mktemp("api-workers")
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS_URL,
-            "DATA_DIR": str(tmp / "data"),
-            "API_RATE_LIMIT": "100000",
-            "PYTHONPATH": str(ROOT),
-        }
-        workers = [_start_worker(env, tmp / f"worker-{name}.log") for name in "ab"]
-        try:
-            a, b = (httpx.Client(base_url=base, timeout=10) for _, base in workers)
+        with two_workers(
+            "orgportal.api:build_api", url=url, redis_url=REDIS_URL, tmp=tmp,
+            ready_path="/api/openapi.json",
+        ) as (a, b):  # fmt: skip
             keys = {
                 "owner": {"Authorization": f"Bearer {raw_owner}"},
                 "agent": {"Authorization": f"Bearer {raw_agent}"},
             }
             yield Cluster(a, b, url, owner, agent, org.id, keys, key.id, org.public_id)
-        finally:
-            for process, _ in workers:
-                stop(process, timeout=10)
-
-
-def _start_worker(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "orgportal.api:build_api", "--factory"]
-    base = f"http://127.0.0.1:{port}"
-    process = start(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, log=log, ready=answers(base, "/api/openapi.json"), interval=0.2,
-        what="API worker",
-    )  # fmt: skip
-    return process, base
 
 
 @pytest.fixture
 def this_process_publishes(cluster, monkeypatch) -> Iterator[None]:
-    """Changes made in this test process commit to the workers' database and are announced
-    on their Redis, as a third worker's would be."""
-    engine = db.make_engine(cluster.url)
-    monkeypatch.setattr(db, "engine", lambda: engine)
-    monkeypatch.setattr(db, "bus", lambda: RedisBus(REDIS_URL))
-    yield
-    engine.dispose()
+    with as_third_worker(cluster.url, REDIS_URL, monkeypatch):
+        yield
 
 
 def test_b_answers_from_its_cache(cluster, this_process_publishes):
@@ -136,7 +99,7 @@ def test_b_answers_from_its_cache(cluster, this_process_publishes):
     assert [cluster.links(cluster.b), cluster.links(cluster.a)] == [before, before]
     with db.unit_of_work() as session:  # now announce it: the next tests start level
         db.mark_usage_changed(session, [cluster.org_id])
-    assert _seconds_until(lambda: cluster.links(cluster.b) == before + 1) < BUS_LATENCY
+    assert seconds_until(lambda: cluster.links(cluster.b) == before + 1) < BUS_LATENCY
 
 
 def test_a_usage_change_through_a_reaches_b_within_the_bus_latency(cluster):
@@ -149,7 +112,7 @@ def test_a_usage_change_through_a_reaches_b_within_the_bus_latency(cluster):
     assert created.status_code == 201, created.text
     expected = _count_links(cluster)
     assert cluster.links(cluster.a) == expected  # the worker that made it: at once
-    assert _seconds_until(lambda: cluster.links(cluster.b) == expected) < BUS_LATENCY
+    assert seconds_until(lambda: cluster.links(cluster.b) == expected) < BUS_LATENCY
 
 
 def test_the_cached_details_links_and_stats_follow_changes_on_both_workers(
@@ -175,13 +138,13 @@ def test_the_cached_details_links_and_stats_follow_changes_on_both_workers(
     assert renamed.status_code == 200, renamed.text
     assert read(cluster.a, org_url)["name"] == "Renamed Workers Co"  # at once
     named = lambda: read(cluster.b, org_url)["name"] == "Renamed Workers Co"  # noqa: E731
-    assert _seconds_until(named) < BUS_LATENCY
+    assert seconds_until(named) < BUS_LATENCY
     total = read(cluster.b, "/api/links")["total"]
     made = cluster.a.post("/api/links", json={"target_url": "https://x.example"}, headers=headers)
     assert made.status_code == 201, made.text
     assert read(cluster.a, "/api/links")["total"] == total + 1
     listed = lambda: read(cluster.b, "/api/links")["total"] == total + 1  # noqa: E731
-    assert _seconds_until(listed) < BUS_LATENCY
+    assert seconds_until(listed) < BUS_LATENCY
     clicks_before = read(cluster.b, stats)["clicks"]
     with db.unit_of_work() as session:  # the click flush of a third process
         link = session.get(Link, first)
@@ -192,7 +155,7 @@ def test_the_cached_details_links_and_stats_follow_changes_on_both_workers(
         clicks.record(session, [hit])
     for worker in (cluster.a, cluster.b):
         counted = lambda w=worker: read(w, stats)["clicks"] == clicks_before + 1  # noqa: E731
-        assert _seconds_until(counted) < BUS_LATENCY
+        assert seconds_until(counted) < BUS_LATENCY
 
 
 def test_a_member_removed_through_a_is_refused_by_b_within_the_bus_latency(cluster):
@@ -205,7 +168,7 @@ def test_a_member_removed_through_a_is_refused_by_b_within_the_bus_latency(clust
     assert removed.status_code == 200, removed.text
     assert cluster.usage(cluster.a, "agent").status_code == 404  # at once
     refused = lambda: cluster.usage(cluster.b, "agent").status_code == 404  # noqa: E731
-    assert _seconds_until(refused) < BUS_LATENCY
+    assert seconds_until(refused) < BUS_LATENCY
 
 
 def test_a_key_revoked_elsewhere_is_refused_by_both_within_the_bus_latency(
@@ -216,7 +179,7 @@ def test_a_key_revoked_elsewhere_is_refused_by_both_within_the_bus_latency(
         api_keys.revoke_key(session, user=cluster.owner, key_id=_owner_key_id(session, cluster))
     for worker in (cluster.a, cluster.b):
         revoked = lambda w=worker: cluster.usage(w).status_code == 401  # noqa: E731
-        assert _seconds_until(revoked) < BUS_LATENCY
+        assert seconds_until(revoked) < BUS_LATENCY
 
 
 def _warm(cluster: Cluster) -> int:
@@ -248,12 +211,3 @@ def _count_links(cluster: Cluster) -> int:
 
 def _owner_key_id(session: Session, cluster: Cluster) -> int:
     return next(k.id for k in api_keys.list_keys(session, user=cluster.owner) if k.name == "a")
-
-
-def _seconds_until(condition: Callable[[], bool], timeout: float = 5.0) -> float:
-    """Seconds until `condition()` holds, polling every 20 ms (fails after `timeout`)."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, "never happened"
-        time.sleep(0.02)
-    return time.monotonic() - started

@@ -10,33 +10,29 @@ not a database read. Changes are made by this process (a third worker, publishin
 same Redis) or through A's REST API.
 """
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from orgportal import db
-from orgportal.adapters.live import RedisBus
 from orgportal.models import CustomDomain, DomainStatus, Link, User
 from orgportal.services import api_keys, custom_domains, link_approval
-from tests.conftest import scratch_postgres_database
-from tests.e2e.conftest import ROOT
-from tests.e2e_redis.conftest import POSTGRES
+from tests.e2e_redis.worker_pair import (
+    BUS_LATENCY,
+    as_third_worker,
+    scratch_database,
+    seconds_until,
+    two_workers,
+)
 from tests.factories import PASSWORD, make_org, make_user
-from tests.processes import answers, free_port, start, stop
 from tests.services.test_custom_domains import subscribe
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # its own: not the app fixtures' (5) nor others'
-BUS_LATENCY = 1.0  # seconds: the most a change may stay unseen by another worker
 HOST = "go.acme.com"
 
 
@@ -57,13 +53,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
-    try:
-        redis.Redis.from_url(REDIS_URL).flushdb()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    with scratch_postgres_database(POSTGRES) as url:
-        engine = db.make_engine(url)
-        SQLModel.metadata.create_all(engine)
+    with scratch_database(REDIS_URL) as (url, engine):
         with Session(engine, expire_on_commit=False) as session:
             owner = make_user(session, "owner@acme.example.com")
             org = make_org(session, owner, "Acme")
@@ -78,49 +68,18 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             session.commit()
         engine.dispose()
         tmp = tmp_path_factory.mktemp("redirect-workers")
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS_URL,
-            "DATA_DIR": str(tmp / "data"),
-            "API_RATE_LIMIT": "100000",
-            "CLICK_RECORDING": "off",  # the clicks are not what is tested here
-            "PYTHONPATH": str(ROOT),
-        }
-        workers = [_start_worker(env, tmp / f"worker-{name}.log") for name in "ab"]
-        try:
-            a, b = (
-                httpx.Client(base_url=base, timeout=10, follow_redirects=False)
-                for _, base in workers
-            )
+        with two_workers(
+            "tests.redirect_front_door:app", url=url, redis_url=REDIS_URL, tmp=tmp,
+            ready_path="/healthz", CLICK_RECORDING="off",  # the clicks are not tested here
+        ) as (a, b):  # fmt: skip
             key = {"Authorization": f"Bearer {raw}"}
             yield Cluster(a, b, url, owner, org.id, domain.id, key)
-        finally:
-            for process, _ in workers:
-                stop(process, timeout=10)
-
-
-def _start_worker(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "tests.redirect_front_door:app", "--factory"]
-    base = f"http://127.0.0.1:{port}"
-    process = start(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, log=log, ready=answers(base, "/healthz"), interval=0.2,
-        what="redirect worker",
-    )  # fmt: skip
-    return process, base
 
 
 @pytest.fixture
 def third_worker(cluster, monkeypatch) -> Iterator[None]:
-    """Changes made in this test process commit to the workers' database and are announced
-    on their Redis, as a third worker's would be."""
-    engine = db.make_engine(cluster.url)
-    monkeypatch.setattr(db, "engine", lambda: engine)
-    monkeypatch.setattr(db, "bus", lambda: RedisBus(REDIS_URL))
-    yield
-    engine.dispose()
+    with as_third_worker(cluster.url, REDIS_URL, monkeypatch):
+        yield
 
 
 def _new_link(cluster: Cluster, slug: str, target: str) -> int:
@@ -166,7 +125,7 @@ def test_the_workers_answer_from_their_caches(cluster, third_worker):
     assert _everywhere(cluster, "cached", "https://a.io/1")()
     with db.unit_of_work() as session:  # announce it: the workers follow
         db.mark_redirects_changed(session, [link_id])
-    assert _seconds_until(_everywhere(cluster, "cached", "https://a.io/2")) < BUS_LATENCY
+    assert seconds_until(_everywhere(cluster, "cached", "https://a.io/2")) < BUS_LATENCY
 
 
 def test_a_target_edit_elsewhere_reaches_both_within_the_bus_latency(cluster, third_worker):
@@ -174,7 +133,7 @@ def test_a_target_edit_elsewhere_reaches_both_within_the_bus_latency(cluster, th
     _warm(cluster, "edited", "https://a.io/1")
     with db.unit_of_work() as session:
         session.get(Link, link_id).target_url = "https://a.io/edited"
-    assert _seconds_until(_everywhere(cluster, "edited", "https://a.io/edited")) < BUS_LATENCY
+    assert seconds_until(_everywhere(cluster, "edited", "https://a.io/edited")) < BUS_LATENCY
 
 
 def test_a_link_deleted_through_a_is_gone_at_once_on_a_and_soon_on_b(cluster, third_worker):
@@ -184,7 +143,7 @@ def test_a_link_deleted_through_a_is_gone_at_once_on_a_and_soon_on_b(cluster, th
     assert removed.is_success, removed.text
     assert cluster.location(cluster.a, "/l/deleted") == 404  # the worker that made it: at once
     assert cluster.location(cluster.a, "/deleted", HOST) == 404
-    assert _seconds_until(_everywhere(cluster, "deleted", 404)) < BUS_LATENCY
+    assert seconds_until(_everywhere(cluster, "deleted", 404)) < BUS_LATENCY
 
 
 def test_the_approval_state_reaches_both_within_the_bus_latency(cluster, third_worker):
@@ -197,13 +156,13 @@ def test_the_approval_state_reaches_both_within_the_bus_latency(cluster, third_w
         and cluster.location(w, "/pending", HOST) == 404
         for w in (cluster.a, cluster.b)
     )
-    assert _seconds_until(waiting) < BUS_LATENCY
+    assert seconds_until(waiting) < BUS_LATENCY
     with db.unit_of_work() as session:
         link_approval.approve_link(
             session, user=session.get(User, cluster.owner.id),
             organization_id=cluster.org_id, link_id=link_id,
         )  # fmt: skip
-    assert _seconds_until(_everywhere(cluster, "pending", "https://a.io/1")) < BUS_LATENCY
+    assert seconds_until(_everywhere(cluster, "pending", "https://a.io/1")) < BUS_LATENCY
 
 
 def test_an_unverified_then_removed_domain_stops_serving_within_the_bus_latency(
@@ -216,23 +175,14 @@ def test_an_unverified_then_removed_domain_stops_serving_within_the_bus_latency(
     gone = lambda: all(  # noqa: E731
         cluster.location(w, "/domain", HOST) == 404 for w in (cluster.a, cluster.b)
     )
-    assert _seconds_until(gone) < BUS_LATENCY
+    assert seconds_until(gone) < BUS_LATENCY
     assert cluster.location(cluster.b, "/l/domain") == "https://a.io/1"
     with db.unit_of_work() as session:
         session.get(CustomDomain, cluster.domain_id).status = DomainStatus.VERIFIED
-    assert _seconds_until(_everywhere(cluster, "domain", "https://a.io/1")) < BUS_LATENCY
+    assert seconds_until(_everywhere(cluster, "domain", "https://a.io/1")) < BUS_LATENCY
     with db.unit_of_work() as session:
         custom_domains.remove_domain(
             session, user=session.get(User, cluster.owner.id),
             organization_id=cluster.org_id, domain_id=cluster.domain_id,
         )  # fmt: skip
-    assert _seconds_until(gone) < BUS_LATENCY
-
-
-def _seconds_until(condition: Callable[[], bool], timeout: float = 5.0) -> float:
-    """Seconds until `condition()` holds, polling every 20 ms (fails after `timeout`)."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, "never happened"
-        time.sleep(0.02)
-    return time.monotonic() - started
+    assert seconds_until(gone) < BUS_LATENCY
