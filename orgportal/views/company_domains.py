@@ -13,6 +13,7 @@ from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import add_form, field_error, native_select
 from orgportal.components.layout import VISUALLY_HIDDEN
 from orgportal.components.pager import state_pager
+from orgportal.components.rows import row_group
 from orgportal.state.company_domains import (
     CompanyDomainRow,
     CompanyDomainsState,
@@ -43,72 +44,64 @@ def _copyable(text, label, copied: str) -> rx.Component:
 
 
 def _domain(row: CompanyDomainRow) -> rx.Component:
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.text(row.display, weight="bold"),
-                rx.cond(row.display != row.domain, rx.code(row.domain)),
-                status_badge(row.status),
-                rx.text("added ", row.added, size="1", color_scheme="gray", high_contrast=True),
-                align="center",
-                wrap="wrap",
+    return row_group(
+        rx.hstack(
+            rx.text(row.display, weight="bold"),
+            rx.cond(row.display != row.domain, rx.code(row.domain)),
+            status_badge(row.status),
+            rx.text("added ", row.added, size="1", color_scheme="gray", high_contrast=True),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(
+            row.note,
+            size="2",
+            color_scheme=rx.cond(row.status == "failed", "red", "gray"),
+            high_contrast=True,
+        ),
+        rx.cond(
+            row.last_checked != "",
+            rx.text(row.last_checked, size="1", color_scheme="gray", high_contrast=True),
+        ),
+        rx.cond(
+            row.status != "verified",
+            rx.text("Create this TXT record at your DNS provider:", size="2"),
+        ),
+        rx.el.dl(
+            rx.el.dt("TXT name", class_name=LABEL),
+            rx.el.dd(
+                _copyable(row.record_name, "Copy TXT name for " + row.domain, "Name copied.")
             ),
-            rx.text(
-                row.note,
-                size="2",
-                color_scheme=rx.cond(row.status == "failed", "red", "gray"),
-                high_contrast=True,
+            rx.el.dt("TXT value", class_name=LABEL),
+            rx.el.dd(
+                _copyable(row.record_value, "Copy TXT value for " + row.domain, "Value copied.")
             ),
-            rx.cond(
-                row.last_checked != "",
-                rx.text(row.last_checked, size="1", color_scheme="gray", high_contrast=True),
+            style={"margin": "0"},
+        ),
+        rx.hstack(
+            rx.button(
+                "Verify now",
+                size="1",
+                on_click=S.verify_company_domain(row.id),
+                aria_label="Verify " + row.domain + " now",
             ),
-            rx.cond(
-                row.status != "verified",
-                rx.text("Create this TXT record at your DNS provider:", size="2"),
-            ),
-            rx.el.dl(
-                rx.el.dt("TXT name", class_name=LABEL),
-                rx.el.dd(
-                    _copyable(row.record_name, "Copy TXT name for " + row.domain, "Name copied.")
+            confirm_button(
+                "Remove",
+                size="1",
+                variant="soft",
+                aria_label="Remove company domain " + row.domain,
+                title="Remove company domain",
+                description=(
+                    "People with an address at ",
+                    rx.text.strong(row.display),
+                    " are no longer offered to join. Current members stay.",
                 ),
-                rx.el.dt("TXT value", class_name=LABEL),
-                rx.el.dd(
-                    _copyable(row.record_value, "Copy TXT value for " + row.domain, "Value copied.")
-                ),
-                style={"margin": "0"},
-            ),
-            rx.hstack(
-                rx.button(
-                    "Verify now",
-                    size="1",
-                    on_click=S.verify_company_domain(row.id),
-                    aria_label="Verify " + row.domain + " now",
-                ),
-                confirm_button(
-                    "Remove",
-                    size="1",
-                    variant="soft",
-                    aria_label="Remove company domain " + row.domain,
-                    title="Remove company domain",
-                    description=(
-                        "People with an address at ",
-                        rx.text.strong(row.display),
-                        " are no longer offered to join. Current members stay.",
-                    ),
-                    confirm_label="Remove domain",
-                    on_confirm=S.remove_company_domain(row.id),
-                ),
-                spacing="2",
+                confirm_label="Remove domain",
+                on_confirm=S.remove_company_domain(row.id),
             ),
             spacing="2",
-            width="100%",
         ),
-        width="100%",
-        padding_y="0.75em",
-        border_top="1px solid var(--gray-a5)",
-        role="group",
-        aria_label="Company domain " + row.domain,
+        label="Company domain " + row.domain,
     )
 
 

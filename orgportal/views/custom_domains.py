@@ -8,6 +8,7 @@ from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import add_form
 from orgportal.components.layout import VISUALLY_HIDDEN
 from orgportal.components.pager import state_pager
+from orgportal.components.rows import row_group
 from orgportal.state.base import AppState
 from orgportal.state.custom_domains import CustomDomainRow, CustomDomainsState, DnsRecordRow
 
@@ -65,63 +66,55 @@ def _records(row: CustomDomainRow) -> rx.Component:
 
 def _domain(row: CustomDomainRow) -> rx.Component:
     failed = row.status == "failed"
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.text(row.display, weight="bold"),
-                rx.cond(row.display != row.domain, rx.code(row.domain)),
-                status_badge(row.status),
-                rx.text("added ", row.added, size="1", color_scheme="gray"),
-                align="center",
-                wrap="wrap",
+    return row_group(
+        rx.hstack(
+            rx.text(row.display, weight="bold"),
+            rx.cond(row.display != row.domain, rx.code(row.domain)),
+            status_badge(row.status),
+            rx.text("added ", row.added, size="1", color_scheme="gray"),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(
+            row.note,
+            size="2",
+            color_scheme=rx.cond(failed, "red", "gray"),
+            high_contrast=True,
+            class_name="domain-status-note",
+        ),
+        rx.cond(
+            row.last_checked != "",
+            rx.text(row.last_checked, size="1", color_scheme="gray", high_contrast=True),
+        ),
+        rx.cond(
+            row.status != "verified",
+            rx.text("Create these records at your DNS provider:", size="2"),
+        ),
+        _records(row),
+        rx.hstack(
+            rx.button(
+                "Verify",
+                size="1",
+                on_click=S.verify_domain(row.id),
+                aria_label="Verify " + row.domain,
             ),
-            rx.text(
-                row.note,
-                size="2",
-                color_scheme=rx.cond(failed, "red", "gray"),
-                high_contrast=True,
-                class_name="domain-status-note",
-            ),
-            rx.cond(
-                row.last_checked != "",
-                rx.text(row.last_checked, size="1", color_scheme="gray", high_contrast=True),
-            ),
-            rx.cond(
-                row.status != "verified",
-                rx.text("Create these records at your DNS provider:", size="2"),
-            ),
-            _records(row),
-            rx.hstack(
-                rx.button(
-                    "Verify",
-                    size="1",
-                    on_click=S.verify_domain(row.id),
-                    aria_label="Verify " + row.domain,
+            confirm_button(
+                "Remove",
+                size="1",
+                variant="soft",
+                aria_label="Remove domain " + row.domain,
+                title="Remove custom domain",
+                description=(
+                    "Short links are no longer served on ",
+                    rx.text.strong(row.display),
+                    ". Links made on it move to this app's own address.",
                 ),
-                confirm_button(
-                    "Remove",
-                    size="1",
-                    variant="soft",
-                    aria_label="Remove domain " + row.domain,
-                    title="Remove custom domain",
-                    description=(
-                        "Short links are no longer served on ",
-                        rx.text.strong(row.display),
-                        ". Links made on it move to this app's own address.",
-                    ),
-                    confirm_label="Remove domain",
-                    on_confirm=S.remove_domain(row.id),
-                ),
-                spacing="2",
+                confirm_label="Remove domain",
+                on_confirm=S.remove_domain(row.id),
             ),
             spacing="2",
-            width="100%",
         ),
-        width="100%",
-        padding_y="0.75em",
-        border_top="1px solid var(--gray-a5)",
-        role="group",
-        aria_label="Domain " + row.domain,
+        label="Domain " + row.domain,
     )
 
 

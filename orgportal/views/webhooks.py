@@ -8,6 +8,7 @@ from orgportal.components.confirm import confirm_button
 from orgportal.components.forms import field_error, form_error
 from orgportal.components.layout import VISUALLY_HIDDEN
 from orgportal.components.pager import pager, state_pager
+from orgportal.components.rows import row_group
 from orgportal.state.base import AppState
 from orgportal.state.webhooks import (
     EVENT_CHOICES,
@@ -157,78 +158,70 @@ def _secret_once() -> rx.Component:
 
 
 def _endpoint(row: EndpointRow) -> rx.Component:
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.text(row.url, weight="bold", style={"overflow_wrap": "anywhere"}),
-                _badge(row.state),
-                rx.text("added ", row.added, size="1", color_scheme="gray", high_contrast=True),
-                align="center",
-                wrap="wrap",
+    return row_group(
+        rx.hstack(
+            rx.text(row.url, weight="bold", style={"overflow_wrap": "anywhere"}),
+            _badge(row.state),
+            rx.text("added ", row.added, size="1", color_scheme="gray", high_contrast=True),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text("Events: ", row.events, size="2"),
+        _edit_events(row),
+        rx.cond(
+            row.disabled_reason != "",
+            rx.text(row.disabled_reason, size="2", color_scheme="red", high_contrast=True),
+        ),
+        rx.hstack(
+            rx.button(
+                "Delivery log",
+                size="1",
+                variant="soft",
+                on_click=S.show_log(row.id),
+                aria_label="Delivery log of " + row.url,
             ),
-            rx.text("Events: ", row.events, size="2"),
-            _edit_events(row),
+            rx.button(
+                "Send test event",
+                size="1",
+                on_click=S.send_test(row.id),
+                disabled=~row.enabled,
+                aria_label="Send test event to " + row.url,
+            ),
             rx.cond(
-                row.disabled_reason != "",
-                rx.text(row.disabled_reason, size="2", color_scheme="red", high_contrast=True),
+                row.enabled,
+                rx.button(
+                    "Disable",
+                    size="1",
+                    variant="soft",
+                    on_click=S.set_enabled(row.id, False),
+                    aria_label="Disable " + row.url,
+                ),
+                rx.button(
+                    "Enable",
+                    size="1",
+                    variant="soft",
+                    on_click=S.set_enabled(row.id, True),
+                    aria_label="Enable " + row.url,
+                ),
             ),
-            rx.hstack(
-                rx.button(
-                    "Delivery log",
-                    size="1",
-                    variant="soft",
-                    on_click=S.show_log(row.id),
-                    aria_label="Delivery log of " + row.url,
+            confirm_button(
+                "Delete",
+                size="1",
+                variant="soft",
+                aria_label="Delete endpoint " + row.url,
+                title="Delete webhook endpoint",
+                description=(
+                    "Nothing more is sent to ",
+                    rx.text.strong(row.url),
+                    ", and its delivery log is deleted with it.",
                 ),
-                rx.button(
-                    "Send test event",
-                    size="1",
-                    on_click=S.send_test(row.id),
-                    disabled=~row.enabled,
-                    aria_label="Send test event to " + row.url,
-                ),
-                rx.cond(
-                    row.enabled,
-                    rx.button(
-                        "Disable",
-                        size="1",
-                        variant="soft",
-                        on_click=S.set_enabled(row.id, False),
-                        aria_label="Disable " + row.url,
-                    ),
-                    rx.button(
-                        "Enable",
-                        size="1",
-                        variant="soft",
-                        on_click=S.set_enabled(row.id, True),
-                        aria_label="Enable " + row.url,
-                    ),
-                ),
-                confirm_button(
-                    "Delete",
-                    size="1",
-                    variant="soft",
-                    aria_label="Delete endpoint " + row.url,
-                    title="Delete webhook endpoint",
-                    description=(
-                        "Nothing more is sent to ",
-                        rx.text.strong(row.url),
-                        ", and its delivery log is deleted with it.",
-                    ),
-                    confirm_label="Delete endpoint",
-                    on_confirm=S.delete_endpoint(row.id),
-                ),
-                spacing="2",
-                wrap="wrap",
+                confirm_label="Delete endpoint",
+                on_confirm=S.delete_endpoint(row.id),
             ),
             spacing="2",
-            width="100%",
+            wrap="wrap",
         ),
-        width="100%",
-        padding_y="0.75em",
-        border_top="1px solid var(--gray-a5)",
-        role="group",
-        aria_label="Endpoint " + row.url,
+        label="Endpoint " + row.url,
     )
 
 
