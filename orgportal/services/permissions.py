@@ -135,6 +135,11 @@ def require(
 
     Non-members get NotFound rather than PermissionDenied so that probing ids tells an
     outsider nothing about which organizations exist.
+
+    The one other place these checks run is the REST API's cached reads, which answer
+    without a database session: `services/api_callers.py` keeps each caller's membership,
+    key scopes and Security rule (`org_security.AccessRule`, read here too) and applies
+    them on every request, in this order. A change to the checks here belongs there too.
     """
     membership = membership_of(session, user, organization_id)
     organization = session.get(Organization, organization_id) if membership else None
