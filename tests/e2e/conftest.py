@@ -63,6 +63,9 @@ def app_env(tmp_path_factory, local_dns) -> dict[str, str]:
         "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1",
         # the single sign-on tests' identity providers run on 127.0.0.1 over http
         "SSO_ALLOW_PRIVATE_IDP": "1",
+        # schemathesis (test_api_contract.py) sends a few thousand requests with one key;
+        # the per-key limit has its own tests (tests/api, tests/e2e_redis)
+        "API_RATE_LIMIT": "1000000",
         **MANY_ATTEMPTS,
     }
 
