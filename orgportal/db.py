@@ -283,8 +283,10 @@ def insert_many(
     `connection.execute` is: no ORM events.
 
     `distinct`: no two rows meet the same row of the table (an upsert's conflict key), so
-    on PostgreSQL they may go as one statement over arrays (`unnest`), one round trip,
-    instead of psycopg's statement per row."""
+    they may go as one statement: on PostgreSQL over arrays (`unnest`), one round trip
+    instead of psycopg's statement per row; on SQLite as multi-row VALUES (hundreds of rows
+    a statement), where `executemany` would step once per row, letting go of the GIL and
+    taking it back each time (each a wait for the event loop's thread, under load)."""
     if not rows:
         return
     connection = session.connection()
@@ -312,6 +314,13 @@ def insert_many(
             for index, process in processors:
                 values[index] = process(values[index])
             params.append(tuple(values))
+        if distinct and connection.dialect.name == "sqlite":  # many rows per statement
+            per = max(1, min(500, _sqlite_variables(connection) // len(keys)))
+            for start in range(0, len(params), per):
+                chunk = params[start : start + per]
+                flat = tuple(value for values in chunk for value in values)
+                connection.exec_driver_sql(_many_values(sql, len(chunk)), flat)
+            return
     else:
         for row in rows:
             named = {**defaults, **row}
@@ -360,3 +369,23 @@ def _over_arrays(statement: Any, dialect: Any, sql: str) -> str:
         kind = cast or "::" + statement.table.c[name].type.compile(dialect=dialect)
         arrays.append(f"%({name})b{kind}[]")  # binary: no quoting of each element
     return f"{head} SELECT * FROM unnest({', '.join(arrays)}){tail}"
+
+
+@lru_cache(maxsize=64)
+def _many_values(sql: str, rows: int) -> str:
+    """`INSERT … VALUES (?, …) [ON CONFLICT …]` with `rows` groups of values."""
+    found = _INSERT_VALUES.match(sql)
+    assert found is not None, sql
+    head, group, tail = found.group(1), found.group(2), found.group(3) or ""
+    return f"{head} VALUES {', '.join([f'({group})'] * rows)}{tail}"
+
+
+def _sqlite_variables(connection: Any) -> int:
+    """How many `?` one SQLite statement may hold (999 before SQLite 3.32)."""
+    import sqlite3
+
+    raw = connection.connection.dbapi_connection
+    try:
+        return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python before 3.11
+        return 999

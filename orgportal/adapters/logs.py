@@ -136,8 +136,12 @@ class JsonLines(logging.StreamHandler):
         self._flush_on: asyncio.AbstractEventLoop | None = None  # a flush is scheduled there
 
     def write_line(self, line: str) -> None:
-        with self.lock:  # type: ignore[union-attr]  # (created by Handler.__init__)
-            self.stream.write(line + "\n")
+        try:
+            with self.lock:  # type: ignore[union-attr]  # (created by Handler.__init__)
+                self.stream.write(line + "\n")
+        except Exception:  # as `emit` does: reported on stderr, the request goes on
+            self.handleError(logging.makeLogRecord({"msg": line}))
+            return
         pending = self._flush_on
         if pending is not None and not pending.is_closed():
             return

@@ -105,10 +105,12 @@ async def serve_short_link(
     send: Send,
     app: ASGIApp,
     extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> bool:
     """Answer `scope` if it is a short link's redirect (a missing `/{slug}` goes on to
     `app`); False: not a short-link path, nothing was sent. `extra`: headers to add to
-    whatever is answered (`security_headers.adding`; the gateway's)."""
+    whatever is answered (`security_headers.adding`; the gateway's); `page_extra`: to
+    anything but the redirect (the gateway's browser nonce cookie: a page loads)."""
     if scope["type"] != "http" or scope.get("method") != "GET" or scope.get(_LOOKED_AT):
         return False
     path: str = scope["path"]
@@ -118,7 +120,9 @@ async def serve_short_link(
             return False
         scope[_LOOKED_AT] = True
         scope["route"] = FOLLOW_ROUTE
-        await serve_slug(scope, receive, send, slug, or_else=None, extra=extra)
+        await serve_slug(
+            scope, receive, send, slug, or_else=None, extra=extra, page_extra=page_extra
+        )
         return True
     slug = path.strip("/")
     if not (
@@ -126,7 +130,9 @@ async def serve_short_link(
     ):
         return False
     scope[_LOOKED_AT] = True
-    await serve_slug(scope, receive, send, slug, or_else=app, extra=extra)
+    await serve_slug(
+        scope, receive, send, slug, or_else=app, extra=extra, page_extra=page_extra
+    )
     return True
 
 
@@ -152,10 +158,12 @@ async def serve_slug(
     *,
     or_else: ASGIApp | None,
     extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
     behind `/{slug}`), or the 404 page of `/l/{slug}`. `extra`: headers added to any of
-    them (to the redirect directly, to the others by wrapping `send`)."""
+    them (to the redirect directly, to the others by wrapping `send`); `page_extra`: to
+    all but the redirect."""
     seen = request_headers(scope)
     try:
         link = await click_recording.find(slug)
@@ -164,13 +172,14 @@ async def serve_slug(
     except DBAPIError as exc:
         if or_else is not None or not database_unavailable(exc):
             raise
-        await database_unavailable_response()(scope, receive, security_headers.adding(send, extra))
+        answer = database_unavailable_response()
+        await answer(scope, receive, security_headers.adding(send, [*extra, *page_extra]))
         return
     if link is not None and not link.pending_approval:
         scope.setdefault("route", ROOT_ROUTE)
         await click_recording.send_redirect(followed, send, extra)
         return
-    send = security_headers.adding(send, extra)
+    send = security_headers.adding(send, [*extra, *page_extra])
     if link is None:
         if or_else is not None:
             await or_else(scope, receive, send)

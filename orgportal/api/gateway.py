@@ -178,16 +178,17 @@ class Gateway:
                 await self.reflex_app(scope, receive, send)
             return
         path = scope["path"]
-        # every response gets these; a short link's redirect sends them itself, every other
-        # answer through the wrapped `send`
+        # every response gets the security headers, a page also the nonce cookie (a short
+        # link's redirect loads no page: it sends the headers itself; every other answer
+        # gets both through the wrapped `send`)
         extra = security_headers.for_path(path)
-        extra += _browser_cookie(scope)
+        cookie = _browser_cookie(scope)
         # Every use case of this request runs for its client's address (the Security
         # settings of any organization it touches are held there: `permissions.require`).
         rest = is_rest_path(path)  # matched once: the REST patterns are many
         api = rest or is_scim_path(path)
         with client_address.calling_from(_client_of(scope), api=api):
-            await self._dispatch(scope, receive, send, extra, path, rest)
+            await self._dispatch(scope, receive, send, extra, cookie, path, rest)
 
     async def _dispatch(
         self,
@@ -195,10 +196,11 @@ class Gateway:
         receive: Receive,
         send: Send,
         extra: list[tuple[bytes, bytes]],
+        cookie: list[tuple[bytes, bytes]],
         path: str,
         rest: bool,
     ) -> None:
-        wrapped = security_headers.adding(send, extra)
+        wrapped = security_headers.adding(send, extra + cookie)
         if path.startswith(public_tickets.PREFIX + "/"):
             await self.public(scope, receive, wrapped)
         elif rest:
@@ -211,7 +213,9 @@ class Gateway:
             await self.uploads(scope, receive, wrapped)
         elif not (  # a short link's redirect sends `extra` itself
             self.short_links
-            and await content.serve_short_link(scope, receive, send, self.reflex_app, extra)
+            and await content.serve_short_link(
+                scope, receive, send, self.reflex_app, extra, page_extra=cookie
+            )
         ):
             await self.reflex_app(scope, receive, wrapped)
 
@@ -249,7 +253,8 @@ def _client_of(scope: Scope) -> str:
 def _browser_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:
     """A random per-browser nonce, set on the first page load: a sign-in ticket is bound to
     it, so a page elsewhere cannot sign this browser into another account (login CSRF).
-    The page's websocket then carries it to the sign-in handler."""
+    The page's websocket then carries it to the sign-in handler. Not on a short link's
+    redirect: no page of ours loads there (a target that is one sets it as it loads)."""
     name = settings.browser_cookie
     if scope["method"] != "GET" or scope["path"].startswith(("/api/", "/_", SCIM_PREFIX + "/")):
         return []
