@@ -1,11 +1,13 @@
 """Engine and unit-of-work: one transaction per use case, committed here, not in services."""
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session as OrmSession
@@ -263,3 +265,127 @@ def _remove_files(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_rollback")
 def _keep_files(session: OrmSession) -> None:
     session.info.pop(REMOVE_AFTER_COMMIT, None)
+
+
+# --- many rows in one statement ----------------------------------------------------------------
+
+
+def insert_many(
+    session: Session, statement: Any, rows: list[dict[str, Any]], *, distinct: bool = False
+) -> None:
+    """`session.connection().execute(statement, rows)` (an INSERT or upsert, every row with
+    the same keys) without SQLAlchemy's per-row parameter handling: the statement is
+    compiled once per dialect and key set, each row's values go through the columns' own
+    bind processors and scalar defaults, and the driver's `executemany` gets them as they
+    are. The click writer stores ~10 rows per click (the click and its rollups), and
+    SQLAlchemy's handling of each row cost more than the database's; the writer is a
+    thread of the worker, so that time held the GIL the redirects need. Core-level, as
+    `connection.execute` is: no ORM events.
+
+    `distinct`: no two rows meet the same row of the table (an upsert's conflict key), so
+    they may go as one statement: on PostgreSQL over arrays (`unnest`), one round trip
+    instead of psycopg's statement per row; on SQLite as multi-row VALUES (hundreds of rows
+    a statement), where `executemany` would step once per row, letting go of the GIL and
+    taking it back each time (each a wait for the event loop's thread, under load)."""
+    if not rows:
+        return
+    connection = session.connection()
+    plan = _insert_plan(statement, connection.dialect, tuple(rows[0]))
+    if plan is None:  # a callable default to run per row: SQLAlchemy's way
+        connection.execute(statement, rows)
+        return
+    sql, keys, defaults, processors = plan
+    if distinct and connection.dialect.name == "postgresql":
+        columns = {key: [] for key in keys}  # type: dict[str, list[Any]]
+        for row in rows:
+            named = {**defaults, **row}
+            for key in keys:
+                columns[key].append(named[key])
+        for index, process in processors:
+            columns[keys[index]] = [process(value) for value in columns[keys[index]]]
+        connection.exec_driver_sql(_over_arrays(statement, connection.dialect, sql), columns)
+        return
+    params: list[Any] = []
+    if connection.dialect.positional:
+        take, single = itemgetter(*keys), len(keys) == 1
+        for row in rows:
+            values = take({**defaults, **row} if defaults else row)
+            values = [values] if single else list(values)
+            for index, process in processors:
+                values[index] = process(values[index])
+            params.append(tuple(values))
+        if distinct and connection.dialect.name == "sqlite":  # many rows per statement
+            per = max(1, min(500, _sqlite_variables(connection) // len(keys)))
+            for start in range(0, len(params), per):
+                chunk = params[start : start + per]
+                flat = tuple(value for values in chunk for value in values)
+                connection.exec_driver_sql(_many_values(sql, len(chunk)), flat)
+            return
+    else:
+        for row in rows:
+            named = {**defaults, **row}
+            for index, process in processors:
+                named[keys[index]] = process(named[keys[index]])
+            params.append(named)
+    connection.exec_driver_sql(sql, params)
+
+
+@lru_cache(maxsize=32)  # statements built once (module constants, cached builders)
+def _insert_plan(statement: Any, dialect: Any, given: tuple[str, ...]) -> Any:
+    """(SQL, its parameters' names in order, scalar defaults of the columns not given,
+    (position, bind processor) of the columns that have one); None when a column left
+    out has a default that is not a plain value."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(given), for_executemany=True)
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+    table = statement.table
+    defaults: dict[str, Any] = {}
+    processors = []
+    for index, name in enumerate(names):
+        column = table.c[name]
+        if name not in given:
+            default = column.default
+            if default is None or not default.is_scalar:
+                return None
+            defaults[name] = default.arg
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((index, process))
+    return compiled.string, names, defaults, tuple(processors)
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s(::[A-Z ]+)?")
+_INSERT_VALUES = re.compile(r"(.*?) VALUES \((.*?)\)(?=(?: ON CONFLICT .*)?$)( ON CONFLICT .*)?$", re.S)
+
+
+@lru_cache(maxsize=32)
+def _over_arrays(statement: Any, dialect: Any, sql: str) -> str:
+    """`INSERT … VALUES (%(a)s::T, …) [ON CONFLICT …]` as `INSERT … SELECT * FROM
+    unnest(%(a)s::T[], …) [ON CONFLICT …]`: each parameter a list, one per column."""
+    found = _INSERT_VALUES.match(sql)
+    assert found is not None, sql
+    head, group, tail = found.group(1), found.group(2), found.group(3) or ""
+    arrays = []
+    for name, cast in _PARAMETER.findall(group):
+        kind = cast or "::" + statement.table.c[name].type.compile(dialect=dialect)
+        arrays.append(f"%({name})b{kind}[]")  # binary: no quoting of each element
+    return f"{head} SELECT * FROM unnest({', '.join(arrays)}){tail}"
+
+
+@lru_cache(maxsize=64)
+def _many_values(sql: str, rows: int) -> str:
+    """`INSERT … VALUES (?, …) [ON CONFLICT …]` with `rows` groups of values."""
+    found = _INSERT_VALUES.match(sql)
+    assert found is not None, sql
+    head, group, tail = found.group(1), found.group(2), found.group(3) or ""
+    return f"{head} VALUES {', '.join([f'({group})'] * rows)}{tail}"
+
+
+def _sqlite_variables(connection: Any) -> int:
+    """How many `?` one SQLite statement may hold (999 before SQLite 3.32)."""
+    import sqlite3
+
+    raw = connection.connection.dbapi_connection
+    try:
+        return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python before 3.11
+        return 999

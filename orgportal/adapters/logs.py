@@ -16,10 +16,11 @@ query string, no cookie or Authorization header, and the paths of links that car
 are logged as their route template (`loggable_path`).
 """
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
-import secrets
 import sys
 import traceback
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from orgportal import randomness
 
 LOGGER = "orgportal"
 REQUEST_ID_HEADER = "x-request-id"
@@ -45,7 +48,7 @@ def request_id(incoming: str | None) -> str:
     """The incoming id when well-formed, else a new random one."""
     if incoming and _REQUEST_ID.match(incoming):
         return incoming
-    return secrets.token_hex(16)
+    return randomness.token_hex(16)
 
 
 @contextmanager
@@ -111,10 +114,52 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).strip()
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return _ENCODER.encode(line)
 
 
-_handler: logging.Handler | None = None
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)  # what json.dumps(…) makes
+
+
+class JsonLines(logging.StreamHandler):
+    """The JSON lines' handler. Records go through `emit` as with any StreamHandler; the
+    busiest line of the app (one per HTTP request, `write_line`) is written to the stream
+    directly, without a `LogRecord`, and the stream is flushed at most every FLUSH_SECONDS
+    on the running event loop instead of after each line (a flush is a system call and lets
+    another thread take the GIL). A stream that flushes itself per line (stderr) still does;
+    anything that logs through `emit`, and the interpreter's exit, flush at once."""
+
+    FLUSH_SECONDS = 0.05
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.setFormatter(JsonFormatter())
+        self._flush_on: asyncio.AbstractEventLoop | None = None  # a flush is scheduled there
+
+    def write_line(self, line: str) -> None:
+        try:
+            with self.lock:  # type: ignore[union-attr]  # (created by Handler.__init__)
+                self.stream.write(line + "\n")
+        except Exception:  # as `emit` does: reported on stderr, the request goes on
+            self.handleError(logging.makeLogRecord({"msg": line}))
+            return
+        pending = self._flush_on
+        if pending is not None and not pending.is_closed():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a thread of the pool, a script: now
+            self.flush()
+            return
+        self._flush_on = loop
+        loop.call_later(self.FLUSH_SECONDS, self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_on = None
+        with contextlib.suppress(Exception):  # a stream closed since (configure again)
+            self.flush()
+
+
+_handler: JsonLines | None = None
 
 
 def configure(level: str | None = None, stream: Any = None) -> logging.Logger:
@@ -127,10 +172,54 @@ def configure(level: str | None = None, stream: Any = None) -> logging.Logger:
     logger = logging.getLogger(LOGGER)
     if _handler is not None:
         logger.removeHandler(_handler)
-    _handler = logging.StreamHandler(stream or sys.stderr)
-    _handler.setFormatter(JsonFormatter())
+        with contextlib.suppress(Exception):
+            _handler.flush()
+    _handler = JsonLines(stream or sys.stderr)
     logger.addHandler(_handler)
     logger.setLevel((level or settings.log_level).upper())
     logger.propagate = False  # the server's own (plain-text) handlers would repeat it
     logger.disabled = False
     return logger
+
+
+def direct_writer(logger: logging.Logger) -> JsonLines | None:
+    """The handler `logger`'s lines may be written to directly (`JsonLines.write_line`):
+    only when `configure` set it up and nothing else would see the record (no other handler
+    or filter on the way, e.g. a test's own). None: log through `logging`."""
+    handler = _handler
+    parent = logger.parent
+    if (
+        handler is None
+        or logger.handlers
+        or logger.filters
+        or logger.disabled
+        or not logger.propagate
+        or parent is None
+        or parent.name != LOGGER
+        or parent.handlers != [handler]
+        or parent.filters
+        or parent.propagate
+        or handler.filters
+    ):
+        return None
+    return handler
+
+
+_second: tuple[int, str] = (-1, "")  # (a second, its time as text): made once per second
+
+
+def timestamp(created: float) -> str:
+    """`created` (time.time()) as `JsonFormatter` writes it: ISO 8601, milliseconds, UTC."""
+    global _second
+    second, micros = divmod(round(created * 1_000_000), 1_000_000)
+    known = _second  # read once: another thread may replace it meanwhile
+    if known[0] != second:
+        text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+        known = _second = (second, text.removesuffix("+00:00"))
+    return f"{known[1]}.{micros // 1000:03d}+00:00"
+
+
+def json_line(head: dict[str, Any], fields: dict[str, Any], tail: dict[str, Any]) -> str:
+    """What `JsonFormatter` writes for a record whose time, level, logger and message are
+    `head`, made while the request `fields` were bound, carrying `tail` as its own fields."""
+    return _ENCODER.encode({**head, **fields, **tail})

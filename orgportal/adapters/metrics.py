@@ -101,8 +101,17 @@ def cache_lookup(cache: str, hit: bool) -> None:
 
 def http_request(route: str, method: str, status_class: str, seconds: float) -> None:
     """Count one HTTP request and its duration (SPEC §18)."""
-    _child(HTTP_REQUESTS, route, method, status_class).inc()
-    _child(HTTP_DURATION, route, method, status_class).observe(seconds)
+    pair = _http_children.get((route, method, status_class))
+    if pair is None:
+        pair = _http_children[(route, method, status_class)] = (
+            _child(HTTP_REQUESTS, route, method, status_class),
+            _child(HTTP_DURATION, route, method, status_class),
+        )
+    pair[0].inc()
+    pair[1].observe(seconds)
+
+
+_http_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # both, in one lookup
 
 
 _children: dict[tuple, Any] = {}

@@ -11,7 +11,7 @@ cookie (`op_vid`); no IP address is kept anywhere.
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import quote
@@ -111,15 +111,20 @@ async def note(link: Redirect, headers: Mapping[str, str]) -> Followed:
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"  # what Starlette's RedirectResponse leaves unquoted
 
 
-async def send_redirect(followed: Followed, send: Send) -> None:
+async def send_redirect(
+    followed: Followed, send: Send, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     """Send `redirect(followed)`'s very bytes without building a Response: the 302 every
-    visitor of every link gets, answered on the event loop."""
+    visitor of every link gets, answered on the event loop. `extra`: headers the front door
+    adds to every response (`security_headers.adding`), given here to be sent as they are
+    (a redirect sets none of them itself) instead of by a wrapper around `send`."""
     headers = [
         (b"content-length", b"0"),
         (b"location", quote(followed.target, safe=_LOCATION_SAFE).encode("latin-1")),
     ]
     if followed.new_visitor:
         headers.append((b"set-cookie", _visitor_cookie(followed.new_visitor)))
+    headers += extra
     await send({"type": "http.response.start", "status": 302, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
 

@@ -1,6 +1,7 @@
 """Short-link redirects and My Files downloads (session cookie, workspace checked)."""
 
 import re
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from orgportal import routes
 from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
-from orgportal.api import click_recording, public_pages
+from orgportal.api import click_recording, public_pages, security_headers
 from orgportal.db import database_unavailable, unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
@@ -98,9 +99,18 @@ class RootShortLinks:
 _LOOKED_AT = "orgportal.short_link"  # scope key: this request's slug was looked up already
 
 
-async def serve_short_link(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> bool:
+async def serve_short_link(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    app: ASGIApp,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Sequence[tuple[bytes, bytes]] = (),
+) -> bool:
     """Answer `scope` if it is a short link's redirect (a missing `/{slug}` goes on to
-    `app`); False: not a short-link path, nothing was sent."""
+    `app`); False: not a short-link path, nothing was sent. `extra`: headers to add to
+    whatever is answered (`security_headers.adding`; the gateway's); `page_extra`: to
+    anything but the redirect (the gateway's browser nonce cookie: a page loads)."""
     if scope["type"] != "http" or scope.get("method") != "GET" or scope.get(_LOOKED_AT):
         return False
     path: str = scope["path"]
@@ -110,7 +120,9 @@ async def serve_short_link(scope: Scope, receive: Receive, send: Send, app: ASGI
             return False
         scope[_LOOKED_AT] = True
         scope["route"] = FOLLOW_ROUTE
-        await serve_slug(scope, receive, send, slug, or_else=None)
+        await serve_slug(
+            scope, receive, send, slug, or_else=None, extra=extra, page_extra=page_extra
+        )
         return True
     slug = path.strip("/")
     if not (
@@ -118,7 +130,9 @@ async def serve_short_link(scope: Scope, receive: Receive, send: Send, app: ASGI
     ):
         return False
     scope[_LOOKED_AT] = True
-    await serve_slug(scope, receive, send, slug, or_else=app)
+    await serve_slug(
+        scope, receive, send, slug, or_else=app, extra=extra, page_extra=page_extra
+    )
     return True
 
 
@@ -137,10 +151,19 @@ def request_headers(scope: Scope) -> dict[str, str]:
 
 
 async def serve_slug(
-    scope: Scope, receive: Receive, send: Send, slug: str, *, or_else: ASGIApp | None
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    slug: str,
+    *,
+    or_else: ASGIApp | None,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
-    behind `/{slug}`), or the 404 page of `/l/{slug}`."""
+    behind `/{slug}`), or the 404 page of `/l/{slug}`. `extra`: headers added to any of
+    them (to the redirect directly, to the others by wrapping `send`); `page_extra`: to
+    all but the redirect."""
     seen = request_headers(scope)
     try:
         link = await click_recording.find(slug)
@@ -149,20 +172,23 @@ async def serve_slug(
     except DBAPIError as exc:
         if or_else is not None or not database_unavailable(exc):
             raise
-        await database_unavailable_response()(scope, receive, send)
+        answer = database_unavailable_response()
+        await answer(scope, receive, security_headers.adding(send, [*extra, *page_extra]))
         return
+    if link is not None and not link.pending_approval:
+        scope.setdefault("route", ROOT_ROUTE)
+        await click_recording.send_redirect(followed, send, extra)
+        return
+    send = security_headers.adding(send, [*extra, *page_extra])
     if link is None:
         if or_else is not None:
             await or_else(scope, receive, send)
         else:  # a styled page for browsers, JSON for programs
             page = public_pages.respond(Headers(scope=scope), public_pages.NO_SUCH_LINK, status=404)
             await page(scope, receive, send)
-    elif link.pending_approval:
+    else:  # pending approval
         scope.setdefault("route", ROOT_ROUTE)
         await awaiting_approval_response(Headers(scope=scope))(scope, receive, send)
-    else:
-        scope.setdefault("route", ROOT_ROUTE)
-        await click_recording.send_redirect(followed, send)
 
 
 def database_unavailable_response() -> JSONResponse:

@@ -15,6 +15,7 @@ changed link, is seen by the next request, in every worker once the live bus bri
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -23,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from orgportal import db
 from orgportal.adapters import worker_cache
 from orgportal.api import click_recording, content, public_pages
+from orgportal.api.security_headers import adding
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import company_domains, custom_domains, links, redirect_cache
@@ -72,34 +74,31 @@ async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """The whole of what a non-app host is served."""
+async def app(
+    scope: Scope, receive: Receive, send: Send, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """The whole of what a non-app host is served. `extra`: headers added to every answer
+    (the gateway's security headers: to a redirect directly, to the others by wrapping)."""
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1008})
         return
-    if scope.get("method") in ("GET", "HEAD") and scope.get("path") == public_pages.STYLESHEET_PATH:
-        await public_pages.stylesheet_response()(scope, receive, send)
-        return
     slug = scope.get("path", "").strip("/")
-    organization_id = None
-    if (
-        scope.get("method") in ("GET", "HEAD")
-        and slug
-        and "/" not in slug
-        and links.SLUG_PATTERN.match(slug)
-    ):
-        organization_id = await serving_organization(request_host(scope))
-    if organization_id is None:
-        await not_found(scope, receive, send)
-        return
-    link = await click_recording.find(slug)
+    organization_id = link = None
+    if scope.get("method") in ("GET", "HEAD"):
+        if scope.get("path") == public_pages.STYLESHEET_PATH:
+            await public_pages.stylesheet_response()(scope, receive, adding(send, extra))
+            return
+        if slug and "/" not in slug and links.SLUG_PATTERN.match(slug):
+            organization_id = await serving_organization(request_host(scope))
+    if organization_id is not None:
+        link = await click_recording.find(slug)
     if link is None or link.pending_approval or link.organization_id != organization_id:
-        await not_found(scope, receive, send)  # another organization's (or a personal) link
+        await not_found(scope, receive, adding(send, extra))  # or another organization's link
         return
     scope["route"] = content.ROOT_ROUTE  # counted and logged as `/{slug}`, found at once
     followed = await click_recording.note(link, content.request_headers(scope))
-    await click_recording.send_redirect(followed, send)
+    await click_recording.send_redirect(followed, send, extra)
 
 
 async def reverify_worker() -> None:

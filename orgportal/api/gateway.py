@@ -26,9 +26,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from orgportal import security
+from orgportal import randomness
 from orgportal.adapters import live, metrics
 from orgportal.api import (
     build_api,
@@ -88,11 +88,16 @@ def cross_origin_refusal(scope: Scope) -> str | None:
     page elsewhere) from our own page's requests. Top-level navigations stay allowed: a link
     from an email to a download must work, and the page that follows it cannot read it.
     """
-    origin = _header(scope, b"origin")
+    origin = site = mode = None
+    for key, value in scope.get("headers", ()):  # the three headers, in one pass
+        if key == b"origin" and origin is None:
+            origin = value.decode("latin-1")
+        elif key == b"sec-fetch-site" and site is None:
+            site = value.decode("latin-1")
+        elif key == b"sec-fetch-mode" and mode is None:
+            mode = value.decode("latin-1")
     if origin is not None and origin.rstrip("/") not in settings.own_origins:
         return f"Origin {origin} may not use this app."
-    site = _header(scope, b"sec-fetch-site")
-    mode = _header(scope, b"sec-fetch-mode")
     if (
         scope["type"] == "http"
         and scope["path"].startswith(PRIVATE_PREFIXES)
@@ -146,7 +151,7 @@ class Gateway:
             # probes and /metrics answer on any host and origin, and never set a cookie.
             own = operations.OWN_PATHS.get(scope["path"])
             if own is not None:
-                send = _with_security_headers(scope, send, browser_cookie=False)
+                send = security_headers.adding(send, security_headers.for_path(scope["path"]))
             await operations.observe(scope, receive, send, own or self._route)
             return
         await self._route(scope, receive, send)
@@ -156,9 +161,9 @@ class Gateway:
             await self.reflex_app(scope, receive, send)
             return
         if self.host_routing and not custom_host.is_own_host(custom_host.request_host(scope)):
-            if scope["type"] == "http":
-                send = _with_security_headers(scope, send, browser_cookie=False)
-            await custom_host.app(scope, receive, send)
+            # the security headers on its HTTP answers, and no cookie
+            extra = security_headers.for_path(scope["path"]) if scope["type"] == "http" else []
+            await custom_host.app(scope, receive, send, extra)
             return
         if scope["type"] == "websocket":
             if cross_origin_refusal(scope):
@@ -172,33 +177,47 @@ class Gateway:
             with metrics.WEBSOCKET_CONNECTIONS.track_inprogress():
                 await self.reflex_app(scope, receive, send)
             return
-        send = _with_security_headers(scope, send)
         path = scope["path"]
+        # every response gets the security headers, a page also the nonce cookie (a short
+        # link's redirect loads no page: it sends the headers itself; every other answer
+        # gets both through the wrapped `send`)
+        extra = security_headers.for_path(path)
+        cookie = _browser_cookie(scope)
         # Every use case of this request runs for its client's address (the Security
         # settings of any organization it touches are held there: `permissions.require`).
         rest = is_rest_path(path)  # matched once: the REST patterns are many
         api = rest or is_scim_path(path)
         with client_address.calling_from(_client_of(scope), api=api):
-            await self._dispatch(scope, receive, send, path, rest)
+            await self._dispatch(scope, receive, send, extra, cookie, path, rest)
 
     async def _dispatch(
-        self, scope: Scope, receive: Receive, send: Send, path: str, rest: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: list[tuple[bytes, bytes]],
+        cookie: list[tuple[bytes, bytes]],
+        path: str,
+        rest: bool,
     ) -> None:
+        wrapped = security_headers.adding(send, extra + cookie)
         if path.startswith(public_tickets.PREFIX + "/"):
-            await self.public(scope, receive, send)
+            await self.public(scope, receive, wrapped)
         elif rest:
-            await self.rest(scope, receive, send)
+            await self.rest(scope, receive, wrapped)
         elif is_scim_path(path):
-            await self.api(scope, receive, send)
+            await self.api(scope, receive, wrapped)
         elif not SAML_ACS.match(path) and (reason := cross_origin_refusal(scope)):
-            await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
+            await JSONResponse({"detail": reason}, status_code=403)(scope, receive, wrapped)
         elif path == uploads.PATH and scope["method"] == "POST":
-            await self.uploads(scope, receive, send)
-        elif not (
+            await self.uploads(scope, receive, wrapped)
+        elif not (  # a short link's redirect sends `extra` itself
             self.short_links
-            and await content.serve_short_link(scope, receive, send, self.reflex_app)
+            and await content.serve_short_link(
+                scope, receive, send, self.reflex_app, extra, page_extra=cookie
+            )
         ):
-            await self.reflex_app(scope, receive, send)
+            await self.reflex_app(scope, receive, wrapped)
 
 
 def _forwarded_scheme(scope: Scope) -> Scope:
@@ -231,30 +250,18 @@ def _client_of(scope: Scope) -> str:
     return client_address.client_address(peer, ",".join(forwarded) or None)
 
 
-def _with_security_headers(scope: Scope, send: Send, *, browser_cookie: bool = True) -> Send:
-    headers = security_headers.for_path(scope["path"])
-    if browser_cookie:
-        headers += _browser_cookie(scope)
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            present = {key.lower() for key, _ in message.get("headers", ())}
-            extra = [(k, v) for k, v in headers if k not in present or k == b"set-cookie"]
-            message = {**message, "headers": [*message.get("headers", ()), *extra]}
-        await send(message)
-
-    return wrapped
-
-
 def _browser_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:
     """A random per-browser nonce, set on the first page load: a sign-in ticket is bound to
     it, so a page elsewhere cannot sign this browser into another account (login CSRF).
-    The page's websocket then carries it to the sign-in handler."""
+    The page's websocket then carries it to the sign-in handler. Not on a short link's
+    redirect: no page of ours loads there (a target that is one sets it as it loads)."""
     name = settings.browser_cookie
     if scope["method"] != "GET" or scope["path"].startswith(("/api/", "/_", SCIM_PREFIX + "/")):
         return []
-    if name in cookie_parser(_header(scope, b"cookie") or ""):
+    cookie = _header(scope, b"cookie")
+    if cookie and name in cookie_parser(cookie):
         return []
     secure = "; Secure" if settings.secure_cookies else ""
-    value = f"{name}={security.new_token()}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    # as `security.new_token()`: 32 random bytes (drawn from the pool every request uses)
+    value = f"{name}={randomness.token_urlsafe(32)}; Path=/; HttpOnly; SameSite=Lax{secure}"
     return [(b"set-cookie", value.encode())]

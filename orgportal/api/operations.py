@@ -35,6 +35,7 @@ from orgportal.services.client_address import client_address
 from orgportal.services.links import SLUG_PATTERN
 
 log = logging.getLogger("orgportal.http")
+_REQUEST_ID_KEY = logs.REQUEST_ID_HEADER.encode()
 HEALTH, READY, METRICS = "/healthz", "/readyz", "/metrics"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 NO_STORE = {"cache-control": "no-store"}
@@ -115,8 +116,10 @@ OWN_PATHS = {HEALTH: healthz, READY: readyz, METRICS: metrics_endpoint}
 def _client(scope: Scope) -> str:
     """The client's address: the peer, or X-Forwarded-For from a TRUSTED_PROXIES peer."""
     peer = (scope.get("client") or ("", 0))[0] or ""
-    forwarded = ",".join(Headers(scope=scope).getlist("x-forwarded-for")) or None
-    return client_address(peer, forwarded)
+    forwarded = [
+        value.decode("latin-1") for key, value in scope["headers"] if key == b"x-forwarded-for"
+    ]
+    return client_address(peer, ",".join(forwarded) or None)
 
 
 # --- every HTTP request ------------------------------------------------------------------------
@@ -126,9 +129,14 @@ async def observe(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> N
     """Serve one HTTP request with `app` (the gateway's routing, or one of `OWN_PATHS`),
     with a request id, metrics and its log line."""
     started = time.perf_counter()
-    request_id = logs.request_id(Headers(scope=scope).get(logs.REQUEST_ID_HEADER))
+    incoming = None
+    for key, value in scope["headers"]:  # its first X-Request-ID, as Headers.get gives it
+        if key == _REQUEST_ID_KEY:
+            incoming = value.decode("latin-1")
+            break
+    request_id = logs.request_id(incoming)
     status = 500  # unless a response starts: an error escaped before one did
-    header = (logs.REQUEST_ID_HEADER.encode(), request_id.encode())
+    header = (_REQUEST_ID_KEY, request_id.encode())
 
     async def send_with_id(message: Message) -> None:
         nonlocal status
@@ -153,8 +161,27 @@ def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) 
     level = logging.DEBUG if own else logging.ERROR if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):
         return
+    record_fields = {
+        "kind": "http",
+        "method": method,
+        "route": route,
+        "path": logs.loggable_path(scope["path"], route),
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "client": _client(scope),
+    }
+    writer = logs.direct_writer(log)
+    if writer is not None:  # the line JsonFormatter would make, without a LogRecord
+        head = {
+            "time": logs.timestamp(time.time()),
+            "level": logging.getLevelName(level),
+            "logger": log.name,
+            "message": f"{method} {route} {status:d}",
+        }
+        writer.write_line(logs.json_line(head, fields, record_fields))
+        return
     # the record made directly: `log.log` would also walk the stack for the caller's file
-    # and line, which the JSON line does not carry (the busiest line of the app)
+    # and line, which the JSON line does not carry
     record = log.makeRecord(
         log.name,
         level,
@@ -163,18 +190,7 @@ def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) 
         "%s %s %d",
         (method, route, status),
         None,
-        extra={
-            "fields": {
-                **fields,
-                "kind": "http",
-                "method": method,
-                "route": route,
-                "path": logs.loggable_path(scope["path"], route),
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client": _client(scope),
-            }
-        },
+        extra={"fields": {**fields, **record_fields}},
     )
     log.handle(record)
 

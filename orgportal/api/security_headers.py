@@ -12,8 +12,11 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+
+from starlette.types import Message, Send
 
 from orgportal.config import ROOT
 
@@ -88,10 +91,32 @@ def docs_policy() -> str:
 
 
 def for_path(path: str) -> list[tuple[bytes, bytes]]:
-    policy = docs_policy() if path == "/api/docs" else page_policy()
-    return [
+    """The headers every response of `path` carries (a new list: callers add to it)."""
+    return list(_headers(docs_policy() if path == "/api/docs" else page_policy()))
+
+
+@cache
+def _headers(policy: str) -> tuple[tuple[bytes, bytes], ...]:
+    """Made once per policy (the pages' changes only with a new frontend build)."""
+    return (
         (b"content-security-policy", policy.encode()),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-content-type-options", b"nosniff"),
-    ]
+    )
+
+
+def adding(send: Send, headers: Sequence[tuple[bytes, bytes]]) -> Send:
+    """`send` with `headers` added to the response's own at its start: each one the
+    response does not set itself (Set-Cookie: always, as another cookie)."""
+    if not headers:
+        return send
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {key.lower() for key, _ in message.get("headers", ())}
+            extra = [(k, v) for k, v in headers if k not in present or k == b"set-cookie"]
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return wrapped

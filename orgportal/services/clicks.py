@@ -10,7 +10,6 @@ batch, then marks the organizations' analytics as changed for the live pages.
 """
 
 import re
-import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from orgportal.db import mark_changed
+from orgportal import randomness
+from orgportal.db import insert_many, mark_changed
 from orgportal.models import Click, ClickRollup, Link, Organization, User
 from orgportal.models.analytics import DIMENSIONS, TOTAL, WEEKLY, week_of
 from orgportal.models.base import utcnow
@@ -80,7 +80,7 @@ class Agent:
 
 
 def new_visitor_id() -> str:
-    return secrets.token_urlsafe(16)
+    return randomness.token_urlsafe(16)
 
 
 def visitor_id(cookie: str | None) -> tuple[str, bool]:
@@ -118,7 +118,7 @@ def new_hit(link: Followable, *, user_agent: str, referrer: str, country: str, v
         link_id=link.id,
         organization_id=link.organization_id,
         owner_id=link.owner_id,
-        token=secrets.token_urlsafe(16),  # the op_click id: random, never the row id
+        token=randomness.token_urlsafe(16),  # the op_click id: random, never the row id
         user_agent=user_agent[:1024],
         referrer=referrer[:2048],  # its host is taken when the click is written
         country=country,
@@ -218,7 +218,7 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
             owners.add(hit.owner_id)
     if not rows:
         return 0
-    session.connection().execute(insert(Click.__table__), rows)
+    insert_many(session, _INSERT_CLICKS, rows, distinct=True)
     add_to_rollups(
         session,
         [
@@ -244,13 +244,16 @@ def record(session: Session, hits: Sequence[Hit]) -> int:
     return sum(1 for row in rows if not row["is_bot"])
 
 
+_INSERT_CLICKS = insert(Click.__table__)
+
+
 def add_to_rollups(session: Session, rows: list[dict], counters: Sequence[str]) -> None:
     """Many rollup rows in one executemany of one upsert: new keys inserted, existing ones
     incremented by `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL
     alike). One statement shape per counter set, so SQLAlchemy compiles it once."""
     if rows:
         dialect = session.get_bind().dialect.name
-        session.connection().execute(_upsert(dialect, tuple(counters)), rows)
+        insert_many(session, _upsert(dialect, tuple(counters)), rows, distinct=True)
 
 
 @lru_cache(maxsize=8)

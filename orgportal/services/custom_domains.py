@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -78,14 +79,20 @@ class DomainLimitReached(Conflict):
         super().__init__(f"Custom domain limit reached: the {plan.name} plan allows {allows}.")
 
 
-def app_hosts() -> set[str]:
+def app_hosts() -> frozenset[str]:
     """The app's own host names: PUBLIC_URL's, ALLOWED_ORIGINS' and the loopback names."""
+    return _app_hosts(settings.public_url, tuple(settings.allowed_origins))
+
+
+@lru_cache(maxsize=8)
+def _app_hosts(public_url: str, allowed_origins: tuple[str, ...]) -> frozenset[str]:
+    """Worked out once per setting (every request's Host is compared with them)."""
     hosts = set(LOOPBACK_HOSTS)
-    for origin in (settings.public_url, *settings.allowed_origins):
+    for origin in (public_url, *allowed_origins):
         host = urlsplit(origin).hostname
         if host:
             hosts.add(host.lower())
-    return hosts
+    return frozenset(hosts)
 
 
 def normalize(raw: str) -> str:

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -391,6 +392,33 @@ def test_one_json_line_per_request_without_secrets(client, log_lines):
     captured = json.dumps(log_lines())
     for secret in ("s3cretResetToken", "queryS3cret", "op_apiKeyS3cret", "cookieS3cret"):
         assert secret not in captured
+
+
+def test_the_request_line_is_the_same_written_directly_or_through_logging(client, log_lines):
+    """The line of each request is written straight to the stream (no LogRecord); with
+    anything else listening on the way (here a second handler) it goes through `logging`.
+    Both give the same line: the same keys in the same order, the same values."""
+    kept: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    client.get("/api/files/1", headers={"X-Request-ID": "same-line-1"})
+    http_log, keep = logging.getLogger("orgportal.http"), Keep()
+    http_log.addHandler(keep)
+    try:
+        client.get("/api/files/1", headers={"X-Request-ID": "same-line-1"})
+    finally:
+        http_log.removeHandler(keep)
+    direct, through = [line for line in log_lines() if line.get("kind") == "http"]
+    assert len(kept) == 1  # the second went through logging
+    assert list(direct) == list(through)
+    for line in (direct, through):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line.pop("time"))
+        assert line.pop("duration_ms") >= 0
+    assert direct == through
+    assert direct["message"] == f"GET /api/files/{{file_id}} {direct['status']}"
 
 
 def test_a_malformed_request_id_is_replaced(client, log_lines):

@@ -202,6 +202,21 @@ def test_every_redirect_is_observed_and_carries_the_security_headers(served):
         assert "op_vid=" in answer.headers["set-cookie"]
 
 
+def test_a_redirect_sets_no_browser_nonce_but_a_page_behind_a_slug_does(served):
+    """The nonce cookie (login CSRF) is set on a page load; a redirect to another site loads
+    none of ours. A slug that is no link goes on to the app's page, which gets it."""
+    for path in ("/l/sale", "/sale"):
+        served.client.cookies.clear()
+        answer = served.client.get(path)
+        assert answer.status_code == 302
+        assert settings.browser_cookie not in answer.headers.get("set-cookie", "")
+    served.client.cookies.clear()
+    page = served.client.get("/no-such-link")  # the app's own (stand-in) page
+    assert page.status_code == 404 and page.text == "a page of the app"
+    assert page.headers["set-cookie"].startswith(f"{settings.browser_cookie}=")
+    assert "content-security-policy" in page.headers
+
+
 def test_the_fast_redirect_sends_the_same_bytes_as_the_response():
     for followed in (Followed("https://a.io/x y?q=é#top", "v" * 22), Followed("/there")):
         fast: list[dict] = []
