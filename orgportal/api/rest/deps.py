@@ -161,8 +161,9 @@ async def _authenticated(request: Request) -> ApiCaller:
 
 def bearer_token(request: Request) -> str | None:
     """What `bearer` (HTTPBearer, auto_error=False) reads of the request, without building
-    its pydantic model: the credentials of an `Authorization: Bearer …` header, else None."""
-    authorization = request.headers.get("authorization")
+    its pydantic model (nor Starlette's Headers): the credentials of the first
+    `Authorization: Bearer …` header, else None."""
+    authorization = _header(request, b"authorization")
     scheme, credentials = get_authorization_scheme_param(authorization)
     if not (authorization and scheme and credentials) or scheme.lower() != "bearer":
         return None
@@ -182,10 +183,21 @@ def client_of(request: Request) -> str:
 
 
 def _address(request: Request) -> str:
-    return client_address(
-        request.client.host if request.client else "",
-        ",".join(request.headers.getlist("x-forwarded-for")) or None,
-    )
+    """Read from the ASGI scope (as Starlette's `client` and `headers.getlist` would): a
+    polled route asks on every request."""
+    scope = request.scope
+    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    return client_address(peer, ",".join(forwarded) or None)
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    """The first value of the header `name` (lowercase, as ASGI servers give names), as
+    `request.headers.get` would answer it."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _path_organization(request: Request) -> str | None:
