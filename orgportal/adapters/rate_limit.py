@@ -269,8 +269,8 @@ class RedisLimiter(_Limiter):
                 if (
                     lease.granted > 1
                     and lease.left <= lease.granted // self.REFILL_AT
-                    and key not in self._asking
                     and key not in self._ahead
+                    and key not in self._asking
                 ):
                     self._refill(key)
                 return 0
@@ -280,6 +280,9 @@ class RedisLimiter(_Limiter):
                 self._leases[key] = ahead
                 continue
             pending = self._asking.get(key)
+            if pending is not None and pending.get_loop() is not asyncio.get_running_loop():
+                del self._asking[key]  # left by a closed event loop (tests run several)
+                pending = None
             if pending is None:
                 break
             await asyncio.shield(pending)  # share the lease being asked for; then try again
@@ -336,7 +339,8 @@ class RedisLimiter(_Limiter):
             self._leases[key] = _Lease(member, granted, granted - 1, sent + self.LEASE_SECONDS)
             return 0
         finally:
-            del self._asking[key]
+            if self._asking.get(key) is asking:
+                del self._asking[key]
             asking.set_result(None)
 
     def _forget(self, now: float) -> None:
