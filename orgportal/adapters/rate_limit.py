@@ -18,8 +18,9 @@ warning (at most once a minute). Limits protect capacity; refusing every sign-in
 call while Redis is down would turn a Redis outage into a full outage, and accounts stay
 guarded by the per-email lockout, which lives in the database.
 
-`ahit(key)` is the same for code on the event loop (the REST usage route); in Redis
-it reserves hits a few at a time far from the limit (see `RedisLimiter.ahit`).
+`ahit(key)` is the same for code on the event loop (the REST hot reads, SCIM); in Redis
+it reserves hits a few at a time far from the limit, the next few in the background
+before these run out (see `RedisLimiter.ahit`).
 
 `limit` and `window` are numbers or zero-argument callables read on every hit, so values
 from settings (and tests that lower them) take effect at once; both may be reassigned.
@@ -143,18 +144,18 @@ class MemoryLimiter(_Limiter):
 # window in ms, limit, a unique member, and the most hits to reserve at once (1 for a plain
 # hit; more for a worker's *lease*, spent locally): as many as fit, but never more than 1/16
 # of the room left, so near the limit every hit is asked for one by one; 0 for a *peek*,
-# which reserves nothing. Optionally ARGV[5..7]: the member prefix of this worker's previous
-# lease and the range of its numbers left unspent, removed first (*returned*: never used).
-# Returns {hits reserved, ms to wait when over the limit, else 0}.
+# which reserves nothing. Optionally, from ARGV[5], triples: the member prefix of one of this
+# worker's earlier leases and the range of its numbers left unspent, removed first
+# (*returned*: never used). Returns {hits reserved, ms to wait when over the limit, else 0}.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
-if ARGV[5] and ARGV[5] ~= '' then
+for j = 5, #ARGV - 2, 3 do
   local unspent = {}
-  for i = tonumber(ARGV[6]), tonumber(ARGV[7]) do
-    unspent[#unspent + 1] = ARGV[5] .. ':' .. i
+  for i = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]) do
+    unspent[#unspent + 1] = ARGV[j] .. ':' .. i
   end
   if #unspent > 0 then
     redis.call('ZREM', KEYS[1], unpack(unspent))
@@ -184,12 +185,16 @@ return {n, 0}
 @dataclass
 class _Lease:
     """Hits reserved in Redis by one round trip (members `member:1` … `member:granted`),
-    `left` of them not spent yet, spendable until `until` (time.monotonic())."""
+    `left` of them not spent yet (the last ones), spendable until `until` (monotonic)."""
 
     member: str
     granted: int
     left: int
     until: float
+
+    def unspent(self) -> list[Any]:
+        """The script's triple returning the hits not spent."""
+        return [self.member, self.granted - self.left + 1, self.granted]
 
 
 class RedisLimiter(_Limiter):
@@ -197,15 +202,19 @@ class RedisLimiter(_Limiter):
 
     WARN_EVERY = 60.0
     LEASE = 64  # most hits one `ahit` round trip reserves
-    LEASE_SECONDS = 0.05  # how long this worker may spend them
+    LEASE_SECONDS = 0.1  # how long after its round trip was sent this worker may spend them
+    REFILL_AT = 2  # the next lease is asked for when 1/REFILL_AT of this one is left
     _last_warning: float | None = None  # shared by all Redis limiters of the process
 
     def __init__(self, name: str, limit: Limit, window: Window, url: str) -> None:
         super().__init__(name, limit, window)
         self.url = url
         self.prefix = f"orgportal:rl:{name}:"
-        self._leases: dict[Key, _Lease] = {}
+        self._leases: dict[Key, _Lease] = {}  # being spent
+        self._ahead: dict[Key, _Lease] = {}  # reserved in the background, spent next
+        self._unspent: dict[Key, list[_Lease]] = {}  # expired with hits left: to return
         self._asking: dict[Key, asyncio.Future[None]] = {}  # keys with a round trip under way
+        self._refills: set[asyncio.Task[None]] = set()
 
     def hit(self, key: Key) -> float:
         limit, window = self.current()
@@ -240,56 +249,107 @@ class RedisLimiter(_Limiter):
         again for LEASE_SECONDS. Every hit is still counted in Redis, before it is allowed,
         so the workers together never pass the limit; near it, leases shrink to one hit.
 
+        A request never waits for Redis while hits keep coming: when a lease of several
+        hits is down to 1/REFILL_AT, the next one is reserved in the background and taken
+        over when this one runs out. Only the first hit, a lease that expired, or one spent
+        faster than its refill came back waits for a round trip; near the limit (leases of
+        one hit) every hit does, as before.
+
         One round trip per key at a time in this worker: requests arriving while a lease is
         being asked for wait for it and share it (without that, N concurrent requests would
         each reserve a lease, N times what is needed). Hits of an expired lease left unspent
         are *returned* (removed from Redis) by the next round trip for the key, so they do not
         refuse the key early. What remains: until that next round trip, unspent hits count
-        (at most one lease per worker and key; one hit near the limit), and a spent hit
+        (at most two leases per worker and key; one hit near the limit), and a spent hit
         counts from its reservation, at most LEASE_SECONDS early."""
         while True:
             lease = self._leases.get(key)
             if lease is not None and lease.left > 0 and time.monotonic() < lease.until:
                 lease.left -= 1
+                if (
+                    lease.granted > 1
+                    and lease.left <= lease.granted // self.REFILL_AT
+                    and key not in self._ahead
+                    and key not in self._asking
+                ):
+                    self._refill(key)
                 return 0
+            ahead = self._ahead.pop(key, None)
+            if ahead is not None:  # reserved before this one ran out: take it over
+                self._retire(key)
+                self._leases[key] = ahead
+                continue
             pending = self._asking.get(key)
+            if pending is not None and pending.get_loop() is not asyncio.get_running_loop():
+                del self._asking[key]  # left by a closed event loop (tests run several)
+                pending = None
             if pending is None:
                 break
             await asyncio.shield(pending)  # share the lease being asked for; then try again
+        self._retire(key)
+        return await self._reserve(key, self._asking_for(key), ahead=False)
+
+    def _asking_for(self, key: Key) -> "asyncio.Future[None]":
         future = asyncio.get_running_loop().create_future()
         self._asking[key] = future
-        try:
-            return await self._reserve(key, lease)
-        finally:
-            del self._asking[key]
-            future.set_result(None)
+        return future
 
-    async def _reserve(self, key: Key, spent: "_Lease | None") -> float:
-        """One round trip: return `spent`'s unused hits, reserve a new lease, take one hit."""
-        limit, window = self.current()
-        member = secrets.token_hex(8)
-        unspent: list[Any] = ["", 0, -1]
-        if spent is not None and spent.left > 0:
-            unspent = [spent.member, spent.granted - spent.left + 1, spent.granted]
+    def _refill(self, key: Key) -> None:
+        """Reserve the next lease in the background (the current one is running out)."""
+        task = asyncio.get_running_loop().create_task(
+            self._reserve(key, self._asking_for(key), ahead=True)
+        )
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
+    def _retire(self, key: Key) -> None:
+        """The lease being spent is done (spent or expired): its unspent hits go back with
+        the next round trip."""
+        lease = self._leases.pop(key, None)
+        if lease is not None and lease.left > 0:
+            self._unspent.setdefault(key, []).append(lease)
+
+    async def _reserve(self, key: Key, asking: "asyncio.Future[None]", *, ahead: bool) -> Any:
+        """One round trip: return the unspent hits of expired leases and reserve a new
+        lease, then either take one hit of it now (0, or the seconds to wait when refused)
+        or, `ahead`, keep it whole for when the current one runs out (refused: nothing)."""
         try:
-            granted, wait_ms = await _async_script(
-                self.url, os.getpid(), asyncio.get_running_loop(), _RESERVE
-            )(
-                keys=[f"{self.prefix}{key}"],
-                args=[max(1, int(window * 1000)), limit, member, self.LEASE, *unspent],
-            )
-        except redis.RedisError:
-            self._warn()
+            limit, window = self.current()
+            member = secrets.token_hex(8)
+            returned = [arg for lease in self._unspent.pop(key, ()) for arg in lease.unspent()]
+            sent = time.monotonic()
+            try:
+                granted, wait_ms = await _async_script(
+                    self.url, os.getpid(), asyncio.get_running_loop(), _RESERVE
+                )(
+                    keys=[f"{self.prefix}{key}"],
+                    args=[max(1, int(window * 1000)), limit, member, self.LEASE, *returned],
+                )
+            except redis.RedisError:
+                self._warn()
+                return None if ahead else 0
+            self._forget(sent)
+            granted = int(granted)
+            if ahead:
+                if granted:
+                    self._ahead[key] = _Lease(member, granted, granted, sent + self.LEASE_SECONDS)
+                return None
+            if not granted:
+                return self._refused(int(wait_ms) / 1000)
+            self._leases[key] = _Lease(member, granted, granted - 1, sent + self.LEASE_SECONDS)
             return 0
-        now = time.monotonic()
-        if len(self._leases) > MemoryLimiter.MAX_KEYS:
+        finally:
+            if self._asking.get(key) is asking:
+                del self._asking[key]
+            asking.set_result(None)
+
+    def _forget(self, now: float) -> None:
+        """Past MAX_KEYS keys, expired leases are dropped unreturned (memory stays bounded;
+        their hits count until the window passes them)."""
+        if len(self._leases) + len(self._ahead) + len(self._unspent) > MemoryLimiter.MAX_KEYS:
             self._leases = {k: v for k, v in self._leases.items() if v.until > now}
-        granted = int(granted)
-        if not granted:
-            self._leases.pop(key, None)  # its unspent hits were returned above
-            return self._refused(int(wait_ms) / 1000)
-        self._leases[key] = _Lease(member, granted, granted - 1, now + self.LEASE_SECONDS)
-        return 0
+            self._ahead = {k: v for k, v in self._ahead.items() if v.until > now}
+            self._unspent = {}
 
     def _warn(self) -> None:
         now, last = time.monotonic(), RedisLimiter._last_warning
@@ -299,6 +359,8 @@ class RedisLimiter(_Limiter):
 
     def reset(self) -> None:
         self._leases.clear()
+        self._ahead.clear()
+        self._unspent.clear()
         client = _client(self.url, os.getpid())
         for key in client.scan_iter(match=f"{self.prefix}*"):
             client.delete(key)

@@ -119,7 +119,9 @@ def test_the_event_loop_hit_counts_in_the_same_window(name):
 
 def test_far_from_the_limit_one_round_trip_reserves_a_lease_of_hits(name):
     limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    limiter.LEASE_SECONDS = 10.0  # a stalled test machine must not expire leases: counts only
     counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
+    refill_at = RedisLimiter.LEASE // RedisLimiter.REFILL_AT
 
     async def hits(n: int) -> list[float]:
         return [await limiter.ahit("key") for _ in range(n)]
@@ -127,12 +129,48 @@ def test_far_from_the_limit_one_round_trip_reserves_a_lease_of_hits(name):
     async def scenario() -> None:
         assert await hits(1) == [0]
         assert counted() == RedisLimiter.LEASE  # reserved, so counted for every worker
-        assert await hits(RedisLimiter.LEASE - 1) == [0] * (RedisLimiter.LEASE - 1)
+        spent_before_refill = RedisLimiter.LEASE - refill_at - 2
+        assert await hits(spent_before_refill) == [0] * spent_before_refill
+        await asyncio.sleep(0.01)
         assert counted() == RedisLimiter.LEASE  # spent here without asking Redis
-        await hits(1)
+        await hits(1)  # down to 1/REFILL_AT left: the next lease is asked for, in the background
+        await asyncio.sleep(0.05)
         assert counted() == 2 * RedisLimiter.LEASE
+        assert await hits(refill_at + RedisLimiter.LEASE) == [0] * (refill_at + RedisLimiter.LEASE)
+        await asyncio.sleep(0.05)
+        assert counted() == 3 * RedisLimiter.LEASE  # the third lease, asked for ahead again
 
     asyncio.run(scenario())
+
+
+def _without_waiting(limiter: RedisLimiter, key: str) -> float:
+    """`ahit` run to its end without ever suspending (no Redis round trip awaited), else
+    AssertionError."""
+    step = limiter.ahit(key)
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value
+    step.close()
+    raise AssertionError("the hit waited for Redis")
+
+
+def test_a_steady_stream_of_hits_never_waits_for_redis(name):
+    """After the first round trip, each lease is reserved before the one being spent runs
+    out, so hits arriving one after another (the loop free between them, as between
+    requests) are allowed at once, without a round trip of their own."""
+    limiter = RedisLimiter(name, 100_000, 60, REDIS_URL)
+    limiter.LEASE_SECONDS = 10.0  # a stalled test machine must not expire leases: refills only
+
+    async def scenario() -> list[float]:
+        assert await limiter.ahit("key") == 0  # the first lease: one round trip
+        answers = []
+        for _ in range(5 * RedisLimiter.LEASE):
+            answers.append(_without_waiting(limiter, "key"))
+            await asyncio.sleep(0.001)
+        return answers
+
+    assert asyncio.run(scenario()) == [0] * (5 * RedisLimiter.LEASE)
 
 
 def test_an_expired_leases_unspent_hits_are_returned_by_the_next_round_trip(name):
@@ -150,16 +188,30 @@ def test_an_expired_leases_unspent_hits_are_returned_by_the_next_round_trip(name
     asyncio.run(scenario())
 
 
+def test_a_round_trip_cut_off_by_a_closed_event_loop_holds_up_nothing(name):
+    """A refill still under way when its event loop closed (tests run one loop after
+    another) never completes: the next loop's hits do not wait for it."""
+    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+
+    async def cut_off() -> None:
+        limiter._asking["key"] = asyncio.get_running_loop().create_future()
+
+    asyncio.run(cut_off())
+    assert asyncio.run(asyncio.wait_for(limiter.ahit("key"), 5)) == 0
+
+
 def test_concurrent_hits_share_one_round_trip(name):
-    """Requests arriving together wait for the lease one of them asks for."""
+    """Requests arriving together wait for the lease one of them asks for (as many as
+    spend it down to just above its refill mark, where the next would be asked for)."""
     limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
     counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
+    n = RedisLimiter.LEASE - RedisLimiter.LEASE // RedisLimiter.REFILL_AT - 1
 
     async def scenario() -> list[float]:
-        return await asyncio.gather(*(limiter.ahit("key") for _ in range(40)))
+        return await asyncio.gather(*(limiter.ahit("key") for _ in range(n)))
 
-    assert asyncio.run(scenario()) == [0] * 40
-    assert counted() == RedisLimiter.LEASE  # one lease, not 40
+    assert asyncio.run(scenario()) == [0] * n
+    assert counted() == RedisLimiter.LEASE  # one lease, not n
 
 
 def test_concurrent_leasing_workers_allow_the_limit_and_refuse_with_the_right_wait(name):

@@ -329,6 +329,84 @@ def test_nothing_is_served_from_the_caches_when_the_bus_is_deaf(polled, monkeypa
     assert statements, "served from a cache while the bus was deaf"
 
 
+# --- plain requests answered without FastAPI's dependency solving (`rest/direct.py`) ----
+
+
+def test_a_read_answered_directly_or_by_fastapi_is_the_same(polled):
+    """A plain poll is answered by the route called directly; the same read with a query
+    parameter the route ignores, or a spelling of a number the direct reader leaves alone,
+    goes through FastAPI's handler: same status, same bytes, same content type."""
+    paths = {
+        "links": ["/api/links", "/api/links?limit=50&offset=0", "/api/links?unknown=1"],
+        "stats": [
+            f"/api/links/{polled.link_id}/stats",
+            f"/api/links/{polled.link_id}/stats?unknown=1",
+            f"/api/links/{polled.link_id}/stats?to=" + _today(),
+            f"/api/links/{polled.link_id}/stats?to=" + _today() + "&to=" + _today(),
+        ],
+    }
+    for variants in paths.values():
+        answers = [polled.client.get(p, headers=polled.keys["owner"]) for p in variants * 2]
+        assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+        assert len({a.content for a in answers}) == 1
+        assert {a.headers["content-type"] for a in answers} == {"application/json"}
+
+
+def _today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().isoformat()
+
+
+def test_without_a_key_bad_parameters_are_401_and_with_one_422(polled):
+    """The direct reader leaves malformed parameters to FastAPI, whose caller dependency
+    refuses a missing key first: 401, never 422; with a key, the 422 (or 404)."""
+    bad = [
+        "/api/organizations/org_NOT-AN-ID/usage",
+        "/api/organizations/org_NOT-AN-ID",
+        "/api/links?limit=0",
+        "/api/links?limit=abc",
+        "/api/links?offset=-1",
+        "/api/links/0/stats",
+        "/api/links/abc/stats",
+        f"/api/links/{polled.link_id}/stats?from=yesterday",
+    ]
+    for path in bad:
+        assert polled.client.get(path).status_code == 401, path
+        wrong_key = {"Authorization": "Bearer op_nope"}
+        assert polled.client.get(path, headers=wrong_key).status_code == 401, path
+        assert polled.client.get(path, headers=polled.keys["owner"]).status_code == 422, path
+    unknown = "/api/organizations/org_abc123def456"
+    assert polled.client.get(unknown).status_code == 401
+    assert polled.client.get(unknown, headers=polled.keys["owner"]).status_code == 404
+    assert polled.client.get(unknown + "/usage", headers=polled.keys["owner"]).status_code == 404
+
+
+def test_each_request_counts_once_against_the_limit_on_either_path(polled, monkeypatch):
+    """Plain polls (answered directly) and polls FastAPI answers each count one hit: the
+    limit passes exactly, then 429 with Retry-After, on every hot route."""
+    from orgportal.config import settings
+
+    monkeypatch.setattr(settings, "api_rate_limit", 8)
+    limiter.reset()
+    reads = [
+        f"/api/organizations/{polled.org_ref}/usage",
+        f"/api/organizations/{polled.org_ref}",
+        "/api/links",
+        "/api/links?unknown=1",
+        f"/api/links/{polled.link_id}/stats",
+        f"/api/links/{polled.link_id}/stats?unknown=1",
+    ]
+    statuses = [
+        polled.client.get(reads[n % len(reads)], headers=polled.keys["agent"]).status_code
+        for n in range(12)
+    ]
+    assert statuses == [200] * 8 + [429] * 4, statuses
+    refused = polled.client.get(reads[0], headers=polled.keys["agent"])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    limiter.reset()
+
+
 # --- the per-key rate limit, leased from Redis ----------------------------------------------
 
 LIMIT_REDIS = "redis://127.0.0.1:6379/12"

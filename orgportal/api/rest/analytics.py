@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from orgportal.adapters import worker_cache
-from orgportal.api.rest import cached_reads
+from orgportal.api.rest import cached_reads, direct
 from orgportal.api.rest.deps import (
     API_KEY_SECURITY,
     MAX_ID,
@@ -25,9 +25,11 @@ from orgportal.api.rest.deps import (
     LimitedCaller,
     check_workspace,
     client_of,
+    limited_caller,
     rest_router,
     workspace_checked,
 )
+from orgportal.api.rest.direct import called_directly
 from orgportal.api.rest.path_ids import OrganizationRef
 from orgportal.api.rest.schemas import Body, one_line
 from orgportal.db import unit_of_work
@@ -163,6 +165,15 @@ def _range(start: str | None, end: str | None) -> tuple[date, date]:
     return analytics.requested_range(days["from"], days["to"])
 
 
+def _stats_params(request: Request) -> dict | None:
+    """`link_stats`' path and query, read by hand (`direct.py`)."""
+    link_id = direct.number_in_path(request, "link_id", 1, MAX_ID)
+    days = direct.query(request, **{"from": direct.DAY, "to": direct.DAY})
+    if link_id is None or days is None:
+        return None
+    return {"request": request, "link_id": link_id, "from_": days.get("from"), "to": days.get("to")}
+
+
 @hot.get(
     "/links/{link_id}/stats",
     summary="One link's clicks and conversions per day (members of its workspace)",
@@ -170,6 +181,7 @@ def _range(start: str | None, end: str | None) -> tuple[date, date]:
     response_model_by_alias=True,
     openapi_extra=API_KEY_SECURITY,  # LimitedCaller reads the key itself
 )
+@called_directly(_stats_params, caller=limited_caller)
 async def link_stats(
     request: Request, link_id: Id, caller: LimitedCaller, from_: From = None, to: To = None
 ) -> Response:

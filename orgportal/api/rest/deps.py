@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from orgportal import db
 from orgportal.adapters import logs, rate_limit, worker_cache
 from orgportal.adapters.billing import BillingUnavailable
+from orgportal.api.rest.direct import DIRECT
 from orgportal.api.rest.schemas import ErrorOut
 from orgportal.config import settings
 from orgportal.db import unit_of_work
@@ -93,9 +95,10 @@ def current_caller(
 
 async def cached_caller(request: Request) -> ApiCaller:
     """`current_caller` with the same checks in the same order, from this worker's caches:
-    on a hit no database is touched and nothing leaves the event loop but the
-    rate limiter's Redis call. A miss, and every refusal, takes the database path in the
-    threadpool. For routes that read about an organization the caller must belong to; they
+    on a hit no database is touched and nothing leaves the event loop but, now and then,
+    the rate limiter's Redis round trip. A miss, and every refusal, takes the database
+    path in the threadpool. Hot routes call it directly on plain requests (`direct.py`).
+    For routes that read about an organization the caller must belong to; they
     declare `openapi_extra=API_KEY_SECURITY`, as the key is read here, not by a dependency
     (each level of dependencies costs a polled route several microseconds)."""
     caller = await _authenticated(request)
@@ -150,11 +153,21 @@ def check_workspace(session: Session, request: Request, caller: ApiCaller) -> No
 
 async def _authenticated(request: Request) -> ApiCaller:
     worker_cache.ensure_listening(db.bus)
-    credentials = await bearer(request)
-    raw = credentials.credentials if credentials else None
+    raw = bearer_token(request)
     return (raw and api_callers.cached_caller(raw)) or await run_in_threadpool(
         api_callers.load_caller, raw
     )
+
+
+def bearer_token(request: Request) -> str | None:
+    """What `bearer` (HTTPBearer, auto_error=False) reads of the request, without building
+    its pydantic model (nor Starlette's Headers): the credentials of the first
+    `Authorization: Bearer …` header, else None."""
+    authorization = _header(request, b"authorization")
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and credentials) or scheme.lower() != "bearer":
+        return None
+    return credentials
 
 
 async def _limited(caller: ApiCaller, organization_id: int | None) -> None:
@@ -170,10 +183,21 @@ def client_of(request: Request) -> str:
 
 
 def _address(request: Request) -> str:
-    return client_address(
-        request.client.host if request.client else "",
-        ",".join(request.headers.getlist("x-forwarded-for")) or None,
-    )
+    """Read from the ASGI scope (as Starlette's `client` and `headers.getlist` would): a
+    polled route asks on every request."""
+    scope = request.scope
+    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    return client_address(peer, ",".join(forwarded) or None)
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    """The first value of the header `name` (lowercase, as ASGI servers give names), as
+    `request.headers.get` would answer it."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _path_organization(request: Request) -> str | None:
@@ -284,6 +308,7 @@ class RestRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        direct = getattr(self.endpoint, DIRECT, None)  # `direct.called_directly`
 
         async def guarded(request: Request) -> Response:
             try:
@@ -292,6 +317,8 @@ class RestRoute(APIRoute):
                     _json_sent_as_form(request)
                 # the address every service of this call checks Security settings at
                 with calling_from(_address(request), api=True):
+                    if direct is not None and (answer := await direct(request)) is not None:
+                        return answer
                     return await handler(request)
             except DomainError as exc:
                 return from_domain_error(exc)

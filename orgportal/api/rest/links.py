@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from orgportal.adapters import worker_cache
-from orgportal.api.rest import cached_reads
+from orgportal.api.rest import cached_reads, direct
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import (
     API_KEY_SECURITY,
@@ -26,9 +26,11 @@ from orgportal.api.rest.deps import (
     LimitedCaller,
     Offset,
     check_workspace,
+    limited_caller,
     rest_router,
     workspace_checked,
 )
+from orgportal.api.rest.direct import called_directly
 from orgportal.db import unit_of_work
 from orgportal.models import Link
 from orgportal.services import (
@@ -106,12 +108,24 @@ def create_link(body: s.LinkCreate, caller: Caller) -> s.LinkOut:
         return _out(link)
 
 
+def _list_params(request: Request) -> dict | None:
+    """`list_links`' query, read by hand (`direct.py`)."""
+    params = direct.query(
+        request,
+        limit=(direct.NUMBER, 1, 100),
+        offset=(direct.NUMBER, 0, MAX_ID),
+        project_id=(direct.NUMBER, 0, MAX_ID),
+    )
+    return None if params is None else {**params, "request": request}
+
+
 @hot.get(
     "",
     summary="Links of the key's active workspace, newest first",
     response_model=s.LinkPage,
     openapi_extra=API_KEY_SECURITY,  # LimitedCaller reads the key itself
 )
+@called_directly(_list_params, caller=limited_caller)
 async def list_links(
     request: Request,
     caller: LimitedCaller,

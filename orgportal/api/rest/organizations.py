@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from orgportal.adapters import worker_cache
-from orgportal.api.rest import cached_reads
+from orgportal.api.rest import cached_reads, direct
 from orgportal.api.rest import schemas as s
 from orgportal.api.rest.deps import (
     API_KEY_SECURITY,
@@ -22,8 +22,10 @@ from orgportal.api.rest.deps import (
     Caller,
     Limit,
     Offset,
+    cached_caller,
     rest_router,
 )
+from orgportal.api.rest.direct import called_directly
 from orgportal.api.rest.path_ids import OrganizationPath, OrganizationRef, WorkspaceRef
 from orgportal.db import unit_of_work
 from orgportal.models import Organization, Role, User
@@ -56,6 +58,7 @@ hot = rest_router("/organizations", "organizations")
     response_model=s.UsageOut,
     openapi_extra=API_KEY_SECURITY,  # CachedCaller reads the key itself (one dependency less)
 )
+@called_directly(direct.organization_params, caller=cached_caller)
 async def get_usage(organization_id: OrganizationPath, caller: CachedCaller) -> Response:
     """Polled by monitoring scripts, so served from this worker's caches: the
     caller's access and the usage read stay until the live bus announces a change, and the
@@ -179,6 +182,7 @@ def _workspace(session: Session, caller: ApiCaller, organization_id: int | None)
     response_model=s.OrganizationDetail,
     openapi_extra=API_KEY_SECURITY,  # CachedCaller reads the key itself
 )
+@called_directly(direct.organization_params, caller=cached_caller)
 async def get_organization(organization_id: OrganizationPath, caller: CachedCaller) -> Response:
     """Polled by scripts, so its JSON is kept per member in this worker
     (`cached_reads`), after CachedCaller's checks of the key and the member's access."""
