@@ -102,46 +102,6 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
             bus().publish(changed)
 
 
-# Rows that no cached REST read shows (append-only logs): not worth a drop on every write.
-_UNSHOWN = (models.AuditEvent, models.OutboxMessage)
-
-
-@event.listens_for(OrmSession, "before_flush")
-def _mark_rows(session: OrmSession, _context: object, _instances: object) -> None:
-    """Announce the organizations (or Personal Workspaces) whose rows this flush writes, as
-    ORG_ROWS / PERSONAL_ROWS, after the commit like every other change."""
-    if not session.info.get(TRACKED):
-        return
-    orgs: set[int] = set()
-    owners: set[int] = set()
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, _UNSHOWN):
-            continue
-        if isinstance(row, models.Organization):
-            orgs.add(row.id)
-            continue
-        org = getattr(row, "organization_id", None)
-        if org is not None:
-            orgs.add(org)
-        elif (owner := getattr(row, "owner_id", None)) is not None:
-            owners.add(owner)
-    if orgs:
-        mark_changed(session, ORG_ROWS, orgs)
-    if owners:
-        mark_changed(session, PERSONAL_ROWS, owners)
-
-
-@event.listens_for(OrmSession, "do_orm_execute")
-def _mark_bulk_rows(state: object) -> None:
-    """A bulk UPDATE or DELETE names no rows: every organization's cached REST reads go."""
-    if not (state.is_update or state.is_delete) or not state.session.info.get(TRACKED):
-        return
-    mapper = state.bind_arguments.get("mapper")
-    table = getattr(mapper, "local_table", None)
-    if table is not None and ("organization_id" in table.c or "owner_id" in table.c):
-        mark_changed(state.session, BULK_ROWS, [1])
-
-
 def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | None]) -> None:
     """Note that open pages showing `topic` for these organizations need a refresh."""
     session.info.setdefault(LIVE_CHANGES, set()).update((topic, i) for i in organization_ids if i)
@@ -204,53 +164,80 @@ def remove_after_commit(session: Session, store: Deletes, keys: Iterable[str]) -
         session.info.setdefault(REMOVE_AFTER_COMMIT, []).append((store, keys))
 
 
-def _redirect_tables() -> dict[str, tuple[bool, bool, bool]]:
-    """Table name -> (an UPDATE counts too, not only a DELETE; drops cached links; drops
-    cached custom hosts), for statements run in bulk: a link or a domain changed, or an
-    organization or user deleted (their links and domains go with it: ON DELETE CASCADE)."""
-    return {
-        "link": (True, True, False),
-        "custom_domain": (True, False, True),
-        "organization": (False, True, True),
-        "user": (False, True, False),
-    }
+# --- what a flush or a statement changed, noted for the caches ------------------------------
+#
+# The session itself notes every change the caches depend on, whichever service made it, so
+# no service can forget to announce one:
+# - the REST read caches (`api/rest/cached_reads.py`) by workspace: ORG_ROWS / PERSONAL_ROWS
+#   for any row of an organization (or a Personal Workspace) written in a unit of work,
+#   BULK_ROWS for a bulk UPDATE or DELETE, which names no rows;
+# - the redirect caches (`services/redirect_cache.py`): REDIRECT_LINK by link, every link
+#   (REDIRECTS_ALL) or every custom host (CUSTOM_HOSTS) when those change in bulk or an
+#   organization or user is deleted (their links and domains cascade).
+
+# Rows that no cached REST read shows (append-only logs): not worth a drop on every write.
+_UNSHOWN = (models.AuditEvent, models.OutboxMessage)
+
+# Table → (an UPDATE counts too, not only a DELETE; drops cached links; drops cached custom
+# hosts), for statements run in bulk (`delete(Link).where(...)`).
+_REDIRECT_TABLES: dict[str, tuple[bool, bool, bool]] = {
+    "link": (True, True, False),
+    "custom_domain": (True, False, True),
+    "organization": (False, True, True),
+    "user": (False, True, False),
+}
 
 
 @event.listens_for(OrmSession, "after_flush")
-def _note_redirect_changes(session: OrmSession, _context) -> None:
-    """Every flushed change to what a redirect serves is noted for the caches, whoever
-    made it: a link edited or deleted (by id); a custom domain added, changed or removed;
-    an organization or user deleted (their links and domains cascade)."""
-    from orgportal.models import CustomDomain, Link, Organization, User
-
-    changed = session.info.setdefault(LIVE_CHANGES, set())
-    for row in (*session.dirty, *session.deleted):
-        if isinstance(row, Link) and row.id:
-            changed.add((REDIRECT_LINK, row.id))
+def _note_flushed_rows(session: OrmSession, _context: object) -> None:
+    """One pass over the rows this flush wrote (new ones have their ids by now): the
+    redirect topics on every session, the workspace row topics on unit-of-work sessions."""
+    changed: set[tuple[str, int]] = set()
+    track_rows = bool(session.info.get(TRACKED))
     for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, CustomDomain):
+        if isinstance(row, models.CustomDomain):
             changed.add(CUSTOM_HOSTS)
+        elif isinstance(row, models.Link) and row.id and row not in session.new:
+            changed.add((REDIRECT_LINK, row.id))
+        if not track_rows or isinstance(row, _UNSHOWN):
+            continue
+        if isinstance(row, models.Organization):
+            changed.add((ORG_ROWS, row.id))
+        elif (org := getattr(row, "organization_id", None)) is not None:
+            changed.add((ORG_ROWS, org))
+        elif (owner := getattr(row, "owner_id", None)) is not None:
+            changed.add((PERSONAL_ROWS, owner))
     for row in session.deleted:
-        if isinstance(row, (Organization, User)):
+        if isinstance(row, (models.Organization, models.User)):
             changed.update((REDIRECTS_ALL, CUSTOM_HOSTS))
-    if not changed:
-        session.info.pop(LIVE_CHANGES, None)
+    changed = {(topic, key) for topic, key in changed if key}
+    if changed:
+        session.info.setdefault(LIVE_CHANGES, set()).update(changed)
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
-def _note_bulk_redirect_changes(state) -> None:
-    """An UPDATE or DELETE statement on links or custom domains, a DELETE of organizations
-    or users (`delete(Link).where(...)`): every cached link / custom host goes."""
+def _note_bulk_statement(state: Any) -> None:
+    """An UPDATE or DELETE statement names no rows: every cached REST read of a table with
+    workspace rows goes (unit-of-work sessions), and every cached link or custom host when
+    the table is one a redirect is served from."""
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    rule = _redirect_tables().get(getattr(table, "name", ""))
+    if table is None:
+        table = getattr(state.bind_arguments.get("mapper"), "local_table", None)
+    if table is None:
+        return
+    changed: set[tuple[str, int]] = set()
+    if state.session.info.get(TRACKED) and ("organization_id" in table.c or "owner_id" in table.c):
+        changed.add((BULK_ROWS, 1))
+    rule = _REDIRECT_TABLES.get(table.name)
     if rule and (state.is_delete or rule[0]):
-        changed = state.session.info.setdefault(LIVE_CHANGES, set())
         if rule[1]:
             changed.add(REDIRECTS_ALL)
         if rule[2]:
             changed.add(CUSTOM_HOSTS)
+    if changed:
+        state.session.info.setdefault(LIVE_CHANGES, set()).update(changed)
 
 
 @event.listens_for(OrmSession, "after_commit")

@@ -4,7 +4,7 @@ worker's caches (SPEC §14, §15): the path every visitor of every link takes.
 A cached `Redirect` is a snapshot of the link's row (target, approval state, click-id
 setting, workspace); a cached host is the organization a verified custom domain serves (or
 none). They follow `adapters/worker_cache.py`: the session notes every change to a link,
-a custom domain, or a deleted organization or user (`db._note_redirect_changes`), so the
+a custom domain, or a deleted organization or user (`db._note_flushed_rows`), so the
 worker that commits it drops the value at the commit and every other worker when the live
 bus brings the change; nothing is served from them while the bus's heartbeat is not heard.
 Only found links are cached: a missing slug always asks the database, so a link created a
