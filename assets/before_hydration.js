@@ -10,9 +10,6 @@
 //    is held, the control shows it is busy (aria-busy, a progress cursor, dimmed), and the
 //    click is made again once React is there. Links are left alone: the browser follows
 //    them by itself.
-// 3. Files chosen in a file input before hydration (an upload's "Choose files") are kept,
-//    the drop zone shows it is busy, and they are handed to the input again once React
-//    listens, as if chosen then.
 (() => {
   const root = document.documentElement;
   const hydrated = () => root.dataset.hydrated === "true";
@@ -35,11 +32,6 @@
     return node && node.tagName === element.tagName ? node : null;
   };
 
-  // What shows a held control as busy: the control, or for a file input (hidden inside
-  // its drop zone) the drop zone around it.
-  const shown = (element) =>
-    element instanceof HTMLInputElement && element.type === "file" ? element.parentElement : element;
-
   const markBusy = (element) => {
     element.setAttribute("aria-busy", "true");
     element.dataset.heldClick = "true";
@@ -57,7 +49,7 @@
   const hold = (entry) => {
     if (held.some((h) => h.element === entry.element)) return; // one press per control
     held.push(entry);
-    markBusy(shown(entry.element));
+    markBusy(entry.element);
   };
 
   document.addEventListener(
@@ -86,31 +78,6 @@
     true,
   );
 
-  document.addEventListener(
-    "change",
-    (event) => {
-      const input = event.target;
-      if (hydrated() || !(input instanceof HTMLInputElement) || input.type !== "file") return;
-      const earlier = held.findIndex((h) => h.element === input);
-      if (earlier >= 0) held.splice(earlier, 1); // chosen again: the last choice counts
-      if (input.files && input.files.length) {
-        hold({ element: input, path: pathOf(input), files: Array.from(input.files) });
-      }
-    },
-    true,
-  );
-
-  // The kept files, given to the input (a new node when React recreated it) and announced
-  // with the change event React's drop zone listens for.
-  const handFiles = (input, files) => {
-    if (input.files.length !== files.length || Array.from(input.files).some((f, i) => f !== files[i])) {
-      const transfer = new DataTransfer();
-      for (const file of files) transfer.items.add(file);
-      input.files = transfer.files;
-    }
-    input.dispatchEvent(new Event("change", { bubbles: true }));
-  };
-
   // A press as a mouse makes it: some controls act on pointerdown (menus, selects), most
   // on click.
   const press = (element) => {
@@ -127,12 +94,11 @@
   const replay = () => {
     root.style.removeProperty("cursor");
     const entries = held.splice(0);
-    for (const entry of entries) unmark(shown(entry.element));
+    for (const entry of entries) unmark(entry.element);
     for (const entry of entries) {
       const element = resolve(entry);
       if (!element) continue;
-      if (entry.files) handFiles(element, entry.files);
-      else if (entry.form) element.requestSubmit();
+      if (entry.form) element.requestSubmit();
       else if (!element.disabled) press(element);
     }
   };

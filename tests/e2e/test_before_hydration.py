@@ -88,20 +88,3 @@ def test_a_form_sent_with_enter_before_the_page_works_is_sent_once_it_does(page:
     # the page works now: nothing is held any more
     assert page.locator("[data-held-click]").count() == 0
 
-
-def test_files_chosen_before_the_page_works_are_uploaded_once_it_does(page: Page, tmp_path):
-    register(page, unique_email("early-file"))
-    notes = tmp_path / "early.txt"
-    notes.write_text("chosen before the page worked")
-
-    scripts = HeldScripts(page)
-    page.goto("/files", wait_until="commit")
-    page.get_by_label("Choose files to upload").set_input_files(str(notes))
-    time.sleep(0.5)
-    _not_hydrated(page)
-    zone = page.locator("[data-held-click]")
-    expect(zone).to_have_attribute("aria-busy", "true")  # the drop zone says it is waiting
-
-    scripts.release()
-    expect(page.get_by_label("File early.txt")).to_be_visible(timeout=30_000)
-    assert page.locator("[data-held-click]").count() == 0

@@ -90,7 +90,7 @@ def test_delete_file_asks_first_and_cancel_keeps_it(page: Page, tmp_path: Path):
     notes.write_text("hello")
     page.get_by_label("Choose files to upload").set_input_files(str(notes))
     row = page.get_by_label("File keep-me.txt")
-    expect(row).to_be_visible()
+    expect(row).to_be_visible(timeout=20_000)  # uploaded, stored, listed
     delete = row.get_by_role("button", name="Delete")
 
     dialog = open_dialog(page, delete)
