@@ -80,20 +80,6 @@ async def drive(app, scopes: list[dict]) -> float:
     return elapsed
 
 
-def bare_app(slugs: list[str]):
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse, RedirectResponse
-    from starlette.routing import Route
-
-    targets = {slug: f"https://example.com/landing/{slug}?utm=bench" for slug in slugs}
-
-    async def follow(request):
-        target = targets.get(request.path_params["slug"])
-        if target is None:
-            return PlainTextResponse("Not found", status_code=404)
-        return RedirectResponse(target, status_code=302)
-
-    return Starlette(routes=[Route("/l/{slug}", follow), Route("/{slug}", follow)])
 
 
 async def main_async(args, tmp: Path) -> None:
@@ -114,7 +100,7 @@ async def main_async(args, tmp: Path) -> None:
         "custom": ("/{slug}", bench.CUSTOM_HOST),
     }
     chosen = list(kinds) if args.path == "all" else [args.path]
-    bare = bare_app(slugs)
+    bare = bench.bare_app(slugs)
     # the first request starts the cache's bus listener; it serves once its heartbeat is heard
     await drive(app, [scope_for("/l/" + slugs[0], "127.0.0.1:8000", rng)])
     await asyncio.sleep(1.0)

@@ -165,9 +165,9 @@ def slug_of(i: int) -> str:
     return f"l{i:07d}"
 
 
-def serve_bare(port: int, slugs: list[str]) -> None:
-    """Child process: the same 302 from a dict in memory, nothing else."""
-    import uvicorn
+def bare_app(slugs: list[str]):
+    """The same 302 from a dict in memory, nothing else (also profiled in process by
+    benchmarks/profile_redirect.py)."""
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse, RedirectResponse
     from starlette.routing import Route
@@ -180,8 +180,14 @@ def serve_bare(port: int, slugs: list[str]) -> None:
             return PlainTextResponse("Not found", status_code=404)
         return RedirectResponse(target, status_code=302)
 
-    app = Starlette(routes=[Route("/l/{slug}", follow), Route("/{slug}", follow)])
-    uvicorn.run(app, port=port, **SERVER_FLAGS)
+    return Starlette(routes=[Route("/l/{slug}", follow), Route("/{slug}", follow)])
+
+
+def serve_bare(port: int, slugs: list[str]) -> None:
+    """Child process: `bare_app` under uvicorn."""
+    import uvicorn
+
+    uvicorn.run(bare_app(slugs), port=port, **SERVER_FLAGS)
 
 
 def front_door():
