@@ -28,6 +28,14 @@ ALSO_BLOCKING_RULES = ("region",)
 
 def assert_accessible(page: Page, what: str) -> None:
     page.wait_for_load_state("networkidle")
+    # A dialog fades and zooms in: caught mid-way its buttons read as low contrast. Wait
+    # until every animation that ends (not a spinner's) has ended; toasts are left out below.
+    page.wait_for_function(
+        "() => document.getAnimations().every((a) => a.playState !== 'running'"
+        " || a.effect?.getComputedTiming().endTime === Infinity"
+        " || a.effect?.target?.closest?.('[data-sonner-toaster]'))",
+        timeout=10_000,
+    )
     # Toasts fade in and out: caught mid-animation their text reads as low contrast.
     results = AXE.run(page, context={"exclude": [["[data-sonner-toaster]"]]})
     blocking = [
