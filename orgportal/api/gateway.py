@@ -187,7 +187,7 @@ class Gateway:
         # settings of any organization it touches are held there: `permissions.require`).
         rest = is_rest_path(path)  # matched once: the REST patterns are many
         api = rest or is_scim_path(path)
-        with client_address.calling_from(_client_of(scope), api=api):
+        with client_address.calling_from(client_address.of_scope(scope), api=api):
             await self._dispatch(scope, receive, send, extra, cookie, path, rest)
 
     async def _dispatch(
@@ -239,15 +239,6 @@ def redis_reachable() -> bool:
     hydrate. Refused at once (close 1013, "try again later"), the browser shows Reflex's
     connection banner and retries until Redis is back. Always True without REDIS_URL."""
     return getattr(live.bus(), "available", True)
-
-
-def _client_of(scope: Scope) -> str:
-    """The request's client address: its peer, or X-Forwarded-For from a trusted proxy."""
-    peer = (scope.get("client") or ("", 0))[0] or ""
-    forwarded = [
-        value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"
-    ]
-    return client_address.client_address(peer, ",".join(forwarded) or None)
 
 
 def _browser_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:

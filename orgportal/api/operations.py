@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orgportal import routes
 from orgportal.adapters import health, logs, metrics
 from orgportal.config import settings
-from orgportal.services.client_address import client_address
+from orgportal.services.client_address import of_scope
 from orgportal.services.links import SLUG_PATTERN
 
 log = logging.getLogger("orgportal.http")
@@ -81,7 +81,7 @@ def metrics_refusal(scope: Scope) -> Response | None:
     if not token and not networks:
         return JSONResponse({"detail": "Not Found"}, status_code=404)
     if networks:
-        address = _client(scope)
+        address = of_scope(scope)
         try:
             allowed = any(ip_address(address) in network for network in networks)
         except ValueError:
@@ -111,15 +111,6 @@ async def metrics_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 OWN_PATHS = {HEALTH: healthz, READY: readyz, METRICS: metrics_endpoint}
-
-
-def _client(scope: Scope) -> str:
-    """The client's address: the peer, or X-Forwarded-For from a TRUSTED_PROXIES peer."""
-    peer = (scope.get("client") or ("", 0))[0] or ""
-    forwarded = [
-        value.decode("latin-1") for key, value in scope["headers"] if key == b"x-forwarded-for"
-    ]
-    return client_address(peer, ",".join(forwarded) or None)
 
 
 # --- every HTTP request ------------------------------------------------------------------------
@@ -168,7 +159,7 @@ def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) 
         "path": logs.loggable_path(scope["path"], route),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
-        "client": _client(scope),
+        "client": of_scope(scope),
     }
     writer = logs.direct_writer(log)
     if writer is not None:  # the line JsonFormatter would make, without a LogRecord

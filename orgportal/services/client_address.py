@@ -8,11 +8,12 @@ configured proxy (TRUSTED_PROXIES), and walk it from the right, skipping further
 proxies, to the first address that is not one of ours.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any
 
 from orgportal.config import settings
 
@@ -26,6 +27,15 @@ def client_address(
     (several header lines joined with commas). `trusted` defaults to TRUSTED_PROXIES."""
     proxies = tuple(settings.trusted_proxies if trusted is None else trusted)
     return _client_address(peer, forwarded_for, proxies)
+
+
+def of_scope(scope: Mapping[str, Any]) -> str:
+    """`client_address` of an ASGI request scope: its peer and every `X-Forwarded-For` line,
+    read from the raw headers (as Starlette's `client` and `headers.getlist` would, without
+    building them: every request asks)."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    return client_address(peer, ",".join(forwarded) or None)
 
 
 @lru_cache(maxsize=4096)

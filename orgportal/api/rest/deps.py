@@ -29,7 +29,7 @@ from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import api_callers, org_security, public_ids, workspace_tokens
 from orgportal.services.api_keys import ApiCaller
-from orgportal.services.client_address import calling_from, client_address
+from orgportal.services.client_address import calling_from, of_scope
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones cannot exist
@@ -88,7 +88,7 @@ def current_caller(
         with unit_of_work() as session:
             org_security.check_access(
                 session, user=caller.user, organization_id=organization_id,
-                address=_address(request), api=True,
+                address=of_scope(request.scope), api=True,
             )  # fmt: skip
     return caller
 
@@ -114,7 +114,7 @@ async def cached_caller(request: Request) -> ApiCaller:
             api_callers.load_access, caller, organization_id
         )
         if access.rule is not None:
-            org_security.enforce(access.rule, user=caller.user, address=_address(request), api=True)
+            org_security.enforce(access.rule, user=caller.user, address=of_scope(request.scope), api=True)
     return caller
 
 
@@ -138,7 +138,7 @@ def workspace_checked(request: Request, caller: ApiCaller) -> bool:
     if access is None:
         return False
     if access.rule is not None:
-        org_security.enforce(access.rule, user=caller.user, address=_address(request), api=True)
+        org_security.enforce(access.rule, user=caller.user, address=of_scope(request.scope), api=True)
     return True
 
 
@@ -147,7 +147,7 @@ def check_workspace(session: Session, request: Request, caller: ApiCaller) -> No
     if caller.active_org_id is not None:
         org_security.check_access(
             session, user=caller.user, organization_id=caller.active_org_id,
-            address=_address(request), api=True,
+            address=of_scope(request.scope), api=True,
         )  # fmt: skip
 
 
@@ -179,16 +179,7 @@ async def _limited(caller: ApiCaller, organization_id: int | None) -> None:
 
 def client_of(request: Request) -> str:
     """The client's address, as Security settings check it (X-Forwarded-For understood)."""
-    return _address(request)
-
-
-def _address(request: Request) -> str:
-    """Read from the ASGI scope (as Starlette's `client` and `headers.getlist` would): a
-    polled route asks on every request."""
-    scope = request.scope
-    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
-    peer = (scope.get("client") or ("", 0))[0] or ""
-    return client_address(peer, ",".join(forwarded) or None)
+    return of_scope(request.scope)
 
 
 def _header(request: Request, name: bytes) -> str | None:
@@ -316,7 +307,7 @@ class RestRoute(APIRoute):
                     await _read_capped(request, settings.api_max_body_bytes)
                     _json_sent_as_form(request)
                 # the address every service of this call checks Security settings at
-                with calling_from(_address(request), api=True):
+                with calling_from(of_scope(request.scope), api=True):
                     if direct is not None and (answer := await direct(request)) is not None:
                         return answer
                     return await handler(request)
