@@ -11,7 +11,7 @@ route's very same JSON from memory, through the same server: once as a plain `de
 All run one at a time under uvicorn (one worker, own process) on a temp SQLite database;
 the load comes from this process with aiohttp (CONCURRENCY connections for SECONDS each).
 
-    .venv/bin/python benchmarks/api_usage.py [--seconds 5] [--concurrency 16]
+    .venv/bin/python benchmarks/api_usage.py [--seconds 5] [--concurrency 16] [--rounds 3]
         [--routes usage,organization,links,link stats]
         [--redis redis://127.0.0.1:6379/7]   # rate limit and live bus in Redis
 """
@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -136,30 +138,38 @@ async def _load(url: str, headers: dict, seconds: float, concurrency: int) -> tu
     return done, failed
 
 
-def measure(
-    kind: str, env: dict, paths: dict[str, str], headers: dict, args
-) -> tuple[dict[str, float], dict[str, str]]:
-    """One server of `kind`; each route loaded in turn: (requests/s, body) per route."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--port", str(port)], env=env, cwd=ROOT
-    )
-    rates, bodies = {}, {}
-    try:
-        for name, path in paths.items():
-            url = f"http://127.0.0.1:{port}{path}"
-            bodies[name] = _wait(url, headers)
-            asyncio.run(_load(url, headers, 1.0, args.concurrency))  # warm-up
-            started = time.perf_counter()
-            done, failed = asyncio.run(_load(url, headers, args.seconds, args.concurrency))
-            elapsed = time.perf_counter() - started
-            if failed:
-                raise SystemExit(f"{kind} {name}: {failed} requests failed")
-            rates[name] = done / elapsed
-        return rates, bodies
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+class Server:
+    """One server of `kind` in its own process (uvicorn, one worker)."""
+
+    def __init__(self, kind: str, env: dict) -> None:
+        self.kind, self.port = kind, _free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--port", str(self.port)],
+            env=env,
+            cwd=ROOT,
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def load(self, path: str, headers: dict, args) -> tuple[float, float]:
+        """`path` under load for args.seconds: (requests/s, the server process's CPU seconds
+        per request). CPU per request is the steadier figure on a busy machine (the rate
+        also measures whatever else runs)."""
+        url = self.url(path)
+        asyncio.run(_load(url, headers, 1.0, args.concurrency))  # warm-up
+        process = psutil.Process(self.proc.pid)
+        cpu_before = sum(process.cpu_times()[:2])
+        started = time.perf_counter()
+        done, failed = asyncio.run(_load(url, headers, args.seconds, args.concurrency))
+        elapsed = time.perf_counter() - started
+        if failed:
+            raise SystemExit(f"{self.kind} {path}: {failed} requests failed")
+        return done / elapsed, (sum(process.cpu_times()[:2]) - cpu_before) / done
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 def _wait(url: str, headers: dict) -> str:
@@ -179,6 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--redis",
         metavar="URL",
@@ -206,24 +217,56 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {key}"}
 
     real_env = {**env, "REDIS_URL": args.redis} if args.redis else env
-    real, payloads = measure("real", real_env, paths, headers, args)
-    bare_env = {**env, "BENCH_PAYLOADS": json.dumps({n: payloads.get(n, "") for n in ROUTES})}
-    bare, same = measure("bare", bare_env, paths, headers, args)
-    bare_async, same_async = measure("bare_async", bare_env, paths, headers, args)
-    assert same == payloads == same_async, (same, payloads, same_async)
+    real = Server("real", real_env)
+    servers: list[Server] = [real]
+    try:
+        payloads = {name: _wait(real.url(path), headers) for name, path in paths.items()}
+        bare_env = {**env, "BENCH_PAYLOADS": json.dumps({n: payloads.get(n, "") for n in ROUTES})}
+        servers += [Server("bare", bare_env), Server("bare_async", bare_env)]
+        for server in servers[1:]:
+            same = {name: _wait(server.url(path), headers) for name, path in paths.items()}
+            assert same == payloads, (server.kind, same, payloads)
+        # Rounds interleave the three servers route by route, so that each ratio compares
+        # loads taken a few seconds apart; the medians of the rounds are printed.
+        runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for _ in range(args.rounds):
+            for name, path in paths.items():
+                for server in servers:
+                    runs.setdefault((server.kind, name), []).append(
+                        server.load(path, headers, args)
+                    )
+    finally:
+        for server in servers:
+            server.stop()
+    report(runs, names, args)
+
+
+def report(runs: dict[tuple[str, str], list[tuple[float, float]]], names: list[str], args) -> None:
+    def median(kind: str, name: str, index: int) -> float:
+        return statistics.median(run[index] for run in runs[(kind, name)])
+
+    def ratio(name: str) -> float:
+        """The median over rounds of real ÷ bare `async def` within each round."""
+        pairs = zip(runs[("real", name)], runs[("bare_async", name)], strict=True)
+        return statistics.median(real[0] / bare[0] for real, bare in pairs)
+
     where = "Redis rate limit + bus" if args.redis else "in-process rate limit + bus"
     print(f"API key, SQLite, {where}; {args.concurrency} connections, {args.seconds:g} s each,")
-    print("one uvicorn worker; bare: FastAPI endpoints returning the same JSON from memory")
+    print(f"one uvicorn worker each; {args.rounds} rounds, interleaved; medians of the rounds.")
+    print("bare: FastAPI endpoints returning the same JSON from memory")
     print()
     print(
-        "| route | real req/s | bare def req/s | bare async def req/s | real / def | real / async |"
+        "| route | real req/s | bare def req/s | bare async def req/s | real ÷ async "
+        "(median of rounds) | CPU µs/req real | async | async ÷ real |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
+        real_cpu, async_cpu = median("real", name, 1), median("bare_async", name, 1)
         print(
-            f"| GET {ROUTES[name]} | {real[name]:.0f} | {bare[name]:.0f} | "
-            f"{bare_async[name]:.0f} | {real[name] / bare[name]:.2f} | "
-            f"{real[name] / bare_async[name]:.2f} |"
+            f"| GET {ROUTES[name]} | {median('real', name, 0):.0f} | "
+            f"{median('bare', name, 0):.0f} | {median('bare_async', name, 0):.0f} | "
+            f"{ratio(name):.2f} | {real_cpu * 1e6:.0f} | {async_cpu * 1e6:.0f} | "
+            f"{async_cpu / real_cpu:.2f} |"
         )
 
 

@@ -201,7 +201,7 @@ class RedisLimiter(_Limiter):
     """The sliding window in Redis, shared by every worker and process using `url`."""
 
     WARN_EVERY = 60.0
-    LEASE = 64  # most hits one `ahit` round trip reserves
+    LEASE = 256  # most hits one `ahit` round trip reserves (far from the limit)
     LEASE_SECONDS = 0.1  # how long after its round trip was sent this worker may spend them
     REFILL_AT = 2  # the next lease is asked for when 1/REFILL_AT of this one is left
     _last_warning: float | None = None  # shared by all Redis limiters of the process

@@ -118,7 +118,7 @@ def test_the_event_loop_hit_counts_in_the_same_window(name):
 
 
 def test_far_from_the_limit_one_round_trip_reserves_a_lease_of_hits(name):
-    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    limiter = RedisLimiter(name, 100_000, 60, REDIS_URL)
     limiter.LEASE_SECONDS = 10.0  # a stalled test machine must not expire leases: counts only
     counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
     refill_at = RedisLimiter.LEASE // RedisLimiter.REFILL_AT
@@ -174,7 +174,7 @@ def test_a_steady_stream_of_hits_never_waits_for_redis(name):
 
 
 def test_an_expired_leases_unspent_hits_are_returned_by_the_next_round_trip(name):
-    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    limiter = RedisLimiter(name, 100_000, 60, REDIS_URL)
     counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
 
     async def scenario() -> None:
@@ -191,7 +191,7 @@ def test_an_expired_leases_unspent_hits_are_returned_by_the_next_round_trip(name
 def test_a_round_trip_cut_off_by_a_closed_event_loop_holds_up_nothing(name):
     """A refill still under way when its event loop closed (tests run one loop after
     another) never completes: the next loop's hits do not wait for it."""
-    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    limiter = RedisLimiter(name, 100_000, 60, REDIS_URL)
 
     async def cut_off() -> None:
         limiter._asking["key"] = asyncio.get_running_loop().create_future()
@@ -203,7 +203,7 @@ def test_a_round_trip_cut_off_by_a_closed_event_loop_holds_up_nothing(name):
 def test_concurrent_hits_share_one_round_trip(name):
     """Requests arriving together wait for the lease one of them asks for (as many as
     spend it down to just above its refill mark, where the next would be asked for)."""
-    limiter = RedisLimiter(name, 1600, 60, REDIS_URL)
+    limiter = RedisLimiter(name, 100_000, 60, REDIS_URL)
     counted = lambda: redis.Redis.from_url(REDIS_URL).zcard(f"orgportal:rl:{name}:key")  # noqa: E731
     n = RedisLimiter.LEASE - RedisLimiter.LEASE // RedisLimiter.REFILL_AT - 1
 
