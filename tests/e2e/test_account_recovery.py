@@ -45,10 +45,13 @@ def open_account(page: Page, section: str = "/account", heading: str = "Profile"
     /account shows Profile)."""
     page.goto(section)
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=20_000)
-    # React has taken over the page (not every section has a form to wait for)
+    # React has taken over the page (not every section has a form to wait for), and the
+    # page's load events have run: a form filled before then is mounted again, emptied, by
+    # the load's values (components/hydration.py sets both attributes)
     page.wait_for_function(
         "() => Object.keys(document.querySelector('main') || {})"
-        ".some(k => k.startsWith('__react'))",
+        ".some(k => k.startsWith('__react'))"
+        " && document.documentElement.dataset.loaded === 'true'",
         timeout=30_000,
     )
 
