@@ -17,6 +17,7 @@ from orgportal.api import auth, content, logos, public_tickets, sso, stripe_webh
 from orgportal.api.method_not_allowed import name_allowed_methods
 from orgportal.api.rest import PREFIX as REST_PREFIX
 from orgportal.api.rest import routers as rest_routers
+from orgportal.api.rest.hot_reads import HotReads
 from orgportal.api.scim import routers as scim_routers
 from orgportal.db import database_unavailable
 
@@ -39,6 +40,7 @@ def build_api() -> FastAPI:
         api.include_router(router)
     name_allowed_methods(api, catch_all="/api")  # last: only what nothing else serves
     api.add_exception_handler(DBAPIError, _database_error)
+    api.add_middleware(HotReads, api=api)  # plain polls of the hot reads skip the router
     return api
 
 

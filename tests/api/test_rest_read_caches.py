@@ -352,6 +352,70 @@ def test_a_read_answered_directly_or_by_fastapi_is_the_same(polled):
         assert {a.headers["content-type"] for a in answers} == {"application/json"}
 
 
+def _hot_lane(client: TestClient):
+    """The API app's `HotReads` middleware (built on the first request)."""
+    from orgportal.api.rest.hot_reads import HotReads
+
+    layer = client.app.middleware_stack
+    while not isinstance(layer, HotReads):
+        layer = layer.app
+    return layer
+
+
+def test_a_hot_reads_second_get_skips_fastapis_routing(polled):
+    """The first GET of a hot read's path goes through FastAPI; its route is remembered and
+    later GETs of the path are answered in front of the router, byte for byte the same.
+    Other paths and methods are never remembered."""
+    usage = f"/api/organizations/{polled.org_ref}/usage"
+    reads = [usage, f"/api/organizations/{polled.org_ref}", "/api/links"]
+    reads.append(f"/api/links/{polled.link_id}/stats")
+    lane = _hot_lane(polled.client)
+    lane._paths.clear()
+    first = {path: polled.client.get(path, headers=polled.keys["owner"]) for path in reads}
+    assert set(lane._paths) == set(reads)
+    assert {lane._paths[path][2].path for path in reads} == {
+        "/organizations/{organization_id}/usage",
+        "/organizations/{organization_id}",
+        "/links",
+        "/links/{link_id}/stats",
+    }
+    for path in reads:
+        again = polled.client.get(path, headers=polled.keys["owner"])
+        assert (again.status_code, again.content) == (first[path].status_code, first[path].content)
+        assert again.headers["content-type"] == first[path].headers["content-type"]
+    for path in ("/api/me", "/api/docs", f"/api/links/{polled.link_id}"):
+        polled.client.get(path, headers=polled.keys["owner"])
+    polled.client.post("/api/links", headers=polled.keys["owner"], json={"url": "not a url"})
+    assert set(lane._paths) == set(reads)
+
+
+def test_the_hot_lane_refuses_and_fails_as_fastapi_does(polled, tmp_path, monkeypatch):
+    """Refusals answered in front of the router are FastAPI's: a bad key's 401, a
+    non-member's 404, and a database that went away is the app's 503 (its exception
+    handler), the same bytes as the first, routed, request got."""
+    from sqlmodel import create_engine
+
+    lane = _hot_lane(polled.client)
+    usage = f"/api/organizations/{polled.org_ref}/usage"
+    outsider = {"Authorization": "Bearer op_nope"}
+    for headers in (outsider, polled.keys["owner"]):
+        lane._paths.clear()
+        routed = polled.client.get(usage, headers=headers)
+        assert usage in lane._paths
+        direct = polled.client.get(usage, headers=headers)
+        assert (direct.status_code, direct.content) == (routed.status_code, routed.content)
+    assert routed.status_code == 200
+    gone = create_engine(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+    monkeypatch.setattr(db, "engine", lambda: gone)
+    worker_cache.clear()  # the next reads need the database
+    lane._paths.clear()
+    routed = polled.client.get(usage, headers=polled.keys["owner"])
+    worker_cache.clear()
+    direct = polled.client.get(usage, headers=polled.keys["owner"])
+    assert routed.status_code == direct.status_code == 503
+    assert direct.content == routed.content and direct.headers["Retry-After"] == "2"
+
+
 def _today() -> str:
     from datetime import UTC, datetime
 

@@ -114,7 +114,9 @@ async def cached_caller(request: Request) -> ApiCaller:
             api_callers.load_access, caller, organization_id
         )
         if access.rule is not None:
-            org_security.enforce(access.rule, user=caller.user, address=of_scope(request.scope), api=True)
+            org_security.enforce(
+                access.rule, user=caller.user, address=of_scope(request.scope), api=True
+            )
     return caller
 
 
@@ -138,7 +140,9 @@ def workspace_checked(request: Request, caller: ApiCaller) -> bool:
     if access is None:
         return False
     if access.rule is not None:
-        org_security.enforce(access.rule, user=caller.user, address=of_scope(request.scope), api=True)
+        org_security.enforce(
+            access.rule, user=caller.user, address=of_scope(request.scope), api=True
+        )
     return True
 
 
@@ -254,7 +258,9 @@ def from_validation_error(exc: RequestValidationError) -> JSONResponse:
             loc = loc[1:]
         where = ".".join(str(part) for part in loc) or "request"
         message = READABLE.get(error.get("type", ""), str(error.get("msg", "")))
-        errors[where] = "; ".join(filter(None, (errors.get(where), message.format(**error.get("ctx", {})))))
+        errors[where] = "; ".join(
+            filter(None, (errors.get(where), message.format(**error.get("ctx", {}))))
+        )
     detail = "; ".join(f"{where}: {msg}" for where, msg in errors.items()) or "Invalid request."
     return error_response(422, detail, errors)
 
@@ -297,28 +303,48 @@ def _json_sent_as_form(request: Request) -> None:
 class RestRoute(APIRoute):
     """A route of the REST API: capped body, and every refusal in the one error shape."""
 
+    # A hot read's answer without FastAPI's routing (`hot_reads.py`): the same checks and
+    # refusals as `guarded`, None when the request is not plain (nothing checked yet).
+    direct_answer: Callable[[Request], Coroutine[Any, Any, Response | None]] | None = None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         direct = getattr(self.endpoint, DIRECT, None)  # `direct.called_directly`
 
         async def guarded(request: Request) -> Response:
-            try:
-                if request.method in ("POST", "PUT", "PATCH"):
-                    await _read_capped(request, settings.api_max_body_bytes)
-                    _json_sent_as_form(request)
-                # the address every service of this call checks Security settings at
-                with calling_from(of_scope(request.scope), api=True):
-                    if direct is not None and (answer := await direct(request)) is not None:
-                        return answer
-                    return await handler(request)
-            except DomainError as exc:
-                return from_domain_error(exc)
-            except RequestValidationError as exc:
-                return from_validation_error(exc)
-            except BillingUnavailable:
-                return error_response(503, "The billing provider is unavailable. Try again.")
+            return await _answered(request, direct, handler)
 
+        if direct is not None:
+
+            async def direct_answer(request: Request) -> Response | None:
+                return await _answered(request, direct, None)
+
+            self.direct_answer = direct_answer
         return guarded
+
+
+async def _answered(
+    request: Request,
+    direct: Callable[[Request], Coroutine[Any, Any, Response | None]] | None,
+    handler: Callable[[Request], Coroutine[Any, Any, Response]] | None,
+) -> Response | None:
+    """The route's answer: its direct answer when the request is plain, else FastAPI's
+    `handler`'s (None without one), every refusal in the API's error shape."""
+    try:
+        if request.method in ("POST", "PUT", "PATCH"):
+            await _read_capped(request, settings.api_max_body_bytes)
+            _json_sent_as_form(request)
+        # the address every service of this call checks Security settings at
+        with calling_from(of_scope(request.scope), api=True):
+            if direct is not None and (answer := await direct(request)) is not None:
+                return answer
+            return None if handler is None else await handler(request)
+    except DomainError as exc:
+        return from_domain_error(exc)
+    except RequestValidationError as exc:
+        return from_validation_error(exc)
+    except BillingUnavailable:
+        return error_response(503, "The billing provider is unavailable. Try again.")
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
