@@ -47,6 +47,7 @@ class DayRow:
     clicks: int
     bots: int
     conversions: int
+    day: str = ""  # the chart's label: "8 Nov"
 
 
 @live.follows(PAGE, TOPIC, PERSONAL_TOPIC, every=MIN_PUSH_INTERVAL)
@@ -65,8 +66,7 @@ class AnalyticsState(AppState):
     conversions: int = 0
     conversion_rate: str = "0%"
     conversion_value: str = "£0.00"
-    series: list[dict] = []
-    day_rows: list[DayRow] = []
+    day_rows: list[DayRow] = []  # the table, newest first; the chart's points too (`series`)
     top_links: list[FigureRow] = []
     top_projects: list[FigureRow] = []
     referrers: list[FigureRow] = []
@@ -85,6 +85,15 @@ class AnalyticsState(AppState):
     @rx.var
     def project_filters(self) -> list[str]:
         return [ALL_PROJECTS, *self.project_names]
+
+    @rx.var(cache=False)
+    def series(self) -> list[dict]:
+        """The chart's points, oldest first: the table's rows, computed when sent so that
+        the tab holds the days once."""
+        return [
+            {"day": row.day, "Clicks": row.clicks, "Conversions": row.conversions}
+            for row in reversed(self.day_rows)
+        ]
 
     @rx.var
     def chart_label(self) -> str:
@@ -126,7 +135,7 @@ class AnalyticsState(AppState):
                 link_id=link_id,
             )
         except DomainError as exc:
-            self.error, self.series, self.day_rows = exc.message, [], []
+            self.error, self.day_rows = exc.message, []
             return
         self.error = ""
         self._show(report)
@@ -136,12 +145,10 @@ class AnalyticsState(AppState):
         self.clicks, self.bots, self.conversions = report.clicks, report.bots, report.conversions
         self.conversion_rate = _percent(report.rate)
         self.conversion_value = money(report.value)
-        self.series = [
-            {"day": f"{d.day.day} {d.day:%b}", "Clicks": d.clicks, "Conversions": d.conversions}
-            for d in report.days
-        ]
         self.day_rows = [
-            DayRow(formatting.date(d.day), d.clicks, d.bots, d.conversions)
+            DayRow(
+                formatting.date(d.day), d.clicks, d.bots, d.conversions, f"{d.day.day} {d.day:%b}"
+            )
             for d in reversed(report.days)
         ]
         self.top_links = [_with_rate(f) for f in report.links]

@@ -18,14 +18,18 @@ from reflex.state import BaseState, State
 from reflex_base.utils.exceptions import StateSchemaMismatchError
 
 from orgportal import db, routes
+from orgportal.models import Role
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
+from orgportal.services import analytics, plan_changes
+from orgportal.state import billing as billing_state
 from orgportal.state import live, packed, plan_table, stored
+from orgportal.state.analytics import AnalyticsState
 from orgportal.state.base import PAGE_STATES, AppState
 from orgportal.state.billing import BillingState
 from orgportal.state.content import LinksState
 from orgportal.state.members import MembersState
 from orgportal.state.two_factor import RecoveryCodesNotice
-from tests.factories import make_org, make_user, open_session
+from tests.factories import add_member, make_org, make_user, open_session
 from tests.state.test_page_loads import connected
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -298,3 +302,57 @@ def test_every_worker_builds_the_same_dictionaries():
             check=True,
         )
         assert out.stdout.strip() == str(here)
+
+
+def test_what_a_plan_change_would_do_is_said_from_the_standing_not_stored(app_db, session):
+    """The Billing page says what the chosen plan and interval would change (SPEC §6); the
+    tab keeps the organization's standing, not the eight summaries."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    viewer = add_member(session, org, Role.VIEWER)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+    now = plan_changes.standing(session, org)
+    # computed (as NO_CHANGE) by the first frame, before the load read the standing
+    assert billing.chosen_change == plan_table.change(
+        plan_changes.summarize(now, "starter", "monthly")
+    )
+
+    for plan, interval in (("Starter", "Monthly"), ("Professional", "Annual")):
+        billing.chosen_plan, billing.chosen_interval = plan, interval
+        key = billing_state.PLAN_KEY_BY_NAME[plan]
+        summary = plan_changes.summarize(now, key, billing_state.INTERVAL_BY_LABEL[interval])
+        assert billing.chosen_change == plan_table.change(summary)
+        assert billing.change_confirmation.startswith(f"{summary.headline}.")
+    assert billing.chosen_change.headline == "Upgrading to Professional"
+    payload = reflex_payload(billing._serialize(), BillingState)
+    assert b"Upgrading to Basic" not in payload  # not one of the chosen ones
+
+    # who may not buy (a Viewer) is told nothing of what a change would do
+    raw, _ = open_session(session, viewer, org.id)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+    assert billing.plan_columns and billing.chosen_change == plan_table.NO_CHANGE
+
+
+def test_the_analytics_days_are_held_once(app_db, session):
+    """The table's rows (newest first) and the chart's points (oldest first) are the same
+    days: the tab keeps the rows; the points are computed when sent."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    page = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ANALYTICS)
+    shown = page.get_substate(AnalyticsState.get_full_name().split(".")[1:])
+
+    start, end = analytics.date_range(30)
+    assert len(shown.day_rows) == len(shown.series) == 30
+    assert shown.series[0] == {"day": f"{start.day} {start:%b}", "Clicks": 0, "Conversions": 0}
+    assert shown.series[-1]["day"] == f"{end.day} {end:%b}"
+    assert [p["day"] for p in shown.series] == [row.day for row in reversed(shown.day_rows)]
+    assert b"Conversions" not in reflex_payload(shown._serialize(), AnalyticsState)
