@@ -47,7 +47,6 @@ class DayRow:
     clicks: int
     bots: int
     conversions: int
-    day: str = ""  # the chart's label: "8 Nov"
 
 
 @live.follows(PAGE, TOPIC, PERSONAL_TOPIC, every=MIN_PUSH_INTERVAL)
@@ -66,7 +65,8 @@ class AnalyticsState(AppState):
     conversions: int = 0
     conversion_rate: str = "0%"
     conversion_value: str = "£0.00"
-    day_rows: list[DayRow] = []  # the table, newest first; the chart's points too (`series`)
+    series: list[dict] = []
+    day_rows: list[DayRow] = []
     top_links: list[FigureRow] = []
     top_projects: list[FigureRow] = []
     referrers: list[FigureRow] = []
@@ -85,15 +85,6 @@ class AnalyticsState(AppState):
     @rx.var
     def project_filters(self) -> list[str]:
         return [ALL_PROJECTS, *self.project_names]
-
-    @rx.var(cache=False)
-    def series(self) -> list[dict]:
-        """The chart's points, oldest first: the table's rows, computed when sent so that
-        the tab holds the days once."""
-        return [
-            {"day": row.day, "Clicks": row.clicks, "Conversions": row.conversions}
-            for row in reversed(self.day_rows)
-        ]
 
     @rx.var
     def chart_label(self) -> str:
@@ -135,7 +126,7 @@ class AnalyticsState(AppState):
                 link_id=link_id,
             )
         except DomainError as exc:
-            self.error, self.day_rows = exc.message, []
+            self.error, self.series, self.day_rows = exc.message, [], []
             return
         self.error = ""
         self._show(report)
@@ -145,10 +136,12 @@ class AnalyticsState(AppState):
         self.clicks, self.bots, self.conversions = report.clicks, report.bots, report.conversions
         self.conversion_rate = _percent(report.rate)
         self.conversion_value = money(report.value)
+        self.series = [
+            {"day": f"{d.day.day} {d.day:%b}", "Clicks": d.clicks, "Conversions": d.conversions}
+            for d in report.days
+        ]
         self.day_rows = [
-            DayRow(
-                formatting.date(d.day), d.clicks, d.bots, d.conversions, f"{d.day.day} {d.day:%b}"
-            )
+            DayRow(formatting.date(d.day), d.clicks, d.bots, d.conversions)
             for d in reversed(report.days)
         ]
         self.top_links = [_with_rate(f) for f in report.links]

@@ -20,10 +20,9 @@ from reflex_base.utils.exceptions import StateSchemaMismatchError
 from orgportal import db, routes
 from orgportal.models import Role
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
-from orgportal.services import analytics, plan_changes
+from orgportal.services import plan_changes
 from orgportal.state import billing as billing_state
 from orgportal.state import live, packed, plan_table, stored
-from orgportal.state.analytics import AnalyticsState
 from orgportal.state.base import PAGE_STATES, AppState
 from orgportal.state.billing import BillingState
 from orgportal.state.content import LinksState
@@ -338,21 +337,3 @@ def test_what_a_plan_change_would_do_is_said_from_the_standing_not_stored(app_db
         BillingState.get_full_name().split(".")[1:]
     )
     assert billing.plan_columns and billing.chosen_change == plan_table.NO_CHANGE
-
-
-def test_the_analytics_days_are_held_once(app_db, session):
-    """The table's rows (newest first) and the chart's points (oldest first) are the same
-    days: the tab keeps the rows; the points are computed when sent."""
-    owner = make_user(session)
-    org = make_org(session, owner)
-    raw, _ = open_session(session, owner, org.id)
-    session.commit()
-    page = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ANALYTICS)
-    shown = page.get_substate(AnalyticsState.get_full_name().split(".")[1:])
-
-    start, end = analytics.date_range(30)
-    assert len(shown.day_rows) == len(shown.series) == 30
-    assert shown.series[0] == {"day": f"{start.day} {start:%b}", "Clicks": 0, "Conversions": 0}
-    assert shown.series[-1]["day"] == f"{end.day} {end:%b}"
-    assert [p["day"] for p in shown.series] == [row.day for row in reversed(shown.day_rows)]
-    assert b"Conversions" not in reflex_payload(shown._serialize(), AnalyticsState)
