@@ -71,8 +71,9 @@ def _dataclasses_held(types: typing.Iterable[Any]) -> list[type]:
 
 @functools.cache
 def _dictionary_of(cls: type[BaseState], computed: tuple[str, ...]) -> bytes:
-    # pickled, so the words carry the opcodes around them as in a payload
-    return pickle.dumps(_words(cls, computed), protocol=pickle.DEFAULT_PROTOCOL)
+    # pickled, so the words carry the opcodes around them as in Reflex's payload (protocol 4,
+    # Python's default from 3.8 to 3.13; fixed here, so a newer Python builds the same bytes)
+    return pickle.dumps(_words(cls, computed), protocol=4)
 
 
 def dictionary(cls: type[BaseState]) -> bytes:
@@ -122,13 +123,15 @@ _known: dict[int, list[bytes]] = {}
 def _dictionaries(dictid: int) -> list[bytes]:
     """The state classes' dictionaries with this DICTID (more than one only by chance);
     looked for again among all state classes when none is known yet."""
+    global _known
     if dictid not in _known:
-        _known.clear()
+        known: dict[int, list[bytes]] = {}
         for cls in _state_classes():
             candidate = dictionary(cls)
-            same = _known.setdefault(zlib.adler32(candidate), [])
+            same = known.setdefault(zlib.adler32(candidate), [])
             if candidate not in same:
                 same.append(candidate)
+        _known = known  # replaced whole: a reader meanwhile sees the old one or this one
     return _known.get(dictid, [])
 
 
