@@ -3,8 +3,8 @@
 Reflex stores a tab's states one Redis key each, as `pickle.dumps((schema, state))`
 (`BaseState._serialize`). A small state is mostly what every payload of its class repeats:
 the class's module and name, its var names, the names and fields of the rows it holds, the
-schema hash (32 hex digits) — and, for Reflex's root `State`, the router data's header
-names. Compressing one key alone gains little on a few hundred bytes; compressing it
+schema hash (32 hex digits) — and, for Reflex's root `State`, the fields of its router
+data (`HeaderData`, `PageData`, …). Compressing one key alone gains little on a few hundred bytes; compressing it
 against a preset dictionary of those words (zlib's `zdict`) does: what is left is mostly
 the values.
 
