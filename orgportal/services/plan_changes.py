@@ -139,11 +139,17 @@ def standing(session: Session, organization: Organization) -> Standing:
     )
 
 
+def standing_to_buy(session: Session, *, user: User, organization_id: int) -> Standing:
+    """The organization now, for who may buy (Owner, Billing Admin): what `summarize` says
+    any plan change from, when the Billing page shows the one chosen."""
+    organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
+    return standing(session, organization)
+
+
 def plan_changes(session: Session, *, user: User, organization_id: int) -> list[PlanChange]:
     """The summary of every paid plan × interval for the organization, for who may buy
-    (Owner, Billing Admin): the page shows the one chosen, before Checkout or the switch."""
-    organization, _ = require(session, user, organization_id, Permission.MANAGE_BILLING)
-    now = standing(session, organization)
+    (Owner, Billing Admin), before Checkout or the switch."""
+    now = standing_to_buy(session, user=user, organization_id=organization_id)
     return [
         summarize(now, plan.key, interval) for plan in plans.PAID for interval in plans.INTERVALS
     ]

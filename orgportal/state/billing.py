@@ -20,6 +20,7 @@ from orgportal.config import settings
 from orgportal.services import billing, plan_changes, plans, seats
 from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
+from orgportal.services.plan_changes import Standing
 from orgportal.state import plan_table
 from orgportal.state.base import AppState, navigate
 from orgportal.state.outcome import Form
@@ -157,12 +158,13 @@ class BillingState(PayerPage, AppState):
     plan_member_limit: int = -1  # the plan's member limit today (-1: unlimited)
     plan_key: str = "free"
     member_limit_note: str = ""  # "Members are limited by your 6 support seats (…)."
-    # The plan comparison (SPEC §6): everyone sees the table; the summaries of what a
-    # change would do are filled for who may buy (Owner, Billing Admin) only.
-    # The table itself (`plan_columns`, `pricing_rows`) follows from the plan and the
-    # settings: computed when sent, never stored with the tab's state.
+    # The plan comparison (SPEC §6): everyone sees the table; what a change would do is
+    # said to who may buy (Owner, Billing Admin) only. Both follow from the plan, the
+    # settings and, for the change, the organization's standing read on load: computed
+    # when sent (`plan_columns`, `pricing_rows`, `chosen_change`), never the tables or the
+    # eight summaries stored with the tab's state.
     plan_table_shown: bool = False
-    plan_changes: list[PlanChangeView] = []
+    _standing: Standing | None = None  # who may buy only
     seat_price_pence: int = settings.seat_price_pence
     monthly_cost: str = ""
     seats_errors: dict[str, str] = {}
@@ -204,11 +206,11 @@ class BillingState(PayerPage, AppState):
     @rx.var
     def chosen_change(self) -> PlanChangeView:
         """What the chosen plan and interval would change, said before Checkout or Change."""
-        key = plan_table.key_of(
-            PLAN_KEY_BY_NAME.get(self.chosen_plan, ""),
-            INTERVAL_BY_LABEL.get(self.chosen_interval, ""),
-        )
-        return next((change for change in self.plan_changes if change.key == key), NO_CHANGE)
+        plan_key = PLAN_KEY_BY_NAME.get(self.chosen_plan, "")
+        interval = INTERVAL_BY_LABEL.get(self.chosen_interval, "")
+        if self._standing is None or not plan_key or not interval:
+            return NO_CHANGE
+        return plan_table.change(plan_changes.summarize(self._standing, plan_key, interval))
 
     @rx.var
     def change_confirmation(self) -> str:
@@ -271,12 +273,10 @@ class BillingState(PayerPage, AppState):
         self.plan_key = view.plan.key
         self.member_limit_note = view.member_limit.sentence
         self.plan_table_shown = True
-        self.plan_changes = (
-            plan_table.changes(
-                plan_changes.plan_changes(session, user=viewer.user, organization_id=org_id)
-            )
+        self._standing = (
+            plan_changes.standing_to_buy(session, user=viewer.user, organization_id=org_id)
             if self.caps.manage_billing
-            else []
+            else None
         )
 
     def _organization(self, viewer: Viewer) -> int | None:
@@ -290,7 +290,7 @@ class BillingState(PayerPage, AppState):
         self.plan_member_limit = -1
         self.checkout_notice = self.checkout_error = ""
         self.plan_key, self.member_limit_note = "free", ""
-        self.plan_table_shown, self.plan_changes = False, []
+        self.plan_table_shown, self._standing = False, None
 
     @rx.event
     def change_plan(self):

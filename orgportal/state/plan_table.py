@@ -1,8 +1,9 @@
 """The Billing page's plan comparison as state data (SPEC §6): the pricing table, which
 column is the current plan, and the summary of each plan × interval a buyer may choose.
 
-Plain rows built from `services/plan_changes.py`; `BillingState` holds them and picks the
-summary of the chosen plan and interval.
+Plain rows built from `services/plan_changes.py` when sent: `BillingState` keeps only the
+plan key and the organization's standing (`plan_changes.Standing`), and says what the chosen
+plan and interval would change from that.
 """
 
 import dataclasses
@@ -47,15 +48,12 @@ def rows() -> list[PricingRowView]:
     return [PricingRowView(row.label, list(row.values)) for row in plan_changes.pricing_table()]
 
 
-def changes(summaries: list[plan_changes.PlanChange]) -> list[PlanChangeView]:
-    return [
-        PlanChangeView(
-            key=key_of(change.plan_key, change.interval),
-            kind=change.kind,
-            headline=change.headline,
-            changes=list(change.changes),
-            stops=list(change.stops),
-            billing=change.billing,
-        )
-        for change in summaries
-    ]
+def change(summary: plan_changes.PlanChange) -> PlanChangeView:
+    return PlanChangeView(
+        key=key_of(summary.plan_key, summary.interval),
+        kind=summary.kind,
+        headline=summary.headline,
+        changes=list(summary.changes),
+        stops=list(summary.stops),
+        billing=summary.billing,
+    )

@@ -12,12 +12,19 @@ when its key is missing (a new instance, its computed vars recomputed when read)
 a state is not written. Once a state has been written (or read back from Redis), it is
 always written again, so a value set back to its default replaces the stored one.
 Reflex's state managers (Redis, disk) skip a state whose `_serialize` returns no bytes.
+
+What is written is compressed against a dictionary of what its class repeats
+(`state/packed.py`, imported here so that every state is): a state's var names, its rows'
+classes and the schema hash are in every key, and with them a small state is several times
+its values.
 """
 
 from typing import Any
 
 import reflex as rx
 from reflex.state import _override_base_method
+
+from orgportal.state import packed  # noqa: F401  (every state stored compressed)
 
 # Set on an instance (in its __dict__, never pickled) once its key exists in the store.
 _STORED = "_orgportal_stored"

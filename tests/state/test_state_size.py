@@ -1,25 +1,34 @@
-"""What one tab stores: only the states its page used, and as much for a big
-organization as for a small one (`state/stored.py`; measured on the real stack by
-benchmarks/state_memory.py)."""
+"""What one tab stores: only the states its page used, as much for a big organization as
+for a small one (`state/stored.py`), each compressed against its class's dictionary
+(`state/packed.py`); measured on the real stack by benchmarks/state_memory.py."""
 
 import asyncio
 import importlib.util
+import io
+import os
 import pickle
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from reflex.state import BaseState, State
+from reflex_base.utils.exceptions import StateSchemaMismatchError
 
 from orgportal import db, routes
+from orgportal.models import Role
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
-from orgportal.state import live, plan_table, stored
+from orgportal.services import plan_changes
+from orgportal.state import billing as billing_state
+from orgportal.state import live, packed, plan_table, stored
 from orgportal.state.base import PAGE_STATES, AppState
 from orgportal.state.billing import BillingState
 from orgportal.state.content import LinksState
 from orgportal.state.members import MembersState
 from orgportal.state.two_factor import RecoveryCodesNotice
-from tests.factories import make_org, make_user, open_session
+from tests.factories import add_member, make_org, make_user, open_session
 from tests.state.test_page_loads import connected
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +82,17 @@ def writes(root: BaseState) -> dict[str, int]:
     return found
 
 
+def reflex_payload(stored_bytes: bytes, cls: type[BaseState]) -> bytes:
+    """The pickle Reflex made (`BaseState._serialize`), from what `packed.pack` stored."""
+
+    class Inflating(pickle.Unpickler):
+        def find_class(self, module, name):
+            assert (module, name) == ("orgportal.state.packed", "unpack")
+            return lambda data: zlib.decompressobj(zdict=packed.dictionary(cls)).decompress(data)
+
+    return Inflating(io.BytesIO(stored_bytes)).load()
+
+
 @pytest.mark.parametrize("route", PAGES)
 def test_a_tab_stores_only_the_states_its_page_used(app_db, session, route):
     owner = make_user(session)
@@ -113,7 +133,7 @@ def test_an_unused_state_is_not_stored_and_a_used_one_always_is():
 
     links.page = 3
     payload = links._serialize()
-    assert payload and stored._STORED.encode() not in payload
+    assert payload and stored._STORED.encode() not in reflex_payload(payload, LinksState)
     again = BaseState._deserialize(payload)
     assert again.page == 3
 
@@ -132,7 +152,7 @@ def test_the_plan_table_is_computed_not_stored(app_db, session):
 
     assert billing.plan_columns == plan_table.columns(billing.plan_key)
     assert billing.pricing_rows == plan_table.rows()
-    payload = billing._serialize()
+    payload = reflex_payload(billing._serialize(), BillingState)
     assert plan_table.rows()[-1].label.encode() not in payload  # "Price per year, …"
 
     loner = make_user(session)  # no organization: the Personal Workspace
@@ -172,3 +192,148 @@ def test_closed_tabs_are_forgotten(monkeypatch):
 
     assert live._table == {("tickets", 1): {"open-tab": "list"}}
     assert set(live._where) == {("tickets", "open-tab")}
+
+
+# --- compressed payloads (state/packed.py) ---------------------------------------------------
+
+
+def signed_in_root(app_db, session, route: str = routes.ORG_MEMBERS) -> State:
+    owner, org = seed_organization(session, members=30, links=0)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    return open_page(f"{routes.SESSION_COOKIE}={raw}", route)
+
+
+def test_a_stored_state_is_compressed_and_reflex_reads_it_back(app_db, session):
+    root = signed_in_root(app_db, session)
+    members = root.get_substate(MembersState.get_full_name().split(".")[1:])
+    for state in (root, members):  # Reflex's root State, and one of ours
+        stored_bytes = state._serialize()
+        reflexs_own = BaseState._serialize(state)
+        assert len(stored_bytes) < len(reflexs_own) / 2
+        assert reflex_payload(stored_bytes, type(state)) == reflexs_own
+
+        # what the Redis state manager does with it: plain pickle.loads, then the schema check
+        again = BaseState._deserialize(stored_bytes)
+        assert type(again) is type(state)
+        assert again.__getstate__() == {
+            name: value for name, value in state.__getstate__().items() if name != stored._STORED
+        }
+    assert BaseState._deserialize(root._serialize()).router.headers.cookie.startswith(
+        routes.SESSION_COOKIE
+    )
+
+
+def test_a_state_stored_before_compression_still_loads(app_db, session):
+    members = signed_in_root(app_db, session).get_substate(
+        MembersState.get_full_name().split(".")[1:]
+    )
+    again = BaseState._deserialize(BaseState._serialize(members))  # Reflex's plain pickle
+    assert again.members == members.members
+
+
+def test_a_small_payload_that_would_grow_is_kept_as_reflex_made_it():
+    payload = pickle.dumps(("schema", 1))
+    assert packed.pack(State, payload) == payload
+
+
+def test_a_state_stored_by_another_declaration_of_its_class_is_refused(
+    app_db, session, monkeypatch
+):
+    """After a deploy that changed a class, its stored payloads are refused as Reflex
+    refuses a schema change (a fresh state), not read into the new class."""
+    members = signed_in_root(app_db, session).get_substate(
+        MembersState.get_full_name().split(".")[1:]
+    )
+    real_words = packed._words
+    monkeypatch.setattr(  # the class as it was declared before: one var more
+        packed, "_words", lambda cls, computed: [*real_words(cls, computed), "retired_var"]
+    )
+    packed._dictionary_of.cache_clear()
+    before_the_deploy = members._serialize()
+    monkeypatch.setattr(packed, "_words", real_words)
+    packed._dictionary_of.cache_clear()
+
+    with pytest.raises(StateSchemaMismatchError):
+        BaseState._deserialize(before_the_deploy)
+    assert BaseState._deserialize(members._serialize()).members == members.members
+
+
+def test_reflexs_schema_check_still_applies_to_a_compressed_state(app_db, session):
+    members = signed_in_root(app_db, session).get_substate(
+        MembersState.get_full_name().split(".")[1:]
+    )
+    stale = packed.pack(MembersState, pickle.dumps(("another schema", members)))
+    assert b"unpack" in stale  # compressed, not Reflex's own
+    with pytest.raises(StateSchemaMismatchError):
+        BaseState._deserialize(stale)
+
+
+def test_every_state_class_has_a_dictionary_of_its_own():
+    """zlib names a payload's dictionary by its Adler-32 only: no two state classes share one."""
+    classes = packed._state_classes()
+    ids = {zlib.adler32(packed.dictionary(cls)) for cls in classes}
+    assert len(ids) == len({packed.dictionary(cls) for cls in classes}) > 30
+
+
+def test_every_worker_builds_the_same_dictionaries():
+    """Built from the declarations only: another process (another hash seed) builds the
+    same bytes, so a tab's state written by one worker is read by any other."""
+    script = (
+        "import zlib\n"
+        "from orgportal.orgportal import app\n"
+        "from orgportal.state import packed\n"
+        "print(sorted(zlib.adler32(packed.dictionary(c)) for c in packed._state_classes()\n"
+        "             if c.__module__.startswith(('orgportal.', 'reflex.'))))\n"
+    )
+    here = sorted(
+        zlib.adler32(packed.dictionary(cls))
+        for cls in packed._state_classes()
+        if cls.__module__.startswith(("orgportal.", "reflex."))
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == str(here)
+
+
+def test_what_a_plan_change_would_do_is_said_from_the_standing_not_stored(app_db, session):
+    """The Billing page says what the chosen plan and interval would change (SPEC §6); the
+    tab keeps the organization's standing, not the eight summaries."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    viewer = add_member(session, org, Role.VIEWER)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+    now = plan_changes.standing(session, org)
+    # computed (as NO_CHANGE) by the first frame, before the load read the standing
+    assert billing.chosen_change == plan_table.change(
+        plan_changes.summarize(now, "starter", "monthly")
+    )
+
+    for plan, interval in (("Starter", "Monthly"), ("Professional", "Annual")):
+        billing.chosen_plan, billing.chosen_interval = plan, interval
+        key = billing_state.PLAN_KEY_BY_NAME[plan]
+        summary = plan_changes.summarize(now, key, billing_state.INTERVAL_BY_LABEL[interval])
+        assert billing.chosen_change == plan_table.change(summary)
+        assert billing.change_confirmation.startswith(f"{summary.headline}.")
+    assert billing.chosen_change.headline == "Upgrading to Professional"
+    payload = reflex_payload(billing._serialize(), BillingState)
+    assert b"Upgrading to Basic" not in payload  # not one of the chosen ones
+
+    # who may not buy (a Viewer) is told nothing of what a change would do
+    raw, _ = open_session(session, viewer, org.id)
+    session.commit()
+    billing = open_page(f"{routes.SESSION_COOKIE}={raw}", routes.ORG_BILLING).get_substate(
+        BillingState.get_full_name().split(".")[1:]
+    )
+    assert billing.plan_columns and billing.chosen_change == plan_table.NO_CHANGE
