@@ -79,6 +79,11 @@ CLICK_QUEUE_DEPTH = Gauge(
     "Short-link clicks queued in memory, not yet written to the database.",
     multiprocess_mode="livesum",
 )
+CLICK_WRITER_RESTARTS = Counter(
+    "orgportal_click_writer_restarts",
+    "Times a worker's click writer process died and was started again (its unwritten "
+    "batches sent again; adapters/batch_process.py).",
+)
 CACHE_LOOKUPS = Counter(
     "orgportal_cache_lookups",
     "Worker-cache lookups, by cache and result (hit or miss).",

@@ -1,11 +1,11 @@
 """Click recording (SPEC §14): what a redirect stores, bots apart, no raw IP, rollups."""
 
+import os
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
-from orgportal.adapters.click_queue import BatchQueue
 from orgportal.models import Click, ClickRollup, Link, Role
 from orgportal.models.analytics import TOTAL
 from orgportal.services import clicks, links
@@ -202,25 +202,6 @@ def test_live_change_marked_for_the_organization(session):
     session.commit()
 
 
-def test_batch_queue_writes_in_batches_and_retries_once():
-    written, fail = [], [True]
-
-    def write(batch):
-        if fail[0]:
-            fail[0] = False
-            raise RuntimeError("database busy")
-        written.append(list(batch))
-
-    queue = BatchQueue(write, interval=3600)
-    queue.put(1)
-    queue.put(2)
-    assert queue.flush() == 0  # failed: kept for the next round
-    queue.put(3)
-    assert queue.flush() == 3
-    assert written == [[1, 2, 3]]
-    queue.stop()
-
-
 def test_redirect_records_through_the_http_route(engine, monkeypatch):
     """The redirect itself: 302 to the target with op_click, visitor cookie, click stored."""
     from fastapi import FastAPI
@@ -257,7 +238,8 @@ def test_redirect_records_through_the_http_route(engine, monkeypatch):
 
 
 def test_the_default_queued_recording_writes_in_batches(engine, monkeypatch):
-    """CLICK_RECORDING=queued: the redirect only queues the click; the writer stores it."""
+    """CLICK_RECORDING=queued: the redirect only queues the click; the writer process
+    stores it, and the worker announces the workspace's analytics as changed."""
     from sqlmodel import Session
 
     from orgportal import db
@@ -266,16 +248,46 @@ def test_the_default_queued_recording_writes_in_batches(engine, monkeypatch):
 
     monkeypatch.setattr(db, "engine", lambda: engine)
     monkeypatch.setattr(settings, "click_recording", "queued")
-    queue = BatchQueue(click_recording._write, interval=3600)
+    monkeypatch.setattr(settings, "click_flush_seconds", 3600)
+    announced: list[set] = []
+    monkeypatch.setattr(db, "announce_changes", announced.append)
+    queue = click_recording.new_queue()
     monkeypatch.setattr(click_recording, "queue", lambda: queue)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            owner = make_user(session)
+            link = make_link(session, owner)
+            followed = click_recording.follow(session, link.slug, {"user-agent": CHROME})
+            assert followed is not None and followed.new_visitor
+            assert session.exec(select(Click)).all() == []  # not written by the redirect
+        assert queue.flush() == 1
+        assert queue.writer_pid() not in (None, os.getpid())
+        with Session(engine) as session:
+            assert session.exec(select(Click)).one().browser == "Chrome"
+        assert announced == [{(clicks.PERSONAL_TOPIC, owner.id)}]
+    finally:
+        queue.stop()
+
+
+def test_a_batch_sent_again_is_not_stored_twice(engine, monkeypatch):
+    """A writer that died after its commit and before its answer gets its batch again:
+    the clicks already stored are skipped, the rollups not counted twice."""
+    from sqlmodel import Session
+
+    from orgportal import db
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
     with Session(engine, expire_on_commit=False) as session:
-        link = make_link(session, make_user(session))
-        followed = click_recording.follow(session, link.slug, {"user-agent": CHROME})
-        assert followed is not None and followed.new_visitor
-        assert session.exec(select(Click)).all() == []  # not written by the redirect
-    assert queue.flush() == 1
+        owner = make_user(session)
+        org = make_org(session, owner)
+        link = make_link(session, owner, org.id)
+    first, second = hit(link), hit(link)
+    assert clicks.store([first]) == {(clicks.TOPIC, org.id)}
+    clicks.store([first, second], resent=True)
     with Session(engine) as session:
-        assert session.exec(select(Click)).one().browser == "Chrome"
+        assert len(session.exec(select(Click)).all()) == 2
+        total = session.exec(select(ClickRollup).where(ClickRollup.dimension == TOTAL)).one()
+        assert total.clicks == 2
 
 
 def test_who_may_switch_the_click_id_of_a_link(session):
