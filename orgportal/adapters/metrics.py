@@ -76,7 +76,8 @@ LIVE_TABS = Gauge(
 )
 CLICK_QUEUE_DEPTH = Gauge(
     "orgportal_click_queue_depth",
-    "Short-link clicks queued in memory, not yet written to the database.",
+    "Short-link clicks queued in memory, not yet written to the database (set as each batch "
+    "is sent to the click writer and answered).",
     multiprocess_mode="livesum",
 )
 CLICK_WRITER_RESTARTS = Counter(

@@ -85,10 +85,13 @@ def test_items_are_written_in_batches_by_another_process_and_announced(out):
 
 
 def test_the_depth_metric_follows_the_queue(out):
-    queue = new_queue(out, [])
+    """Set as batches are sent and answered (a redirect's `put` pays nothing for it)."""
+    queue = new_queue(out, [], interval=1.0)
     try:
+        out.with_suffix(".fails").write_text("1")  # the writer answers after its retry
         queue.put(1)
         queue.put(2)
+        queue._send_pending()
         assert sample("orgportal_click_queue_depth") == 2
         assert queue.flush() == 2
         assert sample("orgportal_click_queue_depth") == 0
