@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -275,10 +276,19 @@ _INSERT_CLICKS = insert(Click.__table__)
 def add_to_rollups(session: Session, rows: list[dict], counters: Sequence[str]) -> None:
     """Many rollup rows in one executemany of one upsert: new keys inserted, existing ones
     incremented by `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL
-    alike). One statement shape per counter set, so SQLAlchemy compiles it once."""
+    alike). One statement shape per counter set, so SQLAlchemy compiles it once.
+
+    The rows go in the order of the rollup's key: every worker's click writer (and the
+    conversions) then locks the rows it shares with another in the same order, where two
+    batches naming the same links in different orders deadlocked on PostgreSQL (and the
+    batch that lost was dropped after its retry deadlocked too)."""
     if rows:
         dialect = session.get_bind().dialect.name
+        rows = sorted(rows, key=_ROLLUP_KEY)
         insert_many(session, _upsert(dialect, tuple(counters)), rows, distinct=True)
+
+
+_ROLLUP_KEY = itemgetter("link_id", "dimension", "day", "value")  # the conflict key's order
 
 
 @lru_cache(maxsize=8)

@@ -314,3 +314,42 @@ def test_who_may_switch_the_click_id_of_a_link(session):
         clicks.set_append_click_id(
             session, user=stranger, organization_id=None, link_id=link.id, enabled=False
         )
+
+
+def test_writers_storing_the_same_links_at_once_do_not_deadlock(engine, monkeypatch):
+    """Several workers' click writers commit at once, their batches naming the same links in
+    any order: every batch is stored (on PostgreSQL the rollup upserts once deadlocked)."""
+    import threading
+
+    from sqlmodel import Session
+
+    from orgportal import db
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    with Session(engine, expire_on_commit=False) as session:
+        owner = make_user(session)
+        org = make_org(session, owner)
+        many = [make_link(session, owner, org.id) for _ in range(30)]
+    agents = [CHROME, IPHONE, IPAD]
+    failures: list[BaseException] = []
+
+    def writer(order: list[Link]) -> None:
+        try:
+            for n in range(8):
+                clicks.store([hit(link, agents[(i + n) % 3]) for i, link in enumerate(order)])
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(order,))
+        for order in (many, many[::-1], many[10:] + many[:10])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engine) as session:
+        assert len(session.exec(select(Click)).all()) == 3 * 8 * 30
+        totals = session.exec(select(ClickRollup).where(ClickRollup.dimension == TOTAL)).all()
+        assert sum(row.clicks for row in totals) == 3 * 8 * 30
