@@ -260,8 +260,11 @@ class ProcessQueue(Generic[T]):
             with self._lock:
                 lost = self._unanswered_items()
             if self._stopping.is_set() and child.stdin is not None and child.stdin.closed:
-                if lost:
-                    log.error("click writer exited (%s) with %d clicks unwritten", code, lost)
+                if lost:  # it died while writing its last batches: this worker writes them
+                    log.error(
+                        "click writer exited (%s) at stop; %d clicks written here", code, lost
+                    )
+                    self._give_up()
                 return
             now = time.monotonic()
             self._deaths = [t for t in self._deaths if now - t < RESTART_WINDOW] + [now]

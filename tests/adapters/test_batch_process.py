@@ -213,3 +213,25 @@ def test_a_worker_killed_outright_loses_only_what_it_had_not_sent(out):
 
     wait_for(gone)
     assert stored(out) == list(range(20001))
+
+
+def test_a_writer_that_dies_while_the_worker_stops_leaves_its_batches_to_the_worker(
+    out, monkeypatch
+):
+    import threading
+
+    monkeypatch.setenv("BATCH_OUT", str(out))  # the worker's own writes read it here
+    queue = new_queue(out, [], interval=30)  # a failed write waits 30 s before its retry
+    queue.put(1)
+    assert queue.flush() == 1
+    writer = queue.writer_pid()
+    out.with_suffix(".fails").write_text("1")
+    queue.put(2)
+    stopping = threading.Thread(target=queue.stop)
+    stopping.start()
+    wait_for(lambda: out.with_suffix(".fails").read_text() == "0")  # it failed, waits
+    os.kill(writer, signal.SIGKILL)
+    stopping.join(timeout=20)
+    assert not stopping.is_alive()
+    assert stored(out) == [1, 2]
+    assert batches(out)[1] == {"items": [2], "resent": True, "pid": os.getpid()}
