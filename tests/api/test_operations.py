@@ -203,6 +203,7 @@ def test_metrics_need_the_token(client, monkeypatch):
         "orgportal_outbox_messages",
         "orgportal_outbox_oldest_unsent_age_seconds",
         "orgportal_click_queue_depth",
+        "orgportal_click_writer_restarts_total",
         "orgportal_cache_lookups_total",
         "orgportal_rate_limit_refusals_total",
     ):
