@@ -12,6 +12,7 @@ cookie (`op_vid`); no IP address is kept anywhere.
 """
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -168,6 +169,11 @@ def _set_visitor_cookie(response: RedirectResponse, visitor: str, secure: bool) 
 def queue() -> ProcessQueue[Hit]:
     """This worker's click queue (one per worker process)."""
     return new_queue()
+
+
+# A process forked from one with a queue starts its own (the copy's thread and writer are
+# its parent's, and the clicks in it are the parent's to write).
+os.register_at_fork(after_in_child=queue.cache_clear)
 
 
 def new_queue() -> ProcessQueue[Hit]:

@@ -235,3 +235,20 @@ def test_a_writer_that_dies_while_the_worker_stops_leaves_its_batches_to_the_wor
     assert not stopping.is_alive()
     assert stored(out) == [1, 2]
     assert batches(out)[1] == {"items": [2], "resent": True, "pid": os.getpid()}
+
+
+def test_a_forked_process_gets_a_click_queue_of_its_own():
+    from orgportal.api import click_recording
+
+    parents = click_recording.queue()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the forked child)
+        os.write(writer, b"1" if click_recording.queue() is not parents else b"0")
+        os._exit(0)
+    os.waitpid(child, 0)
+    try:
+        assert os.read(reader, 1) == b"1"
+    finally:
+        os.close(reader)
+        os.close(writer)
