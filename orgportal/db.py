@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from operator import itemgetter
@@ -15,7 +15,7 @@ from sqlmodel import Session, create_engine
 
 from orgportal import models  # noqa: F401  (registers the tables)
 from orgportal.adapters import metrics, worker_cache
-from orgportal.adapters.live import bus
+from orgportal.adapters.live import Change, bus
 from orgportal.config import settings
 
 LIVE_CHANGES = "live_changes"
@@ -80,13 +80,17 @@ metrics.watch_outbox(lambda: engine())
 
 
 @contextmanager
-def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
+def unit_of_work(
+    bind: Engine | None = None, announce: Callable[[set[Change]], object] | None = None
+) -> Iterator[Session]:
     """A session whose work is committed when the block ends and rolled back on error.
 
     Services note what they changed for live pages (`mark_changed`); only after the commit
     is that announced on the live bus, so no page is refreshed before the data is there.
     This worker's caches forget what the change made wrong before anything else happens
-    (other workers' caches when the announcement reaches them).
+    (other workers' caches when the announcement reaches them). `announce`: given the
+    changes instead (a process that hears no bus, the click writer, hands them to its
+    worker to announce).
     """
     with Session(bind or engine(), expire_on_commit=False) as session:
         session.info[TRACKED] = True
@@ -98,8 +102,13 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
             raise
         changed = session.info.pop(LIVE_CHANGES, None)
         if changed:
-            worker_cache.drop_local(changed)
-            bus().publish(changed)
+            (announce or announce_changes)(changed)
+
+
+def announce_changes(changes: set[Change]) -> None:
+    """Committed `changes`: this worker's caches forget them, then the live bus says so."""
+    worker_cache.drop_local(changes)
+    bus().publish(changes)
 
 
 def mark_changed(session: Session, topic: str, organization_ids: Iterable[int | None]) -> None:
@@ -341,7 +350,9 @@ def _insert_plan(statement: Any, dialect: Any, given: tuple[str, ...]) -> Any:
 
 
 _PARAMETER = re.compile(r"%\((\w+)\)s(::[A-Z ]+)?")
-_INSERT_VALUES = re.compile(r"(.*?) VALUES \((.*?)\)(?=(?: ON CONFLICT .*)?$)( ON CONFLICT .*)?$", re.S)
+_INSERT_VALUES = re.compile(
+    r"(.*?) VALUES \((.*?)\)(?=(?: ON CONFLICT .*)?$)( ON CONFLICT .*)?$", re.S
+)
 
 
 @lru_cache(maxsize=32)

@@ -76,8 +76,14 @@ LIVE_TABS = Gauge(
 )
 CLICK_QUEUE_DEPTH = Gauge(
     "orgportal_click_queue_depth",
-    "Short-link clicks queued in memory, not yet written to the database.",
+    "Short-link clicks queued in memory, not yet written to the database (set as each batch "
+    "is sent to the click writer and answered).",
     multiprocess_mode="livesum",
+)
+CLICK_WRITER_RESTARTS = Counter(
+    "orgportal_click_writer_restarts",
+    "Times a worker's click writer process died and was started again (its unwritten "
+    "batches sent again; adapters/batch_process.py).",
 )
 CACHE_LOOKUPS = Counter(
     "orgportal_cache_lookups",

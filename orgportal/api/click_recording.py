@@ -3,14 +3,16 @@
 `find` reads the link from this worker's cache (`services/redirect_cache.py`), the database
 only on a miss; `note` records the click of a found link (`follow` does both in one session,
 for callers that hold one). With CLICK_RECORDING=queued (the default) the click is only
-appended to the in-process queue (`adapters/click_queue.py`), written in batches off the
-redirect's path (the User-Agent and Referer are parsed there); `inline` writes it before
+appended to this worker's queue, written in batches by a process of its own
+(`adapters/batch_process.py`, running `clicks.store`: the User-Agent and Referer are parsed
+there, off the worker's GIL); `inline` writes it before
 the redirect answers, in a transaction of its own (in the caller's, for `follow`); `off`
 records nothing. The visitor gets a random first-party id
 cookie (`op_vid`); no IP address is kept anywhere.
 """
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +26,7 @@ from starlette.types import Send
 
 from orgportal import db
 from orgportal.adapters import worker_cache
-from orgportal.adapters.click_queue import BatchQueue
+from orgportal.adapters.batch_process import ProcessQueue
 from orgportal.config import settings
 from orgportal.db import unit_of_work
 from orgportal.services import clicks, links, redirect_cache
@@ -92,7 +94,7 @@ async def find(slug: str) -> Redirect | None:
 async def note(link: Redirect, headers: Mapping[str, str]) -> Followed:
     """Record the click of a found, approved link (as CLICK_RECORDING says) and say where
     it goes. Queued (the default): only appended here; the User-Agent, referrer and rollups
-    are worked out by the queue's writer. Inline: written in a transaction of its own."""
+    are worked out by the queue's writer process. Inline: written in a transaction of its own."""
     if settings.click_recording == "off":
         return Followed(link.target_url)
     hit, new_visitor = _hit(link, headers)
@@ -163,14 +165,26 @@ def _set_visitor_cookie(response: RedirectResponse, visitor: str, secure: bool) 
     )
 
 
-def _write(batch: list[Hit]) -> None:
-    with unit_of_work() as session:
-        clicks.record(session, batch)
-
-
 @cache
-def queue() -> BatchQueue[Hit]:
-    return BatchQueue(_write, settings.click_flush_seconds)
+def queue() -> ProcessQueue[Hit]:
+    """This worker's click queue (one per worker process)."""
+    return new_queue()
+
+
+# A process forked from one with a queue starts its own (the copy's thread and writer are
+# its parent's, and the clicks in it are the parent's to write).
+os.register_at_fork(after_in_child=queue.cache_clear)
+
+
+def new_queue() -> ProcessQueue[Hit]:
+    """A click queue whose writer, a process of its own, writes to this worker's database
+    (`db.engine`, which tests point elsewhere); the worker announces what it wrote."""
+    return ProcessQueue(
+        "orgportal.services.clicks:store",
+        settings.click_flush_seconds,
+        db.announce_changes,
+        lambda: {"DATABASE_URL": db.engine().url.render_as_string(hide_password=False)},
+    )
 
 
 async def flush_at_shutdown() -> None:

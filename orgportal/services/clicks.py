@@ -3,8 +3,8 @@
 The redirect builds a `Hit` from the request (no raw IP address: the referrer's host, the
 User-Agent, a country from the configured trusted header, a random first-party visitor id)
 and hands it to `record`, either in its own transaction or, by default, through a queue
-written in batches (`adapters/click_queue.py`), so the visitor never waits for the
-database. `record` parses the User-Agent with ua-parser (bots kept apart, never counted as
+written in batches by a process of its own (`store`, run by `adapters/batch_process.py`),
+so the visitor never waits for the database. `record` parses the User-Agent with ua-parser (bots kept apart, never counted as
 clicks), inserts the click rows and adds them to the daily rollups with one upsert per
 batch, then marks the organizations' analytics as changed for the live pages.
 """
@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -25,7 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from orgportal import randomness
-from orgportal.db import insert_many, mark_changed
+from orgportal.adapters.live import Change
+from orgportal.db import insert_many, mark_changed, unit_of_work
 from orgportal.models import Click, ClickRollup, Link, Organization, User
 from orgportal.models.analytics import DIMENSIONS, TOTAL, WEEKLY, week_of
 from orgportal.models.base import utcnow
@@ -166,9 +168,33 @@ def _device_class(user_agent: str, os_name: str, device: ua_parser.Device | None
     return "desktop"
 
 
-def record(session: Session, hits: Sequence[Hit]) -> int:
+def store(hits: list[Hit], resent: bool = False) -> set[Change]:
+    """The click writer's work (`api/click_recording.py`, in a process of its own): `record`
+    in a transaction of its own; returns the live changes to announce, which the writer's
+    worker announces (a writer process hears no bus). `resent`: some of these clicks may
+    be stored already (a writer died before answering), they are skipped."""
+    changes: set[Change] = set()
+    with unit_of_work(announce=changes.update) as session:
+        record(session, hits, skip_stored=resent)
+    return changes
+
+
+def record(session: Session, hits: Sequence[Hit], *, skip_stored: bool = False) -> int:
     """Store a batch of clicks and add them to the daily rollups; returns the clicks counted
-    (bots excluded). Links deleted meanwhile are skipped."""
+    (bots excluded). Links deleted meanwhile are skipped; with `skip_stored`, clicks whose
+    token is stored already (a batch sent again) too."""
+    if skip_stored and hits:
+        token = Click.__table__.c.token
+        stored = set(
+            session.connection()
+            .execute(
+                token.table.select()
+                .with_only_columns(token)
+                .where(token.in_([h.token for h in hits]))
+            )
+            .scalars()
+        )
+        hits = [h for h in hits if h.token not in stored]
     if not hits:
         return 0
     live = {
@@ -250,10 +276,19 @@ _INSERT_CLICKS = insert(Click.__table__)
 def add_to_rollups(session: Session, rows: list[dict], counters: Sequence[str]) -> None:
     """Many rollup rows in one executemany of one upsert: new keys inserted, existing ones
     incremented by `counters` (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL
-    alike). One statement shape per counter set, so SQLAlchemy compiles it once."""
+    alike). One statement shape per counter set, so SQLAlchemy compiles it once.
+
+    The rows go in the order of the rollup's key: every worker's click writer (and the
+    conversions) then locks the rows it shares with another in the same order, where two
+    batches naming the same links in different orders deadlocked on PostgreSQL (and the
+    batch that lost was dropped after its retry deadlocked too)."""
     if rows:
         dialect = session.get_bind().dialect.name
+        rows = sorted(rows, key=_ROLLUP_KEY)
         insert_many(session, _upsert(dialect, tuple(counters)), rows, distinct=True)
+
+
+_ROLLUP_KEY = itemgetter("link_id", "dimension", "day", "value")  # the conflict key's order
 
 
 @lru_cache(maxsize=8)

@@ -34,7 +34,6 @@ from starlette.websockets import WebSocket
 
 from orgportal import db, routes
 from orgportal.adapters import health, logs, storage
-from orgportal.adapters.click_queue import BatchQueue
 from orgportal.adapters.rate_limit import MemoryLimiter
 from orgportal.api import build_api
 from orgportal.api.gateway import Gateway
@@ -204,6 +203,7 @@ def test_metrics_need_the_token(client, monkeypatch):
         "orgportal_outbox_messages",
         "orgportal_outbox_oldest_unsent_age_seconds",
         "orgportal_click_queue_depth",
+        "orgportal_click_writer_restarts_total",
         "orgportal_cache_lookups_total",
         "orgportal_rate_limit_refusals_total",
     ):
@@ -298,20 +298,6 @@ def test_outbox_depth_and_failures_are_read_at_scrape_time(client, engine, monke
     assert 'orgportal_outbox_messages{state="failed"} 1.0' in text
     age = [line for line in text.splitlines() if line.startswith("orgportal_outbox_oldest")]
     assert age and float(age[0].split()[-1]) >= 0
-
-
-def test_click_queue_depth_follows_the_queue():
-    written: list[list[int]] = []
-    queue = BatchQueue(written.append, interval=3600)
-    try:
-        queue.put(1)
-        queue.put(2)
-        assert sample("orgportal_click_queue_depth") == 2
-        assert queue.flush() == 2
-        assert sample("orgportal_click_queue_depth") == 0
-    finally:
-        queue.stop()
-    assert written == [[1, 2]]
 
 
 def test_cache_hits_and_misses_are_counted(monkeypatch):

@@ -1,11 +1,12 @@
 """Click recording (SPEC §14): what a redirect stores, bots apart, no raw IP, rollups."""
 
+import asyncio
+import os
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
-from orgportal.adapters.click_queue import BatchQueue
 from orgportal.models import Click, ClickRollup, Link, Role
 from orgportal.models.analytics import TOTAL
 from orgportal.services import clicks, links
@@ -202,25 +203,6 @@ def test_live_change_marked_for_the_organization(session):
     session.commit()
 
 
-def test_batch_queue_writes_in_batches_and_retries_once():
-    written, fail = [], [True]
-
-    def write(batch):
-        if fail[0]:
-            fail[0] = False
-            raise RuntimeError("database busy")
-        written.append(list(batch))
-
-    queue = BatchQueue(write, interval=3600)
-    queue.put(1)
-    queue.put(2)
-    assert queue.flush() == 0  # failed: kept for the next round
-    queue.put(3)
-    assert queue.flush() == 3
-    assert written == [[1, 2, 3]]
-    queue.stop()
-
-
 def test_redirect_records_through_the_http_route(engine, monkeypatch):
     """The redirect itself: 302 to the target with op_click, visitor cookie, click stored."""
     from fastapi import FastAPI
@@ -257,7 +239,8 @@ def test_redirect_records_through_the_http_route(engine, monkeypatch):
 
 
 def test_the_default_queued_recording_writes_in_batches(engine, monkeypatch):
-    """CLICK_RECORDING=queued: the redirect only queues the click; the writer stores it."""
+    """CLICK_RECORDING=queued: the redirect only queues the click; the writer process
+    stores it, and the worker announces the workspace's analytics as changed."""
     from sqlmodel import Session
 
     from orgportal import db
@@ -266,16 +249,51 @@ def test_the_default_queued_recording_writes_in_batches(engine, monkeypatch):
 
     monkeypatch.setattr(db, "engine", lambda: engine)
     monkeypatch.setattr(settings, "click_recording", "queued")
-    queue = BatchQueue(click_recording._write, interval=3600)
+    monkeypatch.setattr(settings, "click_flush_seconds", 3600)
+    queue = click_recording.new_queue()
     monkeypatch.setattr(click_recording, "queue", lambda: queue)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            owner = make_user(session)
+            link = make_link(session, owner)
+            followed = click_recording.follow(session, link.slug, {"user-agent": CHROME})
+            assert followed is not None and followed.new_visitor
+            assert session.exec(select(Click)).all() == []  # not written by the redirect
+
+        async def flushed_and_heard() -> set:
+            """The flush, as the live bus of this process hears it (pages, caches)."""
+            heard = asyncio.ensure_future(anext(db.bus().subscribe()))
+            await asyncio.sleep(0)  # subscribed
+            assert await asyncio.to_thread(queue.flush) == 1
+            return await asyncio.wait_for(heard, 10)
+
+        assert asyncio.run(flushed_and_heard()) == {(clicks.PERSONAL_TOPIC, owner.id)}
+        assert queue.writer_pid() not in (None, os.getpid())
+        with Session(engine) as session:
+            assert session.exec(select(Click)).one().browser == "Chrome"
+    finally:
+        queue.stop()
+
+
+def test_a_batch_sent_again_is_not_stored_twice(engine, monkeypatch):
+    """A writer that died after its commit and before its answer gets its batch again:
+    the clicks already stored are skipped, the rollups not counted twice."""
+    from sqlmodel import Session
+
+    from orgportal import db
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
     with Session(engine, expire_on_commit=False) as session:
-        link = make_link(session, make_user(session))
-        followed = click_recording.follow(session, link.slug, {"user-agent": CHROME})
-        assert followed is not None and followed.new_visitor
-        assert session.exec(select(Click)).all() == []  # not written by the redirect
-    assert queue.flush() == 1
+        owner = make_user(session)
+        org = make_org(session, owner)
+        link = make_link(session, owner, org.id)
+    first, second = hit(link), hit(link)
+    assert clicks.store([first]) == {(clicks.TOPIC, org.id)}
+    clicks.store([first, second], resent=True)
     with Session(engine) as session:
-        assert session.exec(select(Click)).one().browser == "Chrome"
+        assert len(session.exec(select(Click)).all()) == 2
+        total = session.exec(select(ClickRollup).where(ClickRollup.dimension == TOTAL)).one()
+        assert total.clicks == 2
 
 
 def test_who_may_switch_the_click_id_of_a_link(session):
@@ -302,3 +320,42 @@ def test_who_may_switch_the_click_id_of_a_link(session):
         clicks.set_append_click_id(
             session, user=stranger, organization_id=None, link_id=link.id, enabled=False
         )
+
+
+def test_writers_storing_the_same_links_at_once_do_not_deadlock(engine, monkeypatch):
+    """Several workers' click writers commit at once, their batches naming the same links in
+    any order: every batch is stored (on PostgreSQL the rollup upserts once deadlocked)."""
+    import threading
+
+    from sqlmodel import Session
+
+    from orgportal import db
+
+    monkeypatch.setattr(db, "engine", lambda: engine)
+    with Session(engine, expire_on_commit=False) as session:
+        owner = make_user(session)
+        org = make_org(session, owner)
+        many = [make_link(session, owner, org.id) for _ in range(30)]
+    agents = [CHROME, IPHONE, IPAD]
+    failures: list[BaseException] = []
+
+    def writer(order: list[Link]) -> None:
+        try:
+            for n in range(8):
+                clicks.store([hit(link, agents[(i + n) % 3]) for i, link in enumerate(order)])
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(order,))
+        for order in (many, many[::-1], many[10:] + many[:10])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engine) as session:
+        assert len(session.exec(select(Click)).all()) == 3 * 8 * 30
+        totals = session.exec(select(ClickRollup).where(ClickRollup.dimension == TOTAL)).all()
+        assert sum(row.clicks for row in totals) == 3 * 8 * 30
