@@ -275,7 +275,7 @@ SIGNED_IN_PAGES = [
 # Pages reached signed out or from a link in a mail: each has a load event of its own.
 OWN_LOAD_PAGES = [
     # the password step, not a code step left from before
-    (login_page, routes.LOGIN, "Sign in", LoginState.start_over),
+    (login_page, routes.LOGIN, "Sign in", LoginState.load),
     # a fresh form, not the last "check your inbox"
     (register_page, routes.REGISTER, "Create account", RegisterState.start_over),
     (confirm_page, routes.CONFIRM, "Confirm email", ConfirmState.confirm),
