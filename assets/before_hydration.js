@@ -1,7 +1,7 @@
-// Loaded in <head>, before the page's own scripts. Reflex prerenders every page: its HTML
-// shows while its scripts still load, and until React has taken the page over (hydrated
-// it) nothing on it reacts. orgportal/components/hydration.py marks that moment: it sets
-// <html data-hydrated="true"> and fires "app-hydrated".
+// Inline in <head> (orgportal.py), before the page's own scripts. Reflex prerenders every
+// page: its HTML shows while its scripts still load, and until React has taken the page over
+// (hydrated it) nothing on it reacts. orgportal/components/hydration.py marks that moment:
+// it sets <html data-hydrated="true"> and fires "app-hydrated".
 //
 // 1. The browser's own form submission is always refused: every orgportal form is sent by
 //    React over the websocket. A bare HTML submit would be a GET that puts the email and

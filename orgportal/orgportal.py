@@ -4,6 +4,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import reflex as rx
 from reflex.app import EventSpec, default_backend_exception_handler
@@ -177,13 +178,20 @@ class OrgportalApp(rx.App):
         return Gateway(super().__call__(), upload_limits=UPLOAD_LIMITS, host_routing=True)
 
 
+# The click guard before hydration (assets/before_hydration.js), inline in every <head>.
+BEFORE_HYDRATION = (
+    Path(__file__).resolve().parents[1] / "assets" / "before_hydration.js"
+).read_text()
+
 # Plain toasts (dark text on the page background): sonner's rich colours fail contrast.
 app = OrgportalApp(
     api_transformer=[build_api(), RootShortLinks],
     toaster=rx.toast.provider(rich_colors=False, close_button=True),
-    # Loaded in <head> before the page's forms exist: a click made before React has taken
-    # the page over is held and made again once it has (see the file for why).
-    head_components=[rx.el.script(src="/before_hydration.js")],
+    # Run in <head> before the page's forms exist: a click made before React has taken
+    # the page over is held and made again once it has (see the file for why). Inline, not
+    # `src=`: a script file there blocked the page behind its scripts' downloads (it was
+    # requested after their 20–60 `modulepreload`s); the CSP lists its hash like Reflex's.
+    head_components=[rx.el.script(BEFORE_HYDRATION)],
     # <html data-hydrated> / data-loaded: when that is (components/hydration.py)
     extra_app_wraps={(3, "HydrationMarker"): hydration_marker},
     backend_exception_handler=backend_error,
@@ -275,7 +283,7 @@ SIGNED_IN_PAGES = [
 # Pages reached signed out or from a link in a mail: each has a load event of its own.
 OWN_LOAD_PAGES = [
     # the password step, not a code step left from before
-    (login_page, routes.LOGIN, "Sign in", LoginState.start_over),
+    (login_page, routes.LOGIN, "Sign in", LoginState.load),
     # a fresh form, not the last "check your inbox"
     (register_page, routes.REGISTER, "Create account", RegisterState.start_over),
     (confirm_page, routes.CONFIRM, "Confirm email", ConfirmState.confirm),

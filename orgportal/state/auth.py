@@ -192,6 +192,12 @@ class LoginState(AppState):
         self.step, self._challenge, self.error = "password", "", ""
         self.passkey_waiting = False
 
+    @rx.event
+    def load(self):
+        """The sign-in page's one load event: the password step, and the page loaded."""
+        self.start_over()
+        self._page_loaded()
+
 
 class RegisterState(AppState):
     """After Create account the page says "check your inbox" whatever the address: a known

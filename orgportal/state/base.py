@@ -234,8 +234,20 @@ class AppState(StoredWhenUsed, rx.State):
         the action that led here has just filled this page (`_filled_ahead`)."""
         if self._filled_path and self._take_filled_ahead():
             self.page_ready = True
+            self._page_loaded()
             return None
-        return await self._fill_page(route)
+        events = await self._fill_page(route)
+        self._page_loaded()
+        return events
+
+    def _page_loaded(self) -> None:
+        """The page's one load event has run: say so (Reflex's `is_hydrated`) in the delta
+        that carries its data. Reflex would set it in an event queued after this one, a
+        second delta the page renders separately: 40–120 ms later on a busy machine, and
+        `data-loaded` (the click guard, prefetching, the page-load benchmark) waited for it.
+        Only the page's own load event calls this (never `fill_ahead`, which runs while the
+        previous page is still shown), and only on pages with that one load event."""
+        self._get_root_state().is_hydrated = True
 
     def _filled_ahead(self, path: str) -> None:
         """The page at `path` has just been filled, in an authenticated transaction, for the

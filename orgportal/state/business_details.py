@@ -64,10 +64,15 @@ class BusinessDetailsState(AppState):
         """The VAT number as entered, with its country prefix."""
         return vat_as_entered(self.values.get("vat_number", ""), self.values.get("country", ""))
 
-    # Not cached: a cached value is stored with the tab's state (18 KB for the whole list);
-    # it is cheap to compute again whenever this state's delta is built.
-    @rx.var(cache=False)
+    # Only while the list is open: the list is then 18 KB, in the delta and stored with the
+    # tab's state. Always computed (`cache=False`) it went out in every page's first delta
+    # (24 KB, business details or not) and in every delta of every event after it.
+    @rx.var(deps=["country_query", "country_open"], auto_deps=False)
     def country_options(self) -> list[CountryOption]:
+        return self._options() if self.country_open else []
+
+    def _options(self) -> list[CountryOption]:
+        """What the typed query matches, the list open or not (the arrow keys open it)."""
         return [
             CountryOption(c.code, c.label, c.flag_url, COUNTRY_OPTION + c.code)
             for c in countries.search(self.country_query, 300)
@@ -131,12 +136,13 @@ class BusinessDetailsState(AppState):
         """The combobox's keys (the view sends only these): ArrowDown/ArrowUp open the list
         and move through it (wrapping round), Enter chooses the active option, Escape
         closes the list. Focus stays in the input all along."""
-        count = len(self.country_options)
+        options = self._options()
+        count = len(options)
         if key == "Escape":
             return self.close_countries()
         if key == "Enter":
             if self.country_open and 0 <= self.country_active < count:
-                return self.choose_country(self.country_options[self.country_active].code)
+                return self.choose_country(options[self.country_active].code)
             return None
         if key not in ("ArrowDown", "ArrowUp") or count == 0:
             return None
@@ -146,7 +152,7 @@ class BusinessDetailsState(AppState):
             self.country_active = 0 if step == 1 else count - 1
         else:
             self.country_active = (self.country_active + step) % count
-        option_id = json.dumps(COUNTRY_OPTION + self.country_options[self.country_active].code)
+        option_id = json.dumps(COUNTRY_OPTION + options[self.country_active].code)
         return rx.call_script(  # keep the active option in the list's view
             f"document.getElementById({option_id})?.scrollIntoView({{block: 'nearest'}})"
         )

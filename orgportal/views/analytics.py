@@ -10,6 +10,7 @@ from reflex_components_recharts.general import GraphingTooltip, Legend, Responsi
 from orgportal import styles
 from orgportal.components.forms import form_error, labelled_select, text_field
 from orgportal.state.analytics import AnalyticsState, DayRow, FigureRow
+from orgportal.state.base import AppState
 
 S = AnalyticsState
 # Read by screen readers, not shown (the card's heading shows the same words).
@@ -120,7 +121,10 @@ def chart_card() -> rx.Component:
             rx.heading("Clicks over time", size="4"),
             rx.text(S.period, size="2", color_scheme="gray"),
             rx.box(
-                _bar_chart(
+                # Mounted once the page's data is there: mounting it imports recharts
+                # (380 KB), which the browser then compiles and runs in one long task; at
+                # hydration that task came before the totals' data and held them back.
+                rx.cond(AppState.page_ready, _bar_chart(
                     _Grid.create(stroke_dasharray="3 3", vertical=False),
                     _XAxis.create(data_key="day"),
                     _YAxis.create(allow_decimals=False, width=40),
@@ -132,7 +136,7 @@ def chart_card() -> rx.Component:
                                 is_animation_active=False),
                     data=S.series,
                     height=260,
-                ),
+                )),
                 role="figure",
                 aria_label=S.chart_label,
                 id="analytics-chart",

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.helpers import PASSWORD, register, unique_email
 
-SCRIPTS = re.compile(r".*/assets/.*\.js(\?.*)?$")  # Reflex's bundles, not /before_hydration.js
+SCRIPTS = re.compile(r".*/assets/.*\.js(\?.*)?$")  # Reflex's bundles (the click guard is inline)
 
 
 class HeldScripts:

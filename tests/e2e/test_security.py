@@ -194,7 +194,7 @@ def test_a_click_before_the_page_is_ready_never_puts_the_password_in_the_address
     click is held until the page works (tests/e2e/test_before_hydration.py)."""
     page.route(
         re.compile(r".*/assets/.*\.js.*"), lambda route: route.abort()
-    )  # Reflex's bundles; /before_hydration.js is served from the root and still loads
+    )  # Reflex's bundles; the click guard is inline in <head> and runs
     page.goto(f"{base_url}/login")
     page.get_by_label("Email").fill("someone@example.com")
     page.get_by_label("Password").fill(PASSWORD)

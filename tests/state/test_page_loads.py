@@ -10,6 +10,7 @@ from reflex.state import State
 from orgportal import db, routes
 from orgportal.orgportal import app  # noqa: F401  (declares the pages)
 from orgportal.services import accounts
+from orgportal.state.auth import LoginState
 from orgportal.state.base import PAGE_STATES, AppState
 from tests.factories import make_org, make_user, open_session
 
@@ -82,6 +83,8 @@ def test_a_page_load_authenticates_once(session, counted, route):
     assert counted == [raw]
     assert state.page_ready and state.active_org_id == org.id
     assert events is None
+    # loaded, in the delta that carries the page's data (not one more event and delta later)
+    assert state.parent_state.is_hydrated and "is_hydrated" in state.parent_state.dirty_vars
 
 
 @pytest.mark.parametrize("route", SIGNED_IN_PAGES)
@@ -89,3 +92,22 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(session, counted, route):
     state = connected("", route)
     events = asyncio.run(AppState.load_page.fn(state, route))
     assert "login" in str(events) and "next" in str(events)
+
+
+def test_the_sign_in_page_is_loaded_by_its_one_load_event():
+    state = connected("", routes.LOGIN).get_substate(LoginState.get_full_name().split(".")[2:])
+    state.step = "code"
+    LoginState.load.fn(state)
+    assert state.step == "password" and state.parent_state.parent_state.is_hydrated
+
+
+def test_a_page_filled_ahead_is_not_said_loaded_before_its_own_load_event(session, counted):
+    """`fill_ahead` runs while the previous page is still shown: only the page's own load
+    event says it is loaded."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    state = connected(f"{routes.SESSION_COOKIE}={raw}", routes.ORGANIZATION)
+    asyncio.run(AppState.fill_ahead.fn(state, routes.LINKS))
+    assert not state.parent_state.is_hydrated
