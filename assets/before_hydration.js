@@ -1,18 +1,24 @@
 // Inline in <head> (orgportal.py), before the page's own scripts. Reflex prerenders every
 // page: its HTML shows while its scripts still load, and until React has taken the page over
-// (hydrated it) nothing on it reacts. orgportal/components/hydration.py marks that moment:
-// it sets <html data-hydrated="true"> and fires "app-hydrated".
+// (hydrated it) nothing on it reacts. Then the page's load events run: a click's event sent
+// before them would be handled first and undone by them (the registration page's load shows
+// a fresh form, over the "check your inbox" its Create account had shown).
+// orgportal/components/hydration.py marks both moments: <html data-hydrated="true">, then
+// data-loaded="true" with the "app-loaded" event. The page is ready at the first of these.
 //
 // 1. The browser's own form submission is always refused: every orgportal form is sent by
 //    React over the websocket. A bare HTML submit would be a GET that puts the email and
 //    password of the sign-in form in the address bar and the server log.
-// 2. A click on a button (or a form submitted with Enter) before hydration is not lost: it
-//    is held, the control shows it is busy (aria-busy, a progress cursor, dimmed), and the
-//    click is made again once React is there. Links are left alone: the browser follows
-//    them by itself.
+// 2. A click on a button (or a form submitted with Enter) before the page is ready is not
+//    lost: it is held, the control shows it is busy (aria-busy, a progress cursor, dimmed),
+//    and the click is made again once the page is ready. Links are left alone: the browser
+//    follows them by itself. Later pages of the visit (client-side) are never held.
 (() => {
   const root = document.documentElement;
-  const hydrated = () => root.dataset.hydrated === "true";
+  let settled = false; // the first page was ready once: nothing is held after that
+  const ready = () =>
+    settled ||
+    (settled = root.dataset.hydrated === "true" && root.dataset.loaded === "true");
   const CONTROLS = "button, [role=button], input[type=submit], input[type=button]";
   const held = []; // {element, path, form}: in the order they were made
 
@@ -55,7 +61,7 @@
   document.addEventListener(
     "click",
     (event) => {
-      if (hydrated() || !(event.target instanceof Element)) return;
+      if (ready() || !(event.target instanceof Element)) return;
       const control = event.target.closest(CONTROLS);
       if (!control || control.disabled) return;
       event.preventDefault();
@@ -71,7 +77,7 @@
       event.preventDefault();
       // Enter in a field clicks the form's submit button (held above); a form without one
       // is submitted directly: hold the form itself.
-      if (!hydrated() && event.target instanceof HTMLFormElement && !event.submitter) {
+      if (!ready() && event.target instanceof HTMLFormElement && !event.submitter) {
         hold({ element: event.target, path: pathOf(event.target), form: true });
       }
     },
@@ -103,5 +109,8 @@
     }
   };
   // after the effect that announced it: React's commit is over and its handlers are in place
-  window.addEventListener("app-hydrated", () => setTimeout(replay, 0));
+  window.addEventListener("app-loaded", () => {
+    settled = true;
+    setTimeout(replay, 0);
+  });
 })();

@@ -2,9 +2,10 @@
 `<html data-loaded>` while the page's load events have run (Reflex's `is_hydrated`).
 
 Reflex prerenders each page: its HTML shows before the page's scripts have arrived, and
-until React has hydrated it nothing on it reacts. `assets/before_hydration.js` holds the
-clicks made meanwhile and replays them when this marker says React is there (the
-`app-hydrated` event), so no click is lost; `benchmarks/page_load.py` reads both attributes
+until React has hydrated it nothing on it reacts, and until the page's load events have run
+a click's event would be handled before them (and undone by them: the registration page's
+load shows a fresh form). `assets/before_hydration.js` holds the clicks made meanwhile and
+replays them when this marker says the page is loaded (the `app-loaded` event), so no click is lost; `benchmarks/page_load.py` reads both attributes
 to time a page load to "interactive" (and the floor app sets them the same way).
 
 An effect runs after React has committed the hydrated tree, with every event handler in
@@ -16,6 +17,7 @@ from reflex.vars.base import Var
 
 # Set on <html>; the names are read by assets/before_hydration.js and the benchmark.
 HYDRATED_EVENT = "app-hydrated"
+LOADED_EVENT = "app-loaded"  # each time the page's load events have run
 
 
 class HydrationMarker(rx.Fragment):
@@ -31,7 +33,8 @@ class HydrationMarker(rx.Fragment):
             f" window.dispatchEvent(new Event('{HYDRATED_EVENT}')); }}, []);",
             Var(
                 _js_expr=f"useEffect(() => {{ document.documentElement.dataset.loaded ="
-                f" String(!!{loaded!s}); }}, [{loaded!s}])",
+                f" String(!!{loaded!s}); if ({loaded!s})"
+                f" window.dispatchEvent(new Event('{LOADED_EVENT}')); }}, [{loaded!s}])",
                 _var_data=loaded._get_all_var_data(),
             ),
         ]

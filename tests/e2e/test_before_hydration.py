@@ -88,3 +88,56 @@ def test_a_form_sent_with_enter_before_the_page_works_is_sent_once_it_does(page:
     # the page works now: nothing is held any more
     assert page.locator("[data-held-click]").count() == 0
 
+
+class HeldFrames:
+    """The page's websocket to the app, with the app's frames to the page held until
+    `release()` (a slow connection: React has hydrated the page, its load events have not
+    come back yet)."""
+
+    def __init__(self, page: Page):
+        self.frames: list | None = []
+        page.route_web_socket(re.compile(r".*/_event.*"), self.connect)
+
+    def connect(self, ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message))
+        server.on_message(self.to_page(ws))
+
+    def to_page(self, ws):
+        def forward(message) -> None:
+            if self.frames is None:
+                ws.send(message)
+            else:
+                self.frames.append((ws, message))
+
+        return forward
+
+    def release(self) -> None:
+        frames, self.frames = self.frames or [], None
+        for ws, message in frames:
+            ws.send(message)
+
+
+def test_create_account_pressed_before_the_pages_load_events_ran_is_not_undone(page: Page):
+    """The registration page's load event shows a fresh form. A Create account pressed after
+    hydration but before that load came back used to be handled first, and its "check your
+    inbox" undone by the load: now the press waits for the page's load, then is made."""
+    frames = HeldFrames(page)
+    page.goto("/register")
+    page.wait_for_function("document.documentElement.dataset.hydrated === 'true'")
+    address = unique_email("before-load")
+    page.get_by_label("First name").fill("Early")
+    page.get_by_label("Last name").fill("Bird")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    button = page.get_by_role("button", name="Create account")
+    button.click()
+    time.sleep(0.5)
+    assert page.evaluate("document.documentElement.dataset.loaded") != "true"
+    _held_busy(page, button)
+
+    frames.release()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=30_000)
+    expect(page.locator("#register-sent-to")).to_have_text(address)
+    time.sleep(1.0)  # nothing comes afterwards to undo it
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
