@@ -11,6 +11,9 @@ redirect; rollups keep the page fast).
 
    - **bare**: a Starlette app answering `GET /l/{slug}` with the same 302 from a dict in
      memory (no database, no middleware);
+   - **bare + SPEC §18 minimum**: the same app inside the least SPEC §18 asks of every
+     request, written lean (`spec_minimum`: request id, metrics, JSON log line, security
+     headers, the click kept in memory): the floor any implementation of the spec stands on;
    - **orgportal**: the app's real front door as `orgportal.orgportal` builds it, minus
      Reflex's own pages: `Gateway(host_routing=True)` (request id, metrics, one JSON log
      line per request to a file, security headers, client address, Host routing) in front
@@ -190,6 +193,70 @@ def serve_bare(port: int, slugs: list[str]) -> None:
     uvicorn.run(bare_app(slugs), port=port, **SERVER_FLAGS)
 
 
+def spec_minimum(app, log):
+    """`app` with the least SPEC §18 asks of every request, written as lean as it goes: a
+    request id (returned in X-Request-ID), the request counted and timed in a Prometheus
+    counter and histogram, one JSON log line with the app's keys, the four security headers
+    (the app's own bytes), and the click kept in memory (nothing parses or writes it). No
+    Host routing, no cache, no visitor cookie, no origin rule: what any implementation of
+    the spec pays before its own work, the floor under orgportal's front door."""
+    import json
+
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+    from orgportal.api import security_headers
+
+    registry = CollectorRegistry()
+    labels = ("route", "method", "status_class")
+    requests = Counter("http_requests", "requests", labels, registry=registry)
+    durations = Histogram("http_duration", "durations", labels, registry=registry)
+    counted = requests.labels("/l/{slug}", "GET", "3xx")
+    timed = durations.labels("/l/{slug}", "GET", "3xx")
+    headers = security_headers.for_path("/l/x")
+    clicks: list[tuple] = []
+
+    async def observed(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        started = time.perf_counter()
+        request_id = os.urandom(16).hex()
+        clicks.append((scope["path"], scope["headers"], request_id))
+        if len(clicks) > 10_000:  # a writer would have taken them
+            clicks.clear()
+        status = 500
+
+        async def sending(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [*headers, (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": [*message["headers"], *extra]}
+            await send(message)
+
+        await app(scope, receive, sending)
+        seconds = time.perf_counter() - started
+        counted.inc()
+        timed.observe(seconds)
+        log.write(
+            f'{{"time": "{datetime.now(UTC).isoformat()}", "level": "INFO", '
+            f'"logger": "orgportal.http", "message": "GET /l/{{slug}} {status}", '
+            f'"request_id": "{request_id}", "kind": "http", "method": "GET", '
+            f'"route": "/l/{{slug}}", "path": {json.dumps(scope["path"])}, '
+            f'"status": {status}, "duration_ms": {seconds * 1000:.2f}, '
+            f'"client": "{scope["client"][0]}"}}\n'
+        )
+
+    return observed
+
+
+def serve_floor(port: int, slugs: list[str], log_file: str) -> None:
+    """Child process: `bare_app` inside `spec_minimum` under uvicorn."""
+    import uvicorn
+
+    log = open(log_file, "a", buffering=1 << 16)  # noqa: SIM115
+    uvicorn.run(spec_minimum(bare_app(slugs), log), port=port, **SERVER_FLAGS)
+
+
 def front_door():
     """The app's ASGI stack as `orgportal.orgportal` builds it, with a stand-in (404) for
     Reflex's own pages and websocket: Reflex mounts its app under the API
@@ -353,6 +420,9 @@ def redirects(engine, env: dict, args, tmp: Path) -> None:
     )
     with Server("bare", env, ["--slugs", str(slugs_file)]) as bare:
         base = measure(bare.base, "/l/{slug}", args, slugs)
+    floor_log = ["--slugs", str(slugs_file), "--log-file", str(tmp / "floor.log")]
+    with Server("floor", env, floor_log) as floor:
+        spec = measure(floor.base, "/l/{slug}", args, slugs)
     before = all_clicks(engine)
     runs = {}
     with Server("app", env, ["--log-file", str(log_file)]) as app:
@@ -364,6 +434,10 @@ def redirects(engine, env: dict, args, tmp: Path) -> None:
     lines = log_file.read_text().count("\n")
     print(f"   {'':32} {'redirects/s':>12} {'p99 ms':>8} {'× bare rate':>12} {'× bare p99':>11}")
     print(f"   {'bare Starlette, dict':32} {base.rate:12.0f} {base.p99 * 1000:8.2f}")
+    print(
+        f"   {'bare + SPEC §18 minimum':32} {spec.rate:12.0f} {spec.p99 * 1000:8.2f} "
+        f"{spec.rate / base.rate:12.2f} {spec.p99 / base.p99:11.2f}"
+    )
     for name, m in runs.items():
         print(
             f"   {'orgportal ' + name:32} {m.rate:12.0f} {m.p99 * 1000:8.2f} "
@@ -563,13 +637,15 @@ def main() -> None:
     parser.add_argument("--analytics", action="store_true")
     parser.add_argument("--clicks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--serve", choices=["bare", "app"])
+    parser.add_argument("--serve", choices=["bare", "floor", "app"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--slugs")
     parser.add_argument("--log-file")
     args = parser.parse_args()
     if args.serve == "bare":
         return serve_bare(args.port, Path(args.slugs).read_text().split())
+    if args.serve == "floor":
+        return serve_floor(args.port, Path(args.slugs).read_text().split(), args.log_file)
     if args.serve == "app":
         return serve_app(args.port, args.log_file)
 
