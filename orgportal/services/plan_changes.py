@@ -146,15 +146,6 @@ def standing_to_buy(session: Session, *, user: User, organization_id: int) -> St
     return standing(session, organization)
 
 
-def plan_changes(session: Session, *, user: User, organization_id: int) -> list[PlanChange]:
-    """The summary of every paid plan × interval for the organization, for who may buy
-    (Owner, Billing Admin), before Checkout or the switch."""
-    now = standing_to_buy(session, user=user, organization_id=organization_id)
-    return [
-        summarize(now, plan.key, interval) for plan in plans.PAID for interval in plans.INTERVALS
-    ]
-
-
 def summarize(now: Standing, plan_key: str, interval: str) -> PlanChange:
     target = plans.PLANS[plan_key]
     step = plans.RANK[plan_key] - plans.RANK[now.plan.key]

@@ -370,10 +370,10 @@ def test_a_hot_reads_second_get_skips_fastapis_routing(polled):
     reads = [usage, f"/api/organizations/{polled.org_ref}", "/api/links"]
     reads.append(f"/api/links/{polled.link_id}/stats")
     lane = _hot_lane(polled.client)
-    lane._paths.clear()
+    lane.forget()
     first = {path: polled.client.get(path, headers=polled.keys["owner"]) for path in reads}
-    assert set(lane._paths) == set(reads)
-    assert {lane._paths[path][2].path for path in reads} == {
+    assert set(lane.remembered()) == set(reads)
+    assert set(lane.remembered().values()) == {
         "/organizations/{organization_id}/usage",
         "/organizations/{organization_id}",
         "/links",
@@ -386,7 +386,7 @@ def test_a_hot_reads_second_get_skips_fastapis_routing(polled):
     for path in ("/api/me", "/api/docs", f"/api/links/{polled.link_id}"):
         polled.client.get(path, headers=polled.keys["owner"])
     polled.client.post("/api/links", headers=polled.keys["owner"], json={"url": "not a url"})
-    assert set(lane._paths) == set(reads)
+    assert set(lane.remembered()) == set(reads)
 
 
 def test_the_hot_lane_refuses_and_fails_as_fastapi_does(polled, tmp_path, monkeypatch):
@@ -399,16 +399,16 @@ def test_the_hot_lane_refuses_and_fails_as_fastapi_does(polled, tmp_path, monkey
     usage = f"/api/organizations/{polled.org_ref}/usage"
     outsider = {"Authorization": "Bearer op_nope"}
     for headers in (outsider, polled.keys["owner"]):
-        lane._paths.clear()
+        lane.forget()
         routed = polled.client.get(usage, headers=headers)
-        assert usage in lane._paths
+        assert usage in lane.remembered()
         direct = polled.client.get(usage, headers=headers)
         assert (direct.status_code, direct.content) == (routed.status_code, routed.content)
     assert routed.status_code == 200
     gone = create_engine(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
     monkeypatch.setattr(db, "engine", lambda: gone)
     worker_cache.clear()  # the next reads need the database
-    lane._paths.clear()
+    lane.forget()
     routed = polled.client.get(usage, headers=polled.keys["owner"])
     worker_cache.clear()
     direct = polled.client.get(usage, headers=polled.keys["owner"])

@@ -56,6 +56,15 @@ class HotReads:
         if found is None:
             self._learn(path, scope)
 
+    def remembered(self) -> dict[str, str]:
+        """The paths answered in front of the router now, each with its route's template
+        (what operators and tests may look at; the lane itself keeps more)."""
+        return {path: found[2].path for path, found in self._paths.items()}
+
+    def forget(self) -> None:
+        """Route every path through FastAPI again (the next GET of each is learned anew)."""
+        self._paths.clear()
+
     def _learn(self, path: str, scope: Scope) -> None:
         """Remember the route FastAPI's router chose for this GET when it is a hot read: the
         router leaves its choice (`route`) and the path's parameters in the scope."""
