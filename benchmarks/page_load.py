@@ -57,6 +57,19 @@ from usage_live import free_port, stop_app  # noqa: E402
 WATCH = """
 ((spec) => {
   const P = (window.__pageLoad = { hydrated: 0, loaded: 0, interactive: 0 });
+  // the page's websocket: when it was made, opened, and its messages before data-loaded
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    P.socket = P.socket || performance.now();
+    socket.addEventListener("open", () => { P.open = P.open || performance.now(); });
+    socket.addEventListener("message", () => {
+      if (!P.loaded) { P.messages = (P.messages || 0) + 1; P.last_message = performance.now(); }
+    });
+    return socket;
+  };
+  Object.assign(window.WebSocket, Native);
+  window.WebSocket.prototype = Native.prototype;
   const shown = () => {
     for (const el of document.querySelectorAll(spec.selector)) {
       const text = (el.textContent || "").trim();
@@ -103,6 +116,7 @@ class Target:
     cold: list[float] = field(default_factory=list)  # navigation start → interactive, ms
     warm: list[float] = field(default_factory=list)
     hydrated: list[float] = field(default_factory=list)  # → React hydrated (cold loads)
+    marks: dict = field(default_factory=dict)  # cold loads' websocket marks (`split`)
     js: dict = field(default_factory=dict)  # the last cold load's JavaScript
 
 
@@ -192,6 +206,20 @@ def report(results: list[Target], runs: int) -> None:
             f"| {t.js['decoded'] / max(1, floor.js['decoded']):.1f}× "
             f"| {t.js['decoded_before']:,} B |"
         )
+    print(
+        "\nAfter React hydrated (cold, medians, ms from navigation start): when the page's "
+        "websocket was made and opened, the last message before the load events' data, and "
+        "interactive\n"
+    )
+    print("| page | hydrated | socket made | socket open | load's data in | interactive |")
+    print("|---|---|---|---|---|---|")
+    for t in results:
+        mark = {name: statistics.median(v) if v else 0 for name, v in t.marks.items()}
+        print(
+            f"| {t.name} | {statistics.median(t.hydrated):.0f} | {mark.get('socket', 0):.0f} "
+            f"| {mark.get('open', 0):.0f} | {mark.get('last_message', 0):.0f} "
+            f"| {statistics.median(t.cold):.0f} |"
+        )
 
 
 def main() -> None:
@@ -241,6 +269,8 @@ def main() -> None:
                     t.cold.append(cold["interactive"])
                     t.warm.append(warm["interactive"])
                     t.hydrated.append(cold["hydrated"])
+                    for name in ("socket", "open", "last_message"):
+                        t.marks.setdefault(name, []).append(cold.get(name, 0))
                     t.js = js
                 print(f"  run {n + 1}/{args.runs} done", flush=True)
             browser.close()

@@ -23,8 +23,7 @@ import logging
 import re
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -51,15 +50,26 @@ def request_id(incoming: str | None) -> str:
     return randomness.token_hex(16)
 
 
-@contextmanager
-def request_context(**fields: Any) -> Iterator[dict[str, Any]]:
-    """Start a request's fields (e.g. its `request_id`); yields the dict `bind` adds to."""
-    current = {key: value for key, value in fields.items() if value is not None}
-    token = _fields.set(current)
-    try:
-        yield current
-    finally:
-        _fields.reset(token)
+def request_context(**fields: Any) -> AbstractContextManager[dict[str, Any]]:
+    """Start a request's fields (e.g. its `request_id`); the block gets the dict `bind`
+    adds to."""
+    return _RequestContext({key: value for key, value in fields.items() if value is not None})
+
+
+class _RequestContext:
+    """`request_context`'s block: a class, not a generator, as every request enters one."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> dict[str, Any]:
+        self._token = _fields.set(self._fields)
+        return self._fields
+
+    def __exit__(self, *_exc: object) -> None:
+        _fields.reset(self._token)
 
 
 def start(**fields: Any) -> dict[str, Any]:

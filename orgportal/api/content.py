@@ -1,7 +1,7 @@
 """Short-link redirects and My Files downloads (session cookie, workspace checked)."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -105,12 +105,13 @@ async def serve_short_link(
     send: Send,
     app: ASGIApp,
     extra: Sequence[tuple[bytes, bytes]] = (),
-    page_extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Callable[[], Sequence[tuple[bytes, bytes]]] = tuple,
 ) -> bool:
     """Answer `scope` if it is a short link's redirect (a missing `/{slug}` goes on to
     `app`); False: not a short-link path, nothing was sent. `extra`: headers to add to
-    whatever is answered (`security_headers.adding`; the gateway's); `page_extra`: to
-    anything but the redirect (the gateway's browser nonce cookie: a page loads)."""
+    whatever is answered (`security_headers.adding`; the gateway's); `page_extra`: makes
+    the headers for anything but the redirect (the gateway's browser nonce cookie, a random
+    token: a page loads), called only for those."""
     if scope["type"] != "http" or scope.get("method") != "GET" or scope.get(_LOOKED_AT):
         return False
     path: str = scope["path"]
@@ -130,9 +131,7 @@ async def serve_short_link(
     ):
         return False
     scope[_LOOKED_AT] = True
-    await serve_slug(
-        scope, receive, send, slug, or_else=app, extra=extra, page_extra=page_extra
-    )
+    await serve_slug(scope, receive, send, slug, or_else=app, extra=extra, page_extra=page_extra)
     return True
 
 
@@ -158,11 +157,11 @@ async def serve_slug(
     *,
     or_else: ASGIApp | None,
     extra: Sequence[tuple[bytes, bytes]] = (),
-    page_extra: Sequence[tuple[bytes, bytes]] = (),
+    page_extra: Callable[[], Sequence[tuple[bytes, bytes]]] = tuple,
 ) -> None:
     """Redirect to the slug's link; a pending one's page; no such link: `or_else` (the app
     behind `/{slug}`), or the 404 page of `/l/{slug}`. `extra`: headers added to any of
-    them (to the redirect directly, to the others by wrapping `send`); `page_extra`: to
+    them (to the redirect directly, to the others by wrapping `send`); `page_extra()`: to
     all but the redirect."""
     seen = request_headers(scope)
     try:
@@ -173,13 +172,13 @@ async def serve_slug(
         if or_else is not None or not database_unavailable(exc):
             raise
         answer = database_unavailable_response()
-        await answer(scope, receive, security_headers.adding(send, [*extra, *page_extra]))
+        await answer(scope, receive, security_headers.adding(send, [*extra, *page_extra()]))
         return
     if link is not None and not link.pending_approval:
         scope.setdefault("route", ROOT_ROUTE)
         await click_recording.send_redirect(followed, send, extra)
         return
-    send = security_headers.adding(send, [*extra, *page_extra])
+    send = security_headers.adding(send, [*extra, *page_extra()])
     if link is None:
         if or_else is not None:
             await or_else(scope, receive, send)

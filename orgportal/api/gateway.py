@@ -178,46 +178,46 @@ class Gateway:
                 await self.reflex_app(scope, receive, send)
             return
         path = scope["path"]
-        # every response gets the security headers, a page also the nonce cookie (a short
-        # link's redirect loads no page: it sends the headers itself; every other answer
-        # gets both through the wrapped `send`)
-        extra = security_headers.for_path(path)
-        cookie = _browser_cookie(scope)
         # Every use case of this request runs for its client's address (the Security
         # settings of any organization it touches are held there: `permissions.require`).
         rest = is_rest_path(path)  # matched once: the REST patterns are many
         api = rest or is_scim_path(path)
-        with client_address.calling_from(client_address.of_scope(scope), api=api):
-            await self._dispatch(scope, receive, send, extra, cookie, path, rest)
+        address = scope[operations.CLIENT_ADDRESS] = client_address.of_scope(scope)
+        with client_address.calling_from(address, api=api):
+            await self._dispatch(scope, receive, send, path, rest)
 
     async def _dispatch(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        extra: list[tuple[bytes, bytes]],
-        cookie: list[tuple[bytes, bytes]],
-        path: str,
-        rest: bool,
+        self, scope: Scope, receive: Receive, send: Send, path: str, rest: bool
     ) -> None:
-        wrapped = security_headers.adding(send, extra + cookie)
+        # every response gets the security headers, a page also the nonce cookie (a short
+        # link's redirect loads no page: it sends the headers itself, and the cookie, a
+        # random token, is made only for the other answers; they get both through the
+        # wrapped `send`)
+        extra = security_headers.for_path(path)
+
+        def page_extra() -> list[tuple[bytes, bytes]]:
+            return _browser_cookie(scope)
+
+        def wrapped() -> Send:
+            return security_headers.adding(send, extra + page_extra())
+
         if path.startswith(public_tickets.PREFIX + "/"):
-            await self.public(scope, receive, wrapped)
+            await self.public(scope, receive, wrapped())
         elif rest:
-            await self.rest(scope, receive, wrapped)
+            await self.rest(scope, receive, wrapped())
         elif is_scim_path(path):
-            await self.api(scope, receive, wrapped)
+            await self.api(scope, receive, wrapped())
         elif not SAML_ACS.match(path) and (reason := cross_origin_refusal(scope)):
-            await JSONResponse({"detail": reason}, status_code=403)(scope, receive, wrapped)
+            await JSONResponse({"detail": reason}, status_code=403)(scope, receive, wrapped())
         elif path == uploads.PATH and scope["method"] == "POST":
-            await self.uploads(scope, receive, wrapped)
+            await self.uploads(scope, receive, wrapped())
         elif not (  # a short link's redirect sends `extra` itself
             self.short_links
             and await content.serve_short_link(
-                scope, receive, send, self.reflex_app, extra, page_extra=cookie
+                scope, receive, send, self.reflex_app, extra, page_extra=page_extra
             )
         ):
-            await self.reflex_app(scope, receive, wrapped)
+            await self.reflex_app(scope, receive, wrapped())
 
 
 def _forwarded_scheme(scope: Scope) -> Scope:

@@ -39,6 +39,9 @@ _REQUEST_ID_KEY = logs.REQUEST_ID_HEADER.encode()
 HEALTH, READY, METRICS = "/healthz", "/readyz", "/metrics"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 NO_STORE = {"cache-control": "no-store"}
+# scope key: the request's client address, once the gateway has worked it out (its log line
+# reads it there instead of again)
+CLIENT_ADDRESS = "orgportal.client_address"
 # Paths some part of the app (Reflex itself, FastAPI's docs) answers without a route of ours.
 KNOWN_PATHS = frozenset(
     {"/api/docs", "/api/openapi.json", "/ping", "/_health", "/favicon.ico", "/robots.txt",
@@ -159,7 +162,7 @@ def _record(scope: Scope, status: int, seconds: float, fields: dict, own: bool) 
         "path": logs.loggable_path(scope["path"], route),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
-        "client": of_scope(scope),
+        "client": scope.get(CLIENT_ADDRESS) or of_scope(scope),
     }
     writer = logs.direct_writer(log)
     if writer is not None:  # the line JsonFormatter would make, without a LogRecord

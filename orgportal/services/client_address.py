@@ -8,8 +8,8 @@ configured proxy (TRUSTED_PROXIES), and walk it from the right, skipping further
 proxies, to the first address that is not one of ours.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
@@ -106,12 +106,23 @@ def set_current(address: str) -> None:
     _through_api.set(False)
 
 
-@contextmanager
-def calling_from(address: str, *, api: bool = False) -> Iterator[None]:
+def calling_from(address: str, *, api: bool = False) -> AbstractContextManager[None]:
     """Run a block as a use case for the client at `address` (`api`: through the REST API)."""
-    token, api_token = _current.set(address), _through_api.set(api)
-    try:
-        yield
-    finally:
+    return _CallingFrom(address, api)
+
+
+class _CallingFrom:
+    """`calling_from`'s block: a class, not a generator, as every request enters one."""
+
+    __slots__ = ("_address", "_api", "_tokens")
+
+    def __init__(self, address: str, api: bool) -> None:
+        self._address, self._api = address, api
+
+    def __enter__(self) -> None:
+        self._tokens = (_current.set(self._address), _through_api.set(self._api))
+
+    def __exit__(self, *_exc: object) -> None:
+        token, api_token = self._tokens
         _current.reset(token)
         _through_api.reset(api_token)
