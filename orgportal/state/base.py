@@ -4,6 +4,7 @@ Nothing here trusts the browser: every handler re-reads the session from the Htt
 cookie of the websocket handshake and re-checks it against the database.
 """
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -295,8 +296,13 @@ class AppState(StoredWhenUsed, rx.State):
         the active workspace) in the same transaction: one authentication, one round trip.
         When the page's Security settings then refuse the viewer, the action still stands
         (switching to a workspace that refuses you leads to its gate) and nothing is shown."""
-        refused: org_security.AccessRefused | None = None
-        try:
+        # the page's states are fetched here, on the event loop (from the state manager);
+        # the transaction that fills them runs in a worker thread, so that a page load's
+        # queries never hold up the other requests and events this worker serves (this
+        # event holds its tab's state lock meanwhile: nothing else touches these states)
+        states = [await self.get_state(state_class) for state_class in PAGE_STATES.get(route, ())]
+
+        def fill() -> org_security.AccessRefused | None:
             with unit_of_work() as session:
                 viewer = self._viewer(session, show=action is None)
                 if action is not None:
@@ -307,11 +313,13 @@ class AppState(StoredWhenUsed, rx.State):
                 except org_security.AccessRefused as exc:
                     if action is None:
                         raise
-                    refused = exc  # committed with the action, the page left unfilled
-                else:
-                    for state_class in PAGE_STATES.get(route, ()):
-                        state = await self.get_state(state_class)
-                        state._load(session, viewer)
+                    return exc  # committed with the action, the page left unfilled
+                for state in states:
+                    state._load(session, viewer)
+            return None
+
+        try:
+            refused = await asyncio.to_thread(fill)  # (the context, so the client's address, too)
             if refused is not None:
                 return self._refused(refused)
             self.page_ready = True

@@ -2,6 +2,7 @@
 signed-out visitor is sent to sign in, whichever page they open (the state core)."""
 
 import asyncio
+import time
 
 import pytest
 from reflex import constants
@@ -111,3 +112,42 @@ def test_a_page_filled_ahead_is_not_said_loaded_before_its_own_load_event(sessio
     state = connected(f"{routes.SESSION_COOKIE}={raw}", routes.ORGANIZATION)
     asyncio.run(AppState.fill_ahead.fn(state, routes.LINKS))
     assert not state.parent_state.is_hydrated
+
+
+def test_a_page_loads_queries_leave_the_event_loop_free(session, counted, monkeypatch):
+    """The page's transaction runs in a worker thread: while it waits on the database the
+    worker's event loop goes on serving everything else (here: a ticker), where it used to
+    stand still for the whole load."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    raw, _ = open_session(session, owner, org.id)
+    session.commit()
+    state = connected(f"{routes.SESSION_COOKIE}={raw}", routes.LINKS)
+    slow_class = PAGE_STATES[routes.LINKS][0]
+    real_load = slow_class._load
+
+    def slow_load(self, session, viewer):
+        time.sleep(0.5)  # a slow query
+        return real_load(self, session, viewer)
+
+    monkeypatch.setattr(slow_class, "_load", slow_load)
+
+    async def load_while_ticking() -> tuple[object, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        running = asyncio.create_task(ticker())
+        try:
+            events = await AppState.load_page.fn(state, routes.LINKS)
+        finally:
+            running.cancel()
+        return events, ticks
+
+    events, ticks = asyncio.run(load_while_ticking())
+    assert events is None and state.page_ready
+    assert ticks >= 10, ticks  # ~50 in 0.5 s; a blocked loop ticks once, after the load
