@@ -142,8 +142,9 @@ def start_orgportal(tmp: Path, env: dict[str, str]):
     return start_app(["make", "run"], root, env, tmp / "app.log", "/login")
 
 
-def start_floor(tmp: Path, port: int):
-    root = app_copy(FLOOR_APP, tmp / "floor", make_stamps=False)
+def start_floor(tmp: Path, port: int, source: Path = FLOOR_APP, ready: str = "/start"):
+    """The floor app (or another bare Reflex app in `benchmarks/`), built for production."""
+    root = app_copy(source, tmp / source.name, make_stamps=False)
     env = {
         "PORT": str(port),
         "PATH": tool_path(),
@@ -151,7 +152,7 @@ def start_floor(tmp: Path, port: int):
         "REFLEX_TELEMETRY_ENABLED": "false",
     }
     cmd = ["reflex", "run", "--env", "prod"]
-    return start_app(cmd, root, env, tmp / "floor.log", "/start")
+    return start_app(cmd, root, env, tmp / f"{source.name}.log", ready)
 
 
 # --- what the runs need in the database ----------------------------------------------------

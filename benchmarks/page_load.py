@@ -32,6 +32,12 @@ included, compressed when served compressed) and decoded (the scripts' size), al
 the analytics chart's recharts, come after).
 
     .venv/bin/python benchmarks/page_load.py [--runs 5] [--pages /links /analytics]
+    .venv/bin/python benchmarks/page_load.py --shapes [--runs 9]
+
+`--shapes` measures only `benchmarks/shapes_app`: the same twelve-row table of links built
+with orgportal's kind of components (Radix Themes layout and text components, style props, a
+dialog per row), without the dialogs, and as plain elements with static class names, next to
+that app's bare page.
 """
 
 import argparse
@@ -222,15 +228,70 @@ def report(results: list[Target], runs: int) -> None:
         )
 
 
+SHAPES = {  # path → (its data's element, text): benchmarks/shapes_app
+    "/bare": ("#bare-data", "Hello"),
+    "/heavy": ('[aria-label="Link link-11"]', ""),
+    "/medium": ('[aria-label="Link link-11"]', ""),
+    "/light": ('[aria-label="Link link-11"]', ""),
+}
+
+
+def shapes(runs: int) -> None:
+    """`--shapes`: the same twelve-row table built three ways (`benchmarks/shapes_app`), cold
+    loads interleaved run by run, next to the bare page of the same app: how much of a page
+    load is its components' own cost in the browser, with no app around them."""
+    from navigation import start_floor
+
+    tmp = Path(tempfile.mkdtemp(prefix="page-shapes-"))
+    port = free_port()
+    app = start_floor(tmp, port, ROOT / "benchmarks" / "shapes_app", ready="/bare")
+    marks: dict[str, list[dict]] = {path: [] for path in SHAPES}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            for n in range(runs + 1):  # the first round warms the server up
+                for path, (selector, text) in SHAPES.items():
+                    context = browser.new_context(
+                        base_url=f"http://localhost:{port}", viewport={"width": 1280, "height": 900}
+                    )
+                    spec = {"selector": selector, "text": text}
+                    context.add_init_script(WATCH % json.dumps(spec))
+                    page = context.new_page()
+                    page.goto(path)
+                    mark = wait_interactive(page)
+                    context.close()
+                    if n:
+                        marks[path].append(mark)
+            browser.close()
+    finally:
+        stop_app(app)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{runs} cold loads each, interleaved; medians in ms; load average {load}\n")
+    print("| page | interactive | ÷ bare | React hydrated | hydrated → interactive |")
+    print("|---|---|---|---|---|")
+    bare = statistics.median(m["interactive"] for m in marks["/bare"])
+    for path, measured in marks.items():
+        done = statistics.median(m["interactive"] for m in measured)
+        hydrated = statistics.median(m["hydrated"] for m in measured)
+        after = statistics.median(m["interactive"] - m["hydrated"] for m in measured)
+        print(f"| {path} | {done:.0f} | {done / bare:.2f}× | {hydrated:.0f} | {after:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pages", nargs="*", default=[], help="only these orgportal paths")
+    parser.add_argument(
+        "--shapes", action="store_true", help="what a page's components cost (shapes_app)"
+    )
     # while working on it: measure apps already running (orgportal's database URL too)
     parser.add_argument("--app", default="", help=argparse.SUPPRESS)
     parser.add_argument("--floor", default="", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.shapes:
+        shapes(args.runs)
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="page-load-"))
     port = free_port()
