@@ -52,6 +52,7 @@ from orgportal.pages.password_reset import (
 )
 from orgportal.pages.projects import project_page, projects_page
 from orgportal.pages.security import address_blocked_page, two_factor_required_page
+from orgportal.pages.ticket_reply import ticket_reply_page
 from orgportal.pages.tickets import ticket_page, tickets_page
 from orgportal.services import files, logos, webhooks
 from orgportal.services.accounts import Viewer
@@ -92,6 +93,7 @@ from orgportal.state.projects import ProjectsState, ProjectState
 from orgportal.state.scim import ScimState
 from orgportal.state.sso import MAX_METADATA_BYTES, SsoSettingsState
 from orgportal.state.support_settings import SupportSettingsState
+from orgportal.state.ticket_reply import TicketReplyState
 from orgportal.state.tickets import TicketsState, TicketState
 from orgportal.state.two_factor import SecurityGateState, TwoFactorState
 from orgportal.state.usage import UsageState
@@ -291,6 +293,8 @@ OWN_LOAD_PAGES = [
     (password_reset_page, routes.PASSWORD_RESET, "Reset password", PasswordResetState.start_over),
     (reset_link_page, routes.PASSWORD_RESET_LINK, "Choose a new password", ResetLinkState.check),
     (email_change_page, routes.EMAIL_CHANGE, "Email change", EmailChangeState.confirm),
+    # a ticket's requester, from the link in a staff reply's mail (SPEC §17)
+    (ticket_reply_page, routes.TICKET_REPLY, "Your ticket", TicketReplyState.load),
 ]
 
 

@@ -32,6 +32,9 @@ PASSWORD_RESET = "/password-reset"
 PASSWORD_RESET_LINK = "/password-reset/[token]"
 EMAIL_CHANGE = "/account/email/[token]"
 PAGES += (PASSWORD_RESET, PASSWORD_RESET_LINK, EMAIL_CHANGE)
+# A ticket's requester reads its conversation and replies, signed out (SPEC §7, §17).
+TICKET_REPLY = "/support/ticket/[token]"
+PAGES += (TICKET_REPLY,)
 # An organization's Security settings refused the viewer (SPEC §13): set up
 # two-factor sign-in to continue, or an address outside its IP allowlist.
 TWO_FACTOR_REQUIRED = "/security/two-factor"
@@ -125,6 +128,11 @@ def tickets_list(query: str = "") -> str:
 def password_reset_link(token: str) -> str:
     """The page a password-reset mail links to."""
     return f"/password-reset/{quote(token, safe='')}"
+
+
+def ticket_reply_link(token: str) -> str:
+    """The page a staff reply's mail links to: the requester's side of the ticket."""
+    return f"/support/ticket/{quote(token, safe='')}"
 
 
 def email_change_link(token: str) -> str:

@@ -9,6 +9,7 @@ ACCENT = "indigo"
 CARD_WIDTH = "100%"
 PAGE_MAX_WIDTH = "960px"
 FORM_MAX_WIDTH = "420px"
+CONVERSATION_MAX_WIDTH = "640px"  # a signed-out page that shows a ticket's messages
 theme = {"accent_color": ACCENT, "radius": "medium", "appearance": "light"}
 PRODUCT = "orgportal"
 # Below Radix's `md` breakpoint (768px) the layout is the phone one.

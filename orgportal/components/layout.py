@@ -520,11 +520,13 @@ def brand() -> rx.Component:
     )
 
 
-def centered_card(*children: rx.Component) -> rx.Component:
-    return rx.fragment(skip_link(), _centered_main(*children))
+def centered_card(*children: rx.Component, max_width: str = styles.FORM_MAX_WIDTH) -> rx.Component:
+    """A signed-out page: the brand over one card, in the `main` landmark; `max_width` wider
+    than a form's for a page that reads more than it asks (a ticket's conversation)."""
+    return rx.fragment(skip_link(), _centered_main(*children, max_width=max_width))
 
 
-def _centered_main(*children: rx.Component) -> rx.Component:
+def _centered_main(*children: rx.Component, max_width: str = styles.FORM_MAX_WIDTH) -> rx.Component:
     return rx.el.main(
         rx.center(
             rx.vstack(
@@ -537,7 +539,7 @@ def _centered_main(*children: rx.Component) -> rx.Component:
                 align="center",
                 spacing="4",
                 width="100%",
-                max_width=styles.FORM_MAX_WIDTH,
+                max_width=max_width,
             ),
             min_height="100vh",
             padding="1em",

@@ -47,6 +47,7 @@ from orgportal.models.support import (
     Ticket,
     TicketCounter,
     TicketMessage,
+    TicketReplyLink,
     TicketStatus,
 )
 from orgportal.models.user import LoginAttempt, User, UserSession, UserToken
@@ -104,6 +105,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "TicketMessage",
+    "TicketReplyLink",
     "TicketStatus",
     "SamlAssertionSeen",
     "SsoConnection",

@@ -1,4 +1,5 @@
-"""The support desk (SPEC §7): tickets and their numbering, departments, authorized domains.
+"""The support desk (SPEC §7): tickets and their numbering, departments, authorized domains,
+and the links that let a ticket's requester reply.
 
 A ticket stores its full number string (`ACME-007`), so renaming the prefix never changes
 an existing number. Numbers come from one counter row per (organization, prefix), bumped
@@ -109,3 +110,16 @@ class TicketMessage(SQLModel, table=True):
     from_requester: bool = False
     body: str = Field(max_length=5000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketReplyLink(SQLModel, table=True):
+    """The link in a staff reply's mail that lets the requester read the conversation and
+    answer it (`/support/ticket/<token>`). Only SHA-256 of the token is stored."""
+
+    __tablename__ = "ticket_reply_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

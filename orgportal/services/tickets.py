@@ -18,7 +18,7 @@ from orgportal.db import mark_changed
 from orgportal.models import Department, Organization, Ticket, TicketCounter, TicketMessage, User
 from orgportal.models.base import utcnow
 from orgportal.models.support import TicketStatus
-from orgportal.services import audit, notifications, outbox, seats, webhooks
+from orgportal.services import audit, notifications, outbox, reply_links, seats, webhooks
 from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.paging import one_page
 from orgportal.services.permissions import Permission, organization_row, require
@@ -183,7 +183,18 @@ def _open(
             body=submission.message,
         )
     )
-    webhooks.emit(session, organization_id, "ticket.created", {"ticket_id": ticket.id, "number": ticket.number, "subject": ticket.subject, "requester_email": ticket.requester_email, "source": source})
+    webhooks.emit(
+        session,
+        organization_id,
+        "ticket.created",
+        {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "requester_email": ticket.requester_email,
+            "source": source,
+        },
+    )
     return ticket
 
 
@@ -263,25 +274,52 @@ def reply(
     """A staff reply, emailed to the requester; replying to a closed ticket reopens it."""
     organization, _ = require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
-    try:
-        body = text(body, label="Reply", min_len=1, max_len=LIMITS["message"])
-    except FieldError as exc:
-        raise ValidationFailed({"reply": str(exc)}) from exc
+    body = reply_text(body)
     message = TicketMessage(
         ticket_id=ticket.id, author_id=user.id, author_name=user.display_name, body=body
     )
-    session.add(message)
-    _set_status(session, ticket, TicketStatus.OPEN)
-    webhooks.emit(session, organization_id, "ticket.replied", {"ticket_id": ticket.id, "number": ticket.number, "author": user.email, "body": body})
+    add_reply(session, ticket, message, author_email=user.email)
+    # the requester answers through this link (`ticket_replies`), which reaches this agent
+    link = reply_links.new_reply_link(session, ticket)
     outbox.queue_mail(
         session,
         to=ticket.requester_email,
         subject=f"[{ticket.number}] {ticket.subject}",
-        body=f"{user.display_name} of {organization.name} replied:\n\n{body}\n",
+        body=f"{user.display_name} of {organization.name} replied:\n\n{body}\n\n"
+        f"Reply to this message: {link}\n",
+        link=link,
         kind="ticket_reply",
         organization_id=organization_id,
     )
     return message
+
+
+def reply_text(body: str) -> str:
+    """A reply's text, an agent's or the requester's: 1 to 5000 characters, trimmed."""
+    try:
+        return text(body, label="Reply", min_len=1, max_len=LIMITS["message"])
+    except FieldError as exc:
+        raise ValidationFailed({"reply": str(exc)}) from exc
+
+
+def add_reply(
+    session: Session, ticket: Ticket, message: TicketMessage, *, author_email: str
+) -> None:
+    """`message` joins the ticket's conversation: a closed ticket opens again, open pages of
+    it refresh, and the webhooks hear `ticket.replied` (whoever wrote it)."""
+    session.add(message)
+    _set_status(session, ticket, TicketStatus.OPEN)
+    webhooks.emit(
+        session,
+        ticket.organization_id,
+        "ticket.replied",
+        {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "author": author_email,
+            "body": message.body,
+        },
+    )
 
 
 def assign_department(
@@ -309,7 +347,12 @@ def close_ticket(session: Session, *, user: User, organization_id: int, ticket_i
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
     if ticket.status != TicketStatus.CLOSED:
-        webhooks.emit(session, organization_id, "ticket.closed", {"ticket_id": ticket.id, "number": ticket.number, "closed_by": user.email})
+        webhooks.emit(
+            session,
+            organization_id,
+            "ticket.closed",
+            {"ticket_id": ticket.id, "number": ticket.number, "closed_by": user.email},
+        )
     return _set_status(session, ticket, TicketStatus.CLOSED)
 
 

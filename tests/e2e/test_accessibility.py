@@ -1,8 +1,8 @@
 """axe-core on every page and state a user reaches: no serious or critical violation.
 
-Signed out (sign in, register, an invitation), a new user (create form), a Free
-organization's sub-pages, a subscribed organization's billing page, links, files, tickets,
-account and the audit log.
+Signed out (sign in, register, an invitation, a ticket's reply page), a new user (create
+form), a Free organization's sub-pages, a subscribed organization's billing page, links,
+files, tickets, account and the audit log.
 """
 
 from pathlib import Path
@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     unique_email,
     wait_for_mail,
 )
+from tests.e2e.test_ticket_replies import answered_ticket
 
 AXE = Axe()
 BLOCKING = ("serious", "critical")
@@ -64,6 +65,9 @@ def test_signed_out_pages(page: Page):
     page.goto("/password-reset/not-a-real-token")
     expect(page.get_by_text("This password reset link is not valid")).to_be_visible()
     assert_accessible(page, "a reset link that does not work")
+    page.goto("/support/ticket/not-a-real-token")
+    expect(page.get_by_text("This reply link is not valid or has expired.")).to_be_visible()
+    assert_accessible(page, "a ticket reply link that does not work")
     page.goto("/no-such-page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert_accessible(page, "404")
@@ -131,3 +135,21 @@ def test_the_ticket_pages(page: Page):
     page.goto("/tickets?status=all")
     expect(page.get_by_label("Ticket TKT-001")).to_be_visible(timeout=20_000)
     assert_accessible(page, "ticket list with a row")
+
+
+def test_the_ticket_reply_page(page: Page, browser: Browser, base_url: str, mail_dir: Path):
+    """The requester's side of a ticket (signed out): the conversation and its form, a
+    refused empty reply, and the confirmation once sent."""
+    _, link = answered_ticket(page, mail_dir, "Replying Org", unique_email("a11y-reply"))
+    customer = browser.new_context(base_url=base_url).new_page()
+    customer.goto(link)
+    expect(customer.get_by_role("button", name="Send reply")).to_be_visible(timeout=20_000)
+    assert_accessible(customer, "ticket reply page")
+    customer.get_by_role("button", name="Send reply").click()
+    expect(customer.locator("#reply-error")).to_have_text("Reply is required.")
+    assert_accessible(customer, "ticket reply page with an error")
+    customer.get_by_label("Your reply").fill("Thank you!")
+    customer.get_by_role("button", name="Send reply").click()
+    expect(customer.get_by_text("Your reply was sent.")).to_be_visible()
+    assert_accessible(customer, "ticket reply page, reply sent")
+    customer.context.close()

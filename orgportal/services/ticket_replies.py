@@ -1,0 +1,110 @@
+"""The requester's side of a ticket (SPEC §7, §17: customer reply → assignee).
+
+Each staff reply's mail to the requester ends with a reply link (`reply_links`: made by
+`tickets.reply`, re-exported here as `new_reply_link`). The link's page, signed out, shows
+the conversation (`conversation`) and takes the requester's answer (`customer_reply`): the
+answer joins the conversation as the requester's, reopens a closed ticket, tells the
+webhooks (`ticket.replied`, as a staff reply does), mails the ticket's assignee
+(`notifications.customer_replied`, which honours their Account → Notifications setting) and
+refreshes open ticket pages.
+
+Every call checks the token again (nothing is taken from the page), and shows nothing but
+that one ticket: its organization's name, number, subject, status and messages, never an
+id. Answers are limited per client address (`per_address`), like the public ticket intake,
+so a link cannot be used to flood the agents' inboxes; a refused answer writes nothing.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from orgportal.adapters.rate_limit import limiter
+from orgportal.db import mark_changed
+from orgportal.models import Organization, TicketMessage
+from orgportal.services import notifications, tickets
+from orgportal.services.errors import TooManyRequests
+from orgportal.services.reply_links import INVALID, LINK_TTL, linked_ticket, new_reply_link
+
+__all__ = [
+    "INVALID",
+    "LINK_TTL",
+    "Conversation",
+    "ConversationMessage",
+    "conversation",
+    "customer_reply",
+    "new_reply_link",
+    "per_address",
+]
+
+# Module-level so tests (and operators) can tune them: `per_address.limit = 2`. A person
+# answers a few times an hour; ten answers in ten minutes from one address is a script.
+per_address = limiter("ticket_reply_ip", limit=10, window=600)
+
+
+@dataclass(frozen=True)
+class ConversationMessage:
+    author: str
+    from_requester: bool  # the page says "You"
+    body: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the reply page shows: one ticket, oldest message first."""
+
+    organization_name: str
+    number: str
+    subject: str
+    status: str
+    messages: list[ConversationMessage]
+
+
+def conversation(session: Session, token: str) -> Conversation:
+    """The ticket a reply link opens; NotFound ("This reply link is not valid or has
+    expired.") for an unknown or expired link, or a deleted ticket."""
+    ticket = linked_ticket(session, token)
+    organization = session.get(Organization, ticket.organization_id)
+    messages = session.exec(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id)
+        .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
+    ).all()
+    return Conversation(
+        organization_name=organization.name if organization else "",
+        number=ticket.number,
+        subject=ticket.subject,
+        status=ticket.status,
+        messages=[
+            ConversationMessage(m.author_name, m.from_requester, m.body, m.created_at)
+            for m in messages
+        ],
+    )
+
+
+def customer_reply(session: Session, token: str, body: str, *, client: str) -> TicketMessage:
+    """The requester's answer through a reply link, from the address `client`.
+
+    TooManyRequests over the per-address limit (counted before anything else, every
+    attempt); NotFound for a link that does not work; ValidationFailed (`reply`) for an
+    empty or too long answer, as for a staff reply. Nothing is written when refused."""
+    if wait := per_address.hit(client):
+        minutes = max(1, math.ceil(wait / 60))
+        raise TooManyRequests(
+            "Too many replies sent from your network. Please try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}."
+        )
+    ticket = linked_ticket(session, token)
+    body = tickets.reply_text(body)
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_name=ticket.requester_name,
+        from_requester=True,
+        body=body,
+    )
+    tickets.add_reply(session, ticket, message, author_email=ticket.requester_email)
+    notifications.customer_replied(session, ticket, message)
+    mark_changed(session, tickets.TOPIC, [ticket.organization_id])
+    return message

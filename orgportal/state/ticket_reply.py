@@ -1,0 +1,94 @@
+"""/support/ticket/<token>: a ticket's requester reads the conversation and replies, signed
+out (SPEC §7, §17). A thin adapter: the link, the body and the per-address limit are all
+checked by `services/ticket_replies.py`, on every call, with the token of this page's own
+address; this state only shows what comes back.
+"""
+
+import dataclasses
+from typing import ClassVar
+
+import reflex as rx
+from sqlmodel import Session
+
+from orgportal import formatting
+from orgportal.services import ticket_replies
+from orgportal.services.errors import NotFound
+from orgportal.state.base import AppState, run_signed_out
+from orgportal.state.outcome import Form, Outcome
+
+SENT = "Your reply was sent."
+YOU = "You"
+
+
+@dataclasses.dataclass
+class ReplyMessageRow:
+    author: str  # "You" for the requester's own messages
+    mine: bool
+    body: str
+    when: str
+
+
+def _token(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class TicketReplyState(AppState):
+    """Checks the link when the page loads (a spinner until then), then the conversation and
+    the reply form; a link that does not work says so, with no form."""
+
+    refused_by_organization: ClassVar[bool] = False  # nobody is signed in here
+
+    checked: bool = False
+    link_error: str = ""
+    organization_name: str = ""
+    number: str = ""
+    subject: str = ""
+    status: str = ""
+    messages: list[ReplyMessageRow] = []
+    sent: bool = False  # "Your reply was sent." until the next attempt
+    errors: dict[str, str] = {}
+    reply_key: int = 0  # moved on once sent: an empty reply box for the next message
+    FORM: ClassVar[Form] = Form(errors="errors", general="reply", key="reply_key")
+
+    @rx.event
+    def load(self):
+        self.checked, self.link_error, self.sent, self.errors = False, "", False, {}
+        token = _token(self.router.url.path)
+        self._show(run_signed_out(lambda session: ticket_replies.conversation(session, token)))
+        self.checked = True
+
+    @rx.event
+    def send(self, form: dict):
+        self.sent = False
+        token, client = _token(self.router.url.path), self._client_address()
+        body = form.get("reply", "")
+
+        def reply(session: Session) -> ticket_replies.Conversation:
+            ticket_replies.customer_reply(session, token, body, client=client)
+            return ticket_replies.conversation(session, token)  # with the new message
+
+        outcome = run_signed_out(reply)
+        self._show_refusal(outcome, self.FORM)  # the body's problems, or try again later
+        if outcome.refused_as(NotFound) or outcome.ok:
+            self._show(outcome)
+        if outcome.ok:
+            self.sent, self.reply_key = True, self.reply_key + 1
+
+    def _show(self, outcome: Outcome[ticket_replies.Conversation]) -> None:
+        """The conversation, or why the link does not work (then no form)."""
+        if not outcome.ok:
+            self.link_error, self.messages = outcome.refusal.message, []
+            return
+        seen = outcome.value
+        self.link_error = ""
+        self.organization_name, self.number = seen.organization_name, seen.number
+        self.subject, self.status = seen.subject, seen.status
+        self.messages = [
+            ReplyMessageRow(
+                YOU if m.from_requester else m.author,
+                m.from_requester,
+                m.body,
+                formatting.date_time(m.sent_at),
+            )
+            for m in seen.messages
+        ]
