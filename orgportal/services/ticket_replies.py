@@ -36,11 +36,15 @@ __all__ = [
     "customer_reply",
     "new_reply_link",
     "per_address",
+    "per_ticket",
 ]
 
 # Module-level so tests (and operators) can tune them: `per_address.limit = 2`. A person
 # answers a few times an hour; ten answers in ten minutes from one address is a script.
 per_address = limiter("ticket_reply_ip", limit=10, window=600)
+# A link that leaked, used from many addresses at once, still cannot flood the ticket (and
+# its assignee's inbox): thirty answers an hour on one ticket is more than any conversation.
+per_ticket = limiter("ticket_reply_ticket", limit=30, window=3600)
 
 
 @dataclass(frozen=True)
@@ -88,15 +92,19 @@ def customer_reply(session: Session, token: str, body: str, *, client: str) -> T
     """The requester's answer through a reply link, from the address `client`.
 
     TooManyRequests over the per-address limit (counted before anything else, every
-    attempt); NotFound for a link that does not work; ValidationFailed (`reply`) for an
+    attempt) or the ticket's own (`per_ticket`, counted once the link works); NotFound for
+    a link that does not work; ValidationFailed (`reply`) for an
     empty or too long answer, as for a staff reply. Nothing is written when refused."""
     if wait := per_address.hit(client):
-        minutes = max(1, math.ceil(wait / 60))
         raise TooManyRequests(
-            "Too many replies sent from your network. Please try again in "
-            f"{minutes} minute{'s' if minutes != 1 else ''}."
+            f"Too many replies sent from your network. Please try again in {_minutes(wait)}."
         )
     ticket = linked_ticket(session, token)
+    if wait := per_ticket.hit(ticket.id):
+        raise TooManyRequests(
+            "This ticket has had many replies in a short time. Please try again in "
+            f"{_minutes(wait)}."
+        )
     body = tickets.reply_text(body)
     message = TicketMessage(
         ticket_id=ticket.id,
@@ -108,3 +116,8 @@ def customer_reply(session: Session, token: str, body: str, *, client: str) -> T
     notifications.customer_replied(session, ticket, message)
     mark_changed(session, tickets.TOPIC, [ticket.organization_id])
     return message
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

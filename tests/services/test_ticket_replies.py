@@ -36,6 +36,9 @@ def fresh_limit(monkeypatch) -> MemoryLimiter:
     """Each test starts with no replies counted (the module's limiter is process-wide)."""
     fresh = MemoryLimiter("ticket_reply_ip", 10, 600)
     monkeypatch.setattr(ticket_replies, "per_address", fresh)
+    monkeypatch.setattr(
+        ticket_replies, "per_ticket", MemoryLimiter("ticket_reply_ticket", 30, 3600)
+    )
     return fresh
 
 
@@ -309,3 +312,26 @@ def test_too_many_answers_from_one_address_are_refused_and_change_nothing(
     ticket_replies.customer_reply(session, token, "Three.", client="198.51.100.1")
     session.commit()
     assert messages(session, ticket)[-1][2] == "Three."
+
+
+def test_one_ticket_takes_only_so_many_answers_whatever_the_addresses(session, desk):
+    """A leaked link used from many addresses: the ticket's own limit holds, nothing more is
+    written or mailed, and another ticket is not held back."""
+    org, _, ticket = desk
+    ticket_replies.per_ticket.limit = 2
+    token = staff_reply(session, desk)
+    for n, address in enumerate(("198.51.100.1", "198.51.100.2")):
+        ticket_replies.customer_reply(session, token, f"Answer {n}.", client=address)
+        session.commit()
+    before, notified_before = messages(session, ticket), notified(session)
+    with pytest.raises(TooManyRequests, match="many replies in a short time.*60 minutes"):
+        ticket_replies.customer_reply(session, token, "Answer 2.", client="198.51.100.3")
+    session.rollback()
+    assert messages(session, ticket) == before
+    assert notified(session) == notified_before
+    other = submit(session, org, "Other ticket")
+    other_token = ticket_replies.new_reply_link(session, other).rsplit("/", 1)[-1]
+    session.commit()
+    ticket_replies.customer_reply(session, other_token, "Fine here.", client="198.51.100.3")
+    session.commit()
+    assert messages(session, other)[-1][2] == "Fine here."
