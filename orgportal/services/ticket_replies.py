@@ -21,7 +21,6 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from orgportal.adapters.rate_limit import limiter
-from orgportal.db import mark_changed
 from orgportal.models import Organization, TicketMessage
 from orgportal.services import notifications, tickets
 from orgportal.services.errors import TooManyRequests
@@ -114,7 +113,6 @@ def customer_reply(session: Session, token: str, body: str, *, client: str) -> T
     )
     tickets.add_reply(session, ticket, message, author_email=ticket.requester_email)
     notifications.customer_replied(session, ticket, message)
-    mark_changed(session, tickets.TOPIC, [ticket.organization_id])
     return message
 
 

@@ -296,6 +296,8 @@ class AppState(StoredWhenUsed, rx.State):
         the active workspace) in the same transaction: one authentication, one round trip.
         When the page's Security settings then refuse the viewer, the action still stands
         (switching to a workspace that refuses you leads to its gate) and nothing is shown."""
+        if not self._session_token():
+            return self._to_login()  # signed out: no page state is fetched, nothing read
         # the page's states are fetched here, on the event loop (from the state manager);
         # the transaction that fills them runs in a worker thread, so that a page load's
         # queries never hold up the other requests and events this worker serves (this

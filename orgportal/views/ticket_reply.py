@@ -4,11 +4,10 @@ it (their own messages as "You", the staff's by name) and the reply form (SPEC Â
 import reflex as rx
 
 from orgportal.components.badges import status_badge
-from orgportal.components.forms import field_error, form_error
+from orgportal.components.forms import form_error, text_area_field
 from orgportal.state.ticket_reply import SENT, ReplyMessageRow, TicketReplyState
 
 S = TicketReplyState
-LABEL_CLASS = "rt-Text rt-r-size-2 rt-r-weight-medium"
 
 
 def ticket_reply_step() -> rx.Component:
@@ -87,11 +86,7 @@ def _conversation() -> rx.Component:
 def _reply_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.el.label("Your reply", html_for="customer-reply", class_name=LABEL_CLASS),
-            rx.text_area(
-                id="customer-reply", name="reply", width="100%", rows="5", max_length=5000
-            ),
-            field_error(S.errors, "reply"),
+            text_area_field("Your reply", "reply", S.errors, rows="5", max_length=5000),
             rx.cond(
                 S.sent,
                 rx.callout(SENT, icon="check", color_scheme="green", role="status", size="1"),

@@ -93,6 +93,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(session, counted, route):
     state = connected("", route)
     events = asyncio.run(AppState.load_page.fn(state, route))
     assert "login" in str(events) and "next" in str(events)
+    assert counted == []  # no session cookie: sent on before any state or row is read
 
 
 def test_the_sign_in_page_is_loaded_by_its_one_load_event():
