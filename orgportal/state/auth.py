@@ -189,13 +189,16 @@ class LoginState(AppState):
 
     @rx.event
     def start_over(self):
+        self._start_over()
+
+    def _start_over(self) -> None:
         self.step, self._challenge, self.error = "password", "", ""
         self.passkey_waiting = False
 
     @rx.event
     def load(self):
         """The sign-in page's one load event: the password step, and the page loaded."""
-        self.start_over()
+        self._start_over()
         self._page_loaded()
 
 

@@ -4,7 +4,6 @@ Nothing here trusts the browser: every handler re-reads the session from the Htt
 cookie of the websocket handshake and re-checks it against the database.
 """
 
-import asyncio
 import dataclasses
 import json
 import time
@@ -15,6 +14,8 @@ from http.cookies import SimpleCookie
 from typing import ClassVar, TypeVar
 
 import reflex as rx
+from reflex.event import EventHandler
+from reflex.state import _override_base_method
 from sqlmodel import Session
 
 from orgportal import routes
@@ -28,6 +29,7 @@ from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError, NotAuthenticated, ValidationFailed
 from orgportal.services.permissions import Capabilities
 from orgportal.state import approval_badge
+from orgportal.state.event_threads import event_handler, in_thread
 from orgportal.state.outcome import Form, Outcome
 from orgportal.state.stored import StoredWhenUsed
 
@@ -63,6 +65,13 @@ class AppState(StoredWhenUsed, rx.State):
     # event, which the client-side route change sends next, then reads nothing again.
     _filled_path: str = ""
     _filled_at: float = 0.0
+
+    @classmethod
+    @_override_base_method
+    def _create_event_handler(cls, fn, event_handler_cls=EventHandler):
+        """Every plain handler of orgportal's states runs, as an event, in a thread of the
+        event pool, off the worker's event loop (`state/event_threads.py`)."""
+        return event_handler(super()._create_event_handler, fn, event_handler_cls)
 
     def _cookie(self, name: str) -> str | None:
         """A cookie of the websocket handshake (HttpOnly cookies included)."""
@@ -321,7 +330,7 @@ class AppState(StoredWhenUsed, rx.State):
             return None
 
         try:
-            refused = await asyncio.to_thread(fill)  # (the context, so the client's address, too)
+            refused = await in_thread(fill)  # (the context, so the client's address, too)
             if refused is not None:
                 return self._refused(refused)
             self.page_ready = True

@@ -129,6 +129,9 @@ class BusinessDetailsState(AppState):
 
     @rx.event
     def close_countries(self):
+        self._close_countries()
+
+    def _close_countries(self) -> None:
         self.country_open, self.country_active = False, -1
 
     @rx.event
@@ -139,10 +142,10 @@ class BusinessDetailsState(AppState):
         options = self._options()
         count = len(options)
         if key == "Escape":
-            return self.close_countries()
+            return self._close_countries()
         if key == "Enter":
             if self.country_open and 0 <= self.country_active < count:
-                return self.choose_country(options[self.country_active].code)
+                return self._choose_country(options[self.country_active].code)
             return None
         if key not in ("ArrowDown", "ArrowUp") or count == 0:
             return None
@@ -159,6 +162,9 @@ class BusinessDetailsState(AppState):
 
     @rx.event
     def choose_country(self, code: str):
+        return self._choose_country(code)
+
+    def _choose_country(self, code: str):
         self.country, self.country_query, self.country_open = code, "", False
         self.country_active = -1
         return rx.set_value(COUNTRY_INPUT, "")

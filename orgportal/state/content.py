@@ -18,6 +18,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import Conflict, DomainError, ValidationFailed
 from orgportal.services.permissions import may_delete
 from orgportal.state.base import AppState
+from orgportal.state.event_threads import in_thread
 from orgportal.state.outcome import Form
 from orgportal.state.paging import Paged
 
@@ -376,7 +377,7 @@ class FilesState(WorkspaceItems, AppState):
             if any(outcome.stored for outcome in outcomes):
                 self.page = 0  # the new files are listed first
 
-        events = self._run(store, form=self.FILES_FORM)
+        events = await in_thread(self._run, store, form=self.FILES_FORM)  # (storage, too)
         if not outcomes:  # refused as a whole (the role, the organization's settings)
             self._settle(self.errors.get(FILE_ERROR, ""))
             return events

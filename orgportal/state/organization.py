@@ -15,6 +15,7 @@ from orgportal.services.errors import NotFound, ValidationFailed
 from orgportal.services.organizations import OrganizationSettings
 from orgportal.services.validation import FieldError
 from orgportal.state.base import AppState
+from orgportal.state.event_threads import in_thread
 from orgportal.state.outcome import Form
 
 
@@ -220,7 +221,7 @@ class OrgState(AppState):
         def store(session: Session, viewer: Viewer) -> None:
             self.logo_draft = _logo(lambda: logos.store_upload(data))
 
-        return self._run(store, form=self.FORM, reload=False)
+        return await in_thread(self._run, store, form=self.FORM, reload=False)
 
     def _upload_refused(self, message: str) -> None:
         """The upload gate refused the logo before reading it (`api/uploads.py`):

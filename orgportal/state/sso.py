@@ -20,6 +20,7 @@ from orgportal import formatting
 from orgportal.services import accounts, client_limits, sso
 from orgportal.services.accounts import Viewer
 from orgportal.state.base import AppState, run_signed_out
+from orgportal.state.event_threads import in_thread
 from orgportal.state.outcome import Form
 
 MAX_METADATA_BYTES = 512 * 1024
@@ -133,12 +134,14 @@ class SsoSettingsState(AppState):
         except UnicodeDecodeError:
             self.sso_errors = {"saml_metadata": "The file is not UTF-8 XML."}
             return None
-        return self._act(
+        saved = await in_thread(
+            self._act,
             sso.save_saml,
             form=self.SAML_FORM,
             done="SAML saved from the uploaded metadata. Run Test connection next.",
             metadata_xml=text,
-        ).events
+        )
+        return saved.events
 
     @rx.event
     def test_connection(self):

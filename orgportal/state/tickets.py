@@ -27,6 +27,7 @@ from orgportal.services.accounts import Viewer
 from orgportal.services.errors import DomainError
 from orgportal.state import live
 from orgportal.state.base import AppState
+from orgportal.state.event_threads import in_thread
 from orgportal.state.outcome import Form
 
 STATUS_FILTERS = {"Open": "open", "Closed": "closed", "All statuses": "all"}
@@ -222,7 +223,7 @@ class TicketsState(AppState):
             page._show(session, viewer, ticket.number)
             return ticket.number
 
-        outcome = self._attempt(action, form=self.NEW_FORM, reload=False)
+        outcome = await in_thread(self._attempt, action, form=self.NEW_FORM, reload=False)
         if not outcome.ok:
             return outcome.events
         created = outcome.value

@@ -141,25 +141,25 @@ class UsageState(AppState):
         self.usage_org_id = org_id
         # the notice asks to upgrade the plan: shown to those who may (Owner, Billing Admin)
         self.usage_can_upgrade = self.caps.manage_billing
-        self.show(view)
+        self._show(view)
         page = Watch(viewer.user.id, self.usage_can_upgrade, time.monotonic())
         live.watch(self, org_id, topic=TOPIC, data=page)
 
     def _load_personal(self, session: Session, viewer: Viewer) -> None:
         """The Personal Workspace's pool; registers this page for live pushes."""
         view = _personal_usage(session, viewer.user)
-        self.show_personal(view)
+        self._show_personal(view)
         self._personal_user_id = viewer.user.id
         live.watch(self, viewer.user.id, topic=PERSONAL_TOPIC, data=view.pool_organization_id)
 
-    def show_personal(self, view: PersonalUsage) -> None:
+    def _show_personal(self, view: PersonalUsage) -> None:
         self.usage_personal, self.usage_can_upgrade = True, view.own_pool
         self.usage_source = view.source
         self.links_used, self.storage_used = view.used.links, view.used.storage_bytes
         self.links_limit, self.storage_limit = view.links_limit, view.storage_limit
         self.members_used, self.members_limit = 0, UNLIMITED
 
-    def show(self, view: OrganizationUsage) -> None:
+    def _show(self, view: OrganizationUsage) -> None:
         for name, value in usage_bars.organization_values(view).items():
             setattr(self, name, value)
 
@@ -242,7 +242,7 @@ async def _through_state(
         if state.usage_org_id != organization_id:
             live.unwatch(PAGE, token, TOPIC, organization_id)
             return False
-        state.show(view)
+        state._show(view)
     return True
 
 
@@ -272,7 +272,7 @@ async def push_personal_usage(app: rx.App, user_id: int) -> int:
             if not state.usage_personal or state._personal_user_id != user_id:
                 live.unwatch(PAGE, token, PERSONAL_TOPIC, user_id)
                 return False
-            state.show_personal(view)
+            state._show_personal(view)
             live.update(PAGE, token, PERSONAL_TOPIC, user_id, view.pool_organization_id)
         return True
 

@@ -99,7 +99,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(session, counted, route):
 def test_the_sign_in_page_is_loaded_by_its_one_load_event():
     state = connected("", routes.LOGIN).get_substate(LoginState.get_full_name().split(".")[2:])
     state.step = "code"
-    LoginState.load.fn(state)
+    asyncio.run(LoginState.load.fn(state))
     assert state.step == "password" and state.parent_state.parent_state.is_hydrated
 
 

@@ -108,7 +108,7 @@ def reflex_delta() -> tuple[str, dict]:
     root = State(_reflex_internal_init=True)
     state = root.get_substate(name.split(".")[1:])
     root._clean()
-    state.show(VIEW)
+    state._show(VIEW)
     return name, root.get_delta()[name]
 
 

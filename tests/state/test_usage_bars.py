@@ -21,7 +21,7 @@ def reflex_delta(view: OrganizationUsage, can_upgrade: bool) -> dict:
     state = root.get_substate(UsageState.get_full_name().split(".")[1:])
     state.usage_can_upgrade = can_upgrade
     root._clean()
-    state.show(view)
+    state._show(view)
     return root.get_delta()
 
 
