@@ -58,6 +58,7 @@ class ConversationMessage:
 class Conversation:
     """What the reply page shows: one ticket, oldest message first."""
 
+    organization_id: int  # what the page follows for live updates (never shown)
     organization_name: str
     number: str
     subject: str
@@ -76,6 +77,7 @@ def conversation(session: Session, token: str) -> Conversation:
         .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
     ).all()
     return Conversation(
+        organization_id=ticket.organization_id,
         organization_name=organization.name if organization else "",
         number=ticket.number,
         subject=ticket.subject,

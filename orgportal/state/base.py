@@ -50,6 +50,9 @@ class AppState(StoredWhenUsed, rx.State):
     # up) say False. A class property, never the page path an event claims to come from:
     # the client writes that, so a refused member could name /account to slip past.
     refused_by_organization: ClassVar[bool] = True
+    # Whether a page of this state follows live changes for a signed-out visitor (a
+    # ticket's reply page); else a tab found signed out stops following (`state/live.py`).
+    live_signed_out: ClassVar[bool] = False
     signed_in: bool = False
     user_name: str = ""
     user_email: str = ""

@@ -174,7 +174,7 @@ async def _reload(app: rx.App, topic: str, key: int, token: str, state_class: ty
                 unwatch(page, token, topic, key)  # that tab moved on, or its state expired
                 return
             await run_in_threadpool(state._refresh)  # authenticates, then `_load`
-            if not state.signed_in:
+            if not (state.signed_in or state.live_signed_out):
                 unwatch(page, token, topic, key)  # signed out meanwhile
     except Exception:
         log.exception("live %s refresh failed for one client", topic)

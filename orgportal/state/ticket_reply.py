@@ -2,6 +2,10 @@
 out (SPEC §7, §17). A thin adapter: the link, the body and the per-address limit are all
 checked by `services/ticket_replies.py`, on every call, with the token of this page's own
 address; this state only shows what comes back.
+
+Live: the page follows its organization's tickets with the agents' ticket pages (page
+"tickets" in `state/live.py`), so an agent's answer, or the ticket being closed, shows
+without a reload; each refresh asks the service with the link again, like a load.
 """
 
 import dataclasses
@@ -10,13 +14,16 @@ from typing import ClassVar
 import reflex as rx
 from sqlmodel import Session
 
-from orgportal import formatting
+from orgportal import formatting, routes
 from orgportal.services import ticket_replies
 from orgportal.services.errors import NotFound
+from orgportal.state import live
 from orgportal.state.base import AppState, run_signed_out
 from orgportal.state.outcome import Form, Outcome
+from orgportal.state.tickets import PAGE, TOPIC
 
 SENT = "Your reply was sent."
+REPLY_PREFIX = routes.TICKET_REPLY.removesuffix("[token]")
 YOU = "You"
 
 
@@ -32,11 +39,13 @@ def _token(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
+@live.follows(PAGE, TOPIC)
 class TicketReplyState(AppState):
     """Checks the link when the page loads (a spinner until then), then the conversation and
     the reply form; a link that does not work says so, with no form."""
 
     refused_by_organization: ClassVar[bool] = False  # nobody is signed in here
+    live_signed_out: ClassVar[bool] = True
 
     checked: bool = False
     link_error: str = ""
@@ -49,13 +58,24 @@ class TicketReplyState(AppState):
     errors: dict[str, str] = {}
     reply_key: int = 0  # moved on once sent: an empty reply box for the next message
     FORM: ClassVar[Form] = Form(errors="errors", general="reply", key="reply_key")
+    _organization_id: int = 0  # the organization whose ticket changes this tab follows
 
     @rx.event
     def load(self):
         self.checked, self.link_error, self.sent, self.errors = False, "", False, {}
+        self._refresh()
+        self.checked = True
+        live.watch(self, self._organization_id)  # none for a link that does not work
+
+    def _refresh(self) -> None:
+        """The conversation as it is now (the live refresh's reload, too)."""
         token = _token(self.router.url.path)
         self._show(run_signed_out(lambda session: ticket_replies.conversation(session, token)))
-        self.checked = True
+
+    def _still_shows(self, topic: str, organization_id: int) -> bool:
+        """Is this tab still on a reply page of that organization's ticket (live refresh)?"""
+        path = self.router.url.path or ""
+        return path.startswith(REPLY_PREFIX) and self._organization_id == organization_id
 
     @rx.event
     def send(self, form: dict):
@@ -78,9 +98,10 @@ class TicketReplyState(AppState):
         """The conversation, or why the link does not work (then no form)."""
         if not outcome.ok:
             self.link_error, self.messages = outcome.refusal.message, []
+            self._organization_id = 0
             return
         seen = outcome.value
-        self.link_error = ""
+        self.link_error, self._organization_id = "", seen.organization_id
         self.organization_name, self.number = seen.organization_name, seen.number
         self.subject, self.status = seen.subject, seen.status
         self.messages = [

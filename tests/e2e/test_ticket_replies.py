@@ -1,6 +1,7 @@
 """A ticket's requester replies through the link in the staff reply's mail (SPEC §7, §17):
 signed out, in a browser of their own; the agent's open ticket page shows the reply at once,
-the closed ticket opens again, and the agent gets the "customer reply" notification."""
+the closed ticket opens again, and the agent gets the "customer reply" notification. The
+requester's open page shows the agent's next answer, and the ticket closing, as they happen."""
 
 from pathlib import Path
 
@@ -72,6 +73,15 @@ def test_the_requester_replies_through_the_mailed_link(
     expect(page.locator("#ticket-status")).to_contain_text("Open")
     notice = wait_for_mail(mail_dir, owner, "Carl Customer replied: Invoice missing")
     assert notice["Subject"] == "[TKT-001] Carl Customer replied: Invoice missing"
+
+    # the agent answers and closes it: the requester's open page shows both (live)
+    page.get_by_label("Reply", exact=True).fill("Glad to hear it.")
+    page.get_by_role("button", name="Send Reply").click()
+    expect(
+        conversation.get_by_role("article", name="Message from Ada Lovelace").last
+    ).to_contain_text("Glad to hear it.", timeout=10_000)
+    page.get_by_role("button", name="Close Ticket").click()
+    expect(customer.get_by_text("This ticket is closed.")).to_be_visible(timeout=10_000)
 
     customer.goto("/support/ticket/not-a-real-token")
     expect(customer.get_by_text("This reply link is not valid or has expired.")).to_be_visible(

@@ -11,20 +11,24 @@ from sqlmodel import Session, func, select
 
 from orgportal import db
 from orgportal.adapters.rate_limit import MemoryLimiter
-from orgportal.models import OutboxMessage, Role, TicketMessage
+from orgportal.models import OutboxMessage, Role, Ticket, TicketMessage, User
 from orgportal.services import ticket_replies, tickets
+from orgportal.state import live
 from orgportal.state.ticket_reply import TicketReplyState
+from orgportal.state.tickets import TOPIC
 from tests.factories import add_member, make_org, make_user
 from tests.services.test_tickets import submit
 
 PEER = "203.0.113.9"
 
 
-def connected(path: str, peer: str = PEER) -> TicketReplyState:
-    """The state as a websocket from `peer` on the page at `path` would see it."""
+def connected(path: str, peer: str = PEER, tab: str = "") -> TicketReplyState:
+    """The state as a websocket from `peer` on the page at `path` would see it (`tab`: the
+    client token of the tab)."""
     root = State(_reflex_internal_init=True)
     root._update_router_vars(
         {
+            constants.RouteVar.CLIENT_TOKEN: tab,
             constants.RouteVar.CLIENT_IP: peer,
             constants.RouteVar.HEADERS: {"asgi-scope-client": peer},
             constants.RouteVar.PATH: path,
@@ -111,3 +115,33 @@ def test_replies_are_limited_per_address(session, link_path, limit):
     other = connected(link_path, peer="198.51.100.1")
     other.send({"reply": "Two, from elsewhere."})
     assert other.sent and message_count(session) == 4
+
+
+def test_the_page_follows_its_ticket_live(session, link_path):
+    """The loaded page follows its organization's tickets, as the agents' pages do: a live
+    refresh (an agent answered) shows the new message; a link that stops working leaves
+    the tab following nothing."""
+    state = connected(link_path, tab="tab-1")
+    state.load()
+    ticket = session.exec(select(Ticket)).one()
+    org_id = ticket.organization_id
+    assert live.watchers(TOPIC, org_id) == {"tab-1": TicketReplyState}
+    assert state._still_shows(TOPIC, org_id) and not state._still_shows(TOPIC, org_id + 1)
+    assert TicketReplyState.live_signed_out  # the refresh keeps a signed-out tab
+
+    agent = session.exec(select(User).where(User.email == "agent@example.com")).one()
+    tickets.reply(
+        session,
+        user=agent,
+        organization_id=org_id,
+        ticket_id=ticket.id,
+        body="Fixed now.",
+    )
+    session.commit()
+    state._refresh()  # what the live refresh runs for this tab
+    assert [m.body for m in state.messages][-1] == "Fixed now."
+
+    gone = connected("/support/ticket/not-a-working-token", tab="tab-2")
+    gone.load()
+    assert "tab-2" not in live.watchers(TOPIC, org_id)
+    live.unwatch("tickets", "tab-1")
