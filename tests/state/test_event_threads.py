@@ -2,7 +2,6 @@
 a slow query or a slow Stripe call in one tab's event no longer stops every other tab,
 redirect and API call the worker serves."""
 
-import asyncio
 import inspect
 import threading
 import time
@@ -12,11 +11,12 @@ import pytest
 from orgportal import db
 from orgportal.orgportal import app  # noqa: F401  (declares the pages, so every state)
 from orgportal.services import invitations
-from orgportal.state.base import AppState
 from orgportal.state.event_threads import ThreadedEventHandler
 from orgportal.state.members import MembersState
 from tests.factories import make_org, make_user
+from tests.state.test_forms import all_states
 from tests.state.test_members import members_page
+from tests.state.test_page_loads import run_while_ticking
 
 
 @pytest.fixture(autouse=True)
@@ -24,21 +24,12 @@ def app_database(engine, monkeypatch):
     monkeypatch.setattr(db, "engine", lambda: engine)
 
 
-def every_state() -> list[type[AppState]]:
-    found, todo = [], [AppState]
-    while todo:
-        state = todo.pop()
-        found.append(state)
-        todo.extend(state.__subclasses__())
-    return found
-
-
 def test_every_handler_of_ours_is_awaited_by_reflex_or_yields():
     """Reflex awaits a coroutine function and calls anything else on the loop: every
     handler written in orgportal must be one of the kinds that leave it."""
     plain = [
         f"{state.__name__}.{name}"
-        for state in every_state()
+        for state in all_states()
         for name, handler in state.event_handlers.items()
         if handler.fn.__module__.startswith("orgportal.")
         and not handler._is_coroutine_function
@@ -48,7 +39,7 @@ def test_every_handler_of_ours_is_awaited_by_reflex_or_yields():
     assert plain == []
     threaded = [
         handler
-        for state in every_state()
+        for state in all_states()
         for handler in state.event_handlers.values()
         if isinstance(handler, ThreadedEventHandler)
     ]
@@ -71,25 +62,10 @@ def test_a_slow_use_case_leaves_the_event_loop_free(session, monkeypatch):
 
     monkeypatch.setattr(invitations, "create_invite", slow_invite)
 
-    async def invite_while_ticking() -> int:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        running = asyncio.create_task(ticker())
-        try:  # as Reflex's event processing calls it
-            handler = MembersState.event_handlers["send_invite"]
-            assert handler._is_coroutine_function
-            await handler.fn(state, {"email": "new@example.com", "role": "Viewer"})
-        finally:
-            running.cancel()
-        return ticks
-
-    ticks = asyncio.run(invite_while_ticking())
+    handler = MembersState.event_handlers["send_invite"]
+    assert handler._is_coroutine_function  # so Reflex's event processing awaits it
+    form = {"email": "new@example.com", "role": "Viewer"}
+    _, ticks = run_while_ticking(lambda: handler.fn(state, form))
     assert ticks >= 20  # it was 0: the loop stood still for the whole invite
     assert threads and threads[0].startswith("event")
     assert state.invite_errors == {}

@@ -13,7 +13,8 @@ from orgportal.state.base import AppState, run_signed_out
 from orgportal.state.outcome import Form, Outcome
 
 
-def _states() -> list[type[AppState]]:
+def all_states() -> list[type[AppState]]:
+    """AppState and every state class below it (each state module imported)."""
     for module in pkgutil.iter_modules(orgportal.state.__path__):
         importlib.import_module(f"orgportal.state.{module.name}")
     found, todo = [], [AppState]
@@ -27,7 +28,7 @@ def _states() -> list[type[AppState]]:
 def _forms() -> list[tuple[type[AppState], str, Form]]:
     return [
         (state, name, value)
-        for state in _states()
+        for state in all_states()
         for name, value in vars(state).items()
         if isinstance(value, Form)
     ]

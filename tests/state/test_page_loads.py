@@ -3,6 +3,8 @@ signed-out visitor is sent to sign in, whichever page they open (the state core)
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 from reflex import constants
@@ -14,6 +16,8 @@ from orgportal.services import accounts
 from orgportal.state.auth import LoginState
 from orgportal.state.base import PAGE_STATES, AppState
 from tests.factories import make_org, make_user, open_session
+
+T = TypeVar("T")
 
 SIGNED_IN_PAGES = [
     routes.ORGANIZATION,
@@ -67,6 +71,29 @@ def counted(engine, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(accounts, "authenticate", authenticate)
     return calls
+
+
+def run_while_ticking(work: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    """`work()` awaited on an event loop beside a ticker (every 10 ms): its result, and how
+    often the ticker ran meanwhile (a loop that `work` blocks ticks once, after it)."""
+
+    async def main() -> tuple[T, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        running = asyncio.create_task(ticker())
+        try:
+            result = await work()
+        finally:
+            running.cancel()
+        return result, ticks
+
+    return asyncio.run(main())
 
 
 def test_every_signed_in_page_is_declared():
@@ -133,22 +160,6 @@ def test_a_page_loads_queries_leave_the_event_loop_free(session, counted, monkey
 
     monkeypatch.setattr(slow_class, "_load", slow_load)
 
-    async def load_while_ticking() -> tuple[object, int]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        running = asyncio.create_task(ticker())
-        try:
-            events = await AppState.load_page.fn(state, routes.LINKS)
-        finally:
-            running.cancel()
-        return events, ticks
-
-    events, ticks = asyncio.run(load_while_ticking())
+    events, ticks = run_while_ticking(lambda: AppState.load_page.fn(state, routes.LINKS))
     assert events is None and state.page_ready
     assert ticks >= 10, ticks  # ~50 in 0.5 s; a blocked loop ticks once, after the load
