@@ -13,6 +13,7 @@ from sqlmodel import Session
 from orgportal import routes
 from orgportal.adapters import logs, metrics
 from orgportal.adapters.mail import transport_from_settings
+from orgportal.adapters.server import freeze_startup_objects
 from orgportal.api import build_api, click_recording, custom_host
 from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
@@ -209,6 +210,7 @@ app.register_lifespan_task(custom_host.reverify_worker)
 # in the metrics and the logs, a worker's live gauges gone with it (multiprocess metrics).
 app.register_lifespan_task(logs.configure)
 app.register_lifespan_task(metrics.worker_lifespan)
+app.register_lifespan_task(freeze_startup_objects)  # last: the collector skips start-up's objects
 app.add_middleware(EventObserver())
 app.add_page(index, route=routes.HOME, on_load=rx.redirect(routes.ORGANIZATION), title="orgportal")
 
