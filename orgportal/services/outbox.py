@@ -13,7 +13,6 @@ any length gives nothing up and everything goes out as soon as the server answer
 """
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, func, select, update
 
+from orgportal import wording
 from orgportal.adapters.mail import MailServerUnreachable
 from orgportal.config import settings
 from orgportal.models import OutboxMessage
@@ -39,10 +39,9 @@ _unreachable_logged = float("-inf")
 
 class MailThrottled(TooManyRequests):
     def __init__(self, limit: int, wait: timedelta):
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
         super().__init__(
-            f"We already sent {limit} email{'s' if limit != 1 else ''} to this address in the "
-            f"last hour. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            f"We already sent {wording.count(limit, 'email')} to this address in the last hour. "
+            f"Try again in {wording.minutes(wait.total_seconds())}."
         )
 
 

@@ -10,11 +10,11 @@ refreshes open ticket pages.
 
 Every call checks the token again (nothing is taken from the page), and shows nothing but
 that one ticket: its organization's name, number, subject, status and messages, never an
-id. Answers are limited per client address (`per_address`), like the public ticket intake,
+id (the organization's, which the page follows for live updates, stays on the server).
+Answers are limited per client address (`per_address`), like the public ticket intake,
 so a link cannot be used to flood the agents' inboxes; a refused answer writes nothing.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from orgportal.models import Organization, TicketMessage
 from orgportal.services import notifications, tickets
 from orgportal.services.errors import TooManyRequests
 from orgportal.services.reply_links import INVALID, LINK_TTL, linked_ticket, new_reply_link
+from orgportal.wording import minutes
 
 __all__ = [
     "INVALID",
@@ -98,13 +99,13 @@ def customer_reply(session: Session, token: str, body: str, *, client: str) -> T
     empty or too long answer, as for a staff reply. Nothing is written when refused."""
     if wait := per_address.hit(client):
         raise TooManyRequests(
-            f"Too many replies sent from your network. Please try again in {_minutes(wait)}."
+            f"Too many replies sent from your network. Please try again in {minutes(wait)}."
         )
     ticket = linked_ticket(session, token)
     if wait := per_ticket.hit(ticket.id):
         raise TooManyRequests(
             "This ticket has had many replies in a short time. Please try again in "
-            f"{_minutes(wait)}."
+            f"{minutes(wait)}."
         )
     body = tickets.reply_text(body)
     message = TicketMessage(
@@ -116,8 +117,3 @@ def customer_reply(session: Session, token: str, body: str, *, client: str) -> T
     tickets.add_reply(session, ticket, message, author_email=ticket.requester_email)
     notifications.customer_replied(session, ticket, message)
     return message
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

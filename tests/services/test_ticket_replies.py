@@ -229,16 +229,21 @@ def nothing_written(session: Session, ticket: Ticket, before: list) -> None:
     assert notified(session) == {}
 
 
-@pytest.mark.parametrize("token", ["", "not-a-token", "x" * 43])
-def test_an_unknown_token_shows_and_accepts_nothing(session, desk, token):
-    _, _, ticket = desk
-    staff_reply(session, desk)
+def link_refused(session: Session, ticket: Ticket, token: str) -> None:
+    """The link shows nothing and takes no answer; nothing is written."""
     before = messages(session, ticket)
     with pytest.raises(NotFound, match=INVALID):
         ticket_replies.conversation(session, token)
     with pytest.raises(NotFound, match=INVALID):
         ticket_replies.customer_reply(session, token, "Hello?", client=CLIENT)
     nothing_written(session, ticket, before)
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "x" * 43])
+def test_an_unknown_token_shows_and_accepts_nothing(session, desk, token):
+    _, _, ticket = desk
+    staff_reply(session, desk)
+    link_refused(session, ticket, token)
 
 
 def test_an_expired_link_shows_and_accepts_nothing(session, desk):
@@ -248,12 +253,7 @@ def test_an_expired_link_shows_and_accepts_nothing(session, desk):
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.add(row)
     session.commit()
-    before = messages(session, ticket)
-    with pytest.raises(NotFound, match=INVALID):
-        ticket_replies.conversation(session, token)
-    with pytest.raises(NotFound, match=INVALID):
-        ticket_replies.customer_reply(session, token, "Hello?", client=CLIENT)
-    nothing_written(session, ticket, before)
+    link_refused(session, ticket, token)
 
 
 @pytest.mark.parametrize(
