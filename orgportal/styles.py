@@ -3,19 +3,13 @@
 import json
 from collections.abc import Sequence
 
-import reflex as rx
-
 ACCENT = "indigo"
 CARD_WIDTH = "100%"
-PAGE_MAX_WIDTH = "960px"
 FORM_MAX_WIDTH = "420px"
-CONVERSATION_MAX_WIDTH = "640px"  # a signed-out page that shows a ticket's messages
 theme = {"accent_color": ACCENT, "radius": "medium", "appearance": "light"}
 PRODUCT = "orgportal"
-# Below Radix's `md` breakpoint (768px) the layout is the phone one.
-WIDE_ONLY = rx.breakpoints(initial="none", md="flex")
-NARROW_ONLY = rx.breakpoints(initial="flex", md="none")
-PAGE_PADDING = rx.breakpoints(initial="1em", md="1.5em")
+# Below Radix's `md` breakpoint (768px) the layout is the phone one (the frame's classes:
+# assets/frame.css).
 
 # Tables: on a phone (below `md`) each row becomes a stacked block, each value beside its
 # column's name (drawn by CSS from the headers, so screen readers still read the real

@@ -1,6 +1,13 @@
-"""The page frame: top bar with the profile menu (Switch Organization) and the mail banner."""
+"""The page frame: top bar with the profile menu (Switch Organization) and the mail banner.
+
+The frame's layout and links are plain elements with static classes (`assets/frame.css`):
+it is on every signed-in page, and Radix Themes layout and text components cost each page
+their prop extraction and Emotion's run-time styles on every render (`page_load.py`). The
+menus, which open and trap focus, stay Radix's.
+"""
 
 import reflex as rx
+from reflex.components.react_router import ReactRouterLink
 
 from orgportal import routes, styles
 from orgportal.state.base import AppState, WorkspaceItem
@@ -72,33 +79,27 @@ NAV = [
 ]
 
 
-def _nav_link(label: str, path: str, **props) -> rx.Component:
-    """A top-bar entry; the current page's is marked for screen readers (aria-current) and
-    by weight and an underline bar, never by colour alone."""
-    here = AppState.current_section == path
-    return rx.link(
-        label,
-        href=path,
-        size="2",
-        weight=rx.cond(here, "bold", "medium"),
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
-        aria_current=rx.cond(here, "page", "false"),
-        padding_y="0.3em",
-        border_bottom=rx.cond(here, "2px solid var(--accent-9)", "2px solid transparent"),
-        _hover={"color": "var(--gray-12)", "text_decoration": "underline"},
-        on_click=AppState.fill_ahead(path),  # the page fills while its route loads
-        **props,
+def route_link(label: str, path: str, class_name: str, **props) -> rx.Component:
+    """A link within the app (client-side route change) that starts filling its page as
+    it is followed, while the route's scripts load."""
+    return ReactRouterLink.create(
+        label, to=path, class_name=class_name, on_click=AppState.fill_ahead(path), **props
     )
 
 
-def _nav_entry(label: str, path: str, in_menu: bool = False, **props) -> rx.Component:
+def _nav_link(label: str, path: str) -> rx.Component:
+    """A top-bar entry; the current page's is marked for screen readers (aria-current) and
+    by weight and an underline bar, never by colour alone (`.op-nav-link`)."""
+    here = AppState.current_section == path
+    return route_link(label, path, "op-nav-link", aria_current=rx.cond(here, "page", "false"))
+
+
+def _nav_entry(label: str, path: str, in_menu: bool = False) -> rx.Component:
     """A top-bar entry, left out where the viewer's role has no use for its page:
     Tickets for a member who does not handle them (Viewer, Billing Admin: the tickets
     service refuses them). In the Personal Workspace the Tickets page points to the
     organizations, so it stays."""
-    link = _nav_link(label, path, **props)
+    link = _nav_link(label, path)
     if in_menu:  # the phone menu closes as its entry is followed
         link = rx.dialog.close(link)
     if path == routes.TICKETS:
@@ -118,13 +119,13 @@ VISUALLY_HIDDEN = {
 }
 
 
-def _approval_link(badge_id: str | None = None, in_menu: bool = False, **props) -> rx.Component:
+def _approval_link(badge_id: str | None = None, in_menu: bool = False) -> rx.Component:
     """Owners/Admins: the link Approval queue, with how many links wait beside it (live,
     SPEC §14). The count sits outside the link, so the link's text keeps its contrast."""
     count = AppState.pending_approvals
     return rx.cond(
         AppState.caps.approve_links,
-        rx.hstack(
+        rx.el.div(
             rx.dialog.close(_nav_link("Approval", routes.APPROVALS))
             if in_menu
             else _nav_link("Approval", routes.APPROVALS),
@@ -140,23 +141,20 @@ def _approval_link(badge_id: str | None = None, in_menu: bool = False, **props) 
                     id=badge_id,
                 ),
             ),
-            spacing="1",
-            align="center",
-            **props,
+            class_name="op-nav-pair",
         ),
     )
 
 
 def _desktop_nav() -> rx.Component:
     return rx.el.nav(
-        rx.hstack(
+        rx.el.div(
             *[_nav_entry(label, path) for label, path in NAV],
             _approval_link(badge_id="approval-badge"),
-            spacing="4",
+            class_name="op-nav-list",
         ),
         aria_label="Main",
-        padding_left="1.5em",
-        display=styles.WIDE_ONLY,
+        class_name="op-nav",
     )
 
 
@@ -203,13 +201,11 @@ def phone_menu() -> rx.Component:
                 ),
                 rx.el.nav(
                     rx.vstack(
-                        *[
-                            _nav_entry(label, path, in_menu=True, width="100%")
-                            for label, path in NAV
-                        ],
-                        _approval_link(in_menu=True, width="100%"),
+                        *[_nav_entry(label, path, in_menu=True) for label, path in NAV],
+                        _approval_link(in_menu=True),
                         spacing="2",
                         width="100%",
+                        class_name="op-drawer-list",
                     ),
                     aria_label="Main",
                     width="100%",
@@ -252,26 +248,26 @@ def phone_menu() -> rx.Component:
 
 def top_bar() -> rx.Component:
     """The page's banner landmark (`header`): nothing of a page is outside a landmark."""
-    return rx.el.header(_top_bar_row(), width="100%")
+    return rx.el.header(_top_bar_row(), class_name="op-top")
 
 
 def _top_bar_row() -> rx.Component:
-    return rx.hstack(
-        rx.link(rx.heading(styles.PRODUCT, size="5"), href=routes.ORGANIZATION, underline="none"),
+    return rx.el.div(
+        ReactRouterLink.create(
+            rx.el.h1(styles.PRODUCT, class_name="op-brand-title"),
+            to=routes.ORGANIZATION,
+            class_name="op-brand",
+        ),
         rx.cond(AppState.signed_in, _desktop_nav()),
-        rx.spacer(),
+        rx.el.div(class_name="op-spacer"),
         rx.cond(
             AppState.signed_in,
             rx.fragment(
-                rx.box(profile_menu(), display=styles.WIDE_ONLY),
-                rx.box(phone_menu(), display=styles.NARROW_ONLY),
+                rx.el.div(profile_menu(), class_name="op-wide"),
+                rx.el.div(phone_menu(), class_name="op-narrow"),
             ),
         ),
-        padding_x=styles.PAGE_PADDING,
-        padding_y="0.75em",
-        border_bottom="1px solid var(--gray-a5)",
-        align="center",
-        width="100%",
+        class_name="op-top-row",
     )
 
 
@@ -305,26 +301,16 @@ def confirm_banner() -> rx.Component:
 # "Skip to content" is the first thing Tab reaches on every page; it leads to the
 # page's main landmark (focusable by script only, so the focus moves there, unoutlined).
 MAIN_ID = "main-content"
-MAIN_PROPS = {"id": MAIN_ID, "tab_index": -1, "_focus": {"outline": "none"}}
+MAIN_PROPS = {"id": MAIN_ID, "tab_index": -1}
 
 
 def skip_link() -> rx.Component:
-    """Off-screen until focused, then shown at the top left above everything."""
+    """Off-screen until focused, then shown at the top left above everything (`.op-skip`)."""
     return rx.el.a(
         "Skip to content",
         href=f"#{MAIN_ID}",
         id="skip-link",
-        position="absolute",
-        left="0.5em",
-        top="-10em",
-        z_index="1000",
-        padding="0.5em 1em",
-        border_radius="var(--radius-2)",
-        background="var(--gray-12)",
-        color="var(--gray-1)",
-        font_weight="500",
-        text_decoration="underline",
-        _focus={"top": "0.5em", "outline": "2px solid var(--accent-9)", "outline_offset": "2px"},
+        class_name="op-skip",
         # Following the link scrolls to the landmark; Chrome leaves the focus where it was
         # (it only moves where the next Tab starts), so the landmark takes the focus too.
         on_click=rx.set_focus(MAIN_ID),
@@ -332,30 +318,23 @@ def skip_link() -> rx.Component:
 
 
 def page_frame(*children: rx.Component) -> rx.Component:
-    return rx.vstack(
+    return rx.el.div(
         skip_link(),
         top_bar(),
         rx.el.main(
-            rx.vstack(
+            rx.el.div(
                 recovery_codes_banner(),  # after a sign-in with a recovery code
                 confirm_banner(),
                 *children,
-                spacing="4",
-                width="100%",
+                class_name="op-stack",
                 # switched to another workspace without a page load: its forms
                 # mount anew, so their inputs start from its values, not the last one's
                 key=AppState.workspace_key,
             ),
             **MAIN_PROPS,
-            width="100%",
-            max_width=styles.PAGE_MAX_WIDTH,
-            padding=styles.PAGE_PADDING,
-            margin_x="auto",
-            min_width="0",
+            class_name="op-main",
         ),
-        width="100%",
-        spacing="0",
-        min_height="100vh",
+        class_name="op-page",
     )
 
 
@@ -371,54 +350,29 @@ ORG_SECTIONS = [
 ]
 
 
-def section_link(label: str, path: str, current: str, **props) -> rx.Component:
+def section_link(label: str, path: str, current: str, nowrap: bool = False) -> rx.Component:
     """An entry of a section nav (the organization's sidebar, the account's sections); the
     current page is marked for screen readers (aria-current) and by weight, background and a
-    bar, never by colour alone."""
-    here = path == current
-    return rx.link(
-        label,
-        href=path,
-        size="2",
-        weight="bold" if here else "medium",
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
-        aria_current="page" if here else None,
-        padding_x="0.75em",
-        padding_y="0.4em",
-        border_radius="var(--radius-2)",
-        border_left="3px solid var(--accent-9)" if here else "3px solid transparent",
-        background="var(--gray-a3)" if here else "transparent",
-        _hover={"color": "var(--gray-12)", "background": "var(--gray-a4)"},
-        **props,
-        width=rx.breakpoints(initial="auto", md="100%"),
-        on_click=AppState.fill_ahead(path),  # the page fills while its route loads
-    )
+    bar, never by colour alone (`.op-section-link`)."""
+    here = {"aria_current": "page"} if path == current else {}
+    classes = "op-section-link op-nowrap" if nowrap else "op-section-link"
+    return route_link(label, path, classes, **here)
 
 
 def organization_sidebar(current: str) -> rx.Component:
     """Beside the content on a wide screen; above it, its entries wrapping, on a phone."""
     return rx.el.nav(
-        rx.vstack(
-            rx.text(AppState.active_workspace_name, weight="bold", size="2", padding_x="0.75em"),
-            rx.flex(
-                *[section_link(label, path, current) for label, path in ORG_SECTIONS],
-                rx.cond(
-                    AppState.caps.view_audit_log,
-                    section_link("Audit Log", routes.AUDIT_LOG, current),
-                ),
-                direction=rx.breakpoints(initial="row", md="column"),
-                wrap="wrap",
-                gap="1",
-                width="100%",
+        rx.el.p(AppState.active_workspace_name, class_name="op-side-title"),
+        rx.el.div(
+            *[section_link(label, path, current) for label, path in ORG_SECTIONS],
+            rx.cond(
+                AppState.caps.view_audit_log,
+                section_link("Audit Log", routes.AUDIT_LOG, current),
             ),
-            spacing="1",
-            width="100%",
+            class_name="op-side-list",
         ),
         aria_label="Organization",
-        width=rx.breakpoints(initial="100%", md="12em"),
-        flex_shrink="0",
+        class_name="op-side",
     )
 
 
@@ -442,15 +396,13 @@ def organization_frame(current: str, *children: rx.Component) -> rx.Component:
             rx.cond(
                 AppState.active_org_id == 0,
                 _no_organization(),
-                rx.flex(
+                rx.el.div(
                     organization_sidebar(current),
-                    rx.vstack(*children, spacing="4", width="100%", min_width="0"),
-                    direction=rx.breakpoints(initial="column", md="row"),
-                    gap="1.5em",
-                    width="100%",
+                    rx.el.div(*children, class_name="op-stack op-fill"),
+                    class_name="op-split",
                 ),
             ),
-            rx.center(rx.spinner(size="3"), padding="4em", width="100%"),
+            rx.el.div(rx.spinner(size="3"), class_name="op-busy"),
         ),
     )
 
@@ -468,19 +420,12 @@ ACCOUNT_SECTIONS = [
 def account_nav(current: str) -> rx.Component:
     """Beside the section on a wide screen; above it, its entries wrapping, on a phone."""
     return rx.el.nav(
-        rx.flex(
-            *[
-                section_link(label, path, current, white_space="nowrap")
-                for label, path in ACCOUNT_SECTIONS
-            ],
-            direction=rx.breakpoints(initial="row", md="column"),
-            wrap="wrap",
-            gap="1",
-            width="100%",
+        rx.el.div(
+            *[section_link(label, path, current, nowrap=True) for label, path in ACCOUNT_SECTIONS],
+            class_name="op-side-list",
         ),
         aria_label="Account",
-        width=rx.breakpoints(initial="100%", md="13em"),
-        flex_shrink="0",
+        class_name="op-side op-side-wide",
     )
 
 
@@ -493,56 +438,43 @@ def account_frame(current: str, *children: rx.Component) -> rx.Component:
             rx.text(AppState.user_name, " · ", AppState.user_email, size="2", color_scheme="gray"),
             spacing="1",
         ),
-        rx.flex(
+        rx.el.div(
             account_nav(current),
-            rx.vstack(*children, spacing="4", width="100%", min_width="0"),
-            direction=rx.breakpoints(initial="column", md="row"),
-            gap="1.5em",
-            width="100%",
+            rx.el.div(*children, class_name="op-stack op-fill"),
+            class_name="op-split",
         ),
     )
 
 
 def brand() -> rx.Component:
     """The product's name and mark, linking home (sign-in, register, invitation, 404)."""
-    return rx.link(
-        rx.hstack(
-            rx.icon("building-2", size=24, aria_hidden="true"),
-            rx.text(styles.PRODUCT, size="6", weight="bold"),
-            align="center",
-            spacing="2",
-        ),
-        href=routes.HOME,
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
+    return ReactRouterLink.create(
+        rx.icon("building-2", size=24, aria_hidden="true"),
+        rx.el.span(styles.PRODUCT, class_name="op-brand-name"),
+        to=routes.HOME,
+        class_name="op-brand op-brand-mark",
         id="brand",
     )
 
 
-def centered_card(*children: rx.Component, max_width: str = styles.FORM_MAX_WIDTH) -> rx.Component:
-    """A signed-out page: the brand over one card, in the `main` landmark; `max_width` wider
-    than a form's for a page that reads more than it asks (a ticket's conversation)."""
-    return rx.fragment(skip_link(), _centered_main(*children, max_width=max_width))
+def centered_card(*children: rx.Component, conversation: bool = False) -> rx.Component:
+    """A signed-out page: the brand over one card, in the `main` landmark; as wide as a
+    conversation, not a form, for a page that reads more than it asks (a ticket's)."""
+    return rx.fragment(skip_link(), _centered_main(*children, conversation=conversation))
 
 
-def _centered_main(*children: rx.Component, max_width: str = styles.FORM_MAX_WIDTH) -> rx.Component:
+def _centered_main(*children: rx.Component, conversation: bool = False) -> rx.Component:
+    width = "op-conversation-width" if conversation else "op-form-width"
     return rx.el.main(
-        rx.center(
-            rx.vstack(
-                brand(),
-                rx.card(
-                    rx.vstack(*children, spacing="4", width="100%"),
-                    width="100%",
-                    size=rx.breakpoints(initial="2", sm="3"),
-                ),
-                align="center",
-                spacing="4",
+        rx.el.div(
+            brand(),
+            rx.card(
+                rx.el.div(*children, class_name="op-stack"),
                 width="100%",
-                max_width=max_width,
+                size=rx.breakpoints(initial="2", sm="3"),
             ),
-            min_height="100vh",
-            padding="1em",
+            class_name=f"op-centered {width}",
         ),
         **MAIN_PROPS,
+        class_name="op-centered-main",
     )

@@ -2,10 +2,9 @@
 
 import reflex as rx
 
-from orgportal import styles
 from orgportal.components.layout import centered_card
 from orgportal.views.ticket_reply import ticket_reply_step
 
 
 def ticket_reply_page() -> rx.Component:
-    return centered_card(ticket_reply_step(), max_width=styles.CONVERSATION_MAX_WIDTH)
+    return centered_card(ticket_reply_step(), conversation=True)
