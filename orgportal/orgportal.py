@@ -68,6 +68,7 @@ from orgportal.state.base import page_load
 from orgportal.state.billing import (
     BillingState,
     PersonalPlanState,
+    PlanSummaryState,
     TestCheckoutState,
     TestPortalState,
 )
@@ -221,7 +222,7 @@ SIGNED_IN_PAGES = [
         overview_page,
         routes.ORGANIZATION,
         "Organization",
-        (OrgState, UsageState, BillingState, MemberLimitState, JoinOfferState),
+        (OrgState, UsageState, PlanSummaryState, MemberLimitState, JoinOfferState),
     ),
     (new_organization_page, routes.ORG_NEW, "New organization", (OrgState,)),
     (

@@ -141,8 +141,23 @@ class PayerPage(PayerActions, mixin=True):
         return _open(self, self._billing(billing.billing_portal), reload=False)
 
 
+class PlanSummaryState(AppState):
+    """The overview's plan line (the Billing sub-page holds the rest: `BillingState`)."""
+
+    plan_name: str = "Free"
+    plan_status: str = ""
+
+    def _load(self, session: Session, viewer: Viewer) -> None:
+        org_id = viewer.session.active_org_id
+        if not org_id:
+            self.plan_name, self.plan_status = "Free", ""
+            return
+        summary = billing.plan_summary(session, user=viewer.user, organization_id=org_id)
+        self.plan_name, self.plan_status = summary.name, summary.status
+
+
 class BillingState(PayerPage, AppState):
-    """The Billing sub-page (plan, support seats) and the overview's plan summary."""
+    """The Billing sub-page: plan, support seats, plan changes."""
 
     test_mode: bool = True
     plan_name: str = "Free"

@@ -14,6 +14,7 @@ from orgportal.state.billing import (
     BillingState,
     PayerPage,
     PersonalPlanState,
+    PlanSummaryState,
 )
 from orgportal.views.plan_table import change_summary, pricing_table
 
@@ -41,10 +42,14 @@ def _stat(label: str, value: rx.Var, stat_id: str) -> rx.Component:
 
 def plan_summary() -> rx.Component:
     """The overview's plan line; subscribing and seats live on the Billing sub-page."""
+    summary = PlanSummaryState
     return rx.card(
         rx.hstack(
-            rx.text("Plan: ", rx.text.strong(S.plan_name, id="plan-summary-name")),
-            rx.cond(S.plan_status != "", _status_badge(S.plan_status, "plan-summary-status")),
+            rx.text("Plan: ", rx.text.strong(summary.plan_name, id="plan-summary-name")),
+            rx.cond(
+                summary.plan_status != "",
+                _status_badge(summary.plan_status, "plan-summary-status"),
+            ),
             rx.spacer(),
             rx.link("Billing", href=routes.ORG_BILLING, underline="always"),
             align="center",

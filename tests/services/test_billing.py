@@ -461,3 +461,34 @@ def test_effective_plan_source_names_the_organization(session: Session):
         "/billing/test-portal?personal=1"
     )
     assert view.own_active
+
+
+def test_the_overviews_plan_line_says_what_the_billing_page_says(session: Session):
+    """`plan_summary` (every overview load) names the plan and its status as `overview` does:
+    Free without a subscription, then the plan, then past due after a failed payment."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    viewer = add_member(session, org, Role.VIEWER)
+
+    def both(user) -> tuple[billing.PlanSummary, billing.BillingOverview]:
+        summary = billing.plan_summary(session, user=user, organization_id=org.id)
+        return summary, billing.overview(session, user=user, organization_id=org.id)
+
+    summary, view = both(owner)
+    assert (summary.name, summary.status) == ("Free", "") == (view.plan.name, view.plan_status)
+    subscribe(session, owner, org)
+    billing.test_mode_fail_payment(
+        session, TestModeBilling(session), user=owner, organization_id=org.id
+    )
+    summary, view = both(viewer)  # every member's overview shows it
+    assert (summary.name, summary.status) == ("Starter", "past_due")
+    assert (summary.name, summary.status) == (view.plan.name, view.plan_status)
+
+
+def test_the_plan_line_is_refused_outside_the_organization(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    subscribe(session, owner, org)
+    stranger = make_user(session)
+    with pytest.raises(NotFound):
+        billing.plan_summary(session, user=stranger, organization_id=org.id)

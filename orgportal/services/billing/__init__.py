@@ -5,7 +5,8 @@ plan and support seats) or a user (their own plan). The modules:
   and the payer's active or latest subscription;
 - `provider`: which gateway a use case runs over when the caller leaves it out (the site's:
   Stripe, test mode or unconfigured), and a refusing provider turned into a DomainError;
-- `overview`: what the billing cards show, and the plan in effect for a user;
+- `overview`: what the billing cards show (`plan_summary`: the overview's plan line), and
+  the plan in effect for a user;
 - `checkout`: Checkout, its return URL, the Customer Portal, the payer's Stripe customer;
 - `changes`: plan and seat changes to a live organization subscription;
 - `subscriptions`: `apply`, the one writer of our subscription rows, and cancellation;
@@ -28,10 +29,12 @@ from orgportal.services.billing.checkout import (
 from orgportal.services.billing.overview import (
     BillingOverview,
     PersonalPlan,
+    PlanSummary,
     billing_details,
     effective_plan_source,
     overview,
     personal_overview,
+    plan_summary,
 )
 from orgportal.services.billing.payer import PLAN, SUPPORT, Payer, payer_for
 from orgportal.services.billing.subscriptions import cancel_all, cancel_personal
@@ -55,6 +58,7 @@ __all__ = [
     "BillingOverview",
     "Payer",
     "PersonalPlan",
+    "PlanSummary",
     "billing_portal",
     "cancel_all",
     "cancel_personal",
@@ -70,6 +74,7 @@ __all__ = [
     "payer_for",
     "personal_overview",
     "personal_portal",
+    "plan_summary",
     "plans",
     "start_checkout",
     "start_personal_checkout",

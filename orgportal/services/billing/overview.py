@@ -61,6 +61,24 @@ def overview(session: Session, *, user: User, organization_id: int) -> BillingOv
     )
 
 
+@dataclass(frozen=True)
+class PlanSummary:
+    """The overview's plan line."""
+
+    name: str
+    status: str  # "" on Free
+
+
+def plan_summary(session: Session, *, user: User, organization_id: int) -> PlanSummary:
+    """The plan's name and its subscription's status, as `overview` says them, without the
+    Billing page's seats, limits and plan changes: every member's overview reads it on each
+    load (two queries after the membership check, against `overview`'s dozen)."""
+    organization, _ = require(session, user, organization_id, Permission.VIEW)
+    plan_sub = latest(session, Payer.organization(organization_id), PLAN)
+    plan = plans.organization_plan(session, organization)
+    return PlanSummary(name=plan.name, status=plan_sub.status if plan_sub else "")
+
+
 def billing_details(session: Session, *, user: User, organization_id: int) -> BillingOverview:
     """`overview` for the REST API's billing read: every member may read it, an organization
     API key only with its "Billing (read)" scope (`Permission.VIEW_BILLING`). The plan's
