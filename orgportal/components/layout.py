@@ -1,6 +1,6 @@
 """The page frame: top bar with the profile menu (Switch Organization) and the mail banner.
 
-The frame's layout and links are plain elements with static classes (`assets/frame.css`):
+The frame's layout and links are plain elements with static classes (`assets/layout.css`):
 it is on every signed-in page, and Radix Themes layout and text components cost each page
 their prop extraction and Emotion's run-time styles on every render (`page_load.py`). The
 menus, which open and trap focus, stay Radix's.

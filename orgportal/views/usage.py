@@ -9,12 +9,14 @@ from orgportal.state.usage import UsageState as S
 
 
 def _bar(label: str, text: rx.Var, percent: rx.Var, bar_id: str) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text(label, size="2", weight="medium"),
-            rx.spacer(),
-            rx.text(text, size="2", id=f"{bar_id}-label"),
-            width="100%",
+    """A bar under its label and figures: plain elements with static classes
+    (`assets/layout.css`), the progress bar Radix's (its role and values for screen
+    readers). Live pushes re-render the bars: the fewer components, the cheaper."""
+    return rx.el.div(
+        rx.el.div(
+            rx.el.span(label, class_name="op-bar-label"),
+            rx.el.span(text, id=f"{bar_id}-label"),
+            class_name="op-bar-head",
         ),
         rx.progress(
             value=percent,
@@ -22,8 +24,7 @@ def _bar(label: str, text: rx.Var, percent: rx.Var, bar_id: str) -> rx.Component
             aria_label=f"{label} used",
             id=bar_id,
         ),
-        spacing="1",
-        width="100%",
+        class_name="op-bar",
     )
 
 

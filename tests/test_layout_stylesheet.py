@@ -1,4 +1,4 @@
-"""The page frame's static classes (`assets/frame.css`, used by components/layout.py): every
+"""The static classes of `assets/layout.css` (the page frame, the usage bars): every
 class the app names is defined in the stylesheet, the stylesheet defines none that nothing
 names, and the app includes it."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from orgportal.orgportal import app
 
 ROOT = Path(__file__).resolve().parents[1]
-STYLESHEET = ROOT / "assets" / "frame.css"
+STYLESHEET = ROOT / "assets" / "layout.css"
 CLASS = re.compile(r"(?<![\w-])op-[a-z][a-z0-9-]*")
 
 
@@ -35,4 +35,4 @@ def test_the_stylesheet_defines_no_class_that_nothing_names() -> None:
 
 
 def test_the_app_includes_the_stylesheet() -> None:
-    assert "/frame.css" in app.stylesheets
+    assert "/layout.css" in app.stylesheets
