@@ -137,8 +137,13 @@ def tool_path() -> str:
     return f"{ROOT / 'tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}"
 
 
-def start_orgportal(tmp: Path, env: dict[str, str]):
+def start_orgportal(tmp: Path, env: dict[str, str], extra_pages: str = ""):
+    """orgportal from a private copy; `extra_pages`, Python source appended to the copy's
+    `orgportal/orgportal.py`, adds pages that only a benchmark measures."""
     root = app_copy(ROOT, tmp / "orgportal", make_stamps=True)
+    if extra_pages:
+        module = root / "orgportal" / "orgportal.py"
+        module.write_text(module.read_text() + extra_pages)
     return start_app(["make", "run"], root, env, tmp / "app.log", "/login")
 
 

@@ -8,7 +8,10 @@ same machine:
 
 - the sign-in page (/login, signed out), /organization, /organization/members, /links and
   /analytics (signed in as the Owner);
-- the floor: /bare of the floor app, a page with one state var filled by its load event.
+- the floor: /bare of the floor app, a page with one state var filled by its load event;
+- the same bare page added to the measured copy of orgportal (`BARE_INSIDE`): what a page
+  load costs in orgportal's app (its root, theme, states, routes and shared scripts) before
+  any of its own pages' content.
 
 "Interactive", the same on both sides, is the first moment (the page's own clock,
 `performance.now()` from navigation start) at which all of these hold:
@@ -143,9 +146,33 @@ def seed() -> tuple[str, str, str]:
     return cookie, email, name
 
 
+# The floor's bare page, added to the copy of orgportal that is measured: the same page in
+# orgportal's app (its root, theme, states, routes and shared scripts), so the part of a
+# page's load that is the app's, not the page's, shows on its own.
+BARE_INSIDE_PATH = "/bench/bare"
+BARE_INSIDE = f'''
+
+class BenchBareState(rx.State):
+    greeting: str = ""
+
+    @rx.event
+    def load(self):
+        self.greeting = "Hello"
+
+
+def _bench_bare() -> rx.Component:
+    return rx.el.main(rx.el.p(BenchBareState.greeting, id="bare-data"))
+
+
+app.add_page(_bench_bare, route="{BARE_INSIDE_PATH}", on_load=BenchBareState.load)
+'''
+
+
 def targets(email: str, org: str) -> list[Target]:
     return [
         Target("floor: bare page (one state var)", "floor", "/bare", "#bare-data", "Hello"),
+        Target("the same bare page in orgportal's app", "orgportal", BARE_INSIDE_PATH,
+               "#bare-data", "Hello", signed_in=False),
         Target("sign-in (/login)", "orgportal", "/login", "button[type=submit]", "Sign in",
                signed_in=False),
         Target("/organization", "orgportal", "/organization", "h1, h2, h3", org),
@@ -308,7 +335,7 @@ def main() -> None:
     for name in ("REFLEX_DB_URL", "REDIS_URL", "REFLEX_REDIS_URL"):  # one worker, no Redis
         os.environ.pop(name, None)
     print(f"starting the apps (copies in {tmp}) …", flush=True)
-    app = None if args.app else start_orgportal(tmp, env)
+    app = None if args.app else start_orgportal(tmp, env, extra_pages=BARE_INSIDE)
     floor_proc = None if args.floor else start_floor(tmp, floor_port)
     try:
         cookie, email, org = seed()
@@ -316,10 +343,12 @@ def main() -> None:
             "orgportal": args.app or env["PUBLIC_URL"],
             "floor": args.floor or f"http://localhost:{floor_port}",
         }
-        results = [
-            t for t in targets(email, org)
-            if t.app == "floor" or not args.pages or t.path in args.pages
-        ]  # fmt: skip
+        def wanted(t: Target) -> bool:
+            if t.path == BARE_INSIDE_PATH:  # only in the copy started here
+                return not args.app
+            return t.app == "floor" or not args.pages or t.path in args.pages
+
+        results = [t for t in targets(email, org) if wanted(t)]
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for t in results:  # warm up: the servers' first answers compile nothing twice

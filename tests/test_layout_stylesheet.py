@@ -1,6 +1,6 @@
-"""The static classes of `assets/layout.css` (the page frame, the usage bars): every
-class the app names is defined in the stylesheet, the stylesheet defines none that nothing
-names, and the app includes it."""
+"""The static classes of `assets/layout.css` (the page frame, the usage bars, the text
+fields): every class the app names is defined in the stylesheet, the stylesheet defines none
+that nothing names, and the app includes it."""
 
 import re
 from pathlib import Path

@@ -20,15 +20,26 @@ def text_field(
     default_value: Var | str = "",
     **props,
 ) -> rx.Component:
+    """The theme's text field written as its plain elements with Radix's own classes (as
+    `native_select` does): the same look and focus ring, without the component's prop
+    extraction and run-time styles on every page that shows a form (`page_load.py`)."""
     input_id = f"field-{name}"
-    return rx.vstack(
+    return rx.el.div(
         rx.el.label(label, html_for=input_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-        rx.input(
-            id=input_id, name=name, type=type, default_value=default_value, width="100%", **props
+        rx.el.div(
+            rx.el.input(
+                id=input_id,
+                name=name,
+                type=type,
+                default_value=default_value,
+                spell_check=False,
+                class_name="rt-reset rt-TextFieldInput",
+                **props,
+            ),
+            class_name="rt-TextFieldRoot rt-r-size-2 rt-variant-surface op-field-box",
         ),
         field_error(errors, name) if errors is not None else rx.fragment(),
-        spacing="1",
-        width="100%",
+        class_name="op-field",
     )
 
 
