@@ -148,7 +148,8 @@ def seed() -> tuple[str, str, str]:
 
 # The floor's bare page, added to the copy of orgportal that is measured: the same page in
 # orgportal's app (its root, theme, states, routes and shared scripts), so the part of a
-# page's load that is the app's, not the page's, shows on its own.
+# page's load that is the app's, not the page's, shows on its own. A copy of floor_app.py's
+# BareState and bare() on purpose: the two must stay the same page.
 BARE_INSIDE_PATH = "/bench/bare"
 BARE_INSIDE = f'''
 

@@ -196,7 +196,7 @@ app = OrgportalApp(
     # `src=`: a script file there blocked the page behind its scripts' downloads (it was
     # requested after their 20–60 `modulepreload`s); the CSP lists its hash like Reflex's.
     head_components=[rx.el.script(BEFORE_HYDRATION)],
-    stylesheets=["/layout.css"],  # static classes: the page frame, the usage bars
+    stylesheets=["/layout.css"],  # static classes: the frame, usage bars, text fields
     # <html data-hydrated> / data-loaded: when that is (components/hydration.py)
     extra_app_wraps={(3, "HydrationMarker"): hydration_marker},
     backend_exception_handler=backend_error,

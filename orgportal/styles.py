@@ -8,8 +8,6 @@ CARD_WIDTH = "100%"
 FORM_MAX_WIDTH = "420px"
 theme = {"accent_color": ACCENT, "radius": "medium", "appearance": "light"}
 PRODUCT = "orgportal"
-# Below Radix's `md` breakpoint (768px) the layout is the phone one (the frame's classes:
-# assets/layout.css).
 
 # Tables: on a phone (below `md`) each row becomes a stacked block, each value beside its
 # column's name (drawn by CSS from the headers, so screen readers still read the real
