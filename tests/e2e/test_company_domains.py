@@ -77,6 +77,9 @@ def verified_company_domain(page: Page, local_dns: LocalDns, org: str, domain: s
     form = page.get_by_role("form", name="Join by company domain")
     form.get_by_label("Join policy").select_option(policy)
     form.get_by_label("Role for people who join").select_option("Agent")
+    # the three toasts of adding and verifying may cover the button (and stay while hovered:
+    # CI once lost this click to them, the toasts still open 20 s later)
+    wait_for_toasts_to_close(page)
     form.get_by_role("button", name="Save join policy").click()
     expect(page.get_by_text("Join by company domain saved.")).to_be_visible(timeout=20_000)
     wait_for_toasts_to_close(page)
