@@ -55,3 +55,23 @@ def paged_table(what: str, state, headers: list[str], row, empty) -> rx.Componen
         ),
         state_pager(what, state),
     )
+
+
+def earlier_messages(count: Var, show) -> rx.Component:
+    """Above a conversation that shows only its latest messages: how many came before, and
+    the button that reads the next ones (`show`, an event)."""
+    return rx.cond(
+        count > 0,
+        rx.hstack(
+            rx.text(
+                count,
+                rx.cond(count == 1, " earlier message", " earlier messages"),
+                size="2",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            rx.button("Show earlier messages", size="1", variant="soft", on_click=show),
+            align="center",
+            spacing="2",
+        ),
+    )

@@ -10,7 +10,7 @@ refreshes open ticket pages.
 
 Every call checks the token again (nothing is taken from the page), and shows nothing but
 that one ticket: its organization's name, number, subject, status and messages, never an
-id (the organization's, which the page follows for live updates, stays on the server).
+id (the ticket's, which the page follows for live updates, stays on the server).
 Answers are limited per client address (`per_address`), like the public ticket intake,
 so a link cannot be used to flood the agents' inboxes; a refused answer writes nothing.
 """
@@ -18,7 +18,7 @@ so a link cannot be used to flood the agents' inboxes; a refused answer writes n
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from orgportal.adapters.rate_limit import limiter
 from orgportal.models import Organization, TicketMessage
@@ -59,34 +59,35 @@ class ConversationMessage:
 class Conversation:
     """What the reply page shows: one ticket, oldest message first."""
 
-    organization_id: int  # what the page follows for live updates (never shown)
+    ticket_id: int  # what the page follows for live updates (never shown)
     organization_name: str
     number: str
     subject: str
     status: str
-    messages: list[ConversationMessage]
+    messages: list[ConversationMessage]  # the latest, oldest first
+    earlier: int = 0  # older messages, not read
 
 
-def conversation(session: Session, token: str) -> Conversation:
-    """The ticket a reply link opens; NotFound ("This reply link is not valid or has
-    expired.") for an unknown or expired link, or a deleted ticket."""
+def conversation(
+    session: Session, token: str, messages: int = tickets.CONVERSATION_PAGE
+) -> Conversation:
+    """The ticket a reply link opens, with its latest `messages` messages; NotFound ("This
+    reply link is not valid or has expired.") for an unknown or expired link, or a deleted
+    ticket."""
     ticket = linked_ticket(session, token)
     organization = session.get(Organization, ticket.organization_id)
-    messages = session.exec(
-        select(TicketMessage)
-        .where(TicketMessage.ticket_id == ticket.id)
-        .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
-    ).all()
+    latest = tickets.latest_messages(session, ticket.id, messages)
     return Conversation(
-        organization_id=ticket.organization_id,
+        ticket_id=ticket.id,
         organization_name=organization.name if organization else "",
         number=ticket.number,
         subject=ticket.subject,
         status=ticket.status,
         messages=[
             ConversationMessage(m.author_name, m.from_requester, m.body, m.created_at)
-            for m in messages
+            for m in latest.messages
         ],
+        earlier=latest.earlier,
     )
 
 

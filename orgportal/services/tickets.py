@@ -28,8 +28,13 @@ from orgportal.services.validation import FieldError, normalize_email, text
 LIMITS = {"name": 100, "subject": 200, "message": 5000}
 SINGLE_LINE = {"name", "subject"}
 PAGE_SIZE = 20
+# The latest messages a ticket's page shows (the agent's and the requester's); the earlier
+# ones come on request, CONVERSATION_PAGE at a time: a long-running ticket's page stays small.
+CONVERSATION_PAGE = 50
 
 TOPIC = "tickets"  # the live-bus topic: open ticket lists refresh
+# one ticket changed (key: its id): the requester's reply pages of that ticket only refresh
+TICKET_TOPIC = "ticket"
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,41 @@ class TicketPage:
 class TicketDetail:
     ticket: Ticket
     department_name: str
-    messages: list[TicketMessage]
+    messages: list[TicketMessage]  # the latest, oldest first
     department_names: dict[int, str] = dataclasses.field(
         default_factory=dict
     )  # the ones to choose from
+    earlier_messages: int = 0  # older than `messages`, not read
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The latest messages of a ticket, oldest first, and how many came before them."""
+
+    messages: list[TicketMessage]
+    earlier: int
+
+
+def latest_messages(session: Session, ticket_id: int, limit: int) -> Conversation:
+    """The last `limit` messages of a ticket (`limit` ≥ 1), oldest first: both ticket pages
+    show the latest and offer the earlier ones, so a ticket's page reads and holds a bounded
+    number of messages however long its conversation has run."""
+    limit = max(1, limit)
+    newest_first = session.exec(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket_id)
+        .order_by(col(TicketMessage.created_at).desc(), col(TicketMessage.id).desc())
+        .limit(limit)
+    ).all()
+    earlier = 0
+    if len(newest_first) == limit:  # only then can there be more (one count, not two)
+        total = session.exec(
+            select(sa_func.count())
+            .select_from(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket_id)
+        ).one()
+        earlier = total - limit
+    return Conversation(list(reversed(newest_first)), earlier)
 
 
 def format_number(prefix: str, value: int) -> str:
@@ -239,23 +275,37 @@ def list_tickets(
 
 
 def get_ticket(
-    session: Session, *, user: User, organization_id: int, ticket_id: int
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    ticket_id: int,
+    messages: int = CONVERSATION_PAGE,
 ) -> TicketDetail:
+    """A ticket with its latest `messages` messages (`latest_messages`)."""
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
-    messages = session.exec(
-        select(TicketMessage)
-        .where(TicketMessage.ticket_id == ticket.id)
-        .order_by(col(TicketMessage.created_at), col(TicketMessage.id))
-    ).all()
+    conversation = latest_messages(session, ticket.id, messages)
     names = _department_names(session, organization_id)
     return TicketDetail(
-        ticket, names.get(ticket.department_id or 0, ""), list(messages), department_names=names
+        ticket,
+        names.get(ticket.department_id or 0, ""),
+        conversation.messages,
+        department_names=names,
+        earlier_messages=conversation.earlier,
     )
 
 
-def find_ticket(session: Session, *, user: User, organization_id: int, number: str) -> TicketDetail:
-    """A ticket of the organization by its number (`TKT-001`, any case), as its page shows it."""
+def find_ticket(
+    session: Session,
+    *,
+    user: User,
+    organization_id: int,
+    number: str,
+    messages: int = CONVERSATION_PAGE,
+) -> TicketDetail:
+    """A ticket of the organization by its number (`TKT-001`, any case), as its page shows it
+    (its latest `messages` messages)."""
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = session.exec(
         select(Ticket).where(
@@ -265,7 +315,13 @@ def find_ticket(session: Session, *, user: User, organization_id: int, number: s
     ).first()
     if ticket is None:
         raise NotFound("Ticket not found.")
-    return get_ticket(session, user=user, organization_id=organization_id, ticket_id=ticket.id)
+    return get_ticket(
+        session,
+        user=user,
+        organization_id=organization_id,
+        ticket_id=ticket.id,
+        messages=messages,
+    )
 
 
 def reply(
@@ -340,6 +396,7 @@ def assign_department(
     ticket.updated_at = utcnow()
     session.add(ticket)
     mark_changed(session, TOPIC, [organization_id])
+    mark_changed(session, TICKET_TOPIC, [ticket.id])
     return ticket
 
 
@@ -368,6 +425,7 @@ def _set_status(session: Session, ticket: Ticket, status: TicketStatus) -> Ticke
     ticket.updated_at = utcnow()
     session.add(ticket)
     mark_changed(session, TOPIC, [ticket.organization_id])  # also covers replies
+    mark_changed(session, TICKET_TOPIC, [ticket.id])
     return ticket
 
 

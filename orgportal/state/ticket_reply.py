@@ -3,9 +3,10 @@ out (SPEC §7, §17). A thin adapter: the link, the body and the per-address lim
 checked by `services/ticket_replies.py`, on every call, with the token of this page's own
 address; this state only shows what comes back.
 
-Live: the page follows its organization's tickets with the agents' ticket pages (page
-"tickets" in `state/live.py`), so an agent's answer, or the ticket being closed, shows
-without a reload; each refresh asks the service with the link again, like a load.
+Live: the page follows its own ticket (topic `tickets.TICKET_TOPIC`, keyed by the ticket's
+id, which stays on the server), so an agent's answer, or the ticket being closed, shows
+without a reload, and changes to the organization's other tickets refresh nothing here; each
+refresh asks the service with the link again, like a load.
 """
 
 import dataclasses
@@ -15,15 +16,15 @@ import reflex as rx
 from sqlmodel import Session
 
 from orgportal import formatting, routes
-from orgportal.services import ticket_replies
+from orgportal.services import ticket_replies, tickets
 from orgportal.services.errors import NotFound
 from orgportal.state import live
 from orgportal.state.base import AppState, run_signed_out
 from orgportal.state.outcome import Form, Outcome
-from orgportal.state.tickets import PAGE, TOPIC
 
 SENT = "Your reply was sent."
 REPLY_PREFIX = routes.TICKET_REPLY.removesuffix("[token]")
+PAGE = "ticket_reply"  # its live page (`state/live.py`)
 YOU = "You"
 
 
@@ -39,7 +40,7 @@ def _token(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-@live.follows(PAGE, TOPIC)
+@live.follows(PAGE, tickets.TICKET_TOPIC)
 class TicketReplyState(AppState):
     """Checks the link when the page loads (a spinner until then), then the conversation and
     the reply form; a link that does not work says so, with no form."""
@@ -53,29 +54,42 @@ class TicketReplyState(AppState):
     number: str = ""
     subject: str = ""
     status: str = ""
-    messages: list[ReplyMessageRow] = []
+    messages: list[ReplyMessageRow] = []  # the latest (`tickets.CONVERSATION_PAGE` at first)
+    earlier_messages: int = 0  # older ones, shown on request (`show_earlier_messages`)
     sent: bool = False  # "Your reply was sent." until the next attempt
     errors: dict[str, str] = {}
     reply_key: int = 0  # moved on once sent: an empty reply box for the next message
     FORM: ClassVar[Form] = Form(errors="errors", general="reply", key="reply_key")
-    _organization_id: int = 0  # the organization whose ticket changes this tab follows
+    _ticket_id: int = 0  # the ticket whose changes this tab follows
+    _message_limit: int = tickets.CONVERSATION_PAGE
 
     @rx.event
     def load(self):
         self.checked, self.link_error, self.sent, self.errors = False, "", False, {}
+        self._message_limit = tickets.CONVERSATION_PAGE
         self._refresh()
         self.checked = True
-        live.watch(self, self._organization_id)  # none for a link that does not work
+        live.watch(self, self._ticket_id)  # none for a link that does not work
 
     def _refresh(self) -> None:
         """The conversation as it is now (the live refresh's reload, too)."""
         token = _token(self.router.url.path)
-        self._show(run_signed_out(lambda session: ticket_replies.conversation(session, token)))
+        limit = self._message_limit
+        self._show(
+            run_signed_out(lambda session: ticket_replies.conversation(session, token, limit))
+        )
 
-    def _still_shows(self, topic: str, organization_id: int) -> bool:
-        """Is this tab still on a reply page of that organization's ticket (live refresh)?"""
+    @rx.event
+    def show_earlier_messages(self):
+        """The next CONVERSATION_PAGE older messages too (the link checked again)."""
+        if self.earlier_messages:
+            self._message_limit += tickets.CONVERSATION_PAGE
+        self._refresh()
+
+    def _still_shows(self, topic: str, ticket_id: int) -> bool:
+        """Is this tab still on a reply page of that ticket (live refresh)?"""
         path = self.router.url.path or ""
-        return path.startswith(REPLY_PREFIX) and self._organization_id == organization_id
+        return path.startswith(REPLY_PREFIX) and self._ticket_id == ticket_id
 
     @rx.event
     def send(self, form: dict):
@@ -85,7 +99,8 @@ class TicketReplyState(AppState):
 
         def reply(session: Session) -> ticket_replies.Conversation:
             ticket_replies.customer_reply(session, token, body, client=client)
-            return ticket_replies.conversation(session, token)  # with the new message
+            # with the new message
+            return ticket_replies.conversation(session, token, self._message_limit)
 
         outcome = run_signed_out(reply)
         self._show_refusal(outcome, self.FORM)  # the body's problems, or try again later
@@ -98,10 +113,10 @@ class TicketReplyState(AppState):
         """The conversation, or why the link does not work (then no form)."""
         if not outcome.ok:
             self.link_error, self.messages = outcome.refusal.message, []
-            self._organization_id = 0
+            self._ticket_id, self.earlier_messages = 0, 0
             return
         seen = outcome.value
-        self.link_error, self._organization_id = "", seen.organization_id
+        self.link_error, self._ticket_id = "", seen.ticket_id
         self.organization_name, self.number = seen.organization_name, seen.number
         self.subject, self.status = seen.subject, seen.status
         self.messages = [
@@ -113,3 +128,4 @@ class TicketReplyState(AppState):
             )
             for m in seen.messages
         ]
+        self.earlier_messages = seen.earlier

@@ -249,7 +249,8 @@ class TicketState(AppState):
     status: str = ""
     department: str = UNASSIGNED
     department_names: list[str] = []
-    messages: list[MessageRow] = []
+    messages: list[MessageRow] = []  # the latest (`tickets.CONVERSATION_PAGE` at first)
+    earlier_messages: int = 0  # older ones, shown on request (`show_earlier_messages`)
     reply_errors: dict[str, str] = {}
     reply_key: int = 0
     # re-keyed once sent: an empty reply box for the next message
@@ -257,6 +258,7 @@ class TicketState(AppState):
     _ticket_id: int = 0
     _org_id: int = 0
     _department_ids: dict[str, int] = {}
+    _message_limit: int = tickets.CONVERSATION_PAGE
 
     @rx.var
     def department_choices(self) -> list[str]:
@@ -272,14 +274,18 @@ class TicketState(AppState):
         own transaction, before the URL names it (the page shows it as it appears;
         its load event then reads it again and watches this tab)."""
         self._org_id = viewer.session.active_org_id or 0
-        if self.ticket_number != number:
-            self.reply_errors = {}  # another ticket: nothing left over from the last one
+        if self.ticket_number != number:  # another ticket: nothing left over from the last one
+            self.reply_errors, self._message_limit = {}, tickets.CONVERSATION_PAGE
         if not self._org_id:
             self._clear(NO_ORGANIZATION, number)
             return
         try:
             detail = tickets.find_ticket(
-                session, user=viewer.user, organization_id=self._org_id, number=number
+                session,
+                user=viewer.user,
+                organization_id=self._org_id,
+                number=number,
+                messages=self._message_limit,
             )
         except DomainError as exc:  # not found in this organization, or not for this role
             self._clear(exc.message, number)
@@ -302,15 +308,23 @@ class TicketState(AppState):
             )
             for m in detail.messages
         ]
+        self.earlier_messages = detail.earlier_messages
 
     def _clear(self, message: str, number: str) -> None:
         self.found, self.error, self._ticket_id = False, message, 0
-        self.ticket_number, self.messages = number, []
+        self.ticket_number, self.messages, self.earlier_messages = number, [], 0
 
     def _still_shows(self, topic: str, organization_id: int) -> bool:
         """Is this tab still on a ticket of that organization (live refresh)?"""
         path = (self.router.url.path or "").rstrip("/")
         return path.startswith(routes.TICKETS + "/") and self._org_id == organization_id
+
+    @rx.event
+    def show_earlier_messages(self):
+        """The next CONVERSATION_PAGE older messages too (read again, with the permission)."""
+        if self.earlier_messages:
+            self._message_limit += tickets.CONVERSATION_PAGE
+        return self._refresh()
 
     @rx.event
     def close_ticket(self):

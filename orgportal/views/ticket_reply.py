@@ -5,6 +5,7 @@ import reflex as rx
 
 from orgportal.components.badges import status_badge
 from orgportal.components.forms import form_error, text_area_field
+from orgportal.components.pager import earlier_messages
 from orgportal.state.ticket_reply import SENT, ReplyMessageRow, TicketReplyState
 
 S = TicketReplyState
@@ -70,6 +71,7 @@ def _conversation() -> rx.Component:
             ),
             align="center",
         ),
+        earlier_messages(S.earlier_messages, S.show_earlier_messages),
         rx.vstack(
             rx.foreach(S.messages, _message),
             width="100%",

@@ -14,6 +14,7 @@ from orgportal.components.forms import (
     text_area_field,
     text_field,
 )
+from orgportal.components.pager import earlier_messages
 from orgportal.components.prefetch import prefetch_page
 from orgportal.components.read_only import read_only_note
 from orgportal.state.tickets import STATUS_FILTERS, MessageRow, TicketRow, TicketsState, TicketState
@@ -313,6 +314,7 @@ def ticket_detail() -> rx.Component:
             rx.heading(T.subject, size="4", weight="regular", as_="h2"),
             rx.text("From ", T.requester, size="2"),
             _state_bar(),
+            earlier_messages(T.earlier_messages, T.show_earlier_messages),
             rx.vstack(rx.foreach(T.messages, _message), width="100%", spacing="2"),
             _reply_form(),
             width="100%",

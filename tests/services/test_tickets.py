@@ -2,11 +2,13 @@
 listing, replies, departments on tickets, and who may do what."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from orgportal.adapters.billing import TestModeBilling
+from orgportal.db import LIVE_CHANGES
 from orgportal.models import OutboxMessage, Role, Ticket, TicketMessage
 from orgportal.services import billing, departments, organizations, support_settings, tickets
 from orgportal.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -395,3 +397,74 @@ def test_another_organizations_department_is_refused(session: Session):
     with pytest.raises(ValidationFailed) as refused:
         create(session, owner, org, department_id=theirs.id)
     assert refused.value.errors == {"department": "Choose one of the departments."}
+
+
+def _conversation_of(session: Session, ticket: Ticket, replies: int) -> list[str]:
+    """`replies` more messages on `ticket`, a second apart, two of them at the same second
+    (then the id decides); returns every body, oldest first."""
+    first = session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)).one()
+    for n in range(1, replies + 1):
+        at = first.created_at + timedelta(seconds=min(n, replies - 1))
+        session.add(TicketMessage(ticket_id=ticket.id, author_name="A", body=f"#{n}", created_at=at))
+    session.commit()
+    return [first.body] + [f"#{n}" for n in range(1, replies + 1)]
+
+
+def test_a_ticket_page_reads_its_latest_messages_and_counts_the_earlier_ones(session: Session):
+    owner = make_user(session)
+    org = make_org(session, owner)
+    agent = add_member(session, org, Role.AGENT)
+    ticket = submit(session, org)
+    bodies = _conversation_of(session, ticket, 120)  # 121 messages
+
+    detail = tickets.find_ticket(session, user=agent, organization_id=org.id, number="TKT-001")
+    assert [m.body for m in detail.messages] == bodies[-tickets.CONVERSATION_PAGE :]
+    assert detail.earlier_messages == 121 - tickets.CONVERSATION_PAGE
+    more = tickets.find_ticket(
+        session, user=agent, organization_id=org.id, number="TKT-001", messages=100
+    )
+    assert [m.body for m in more.messages] == bodies[-100:] and more.earlier_messages == 21
+    every = tickets.get_ticket(
+        session, user=agent, organization_id=org.id, ticket_id=ticket.id, messages=121
+    )
+    assert [m.body for m in every.messages] == bodies and every.earlier_messages == 0
+    # a short conversation: all of it, nothing earlier
+    short = submit(session, org, "Second")
+    detail = tickets.get_ticket(session, user=agent, organization_id=org.id, ticket_id=short.id)
+    assert [m.body for m in detail.messages] == ["It does not work."]
+    assert detail.earlier_messages == 0
+    # still checked: a Viewer reads no conversation, however few messages it asks for
+    viewer = add_member(session, org, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        tickets.find_ticket(
+            session, user=viewer, organization_id=org.id, number="TKT-001", messages=1
+        )
+
+
+def test_a_change_to_one_ticket_is_marked_for_its_own_pages_too(session: Session):
+    """The organization's ticket lists refresh on `TOPIC`; the requester's reply pages of
+    the one ticket that changed on `TICKET_TOPIC`, so another ticket's change leaves them."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    agent = add_member(session, org, Role.AGENT)
+    ticket, other = submit(session, org), submit(session, org, "Other")
+    for change in (
+        lambda: tickets.close_ticket(
+            session, user=agent, organization_id=org.id, ticket_id=ticket.id
+        ),
+        lambda: tickets.reopen_ticket(
+            session, user=agent, organization_id=org.id, ticket_id=ticket.id
+        ),
+        lambda: tickets.assign_department(
+            session, user=agent, organization_id=org.id, ticket_id=ticket.id, department_id=None
+        ),
+        lambda: tickets.reply(
+            session, user=agent, organization_id=org.id, ticket_id=ticket.id, body="Hello"
+        ),
+    ):
+        session.info.pop(LIVE_CHANGES, None)
+        change()
+        marked = session.info[LIVE_CHANGES]
+        assert (tickets.TOPIC, org.id) in marked and (tickets.TICKET_TOPIC, ticket.id) in marked
+        assert (tickets.TICKET_TOPIC, other.id) not in marked
+        session.commit()

@@ -8,7 +8,7 @@ import pytest
 from orgportal.adapters.live import LOST
 from orgportal.adapters.worker_cache import HEARTBEAT_TOPIC
 from orgportal.services import clicks, link_approval, tickets
-from orgportal.state import analytics, approvals, live, usage
+from orgportal.state import analytics, approvals, live, ticket_reply, usage
 from orgportal.state import tickets as ticket_pages
 
 
@@ -24,6 +24,7 @@ def test_every_topic_the_services_mark_is_followed_by_one_page():
         "usage": usage.UsageState,  # db.mark_usage_changed
         "personal_usage": usage.UsageState,  # db.mark_personal_usage_changed
         tickets.TOPIC: ticket_pages.TicketsState,
+        tickets.TICKET_TOPIC: ticket_reply.TicketReplyState,  # one ticket's reply pages
         clicks.TOPIC: analytics.AnalyticsState,
         clicks.PERSONAL_TOPIC: analytics.AnalyticsState,
         link_approval.LIVE_TOPIC: approvals.ApprovalsState,

@@ -2,6 +2,7 @@
 the service with the token of the address it names and the caller's address, and shows only
 what comes back (SPEC §17). An event naming another page, or no working link, gets nothing."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from orgportal.adapters.rate_limit import MemoryLimiter
 from orgportal.models import OutboxMessage, Role, Ticket, TicketMessage, User
 from orgportal.services import ticket_replies, tickets
 from orgportal.state import live
-from orgportal.state.ticket_reply import TicketReplyState
+from orgportal.state.ticket_reply import PAGE, TicketReplyState
 from orgportal.state.tickets import TOPIC
 from tests.factories import add_member, make_org, make_user
 from tests.services.test_tickets import submit
@@ -118,30 +119,62 @@ def test_replies_are_limited_per_address(session, link_path, limit):
 
 
 def test_the_page_follows_its_ticket_live(session, link_path):
-    """The loaded page follows its organization's tickets, as the agents' pages do: a live
-    refresh (an agent answered) shows the new message; a link that stops working leaves
-    the tab following nothing."""
+    """The loaded page follows its own ticket: a live refresh (an agent answered) shows the
+    new message; another ticket of the organization changing is not its concern; a link
+    that stops working leaves the tab following nothing."""
     state = connected(link_path, tab="tab-1")
     state.load()
     ticket = session.exec(select(Ticket)).one()
-    org_id = ticket.organization_id
-    assert live.watchers(TOPIC, org_id) == {"tab-1": TicketReplyState}
-    assert state._still_shows(TOPIC, org_id) and not state._still_shows(TOPIC, org_id + 1)
+    assert live.watchers(tickets.TICKET_TOPIC, ticket.id) == {"tab-1": TicketReplyState}
+    assert live.watchers(TOPIC, ticket.organization_id) == {}
+    assert state._still_shows(tickets.TICKET_TOPIC, ticket.id)
+    assert not state._still_shows(tickets.TICKET_TOPIC, ticket.id + 1)
     assert TicketReplyState.live_signed_out  # the refresh keeps a signed-out tab
 
     agent = session.exec(select(User).where(User.email == "agent@example.com")).one()
     tickets.reply(
         session,
         user=agent,
-        organization_id=org_id,
+        organization_id=ticket.organization_id,
         ticket_id=ticket.id,
         body="Fixed now.",
     )
+    assert (tickets.TICKET_TOPIC, ticket.id) in session.info[db.LIVE_CHANGES]  # for this page
     session.commit()
     state._refresh()  # what the live refresh runs for this tab
     assert [m.body for m in state.messages][-1] == "Fixed now."
 
     gone = connected("/support/ticket/not-a-working-token", tab="tab-2")
     gone.load()
-    assert "tab-2" not in live.watchers(TOPIC, org_id)
-    live.unwatch("tickets", "tab-1")
+    assert "tab-2" not in live.watchers(tickets.TICKET_TOPIC, ticket.id)
+    live.unwatch(PAGE, "tab-1")
+
+
+def test_a_long_conversation_shows_its_latest_messages_and_the_earlier_on_request(
+    session, link_path
+):
+    """The page holds the latest CONVERSATION_PAGE messages, says how many came before and
+    reads the next ones on request; a send or a live refresh keeps what was asked for."""
+    ticket = session.exec(select(Ticket)).one()
+    first = session.exec(select(TicketMessage).order_by(TicketMessage.id)).first()
+    for n in range(1, 111):  # 110 older messages, 112 in all
+        at = first.created_at - timedelta(seconds=1000 - n)
+        session.add(TicketMessage(ticket_id=ticket.id, author_name="A", body=f"#{n}", created_at=at))
+    session.commit()
+    page = tickets.CONVERSATION_PAGE
+    state = connected(link_path)
+    state.load()
+    assert len(state.messages) == page and state.messages[-1].body == "Hi!"
+    assert state.earlier_messages == 112 - page
+
+    state.show_earlier_messages()
+    assert len(state.messages) == 2 * page and state.earlier_messages == 112 - 2 * page
+    state.send({"reply": "Any news?"})
+    assert state.messages[-1].body == "Any news?" and len(state.messages) == 2 * page
+    state.show_earlier_messages()
+    assert len(state.messages) == 113 and state.messages[0].body == "#1"
+    assert state.earlier_messages == 0
+    state.show_earlier_messages()  # nothing earlier: a crafted call reads no more than there is
+    assert state._message_limit == 3 * page
+    state.load()  # the page opened again: the latest only
+    assert len(state.messages) == page
