@@ -64,14 +64,14 @@ class TicketDetail:
 
 
 @dataclass(frozen=True)
-class Conversation:
+class LatestMessages:
     """The latest messages of a ticket, oldest first, and how many came before them."""
 
     messages: list[TicketMessage]
     earlier: int
 
 
-def latest_messages(session: Session, ticket_id: int, limit: int) -> Conversation:
+def latest_messages(session: Session, ticket_id: int, limit: int) -> LatestMessages:
     """The last `limit` messages of a ticket (`limit` ≥ 1), oldest first: both ticket pages
     show the latest and offer the earlier ones, so a ticket's page reads and holds a bounded
     number of messages however long its conversation has run."""
@@ -90,7 +90,7 @@ def latest_messages(session: Session, ticket_id: int, limit: int) -> Conversatio
             .where(TicketMessage.ticket_id == ticket_id)
         ).one()
         earlier = total - limit
-    return Conversation(list(reversed(newest_first)), earlier)
+    return LatestMessages(list(reversed(newest_first)), earlier)
 
 
 def format_number(prefix: str, value: int) -> str:
@@ -285,14 +285,14 @@ def get_ticket(
     """A ticket with its latest `messages` messages (`latest_messages`)."""
     require(session, user, organization_id, Permission.HANDLE_TICKETS)
     ticket = _ticket(session, organization_id, ticket_id)
-    conversation = latest_messages(session, ticket.id, messages)
+    latest = latest_messages(session, ticket.id, messages)
     names = _department_names(session, organization_id)
     return TicketDetail(
         ticket,
         names.get(ticket.department_id or 0, ""),
-        conversation.messages,
+        latest.messages,
         department_names=names,
-        earlier_messages=conversation.earlier,
+        earlier_messages=latest.earlier,
     )
 
 

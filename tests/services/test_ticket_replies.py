@@ -149,9 +149,10 @@ def test_the_conversation_shows_that_ticket_only_oldest_first(session, desk):
     ]
     assert seen.messages[0].sent_at <= seen.messages[1].sent_at
     # what the page shows carries no internal id (nor anything of the other ticket); the
-    # organization's id is what the page follows for live updates, kept on the server
+    # ticket's id is what the page follows for live updates, kept on the server
     fields = {name for message in seen.messages for name in vars(message)} | set(vars(seen))
-    assert not any(name.endswith("id") for name in fields - {"organization_id"})
+    assert not any(name.endswith("id") for name in fields - {"ticket_id"})
+    assert seen.ticket_id == ticket.id and seen.earlier == 0
     assert "Another ticket" not in repr(seen)
 
 
