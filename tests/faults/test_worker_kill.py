@@ -77,6 +77,9 @@ BURST_KILL_AT = 3.0  # seconds into it, one worker dies
 CLICK_FLUSH_SECONDS = 1.0  # the click queue's write interval in this test
 BATCH_MARGIN = 0.75  # a batch being written when the worker died (a few ms here), and slack
 ANSWERED_AFTER = 1.0  # requests sent this long after the kill must all be answered
+# An answer the killed worker wrote just before SIGKILL took effect reaches the client a few ms
+# after the test noted the kill (CI once saw one 0.01 s after): still the worker's last interval.
+ARRIVAL_SLACK = 0.25
 WEBHOOK_SECRET = "whsec_worker_kill"
 ORGANIZATIONS = 6  # organizations whose plan a Stripe webhook activates
 
@@ -229,7 +232,7 @@ def test_a_killed_worker_loses_nothing_but_its_last_clicks(stack: Stack):
     outside = [
         (round(at - kill, 2), pid)
         for at, pid in missing.values()
-        if pid not in (victim, None) or not kill - window <= at <= kill
+        if pid not in (victim, None) or not kill - window <= at <= kill + ARRIVAL_SLACK
     ]  # pid None: the worker that answered was gone before the test could look it up
     assert not outside, f"clicks lost outside the killed worker's last interval: {outside}"
     retries = sum(len(o.attempts) - 1 for outcomes in done.values() for o in outcomes)
