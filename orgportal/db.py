@@ -9,7 +9,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
@@ -42,9 +42,14 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_write_before_savepoint)
         return engine
     connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+# What a person is told when their use case met `database_unavailable` (pages and the API).
+UNAVAILABLE_MESSAGE = "The database is unavailable for a moment. Nothing was changed: try again."
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -68,6 +73,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_write_before_savepoint(connection: Connection, _name: str | None) -> None:
+    """A savepoint that would open SQLite's transaction opens it as a writer (BEGIN
+    IMMEDIATE, waiting its turn under the busy timeout) instead.
+
+    The sqlite3 driver starts a transaction only before a write, so the reads of a unit of
+    work run on their own; but `SAVEPOINT` outside a transaction starts a deferred one, whose
+    first read fixes a snapshot. Its first write then fails at once with "database is
+    locked" (no busy wait) whenever another connection committed in between: an upload to
+    /files failed that way while a background worker wrote. Savepoints are only taken
+    around writes (`begin_nested`), so taking the write lock first costs nothing else."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 @cache

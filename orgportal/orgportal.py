@@ -19,7 +19,7 @@ from orgportal.api.content import RootShortLinks
 from orgportal.api.gateway import Gateway
 from orgportal.components.hydration import hydration_marker
 from orgportal.config import settings
-from orgportal.db import database_unavailable, engine
+from orgportal.db import UNAVAILABLE_MESSAGE, database_unavailable, engine
 from orgportal.pages.account import (
     account_page,
     notifications_page,
@@ -168,7 +168,7 @@ def backend_error(exception: Exception) -> EventSpec:
     if database_unavailable(exception):
         log.warning("database unavailable during a page event: %s", type(exception).__name__)
         return rx.toast.error(
-            "The database is unavailable for a moment. Nothing was changed: try again.",
+            UNAVAILABLE_MESSAGE,
             id="database-unavailable",
         )
     return default_backend_exception_handler(exception)

@@ -15,7 +15,7 @@ from orgportal import routes
 from orgportal.adapters import logs
 from orgportal.adapters.storage import BlobMissing
 from orgportal.api import click_recording, public_pages, security_headers
-from orgportal.db import database_unavailable, unit_of_work
+from orgportal.db import UNAVAILABLE_MESSAGE, database_unavailable, unit_of_work
 from orgportal.services import accounts, files, links, org_security
 from orgportal.services.client_address import client_address
 from orgportal.services.errors import DomainError
@@ -194,7 +194,7 @@ def database_unavailable_response() -> JSONResponse:
     """The database went away during the request (SPEC §18): nothing was changed, try again
     (the API's error shape)."""
     return JSONResponse(
-        {"detail": "The database is unavailable for a moment. Nothing was changed: try again."},
+        {"detail": UNAVAILABLE_MESSAGE},
         status_code=503,
         headers={"Retry-After": "2"},
     )

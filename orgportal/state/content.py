@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from orgportal import formatting, routes
 from orgportal.config import settings
+from orgportal.db import UNAVAILABLE_MESSAGE, database_unavailable
 from orgportal.models import Link, StoredFile
 from orgportal.services import clicks, custom_domains, files, links, projects, usage
 from orgportal.services.accounts import Viewer
@@ -377,7 +378,15 @@ class FilesState(WorkspaceItems, AppState):
             if any(outcome.stored for outcome in outcomes):
                 self.page = 0  # the new files are listed first
 
-        events = await in_thread(self._run, store, form=self.FILES_FORM)  # (storage, too)
+        try:
+            events = await in_thread(self._run, store, form=self.FILES_FORM)  # (storage, too)
+        except Exception as exc:
+            # Said beside each file, which would stay "Uploading…" otherwise; raised, it
+            # would also fail the upload's already-streaming HTTP answer.
+            if not database_unavailable(exc):
+                raise
+            self._settle(UNAVAILABLE_MESSAGE)
+            return None
         if not outcomes:  # refused as a whole (the role, the organization's settings)
             self._settle(self.errors.get(FILE_ERROR, ""))
             return events

@@ -116,5 +116,7 @@ def healthy_app(request):
         handle.seek(start)
         written = handle.read()
     if "Traceback (most recent call last)" in written:
-        problems.append("the app logged a traceback:\n" + written[-3000:])
+        first = written.index("Traceback (most recent call last)")
+        # from the first traceback on: its cause comes first, what it led to after
+        problems.append("the app logged a traceback:\n" + written[first : first + 6000])
     assert problems == [], "\n".join(problems)

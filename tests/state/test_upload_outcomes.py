@@ -19,6 +19,7 @@ from orgportal.services import files, usage, usage_counters
 from orgportal.services.errors import PermissionDenied
 from orgportal.state.content import NOT_UPLOADED, UPLOADED, UPLOADING, FilesState, UploadRow
 from tests.factories import add_member, make_org, make_user, open_session
+from tests.processes import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -180,3 +181,25 @@ def test_an_outcome_that_comes_before_its_files_are_listed_is_kept_for_them(
 
     state.choose([{"name": "next.txt", "size": 5}])  # a new drop: nothing early is left
     assert state.outcomes == [UploadRow("next.txt", UPLOADING)]
+
+
+def test_a_database_outage_during_the_upload_is_said_beside_each_file(
+    session: Session, monkeypatch
+):
+    """The database went away mid-upload (here: a PostgreSQL server that refuses the
+    connection): each waiting file says so and that trying again works, and the handler
+    ends normally (its HTTP answer streams)."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    state = files_page(session, owner, org)
+    state.choose([{"name": "a.txt", "size": 5}, {"name": "b.txt", "size": 5}])
+
+    gone = db.make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/gone")
+    monkeypatch.setattr(db, "engine", lambda: gone)
+    assert asyncio.run(state.upload([upload("a.txt", b"hello"), upload("b.txt", b"world")])) is None
+    assert [(r.name, r.status, r.reason) for r in state.outcomes] == [
+        ("a.txt", NOT_UPLOADED, db.UNAVAILABLE_MESSAGE),
+        ("b.txt", NOT_UPLOADED, db.UNAVAILABLE_MESSAGE),
+    ]
+    assert not state.uploading
+    assert stored_names(session) == []
