@@ -22,6 +22,7 @@ from orgportal.services import plans
 from orgportal.services.client_address import current as current_address
 from orgportal.services.client_address import current_is_api
 from orgportal.services.errors import PermissionDenied, ValidationFailed
+from orgportal.session_memo import remembered
 
 MAX_ENTRIES = 100
 Network = IPv4Network | IPv6Network
@@ -92,7 +93,11 @@ def address_allowed(address: str, networks: list[Network]) -> bool:
 
 
 def security_row(session: Session, organization_id: int) -> OrganizationSecurity | None:
-    return session.get(OrganizationSecurity, organization_id)
+    return remembered(
+        session,
+        ("security", organization_id),
+        lambda: session.get(OrganizationSecurity, organization_id),
+    )
 
 
 def is_available(session: Session, organization: Organization) -> bool:

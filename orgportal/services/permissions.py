@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from orgportal.models import Membership, Organization, Role, User
 from orgportal.services import access_rules
 from orgportal.services.errors import NotFound, PermissionDenied
+from orgportal.session_memo import remembered
 
 
 class Permission(StrEnum):
@@ -90,7 +91,7 @@ def capabilities(session: Session, user: User, organization_id: int | None) -> C
     if organization_id is None:
         return Capabilities(create_items=True, manage_projects=True)
     membership = membership_of(session, user, organization_id)
-    organization = session.get(Organization, organization_id) if membership else None
+    organization = organization_by_id(session, organization_id) if membership else None
     if membership is None or organization is None:
         return Capabilities()
     role = membership.role
@@ -114,16 +115,29 @@ def capabilities(session: Session, user: User, organization_id: int | None) -> C
 def membership_of(session: Session, user: User, organization_id: int) -> Membership | None:
     """The user's membership; for an organization API key's own user, its standing in its
     organization (a Membership never stored: `organization_keys.membership`)."""
-    row = session.exec(
-        select(Membership).where(
-            Membership.organization_id == organization_id, Membership.user_id == user.id
-        )
-    ).first()
+    row = remembered(
+        session,
+        ("membership", organization_id, user.id),
+        lambda: session.exec(
+            select(Membership).where(
+                Membership.organization_id == organization_id, Membership.user_id == user.id
+            )
+        ).first(),
+    )
     if row is not None:
         return row
     from orgportal.services import organization_keys  # it builds on this module
 
     return organization_keys.membership(session, user, organization_id)
+
+
+def organization_by_id(session: Session, organization_id: int) -> Organization | None:
+    """`session.get`, kept for the rest of the unit of work (`session_memo`)."""
+    return remembered(
+        session,
+        ("organization", organization_id),
+        lambda: session.get(Organization, organization_id),
+    )
 
 
 def require(

@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from orgportal.config import settings
 from orgportal.models import Organization, Subscription
+from orgportal.session_memo import remembered
 
 MB = 1024 * 1024
 GB = 1024 * MB
@@ -92,15 +93,19 @@ def pounds(pence: int) -> str:
 
 
 def active_subscription(session: Session, organization_id: int, kind: str) -> Subscription | None:
-    return session.exec(
-        select(Subscription)
-        .where(
-            Subscription.organization_id == organization_id,
-            Subscription.kind == kind,
-            col(Subscription.status).in_(ENTITLED_STATUSES),
-        )
-        .order_by(col(Subscription.updated_at).desc())
-    ).first()
+    return remembered(
+        session,
+        ("subscription", organization_id, kind),
+        lambda: session.exec(
+            select(Subscription)
+            .where(
+                Subscription.organization_id == organization_id,
+                Subscription.kind == kind,
+                col(Subscription.status).in_(ENTITLED_STATUSES),
+            )
+            .order_by(col(Subscription.updated_at).desc())
+        ).first(),
+    )
 
 
 def organization_plan(session: Session, organization: Organization) -> Plan:
