@@ -10,6 +10,8 @@ live page:
   topic and key are refreshed (`refresh`; by default `reload_shown`: a state round trip
   per tab that reloads the page if the tab still shows it), optionally at most once every
   `every` seconds per topic and key (a burst becomes one refresh, with a trailing one).
+  Several pages may follow one topic when they are refreshed alike (one ticket: the
+  agent's page and the requester's reply page); a topic refreshed otherwise has one page.
 - Its load registers the tab with `watch` (or `register`) in one table keyed by topic and
   organization (user id for the personal topics), under one lock, with whatever the
   refresh needs to know of the tab (`data`).
@@ -64,15 +66,17 @@ _scheduled: dict[tuple[str, int], asyncio.Task] = {}
 
 def follows(page: str, *topics: str, refresh: Refresh | None = None, every: float = 0.0):
     """Class decorator: the state's page follows `topics` (several states may make up one
-    page, e.g. the ticket list and a ticket, declaring the same)."""
+    page, e.g. the ticket list and a ticket; several pages may follow a topic they are
+    refreshed alike for, each tab's refresh reloading its own state)."""
     follow = Follow(page, topics or (page,), refresh or reload_shown, every)
 
     def declare(state_class: type) -> type:
         for topic in follow.topics:
             known = _FOLLOWS.get(topic)
-            if known is not None and known.page != follow.page:  # (a reload re-declares)
+            alike = known is None or (known.refresh, known.every) == (follow.refresh, every)
+            if not alike and known.page != follow.page:  # (a reload re-declares)
                 raise ValueError(f"live topic {topic!r} is already followed by {known.page!r}")
-            _FOLLOWS[topic] = follow
+            _FOLLOWS.setdefault(topic, follow)
         _PAGES[state_class] = follow
         return state_class
 

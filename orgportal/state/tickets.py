@@ -5,13 +5,14 @@ The list's filters live in its query string (`/tickets?status=closed&department=
 changing one navigates to the new URL, and `_load` reads them, so a reload, the browser's
 Back button and a ticket page's "Back to tickets" all show the same list.
 
-Live refresh: both states make up one live page ("tickets" in `state/live.py`); each list or
-ticket page registers its tab (and which of the two states it shows) under its organization
-when it loads (in this worker's memory). When a ticket is created or changed, the service
-marks the organization's "tickets" topic on the live bus; every worker then reloads each of
-its registered tabs' states (`live.reload_shown`: `app.modify_state`, authenticated again,
+Live refresh: both states make up one live page ("tickets" in `state/live.py`); a list
+registers its tab under its organization, a ticket page under its ticket, when it loads (in
+this worker's memory). When a ticket is created or changed, the service marks the
+organization's "tickets" topic and, for a change to one ticket, that ticket's "ticket" topic
+(which the requester's reply page follows too) on the live bus; every worker then reloads
+each tab registered there (`live.reload_shown`: `app.modify_state`, authenticated again,
 then `_load`), so new tickets and other agents' changes appear without a reload, whichever
-worker made them.
+worker made them, and an open ticket is not reloaded for a change to another one.
 """
 
 import dataclasses
@@ -237,7 +238,7 @@ class TicketsState(AppState):
         ]
 
 
-@live.follows(PAGE, TOPIC)
+@live.follows(PAGE, TOPIC, tickets.TICKET_TOPIC)
 class TicketState(AppState):
     """/tickets/[number]: one ticket of the active organization (the route var `number`)."""
 
@@ -265,9 +266,10 @@ class TicketState(AppState):
         return [UNASSIGNED, *self.department_names]
 
     def _load(self, session: Session, viewer: Viewer) -> None:
-        """The ticket named by the URL; this tab is then watched for live changes."""
-        live.watch(self, viewer.session.active_org_id or 0)
+        """The ticket named by the URL; this tab then follows that ticket's changes (none
+        when it is not found), not every ticket of the organization."""
         self._show(session, viewer, self.number)
+        live.watch(self, self._ticket_id, topic=tickets.TICKET_TOPIC)
 
     def _show(self, session: Session, viewer: Viewer, number: str) -> None:
         """Ticket `number` of the active organization. Create Ticket fills it ahead, in its
@@ -314,10 +316,10 @@ class TicketState(AppState):
         self.found, self.error, self._ticket_id = False, message, 0
         self.ticket_number, self.messages, self.earlier_messages = number, [], 0
 
-    def _still_shows(self, topic: str, organization_id: int) -> bool:
-        """Is this tab still on a ticket of that organization (live refresh)?"""
+    def _still_shows(self, topic: str, ticket_id: int) -> bool:
+        """Is this tab still on that ticket (live refresh)?"""
         path = (self.router.url.path or "").rstrip("/")
-        return path.startswith(routes.TICKETS + "/") and self._org_id == organization_id
+        return path.startswith(routes.TICKETS + "/") and self._ticket_id == ticket_id
 
     @rx.event
     def show_earlier_messages(self):

@@ -30,14 +30,21 @@ def test_every_topic_the_services_mark_is_followed_by_one_page():
         link_approval.LIVE_TOPIC: approvals.ApprovalsState,
     }
     for topic, state in pages.items():
-        assert live._FOLLOWS[topic] == live.follow_of(state), topic
-    assert live.follow_of(ticket_pages.TicketState) == live.follow_of(ticket_pages.TicketsState)
+        assert topic in live.follow_of(state).topics, topic
+        assert live._FOLLOWS[topic].refresh == live.follow_of(state).refresh, topic
+    ticket_page = live.follow_of(ticket_pages.TicketState)
+    assert ticket_page.page == live.follow_of(ticket_pages.TicketsState).page
+    assert tickets.TICKET_TOPIC in ticket_page.topics  # the agent's page, beside the reply page
     assert LOST not in live._FOLLOWS and HEARTBEAT_TOPIC not in live._FOLLOWS
 
 
-def test_a_topic_cannot_be_followed_by_two_pages():
+def test_a_topic_refreshed_its_own_way_cannot_be_followed_by_another_page():
+    """Several pages may follow a topic only when its tabs are refreshed alike (each reloads
+    its own state): the usage bars' own refresh, or a coalesced one, is the one page's."""
     with pytest.raises(ValueError, match="already followed"):
-        live.follows("another page", "tickets")(type("Other", (), {}))
+        live.follows("another page", "usage")(type("Other", (), {}))
+    with pytest.raises(ValueError, match="already followed"):
+        live.follows("another page", "tickets", every=1.0)(type("Other", (), {}))
 
 
 def test_a_tab_has_one_registration_per_page(registry):
