@@ -142,6 +142,10 @@ class AppState(StoredWhenUsed, rx.State):
         """Fill this state's view data for `viewer` (a feature state overrides it). Called by
         the page load and, after each use case, in the same transaction."""
 
+    def _opened(self) -> None:
+        """The page is being opened (its load event), not refreshed: forget what the last
+        visit asked for in this tab (a feature state overrides it; `_load` follows)."""
+
     def _refresh(self):
         """Reload this state's view as it is now (after a page, filter or sort change)."""
         return self._run(_view_only)
@@ -329,6 +333,7 @@ class AppState(StoredWhenUsed, rx.State):
                         raise
                     return exc  # committed with the action, the page left unfilled
                 for state in states:
+                    state._opened()
                     state._load(session, viewer)
             return None
 

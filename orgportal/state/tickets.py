@@ -265,6 +265,9 @@ class TicketState(AppState):
     def department_choices(self) -> list[str]:
         return [UNASSIGNED, *self.department_names]
 
+    def _opened(self) -> None:
+        self._message_limit = tickets.CONVERSATION_PAGE  # the latest messages, each visit
+
     def _load(self, session: Session, viewer: Viewer) -> None:
         """The ticket named by the URL; this tab then follows that ticket's changes (none
         when it is not found), not every ticket of the organization."""

@@ -98,3 +98,24 @@ def registry_clean():
     live.forget_all()
     yield
     live.forget_all()
+
+
+def test_opening_the_ticket_again_shows_its_latest_messages_again(session: Session, desk):
+    """Show earlier messages widens this visit's window; a live refresh keeps it; opening
+    the same ticket again in the same tab starts from the latest messages again."""
+    first = desk["first"]
+    for n in range(tickets.CONVERSATION_PAGE + 5):
+        tickets.reply(session, user=desk["agent"], organization_id=desk["org"].id,
+                      ticket_id=first.id, body=f"Note {n}")  # fmt: skip
+    session.commit()
+    total = tickets.CONVERSATION_PAGE + 6  # the requester's first message, too
+    page = ticket_page(desk["cookie"], first.number, "tab")
+    assert len(page.messages) == tickets.CONVERSATION_PAGE and page.earlier_messages == 6
+
+    page.show_earlier_messages()
+    assert len(page.messages) == total and page.earlier_messages == 0
+    page._refresh()  # a live refresh
+    assert len(page.messages) == total
+
+    asyncio.run(AppState.load_page.fn(page.parent_state, routes.TICKET))  # opened again
+    assert len(page.messages) == tickets.CONVERSATION_PAGE and page.earlier_messages == 6
