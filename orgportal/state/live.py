@@ -76,7 +76,8 @@ def follows(page: str, *topics: str, refresh: Refresh | None = None, every: floa
             alike = known is None or (known.refresh, known.every) == (follow.refresh, every)
             if not alike and known.page != follow.page:  # (a reload re-declares)
                 raise ValueError(f"live topic {topic!r} is already followed by {known.page!r}")
-            _FOLLOWS.setdefault(topic, follow)
+            if known is None or known.page == follow.page:
+                _FOLLOWS[topic] = follow
         _PAGES[state_class] = follow
         return state_class
 
