@@ -80,3 +80,19 @@ def test_a_change_committed_elsewhere_is_seen_after_this_use_case_locks(engine, 
     session.exec(update(Membership).where(col(Membership.id) == -1).values(role=Role.OWNER))
     session.expire_all()  # (the ORM's own cache of the row; the memo is gone with the lock)
     assert permissions.membership_of(session, member, org.id).role == Role.VIEWER
+
+
+def test_nothing_is_remembered_past_the_transaction(engine, session):
+    """A session used again after its commit (or close) reads what is there now."""
+    owner = make_user(session)
+    org = make_org(session, owner)
+    member = add_member(session, org, Role.ADMIN)
+    session.commit()
+    assert permissions.membership_of(session, member, org.id).role == Role.ADMIN
+    session.close()
+    with Session(engine) as other:
+        other.exec(
+            update(Membership).where(col(Membership.user_id) == member.id).values(role="viewer")
+        )
+        other.commit()
+    assert permissions.membership_of(session, member, org.id).role == Role.VIEWER
