@@ -9,10 +9,11 @@ yet), and a query that is not by primary key always goes to the database. /organ
 settings issued 55 statements, 31 of them the same three reads.
 
 `remembered(session, key, read)` keeps `read()`'s answer in the session until the session
-writes anything: any flush, any INSERT/UPDATE/DELETE or locking read it executes, the end
-of its transaction (a commit, a rollback, a close) forgets everything remembered, and a session with unflushed changes
-reads afresh. So a use case that locks a row and reads again after the lock still sees
-what the lock protects, and a change it made is never hidden from it.
+writes anything: any flush, any INSERT/UPDATE/DELETE or locking read it executes, and the
+end of its transaction (a commit, a rollback, a close) forget everything remembered, and a
+session with unflushed changes reads afresh. So a use case that locks a row and reads again
+after the lock still sees what the lock protects, and a change it made is never hidden
+from it.
 """
 
 from collections.abc import Callable, Hashable
@@ -49,11 +50,6 @@ def _forget_on_write(state: ORMExecuteState) -> None:
         forget(state.session)
 
 
-for _name in (
-    "after_flush",
-    "after_commit",
-    "after_rollback",
-    "after_soft_rollback",
-    "after_transaction_end",  # also a session closed, or reset, mid-transaction
-):
-    event.listen(OrmSession, _name, forget)
+event.listen(OrmSession, "after_flush", forget)
+# a commit, a rollback (of a savepoint too), a session closed or reset mid-transaction
+event.listen(OrmSession, "after_transaction_end", forget)

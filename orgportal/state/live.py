@@ -73,11 +73,10 @@ def follows(page: str, *topics: str, refresh: Refresh | None = None, every: floa
     def declare(state_class: type) -> type:
         for topic in follow.topics:
             known = _FOLLOWS.get(topic)
-            alike = known is None or (known.refresh, known.every) == (follow.refresh, every)
-            if not alike and known.page != follow.page:  # (a reload re-declares)
-                raise ValueError(f"live topic {topic!r} is already followed by {known.page!r}")
-            if known is None or known.page == follow.page:
+            if known is None or known.page == follow.page:  # (a reload re-declares)
                 _FOLLOWS[topic] = follow
+            elif (known.refresh, known.every) != (follow.refresh, follow.every):
+                raise ValueError(f"live topic {topic!r} is already followed by {known.page!r}")
         _PAGES[state_class] = follow
         return state_class
 

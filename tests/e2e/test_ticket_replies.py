@@ -149,3 +149,6 @@ def test_a_long_conversation_shows_the_latest_and_the_earlier_on_request(
     expect(detail.get_by_text("Old #1", exact=True)).to_be_visible()
     expect(page.get_by_text("12 earlier messages")).to_have_count(0)
     assert_accessible(page, "a long conversation, all shown (ticket page)")
+    page.reload()  # opened again in the same tab: the latest messages again
+    expect(page.get_by_text("12 earlier messages")).to_be_visible(timeout=20_000)
+    expect(detail.get_by_text("Old #1", exact=True)).to_have_count(0)

@@ -36,6 +36,13 @@ def desk(session: Session, engine, monkeypatch):
             "first": first, "second": second}  # fmt: skip
 
 
+@pytest.fixture
+def registry_clean():
+    live.forget_all()
+    yield
+    live.forget_all()
+
+
 def ticket_page(cookie: str, number: str, tab: str) -> TicketState:
     """The ticket page's state as the tab's websocket on /tickets/<number> sees it."""
     root = State(_reflex_internal_init=True)
@@ -91,13 +98,6 @@ def test_the_agents_page_and_the_reply_page_follow_one_ticket_side_by_side(regis
         "agent-tab": TicketState,
         "customer-tab": TicketReplyState,
     }
-
-
-@pytest.fixture
-def registry_clean():
-    live.forget_all()
-    yield
-    live.forget_all()
 
 
 def test_opening_the_ticket_again_shows_its_latest_messages_again(session: Session, desk):
